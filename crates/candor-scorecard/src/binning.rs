@@ -1,0 +1,619 @@
+//! Optimal binning of one characteristic against a binary target.
+//!
+//! Numbers are first cut into fine pre-bins at quantiles; categories are pre-binned one per level
+//! (rare levels pooled) and ordered by bad rate. An exact dynamic programme then picks the
+//! partition of the pre-bins into contiguous bins that maximises information value under the
+//! constraints: at most `max_bins` bins, each holding at least `min_bin_share` of all rows, and
+//! weights of evidence following the requested trend. Missing values and each declared special
+//! value always get bins of their own, outside the optimisation.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::data::{Values, MISSING_CODE};
+use crate::model::BinRule;
+
+/// Most pre-bins a numeric characteristic may be cut into; the programme is cubic in this.
+pub const MAX_PREBINS: usize = 100;
+/// Most special values one characteristic may declare.
+pub const MAX_SPECIALS: usize = 32;
+/// Rows sampled to place the pre-bin cut points; quantiles of a 100k-row sample are within a
+/// fraction of a percent of the exact ones, and sorting the whole column would dominate fit time.
+const QUANTILE_SAMPLE_ROWS: usize = 100_000;
+
+/// How the bad rate should move as a numeric characteristic grows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Trend {
+    /// Whichever of ascending and descending carries more information.
+    #[default]
+    Auto,
+    Ascending,
+    Descending,
+    /// Rises, then falls.
+    Peak,
+    /// Falls, then rises.
+    Valley,
+    /// No constraint.
+    None,
+}
+
+impl std::str::FromStr for Trend {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Trend, String> {
+        Ok(match s {
+            "auto" => Trend::Auto,
+            "ascending" => Trend::Ascending,
+            "descending" => Trend::Descending,
+            "peak" => Trend::Peak,
+            "valley" => Trend::Valley,
+            "none" => Trend::None,
+            _ => {
+                return Err(format!(
+                    "unknown trend `{s}` (expected auto, ascending, descending, peak, valley or none)"
+                ))
+            }
+        })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct BinningOptions {
+    /// Most bins for the regular values (missing and special bins come on top).
+    pub max_bins: usize,
+    /// Smallest share of all rows a regular bin may hold.
+    pub min_bin_share: f64,
+    /// Number of quantile pre-bins for numeric characteristics.
+    pub prebins: usize,
+    /// Categories holding less than this share of rows are pooled before binning.
+    pub rare_category_share: f64,
+    /// Trend for numeric characteristics without their own entry in `trends`.
+    pub trend: Trend,
+    pub trends: BTreeMap<String, Trend>,
+    /// Declared special values per numeric characteristic, each binned on its own.
+    pub specials: BTreeMap<String, Vec<f64>>,
+}
+
+impl Default for BinningOptions {
+    fn default() -> Self {
+        BinningOptions {
+            max_bins: 8,
+            min_bin_share: 0.05,
+            prebins: 20,
+            rare_category_share: 0.01,
+            trend: Trend::Auto,
+            trends: BTreeMap::new(),
+            specials: BTreeMap::new(),
+        }
+    }
+}
+
+impl BinningOptions {
+    pub(crate) fn check(&self) -> Result<(), String> {
+        if self.max_bins == 0 || self.max_bins > 64 {
+            return Err(format!("max bins must be between 1 and 64, got {}", self.max_bins));
+        }
+        if !(0.0..0.5).contains(&self.min_bin_share) {
+            return Err(format!("min bin share must be in [0, 0.5), got {}", self.min_bin_share));
+        }
+        if self.prebins < 2 || self.prebins > MAX_PREBINS {
+            return Err(format!("pre-bins must be between 2 and {MAX_PREBINS}, got {}", self.prebins));
+        }
+        if !(0.0..0.5).contains(&self.rare_category_share) {
+            return Err(format!(
+                "rare category share must be in [0, 0.5), got {}",
+                self.rare_category_share
+            ));
+        }
+        for (name, values) in &self.specials {
+            if values.len() > MAX_SPECIALS {
+                return Err(format!("`{name}` declares more than {MAX_SPECIALS} special values"));
+            }
+            if values.iter().any(|v| !v.is_finite()) {
+                return Err(format!("`{name}` declares a special value that is not a finite number"));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Good and bad counts of one bin.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub(crate) struct Counts {
+    pub goods: u64,
+    pub bads: u64,
+}
+
+impl Counts {
+    pub fn total(&self) -> u64 {
+        self.goods + self.bads
+    }
+    fn add(&mut self, bad: bool) {
+        if bad {
+            self.bads += 1
+        } else {
+            self.goods += 1
+        }
+    }
+}
+
+/// Weight of evidence, ln(share of goods / share of bads), with half a count added to every cell
+/// so that a bin without goods or without bads has a finite weight. An empty bin weighs 0: it
+/// is scored as the population average.
+pub(crate) fn woe(c: Counts, total: Counts) -> f64 {
+    if c.total() == 0 {
+        return 0.0;
+    }
+    let pg = (c.goods as f64 + 0.5) / (total.goods as f64 + 1.0);
+    let pb = (c.bads as f64 + 0.5) / (total.bads as f64 + 1.0);
+    (pg / pb).ln()
+}
+
+pub(crate) fn iv(c: Counts, total: Counts) -> f64 {
+    if c.total() == 0 {
+        return 0.0;
+    }
+    let pg = (c.goods as f64 + 0.5) / (total.goods as f64 + 1.0);
+    let pb = (c.bads as f64 + 0.5) / (total.bads as f64 + 1.0);
+    (pg - pb) * (pg / pb).ln()
+}
+
+/// The result of binning one column: the bins with their counts, and each row's bin.
+#[derive(Debug, Clone)]
+pub(crate) struct Binned {
+    pub bins: Vec<(BinRule, Counts)>,
+    pub assignment: Vec<u16>,
+    pub trend: Trend,
+}
+
+impl Binned {
+    pub fn iv(&self, total: Counts) -> f64 {
+        self.bins.iter().map(|(_, c)| iv(*c, total)).sum()
+    }
+    /// Bins that hold at least one row.
+    pub fn populated(&self) -> usize {
+        self.bins.iter().filter(|(_, c)| c.total() > 0).count()
+    }
+}
+
+pub(crate) fn bin_column(
+    name: &str,
+    values: &Values,
+    bad: &[bool],
+    options: &BinningOptions,
+) -> Binned {
+    let total = totals(bad);
+    match values {
+        Values::Numeric(v) => {
+            let specials = options.specials.get(name).map(Vec::as_slice).unwrap_or(&[]);
+            let trend = options.trends.get(name).copied().unwrap_or(options.trend);
+            bin_numeric(v, bad, specials, trend, total, options)
+        }
+        Values::Categorical { codes, levels } => bin_categorical(codes, levels, bad, total, options),
+    }
+}
+
+pub(crate) fn totals(bad: &[bool]) -> Counts {
+    let bads = bad.iter().filter(|&&b| b).count() as u64;
+    Counts { goods: bad.len() as u64 - bads, bads }
+}
+
+const TAG_MISSING: u16 = u16::MAX;
+fn tag_special(i: usize) -> u16 {
+    u16::MAX - 1 - i as u16
+}
+
+fn bin_numeric(
+    values: &[f64],
+    bad: &[bool],
+    specials: &[f64],
+    trend: Trend,
+    total: Counts,
+    options: &BinningOptions,
+) -> Binned {
+    let is_special = |v: f64| specials.iter().position(|&s| s == v);
+    let cuts = quantile_cuts(values, specials, options.prebins);
+
+    // First pass: every row gets a pre-bin index or a tag, and the pre-bins their counts.
+    let mut pre = vec![Counts::default(); cuts.len() + 1];
+    let mut special_counts = vec![Counts::default(); specials.len()];
+    let mut missing = Counts::default();
+    let mut tags = Vec::with_capacity(values.len());
+    for (&v, &b) in values.iter().zip(bad) {
+        let tag = if v.is_nan() {
+            missing.add(b);
+            TAG_MISSING
+        } else if let Some(s) = is_special(v) {
+            special_counts[s].add(b);
+            tag_special(s)
+        } else {
+            let k = cuts.partition_point(|&c| c <= v);
+            pre[k].add(b);
+            k as u16
+        };
+        tags.push(tag);
+    }
+
+    let min_count = min_count(options.min_bin_share, values.len());
+    let (groups, trend) = match trend {
+        Trend::Auto => {
+            let up = optimal_partition(&pre, total, min_count, options.max_bins, Trend::Ascending);
+            let down = optimal_partition(&pre, total, min_count, options.max_bins, Trend::Descending);
+            if down.1 > up.1 + 1e-12 {
+                (down.0, Trend::Descending)
+            } else {
+                (up.0, Trend::Ascending)
+            }
+        }
+        t => (optimal_partition(&pre, total, min_count, options.max_bins, t).0, t),
+    };
+
+    let mut bins = Vec::with_capacity(groups.len() + specials.len() + 1);
+    let mut pre_to_bin = vec![0u16; pre.len()];
+    for (g, &(start, end)) in groups.iter().enumerate() {
+        let lower = (start > 0).then(|| cuts[start - 1]);
+        let upper = (end < cuts.len()).then(|| cuts[end]);
+        let mut c = Counts::default();
+        for (k, counts) in pre.iter().enumerate().take(end + 1).skip(start) {
+            c.goods += counts.goods;
+            c.bads += counts.bads;
+            pre_to_bin[k] = g as u16;
+        }
+        bins.push((BinRule::Range { lower, upper }, c));
+    }
+    let first_special = bins.len();
+    for (&value, &c) in specials.iter().zip(&special_counts) {
+        bins.push((BinRule::Special { value }, c));
+    }
+    let missing_bin = bins.len() as u16;
+    bins.push((BinRule::Missing, missing));
+
+    let assignment = tags
+        .into_iter()
+        .map(|t| {
+            if t == TAG_MISSING {
+                missing_bin
+            } else if t as usize >= pre.len() {
+                (first_special + (u16::MAX - 1 - t) as usize) as u16
+            } else {
+                pre_to_bin[t as usize]
+            }
+        })
+        .collect();
+    Binned { bins, assignment, trend }
+}
+
+fn min_count(share: f64, rows: usize) -> u64 {
+    (share * rows as f64).ceil().max(1.0) as u64
+}
+
+/// Cut points at the quantiles of the regular (non-missing, non-special) values: a value `v`
+/// falls in pre-bin `k` where `k` is the number of cuts `<= v`. Every cut is an observed value,
+/// so no pre-bin is empty.
+fn quantile_cuts(values: &[f64], specials: &[f64], prebins: usize) -> Vec<f64> {
+    let regular = |v: &f64| !v.is_nan() && !specials.contains(v);
+    let count = values.iter().filter(|v| regular(v)).count();
+    if count == 0 {
+        return Vec::new();
+    }
+    let stride = count.div_ceil(QUANTILE_SAMPLE_ROWS);
+    let mut sample: Vec<f64> = values.iter().copied().filter(regular).step_by(stride).collect();
+    sample.sort_by(f64::total_cmp);
+    let min = sample[0];
+    let mut cuts: Vec<f64> = (1..prebins)
+        .map(|q| sample[(q * sample.len() / prebins).min(sample.len() - 1)])
+        .filter(|&c| c > min)
+        .collect();
+    cuts.dedup();
+    cuts
+}
+
+fn bin_categorical(
+    codes: &[u32],
+    levels: &[String],
+    bad: &[bool],
+    total: Counts,
+    options: &BinningOptions,
+) -> Binned {
+    let mut per_level = vec![Counts::default(); levels.len()];
+    let mut missing = Counts::default();
+    for (&c, &b) in codes.iter().zip(bad) {
+        if c == MISSING_CODE {
+            missing.add(b);
+        } else {
+            per_level[c as usize].add(b);
+        }
+    }
+    let rare_limit = (options.rare_category_share * codes.len() as f64).ceil() as u64;
+
+    // Pre-bins: each frequent level alone, rare levels pooled in the "other" pre-bin, which is
+    // also where levels never seen in training will be scored.
+    struct Pre {
+        levels: Vec<usize>,
+        counts: Counts,
+        other: bool,
+    }
+    let mut pres: Vec<Pre> = Vec::new();
+    let mut other = Pre { levels: Vec::new(), counts: Counts::default(), other: true };
+    let mut order: Vec<usize> = (0..levels.len()).collect();
+    order.sort_by(|&a, &b| levels[a].cmp(&levels[b]));
+    for l in order {
+        let c = per_level[l];
+        if c.total() == 0 {
+            continue;
+        }
+        if c.total() < rare_limit {
+            other.levels.push(l);
+            other.counts.goods += c.goods;
+            other.counts.bads += c.bads;
+        } else {
+            pres.push(Pre { levels: vec![l], counts: c, other: false });
+        }
+    }
+    let other_empty = other.counts.total() == 0;
+    if !other_empty {
+        pres.push(other);
+    }
+    // Order by weight of evidence, riskiest last; the sort is stable and the input is in level
+    // name order, so ties are broken the same way every time.
+    pres.sort_by(|a, b| woe(b.counts, total).total_cmp(&woe(a.counts, total)));
+
+    let counts: Vec<Counts> = pres.iter().map(|p| p.counts).collect();
+    let min_count = min_count(options.min_bin_share, codes.len());
+    let (groups, _) = optimal_partition(&counts, total, min_count, options.max_bins, Trend::Ascending);
+
+    let mut level_to_bin = vec![u16::MAX; levels.len()];
+    let mut bins = Vec::new();
+    let mut other_bin = None;
+    for (g, &(start, end)) in groups.iter().enumerate() {
+        let mut names = Vec::new();
+        let mut c = Counts::default();
+        let mut has_other = false;
+        for p in &pres[start..=end] {
+            c.goods += p.counts.goods;
+            c.bads += p.counts.bads;
+            has_other |= p.other;
+            for &l in &p.levels {
+                names.push(levels[l].clone());
+                level_to_bin[l] = g as u16;
+            }
+        }
+        names.sort();
+        if has_other {
+            other_bin = Some(g as u16);
+        }
+        bins.push((BinRule::Categories { categories: names, other: has_other }, c));
+    }
+    let other_bin = match other_bin {
+        Some(b) => b,
+        None => {
+            bins.push((BinRule::Categories { categories: Vec::new(), other: true }, Counts::default()));
+            (bins.len() - 1) as u16
+        }
+    };
+    let missing_bin = bins.len() as u16;
+    bins.push((BinRule::Missing, missing));
+    let assignment = codes
+        .iter()
+        .map(|&c| {
+            if c == MISSING_CODE {
+                missing_bin
+            } else if level_to_bin[c as usize] == u16::MAX {
+                other_bin
+            } else {
+                level_to_bin[c as usize]
+            }
+        })
+        .collect();
+    Binned { bins, assignment, trend: Trend::Ascending }
+}
+
+/// Direction of the bad rate between consecutive bins in one phase of a trend.
+#[derive(Clone, Copy, PartialEq)]
+enum Direction {
+    Up,
+    Down,
+    Free,
+}
+
+fn phases(trend: Trend) -> &'static [Direction] {
+    match trend {
+        Trend::Ascending | Trend::Auto => &[Direction::Up],
+        Trend::Descending => &[Direction::Down],
+        Trend::Peak => &[Direction::Up, Direction::Down],
+        Trend::Valley => &[Direction::Down, Direction::Up],
+        Trend::None => &[Direction::Free],
+    }
+}
+
+/// The partition of `pre` into contiguous groups `(first, last)` with the largest total
+/// information value such that every group holds at least `min_count` rows, there are at most
+/// `max_bins` groups, and the risk (minus the weight of evidence) of consecutive groups moves as
+/// `trend` says. Exact, by dynamic programming over (last pre-bin, first pre-bin of the last
+/// group, groups so far, phase). With no feasible partition, everything is one group.
+pub(crate) fn optimal_partition(
+    pre: &[Counts],
+    total: Counts,
+    min_count: u64,
+    max_bins: usize,
+    trend: Trend,
+) -> (Vec<(usize, usize)>, f64) {
+    let n = pre.len();
+    if n == 0 {
+        return (Vec::new(), 0.0);
+    }
+    let all = (0, n - 1);
+    let merged = |i: usize, j: usize| {
+        let mut c = Counts::default();
+        for p in &pre[i..=j] {
+            c.goods += p.goods;
+            c.bads += p.bads;
+        }
+        c
+    };
+    // Per candidate group: feasible, risk, information value.
+    let mut risk = vec![0.0; n * n];
+    let mut value = vec![f64::NEG_INFINITY; n * n];
+    for i in 0..n {
+        for j in i..n {
+            let c = merged(i, j);
+            risk[i * n + j] = -woe(c, total);
+            if c.total() >= min_count {
+                value[i * n + j] = iv(c, total);
+            }
+        }
+    }
+    let dirs = phases(trend);
+    let p = dirs.len();
+    let k_max = max_bins.min(n);
+    // dp[((j * n + i) * k_max + (k - 1)) * p + ph]
+    let idx = |j: usize, i: usize, k: usize, ph: usize| ((j * n + i) * k_max + (k - 1)) * p + ph;
+    let mut dp = vec![f64::NEG_INFINITY; n * n * k_max * p];
+    let mut back = vec![(usize::MAX, usize::MAX); n * n * k_max * p];
+    for j in 0..n {
+        if value[j].is_finite() {
+            for ph in 0..p {
+                dp[idx(j, 0, 1, ph)] = value[j];
+            }
+        }
+    }
+    for k in 2..=k_max {
+        for j in 1..n {
+            for i in 1..=j {
+                let v = value[i * n + j];
+                if !v.is_finite() {
+                    continue;
+                }
+                let r_new = risk[i * n + j];
+                for h in 0..i {
+                    let r_prev = risk[h * n + (i - 1)];
+                    for ph_prev in 0..p {
+                        let prev = dp[idx(i - 1, h, k - 1, ph_prev)];
+                        if !prev.is_finite() {
+                            continue;
+                        }
+                        for (ph, dir) in dirs.iter().enumerate().take((ph_prev + 2).min(p)).skip(ph_prev) {
+                            let ok = match dir {
+                                Direction::Up => r_new >= r_prev,
+                                Direction::Down => r_new <= r_prev,
+                                Direction::Free => true,
+                            };
+                            let cand = prev + v;
+                            let at = idx(j, i, k, ph);
+                            if ok && cand > dp[at] + 1e-12 {
+                                dp[at] = cand;
+                                back[at] = (h, ph_prev);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    let mut best = (f64::NEG_INFINITY, 0, 0, 0);
+    for k in 1..=k_max {
+        for i in 0..n {
+            for ph in 0..p {
+                let v = dp[idx(n - 1, i, k, ph)];
+                if v > best.0 + 1e-12 {
+                    best = (v, i, k, ph);
+                }
+            }
+        }
+    }
+    if !best.0.is_finite() {
+        return (vec![all], iv(merged(0, n - 1), total));
+    }
+    let (total_iv, mut i, mut k, mut ph) = best;
+    let mut j = n - 1;
+    let mut groups = Vec::with_capacity(k);
+    loop {
+        groups.push((i, j));
+        if k == 1 {
+            break;
+        }
+        let (h, ph_prev) = back[idx(j, i, k, ph)];
+        j = i - 1;
+        i = h;
+        ph = ph_prev;
+        k -= 1;
+    }
+    groups.reverse();
+    (groups, total_iv)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn c(goods: u64, bads: u64) -> Counts {
+        Counts { goods, bads }
+    }
+
+    #[test]
+    fn dp_finds_the_best_monotone_partition_by_brute_force() {
+        // Small enough to enumerate every partition and compare.
+        let pre = [c(50, 5), c(40, 9), c(30, 2), c(20, 12), c(10, 10), c(25, 3)];
+        let total = pre.iter().fold(c(0, 0), |a, b| c(a.goods + b.goods, a.bads + b.bads));
+        for trend in [Trend::Ascending, Trend::Descending, Trend::Peak, Trend::Valley, Trend::None] {
+            for max_bins in 1..=6 {
+                for min_count in [1, 20, 45] {
+                    let (groups, got) = optimal_partition(&pre, total, min_count, max_bins, trend);
+                    let want = brute_force(&pre, total, min_count, max_bins, trend);
+                    match want {
+                        Some(w) => assert!((got - w).abs() < 1e-9, "{trend:?} {max_bins} {min_count}: {got} vs {w}"),
+                        None => assert_eq!(groups, vec![(0, pre.len() - 1)]),
+                    }
+                }
+            }
+        }
+    }
+
+    fn brute_force(pre: &[Counts], total: Counts, min_count: u64, max_bins: usize, trend: Trend) -> Option<f64> {
+        let n = pre.len();
+        let mut best: Option<f64> = None;
+        for mask in 0u32..(1 << (n - 1)) {
+            let mut groups = Vec::new();
+            let mut start = 0;
+            for b in 0..n - 1 {
+                if mask & (1 << b) != 0 {
+                    groups.push((start, b));
+                    start = b + 1;
+                }
+            }
+            groups.push((start, n - 1));
+            if groups.len() > max_bins {
+                continue;
+            }
+            let cs: Vec<Counts> = groups
+                .iter()
+                .map(|&(i, j)| pre[i..=j].iter().fold(c(0, 0), |a, b| c(a.goods + b.goods, a.bads + b.bads)))
+                .collect();
+            if cs.iter().any(|x| x.total() < min_count) {
+                continue;
+            }
+            let risks: Vec<f64> = cs.iter().map(|&x| -woe(x, total)).collect();
+            if !follows(&risks, trend) {
+                continue;
+            }
+            let v: f64 = cs.iter().map(|&x| iv(x, total)).sum();
+            if best.is_none_or(|b| v > b) {
+                best = Some(v);
+            }
+        }
+        best
+    }
+
+    fn follows(r: &[f64], trend: Trend) -> bool {
+        let up = |w: &[f64]| w.windows(2).all(|p| p[1] >= p[0]);
+        let down = |w: &[f64]| w.windows(2).all(|p| p[1] <= p[0]);
+        match trend {
+            Trend::Ascending | Trend::Auto => up(r),
+            Trend::Descending => down(r),
+            Trend::None => true,
+            Trend::Peak => (0..r.len()).any(|t| up(&r[..=t]) && down(&r[t..])),
+            Trend::Valley => (0..r.len()).any(|t| down(&r[..=t]) && up(&r[t..])),
+        }
+    }
+}

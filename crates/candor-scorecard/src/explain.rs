@@ -1,0 +1,158 @@
+//! Reasons (why a score is what it is) and recourse (what would raise it).
+//!
+//! A scorecard's contribution of each characteristic is exact: its points. A reason is a
+//! characteristic whose points fall below the best that characteristic can give, largest
+//! shortfall first, so the reasons are the true drivers of the score and not an approximation.
+
+use crate::model::Scorer;
+
+/// Most reasons given with one score, as adverse-action rules allow.
+pub const MAX_REASONS: usize = 4;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Reason {
+    pub code: String,
+    pub characteristic: String,
+    /// Label of the bin the row fell in.
+    pub bin: String,
+    pub points: i32,
+    pub points_below_max: i32,
+    pub sentence: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Change {
+    pub characteristic: String,
+    pub from: String,
+    pub to: String,
+    pub points_gain: i32,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Recourse {
+    pub current_score: i32,
+    pub target_score: i32,
+    /// Whether the changes reach the target; when not, they are the most that can be done.
+    pub reachable: bool,
+    pub changes: Vec<Change>,
+    pub new_score: i32,
+}
+
+impl Scorer {
+    /// Indices of the characteristics giving reasons, in order: largest shortfall first, ties in
+    /// model order, at most [`MAX_REASONS`], only shortfalls above zero.
+    pub fn reason_indices(&self, bins: &[usize]) -> Vec<usize> {
+        let chars = &self.model().characteristics;
+        let mut shortfalls: Vec<(i32, usize)> = bins
+            .iter()
+            .enumerate()
+            .map(|(c, &b)| (self.max_points(c) - chars[c].bins[b].points, c))
+            .filter(|&(s, _)| s > 0)
+            .collect();
+        shortfalls.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+        shortfalls.truncate(MAX_REASONS);
+        shortfalls.into_iter().map(|(_, c)| c).collect()
+    }
+
+    pub fn reasons(&self, bins: &[usize]) -> Vec<Reason> {
+        let chars = &self.model().characteristics;
+        self.reason_indices(bins)
+            .into_iter()
+            .map(|c| {
+                let ch = &chars[c];
+                let bin = &ch.bins[bins[c]];
+                let label = bin.rule.label();
+                let below = self.max_points(c) - bin.points;
+                Reason {
+                    code: ch.reason_code.clone(),
+                    characteristic: ch.name.clone(),
+                    sentence: format!(
+                        "{} is {}, which scores {} points below the best range of {}.",
+                        ch.name, label, below, ch.name
+                    ),
+                    bin: label,
+                    points: bin.points,
+                    points_below_max: below,
+                }
+            })
+            .collect()
+    }
+
+    /// The fewest changes to actionable characteristics that raise the score to `target`, each
+    /// as small as it can be while the set still reaches the target.
+    pub fn recourse(&self, bins: &[usize], target: i32) -> Recourse {
+        let chars = &self.model().characteristics;
+        let current = self.score_bins(bins.iter().copied());
+        let target_total = target as i64;
+        // The best attainable move per actionable characteristic.
+        let mut options: Vec<(usize, Vec<(usize, i32)>)> = chars
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| c.actionable)
+            .filter_map(|(i, c)| {
+                let now = c.bins[bins[i]].points;
+                let mut moves: Vec<(usize, i32)> = c
+                    .bins
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, b)| b.rule.is_attainable() && b.count > 0 && b.points > now)
+                    .map(|(j, b)| (j, b.points - now))
+                    .collect();
+                // Smallest gain first; among equals, the bin nearest the current one.
+                moves.sort_by_key(|&(j, g)| (g, j.abs_diff(bins[i])));
+                (!moves.is_empty()).then_some((i, moves))
+            })
+            .collect();
+        options.sort_by(|a, b| best(&b.1).cmp(&best(&a.1)).then(a.0.cmp(&b.0)));
+
+        let needed = target_total - current.total_points;
+        let mut chosen: Vec<(usize, usize)> = Vec::new(); // (index into options, index into moves)
+        let mut gained: i64 = 0;
+        if needed > 0 {
+            for (o, (_, moves)) in options.iter().enumerate() {
+                if gained >= needed {
+                    break;
+                }
+                chosen.push((o, moves.len() - 1));
+                gained += best(moves) as i64;
+            }
+        }
+        let reachable = current.score >= target || (gained >= needed && target <= self.model().scaling.max_score);
+        if reachable && needed > 0 {
+            // Shrink each change to the smallest move that still lets the set reach the target.
+            for k in 0..chosen.len() {
+                let (o, m) = chosen[k];
+                let moves = &options[o].1;
+                let others = gained - moves[m].1 as i64;
+                if let Some(smaller) = moves.iter().position(|&(_, g)| others + g as i64 >= needed) {
+                    gained = others + moves[smaller].1 as i64;
+                    chosen[k].1 = smaller;
+                }
+            }
+        }
+        let changes = chosen
+            .iter()
+            .map(|&(o, m)| {
+                let (c, moves) = &options[o];
+                let (to, gain) = moves[m];
+                Change {
+                    characteristic: chars[*c].name.clone(),
+                    from: chars[*c].bins[bins[*c]].rule.label(),
+                    to: chars[*c].bins[to].rule.label(),
+                    points_gain: gain,
+                }
+            })
+            .collect();
+        Recourse {
+            current_score: current.score,
+            target_score: target,
+            reachable,
+            changes,
+            new_score: self.scored(current.total_points + gained).score,
+        }
+    }
+}
+
+fn best(moves: &[(usize, i32)]) -> i32 {
+    moves.last().map(|m| m.1).unwrap_or(0)
+}

@@ -1,0 +1,308 @@
+//! Fitting a scorecard: bin every column, select characteristics, regress, scale to points.
+
+use std::collections::BTreeSet;
+
+use thiserror::Error;
+
+use crate::binning::{bin_column, totals, woe, Binned, BinningOptions};
+use crate::data::{Column, DataError};
+use crate::logistic::fit_logistic;
+use crate::model::{Bin, Characteristic, Kind, Model, Scaling, TrainingSummary, FORMAT_NAME, FORMAT_VERSION};
+use crate::parallel::par_map;
+use crate::Values;
+
+/// Rows used to measure correlation between characteristics; a strided sample this size pins a
+/// correlation to about ±0.005, far finer than any sensible threshold.
+const CORRELATION_SAMPLE_ROWS: usize = 200_000;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct SelectionOptions {
+    /// Characteristics with less information value are dropped.
+    pub min_iv: f64,
+    /// Of two characteristics whose weights of evidence correlate more than this (in absolute
+    /// value), the one with less information value is dropped.
+    pub max_correlation: f64,
+    /// Backward stepwise elimination drops characteristics whose coefficient has the wrong sign
+    /// or a Wald p-value above this, one at a time. `None` keeps every characteristic.
+    pub max_p_value: Option<f64>,
+}
+
+impl Default for SelectionOptions {
+    fn default() -> Self {
+        SelectionOptions { min_iv: 0.02, max_correlation: 0.8, max_p_value: Some(0.05) }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct FitOptions {
+    pub binning: BinningOptions,
+    pub selection: SelectionOptions,
+    pub scaling: Scaling,
+    /// L2 penalty on the regression coefficients (not the intercept).
+    pub l2: f64,
+}
+
+impl Default for FitOptions {
+    fn default() -> Self {
+        FitOptions {
+            binning: BinningOptions::default(),
+            selection: SelectionOptions::default(),
+            scaling: Scaling::default(),
+            l2: 1.0,
+        }
+    }
+}
+
+/// What the model document records about where it came from.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct FitMeta {
+    pub target: String,
+    pub id_column: Option<String>,
+    pub data_digest: String,
+    pub created_by: String,
+    /// Characteristics a person can act on (offered in recourse).
+    pub actionable: BTreeSet<String>,
+}
+
+#[derive(Debug, Error, PartialEq)]
+pub enum FitError {
+    #[error(transparent)]
+    Data(#[from] DataError),
+    #[error("there are no rows to fit on")]
+    NoRows,
+    #[error("the target has no bad rows (1); a scorecard needs both outcomes")]
+    NoBads,
+    #[error("the target has no good rows (0); a scorecard needs both outcomes")]
+    NoGoods,
+    #[error("invalid option: {0}")]
+    Option(String),
+    #[error("no characteristic carries enough information to build a scorecard (best information value {best_iv:.4})")]
+    NothingSelected { best_iv: f64 },
+}
+
+/// What happened to each input column.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CharacteristicOutcome {
+    Selected,
+    /// Fewer than two populated bins: nothing to learn from.
+    Constant,
+    LowIv,
+    Correlated { with: String, correlation: f64 },
+    /// Dropped by backward elimination.
+    Insignificant { p_value: f64 },
+    WrongSign { coefficient: f64 },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct FitReport {
+    /// Every input column binned, selected or not, with its outcome, in input order.
+    pub columns: Vec<(Characteristic, CharacteristicOutcome)>,
+}
+
+/// Progress of a fit, for a caller that wants to show it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FitStage {
+    Binning,
+    Selecting,
+    Regressing,
+}
+
+pub fn fit(
+    columns: &[Column],
+    bad: &[bool],
+    meta: FitMeta,
+    options: &FitOptions,
+    progress: &(dyn Fn(FitStage) + Sync),
+) -> Result<(Model, FitReport), FitError> {
+    options.binning.check().map_err(FitError::Option)?;
+    options.scaling.check().map_err(FitError::Option)?;
+    if !(options.l2.is_finite() && options.l2 >= 0.0) {
+        return Err(FitError::Option(format!("the L2 penalty must be >= 0, got {}", options.l2)));
+    }
+    if bad.is_empty() {
+        return Err(FitError::NoRows);
+    }
+    for c in columns {
+        c.check(bad.len())?;
+    }
+    let total = totals(bad);
+    if total.bads == 0 {
+        return Err(FitError::NoBads);
+    }
+    if total.goods == 0 {
+        return Err(FitError::NoGoods);
+    }
+
+    progress(FitStage::Binning);
+    let binned: Vec<Binned> = par_map(columns, |c| bin_column(&c.name, &c.values, bad, &options.binning));
+    let ivs: Vec<f64> = binned.iter().map(|b| b.iv(total)).collect();
+    let mut outcomes: Vec<Option<CharacteristicOutcome>> = binned
+        .iter()
+        .zip(&ivs)
+        .map(|(b, &iv)| {
+            if b.populated() < 2 {
+                Some(CharacteristicOutcome::Constant)
+            } else if iv < options.selection.min_iv {
+                Some(CharacteristicOutcome::LowIv)
+            } else {
+                None
+            }
+        })
+        .collect();
+
+    // Weight of evidence per row, for the candidates.
+    progress(FitStage::Selecting);
+    let woes: Vec<Vec<f64>> = par_map(&binned, |b| {
+        let table: Vec<f64> = b.bins.iter().map(|(_, c)| woe(*c, total)).collect();
+        b.assignment.iter().map(|&a| table[a as usize]).collect()
+    });
+    let mut by_iv: Vec<usize> = (0..columns.len()).filter(|&i| outcomes[i].is_none()).collect();
+    by_iv.sort_by(|&a, &b| ivs[b].total_cmp(&ivs[a]).then(a.cmp(&b)));
+    let mut kept: Vec<usize> = Vec::new();
+    for &i in &by_iv {
+        let clash = kept.iter().find_map(|&k| {
+            let r = correlation(&woes[i], &woes[k]);
+            (r.abs() > options.selection.max_correlation).then_some((k, r))
+        });
+        match clash {
+            Some((k, r)) => {
+                outcomes[i] = Some(CharacteristicOutcome::Correlated { with: columns[k].name.clone(), correlation: r })
+            }
+            None => kept.push(i),
+        }
+    }
+    if kept.is_empty() {
+        let best_iv = ivs.iter().copied().fold(0.0, f64::max);
+        return Err(FitError::NothingSelected { best_iv });
+    }
+    kept.sort_unstable();
+
+    // Backward elimination: refit after dropping the worst offender, until none is left.
+    progress(FitStage::Regressing);
+    let mut start: Option<Vec<f64>> = None;
+    let fit = loop {
+        let x: Vec<&[f64]> = kept.iter().map(|&i| woes[i].as_slice()).collect();
+        let fit = fit_logistic(&x, bad, options.l2, start.as_deref());
+        let Some(max_p) = options.selection.max_p_value else { break fit };
+        if kept.len() == 1 {
+            break fit;
+        }
+        // Weights of evidence point towards goods, so the coefficient on the log-odds of bad
+        // must be negative; a positive one means the characteristic only corrects others.
+        let worst = (0..kept.len())
+            .filter_map(|j| {
+                let c = fit.coefficients[j];
+                let p = fit.p_value(j);
+                if c > 0.0 {
+                    Some((j, 2.0 + p, CharacteristicOutcome::WrongSign { coefficient: c }))
+                } else if p > max_p {
+                    Some((j, p, CharacteristicOutcome::Insignificant { p_value: p }))
+                } else {
+                    None
+                }
+            })
+            .max_by(|a, b| a.1.total_cmp(&b.1).then(b.0.cmp(&a.0)));
+        let Some((j, _, outcome)) = worst else { break fit };
+        outcomes[kept[j]] = Some(outcome);
+        kept.remove(j);
+        let mut s = fit.coefficients.clone();
+        s.remove(j);
+        start = Some(s);
+    };
+    for &i in &kept {
+        outcomes[i] = Some(CharacteristicOutcome::Selected);
+    }
+
+    let scaling = options.scaling;
+    let m = kept.len() as f64;
+    let factor = scaling.factor();
+    let offset = scaling.offset();
+    let mut report = Vec::with_capacity(columns.len());
+    let mut characteristics = Vec::with_capacity(kept.len());
+    let mut codes = BTreeSet::new();
+    for (i, (column, b)) in columns.iter().zip(&binned).enumerate() {
+        let coefficient = kept.iter().position(|&k| k == i).map(|j| fit.coefficients[j]);
+        let beta = coefficient.unwrap_or(0.0);
+        let bins = b
+            .bins
+            .iter()
+            .map(|(rule, c)| {
+                let w = woe(*c, total);
+                let points = offset / m + factor * (-(beta * w) - fit.intercept / m);
+                Bin { rule: rule.clone(), count: c.total(), bads: c.bads, woe: w, points: points.round() as i32 }
+            })
+            .collect();
+        let reason_code = unique_code(&column.name, &mut codes);
+        let characteristic = Characteristic {
+            name: column.name.clone(),
+            kind: match column.values {
+                Values::Numeric(_) => Kind::Numeric,
+                Values::Categorical { .. } => Kind::Categorical,
+            },
+            reason_code,
+            actionable: meta.actionable.contains(&column.name),
+            trend: b.trend,
+            iv: ivs[i],
+            coefficient: beta,
+            bins,
+        };
+        if coefficient.is_some() {
+            characteristics.push(characteristic.clone());
+        }
+        let outcome = outcomes[i].clone().unwrap_or(CharacteristicOutcome::LowIv);
+        report.push((characteristic, outcome));
+    }
+    let model = Model {
+        format: FORMAT_NAME.into(),
+        format_version: FORMAT_VERSION,
+        created_by: meta.created_by,
+        target: meta.target,
+        id_column: meta.id_column,
+        training: TrainingSummary { rows: bad.len() as u64, bads: total.bads, data_digest: meta.data_digest },
+        scaling,
+        intercept: fit.intercept,
+        characteristics,
+    };
+    Ok((model, FitReport { columns: report }))
+}
+
+/// A reason code from a characteristic name: upper case, letters, digits and underscores, at
+/// most 32 characters, made unique with a numeric suffix.
+fn unique_code(name: &str, taken: &mut BTreeSet<String>) -> String {
+    let mut base: String = name
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_uppercase() } else { '_' })
+        .take(28)
+        .collect();
+    if base.is_empty() || base.starts_with(|c: char| c.is_ascii_digit()) {
+        base.insert(0, 'C');
+    }
+    let mut code = base.clone();
+    let mut n = 2;
+    while !taken.insert(code.clone()) {
+        code = format!("{base}_{n}");
+        n += 1;
+    }
+    code
+}
+
+fn correlation(a: &[f64], b: &[f64]) -> f64 {
+    let stride = a.len().div_ceil(CORRELATION_SAMPLE_ROWS).max(1);
+    let (mut n, mut sa, mut sb, mut saa, mut sbb, mut sab) = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0);
+    for (x, y) in a.iter().step_by(stride).zip(b.iter().step_by(stride)) {
+        n += 1.0;
+        sa += x;
+        sb += y;
+        saa += x * x;
+        sbb += y * y;
+        sab += x * y;
+    }
+    let cov = sab / n - (sa / n) * (sb / n);
+    let va = saa / n - (sa / n) * (sa / n);
+    let vb = sbb / n - (sb / n) * (sb / n);
+    if va <= 0.0 || vb <= 0.0 {
+        return 0.0;
+    }
+    cov / (va * vb).sqrt()
+}
+

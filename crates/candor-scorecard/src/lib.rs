@@ -1,0 +1,24 @@
+//! The scorecard engine: turns labelled columns into a points-based scorecard and scores rows with it.
+//!
+//! This crate is pure: it does no IO, reads no clock and uses no unseeded randomness. Everything
+//! that varies between runs (the data digest, the creating tool's name) comes in as an argument,
+//! so a model fitted twice on the same data is the same model, and every score is reproducible
+//! from the model document alone.
+
+mod binning;
+mod data;
+mod explain;
+mod fit;
+mod logistic;
+pub mod metrics;
+mod model;
+mod parallel;
+
+pub use binning::{BinningOptions, Trend};
+pub use data::{Column, DataError, Values, MISSING_CODE};
+pub use explain::{Change, Reason, Recourse, MAX_REASONS};
+pub use fit::{fit, CharacteristicOutcome, FitError, FitMeta, FitOptions, FitReport, FitStage, SelectionOptions};
+pub use model::{
+    Bin, BinRule, Characteristic, Kind, Model, ModelError, Scaling, Scored, Scorer, TrainingSummary,
+    Value, FORMAT_NAME, FORMAT_VERSION,
+};

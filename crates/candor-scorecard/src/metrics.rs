@@ -1,0 +1,216 @@
+//! Validation metrics: discrimination (AUC, Gini, KS), stability (PSI), calibration and
+//! adverse impact. Scores are "higher is safer" throughout.
+
+use serde::Serialize;
+
+/// Area under the ROC curve of the score as a predictor of good (so a useful scorecard is above
+/// 0.5), with ties counted half. `None` without both outcomes.
+pub fn auc(scores: &[f64], bad: &[bool]) -> Option<f64> {
+    let mut order: Vec<usize> = (0..scores.len()).collect();
+    order.sort_by(|&a, &b| scores[a].total_cmp(&scores[b]));
+    let bads = bad.iter().filter(|&&b| b).count() as f64;
+    let goods = bad.len() as f64 - bads;
+    if bads == 0.0 || goods == 0.0 {
+        return None;
+    }
+    // Mann–Whitney U over tie groups: each good counts the bads strictly below it plus half
+    // the bads it ties with.
+    let mut bads_below = 0.0;
+    let mut u = 0.0;
+    let mut i = 0;
+    while i < order.len() {
+        let mut j = i;
+        let (mut g, mut b) = (0.0, 0.0);
+        while j < order.len() && scores[order[j]] == scores[order[i]] {
+            if bad[order[j]] {
+                b += 1.0
+            } else {
+                g += 1.0
+            }
+            j += 1;
+        }
+        u += g * (bads_below + b / 2.0);
+        bads_below += b;
+        i = j;
+    }
+    Some(u / (goods * bads))
+}
+
+/// Kolmogorov–Smirnov statistic: the largest gap between the cumulative score distributions of
+/// bads and goods.
+pub fn ks(scores: &[f64], bad: &[bool]) -> Option<f64> {
+    roc(scores, bad).map(|points| points.iter().map(|p| (p.tpr - p.fpr).abs()).fold(0.0, f64::max))
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct RocPoint {
+    /// Accepting scores at or above this threshold...
+    pub threshold: f64,
+    /// ...rejects this share of bads (true positive rate of "reject = bad")...
+    pub tpr: f64,
+    /// ...and this share of goods.
+    pub fpr: f64,
+}
+
+/// The ROC curve, one point per distinct score, from rejecting nobody to rejecting everybody.
+pub fn roc(scores: &[f64], bad: &[bool]) -> Option<Vec<RocPoint>> {
+    let mut order: Vec<usize> = (0..scores.len()).collect();
+    order.sort_by(|&a, &b| scores[a].total_cmp(&scores[b]));
+    let bads = bad.iter().filter(|&&b| b).count() as f64;
+    let goods = bad.len() as f64 - bads;
+    if bads == 0.0 || goods == 0.0 {
+        return None;
+    }
+    let mut points = vec![RocPoint { threshold: f64::NEG_INFINITY, tpr: 0.0, fpr: 0.0 }];
+    let (mut b, mut g) = (0.0, 0.0);
+    let mut i = 0;
+    while i < order.len() {
+        let s = scores[order[i]];
+        while i < order.len() && scores[order[i]] == s {
+            if bad[order[i]] {
+                b += 1.0
+            } else {
+                g += 1.0
+            }
+            i += 1;
+        }
+        let threshold = if i < order.len() { scores[order[i]] } else { f64::INFINITY };
+        points.push(RocPoint { threshold, tpr: b / bads, fpr: g / goods });
+    }
+    Some(points)
+}
+
+/// Population stability index of `actual` against `expected` over the bands cut at `edges`
+/// (a score `s` is in band `k` where `k` counts edges `<= s`). Empty cells get a small floor so
+/// the index stays finite.
+pub fn psi(expected: &[f64], actual: &[f64], edges: &[f64]) -> f64 {
+    let e = band_shares(expected, edges);
+    let a = band_shares(actual, edges);
+    e.iter()
+        .zip(&a)
+        .map(|(&e, &a)| {
+            let (e, a) = (e.max(1e-4), a.max(1e-4));
+            (a - e) * (a / e).ln()
+        })
+        .sum()
+}
+
+pub fn band_shares(scores: &[f64], edges: &[f64]) -> Vec<f64> {
+    let mut counts = vec![0.0; edges.len() + 1];
+    for &s in scores {
+        counts[edges.partition_point(|&e| e <= s)] += 1.0;
+    }
+    let n = scores.len().max(1) as f64;
+    counts.iter().map(|c| c / n).collect()
+}
+
+/// Edges cutting `scores` into about `bands` equally populated bands (fewer with ties).
+pub fn quantile_edges(scores: &[f64], bands: usize) -> Vec<f64> {
+    let mut sorted: Vec<f64> = scores.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    if sorted.is_empty() {
+        return Vec::new();
+    }
+    let mut edges: Vec<f64> = (1..bands).map(|q| sorted[q * sorted.len() / bands]).filter(|&e| e > sorted[0]).collect();
+    edges.dedup();
+    edges
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CalibrationBand {
+    pub lower: Option<f64>,
+    pub upper: Option<f64>,
+    pub count: u64,
+    pub predicted_pd: f64,
+    pub observed_bad_rate: f64,
+}
+
+/// Mean predicted probability of bad against the observed bad rate, per score band.
+pub fn calibration(scores: &[f64], pd: &[f64], bad: &[bool], edges: &[f64]) -> Vec<CalibrationBand> {
+    let mut sums = vec![(0u64, 0.0, 0u64); edges.len() + 1];
+    for ((&s, &p), &b) in scores.iter().zip(pd).zip(bad) {
+        let k = edges.partition_point(|&e| e <= s);
+        sums[k].0 += 1;
+        sums[k].1 += p;
+        sums[k].2 += b as u64;
+    }
+    sums.iter()
+        .enumerate()
+        .map(|(k, &(n, p, b))| CalibrationBand {
+            lower: (k > 0).then(|| edges[k - 1]),
+            upper: (k < edges.len()).then(|| edges[k]),
+            count: n,
+            predicted_pd: if n > 0 { p / n as f64 } else { 0.0 },
+            observed_bad_rate: if n > 0 { b as f64 / n as f64 } else { 0.0 },
+        })
+        .collect()
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct GroupImpact {
+    pub group: String,
+    pub count: u64,
+    pub approved: u64,
+    pub approval_rate: f64,
+    /// Approval rate over the highest group's approval rate (the four-fifths rule flags < 0.8).
+    pub adverse_impact_ratio: f64,
+}
+
+/// Approval rates at `cutoff` (approve when score >= cutoff) per group, and the adverse impact
+/// ratio of each against the most approved group. Groups in name order.
+pub fn adverse_impact(scores: &[f64], groups: &[String], cutoff: f64) -> Vec<GroupImpact> {
+    let mut by: std::collections::BTreeMap<&str, (u64, u64)> = Default::default();
+    for (s, g) in scores.iter().zip(groups) {
+        let e = by.entry(g.as_str()).or_default();
+        e.0 += 1;
+        e.1 += (*s >= cutoff) as u64;
+    }
+    let best = by.values().map(|&(n, a)| a as f64 / n as f64).fold(0.0, f64::max);
+    by.into_iter()
+        .map(|(g, (n, a))| {
+            let rate = a as f64 / n as f64;
+            GroupImpact {
+                group: g.to_string(),
+                count: n,
+                approved: a,
+                approval_rate: rate,
+                adverse_impact_ratio: if best > 0.0 { rate / best } else { 1.0 },
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn auc_and_ks_on_a_small_case() {
+        // Goods score high; one tie between a good and a bad.
+        let scores = [1.0, 2.0, 3.0, 3.0, 4.0, 5.0];
+        let bad = [true, true, true, false, false, false];
+        // Pairs (good, bad): 9; good 3 ties bad 3 (half), every other good beats every bad.
+        assert_eq!(auc(&scores, &bad), Some(8.5 / 9.0));
+        assert!((ks(&scores, &bad).unwrap_or(0.0) - 2.0 / 3.0).abs() < 1e-12);
+        assert_eq!(auc(&scores, &[false; 6]), None);
+    }
+
+    #[test]
+    fn psi_is_zero_for_identical_samples_and_grows_with_shift() {
+        let a: Vec<f64> = (0..1000).map(|i| i as f64).collect();
+        let b: Vec<f64> = (0..1000).map(|i| i as f64 + 300.0).collect();
+        let edges = quantile_edges(&a, 10);
+        assert!(psi(&a, &a, &edges).abs() < 1e-12);
+        assert!(psi(&a, &b, &edges) > 0.25);
+    }
+
+    #[test]
+    fn adverse_impact_ratio_against_the_best_group() {
+        let scores = [700.0, 650.0, 500.0, 700.0, 500.0, 500.0];
+        let groups: Vec<String> = ["a", "a", "a", "b", "b", "b"].iter().map(|s| s.to_string()).collect();
+        let r = adverse_impact(&scores, &groups, 600.0);
+        assert_eq!(r[0].approved, 2);
+        assert!((r[1].adverse_impact_ratio - 0.5).abs() < 1e-12);
+        assert!((r[0].adverse_impact_ratio - 1.0).abs() < 1e-12);
+    }
+}

@@ -1,0 +1,425 @@
+//! The model document (a versioned, human-readable scorecard) and the scorer compiled from it.
+
+use std::collections::HashMap;
+
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+use crate::binning::Trend;
+use crate::data::{Values, MISSING_CODE};
+
+pub const FORMAT_NAME: &str = "candor-scorecard";
+pub const FORMAT_VERSION: u32 = 1;
+
+/// How log-odds become points: `base_points` at good:bad odds of `base_odds`, and `pdo` more
+/// points each time the odds double; totals are clamped to `[min_score, max_score]`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Scaling {
+    pub base_points: f64,
+    pub base_odds: f64,
+    pub pdo: f64,
+    pub min_score: i32,
+    pub max_score: i32,
+}
+
+impl Default for Scaling {
+    fn default() -> Self {
+        Scaling { base_points: 600.0, base_odds: 50.0, pdo: 20.0, min_score: 300, max_score: 900 }
+    }
+}
+
+impl Scaling {
+    pub fn check(&self) -> Result<(), String> {
+        if !(self.pdo.is_finite() && self.pdo > 0.0) {
+            return Err(format!("points to double the odds must be positive, got {}", self.pdo));
+        }
+        if !(self.base_odds.is_finite() && self.base_odds > 0.0) {
+            return Err(format!("base odds must be positive, got {}", self.base_odds));
+        }
+        if !self.base_points.is_finite() {
+            return Err("base points must be a finite number".into());
+        }
+        if self.min_score >= self.max_score {
+            return Err(format!(
+                "the minimum score {} must be below the maximum {}",
+                self.min_score, self.max_score
+            ));
+        }
+        Ok(())
+    }
+
+    /// Points per unit of ln(odds).
+    pub fn factor(&self) -> f64 {
+        self.pdo / std::f64::consts::LN_2
+    }
+
+    /// Points at ln(odds) = 0.
+    pub fn offset(&self) -> f64 {
+        self.base_points - self.factor() * self.base_odds.ln()
+    }
+
+    /// Probability of bad implied by an (unclamped) points total.
+    pub fn pd(&self, total_points: i64) -> f64 {
+        let ln_odds_good = (total_points as f64 - self.offset()) / self.factor();
+        1.0 / (1.0 + ln_odds_good.exp())
+    }
+
+    pub fn clamp(&self, total_points: i64) -> i32 {
+        total_points.clamp(self.min_score as i64, self.max_score as i64) as i32
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    Numeric,
+    Categorical,
+}
+
+/// Which values fall in a bin.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum BinRule {
+    /// `lower <= x < upper`; an absent bound is unbounded.
+    Range {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        lower: Option<f64>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        upper: Option<f64>,
+    },
+    /// Exactly this declared special value.
+    Special { value: f64 },
+    /// These categories; `other` also takes every category not seen in training.
+    Categories {
+        categories: Vec<String>,
+        #[serde(default)]
+        other: bool,
+    },
+    Missing,
+}
+
+impl BinRule {
+    /// A short human description, used in reports and reason sentences.
+    pub fn label(&self) -> String {
+        match self {
+            BinRule::Range { lower: None, upper: None } => "any value".into(),
+            BinRule::Range { lower: None, upper: Some(u) } => format!("below {u}"),
+            BinRule::Range { lower: Some(l), upper: None } => format!("{l} or more"),
+            BinRule::Range { lower: Some(l), upper: Some(u) } => format!("from {l} to below {u}"),
+            BinRule::Special { value } => format!("the special value {value}"),
+            BinRule::Missing => "missing".into(),
+            BinRule::Categories { categories, other } => {
+                let mut s = categories.iter().map(|c| format!("\"{c}\"")).collect::<Vec<_>>().join(", ");
+                if *other {
+                    if !s.is_empty() {
+                        s.push_str(", or ");
+                    }
+                    s.push_str("a category not seen in training");
+                }
+                s
+            }
+        }
+    }
+
+    /// Whether a person could move into this bin by acting (not by becoming missing or special).
+    pub fn is_attainable(&self) -> bool {
+        matches!(self, BinRule::Range { .. } | BinRule::Categories { .. })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Bin {
+    pub rule: BinRule,
+    /// Training rows in the bin, and how many of them were bad.
+    pub count: u64,
+    pub bads: u64,
+    pub woe: f64,
+    pub points: i32,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Characteristic {
+    pub name: String,
+    pub kind: Kind,
+    /// Stable code for reasons about this characteristic.
+    pub reason_code: String,
+    /// Whether a person can act on it; only actionable characteristics appear in recourse.
+    pub actionable: bool,
+    pub trend: Trend,
+    pub iv: f64,
+    /// Logistic regression coefficient on the weight of evidence (log-odds of bad).
+    pub coefficient: f64,
+    pub bins: Vec<Bin>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrainingSummary {
+    pub rows: u64,
+    pub bads: u64,
+    /// Digest of the training data as the caller computed it (e.g. `sha256:<hex>` of the file).
+    pub data_digest: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Model {
+    pub format: String,
+    pub format_version: u32,
+    pub created_by: String,
+    pub target: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id_column: Option<String>,
+    pub training: TrainingSummary,
+    pub scaling: Scaling,
+    pub intercept: f64,
+    pub characteristics: Vec<Characteristic>,
+}
+
+/// One input value for one characteristic.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    Missing,
+    Number(f64),
+    Text(String),
+}
+
+#[derive(Debug, Error, PartialEq)]
+pub enum ModelError {
+    #[error("not a Candor scorecard (format `{0}`)")]
+    Format(String),
+    #[error("model format version {0} is not supported (this build reads version {FORMAT_VERSION})")]
+    Version(u32),
+    #[error("scaling: {0}")]
+    Scaling(String),
+    #[error("characteristic `{name}`: {why}")]
+    Characteristic { name: String, why: String },
+    #[error("the model has no characteristics")]
+    Empty,
+    #[error("characteristic `{name}` is numeric but got the text {value:?}")]
+    NotANumber { name: String, value: String },
+}
+
+/// The result of scoring one row.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Scored {
+    /// The score reported: the points total clamped to the scaling's range.
+    pub score: i32,
+    /// The sum of the points of every characteristic, before clamping.
+    pub total_points: i64,
+    /// Probability of bad implied by the total.
+    pub pd: f64,
+}
+
+/// A model checked and compiled for fast scoring. Owns the model.
+#[derive(Debug, Clone)]
+pub struct Scorer {
+    model: Model,
+    lookups: Vec<Lookup>,
+    max_points: Vec<i32>,
+}
+
+#[derive(Debug, Clone)]
+enum Lookup {
+    Numeric { uppers: Vec<f64>, ranges: Vec<usize>, specials: Vec<(f64, usize)>, missing: usize },
+    Categorical { by_name: HashMap<String, usize>, other: usize, missing: usize },
+}
+
+impl Scorer {
+    pub fn new(model: Model) -> Result<Scorer, ModelError> {
+        if model.format != FORMAT_NAME {
+            return Err(ModelError::Format(model.format));
+        }
+        if model.format_version != FORMAT_VERSION {
+            return Err(ModelError::Version(model.format_version));
+        }
+        model.scaling.check().map_err(ModelError::Scaling)?;
+        if model.characteristics.is_empty() {
+            return Err(ModelError::Empty);
+        }
+        let mut lookups = Vec::with_capacity(model.characteristics.len());
+        for c in &model.characteristics {
+            let bad = |why: String| ModelError::Characteristic { name: c.name.clone(), why };
+            lookups.push(compile(c).map_err(bad)?);
+        }
+        let max_points = model
+            .characteristics
+            .iter()
+            .map(|c| c.bins.iter().map(|b| b.points).max().unwrap_or(0))
+            .collect();
+        Ok(Scorer { model, lookups, max_points })
+    }
+
+    pub fn model(&self) -> &Model {
+        &self.model
+    }
+
+    pub fn into_model(self) -> Model {
+        self.model
+    }
+
+    /// The highest points characteristic `c` can give.
+    pub fn max_points(&self, c: usize) -> i32 {
+        self.max_points[c]
+    }
+
+    /// The bin of characteristic `c` that `value` falls in.
+    pub fn bin_of(&self, c: usize, value: &Value) -> Result<usize, ModelError> {
+        Ok(match (&self.lookups[c], value) {
+            (Lookup::Numeric { missing, .. }, Value::Missing) => *missing,
+            (l @ Lookup::Numeric { .. }, Value::Number(x)) => numeric_bin(l, *x),
+            (Lookup::Numeric { .. }, Value::Text(t)) => {
+                return Err(ModelError::NotANumber {
+                    name: self.model.characteristics[c].name.clone(),
+                    value: t.clone(),
+                })
+            }
+            (Lookup::Categorical { missing, .. }, Value::Missing) => *missing,
+            (Lookup::Categorical { by_name, other, .. }, Value::Text(t)) => {
+                by_name.get(t).copied().unwrap_or(*other)
+            }
+            (Lookup::Categorical { by_name, other, .. }, Value::Number(x)) => {
+                by_name.get(&x.to_string()).copied().unwrap_or(*other)
+            }
+        })
+    }
+
+    /// Bins of characteristic `c` for a whole column, appended to `out`.
+    ///
+    /// A numeric characteristic given a categorical column is an error; a categorical one
+    /// given numbers matches them by their decimal text.
+    pub fn bin_column(&self, c: usize, values: &Values, out: &mut Vec<u16>) -> Result<(), ModelError> {
+        match (&self.lookups[c], values) {
+            (l @ Lookup::Numeric { .. }, Values::Numeric(xs)) => {
+                out.extend(xs.iter().map(|&x| numeric_bin(l, x) as u16));
+            }
+            (Lookup::Numeric { .. }, Values::Categorical { codes, levels }) => {
+                let value = codes
+                    .iter()
+                    .find(|&&c| c != MISSING_CODE)
+                    .map(|&c| levels[c as usize].clone())
+                    .unwrap_or_default();
+                return Err(ModelError::NotANumber { name: self.model.characteristics[c].name.clone(), value });
+            }
+            (Lookup::Categorical { by_name, other, missing }, Values::Categorical { codes, levels }) => {
+                let table: Vec<u16> =
+                    levels.iter().map(|l| by_name.get(l).copied().unwrap_or(*other) as u16).collect();
+                out.extend(codes.iter().map(|&code| {
+                    if code == MISSING_CODE {
+                        *missing as u16
+                    } else {
+                        table.get(code as usize).copied().unwrap_or(*other as u16)
+                    }
+                }));
+            }
+            (Lookup::Categorical { .. }, Values::Numeric(xs)) => {
+                for &x in xs {
+                    let v = if x.is_nan() { Value::Missing } else { Value::Number(x) };
+                    out.push(self.bin_of(c, &v)? as u16);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Scores a row given the bin of every characteristic, in model order.
+    pub fn score_bins(&self, bins: impl IntoIterator<Item = usize>) -> Scored {
+        let total: i64 = bins
+            .into_iter()
+            .zip(&self.model.characteristics)
+            .map(|(b, c)| c.bins[b].points as i64)
+            .sum();
+        self.scored(total)
+    }
+
+    pub fn scored(&self, total_points: i64) -> Scored {
+        let s = &self.model.scaling;
+        Scored { score: s.clamp(total_points), total_points, pd: s.pd(total_points) }
+    }
+
+    /// Scores one row given by value per characteristic, in model order.
+    pub fn score_values(&self, values: &[Value]) -> Result<(Scored, Vec<usize>), ModelError> {
+        let bins = values
+            .iter()
+            .enumerate()
+            .map(|(c, v)| self.bin_of(c, v))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok((self.score_bins(bins.iter().copied()), bins))
+    }
+}
+
+fn numeric_bin(l: &Lookup, x: f64) -> usize {
+    let Lookup::Numeric { uppers, ranges, specials, missing } = l else {
+        unreachable!("numeric_bin is only called with a numeric lookup")
+    };
+    if x.is_nan() {
+        return *missing;
+    }
+    if let Some(&(_, b)) = specials.iter().find(|(s, _)| *s == x) {
+        return b;
+    }
+    ranges[uppers.partition_point(|&u| u <= x)]
+}
+
+fn compile(c: &Characteristic) -> Result<Lookup, String> {
+    let missing: Vec<usize> = (0..c.bins.len()).filter(|&i| c.bins[i].rule == BinRule::Missing).collect();
+    let [missing] = missing[..] else {
+        return Err(format!("needs exactly one missing bin, has {}", missing.len()));
+    };
+    if c.bins.iter().any(|b| !b.woe.is_finite()) {
+        return Err("a bin's weight of evidence is not a finite number".into());
+    }
+    match c.kind {
+        Kind::Numeric => {
+            let mut ranges: Vec<(Option<f64>, Option<f64>, usize)> = Vec::new();
+            let mut specials = Vec::new();
+            for (i, b) in c.bins.iter().enumerate() {
+                match &b.rule {
+                    BinRule::Range { lower, upper } => ranges.push((*lower, *upper, i)),
+                    BinRule::Special { value } if value.is_finite() => specials.push((*value, i)),
+                    BinRule::Special { .. } => return Err("a special value is not a finite number".into()),
+                    BinRule::Missing => {}
+                    BinRule::Categories { .. } => return Err("a numeric characteristic has a category bin".into()),
+                }
+            }
+            ranges.sort_by(|a, b| a.0.unwrap_or(f64::NEG_INFINITY).total_cmp(&b.0.unwrap_or(f64::NEG_INFINITY)));
+            // The ranges must tile the real line: open below, open above, each upper the next lower.
+            let tiles = !ranges.is_empty()
+                && ranges[0].0.is_none()
+                && ranges[ranges.len() - 1].1.is_none()
+                && ranges.windows(2).all(|w| matches!((w[0].1, w[1].0), (Some(u), Some(l)) if u == l && u.is_finite()))
+                && ranges.iter().all(|r| match (r.0, r.1) {
+                    (Some(l), Some(u)) => l < u,
+                    _ => true,
+                });
+            if !tiles {
+                return Err("the ranges do not cover every number exactly once".into());
+            }
+            let uppers = ranges[..ranges.len() - 1].iter().filter_map(|r| r.1).collect();
+            Ok(Lookup::Numeric { uppers, ranges: ranges.iter().map(|r| r.2).collect(), specials, missing })
+        }
+        Kind::Categorical => {
+            let mut by_name = HashMap::new();
+            let mut other = None;
+            for (i, b) in c.bins.iter().enumerate() {
+                match &b.rule {
+                    BinRule::Categories { categories, other: o } => {
+                        for name in categories {
+                            if by_name.insert(name.clone(), i).is_some() {
+                                return Err(format!("category \"{name}\" is in two bins"));
+                            }
+                        }
+                        if *o {
+                            if other.is_some() {
+                                return Err("more than one bin takes unseen categories".into());
+                            }
+                            other = Some(i);
+                        }
+                    }
+                    BinRule::Missing => {}
+                    _ => return Err("a categorical characteristic has a numeric bin".into()),
+                }
+            }
+            let other = other.ok_or("no bin takes categories not seen in training")?;
+            Ok(Lookup::Categorical { by_name, other, missing })
+        }
+    }
+}
