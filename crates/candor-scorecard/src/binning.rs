@@ -50,9 +50,7 @@ impl std::str::FromStr for Trend {
             "valley" => Trend::Valley,
             "none" => Trend::None,
             _ => {
-                return Err(format!(
-                    "unknown trend `{s}` (expected auto, ascending, descending, peak, valley or none)"
-                ))
+                return Err(format!("unknown trend `{s}` (expected auto, ascending, descending, peak, valley or none)"))
             }
         })
     }
@@ -101,10 +99,7 @@ impl BinningOptions {
             return Err(format!("pre-bins must be between 2 and {MAX_PREBINS}, got {}", self.prebins));
         }
         if !(0.0..0.5).contains(&self.rare_category_share) {
-            return Err(format!(
-                "rare category share must be in [0, 0.5), got {}",
-                self.rare_category_share
-            ));
+            return Err(format!("rare category share must be in [0, 0.5), got {}", self.rare_category_share));
         }
         for (name, values) in &self.specials {
             if values.len() > MAX_SPECIALS {
@@ -177,12 +172,7 @@ impl Binned {
     }
 }
 
-pub(crate) fn bin_column(
-    name: &str,
-    values: &Values,
-    bad: &[bool],
-    options: &BinningOptions,
-) -> Binned {
+pub(crate) fn bin_column(name: &str, values: &Values, bad: &[bool], options: &BinningOptions) -> Binned {
     let total = totals(bad);
     match values {
         Values::Numeric(v) => {
@@ -301,21 +291,13 @@ fn quantile_cuts(values: &[f64], specials: &[f64], prebins: usize) -> Vec<f64> {
     let mut sample: Vec<f64> = values.iter().copied().filter(regular).step_by(stride).collect();
     sample.sort_by(f64::total_cmp);
     let min = sample[0];
-    let mut cuts: Vec<f64> = (1..prebins)
-        .map(|q| sample[(q * sample.len() / prebins).min(sample.len() - 1)])
-        .filter(|&c| c > min)
-        .collect();
+    let mut cuts: Vec<f64> =
+        (1..prebins).map(|q| sample[(q * sample.len() / prebins).min(sample.len() - 1)]).filter(|&c| c > min).collect();
     cuts.dedup();
     cuts
 }
 
-fn bin_categorical(
-    codes: &[u32],
-    levels: &[String],
-    bad: &[bool],
-    total: Counts,
-    options: &BinningOptions,
-) -> Binned {
+fn bin_categorical(codes: &[u32], levels: &[String], bad: &[bool], total: Counts, options: &BinningOptions) -> Binned {
     let mut per_level = vec![Counts::default(); levels.len()];
     let mut missing = Counts::default();
     for (&c, &b) in codes.iter().zip(bad) {

@@ -75,12 +75,7 @@ impl Column {
             if let Some((row, &code)) =
                 codes.iter().enumerate().find(|(_, &c)| c != MISSING_CODE && c as usize >= levels.len())
             {
-                return Err(DataError::BadCode {
-                    column: self.name.clone(),
-                    row,
-                    code,
-                    levels: levels.len(),
-                });
+                return Err(DataError::BadCode { column: self.name.clone(), row, code, levels: levels.len() });
             }
         }
         Ok(())

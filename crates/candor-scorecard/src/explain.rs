@@ -67,7 +67,7 @@ impl Scorer {
                     code: ch.reason_code.clone(),
                     characteristic: ch.name.clone(),
                     sentence: format!(
-                        "{} is {}, which scores {} points below the best range of {}.",
+                        "{} is {}, which scores {} points below the best bin of {}.",
                         ch.name, label, below, ch.name
                     ),
                     bin: label,
@@ -120,13 +120,12 @@ impl Scorer {
         let reachable = current.score >= target || (gained >= needed && target <= self.model().scaling.max_score);
         if reachable && needed > 0 {
             // Shrink each change to the smallest move that still lets the set reach the target.
-            for k in 0..chosen.len() {
-                let (o, m) = chosen[k];
-                let moves = &options[o].1;
-                let others = gained - moves[m].1 as i64;
+            for pick in chosen.iter_mut() {
+                let moves = &options[pick.0].1;
+                let others = gained - moves[pick.1].1 as i64;
                 if let Some(smaller) = moves.iter().position(|&(_, g)| others + g as i64 >= needed) {
                     gained = others + moves[smaller].1 as i64;
-                    chosen[k].1 = smaller;
+                    pick.1 = smaller;
                 }
             }
         }

@@ -7,6 +7,7 @@ use thiserror::Error;
 use crate::binning::{bin_column, totals, woe, Binned, BinningOptions};
 use crate::data::{Column, DataError};
 use crate::logistic::fit_logistic;
+use crate::metrics::{band_shares, quantile_edges};
 use crate::model::{Bin, Characteristic, Kind, Model, Scaling, TrainingSummary, FORMAT_NAME, FORMAT_VERSION};
 use crate::parallel::par_map;
 use crate::Values;
@@ -14,6 +15,9 @@ use crate::Values;
 /// Rows used to measure correlation between characteristics; a strided sample this size pins a
 /// correlation to about ±0.005, far finer than any sensible threshold.
 const CORRELATION_SAMPLE_ROWS: usize = 200_000;
+
+/// Bands of the training score distribution kept in the model for stability checks.
+const SCORE_BANDS: usize = 10;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct SelectionOptions {
@@ -84,13 +88,23 @@ pub enum FitError {
 #[derive(Debug, Clone, PartialEq)]
 pub enum CharacteristicOutcome {
     Selected,
-    /// Fewer than two populated bins: nothing to learn from.
+    /// One value in every row (missing counts as a value): nothing to learn from.
     Constant,
+    /// Varies, but no split into bins meets the constraints (e.g. a rare value below the
+    /// minimum bin share).
+    NoSplit,
     LowIv,
-    Correlated { with: String, correlation: f64 },
+    Correlated {
+        with: String,
+        correlation: f64,
+    },
     /// Dropped by backward elimination.
-    Insignificant { p_value: f64 },
-    WrongSign { coefficient: f64 },
+    Insignificant {
+        p_value: f64,
+    },
+    WrongSign {
+        coefficient: f64,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -139,9 +153,12 @@ pub fn fit(
     let mut outcomes: Vec<Option<CharacteristicOutcome>> = binned
         .iter()
         .zip(&ivs)
-        .map(|(b, &iv)| {
-            if b.populated() < 2 {
+        .zip(columns)
+        .map(|((b, &iv), column)| {
+            if b.populated() < 2 && is_constant(&column.values) {
                 Some(CharacteristicOutcome::Constant)
+            } else if b.populated() < 2 {
+                Some(CharacteristicOutcome::NoSplit)
             } else if iv < options.selection.min_iv {
                 Some(CharacteristicOutcome::LowIv)
             } else {
@@ -252,13 +269,29 @@ pub fn fit(
         let outcome = outcomes[i].clone().unwrap_or(CharacteristicOutcome::LowIv);
         report.push((characteristic, outcome));
     }
+    // The training score distribution, kept as the reference for stability checks.
+    let mut totals_points = vec![0i64; bad.len()];
+    for (c, &i) in characteristics.iter().zip(&kept) {
+        for (t, &a) in totals_points.iter_mut().zip(&binned[i].assignment) {
+            *t += c.bins[a as usize].points as i64;
+        }
+    }
+    let scores: Vec<f64> = totals_points.iter().map(|&t| scaling.clamp(t) as f64).collect();
+    let score_edges = quantile_edges(&scores, SCORE_BANDS);
+    let score_shares = band_shares(&scores, &score_edges);
     let model = Model {
         format: FORMAT_NAME.into(),
         format_version: FORMAT_VERSION,
         created_by: meta.created_by,
         target: meta.target,
         id_column: meta.id_column,
-        training: TrainingSummary { rows: bad.len() as u64, bads: total.bads, data_digest: meta.data_digest },
+        training: TrainingSummary {
+            rows: bad.len() as u64,
+            bads: total.bads,
+            data_digest: meta.data_digest,
+            score_edges,
+            score_shares,
+        },
         scaling,
         intercept: fit.intercept,
         characteristics,
@@ -272,8 +305,10 @@ fn unique_code(name: &str, taken: &mut BTreeSet<String>) -> String {
     let mut base: String = name
         .chars()
         .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_uppercase() } else { '_' })
-        .take(28)
-        .collect();
+        .take(40)
+        .collect::<String>()
+        .trim_end_matches('_')
+        .to_string();
     if base.is_empty() || base.starts_with(|c: char| c.is_ascii_digit()) {
         base.insert(0, 'C');
     }
@@ -284,6 +319,14 @@ fn unique_code(name: &str, taken: &mut BTreeSet<String>) -> String {
         n += 1;
     }
     code
+}
+
+/// Whether every row holds the same value, missing counting as one value.
+fn is_constant(values: &Values) -> bool {
+    match values {
+        Values::Numeric(v) => v.windows(2).all(|w| w[0] == w[1] || (w[0].is_nan() && w[1].is_nan())),
+        Values::Categorical { codes, .. } => codes.windows(2).all(|w| w[0] == w[1]),
+    }
 }
 
 fn correlation(a: &[f64], b: &[f64]) -> f64 {
@@ -305,4 +348,3 @@ fn correlation(a: &[f64], b: &[f64]) -> f64 {
     }
     cov / (va * vb).sqrt()
 }
-

@@ -19,6 +19,6 @@ pub use data::{Column, DataError, Values, MISSING_CODE};
 pub use explain::{Change, Reason, Recourse, MAX_REASONS};
 pub use fit::{fit, CharacteristicOutcome, FitError, FitMeta, FitOptions, FitReport, FitStage, SelectionOptions};
 pub use model::{
-    Bin, BinRule, Characteristic, Kind, Model, ModelError, Scaling, Scored, Scorer, TrainingSummary,
-    Value, FORMAT_NAME, FORMAT_VERSION,
+    Bin, BinRule, Characteristic, Kind, Model, ModelError, Scaling, Scored, Scorer, TrainingSummary, Value,
+    FORMAT_NAME, FORMAT_VERSION,
 };

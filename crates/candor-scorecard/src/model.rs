@@ -40,10 +40,7 @@ impl Scaling {
             return Err("base points must be a finite number".into());
         }
         if self.min_score >= self.max_score {
-            return Err(format!(
-                "the minimum score {} must be below the maximum {}",
-                self.min_score, self.max_score
-            ));
+            return Err(format!("the minimum score {} must be below the maximum {}", self.min_score, self.max_score));
         }
         Ok(())
     }
@@ -88,7 +85,9 @@ pub enum BinRule {
         upper: Option<f64>,
     },
     /// Exactly this declared special value.
-    Special { value: f64 },
+    Special {
+        value: f64,
+    },
     /// These categories; `other` also takes every category not seen in training.
     Categories {
         categories: Vec<String>,
@@ -158,6 +157,12 @@ pub struct TrainingSummary {
     pub bads: u64,
     /// Digest of the training data as the caller computed it (e.g. `sha256:<hex>` of the file).
     pub data_digest: String,
+    /// The training scores' distribution, the reference for stability (PSI): band edges (a
+    /// score `s` is in band `k` where `k` counts edges `<= s`) and each band's share of rows.
+    #[serde(default)]
+    pub score_edges: Vec<f64>,
+    #[serde(default)]
+    pub score_shares: Vec<f64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -240,11 +245,8 @@ impl Scorer {
             let bad = |why: String| ModelError::Characteristic { name: c.name.clone(), why };
             lookups.push(compile(c).map_err(bad)?);
         }
-        let max_points = model
-            .characteristics
-            .iter()
-            .map(|c| c.bins.iter().map(|b| b.points).max().unwrap_or(0))
-            .collect();
+        let max_points =
+            model.characteristics.iter().map(|c| c.bins.iter().map(|b| b.points).max().unwrap_or(0)).collect();
         Ok(Scorer { model, lookups, max_points })
     }
 
@@ -273,9 +275,7 @@ impl Scorer {
                 })
             }
             (Lookup::Categorical { missing, .. }, Value::Missing) => *missing,
-            (Lookup::Categorical { by_name, other, .. }, Value::Text(t)) => {
-                by_name.get(t).copied().unwrap_or(*other)
-            }
+            (Lookup::Categorical { by_name, other, .. }, Value::Text(t)) => by_name.get(t).copied().unwrap_or(*other),
             (Lookup::Categorical { by_name, other, .. }, Value::Number(x)) => {
                 by_name.get(&x.to_string()).copied().unwrap_or(*other)
             }
@@ -292,16 +292,12 @@ impl Scorer {
                 out.extend(xs.iter().map(|&x| numeric_bin(l, x) as u16));
             }
             (Lookup::Numeric { .. }, Values::Categorical { codes, levels }) => {
-                let value = codes
-                    .iter()
-                    .find(|&&c| c != MISSING_CODE)
-                    .map(|&c| levels[c as usize].clone())
-                    .unwrap_or_default();
+                let value =
+                    codes.iter().find(|&&c| c != MISSING_CODE).map(|&c| levels[c as usize].clone()).unwrap_or_default();
                 return Err(ModelError::NotANumber { name: self.model.characteristics[c].name.clone(), value });
             }
             (Lookup::Categorical { by_name, other, missing }, Values::Categorical { codes, levels }) => {
-                let table: Vec<u16> =
-                    levels.iter().map(|l| by_name.get(l).copied().unwrap_or(*other) as u16).collect();
+                let table: Vec<u16> = levels.iter().map(|l| by_name.get(l).copied().unwrap_or(*other) as u16).collect();
                 out.extend(codes.iter().map(|&code| {
                     if code == MISSING_CODE {
                         *missing as u16
@@ -322,11 +318,7 @@ impl Scorer {
 
     /// Scores a row given the bin of every characteristic, in model order.
     pub fn score_bins(&self, bins: impl IntoIterator<Item = usize>) -> Scored {
-        let total: i64 = bins
-            .into_iter()
-            .zip(&self.model.characteristics)
-            .map(|(b, c)| c.bins[b].points as i64)
-            .sum();
+        let total: i64 = bins.into_iter().zip(&self.model.characteristics).map(|(b, c)| c.bins[b].points as i64).sum();
         self.scored(total)
     }
 
@@ -337,11 +329,7 @@ impl Scorer {
 
     /// Scores one row given by value per characteristic, in model order.
     pub fn score_values(&self, values: &[Value]) -> Result<(Scored, Vec<usize>), ModelError> {
-        let bins = values
-            .iter()
-            .enumerate()
-            .map(|(c, v)| self.bin_of(c, v))
-            .collect::<Result<Vec<_>, _>>()?;
+        let bins = values.iter().enumerate().map(|(c, v)| self.bin_of(c, v)).collect::<Result<Vec<_>, _>>()?;
         Ok((self.score_bins(bins.iter().copied()), bins))
     }
 }

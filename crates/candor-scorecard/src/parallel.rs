@@ -10,11 +10,7 @@ use std::sync::Mutex;
 const MAX_THREADS: usize = 16;
 
 pub(crate) fn par_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
-    let threads = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1)
-        .min(MAX_THREADS)
-        .min(items.len());
+    let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).min(MAX_THREADS).min(items.len());
     if threads <= 1 {
         return items.iter().map(f).collect();
     }

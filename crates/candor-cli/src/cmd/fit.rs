@@ -1,0 +1,213 @@
+//! `candor fit`: bin, select, regress and scale; write the model file and, if asked, the report.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+
+use anyhow::{bail, Context, Result};
+use candor_scorecard::{
+    fit, BinningOptions, CharacteristicOutcome, FitMeta, FitOptions, FitStage, Scaling, Scorer, SelectionOptions,
+    Trend, Values,
+};
+use candor_table::Table;
+
+use crate::io::{progress, write_atomically};
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// Training data (CSV with a header row).
+    #[arg(long)]
+    data: PathBuf,
+    /// The target column: 1 (or "bad") for a bad outcome, 0 (or "good") for a good one.
+    #[arg(long)]
+    target: String,
+    /// The value of the target that means bad, when it is not 1 or "bad".
+    #[arg(long)]
+    bad_value: Option<String>,
+    /// A row identifier, copied to scored output and never used as a characteristic.
+    #[arg(long)]
+    id: Option<String>,
+    /// Columns to leave out (comma-separated, repeatable).
+    #[arg(long)]
+    exclude: Vec<String>,
+    /// Columns to treat as categorical even if they hold numbers.
+    #[arg(long)]
+    categorical: Vec<String>,
+    /// Characteristics a person can act on, offered in recourse (comma-separated).
+    #[arg(long)]
+    actionable: Vec<String>,
+    /// Special values of a numeric column, each binned on its own: COL=-1,-2 (repeatable).
+    #[arg(long, value_name = "COL=V,...")]
+    special: Vec<String>,
+    /// Trend of the bad rate as numbers grow: auto, ascending, descending, peak, valley, none.
+    #[arg(long, default_value = "auto")]
+    trend: Trend,
+    /// The trend for one column: COL=TREND (repeatable).
+    #[arg(long, value_name = "COL=TREND")]
+    trend_for: Vec<String>,
+    #[arg(long, default_value_t = 8)]
+    max_bins: usize,
+    #[arg(long, default_value_t = 0.05)]
+    min_bin_share: f64,
+    #[arg(long, default_value_t = 20)]
+    prebins: usize,
+    #[arg(long, default_value_t = 0.01)]
+    rare_category_share: f64,
+    /// Drop characteristics with less information value.
+    #[arg(long, default_value_t = 0.02)]
+    min_iv: f64,
+    /// Drop the weaker of two characteristics correlated beyond this.
+    #[arg(long, default_value_t = 0.8)]
+    max_correlation: f64,
+    /// Backward elimination threshold on Wald p-values; 1 keeps every characteristic.
+    #[arg(long, default_value_t = 0.05)]
+    max_p_value: f64,
+    #[arg(long, default_value_t = 1.0)]
+    l2: f64,
+    #[arg(long, default_value_t = 600.0)]
+    base_points: f64,
+    /// Good:bad odds at the base points.
+    #[arg(long, default_value_t = 50.0)]
+    base_odds: f64,
+    /// Points to double the odds.
+    #[arg(long, default_value_t = 20.0)]
+    pdo: f64,
+    #[arg(long, default_value_t = 300)]
+    min_score: i32,
+    #[arg(long, default_value_t = 900)]
+    max_score: i32,
+    /// Where to write the model file (JSON).
+    #[arg(long)]
+    out: PathBuf,
+    /// Also write a validation report on the training data (HTML).
+    #[arg(long)]
+    report: Option<PathBuf>,
+}
+
+pub fn run(args: Args) -> Result<()> {
+    let spin = crate::io::spinner("reading");
+    let table = Table::read(&args.data)?;
+    spin.finish_and_clear();
+    let bad = table.target(&args.target, args.bad_value.as_deref())?;
+    let known = |name: &str| table.index_of(name).map(|_| ());
+    if let Some(id) = &args.id {
+        known(id)?;
+    }
+    let excluded: BTreeSet<String> = super::list(&args.exclude).into_iter().collect();
+    let categorical: BTreeSet<String> = super::list(&args.categorical).into_iter().collect();
+    let actionable: BTreeSet<String> = super::list(&args.actionable).into_iter().collect();
+    for name in excluded.iter().chain(&categorical).chain(&actionable) {
+        known(name)?;
+    }
+    let specials = parse_pairs(&args.special, "--special", |v| {
+        v.split(',').map(|x| x.trim().parse::<f64>().map_err(|_| format!("`{x}` is not a number"))).collect()
+    })?;
+    let trends = parse_pairs(&args.trend_for, "--trend-for", |v| v.parse::<Trend>())?;
+    for name in specials.keys().chain(trends.keys()) {
+        known(name)?;
+    }
+
+    let columns: Vec<_> = (0..table.headers().len())
+        .filter(|&i| {
+            let h = &table.headers()[i];
+            *h != args.target && Some(h) != args.id.as_ref() && !excluded.contains(h)
+        })
+        .map(|i| table.column(i, categorical.contains(&table.headers()[i])))
+        .collect();
+    if columns.is_empty() {
+        bail!("{}: no columns left to fit on besides the target and id", args.data.display());
+    }
+    for c in &columns {
+        if specials.contains_key(&c.name) && !matches!(c.values, Values::Numeric(_)) {
+            bail!("--special: column `{}` is not numeric", c.name);
+        }
+    }
+
+    let options = FitOptions {
+        binning: BinningOptions {
+            max_bins: args.max_bins,
+            min_bin_share: args.min_bin_share,
+            prebins: args.prebins,
+            rare_category_share: args.rare_category_share,
+            trend: args.trend,
+            trends,
+            specials,
+        },
+        selection: SelectionOptions {
+            min_iv: args.min_iv,
+            max_correlation: args.max_correlation,
+            max_p_value: (args.max_p_value < 1.0).then_some(args.max_p_value),
+        },
+        scaling: Scaling {
+            base_points: args.base_points,
+            base_odds: args.base_odds,
+            pdo: args.pdo,
+            min_score: args.min_score,
+            max_score: args.max_score,
+        },
+        l2: args.l2,
+    };
+    let meta = FitMeta {
+        target: args.target.clone(),
+        id_column: args.id.clone(),
+        data_digest: table.digest().to_string(),
+        created_by: format!("candor {}", env!("CARGO_PKG_VERSION")),
+        actionable,
+    };
+    let bar = progress(3, "fitting");
+    let on_stage = |s: FitStage| {
+        bar.set_position(match s {
+            FitStage::Binning => 0,
+            FitStage::Selecting => 1,
+            FitStage::Regressing => 2,
+        })
+    };
+    let (model, report) = fit(&columns, &bad, meta, &options, &on_stage)
+        .with_context(|| format!("{}: cannot fit a scorecard", args.data.display()))?;
+    bar.finish_and_clear();
+
+    for ((c, outcome), column) in report.columns.iter().zip(&columns) {
+        let all_missing = match &column.values {
+            Values::Numeric(v) => v.iter().all(|x| x.is_nan()),
+            Values::Categorical { codes, .. } => codes.iter().all(|&x| x == candor_scorecard::MISSING_CODE),
+        };
+        let why = match outcome {
+            CharacteristicOutcome::Constant if all_missing => "every value is missing",
+            CharacteristicOutcome::Constant => "it is constant",
+            CharacteristicOutcome::NoSplit => "no split into bins meets the minimum bin share",
+            _ => continue,
+        };
+        eprintln!("warning: column `{}` skipped: {why}", c.name);
+    }
+
+    let json = serde_json::to_string_pretty(&model)?;
+    write_atomically(&args.out, |w| Ok(w.write_all(json.as_bytes())?))?;
+    let scorer = Scorer::new(model)?;
+    eprintln!(
+        "fitted {} characteristics of {} on {} rows ({} bad); model written to {}",
+        scorer.model().characteristics.len(),
+        columns.len(),
+        bad.len(),
+        scorer.model().training.bads,
+        args.out.display()
+    );
+    if let Some(path) = &args.report {
+        super::validate::write_report(&scorer, &table, &bad, None, Some(&report), path, "Training report")?;
+    }
+    Ok(())
+}
+
+fn parse_pairs<T>(
+    items: &[String],
+    flag: &str,
+    parse: impl Fn(&str) -> Result<T, String>,
+) -> Result<BTreeMap<String, T>> {
+    let mut out = BTreeMap::new();
+    for item in items {
+        let Some((col, value)) = item.split_once('=') else {
+            bail!("{flag} {item:?}: expected COL=VALUE");
+        };
+        let v = parse(value).map_err(|e| anyhow::anyhow!("{flag} {item:?}: {e}"))?;
+        out.insert(col.trim().to_string(), v);
+    }
+    Ok(out)
+}

@@ -1,0 +1,63 @@
+//! File helpers shared by the subcommands: atomic writes, model loading, progress bars.
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use candor_scorecard::{Model, Scorer};
+use indicatif::{ProgressBar, ProgressStyle};
+
+/// Writes a file so that it is either complete or absent: into a temporary file beside it,
+/// flushed to disk, then renamed over the target.
+pub fn write_atomically(path: &Path, write: impl FnOnce(&mut dyn Write) -> Result<()>) -> Result<()> {
+    let tmp = temp_path(path);
+    let result = (|| -> Result<()> {
+        let file = std::fs::File::create(&tmp).with_context(|| format!("{}: cannot create", tmp.display()))?;
+        let mut out = std::io::BufWriter::new(file);
+        write(&mut out)?;
+        let file =
+            out.into_inner().map_err(|e| e.into_error()).with_context(|| format!("{}: cannot write", tmp.display()))?;
+        file.sync_all().with_context(|| format!("{}: cannot sync", tmp.display()))?;
+        std::fs::rename(&tmp, path).with_context(|| format!("{}: cannot replace", path.display()))
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}
+
+fn temp_path(path: &Path) -> PathBuf {
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    path.with_file_name(format!(".{name}.{}.tmp", std::process::id()))
+}
+
+pub fn load_model(path: &Path) -> Result<Scorer> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("{}: cannot read the model", path.display()))?;
+    let model: Model =
+        serde_json::from_str(&text).with_context(|| format!("{}: not a valid model file", path.display()))?;
+    Scorer::new(model).with_context(|| format!("{}: not a usable model", path.display()))
+}
+
+/// A progress bar on standard error when it is a terminal, a silent one otherwise.
+pub fn progress(len: u64, what: &str) -> ProgressBar {
+    if !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new(len);
+    let style = ProgressStyle::with_template("{msg:>10} [{bar:30}] {pos}/{len} {elapsed_precise}")
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("=> ");
+    bar.set_style(style);
+    bar.set_message(what.to_string());
+    bar
+}
+
+pub fn spinner(what: &str) -> ProgressBar {
+    if !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new_spinner();
+    bar.set_message(what.to_string());
+    bar.enable_steady_tick(std::time::Duration::from_millis(120));
+    bar
+}

@@ -1,0 +1,48 @@
+//! `candor`: the command line. Each subcommand lives in `cmd/`; this file only dispatches and
+//! prints an error once, with its whole chain.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+mod cmd;
+mod io;
+
+#[derive(Parser)]
+#[command(name = "candor", version, about = "Candor: an accountable credit-scoring system")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Fit a scorecard on a labelled table and write the model file.
+    Fit(cmd::fit::Args),
+    /// Score every row of a table with a model.
+    Score(cmd::score::Args),
+    /// Explain one row's score: points per characteristic, reasons, recourse.
+    Explain(cmd::explain::Args),
+    /// Export a model to another engine's format.
+    Export(cmd::export::Args),
+    /// Measure a model on a labelled table and write the validation report.
+    Validate(cmd::validate::Args),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Fit(a) => cmd::fit::run(a),
+        Command::Score(a) => cmd::score::run(a),
+        Command::Explain(a) => cmd::explain::run(a),
+        Command::Export(a) => cmd::export::run(a),
+        Command::Validate(a) => cmd::validate::run(a),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
