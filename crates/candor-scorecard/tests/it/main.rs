@@ -1,0 +1,249 @@
+//! Engine properties: binning constraints, points summing to the score, determinism, the model
+//! file round trip, reasons and recourse.
+
+use std::collections::BTreeSet;
+
+use candor_scorecard::{
+    fit, BinRule, BinningOptions, Column, FitMeta, FitOptions, Model, Scorer, SelectionOptions, Trend, Value,
+    MAX_REASONS,
+};
+use proptest::prelude::*;
+
+/// A seeded generator, so every data set here is reproducible without a dependency.
+struct Lcg(u64);
+impl Lcg {
+    fn next(&mut self) -> f64 {
+        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        (self.0 >> 11) as f64 / (1u64 << 53) as f64
+    }
+}
+
+/// Rows with a latent risk driving the target through several characteristics: two numeric
+/// (one with missing values and a special value), one categorical.
+fn synthetic(rows: usize, seed: u64) -> (Vec<Column>, Vec<bool>) {
+    let mut r = Lcg(seed);
+    let (mut income, mut utilisation, mut region, mut bad) = (vec![], vec![], vec![], vec![]);
+    for _ in 0..rows {
+        let risk = r.next();
+        income.push(if r.next() < 0.1 { f64::NAN } else { (1.0 - risk) * 5000.0 + r.next() * 3000.0 });
+        utilisation.push(if r.next() < 0.05 { -1.0 } else { risk * 0.8 + r.next() * 0.4 });
+        let regions = ["north", "south", "east", "west", "centre"];
+        let k = ((risk * 2.0 + r.next() * 3.0) as usize).min(4);
+        region.push(Some(regions[k]));
+        bad.push(r.next() < 0.05 + 0.4 * risk * risk);
+    }
+    let cols = vec![
+        Column::numeric("income", income),
+        Column::numeric("utilisation", utilisation),
+        Column::categorical("region", &region),
+    ];
+    (cols, bad)
+}
+
+fn options() -> FitOptions {
+    let mut o = FitOptions::default();
+    o.binning.specials.insert("utilisation".into(), vec![-1.0]);
+    o
+}
+
+fn meta(actionable: &[&str]) -> FitMeta {
+    FitMeta {
+        target: "bad".into(),
+        created_by: "test".into(),
+        data_digest: "sha256:test".into(),
+        actionable: actionable.iter().map(|s| s.to_string()).collect::<BTreeSet<_>>(),
+        ..FitMeta::default()
+    }
+}
+
+fn fitted(rows: usize, seed: u64, actionable: &[&str]) -> (Model, Vec<Column>, Vec<bool>) {
+    let (cols, bad) = synthetic(rows, seed);
+    let (model, _) = fit(&cols, &bad, meta(actionable), &options(), &|_| {}).unwrap_or_else(|e| panic!("{e}"));
+    (model, cols, bad)
+}
+
+fn row_values(cols: &[Column], model: &Model, row: usize) -> Vec<Value> {
+    model
+        .characteristics
+        .iter()
+        .map(|c| {
+            let col = cols.iter().find(|x| x.name == c.name).unwrap_or_else(|| panic!("no column {}", c.name));
+            match &col.values {
+                candor_scorecard::Values::Numeric(v) if v[row].is_nan() => Value::Missing,
+                candor_scorecard::Values::Numeric(v) => Value::Number(v[row]),
+                candor_scorecard::Values::Categorical { codes, levels } => {
+                    Value::Text(levels[codes[row] as usize].clone())
+                }
+            }
+        })
+        .collect()
+}
+
+#[test]
+fn a_fitted_scorecard_discriminates() {
+    let (model, cols, bad) = fitted(20_000, 7, &[]);
+    let scorer = Scorer::new(model.clone()).unwrap_or_else(|e| panic!("{e}"));
+    let scores: Vec<f64> = (0..bad.len())
+        .map(|r| scorer.score_values(&row_values(&cols, &model, r)).map(|s| s.0.score as f64).unwrap_or(f64::NAN))
+        .collect();
+    let auc = candor_scorecard::metrics::auc(&scores, &bad).unwrap_or(0.0);
+    assert!(auc > 0.70, "AUC {auc}");
+    assert_eq!(model.characteristics.len(), 3);
+    // Higher income is safer: the points of its ranges never fall as income grows.
+    let income = &model.characteristics.iter().find(|c| c.name == "income").unwrap_or_else(|| panic!()).bins;
+    let pts: Vec<i32> = income.iter().filter(|b| matches!(b.rule, BinRule::Range { .. })).map(|b| b.points).collect();
+    assert!(pts.windows(2).all(|w| w[1] >= w[0]), "{pts:?}");
+}
+
+#[test]
+fn fitting_is_deterministic_and_the_model_file_round_trips() {
+    let (a, cols, _) = fitted(5_000, 11, &[]);
+    let (b, _, _) = fitted(5_000, 11, &[]);
+    let ja = serde_json::to_string(&a).unwrap_or_default();
+    assert_eq!(ja, serde_json::to_string(&b).unwrap_or_default());
+    let back: Model = serde_json::from_str(&ja).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(back, a);
+    let (s1, s2) =
+        (Scorer::new(a.clone()).unwrap_or_else(|e| panic!("{e}")), Scorer::new(back).unwrap_or_else(|e| panic!("{e}")));
+    for r in 0..5_000 {
+        let v = row_values(&cols, &a, r);
+        assert_eq!(s1.score_values(&v), s2.score_values(&v));
+    }
+}
+
+#[test]
+fn a_damaged_model_file_is_refused_with_a_reason() {
+    let (model, _, _) = fitted(3_000, 3, &[]);
+    let check = |edit: &dyn Fn(&mut Model), want: &str| {
+        let mut m = model.clone();
+        edit(&mut m);
+        match Scorer::new(m) {
+            Ok(_) => panic!("accepted a model that should fail with {want}"),
+            Err(e) => assert_eq!(e.to_string(), want),
+        }
+    };
+    check(&|m| m.format = "other".into(), "not a Candor scorecard (format `other`)");
+    check(&|m| m.format_version = 9, "model format version 9 is not supported (this build reads version 1)");
+    check(&|m| m.scaling.pdo = 0.0, "scaling: points to double the odds must be positive, got 0");
+    check(&|m| m.characteristics.clear(), "the model has no characteristics");
+    check(
+        &|m| m.characteristics[0].bins.retain(|b| b.rule != BinRule::Missing),
+        &format!("characteristic `{}`: needs exactly one missing bin, has 0", model.characteristics[0].name),
+    );
+    let income = model.characteristics.iter().position(|c| c.name == "income").unwrap_or(0);
+    check(
+        &|m| {
+            m.characteristics[income].bins.remove(1);
+        },
+        "characteristic `income`: the ranges do not cover every number exactly once",
+    );
+}
+
+#[test]
+fn reasons_are_the_largest_shortfalls_and_recourse_reaches_the_target_with_the_fewest_changes() {
+    let (model, cols, _) = fitted(8_000, 5, &["income", "utilisation"]);
+    let scorer = Scorer::new(model.clone()).unwrap_or_else(|e| panic!("{e}"));
+    let chars = &model.characteristics;
+    let mut reached = 0;
+    for r in 0..500 {
+        let (scored, bins) = scorer.score_values(&row_values(&cols, &model, r)).unwrap_or_else(|e| panic!("{e}"));
+        let reasons = scorer.reasons(&bins);
+        assert!(reasons.len() <= MAX_REASONS);
+        let shortfalls: Vec<i32> = reasons.iter().map(|x| x.points_below_max).collect();
+        assert!(shortfalls.windows(2).all(|w| w[0] >= w[1]), "{shortfalls:?}");
+        // Every characteristic left out has no larger shortfall than the last reason.
+        let all: Vec<i32> = (0..chars.len()).map(|c| scorer.max_points(c) - chars[c].bins[bins[c]].points).collect();
+        let listed: BTreeSet<&str> = reasons.iter().map(|x| x.characteristic.as_str()).collect();
+        for (c, s) in all.iter().enumerate() {
+            if listed.contains(chars[c].name.as_str()) {
+                continue;
+            }
+            assert!(*s == 0 || reasons.len() == MAX_REASONS && *s <= *shortfalls.last().unwrap_or(&0));
+        }
+
+        let target = scored.score + 15;
+        let rec = scorer.recourse(&bins, target);
+        assert!(rec.changes.iter().all(|c| c.characteristic == "income" || c.characteristic == "utilisation"));
+        assert!(rec.changes.iter().all(|c| c.points_gain > 0));
+        let gain: i32 = rec.changes.iter().map(|c| c.points_gain).sum();
+        assert_eq!(rec.new_score, scorer.scored(scored.total_points + gain as i64).score);
+        // The best single change, if any; when it suffices, recourse must use one change.
+        let best_single = ["income", "utilisation"]
+            .iter()
+            .filter_map(|n| chars.iter().position(|c| c.name == *n))
+            .map(|c| {
+                chars[c]
+                    .bins
+                    .iter()
+                    .filter(|b| b.rule.is_attainable() && b.count > 0)
+                    .map(|b| b.points - chars[c].bins[bins[c]].points)
+                    .max()
+                    .unwrap_or(0)
+            })
+            .max()
+            .unwrap_or(0);
+        if rec.reachable {
+            assert!(rec.new_score >= target);
+            reached += 1;
+            if scored.total_points + best_single as i64 >= target as i64 {
+                assert!(rec.changes.len() <= 1, "{rec:?}");
+            }
+        }
+    }
+    assert!(reached > 100, "recourse reached the target for only {reached} of 500 rows");
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// Bins respect the minimum share and the bin count, and their weights of evidence follow
+    /// the trend asked for; the score is the sum of the points.
+    #[test]
+    fn binning_respects_its_constraints(
+        seed in 0u64..1_000_000,
+        rows in 200usize..3_000,
+        max_bins in 2usize..8,
+        share in 0.02f64..0.2,
+        trend in prop_oneof![Just(Trend::Ascending), Just(Trend::Descending), Just(Trend::Peak), Just(Trend::Valley), Just(Trend::Auto)],
+    ) {
+        let (cols, bad) = synthetic(rows, seed);
+        prop_assume!(bad.iter().any(|&b| b) && bad.iter().any(|&b| !b));
+        let options = FitOptions {
+            binning: BinningOptions { max_bins, min_bin_share: share, trend, ..options().binning },
+            selection: SelectionOptions { min_iv: 0.0, max_correlation: 1.0, max_p_value: None },
+            ..FitOptions::default()
+        };
+        let Ok((model, report)) = fit(&cols, &bad, meta(&[]), &options, &|_| {}) else { return Ok(()) };
+        for (c, _) in &report.columns {
+            let ranges: Vec<_> = c.bins.iter().filter(|b| matches!(b.rule, BinRule::Range { .. } | BinRule::Categories { .. }) && b.count > 0).collect();
+            prop_assert!(ranges.len() <= max_bins);
+            if ranges.len() > 1 {
+                let min = (share * rows as f64).ceil() as u64;
+                prop_assert!(ranges.iter().all(|b| b.count >= min), "{}: {:?}", c.name, ranges.iter().map(|b| b.count).collect::<Vec<_>>());
+            }
+            if c.name != "region" {
+                let risk: Vec<f64> = ranges.iter().map(|b| -b.woe).collect();
+                let up = |r: &[f64]| r.windows(2).all(|w| w[1] >= w[0]);
+                let down = |r: &[f64]| r.windows(2).all(|w| w[1] <= w[0]);
+                let ok = match c.trend {
+                    Trend::Ascending => up(&risk),
+                    Trend::Descending => down(&risk),
+                    Trend::Peak => (0..risk.len()).any(|t| up(&risk[..=t]) && down(&risk[t..])),
+                    Trend::Valley => (0..risk.len()).any(|t| down(&risk[..=t]) && up(&risk[t..])),
+                    _ => true,
+                };
+                prop_assert!(ok, "{} {:?}: {:?}", c.name, c.trend, risk);
+                if trend != Trend::Auto {
+                    prop_assert_eq!(c.trend, trend);
+                }
+            }
+        }
+        let scorer = Scorer::new(model.clone()).map_err(|e| TestCaseError::fail(e.to_string()))?;
+        for r in (0..rows).step_by(37) {
+            let (s, bins) = scorer.score_values(&row_values(&cols, &model, r)).map_err(|e| TestCaseError::fail(e.to_string()))?;
+            let sum: i64 = bins.iter().zip(&model.characteristics).map(|(&b, c)| c.bins[b].points as i64).sum();
+            prop_assert_eq!(s.total_points, sum);
+            prop_assert_eq!(s.score as i64, sum.clamp(300, 900));
+        }
+    }
+}
