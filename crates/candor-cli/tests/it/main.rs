@@ -1,0 +1,306 @@
+//! The `candor` command end to end: fit → score → explain → validate → export, every error
+//! case the CLI promises, and the SQL export run on SQLite and PostgreSQL.
+
+mod sql;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use tempfile::TempDir;
+
+pub fn candor(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_candor"))
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run candor: {e}"))
+}
+
+pub fn ok(dir: &Path, args: &[&str]) -> String {
+    let out = candor(dir, args);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "candor {args:?} failed:\n{stderr}");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+pub fn german() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/germancredit.csv")
+}
+
+/// A seeded synthetic applicant table with an id, missing values, a special value and a
+/// categorical column.
+pub fn synthetic_csv(rows: usize) -> String {
+    let mut state = 99u64;
+    let mut next = move || {
+        state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        (state >> 11) as f64 / (1u64 << 53) as f64
+    };
+    let mut s = String::from("id,income,utilisation,region,bad\n");
+    for i in 0..rows {
+        let risk = next();
+        let income =
+            if next() < 0.1 { "NA".to_string() } else { format!("{:.2}", (1.0 - risk) * 5000.0 + next() * 3000.0) };
+        let util = if next() < 0.05 { "-1".to_string() } else { format!("{:.4}", risk * 0.8 + next() * 0.4) };
+        let regions = ["north", "south", "east", "west", "centre"];
+        let region = if next() < 0.03 { "" } else { regions[((risk * 2.0 + next() * 3.0) as usize).min(4)] };
+        let bad = (next() < 0.05 + 0.4 * risk * risk) as u8;
+        s.push_str(&format!("A{i:05},{income},{util},{region},{bad}\n"));
+    }
+    s
+}
+
+/// Fits the synthetic table in a fresh directory; returns the directory.
+pub fn fitted_synthetic(rows: usize) -> TempDir {
+    let dir = TempDir::new().unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(dir.path().join("data.csv"), synthetic_csv(rows)).unwrap_or_else(|e| panic!("{e}"));
+    ok(
+        dir.path(),
+        &[
+            "fit",
+            "--data",
+            "data.csv",
+            "--target",
+            "bad",
+            "--id",
+            "id",
+            "--special",
+            "utilisation=-1",
+            "--actionable",
+            "income,utilisation",
+            "--out",
+            "model.json",
+        ],
+    );
+    dir
+}
+
+#[test]
+fn fit_score_explain_and_validate_agree() {
+    let dir = fitted_synthetic(4_000);
+    let d = dir.path();
+    ok(d, &["score", "--model", "model.json", "--data", "data.csv", "--out", "scores.csv"]);
+    let scores = std::fs::read_to_string(d.join("scores.csv")).unwrap_or_default();
+    let mut lines = scores.lines();
+    assert_eq!(lines.next(), Some("id,score,pd,reason1,reason2,reason3,reason4"));
+    let rows: Vec<Vec<String>> = lines.map(|l| l.split(',').map(String::from).collect()).collect();
+    assert_eq!(rows.len(), 4_000);
+    assert_eq!(rows[17][0], "A00017");
+
+    // The single-row path gives the same score and reasons as the batch path.
+    let data = synthetic_csv(4_000);
+    for (i, line) in data.lines().skip(1).enumerate().step_by(397) {
+        let f: Vec<&str> = line.split(',').collect();
+        let num = |s: &str| if s == "NA" || s.is_empty() { "null".to_string() } else { s.to_string() };
+        let region = if f[3].is_empty() { "null".to_string() } else { format!("\"{}\"", f[3]) };
+        let row = format!("{{\"income\": {}, \"utilisation\": {}, \"region\": {region}}}", num(f[1]), num(f[2]));
+        let json = ok(d, &["explain", "--model", "model.json", "--row", &row, "--json"]);
+        let v: serde_json::Value = serde_json::from_str(&json).unwrap_or_default();
+        assert_eq!(v["score"].to_string(), rows[i][1], "row {i}: {row}");
+        let codes: Vec<String> = v["reasons"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|r| r["code"].as_str().unwrap_or("").to_string())
+            .collect();
+        let batch: Vec<String> = rows[i][3..].iter().filter(|c| !c.is_empty()).cloned().collect();
+        assert_eq!(codes, batch, "row {i}");
+    }
+
+    let text = ok(
+        d,
+        &[
+            "explain",
+            "--model",
+            "model.json",
+            "--row",
+            r#"{"income": 900, "utilisation": 0.99, "region": "centre", "bad": 1}"#,
+            "--target-score",
+            "600",
+        ],
+    );
+    assert!(text.contains("reasons:\n  1. ["), "{text}");
+    assert!(text.contains("not used by the model: bad"), "{text}");
+    assert!(text.contains("to reach 600:"), "{text}");
+
+    let out = candor(
+        d,
+        &[
+            "validate",
+            "--model",
+            "model.json",
+            "--data",
+            "data.csv",
+            "--target",
+            "bad",
+            "--group",
+            "region",
+            "--report",
+            "v.html",
+        ],
+    );
+    assert!(out.status.success());
+    let summary = String::from_utf8_lossy(&out.stderr);
+    let auc: f64 = summary.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0.0);
+    assert!(auc > 0.7, "{summary}");
+    let html = std::fs::read_to_string(d.join("v.html")).unwrap_or_default();
+    for part in ["<svg", "ROC", "KS", "Calibration by score band", "Adverse impact by region", "income"] {
+        assert!(html.contains(part), "report lacks {part}");
+    }
+    assert!(!html.contains("<script"), "the report must not run scripts");
+}
+
+#[test]
+fn the_readme_example_fits_the_german_credit_data() {
+    let dir = TempDir::new().unwrap_or_else(|e| panic!("{e}"));
+    let d = dir.path();
+    let data = german();
+    let data = data.to_str().unwrap_or_default();
+    let out = candor(d, &["fit", "--data", data, "--target", "creditability", "--out", "m.json", "--report", "r.html"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("warning: column `foreign_worker` skipped: no split into bins meets the minimum bin share"),
+        "{stderr}"
+    );
+    let auc: f64 =
+        stderr.lines().last().and_then(|l| l.split_whitespace().nth(1)).and_then(|s| s.parse().ok()).unwrap_or(0.0);
+    assert!(auc > 0.78, "training AUC {auc}");
+    assert!(d.join("r.html").exists());
+}
+
+/// One bad invocation: the files it sees, the arguments, what stderr must say, and the output
+/// file that must not appear.
+struct Case {
+    files: &'static [(&'static str, &'static str)],
+    args: &'static [&'static str],
+    stderr: &'static str,
+}
+
+const GOOD: &str = "x,c,y\n1,a,0\n2,b,1\n3,a,0\n4,b,1\n5,a,0\n6,b,1\n7,a,0\n8,b,1\n9,a,0\n10,b,0\n";
+/// `x` is constant, `m` is all missing, `c` carries the signal.
+const CONSTANT: &str = "x,m,c,y\n1,,a,0\n1,NA,b,1\n1,,a,0\n1,,b,1\n1,,a,0\n1,,b,1\n1,,a,0\n1,,b,1\n1,,a,0\n1,,b,0\n";
+
+#[test]
+fn every_input_error_is_named_and_leaves_no_output() {
+    let cases = [
+        Case {
+            files: &[("d.csv", GOOD)],
+            args: &["fit", "--data", "d.csv", "--target", "nope", "--out", "o.json"],
+            stderr: "error: d.csv: no column `nope` (the header has: x, c, y)",
+        },
+        Case {
+            files: &[("d.csv", GOOD)],
+            args: &["fit", "--data", "d.csv", "--target", "y", "--exclude", "zz", "--out", "o.json"],
+            stderr: "error: d.csv: no column `zz`",
+        },
+        Case {
+            files: &[("d.csv", "x,y\n1,0\n2,1\n3,2\n")],
+            args: &["fit", "--data", "d.csv", "--target", "y", "--out", "o.json"],
+            stderr: "error: d.csv: column `y`: the target must have exactly two values, found `0`, `1`, `2` and more",
+        },
+        Case {
+            files: &[("d.csv", "")],
+            args: &["fit", "--data", "d.csv", "--target", "y", "--out", "o.json"],
+            stderr: "error: d.csv: the file is empty (no header row)",
+        },
+        Case {
+            files: &[("d.csv", "x,y\n")],
+            args: &["fit", "--data", "d.csv", "--target", "y", "--out", "o.json"],
+            stderr: "error: d.csv: the file has a header but no data rows",
+        },
+        Case {
+            files: &[("d.csv", "x,y\n1,0\n2,1,5\n")],
+            args: &["fit", "--data", "d.csv", "--target", "y", "--out", "o.json"],
+            stderr: "error: d.csv: line 3: expected 2 fields as in the header, found 3",
+        },
+        Case {
+            files: &[("d.csv", CONSTANT)],
+            args: &["fit", "--data", "d.csv", "--target", "y", "--out", "o.json"],
+            stderr: "warning: column `x` skipped: it is constant",
+        },
+        Case {
+            files: &[("d.csv", CONSTANT)],
+            args: &["fit", "--data", "d.csv", "--target", "y", "--out", "o.json"],
+            stderr: "warning: column `m` skipped: every value is missing",
+        },
+        Case {
+            files: &[("d.csv", "x,y\n1,0\n1,1\n")],
+            args: &["fit", "--data", "d.csv", "--target", "y", "--out", "o.json"],
+            stderr: "error: d.csv: cannot fit a scorecard: no characteristic carries enough information",
+        },
+        Case {
+            files: &[("missing.csv", GOOD)],
+            args: &["fit", "--data", "absent.csv", "--target", "y", "--out", "o.json"],
+            stderr: "error: absent.csv: cannot read:",
+        },
+        Case {
+            files: &[("d.csv", GOOD)],
+            args: &["fit", "--data", "d.csv", "--target", "y", "--special", "c=1", "--out", "o.json"],
+            stderr: "error: --special: column `c` is not numeric",
+        },
+        Case {
+            files: &[("d.csv", GOOD)],
+            args: &["fit", "--data", "d.csv", "--target", "y", "--special", "x", "--out", "o.json"],
+            stderr: "error: --special \"x\": expected COL=VALUE",
+        },
+        Case {
+            files: &[("m.json", "{not json")],
+            args: &["score", "--model", "m.json", "--data", "d.csv", "--out", "o.json"],
+            stderr: "error: m.json: not a valid model file: key must be a string at line 1 column 2",
+        },
+        Case {
+            files: &[("m.json", "{\"format\": \"x\"}")],
+            args: &["score", "--model", "m.json", "--data", "d.csv", "--out", "o.json"],
+            stderr: "error: m.json: not a valid model file: missing field `format_version`",
+        },
+    ];
+    for case in &cases {
+        let dir = TempDir::new().unwrap_or_else(|e| panic!("{e}"));
+        for (name, body) in case.files {
+            std::fs::write(dir.path().join(name), body).unwrap_or_else(|e| panic!("{e}"));
+        }
+        let out = candor(dir.path(), case.args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains(case.stderr), "{:?}\nwanted: {}\ngot: {stderr}", case.args, case.stderr);
+        if case.stderr.starts_with("error") {
+            assert!(!out.status.success(), "{:?} should fail", case.args);
+            assert!(!dir.path().join("o.json").exists(), "{:?} left an output file", case.args);
+            let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+                .into_iter()
+                .flatten()
+                .flatten()
+                .filter(|e| e.file_name().to_string_lossy().ends_with(".tmp"))
+                .collect();
+            assert!(leftovers.is_empty(), "{:?} left temporary files", case.args);
+        }
+    }
+}
+
+#[test]
+fn scoring_errors_name_the_line_and_column() {
+    let dir = fitted_synthetic(2_000);
+    let d = dir.path();
+    let cases = [
+        (
+            "id,income,utilisation,region\nA,1,0.5,north\nB,abc,0.5,north\n",
+            "error: bad.csv: line 3, column `income`: expected a number, found \"abc\"",
+        ),
+        ("id,income,region\nA,1,north\n", "error: bad.csv: no column `utilisation`"),
+        (
+            "id,income,utilisation,region\nA,1,0.5\n",
+            "error: bad.csv: line 2: expected 4 fields as in the header, found 3",
+        ),
+    ];
+    for (csv, want) in cases {
+        std::fs::write(d.join("bad.csv"), csv).unwrap_or_else(|e| panic!("{e}"));
+        let out = candor(d, &["score", "--model", "model.json", "--data", "bad.csv", "--out", "o.csv"]);
+        assert!(!out.status.success());
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains(want), "wanted {want}\ngot {stderr}");
+        assert!(!d.join("o.csv").exists());
+    }
+    let out = candor(d, &["explain", "--model", "model.json", "--row", "[1, 2]"]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--row: expected a JSON object"));
+    let out = candor(d, &["explain", "--model", "model.json", "--row", r#"{"income": "lots"}"#]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--row: `income` is numeric, but got \"lots\""));
+}
