@@ -6,9 +6,9 @@ pub mod fit;
 pub mod score;
 pub mod validate;
 
-use anyhow::{bail, Result};
+use anyhow::Result;
 use candor_scorecard::{Column, Kind, Scorer, Values};
-use candor_table::{is_missing, parse_number, Table};
+use candor_table::Table;
 
 /// The columns a model needs, typed as the model expects, in model order.
 pub fn model_columns(scorer: &Scorer, table: &Table) -> Result<Vec<Column>> {
@@ -20,25 +20,7 @@ pub fn model_columns(scorer: &Scorer, table: &Table) -> Result<Vec<Column>> {
             let i = table.index_of(&c.name)?;
             match c.kind {
                 Kind::Categorical => Ok(table.column(i, true)),
-                Kind::Numeric => {
-                    let mut v = Vec::with_capacity(table.rows());
-                    for (row, f) in table.fields(i).enumerate() {
-                        if is_missing(f) {
-                            v.push(f64::NAN);
-                        } else if let Some(x) = parse_number(f) {
-                            v.push(x);
-                        } else {
-                            bail!(
-                                "{}: line {}, column `{}`: expected a number, found {:?}",
-                                table.path().display(),
-                                table.line(row),
-                                c.name,
-                                f
-                            );
-                        }
-                    }
-                    Ok(Column { name: c.name.clone(), values: Values::Numeric(v) })
-                }
+                Kind::Numeric => Ok(Column { name: c.name.clone(), values: Values::Numeric(table.numbers(i)?) }),
             }
         })
         .collect()

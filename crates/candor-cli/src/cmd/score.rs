@@ -43,7 +43,6 @@ pub fn run(args: Args) -> Result<()> {
         header.extend(["score".to_string(), "pd".to_string()]);
         header.extend((1..=MAX_REASONS).map(|i| format!("reason{i}")));
         out.write_record(&header)?;
-        let mut id_fields = ids.map(|c| table.fields(c));
         let mut row_bins = vec![0usize; chars.len()];
         let mut record: Vec<String> = Vec::with_capacity(header.len());
         for row in 0..table.rows() {
@@ -52,8 +51,8 @@ pub fn run(args: Args) -> Result<()> {
             }
             let scored = scorer.score_bins(row_bins.iter().copied());
             record.clear();
-            if let Some(f) = id_fields.as_mut() {
-                record.push(f.next().unwrap_or_default().to_string());
+            if let Some(c) = ids {
+                record.push(table.text(c, row).map(|t| t.into_owned()).unwrap_or_default());
             }
             record.push(scored.score.to_string());
             record.push(format!("{}", scored.pd));

@@ -39,7 +39,9 @@ pub fn run(args: Args) -> Result<()> {
             let cutoff = args.cutoff.unwrap_or(scorer.model().scaling.base_points.round() as i32);
             Some(GroupColumn {
                 name: g.clone(),
-                labels: table.fields(c).map(|s| s.trim().to_string()).collect(),
+                labels: (0..table.rows())
+                    .map(|r| table.text(c, r).map(|t| t.into_owned()).unwrap_or_default())
+                    .collect(),
                 cutoff,
             })
         }

@@ -1,0 +1,130 @@
+//! Unit tests of the CSV reader and column typing.
+
+use super::*;
+use std::sync::Arc;
+
+use arrow_array::types::Int8Type;
+use arrow_array::{DictionaryArray, Float64Array, Int32Array, RecordBatch, StringArray};
+
+fn table(csv: &str) -> Result<Table, TableError> {
+    Table::from_bytes(Path::new("t.csv"), csv.as_bytes())
+}
+
+fn err(csv: &str) -> String {
+    match table(csv) {
+        Ok(_) => "ok".into(),
+        Err(e) => e.to_string(),
+    }
+}
+
+#[test]
+fn reading_errors_name_file_line_and_column() {
+    let cases = [
+        ("", "t.csv: the file is empty (no header row)"),
+        ("a,b\n", "t.csv: the file has a header but no data rows"),
+        ("a,b\n1,2\n3\n", "t.csv: line 3: expected 2 fields as in the header, found 1"),
+        ("a,a\n1,2\n", "t.csv: line 1: header names column `a` twice"),
+        ("a,b\n1,2\n\n3,4\n", "ok"),
+    ];
+    for (input, want) in cases {
+        assert_eq!(err(input), want, "input {input:?}");
+    }
+}
+
+#[test]
+fn columns_are_typed_by_content_and_missing_tokens_are_recognised() {
+    let t = table("n,c,m\n1,x,\n2.5,y,NA\nnull,NA,nan\n").unwrap_or_else(|e| panic!("{e}"));
+    let Values::Numeric(n) = t.column(0, false).values else { panic!("n should be numeric") };
+    assert_eq!(n[..2], [1.0, 2.5]);
+    assert!(n[2].is_nan());
+    let Values::Categorical { codes, levels } = t.column(1, false).values else { panic!("c should be categorical") };
+    assert_eq!(levels, ["x", "y"]);
+    assert_eq!(codes, [0, 1, MISSING_CODE]);
+    let Values::Categorical { levels, .. } = t.column(0, true).values else { panic!("forced categorical") };
+    assert_eq!(levels, ["1", "2.5"]);
+}
+
+#[test]
+fn target_must_be_two_valued_and_the_bad_value_known() {
+    let t = |csv: &str, bad: Option<&str>| match table(csv).and_then(|t| t.target("y", bad)) {
+        Ok(v) => format!("{v:?}"),
+        Err(e) => e.to_string(),
+    };
+    assert_eq!(t("y\n0\n1\n1\n", None), "[false, true, true]");
+    assert_eq!(t("y\ngood\nBAD\n", None), "[false, true]");
+    assert_eq!(t("y\nyes\nno\n", Some("yes")), "[true, false]");
+    assert_eq!(t("y\n1\n1\n", None), "t.csv: column `y`: the target must have exactly two values, found `1`");
+    assert_eq!(
+        t("y\n0\n1\n2\n", None),
+        "t.csv: column `y`: the target must have exactly two values, found `0`, `1`, `2` and more"
+    );
+    assert_eq!(t("y\n0\nNA\n1\n", None), "t.csv: line 3, column `y`: the target is missing");
+    assert_eq!(
+        t("y\nyes\nno\n", None),
+        "t.csv: column `y`: the target has values `yes`, `no`; say which one is bad with --bad-value (0/1 and good/bad are recognised)"
+    );
+    assert_eq!(t("x\n1\n", None), "t.csv: no column `y` (the header has: x)");
+}
+
+proptest::proptest! {
+    #[test]
+    fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..400)) {
+        if let Ok(t) = Table::from_bytes(Path::new("f.csv"), &bytes) {
+            for c in 0..t.headers().len() {
+                let _ = t.column(c, false);
+                let _ = t.target(&t.headers()[c].clone(), None);
+            }
+        }
+    }
+}
+
+fn parquet_bytes(batch: &RecordBatch) -> Vec<u8> {
+    let mut buf = Vec::new();
+    let mut w = parquet::arrow::ArrowWriter::try_new(&mut buf, batch.schema(), None).unwrap_or_else(|e| panic!("{e}"));
+    w.write(batch).unwrap_or_else(|e| panic!("{e}"));
+    w.close().unwrap_or_else(|e| panic!("{e}"));
+    buf
+}
+
+#[test]
+fn parquet_columns_arrive_typed_with_nulls_missing() {
+    let dict: DictionaryArray<Int8Type> = vec![Some("a"), None, Some("b")].into_iter().collect();
+    let batch = RecordBatch::try_from_iter([
+        ("x", Arc::new(Float64Array::from(vec![Some(1.5), None, Some(-2.0)])) as arrow_array::ArrayRef),
+        ("n", Arc::new(Int32Array::from(vec![Some(0), Some(1), None])) as _),
+        ("s", Arc::new(StringArray::from(vec![Some("p"), Some("q"), None])) as _),
+        ("d", Arc::new(dict) as _),
+    ])
+    .unwrap_or_else(|e| panic!("{e}"));
+    let t = Table::from_parquet_bytes(Path::new("t.parquet"), parquet_bytes(&batch)).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(t.headers(), ["x", "n", "s", "d"]);
+    assert_eq!(t.rows(), 3);
+    let Values::Numeric(x) = t.column(0, false).values else { panic!("x numeric") };
+    assert_eq!((x[0], x[1].is_nan(), x[2]), (1.5, true, -2.0));
+    let Values::Categorical { codes, levels } = t.column(2, false).values else { panic!("s categorical") };
+    assert_eq!((codes, levels), (vec![0, 1, MISSING_CODE], vec!["p".to_string(), "q".to_string()]));
+    let Values::Categorical { codes, levels } = t.column(3, false).values else { panic!("d categorical") };
+    assert_eq!((codes, levels), (vec![0, MISSING_CODE, 1], vec!["a".to_string(), "b".to_string()]));
+    assert_eq!(t.place(2), "row 3");
+    let target = t.target("n", None).map_err(|e| e.to_string());
+    assert_eq!(target.err().as_deref(), Some("t.parquet: row 3, column `n`: the target is missing"));
+    let err = t.numbers(2).map_err(|e| e.to_string()).err();
+    assert_eq!(err.as_deref(), Some("t.parquet: row 1, column `s`: expected a number, found \"p\""));
+}
+
+#[test]
+fn an_unreadable_parquet_file_is_named() {
+    let e = Table::from_parquet_bytes(Path::new("junk.parquet"), b"not parquet at all".to_vec()).map(|_| ());
+    let msg = e.map_err(|e| e.to_string()).err().unwrap_or_default();
+    assert!(msg.starts_with("junk.parquet: not a readable Parquet file:"), "{msg}");
+}
+
+proptest::proptest! {
+    #[test]
+    fn arbitrary_parquet_bytes_never_panic(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..600)) {
+        let mut with_magic = b"PAR1".to_vec();
+        with_magic.extend(&bytes);
+        with_magic.extend(b"PAR1");
+        let _ = Table::from_parquet_bytes(Path::new("f.parquet"), with_magic);
+    }
+}
