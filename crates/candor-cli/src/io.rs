@@ -61,3 +61,21 @@ pub fn spinner(what: &str) -> ProgressBar {
     bar.enable_steady_tick(std::time::Duration::from_millis(120));
     bar
 }
+
+/// Phase timings printed to standard error when asked for (`--timings`).
+pub struct Timings {
+    on: bool,
+    start: std::time::Instant,
+}
+
+impl Timings {
+    pub fn new(on: bool) -> Timings {
+        Timings { on, start: std::time::Instant::now() }
+    }
+
+    pub fn mark(&self, what: &str) {
+        if self.on {
+            eprintln!("timing: {:>8.3} s  {what}", self.start.elapsed().as_secs_f64());
+        }
+    }
+}

@@ -22,11 +22,16 @@ pub const MAX_SPECIALS: usize = 32;
 /// fraction of a percent of the exact ones, and sorting the whole column would dominate fit time.
 const QUANTILE_SAMPLE_ROWS: usize = 100_000;
 
+/// How much more information value (as a factor) a peak or valley needs over the best monotone
+/// binning to be chosen under [`Trend::Auto`].
+const AUTO_SHAPE_MARGIN: f64 = 1.05;
+
 /// How the bad rate should move as a numeric characteristic grows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Trend {
-    /// Whichever of ascending and descending carries more information.
+    /// Whichever of ascending and descending carries more information, or a peak or valley
+    /// when it carries clearly more.
     #[default]
     Auto,
     Ascending,
@@ -78,7 +83,7 @@ impl Default for BinningOptions {
         BinningOptions {
             max_bins: 8,
             min_bin_share: 0.05,
-            prebins: 20,
+            prebins: 50,
             rare_category_share: 0.01,
             trend: Trend::Auto,
             trends: BTreeMap::new(),
@@ -218,7 +223,7 @@ fn bin_numeric(
             special_counts[s].add(b);
             tag_special(s)
         } else {
-            let k = cuts.partition_point(|&c| c <= v);
+            let k = count_at_most(&cuts, v);
             pre[k].add(b);
             k as u16
         };
@@ -228,13 +233,19 @@ fn bin_numeric(
     let min_count = min_count(options.min_bin_share, values.len());
     let (groups, trend) = match trend {
         Trend::Auto => {
-            let up = optimal_partition(&pre, total, min_count, options.max_bins, Trend::Ascending);
-            let down = optimal_partition(&pre, total, min_count, options.max_bins, Trend::Descending);
-            if down.1 > up.1 + 1e-12 {
-                (down.0, Trend::Descending)
-            } else {
-                (up.0, Trend::Ascending)
+            // The monotone trends first; a peak or valley must carry clearly more information
+            // to be chosen, since a monotone scorecard is easier to explain and to act on.
+            let (mut groups, mut best_iv) =
+                optimal_partition(&pre, total, min_count, options.max_bins, Trend::Ascending);
+            let mut chosen = Trend::Ascending;
+            for t in [Trend::Descending, Trend::Peak, Trend::Valley] {
+                let (g, iv) = optimal_partition(&pre, total, min_count, options.max_bins, t);
+                let margin = if matches!(t, Trend::Peak | Trend::Valley) { AUTO_SHAPE_MARGIN } else { 1.0 };
+                if iv > best_iv * margin + 1e-12 {
+                    (groups, best_iv, chosen) = (g, iv, t);
+                }
             }
+            (groups, chosen)
         }
         t => (optimal_partition(&pre, total, min_count, options.max_bins, t).0, t),
     };
@@ -272,6 +283,22 @@ fn bin_numeric(
         })
         .collect();
     Binned { bins, assignment, trend }
+}
+
+/// How many of the sorted `cuts` are `<= v`: a binary search without branches, which the
+/// processor can pipeline, unlike `partition_point` whose comparisons it mispredicts.
+fn count_at_most(cuts: &[f64], v: f64) -> usize {
+    if cuts.is_empty() {
+        return 0;
+    }
+    let mut base = 0;
+    let mut size = cuts.len();
+    while size > 1 {
+        let half = size / 2;
+        base = std::hint::select_unpredictable(cuts[base + half] <= v, base + half, base);
+        size -= half;
+    }
+    base + (cuts[base] <= v) as usize
 }
 
 fn min_count(share: f64, rows: usize) -> u64 {
@@ -460,33 +487,71 @@ pub(crate) fn optimal_partition(
             }
         }
     }
+    // For each layer k, the best predecessor of a new group starting at pre-bin i is the best
+    // group ending at i - 1 (with k - 1 groups) whose risk sits on the right side of the new
+    // group's risk. Sorting those predecessors by risk with running maxima answers each query
+    // by a binary search instead of a scan.
     for k in 2..=k_max {
-        for j in 1..n {
-            for i in 1..=j {
-                let v = value[i * n + j];
-                if !v.is_finite() {
+        for end in 0..n - 1 {
+            for ph_prev in 0..p {
+                let mut preds: Vec<(f64, f64, usize)> = (0..=end)
+                    .filter_map(|h| {
+                        let v = dp[idx(end, h, k - 1, ph_prev)];
+                        v.is_finite().then(|| (risk[h * n + end], v, h))
+                    })
+                    .collect();
+                if preds.is_empty() {
                     continue;
                 }
-                let r_new = risk[i * n + j];
-                for h in 0..i {
-                    let r_prev = risk[h * n + (i - 1)];
-                    for ph_prev in 0..p {
-                        let prev = dp[idx(i - 1, h, k - 1, ph_prev)];
-                        if !prev.is_finite() {
-                            continue;
-                        }
-                        for (ph, dir) in dirs.iter().enumerate().take((ph_prev + 2).min(p)).skip(ph_prev) {
-                            let ok = match dir {
-                                Direction::Up => r_new >= r_prev,
-                                Direction::Down => r_new <= r_prev,
-                                Direction::Free => true,
-                            };
-                            let cand = prev + v;
-                            let at = idx(j, i, k, ph);
-                            if ok && cand > dp[at] + 1e-12 {
-                                dp[at] = cand;
-                                back[at] = (h, ph_prev);
+                preds.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.2.cmp(&b.2)));
+                // Best (value, h) among preds[..=q], and among preds[q..].
+                let mut prefix = Vec::with_capacity(preds.len());
+                let mut run: (f64, usize) = (f64::NEG_INFINITY, usize::MAX);
+                for &(_, v, h) in &preds {
+                    if v > run.0 + 1e-12 {
+                        run = (v, h);
+                    }
+                    prefix.push(run);
+                }
+                let mut suffix = vec![(f64::NEG_INFINITY, usize::MAX); preds.len()];
+                let mut run: (f64, usize) = (f64::NEG_INFINITY, usize::MAX);
+                for q in (0..preds.len()).rev() {
+                    if preds[q].1 > run.0 + 1e-12 {
+                        run = (preds[q].1, preds[q].2);
+                    }
+                    suffix[q] = run;
+                }
+                let i = end + 1;
+                for j in i..n {
+                    let v = value[i * n + j];
+                    if !v.is_finite() {
+                        continue;
+                    }
+                    let r_new = risk[i * n + j];
+                    for (ph, dir) in dirs.iter().enumerate().take((ph_prev + 2).min(p)).skip(ph_prev) {
+                        let best = match dir {
+                            // Predecessors with risk <= r_new.
+                            Direction::Up => {
+                                let q = preds.partition_point(|x| x.0 <= r_new);
+                                if q == 0 {
+                                    None
+                                } else {
+                                    Some(prefix[q - 1])
+                                }
                             }
+                            // Predecessors with risk >= r_new.
+                            Direction::Down => {
+                                let q = preds.partition_point(|x| x.0 < r_new);
+                                (q < preds.len()).then(|| suffix[q])
+                            }
+                            Direction::Free => Some(prefix[preds.len() - 1]),
+                        };
+                        let Some((prev, h)) = best else { continue };
+                        let cand = prev + v;
+                        let at = idx(j, i, k, ph);
+                        if cand > dp[at] + 1e-12 {
+                            dp[at] = cand;
+                            back[at] = (h, ph_prev);
                         }
                     }
                 }
@@ -531,6 +596,16 @@ mod tests {
 
     fn c(goods: u64, bads: u64) -> Counts {
         Counts { goods, bads }
+    }
+
+    #[test]
+    fn count_at_most_agrees_with_partition_point() {
+        let cuts = [1.0, 2.0, 2.5, 4.0, 7.0, 9.0, 9.5];
+        for n in 0..=cuts.len() {
+            for v in [-1.0, 1.0, 1.5, 2.0, 2.2, 2.5, 3.0, 4.0, 8.0, 9.5, 10.0] {
+                assert_eq!(count_at_most(&cuts[..n], v), cuts[..n].partition_point(|&c| c <= v), "{n} {v}");
+            }
+        }
     }
 
     #[test]

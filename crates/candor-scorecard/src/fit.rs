@@ -6,15 +6,17 @@ use thiserror::Error;
 
 use crate::binning::{bin_column, totals, woe, Binned, BinningOptions};
 use crate::data::{Column, DataError};
-use crate::logistic::fit_logistic;
+use crate::logistic::{fit_logistic, polish};
 use crate::metrics::{band_shares, quantile_edges};
 use crate::model::{Bin, Characteristic, Kind, Model, Scaling, TrainingSummary, FORMAT_NAME, FORMAT_VERSION};
 use crate::parallel::par_map;
 use crate::Values;
 
-/// Rows used to measure correlation between characteristics; a strided sample this size pins a
-/// correlation to about ±0.005, far finer than any sensible threshold.
-const CORRELATION_SAMPLE_ROWS: usize = 200_000;
+/// Above this many rows, correlations and the stepwise search use a strided sample of this
+/// size and the final coefficients are polished on all rows. A sample this large pins a
+/// correlation to about ±0.005 and estimates 30-odd coefficients finely enough for the search;
+/// the polish then makes the final fit exact.
+const STEPWISE_SAMPLE_ROWS: usize = 200_000;
 
 /// Bands of the training score distribution kept in the model for stability checks.
 const SCORE_BANDS: usize = 10;
@@ -169,16 +171,31 @@ pub fn fit(
 
     // Weight of evidence per row, for the candidates.
     progress(FitStage::Selecting);
-    let woes: Vec<Vec<f64>> = par_map(&binned, |b| {
+    let candidates: Vec<(usize, &Binned)> =
+        binned.iter().enumerate().map(|(i, b)| (if outcomes[i].is_none() { i } else { usize::MAX }, b)).collect();
+    let woes: Vec<Vec<f64>> = par_map(&candidates, |&(i, b)| {
+        if i == usize::MAX {
+            return Vec::new();
+        }
         let table: Vec<f64> = b.bins.iter().map(|(_, c)| woe(*c, total)).collect();
         b.assignment.iter().map(|&a| table[a as usize]).collect()
     });
+    // On large data, correlation and the stepwise search run on a strided sample.
+    let stride = bad.len().div_ceil(STEPWISE_SAMPLE_ROWS);
+    let sample_woes: Vec<Vec<f64>> = if stride > 1 {
+        woes.iter().map(|w| w.iter().copied().step_by(stride).collect()).collect()
+    } else {
+        Vec::new()
+    };
+    let sample_bad: Vec<bool> = if stride > 1 { bad.iter().copied().step_by(stride).collect() } else { Vec::new() };
+    let (search_woes, search_bad) = if stride > 1 { (&sample_woes, &sample_bad[..]) } else { (&woes, bad) };
+
     let mut by_iv: Vec<usize> = (0..columns.len()).filter(|&i| outcomes[i].is_none()).collect();
     by_iv.sort_by(|&a, &b| ivs[b].total_cmp(&ivs[a]).then(a.cmp(&b)));
     let mut kept: Vec<usize> = Vec::new();
     for &i in &by_iv {
         let clash = kept.iter().find_map(|&k| {
-            let r = correlation(&woes[i], &woes[k]);
+            let r = correlation(&search_woes[i], &search_woes[k]);
             (r.abs() > options.selection.max_correlation).then_some((k, r))
         });
         match clash {
@@ -194,37 +211,41 @@ pub fn fit(
     }
     kept.sort_unstable();
 
-    // Backward elimination: refit after dropping the worst offender, until none is left.
+    // Backward elimination: refit after dropping the worst offender, until none is left. On
+    // large data the search runs on a sample, with Wald statistics scaled to the full size.
     progress(FitStage::Regressing);
-    let mut start: Option<Vec<f64>> = None;
-    let fit = loop {
-        let x: Vec<&[f64]> = kept.iter().map(|&i| woes[i].as_slice()).collect();
-        let fit = fit_logistic(&x, bad, options.l2, start.as_deref());
-        let Some(max_p) = options.selection.max_p_value else { break fit };
-        if kept.len() == 1 {
-            break fit;
+    let z_scale = (bad.len() as f64 / search_bad.len() as f64).sqrt();
+    let x: Vec<&[f64]> = kept.iter().map(|&i| search_woes[i].as_slice()).collect();
+    let mut fit = fit_logistic(&x, search_bad, options.l2);
+    if let Some(max_p) = options.selection.max_p_value {
+        while kept.len() > 1 {
+            // Weights of evidence point towards goods, so the coefficient on the log-odds of
+            // bad must be negative; a positive one means the characteristic only corrects others.
+            let worst = (0..kept.len())
+                .filter_map(|j| {
+                    let c = fit.coefficients[j];
+                    let p = fit.p_value(j, z_scale);
+                    if c > 0.0 {
+                        Some((j, 2.0 + p, CharacteristicOutcome::WrongSign { coefficient: c }))
+                    } else if p > max_p {
+                        Some((j, p, CharacteristicOutcome::Insignificant { p_value: p }))
+                    } else {
+                        None
+                    }
+                })
+                .max_by(|a, b| a.1.total_cmp(&b.1).then(b.0.cmp(&a.0)));
+            let Some((j, _, outcome)) = worst else { break };
+            outcomes[kept[j]] = Some(outcome);
+            kept.remove(j);
+            let x: Vec<&[f64]> = kept.iter().map(|&i| search_woes[i].as_slice()).collect();
+            fit = fit.refit_without(j, &x, search_bad, options.l2);
         }
-        // Weights of evidence point towards goods, so the coefficient on the log-odds of bad
-        // must be negative; a positive one means the characteristic only corrects others.
-        let worst = (0..kept.len())
-            .filter_map(|j| {
-                let c = fit.coefficients[j];
-                let p = fit.p_value(j);
-                if c > 0.0 {
-                    Some((j, 2.0 + p, CharacteristicOutcome::WrongSign { coefficient: c }))
-                } else if p > max_p {
-                    Some((j, p, CharacteristicOutcome::Insignificant { p_value: p }))
-                } else {
-                    None
-                }
-            })
-            .max_by(|a, b| a.1.total_cmp(&b.1).then(b.0.cmp(&a.0)));
-        let Some((j, _, outcome)) = worst else { break fit };
-        outcomes[kept[j]] = Some(outcome);
-        kept.remove(j);
-        let mut s = fit.coefficients.clone();
-        s.remove(j);
-        start = Some(s);
+    }
+    let fit = if stride > 1 {
+        let x: Vec<&[f64]> = kept.iter().map(|&i| woes[i].as_slice()).collect();
+        polish(&x, bad, options.l2, &fit, bad.len() as f64 / search_bad.len() as f64)
+    } else {
+        fit
     };
     for &i in &kept {
         outcomes[i] = Some(CharacteristicOutcome::Selected);
@@ -330,9 +351,8 @@ fn is_constant(values: &Values) -> bool {
 }
 
 fn correlation(a: &[f64], b: &[f64]) -> f64 {
-    let stride = a.len().div_ceil(CORRELATION_SAMPLE_ROWS).max(1);
     let (mut n, mut sa, mut sb, mut saa, mut sbb, mut sab) = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0);
-    for (x, y) in a.iter().step_by(stride).zip(b.iter().step_by(stride)) {
+    for (x, y) in a.iter().zip(b) {
         n += 1.0;
         sa += x;
         sb += y;

@@ -63,12 +63,11 @@ pub enum TableError {
 /// One column as stored.
 #[derive(Debug)]
 enum Stored {
-    /// CSV: every field's text concatenated, and where each ends.
+    /// CSV fields and Parquet strings: the text of every value concatenated, and where each
+    /// ends. A Parquet null is an empty string, which reads as missing.
     Text { text: String, ends: Vec<usize> },
     /// Parquet numbers; NaN is missing.
     Numbers(Vec<f64>),
-    /// Parquet strings, coded.
-    Strings { codes: Vec<u32>, levels: Vec<String> },
 }
 
 /// A table held in memory.
@@ -169,9 +168,6 @@ impl Table {
                 (!is_missing(f)).then_some(Cow::Borrowed(f))
             }
             Stored::Numbers(v) => (!v[row].is_nan()).then(|| Cow::Owned(v[row].to_string())),
-            Stored::Strings { codes, levels } => {
-                (codes[row] != MISSING_CODE).then(|| Cow::Borrowed(levels[codes[row] as usize].as_str()))
-            }
         }
     }
 
@@ -183,17 +179,6 @@ impl Table {
                 .map(|row| match self.text(c, row) {
                     None => Ok(f64::NAN),
                     Some(t) => parse_number(&t).ok_or_else(|| self.not_a_number(c, row, &t)),
-                })
-                .collect(),
-            Stored::Strings { codes, levels } => codes
-                .iter()
-                .enumerate()
-                .map(|(row, &code)| {
-                    if code == MISSING_CODE {
-                        return Ok(f64::NAN);
-                    }
-                    let t = &levels[code as usize];
-                    parse_number(t).ok_or_else(|| self.not_a_number(c, row, t))
                 })
                 .collect(),
         }
@@ -214,9 +199,6 @@ impl Table {
         let name = self.headers[c].clone();
         match &self.columns[c] {
             Stored::Numbers(v) if !categorical => return Column { name, values: Values::Numeric(v.clone()) },
-            Stored::Strings { codes, levels } => {
-                return Column { name, values: Values::Categorical { codes: codes.clone(), levels: levels.clone() } }
-            }
             Stored::Text { .. } if !categorical => {
                 if let Ok(v) = self.numbers(c) {
                     return Column { name, values: Values::Numeric(v) };
@@ -240,6 +222,20 @@ impl Table {
             })
             .collect();
         Column { name, values: Values::Categorical { codes, levels } }
+    }
+
+    /// Consumes the table into typed columns, moving numbers out rather than copying them:
+    /// `(index, categorical)` per column wanted, as in [`Table::column`].
+    pub fn into_columns(mut self, wanted: &[(usize, bool)]) -> Vec<Column> {
+        wanted
+            .iter()
+            .map(|&(c, categorical)| match &mut self.columns[c] {
+                Stored::Numbers(v) if !categorical => {
+                    Column { name: self.headers[c].clone(), values: Values::Numeric(std::mem::take(v)) }
+                }
+                _ => self.column(c, categorical),
+            })
+            .collect()
     }
 
     /// The target column as "is bad" flags. `bad_value` names the bad value; without it, 0/1

@@ -1,6 +1,5 @@
 //! Parquet: columns of numbers (any integer or float type) or strings, decoded through Arrow.
 
-use std::collections::HashMap;
 use std::path::Path;
 
 use arrow_array::cast::AsArray;
@@ -10,8 +9,7 @@ use arrow_array::types::{
 use arrow_array::{Array, ArrayRef};
 use arrow_schema::DataType;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
-
-use candor_scorecard::MISSING_CODE;
+use parquet::arrow::ProjectionMask;
 
 use crate::{Stored, Table, TableError, MAX_COLUMNS};
 
@@ -19,62 +17,97 @@ use crate::{Stored, Table, TableError, MAX_COLUMNS};
 /// transient Arrow buffers a few megabytes.
 const BATCH_ROWS: usize = 65_536;
 
+/// Columns are decoded by this many threads, each taking a share of the columns.
+const DECODE_THREADS: usize = 4;
+
 enum Builder {
     Numbers(Vec<f64>),
-    Strings { codes: Vec<u32>, levels: Vec<String>, index: HashMap<String, u32> },
+    /// Strings are kept as text, like CSV fields, and coded only if a caller asks for the
+    /// column: an identifier column of a million distinct values costs nothing unless used.
+    Text {
+        text: String,
+        ends: Vec<usize>,
+    },
 }
 
 pub(crate) fn read(path: &Path, bytes: bytes::Bytes, digest: String) -> Result<Table, TableError> {
     let bad = |e: &dyn std::fmt::Display| TableError::Parquet { path: path.to_path_buf(), message: e.to_string() };
-    let builder = ParquetRecordBatchReaderBuilder::try_new(bytes).map_err(|e| bad(&e))?;
+    let builder = ParquetRecordBatchReaderBuilder::try_new(bytes.clone()).map_err(|e| bad(&e))?;
     let schema = builder.schema().clone();
     if schema.fields().len() > MAX_COLUMNS {
         return Err(TableError::TooManyColumns { path: path.to_path_buf() });
     }
-    let rows = builder.metadata().file_metadata().num_rows().max(0) as usize;
-    let mut builders = Vec::with_capacity(schema.fields().len());
-    for f in schema.fields() {
-        builders.push(match f.data_type() {
-            t if is_number(t) => Builder::Numbers(Vec::with_capacity(rows)),
-            t if is_string(t) => {
-                Builder::Strings { codes: Vec::with_capacity(rows), levels: vec![], index: HashMap::new() }
-            }
-            t => {
-                return Err(TableError::ParquetType {
-                    path: path.to_path_buf(),
-                    column: f.name().clone(),
-                    kind: t.to_string(),
-                })
-            }
-        });
-    }
-    let reader = builder.with_batch_size(BATCH_ROWS).build().map_err(|e| bad(&e))?;
-    for batch in reader {
-        let batch = batch.map_err(|e| bad(&e))?;
-        for (b, col) in builders.iter_mut().zip(batch.columns()) {
-            append(b, col).map_err(|e| bad(&e))?;
-        }
-    }
-    let headers: Vec<String> = schema.fields().iter().map(|f| f.name().clone()).collect();
-    let columns: Vec<Stored> = builders
-        .into_iter()
-        .map(|b| match b {
-            Builder::Numbers(v) => Stored::Numbers(v),
-            Builder::Strings { codes, levels, .. } => Stored::Strings { codes, levels },
-        })
-        .collect();
-    let rows = match columns.first() {
-        Some(Stored::Numbers(v)) => v.len(),
-        Some(Stored::Strings { codes, .. }) => codes.len(),
-        _ => 0,
-    };
-    if headers.is_empty() {
+    if schema.fields().is_empty() {
         return Err(TableError::NoHeader { path: path.to_path_buf() });
     }
+    for f in schema.fields() {
+        if !is_number(f.data_type()) && !is_string(f.data_type()) {
+            return Err(TableError::ParquetType {
+                path: path.to_path_buf(),
+                column: f.name().clone(),
+                kind: f.data_type().to_string(),
+            });
+        }
+    }
+    // Each thread decodes every n-th top-level column; results come back by column index.
+    let width = schema.fields().len();
+    let threads = DECODE_THREADS.min(width);
+    let parts: Vec<Result<Vec<(usize, Builder)>, String>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..threads)
+            .map(|t| {
+                let bytes = bytes.clone();
+                scope.spawn(move || decode(bytes, (t..width).step_by(threads).collect()))
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap_or_else(|_| Err("a decoding thread failed".into()))).collect()
+    });
+    let mut columns: Vec<Option<Stored>> = (0..width).map(|_| None).collect();
+    for part in parts {
+        for (i, b) in part.map_err(|e| bad(&e))? {
+            columns[i] = Some(match b {
+                Builder::Numbers(v) => Stored::Numbers(v),
+                Builder::Text { text, ends } => Stored::Text { text, ends },
+            });
+        }
+    }
+    let columns: Vec<Stored> = columns.into_iter().map(|c| c.unwrap_or(Stored::Numbers(Vec::new()))).collect();
+    let headers: Vec<String> = schema.fields().iter().map(|f| f.name().clone()).collect();
+    let rows = match columns.first() {
+        Some(Stored::Numbers(v)) => v.len(),
+        Some(Stored::Text { ends, .. }) => ends.len(),
+        _ => 0,
+    };
     if rows == 0 {
         return Err(TableError::NoRows { path: path.to_path_buf() });
     }
     Ok(Table { path: path.to_path_buf(), headers, columns, rows, lines: None, digest })
+}
+
+/// Decodes the given top-level columns of the file.
+fn decode(bytes: bytes::Bytes, indices: Vec<usize>) -> Result<Vec<(usize, Builder)>, String> {
+    let builder = ParquetRecordBatchReaderBuilder::try_new(bytes).map_err(|e| e.to_string())?;
+    let rows = builder.metadata().file_metadata().num_rows().max(0) as usize;
+    let mask = ProjectionMask::roots(builder.parquet_schema(), indices.iter().copied());
+    let schema = builder.schema().clone();
+    let mut out: Vec<(usize, Builder)> = indices
+        .iter()
+        .map(|&i| {
+            let b = if is_number(schema.field(i).data_type()) {
+                Builder::Numbers(Vec::with_capacity(rows))
+            } else {
+                Builder::Text { text: String::new(), ends: Vec::with_capacity(rows) }
+            };
+            (i, b)
+        })
+        .collect();
+    let reader = builder.with_projection(mask).with_batch_size(BATCH_ROWS).build().map_err(|e| e.to_string())?;
+    for batch in reader {
+        let batch = batch.map_err(|e| e.to_string())?;
+        for ((_, b), col) in out.iter_mut().zip(batch.columns()) {
+            append(b, col)?;
+        }
+    }
+    Ok(out)
 }
 
 fn is_number(t: &DataType) -> bool {
@@ -131,19 +164,10 @@ fn append(b: &mut Builder, col: &ArrayRef) -> Result<(), String> {
             // Infinities are not numbers a scorecard can bin; treat them as missing.
             Ok(())
         }
-        Builder::Strings { codes, levels, index } => {
+        Builder::Text { text, ends } => {
             let mut push = |v: Option<&str>| {
-                codes.push(match v {
-                    None => MISSING_CODE,
-                    Some(s) => match index.get(s) {
-                        Some(&c) => c,
-                        None => {
-                            levels.push(s.to_string());
-                            index.insert(s.to_string(), (levels.len() - 1) as u32);
-                            (levels.len() - 1) as u32
-                        }
-                    },
-                })
+                text.push_str(v.unwrap_or(""));
+                ends.push(text.len());
             };
             match col.data_type() {
                 DataType::Utf8 => col.as_string::<i32>().iter().for_each(&mut push),

@@ -48,7 +48,8 @@ pub struct Args {
     max_bins: usize,
     #[arg(long, default_value_t = 0.05)]
     min_bin_share: f64,
-    #[arg(long, default_value_t = 20)]
+    /// Quantile pre-bins of a numeric column, merged optimally into at most --max-bins bins.
+    #[arg(long, default_value_t = 50)]
     prebins: usize,
     #[arg(long, default_value_t = 0.01)]
     rare_category_share: f64,
@@ -81,12 +82,17 @@ pub struct Args {
     /// Also write a validation report on the training data (HTML).
     #[arg(long)]
     report: Option<PathBuf>,
+    /// Print how long each phase took, to standard error.
+    #[arg(long)]
+    timings: bool,
 }
 
 pub fn run(args: Args) -> Result<()> {
+    let clock = crate::io::Timings::new(args.timings);
     let spin = crate::io::spinner("reading");
     let table = Table::read(&args.data)?;
     spin.finish_and_clear();
+    clock.mark("read");
     let bad = table.target(&args.target, args.bad_value.as_deref())?;
     let known = |name: &str| table.index_of(name).map(|_| ());
     if let Some(id) = &args.id {
@@ -106,13 +112,16 @@ pub fn run(args: Args) -> Result<()> {
         known(name)?;
     }
 
-    let columns: Vec<_> = (0..table.headers().len())
+    let wanted: Vec<(usize, bool)> = (0..table.headers().len())
         .filter(|&i| {
             let h = &table.headers()[i];
             *h != args.target && Some(h) != args.id.as_ref() && !excluded.contains(h)
         })
-        .map(|i| table.column(i, categorical.contains(&table.headers()[i])))
+        .map(|i| (i, categorical.contains(&table.headers()[i])))
         .collect();
+    let described = super::validate::describe(&table);
+    let digest = table.digest().to_string();
+    let columns = table.into_columns(&wanted);
     if columns.is_empty() {
         bail!("{}: no columns left to fit on besides the target and id", args.data.display());
     }
@@ -149,12 +158,14 @@ pub fn run(args: Args) -> Result<()> {
     let meta = FitMeta {
         target: args.target.clone(),
         id_column: args.id.clone(),
-        data_digest: table.digest().to_string(),
+        data_digest: digest,
         created_by: format!("candor {}", env!("CARGO_PKG_VERSION")),
         actionable,
     };
+    clock.mark("typed columns");
     let bar = progress(3, "fitting");
     let on_stage = |s: FitStage| {
+        clock.mark(&format!("before {s:?}"));
         bar.set_position(match s {
             FitStage::Binning => 0,
             FitStage::Selecting => 1,
@@ -164,6 +175,7 @@ pub fn run(args: Args) -> Result<()> {
     let (model, report) = fit(&columns, &bad, meta, &options, &on_stage)
         .with_context(|| format!("{}: cannot fit a scorecard", args.data.display()))?;
     bar.finish_and_clear();
+    clock.mark("regressed");
 
     for ((c, outcome), column) in report.columns.iter().zip(&columns) {
         let all_missing = match &column.values {
@@ -181,6 +193,7 @@ pub fn run(args: Args) -> Result<()> {
 
     let json = serde_json::to_string_pretty(&model)?;
     write_atomically(&args.out, |w| Ok(w.write_all(json.as_bytes())?))?;
+    clock.mark("written");
     let scorer = Scorer::new(model)?;
     eprintln!(
         "fitted {} characteristics of {} on {} rows ({} bad); model written to {}",
@@ -191,7 +204,16 @@ pub fn run(args: Args) -> Result<()> {
         args.out.display()
     );
     if let Some(path) = &args.report {
-        super::validate::write_report(&scorer, &table, &bad, None, Some(&report), path, "Training report")?;
+        super::validate::write_report(
+            &scorer,
+            &columns,
+            &described,
+            &bad,
+            None,
+            Some(&report),
+            path,
+            "Training report",
+        )?;
     }
     Ok(())
 }

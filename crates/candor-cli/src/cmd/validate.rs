@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use candor_report::{evaluate, render, GroupColumn};
-use candor_scorecard::{FitReport, Scorer};
+use candor_scorecard::{Column, FitReport, Scorer};
 use candor_table::Table;
 
 use crate::io::{load_model, write_atomically};
@@ -47,21 +47,42 @@ pub fn run(args: Args) -> Result<()> {
         }
         None => None,
     };
-    write_report(&scorer, &table, &bad, group, None, &args.report, "Validation report")
+    let columns = super::model_columns(&scorer, &table)?;
+    write_report(&scorer, &columns, &describe(&table), &bad, group, None, &args.report, "Validation report")
 }
 
+/// How the report names its data: path, rows and digest.
+pub fn describe(table: &Table) -> String {
+    format!("{} ({} rows, {})", table.path().display(), table.rows(), table.digest())
+}
+
+/// Scores `columns` (which must include every characteristic of the model, by name) and writes
+/// the report.
+#[allow(clippy::too_many_arguments)]
 pub fn write_report(
     scorer: &Scorer,
-    table: &Table,
+    columns: &[Column],
+    data: &str,
     bad: &[bool],
     group: Option<GroupColumn>,
     fit: Option<&FitReport>,
     path: &Path,
     title: &str,
 ) -> Result<()> {
-    let columns = super::model_columns(scorer, table)?;
-    let bins = super::bin_all(scorer, &columns)?;
-    let n = table.rows();
+    let by_name: Vec<Column> = scorer
+        .model()
+        .characteristics
+        .iter()
+        .map(|c| {
+            columns
+                .iter()
+                .find(|col| col.name == c.name)
+                .cloned()
+                .ok_or_else(|| anyhow::anyhow!("no column `{}`", c.name))
+        })
+        .collect::<Result<_>>()?;
+    let bins = super::bin_all(scorer, &by_name)?;
+    let n = bad.len();
     let mut scores = Vec::with_capacity(n);
     let mut pd = Vec::with_capacity(n);
     for row in 0..n {
@@ -70,8 +91,7 @@ pub fn write_report(
         pd.push(s.pd);
     }
     let evaluation = evaluate(scorer.model(), &scores, &pd, bad, group.as_ref());
-    let data = format!("{} ({} rows, {})", table.path().display(), n, table.digest());
-    let html = render(title, &data, scorer.model(), fit, &evaluation);
+    let html = render(title, data, scorer.model(), fit, &evaluation);
     write_atomically(path, |w| Ok(w.write_all(html.as_bytes())?))
         .with_context(|| format!("{}: cannot write the report", path.display()))?;
     eprintln!(
