@@ -47,7 +47,8 @@ def make(rows: int, seed: int) -> pa.Table:
         cols[f"cat{k}"] = values
     p = 1 / (1 + np.exp(-logit))
     cols["bad"] = (rng.random(rows) < p).astype(np.int8)
-    return pa.table(cols)
+    # Missing numbers are Parquet nulls, as real files carry them (not NaN values).
+    return pa.table({k: pa.array(v, from_pandas=True) for k, v in cols.items()})
 
 
 def main():

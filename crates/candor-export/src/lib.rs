@@ -89,7 +89,7 @@ fn case(c: &Characteristic, d: Dialect) -> String {
                         }
                         if !categories.is_empty() {
                             let list: Vec<String> = categories.iter().map(|s| string(s)).collect();
-                            arms.push(format!("WHEN {col} IN ({}) THEN {}", list.join(", "), b.points));
+                            arms.push(format!("WHEN TRIM({col}) IN ({}) THEN {}", list.join(", "), b.points));
                         }
                     }
                     _ => {}
@@ -97,7 +97,17 @@ fn case(c: &Characteristic, d: Dialect) -> String {
             }
         }
     }
-    let mut s = format!("CASE WHEN {col} IS NULL THEN {missing}");
+    // NaN and infinities are missing, as in the engine; engines that have them sort NaN above
+    // every number, so one range test catches all three.
+    let missing_test = match c.kind {
+        Kind::Numeric => {
+            format!("{col} IS NULL OR NOT ({col} BETWEEN -1.7976931348623157e308 AND 1.7976931348623157e308)")
+        }
+        // Text reads as missing when empty, NA, NaN or null, and is compared trimmed, as the
+        // tables Candor reads do.
+        Kind::Categorical => format!("{col} IS NULL OR UPPER(TRIM({col})) IN ('', 'NA', 'NAN', 'NULL')"),
+    };
+    let mut s = format!("CASE WHEN {missing_test} THEN {missing}");
     for a in arms {
         s.push_str("\n      ");
         s.push_str(&a);

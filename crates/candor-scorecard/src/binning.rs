@@ -216,7 +216,7 @@ fn bin_numeric(
     let mut missing = Counts::default();
     let mut tags = Vec::with_capacity(values.len());
     for (&v, &b) in values.iter().zip(bad) {
-        let tag = if v.is_nan() {
+        let tag = if !v.is_finite() {
             missing.add(b);
             TAG_MISSING
         } else if let Some(s) = is_special(v) {
@@ -309,7 +309,7 @@ fn min_count(share: f64, rows: usize) -> u64 {
 /// falls in pre-bin `k` where `k` is the number of cuts `<= v`. Every cut is an observed value,
 /// so no pre-bin is empty.
 fn quantile_cuts(values: &[f64], specials: &[f64], prebins: usize) -> Vec<f64> {
-    let regular = |v: &f64| !v.is_nan() && !specials.contains(v);
+    let regular = |v: &f64| v.is_finite() && !specials.contains(v);
     let count = values.iter().filter(|v| regular(v)).count();
     if count == 0 {
         return Vec::new();

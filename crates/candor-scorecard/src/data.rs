@@ -7,7 +7,7 @@ pub const MISSING_CODE: u32 = u32::MAX;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Values {
-    /// One number per row; `NaN` marks a missing value.
+    /// One number per row; `NaN` (or any value that is not finite) is missing.
     Numeric(Vec<f64>),
     /// One code per row into `levels`; [`MISSING_CODE`] marks a missing value.
     Categorical { codes: Vec<u32>, levels: Vec<String> },

@@ -23,19 +23,22 @@ const SCORE_BANDS: usize = 10;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct SelectionOptions {
-    /// Characteristics with less information value are dropped.
+    /// Characteristics with less information value are dropped. The default, 0.002, drops only
+    /// those that carry essentially nothing; the textbook 0.02 cost test AUC in `bench/`.
     pub min_iv: f64,
     /// Of two characteristics whose weights of evidence correlate more than this (in absolute
     /// value), the one with less information value is dropped.
     pub max_correlation: f64,
     /// Backward stepwise elimination drops characteristics whose coefficient has the wrong sign
-    /// or a Wald p-value above this, one at a time. `None` keeps every characteristic.
+    /// or a Wald p-value above this, one at a time. `None` (the default) keeps every
+    /// characteristic: on the public credit data in `bench/`, elimination at 0.05 cost up to 0.01
+    /// of test AUC, and the L2 penalty already tames weak characteristics.
     pub max_p_value: Option<f64>,
 }
 
 impl Default for SelectionOptions {
     fn default() -> Self {
-        SelectionOptions { min_iv: 0.02, max_correlation: 0.8, max_p_value: Some(0.05) }
+        SelectionOptions { min_iv: 0.002, max_correlation: 0.8, max_p_value: None }
     }
 }
 

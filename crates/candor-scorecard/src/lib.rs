@@ -5,6 +5,7 @@
 //! so a model fitted twice on the same data is the same model, and every score is reproducible
 //! from the model document alone.
 
+mod batch;
 mod binning;
 mod data;
 mod explain;
@@ -14,6 +15,7 @@ pub mod metrics;
 mod model;
 mod parallel;
 
+pub use batch::Batch;
 pub use binning::{BinningOptions, Trend};
 pub use data::{Column, DataError, Values, MISSING_CODE};
 pub use explain::{Change, Reason, Recourse, MAX_REASONS};

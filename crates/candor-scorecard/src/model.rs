@@ -308,7 +308,7 @@ impl Scorer {
             }
             (Lookup::Categorical { .. }, Values::Numeric(xs)) => {
                 for &x in xs {
-                    let v = if x.is_nan() { Value::Missing } else { Value::Number(x) };
+                    let v = if x.is_finite() { Value::Number(x) } else { Value::Missing };
                     out.push(self.bin_of(c, &v)? as u16);
                 }
             }
@@ -338,7 +338,7 @@ fn numeric_bin(l: &Lookup, x: f64) -> usize {
     let Lookup::Numeric { uppers, ranges, specials, missing } = l else {
         unreachable!("numeric_bin is only called with a numeric lookup")
     };
-    if x.is_nan() {
+    if !x.is_finite() {
         return *missing;
     }
     if let Some(&(_, b)) = specials.iter().find(|(s, _)| *s == x) {

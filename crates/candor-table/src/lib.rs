@@ -9,8 +9,8 @@
 mod csv_file;
 mod parquet_file;
 
+use rustc_hash::FxHashMap;
 use std::borrow::Cow;
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use candor_scorecard::{Column, Values, MISSING_CODE};
@@ -60,6 +60,21 @@ pub enum TableError {
     BadValueAbsent { path: PathBuf, column: String, bad: String, found: String },
 }
 
+/// What to read of a file.
+#[derive(Debug, Clone)]
+pub struct ReadOptions {
+    /// Only these columns (all must exist); `None` reads every column.
+    pub columns: Option<Vec<String>>,
+    /// Compute the `sha256` digest of the file's bytes.
+    pub digest: bool,
+}
+
+impl Default for ReadOptions {
+    fn default() -> Self {
+        ReadOptions { columns: None, digest: true }
+    }
+}
+
 /// One column as stored.
 #[derive(Debug)]
 enum Stored {
@@ -68,6 +83,8 @@ enum Stored {
     Text { text: String, ends: Vec<usize> },
     /// Parquet numbers; NaN is missing.
     Numbers(Vec<f64>),
+    /// Moved out by [`Table::take_column`]; reads as missing.
+    Taken,
 }
 
 /// A table held in memory.
@@ -102,17 +119,35 @@ fn is_parquet(path: &Path) -> bool {
 impl Table {
     /// Reads a file: Parquet when its name ends in `.parquet` or `.pq`, CSV otherwise.
     pub fn read(path: &Path) -> Result<Table, TableError> {
+        Table::read_with(path, &ReadOptions::default())
+    }
+
+    /// Reads a file with options: only some columns (Parquet decodes no others; every name
+    /// must exist), and the digest skipped when nobody needs it.
+    pub fn read_with(path: &Path, options: &ReadOptions) -> Result<Table, TableError> {
         let io = |source| TableError::Io { path: path.to_path_buf(), source };
         let meta = std::fs::metadata(path).map_err(io)?;
         if meta.len() > MAX_FILE_BYTES {
             return Err(TableError::TooLarge { path: path.to_path_buf() });
         }
-        let bytes = std::fs::read(path).map_err(io)?;
-        if is_parquet(path) {
-            Table::from_parquet_bytes(path, bytes)
+        let only = options.columns.as_deref();
+        let table = if is_parquet(path) && !options.digest {
+            parquet_file::read(path, parquet_file::Source::File(path.to_path_buf()), String::new(), only)?
         } else {
-            Table::from_bytes(path, &bytes)
+            let bytes = std::fs::read(path).map_err(io)?;
+            let d = if options.digest { digest(&bytes) } else { String::new() };
+            if is_parquet(path) {
+                parquet_file::read(path, parquet_file::Source::Bytes(bytes::Bytes::from(bytes)), d, only)?
+            } else {
+                csv_file::read(path, &bytes, d)?
+            }
+        };
+        if let Some(names) = &options.columns {
+            for n in names {
+                table.index_of(n)?;
+            }
         }
+        Ok(table)
     }
 
     /// Reads CSV from memory; `path` only names it in errors.
@@ -123,7 +158,7 @@ impl Table {
     /// Reads Parquet from memory; `path` only names it in errors.
     pub fn from_parquet_bytes(path: &Path, bytes: Vec<u8>) -> Result<Table, TableError> {
         let d = digest(&bytes);
-        parquet_file::read(path, bytes::Bytes::from(bytes), d)
+        parquet_file::read(path, parquet_file::Source::Bytes(bytes::Bytes::from(bytes)), d, None)
     }
 
     pub fn path(&self) -> &Path {
@@ -138,7 +173,7 @@ impl Table {
         self.rows
     }
 
-    /// `sha256:<hex>` of the file's bytes.
+    /// `sha256:<hex>` of the file's bytes (empty when read without it).
     pub fn digest(&self) -> &str {
         &self.digest
     }
@@ -168,6 +203,7 @@ impl Table {
                 (!is_missing(f)).then_some(Cow::Borrowed(f))
             }
             Stored::Numbers(v) => (!v[row].is_nan()).then(|| Cow::Owned(v[row].to_string())),
+            Stored::Taken => None,
         }
     }
 
@@ -175,6 +211,7 @@ impl Table {
     pub fn numbers(&self, c: usize) -> Result<Vec<f64>, TableError> {
         match &self.columns[c] {
             Stored::Numbers(v) => Ok(v.clone()),
+            Stored::Taken => Ok(vec![f64::NAN; self.rows]),
             Stored::Text { .. } => (0..self.rows)
                 .map(|row| match self.text(c, row) {
                     None => Ok(f64::NAN),
@@ -207,7 +244,7 @@ impl Table {
             _ => {}
         }
         let mut levels: Vec<String> = Vec::new();
-        let mut index: HashMap<String, u32> = HashMap::new();
+        let mut index: FxHashMap<String, u32> = FxHashMap::default();
         let codes = (0..self.rows)
             .map(|row| match self.text(c, row) {
                 None => MISSING_CODE,
@@ -224,18 +261,26 @@ impl Table {
         Column { name, values: Values::Categorical { codes, levels } }
     }
 
-    /// Consumes the table into typed columns, moving numbers out rather than copying them:
-    /// `(index, categorical)` per column wanted, as in [`Table::column`].
-    pub fn into_columns(mut self, wanted: &[(usize, bool)]) -> Vec<Column> {
-        wanted
-            .iter()
-            .map(|&(c, categorical)| match &mut self.columns[c] {
-                Stored::Numbers(v) if !categorical => {
-                    Column { name: self.headers[c].clone(), values: Values::Numeric(std::mem::take(v)) }
-                }
-                _ => self.column(c, categorical),
-            })
-            .collect()
+    /// Column `c` typed as by [`Table::column`], moving numbers out of the table rather than
+    /// copying them; a column taken that way reads as missing afterwards.
+    pub fn take_column(&mut self, c: usize, categorical: bool) -> Column {
+        if !categorical && matches!(self.columns[c], Stored::Numbers(_)) {
+            if let Stored::Numbers(v) = std::mem::replace(&mut self.columns[c], Stored::Taken) {
+                return Column { name: self.headers[c].clone(), values: Values::Numeric(v) };
+            }
+        }
+        self.column(c, categorical)
+    }
+
+    /// Column `c` as numbers, moved out of the table when it holds Parquet numbers (see
+    /// [`Table::take_column`]), parsed from text otherwise.
+    pub fn take_numbers(&mut self, c: usize) -> Result<Vec<f64>, TableError> {
+        if let Stored::Numbers(_) = self.columns[c] {
+            if let Stored::Numbers(v) = std::mem::replace(&mut self.columns[c], Stored::Taken) {
+                return Ok(v);
+            }
+        }
+        self.numbers(c)
     }
 
     /// The target column as "is bad" flags. `bad_value` names the bad value; without it, 0/1
@@ -297,6 +342,22 @@ impl Table {
             }
         };
         Ok((0..self.rows).map(|row| self.text(c, row).is_some_and(|t| t == bad.as_str())).collect())
+    }
+}
+
+/// Appends `field` to a CSV line, quoted when it holds a comma, a quote or a line break.
+pub fn push_csv_field(line: &mut Vec<u8>, field: &str) {
+    if field.bytes().any(|b| matches!(b, b',' | b'"' | b'\n' | b'\r')) {
+        line.push(b'"');
+        for b in field.bytes() {
+            if b == b'"' {
+                line.push(b'"');
+            }
+            line.push(b);
+        }
+        line.push(b'"');
+    } else {
+        line.extend_from_slice(field.as_bytes());
     }
 }
 

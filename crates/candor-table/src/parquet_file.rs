@@ -30,10 +30,42 @@ enum Builder {
     },
 }
 
-pub(crate) fn read(path: &Path, bytes: bytes::Bytes, digest: String) -> Result<Table, TableError> {
+/// Where the file's bytes come from: memory (already read, e.g. to digest them), or the file
+/// itself, from which each decoding thread reads only the column chunks it needs.
+pub(crate) enum Source {
+    Bytes(bytes::Bytes),
+    File(std::path::PathBuf),
+}
+
+impl Source {
+    fn schema(&self) -> Result<arrow_schema::SchemaRef, String> {
+        Ok(match self {
+            Source::Bytes(b) => {
+                ParquetRecordBatchReaderBuilder::try_new(b.clone()).map_err(|e| e.to_string())?.schema().clone()
+            }
+            Source::File(p) => {
+                let f = std::fs::File::open(p).map_err(|e| e.to_string())?;
+                ParquetRecordBatchReaderBuilder::try_new(f).map_err(|e| e.to_string())?.schema().clone()
+            }
+        })
+    }
+
+    fn decode(&self, indices: Vec<usize>) -> Result<Vec<(usize, Builder)>, String> {
+        match self {
+            Source::Bytes(b) => {
+                decode(ParquetRecordBatchReaderBuilder::try_new(b.clone()).map_err(|e| e.to_string())?, indices)
+            }
+            Source::File(p) => {
+                let f = std::fs::File::open(p).map_err(|e| e.to_string())?;
+                decode(ParquetRecordBatchReaderBuilder::try_new(f).map_err(|e| e.to_string())?, indices)
+            }
+        }
+    }
+}
+
+pub(crate) fn read(path: &Path, source: Source, digest: String, only: Option<&[String]>) -> Result<Table, TableError> {
     let bad = |e: &dyn std::fmt::Display| TableError::Parquet { path: path.to_path_buf(), message: e.to_string() };
-    let builder = ParquetRecordBatchReaderBuilder::try_new(bytes.clone()).map_err(|e| bad(&e))?;
-    let schema = builder.schema().clone();
+    let schema = source.schema().map_err(|e| bad(&e))?;
     if schema.fields().len() > MAX_COLUMNS {
         return Err(TableError::TooManyColumns { path: path.to_path_buf() });
     }
@@ -49,14 +81,27 @@ pub(crate) fn read(path: &Path, bytes: bytes::Bytes, digest: String) -> Result<T
             });
         }
     }
-    // Each thread decodes every n-th top-level column; results come back by column index.
-    let width = schema.fields().len();
-    let threads = DECODE_THREADS.min(width);
+    // Each thread decodes every n-th wanted top-level column; results come back by index.
+    let all_headers: Vec<String> = schema.fields().iter().map(|f| f.name().clone()).collect();
+    if let Some(names) = only {
+        if let Some(missing) = names.iter().find(|n| !all_headers.contains(n)) {
+            return Err(TableError::UnknownColumn {
+                path: path.to_path_buf(),
+                column: missing.clone(),
+                available: all_headers.join(", "),
+            });
+        }
+    }
+    let wanted: Vec<usize> =
+        (0..all_headers.len()).filter(|&i| only.is_none_or(|names| names.contains(&all_headers[i]))).collect();
+    let width = wanted.len();
+    let threads = DECODE_THREADS.min(width).max(1);
     let parts: Vec<Result<Vec<(usize, Builder)>, String>> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..threads)
             .map(|t| {
-                let bytes = bytes.clone();
-                scope.spawn(move || decode(bytes, (t..width).step_by(threads).collect()))
+                let mine: Vec<usize> = wanted.iter().copied().skip(t).step_by(threads).collect();
+                let source = &source;
+                scope.spawn(move || source.decode(mine))
             })
             .collect();
         handles.into_iter().map(|h| h.join().unwrap_or_else(|_| Err("a decoding thread failed".into()))).collect()
@@ -64,14 +109,15 @@ pub(crate) fn read(path: &Path, bytes: bytes::Bytes, digest: String) -> Result<T
     let mut columns: Vec<Option<Stored>> = (0..width).map(|_| None).collect();
     for part in parts {
         for (i, b) in part.map_err(|e| bad(&e))? {
-            columns[i] = Some(match b {
+            let slot = wanted.iter().position(|&w| w == i).unwrap_or(0);
+            columns[slot] = Some(match b {
                 Builder::Numbers(v) => Stored::Numbers(v),
                 Builder::Text { text, ends } => Stored::Text { text, ends },
             });
         }
     }
     let columns: Vec<Stored> = columns.into_iter().map(|c| c.unwrap_or(Stored::Numbers(Vec::new()))).collect();
-    let headers: Vec<String> = schema.fields().iter().map(|f| f.name().clone()).collect();
+    let headers: Vec<String> = wanted.iter().map(|&i| all_headers[i].clone()).collect();
     let rows = match columns.first() {
         Some(Stored::Numbers(v)) => v.len(),
         Some(Stored::Text { ends, .. }) => ends.len(),
@@ -84,8 +130,10 @@ pub(crate) fn read(path: &Path, bytes: bytes::Bytes, digest: String) -> Result<T
 }
 
 /// Decodes the given top-level columns of the file.
-fn decode(bytes: bytes::Bytes, indices: Vec<usize>) -> Result<Vec<(usize, Builder)>, String> {
-    let builder = ParquetRecordBatchReaderBuilder::try_new(bytes).map_err(|e| e.to_string())?;
+fn decode<R: parquet::file::reader::ChunkReader + 'static>(
+    builder: ParquetRecordBatchReaderBuilder<R>,
+    indices: Vec<usize>,
+) -> Result<Vec<(usize, Builder)>, String> {
     let rows = builder.metadata().file_metadata().num_rows().max(0) as usize;
     let mask = ProjectionMask::roots(builder.parquet_schema(), indices.iter().copied());
     let schema = builder.schema().clone();
@@ -161,7 +209,7 @@ fn append(b: &mut Builder, col: &ArrayRef) -> Result<(), String> {
                 }
                 t => return Err(format!("unexpected column type {t}")),
             }
-            // Infinities are not numbers a scorecard can bin; treat them as missing.
+            // NaN and infinities are kept: the engine reads every non-finite number as missing.
             Ok(())
         }
         Builder::Text { text, ends } => {

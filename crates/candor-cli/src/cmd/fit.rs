@@ -54,13 +54,14 @@ pub struct Args {
     #[arg(long, default_value_t = 0.01)]
     rare_category_share: f64,
     /// Drop characteristics with less information value.
-    #[arg(long, default_value_t = 0.02)]
+    #[arg(long, default_value_t = 0.002)]
     min_iv: f64,
     /// Drop the weaker of two characteristics correlated beyond this.
     #[arg(long, default_value_t = 0.8)]
     max_correlation: f64,
-    /// Backward elimination threshold on Wald p-values; 1 keeps every characteristic.
-    #[arg(long, default_value_t = 0.05)]
+    /// Backward stepwise elimination: drop characteristics with a wrong-signed coefficient or a
+    /// Wald p-value above this, one at a time. 1 (the default) turns it off.
+    #[arg(long, default_value_t = 1.0)]
     max_p_value: f64,
     #[arg(long, default_value_t = 1.0)]
     l2: f64,
@@ -121,7 +122,8 @@ pub fn run(args: Args) -> Result<()> {
         .collect();
     let described = super::validate::describe(&table);
     let digest = table.digest().to_string();
-    let columns = table.into_columns(&wanted);
+    let mut table = table;
+    let columns: Vec<_> = wanted.iter().map(|&(i, categorical)| table.take_column(i, categorical)).collect();
     if columns.is_empty() {
         bail!("{}: no columns left to fit on besides the target and id", args.data.display());
     }

@@ -10,19 +10,37 @@ use anyhow::Result;
 use candor_scorecard::{Column, Kind, Scorer, Values};
 use candor_table::Table;
 
-/// The columns a model needs, typed as the model expects, in model order.
-pub fn model_columns(scorer: &Scorer, table: &Table) -> Result<Vec<Column>> {
-    scorer
-        .model()
-        .characteristics
-        .iter()
-        .map(|c| {
-            let i = table.index_of(&c.name)?;
-            match c.kind {
-                Kind::Categorical => Ok(table.column(i, true)),
-                Kind::Numeric => Ok(Column { name: c.name.clone(), values: Values::Numeric(table.numbers(i)?) }),
-            }
-        })
+/// The columns a model needs, typed as the model expects, in model order, moved out of the
+/// table where they can be (those columns then read as missing in it).
+pub fn model_columns(scorer: &Scorer, table: &mut Table) -> Result<Vec<Column>> {
+    let chars = &scorer.model().characteristics;
+    let mut indices = Vec::with_capacity(chars.len());
+    for c in chars {
+        indices.push(table.index_of(&c.name)?);
+    }
+    // Numbers move out of the table first; categorical columns, which need a pass of hashing
+    // each, are coded on several threads.
+    let mut columns: Vec<Option<Column>> = Vec::with_capacity(chars.len());
+    for (c, &i) in chars.iter().zip(&indices) {
+        columns.push(match c.kind {
+            Kind::Numeric => Some(Column { name: c.name.clone(), values: Values::Numeric(table.take_numbers(i)?) }),
+            Kind::Categorical => None,
+        });
+    }
+    let pending: Vec<usize> = (0..chars.len()).filter(|&k| columns[k].is_none()).collect();
+    let (table, indices) = (&*table, &indices);
+    let coded: Vec<(usize, Column)> = std::thread::scope(|scope| {
+        let handles: Vec<_> =
+            pending.iter().map(|&k| scope.spawn(move || (k, table.column(indices[k], true)))).collect();
+        handles.into_iter().filter_map(|h| h.join().ok()).collect()
+    });
+    for (k, col) in coded {
+        columns[k] = Some(col);
+    }
+    columns
+        .into_iter()
+        .zip(chars)
+        .map(|(c, ch)| c.ok_or_else(|| anyhow::anyhow!("column `{}` could not be read", ch.name)))
         .collect()
 }
 

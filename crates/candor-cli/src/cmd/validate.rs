@@ -31,7 +31,7 @@ pub struct Args {
 
 pub fn run(args: Args) -> Result<()> {
     let scorer = load_model(&args.model)?;
-    let table = Table::read(&args.data)?;
+    let mut table = Table::read(&args.data)?;
     let bad = table.target(&args.target, args.bad_value.as_deref())?;
     let group = match &args.group {
         Some(g) => {
@@ -47,7 +47,7 @@ pub fn run(args: Args) -> Result<()> {
         }
         None => None,
     };
-    let columns = super::model_columns(&scorer, &table)?;
+    let columns = super::model_columns(&scorer, &mut table)?;
     write_report(&scorer, &columns, &describe(&table), &bad, group, None, &args.report, "Validation report")
 }
 

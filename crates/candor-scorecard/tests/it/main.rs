@@ -247,3 +247,42 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn batch_points_equal_the_bins_points_for_every_row_including_odd_values() {
+    let (model, mut cols, _) = fitted(6_000, 21, &[]);
+    // Infinities and NaN are missing, like absent values.
+    if let candor_scorecard::Values::Numeric(v) = &mut cols[0].values {
+        v[0] = f64::INFINITY;
+        v[1] = f64::NEG_INFINITY;
+        v[2] = f64::NAN;
+    }
+    let scorer = Scorer::new(model.clone()).unwrap_or_else(|e| panic!("{e}"));
+    let ordered: Vec<&candor_scorecard::Values> = model
+        .characteristics
+        .iter()
+        .map(|c| &cols.iter().find(|x| x.name == c.name).unwrap_or_else(|| panic!("no {}", c.name)).values)
+        .collect();
+    let batch = scorer.batch(&ordered).unwrap_or_else(|e| panic!("{e}"));
+    let n = 6_000 - 100;
+    let mut totals = vec![0.0; n];
+    batch.totals(100, &mut totals);
+    for c in 0..model.characteristics.len() {
+        let mut pts = vec![0; n];
+        batch.points(c, 100, &mut pts);
+        for (k, &p) in pts.iter().enumerate() {
+            let row = 100 + k;
+            let (_, bins) = scorer.score_values(&row_values(&cols, &model, row)).unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(p, model.characteristics[c].bins[bins[c]].points, "characteristic {c} row {row}");
+        }
+    }
+    for (k, &t) in totals.iter().enumerate() {
+        let (s, _) = scorer.score_values(&row_values(&cols, &model, 100 + k)).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(t as i64, s.total_points);
+    }
+    let mut head = vec![0; 3];
+    let income = model.characteristics.iter().position(|c| c.name == "income").unwrap_or(0);
+    batch.points(income, 0, &mut head);
+    let missing = model.characteristics[income].bins.iter().find(|b| b.rule == BinRule::Missing).map(|b| b.points);
+    assert_eq!(head.iter().map(|&p| Some(p)).collect::<Vec<_>>(), vec![missing; 3]);
+}
