@@ -1,15 +1,18 @@
-//! `candor export`: the model as SQL for other engines.
+//! `candor export`: the model as SQL or PMML for other engines.
 
 use std::path::PathBuf;
 
 use anyhow::Result;
-use candor_export::{to_sql, Dialect};
+use candor_export::{to_pmml, to_sql, Dialect};
 
 use crate::io::load_model;
 
 #[derive(Clone, Copy, clap::ValueEnum)]
 pub enum Format {
+    /// One SELECT with CASE expressions: score and pd.
     Sql,
+    /// A PMML 4.4 Scorecard: score and four reason codes.
+    Pmml,
 }
 
 #[derive(clap::Args)]
@@ -30,6 +33,7 @@ pub fn run(args: Args) -> Result<()> {
     let scorer = load_model(&args.model)?;
     match args.format {
         Format::Sql => println!("{};", to_sql(scorer.model(), &args.table, args.dialect)),
+        Format::Pmml => print!("{}", to_pmml(scorer.model())),
     }
     Ok(())
 }

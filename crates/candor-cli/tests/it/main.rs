@@ -1,6 +1,7 @@
 //! The `candor` command end to end: fit → score → explain → validate → export, every error
 //! case the CLI promises, and the SQL export run on SQLite and PostgreSQL.
 
+mod pmml;
 mod sql;
 
 use std::path::{Path, PathBuf};

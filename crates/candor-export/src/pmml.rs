@@ -1,0 +1,164 @@
+//! The model as a PMML 4.4 `Scorecard`, with reason codes ("points below" the maximum of each
+//! characteristic, as the engine ranks them) and the score clamped by the target's min and max.
+
+use std::fmt::Write;
+
+use candor_scorecard::{BinRule, Characteristic, Kind, Model, MAX_REASONS};
+
+fn esc(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&apos;")
+}
+
+/// A PMML array of strings: space-separated, each quoted, inner quotes escaped.
+fn string_array(items: &[String]) -> String {
+    items
+        .iter()
+        .map(|s| format!("\"{}\"", esc(&s.replace('\\', "\\\\").replace('"', "\\\""))))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn attributes(c: &Characteristic, out: &mut String) {
+    let field = esc(&c.name);
+    let mut fallback = 0;
+    let push = |out: &mut String, points: i32, predicate: String| {
+        let _ = writeln!(out, "        <Attribute partialScore=\"{points}\">{predicate}</Attribute>");
+    };
+    // Missing first, as in the engine.
+    for b in &c.bins {
+        if b.rule == BinRule::Missing {
+            push(out, b.points, format!("<SimplePredicate field=\"{field}\" operator=\"isMissing\"/>"));
+        }
+    }
+    match c.kind {
+        Kind::Numeric => {
+            for b in &c.bins {
+                if let BinRule::Special { value } = b.rule {
+                    push(
+                        out,
+                        b.points,
+                        format!("<SimplePredicate field=\"{field}\" operator=\"equal\" value=\"{value}\"/>"),
+                    );
+                }
+            }
+            let mut ranges: Vec<(Option<f64>, i32)> = c
+                .bins
+                .iter()
+                .filter_map(|b| match b.rule {
+                    BinRule::Range { lower, .. } => Some((lower, b.points)),
+                    _ => None,
+                })
+                .collect();
+            ranges.sort_by(|a, b| a.0.unwrap_or(f64::NEG_INFINITY).total_cmp(&b.0.unwrap_or(f64::NEG_INFINITY)));
+            for w in ranges.windows(2) {
+                if let Some(upper) = w[1].0 {
+                    push(
+                        out,
+                        w[0].1,
+                        format!("<SimplePredicate field=\"{field}\" operator=\"lessThan\" value=\"{upper}\"/>"),
+                    );
+                }
+            }
+            fallback = ranges.last().map(|r| r.1).unwrap_or(0);
+        }
+        Kind::Categorical => {
+            for b in &c.bins {
+                if let BinRule::Categories { categories, other } = &b.rule {
+                    if *other {
+                        fallback = b.points;
+                    }
+                    if !categories.is_empty() {
+                        push(
+                            out,
+                            b.points,
+                            format!(
+                                "<SimpleSetPredicate field=\"{field}\" booleanOperator=\"isIn\"><Array type=\"string\" n=\"{}\">{}</Array></SimpleSetPredicate>",
+                                categories.len(),
+                                string_array(categories)
+                            ),
+                        );
+                    }
+                }
+            }
+        }
+    }
+    push(out, fallback, "<True/>".into());
+}
+
+/// The whole PMML document. Inputs named like the characteristics; outputs `score` and
+/// `reason1`..`reason4`.
+pub fn to_pmml(model: &Model) -> String {
+    let mut s = String::new();
+    let _ = writeln!(s, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>");
+    let _ = writeln!(s, "<PMML xmlns=\"http://www.dmg.org/PMML-4_4\" version=\"4.4\">");
+    let _ = writeln!(
+        s,
+        "  <Header description=\"Candor scorecard trained on {}\"><Application name=\"{}\"/></Header>",
+        esc(&model.training.data_digest),
+        esc(&model.created_by)
+    );
+    let _ = writeln!(s, "  <DataDictionary numberOfFields=\"{}\">", model.characteristics.len() + 1);
+    for c in &model.characteristics {
+        let (optype, data_type) = match c.kind {
+            Kind::Numeric => ("continuous", "double"),
+            Kind::Categorical => ("categorical", "string"),
+        };
+        let _ = writeln!(s, "    <DataField name=\"{}\" optype=\"{optype}\" dataType=\"{data_type}\"/>", esc(&c.name));
+    }
+    let _ = writeln!(s, "    <DataField name=\"score\" optype=\"continuous\" dataType=\"double\"/>");
+    let _ = writeln!(s, "  </DataDictionary>");
+    let _ = writeln!(
+        s,
+        "  <Scorecard modelName=\"candor\" functionName=\"regression\" useReasonCodes=\"true\" reasonCodeAlgorithm=\"pointsBelow\" initialScore=\"0\" baselineMethod=\"other\">"
+    );
+    let _ = writeln!(s, "    <MiningSchema>");
+    for c in &model.characteristics {
+        // Values outside the dictionary (there is none for these fields) are never invalid;
+        // a value that does not parse as a number is treated as missing, as in the engine's
+        // reading of non-finite numbers.
+        let _ = writeln!(
+            s,
+            "      <MiningField name=\"{}\" usageType=\"active\" invalidValueTreatment=\"asMissing\"/>",
+            esc(&c.name)
+        );
+    }
+    let _ = writeln!(s, "      <MiningField name=\"score\" usageType=\"target\"/>");
+    let _ = writeln!(s, "    </MiningSchema>");
+    let _ = writeln!(s, "    <Output>");
+    let _ = writeln!(
+        s,
+        "      <OutputField name=\"score\" feature=\"predictedValue\" dataType=\"double\" optype=\"continuous\"/>"
+    );
+    for r in 1..=MAX_REASONS {
+        let _ = writeln!(
+            s,
+            "      <OutputField name=\"reason{r}\" rank=\"{r}\" feature=\"reasonCode\" dataType=\"string\" optype=\"categorical\"/>"
+        );
+    }
+    let _ = writeln!(s, "    </Output>");
+    let sc = &model.scaling;
+    let _ = writeln!(
+        s,
+        "    <Targets><Target field=\"score\" min=\"{}\" max=\"{}\"/></Targets>",
+        sc.min_score, sc.max_score
+    );
+    let _ = writeln!(s, "    <Characteristics>");
+    for c in &model.characteristics {
+        // The baseline is half a point under the characteristic's best points: "points below"
+        // then ranks exactly as the engine's shortfall does (points are integers), and a
+        // characteristic at its best falls below zero, which gives no reason, as in the engine.
+        let baseline = c.bins.iter().map(|b| b.points).max().unwrap_or(0) as f64 - 0.5;
+        let _ = writeln!(
+            s,
+            "      <Characteristic name=\"{}\" reasonCode=\"{}\" baselineScore=\"{baseline}\">",
+            esc(&format!("{}_points", c.name)),
+            esc(&c.reason_code)
+        );
+        attributes(c, &mut s);
+        let _ = writeln!(s, "      </Characteristic>");
+    }
+    let _ = writeln!(s, "    </Characteristics>");
+    let _ = writeln!(s, "  </Scorecard>");
+    let _ = writeln!(s, "</PMML>");
+    s
+}
