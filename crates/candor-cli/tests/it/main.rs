@@ -3,6 +3,7 @@
 
 mod pmml;
 mod sql;
+mod tidy;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
