@@ -9,6 +9,10 @@
 use crate::data::{Values, MISSING_CODE};
 use crate::model::{BinRule, ModelError, Scorer};
 
+/// Cuts a numeric characteristic may have for the unrolled loop (the default `max_bins` of 8
+/// makes 7); more take a loop per cut.
+const FIXED_STEPS: usize = 8;
+
 /// Rows per strip of the numeric loops: a strip's accumulators stay in L1.
 const STRIP: usize = 256;
 
@@ -130,6 +134,32 @@ impl Batch<'_> {
     fn strip_points(&self, c: usize, start: usize, out: &mut [f64]) {
         let end = start + out.len();
         match &self.prepared[c] {
+            Prepared::Numeric { values, base, steps, missing, specials } if steps.len() <= FIXED_STEPS => {
+                // The common case, at most FIXED_STEPS cuts: padded with cuts no finite value
+                // reaches, the whole step function is evaluated per row in registers.
+                let vals = &values[start..end];
+                let mut cuts = [f64::INFINITY; FIXED_STEPS];
+                let mut deltas = [0.0; FIXED_STEPS];
+                for (k, &(cut, step)) in steps.iter().enumerate() {
+                    cuts[k] = cut;
+                    deltas[k] = step as f64;
+                }
+                let (base, missing) = (*base as f64, *missing as f64);
+                for (a, &v) in out.iter_mut().zip(vals) {
+                    let mut s = base;
+                    for k in 0..FIXED_STEPS {
+                        s += if v >= cuts[k] { deltas[k] } else { 0.0 };
+                    }
+                    // Missing, NaN and infinite values all fail this test.
+                    *a = if v.abs() < f64::INFINITY { s } else { missing };
+                }
+                for &(s, p) in specials {
+                    let p = p as f64;
+                    for (a, &v) in out.iter_mut().zip(vals) {
+                        *a = if v == s { p } else { *a };
+                    }
+                }
+            }
             Prepared::Numeric { values, base, steps, missing, specials } => {
                 let vals = &values[start..end];
                 out.fill(*base as f64);
