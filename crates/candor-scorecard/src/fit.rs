@@ -14,9 +14,9 @@ use crate::Values;
 
 /// Above this many rows, correlations and the stepwise search use a strided sample of this
 /// size and the final coefficients are polished on all rows. A sample this large pins a
-/// correlation to about ±0.005 and estimates 30-odd coefficients finely enough for the search;
+/// correlation to about ±0.01 and estimates 30-odd coefficients finely enough for the search;
 /// the polish then makes the final fit exact.
-const STEPWISE_SAMPLE_ROWS: usize = 200_000;
+const STEPWISE_SAMPLE_ROWS: usize = 100_000;
 
 /// Bands of the training score distribution kept in the model for stability checks.
 const SCORE_BANDS: usize = 10;
