@@ -47,14 +47,7 @@ pub fn evaluate(model: &Model, scores: &[f64], pd: &[f64], bad: &[bool], group: 
     let now = metrics::band_shares(scores, edges);
     let reference =
         if model.training.score_shares.len() == now.len() { model.training.score_shares.clone() } else { now.clone() };
-    let psi = reference
-        .iter()
-        .zip(&now)
-        .map(|(&e, &a)| {
-            let (e, a) = (e.max(1e-4), a.max(1e-4));
-            (a - e) * (a / e).ln()
-        })
-        .sum();
+    let psi = metrics::psi_of_shares(&reference, &now);
     let s = &model.scaling;
     let lo = (s.min_score as f64 / HISTOGRAM_BAND_POINTS).floor() * HISTOGRAM_BAND_POINTS;
     let bands = ((s.max_score as f64 - lo) / HISTOGRAM_BAND_POINTS).floor() as usize + 1;

@@ -43,15 +43,26 @@ impl Scorer {
     /// model order, at most [`MAX_REASONS`], only shortfalls above zero.
     pub fn reason_indices(&self, bins: &[usize]) -> Vec<usize> {
         let chars = &self.model().characteristics;
-        let mut shortfalls: Vec<(i32, usize)> = bins
-            .iter()
-            .enumerate()
-            .map(|(c, &b)| (self.max_points(c) - chars[c].bins[b].points, c))
-            .filter(|&(s, _)| s > 0)
-            .collect();
-        shortfalls.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
-        shortfalls.truncate(MAX_REASONS);
-        shortfalls.into_iter().map(|(_, c)| c).collect()
+        self.reasons_from_points(|c| chars[c].bins[bins[c]].points).into_iter().flatten().collect()
+    }
+
+    /// The same ranking from each characteristic's points (`points(c)`), without allocating:
+    /// the batch scorer's path, which has points rather than bins.
+    pub fn reasons_from_points(&self, points: impl Fn(usize) -> i32) -> [Option<usize>; MAX_REASONS] {
+        // The largest shortfalls so far, largest first; a tie keeps the earlier characteristic.
+        let mut top = [(0i32, usize::MAX); MAX_REASONS];
+        for c in 0..self.model().characteristics.len() {
+            let short = self.max_points(c) - points(c);
+            if short > top[MAX_REASONS - 1].0 {
+                let mut k = MAX_REASONS - 1;
+                while k > 0 && short > top[k - 1].0 {
+                    top[k] = top[k - 1];
+                    k -= 1;
+                }
+                top[k] = (short, c);
+            }
+        }
+        top.map(|(short, c)| (short > 0).then_some(c))
     }
 
     pub fn reasons(&self, bins: &[usize]) -> Vec<Reason> {

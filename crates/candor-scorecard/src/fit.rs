@@ -174,12 +174,11 @@ pub fn fit(
 
     // Weight of evidence per row, for the candidates.
     progress(FitStage::Selecting);
-    let candidates: Vec<(usize, &Binned)> =
-        binned.iter().enumerate().map(|(i, b)| (if outcomes[i].is_none() { i } else { usize::MAX }, b)).collect();
-    let woes: Vec<Vec<f64>> = par_map(&candidates, |&(i, b)| {
-        if i == usize::MAX {
-            return Vec::new();
-        }
+    // Columns already dropped get no weights (an empty column).
+    let candidates: Vec<Option<&Binned>> =
+        binned.iter().zip(&outcomes).map(|(b, o)| o.is_none().then_some(b)).collect();
+    let woes: Vec<Vec<f64>> = par_map(&candidates, |b| {
+        let Some(b) = b else { return Vec::new() };
         let table: Vec<f64> = b.bins.iter().map(|(_, c)| woe(*c, total)).collect();
         b.assignment.iter().map(|&a| table[a as usize]).collect()
     });

@@ -103,7 +103,7 @@ pub(crate) fn polish(x: &[&[f64]], y: &[bool], l2: f64, sample: &LogisticFit, ro
 fn quasi_newton(x: &[&[f64]], y: &[bool], l2: f64, mut beta: Vec<f64>, hessian: &[f64]) -> Vec<f64> {
     let p = beta.len();
     let n = y.len();
-    let blocks: Vec<(usize, usize)> = (0..n).step_by(BLOCK_ROWS).map(|s| (s, (s + BLOCK_ROWS).min(n))).collect();
+    let blocks = blocks(n);
     for _ in 0..MAX_ITERATIONS {
         let sums = par_map(&blocks, |&(s, e)| block_gradient(x, y, &beta, s, e));
         let mut grad = vec![0.0; p];
@@ -124,11 +124,16 @@ fn quasi_newton(x: &[&[f64]], y: &[bool], l2: f64, mut beta: Vec<f64>, hessian: 
     beta
 }
 
+/// Row ranges of the Newton sums.
+fn blocks(n: usize) -> Vec<(usize, usize)> {
+    (0..n).step_by(BLOCK_ROWS).map(|s| (s, (s + BLOCK_ROWS).min(n))).collect()
+}
+
 /// The penalised gradient and (full, symmetric) Hessian at `beta`.
 fn newton_sums(x: &[&[f64]], y: &[bool], l2: f64, beta: &[f64]) -> (Vec<f64>, Vec<f64>) {
     let p = beta.len();
     let n = y.len();
-    let blocks: Vec<(usize, usize)> = (0..n).step_by(BLOCK_ROWS).map(|s| (s, (s + BLOCK_ROWS).min(n))).collect();
+    let blocks = blocks(n);
     let sums = par_map(&blocks, |&(s, e)| block_sums(x, y, beta, s, e));
     let mut grad = vec![0.0; p];
     let mut hessian = vec![0.0; p * p];

@@ -84,10 +84,13 @@ pub fn roc(scores: &[f64], bad: &[bool]) -> Option<Vec<RocPoint>> {
 /// (a score `s` is in band `k` where `k` counts edges `<= s`). Empty cells get a small floor so
 /// the index stays finite.
 pub fn psi(expected: &[f64], actual: &[f64], edges: &[f64]) -> f64 {
-    let e = band_shares(expected, edges);
-    let a = band_shares(actual, edges);
+    psi_of_shares(&band_shares(expected, edges), &band_shares(actual, edges))
+}
+
+/// Population stability index between two distributions over the same bands, given as shares.
+pub fn psi_of_shares(e: &[f64], a: &[f64]) -> f64 {
     e.iter()
-        .zip(&a)
+        .zip(a)
         .map(|(&e, &a)| {
             let (e, a) = (e.max(1e-4), a.max(1e-4));
             (a - e) * (a / e).ln()

@@ -6,7 +6,6 @@ use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 use crate::binning::Trend;
-use crate::data::{Values, MISSING_CODE};
 
 pub const FORMAT_NAME: &str = "candor-scorecard";
 pub const FORMAT_VERSION: u32 = 1;
@@ -280,40 +279,6 @@ impl Scorer {
                 by_name.get(&x.to_string()).copied().unwrap_or(*other)
             }
         })
-    }
-
-    /// Bins of characteristic `c` for a whole column, appended to `out`.
-    ///
-    /// A numeric characteristic given a categorical column is an error; a categorical one
-    /// given numbers matches them by their decimal text.
-    pub fn bin_column(&self, c: usize, values: &Values, out: &mut Vec<u16>) -> Result<(), ModelError> {
-        match (&self.lookups[c], values) {
-            (l @ Lookup::Numeric { .. }, Values::Numeric(xs)) => {
-                out.extend(xs.iter().map(|&x| numeric_bin(l, x) as u16));
-            }
-            (Lookup::Numeric { .. }, Values::Categorical { codes, levels }) => {
-                let value =
-                    codes.iter().find(|&&c| c != MISSING_CODE).map(|&c| levels[c as usize].clone()).unwrap_or_default();
-                return Err(ModelError::NotANumber { name: self.model.characteristics[c].name.clone(), value });
-            }
-            (Lookup::Categorical { by_name, other, missing }, Values::Categorical { codes, levels }) => {
-                let table: Vec<u16> = levels.iter().map(|l| by_name.get(l).copied().unwrap_or(*other) as u16).collect();
-                out.extend(codes.iter().map(|&code| {
-                    if code == MISSING_CODE {
-                        *missing as u16
-                    } else {
-                        table.get(code as usize).copied().unwrap_or(*other as u16)
-                    }
-                }));
-            }
-            (Lookup::Categorical { .. }, Values::Numeric(xs)) => {
-                for &x in xs {
-                    let v = if x.is_finite() { Value::Number(x) } else { Value::Missing };
-                    out.push(self.bin_of(c, &v)? as u16);
-                }
-            }
-        }
-        Ok(())
     }
 
     /// Scores a row given the bin of every characteristic, in model order.

@@ -44,19 +44,6 @@ pub fn model_columns(scorer: &Scorer, table: &mut Table) -> Result<Vec<Column>> 
         .collect()
 }
 
-/// Bins of every row for every characteristic: `bins[c][row]`.
-pub fn bin_all(scorer: &Scorer, columns: &[Column]) -> Result<Vec<Vec<u16>>> {
-    columns
-        .iter()
-        .enumerate()
-        .map(|(c, col)| {
-            let mut out = Vec::with_capacity(col.values.len());
-            scorer.bin_column(c, &col.values, &mut out)?;
-            Ok(out)
-        })
-        .collect()
-}
-
 /// Splits a comma-separated list flag.
 pub fn list(items: &[String]) -> Vec<String> {
     items.iter().flat_map(|s| s.split(',')).map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect()

@@ -103,7 +103,6 @@ pub fn run(args: Args) -> Result<()> {
 /// Everything per model that formatting a row needs.
 struct Format<'s> {
     scorer: &'s Scorer,
-    max_points: Vec<i32>,
     codes: Vec<&'s str>,
     /// `pd` text for totals `pd_low..pd_low + pd_text.len()`.
     pd_low: i64,
@@ -113,21 +112,14 @@ struct Format<'s> {
 impl<'s> Format<'s> {
     fn new(scorer: &'s Scorer) -> Format<'s> {
         let chars = &scorer.model().characteristics;
-        let max_points: Vec<i32> = (0..chars.len()).map(|c| scorer.max_points(c)).collect();
         let low: i64 = chars.iter().map(|c| c.bins.iter().map(|b| b.points).min().unwrap_or(0) as i64).sum();
-        let high: i64 = max_points.iter().map(|&p| p as i64).sum();
+        let high: i64 = (0..chars.len()).map(|c| scorer.max_points(c) as i64).sum();
         let pd_text = if high - low < MAX_PD_TABLE {
             (low..=high).map(|t| scorer.scored(t).pd.to_string()).collect()
         } else {
             Vec::new()
         };
-        Format {
-            scorer,
-            max_points,
-            codes: chars.iter().map(|c| c.reason_code.as_str()).collect(),
-            pd_low: low,
-            pd_text,
-        }
+        Format { scorer, codes: chars.iter().map(|c| c.reason_code.as_str()).collect(), pd_low: low, pd_text }
     }
 
     fn chunk(&self, batch: &Batch<'_>, table: &Table, ids: Option<usize>, start: usize, end: usize) -> Vec<u8> {
@@ -139,22 +131,8 @@ impl<'s> Format<'s> {
         }
         let mut out = Vec::with_capacity(n * 64);
         for r in 0..n {
-            let mut total = 0i64;
-            // The four largest shortfalls, largest first; ties keep the earlier characteristic.
-            let mut top = [(0i32, usize::MAX); MAX_REASONS];
-            for c in 0..m {
-                let p = points[c * n + r];
-                total += p as i64;
-                let short = self.max_points[c] - p;
-                if short > top[MAX_REASONS - 1].0 {
-                    let mut k = MAX_REASONS - 1;
-                    while k > 0 && short > top[k - 1].0 {
-                        top[k] = top[k - 1];
-                        k -= 1;
-                    }
-                    top[k] = (short, c);
-                }
-            }
+            let total: i64 = (0..m).map(|c| points[c * n + r] as i64).sum();
+            let top = self.scorer.reasons_from_points(|c| points[c * n + r]);
             if let Some(c) = ids {
                 if let Some(id) = table.text(c, start + r) {
                     push_csv_field(&mut out, &id);
@@ -168,9 +146,9 @@ impl<'s> Format<'s> {
                 Some(t) => out.extend_from_slice(t.as_bytes()),
                 None => out.extend_from_slice(scored.pd.to_string().as_bytes()),
             }
-            for &(short, c) in &top {
+            for c in top {
                 out.push(b',');
-                if short > 0 {
+                if let Some(c) = c {
                     out.extend_from_slice(self.codes[c].as_bytes());
                 }
             }

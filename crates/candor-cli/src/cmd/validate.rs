@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use candor_report::{evaluate, render, GroupColumn};
-use candor_scorecard::{Column, FitReport, Scorer};
+use candor_scorecard::{Column, FitReport, Scorer, Values};
 use candor_table::Table;
 
 use crate::io::{load_model, write_atomically};
@@ -69,7 +69,7 @@ pub fn write_report(
     path: &Path,
     title: &str,
 ) -> Result<()> {
-    let by_name: Vec<Column> = scorer
+    let by_name: Vec<&Values> = scorer
         .model()
         .characteristics
         .iter()
@@ -77,19 +77,15 @@ pub fn write_report(
             columns
                 .iter()
                 .find(|col| col.name == c.name)
-                .cloned()
+                .map(|col| &col.values)
                 .ok_or_else(|| anyhow::anyhow!("no column `{}`", c.name))
         })
         .collect::<Result<_>>()?;
-    let bins = super::bin_all(scorer, &by_name)?;
-    let n = bad.len();
-    let mut scores = Vec::with_capacity(n);
-    let mut pd = Vec::with_capacity(n);
-    for row in 0..n {
-        let s = scorer.score_bins(bins.iter().map(|b| b[row] as usize));
-        scores.push(s.score as f64);
-        pd.push(s.pd);
-    }
+    let mut totals = vec![0.0; bad.len()];
+    scorer.batch(&by_name)?.totals(0, &mut totals);
+    let scored: Vec<_> = totals.iter().map(|&t| scorer.scored(t as i64)).collect();
+    let scores: Vec<f64> = scored.iter().map(|s| s.score as f64).collect();
+    let pd: Vec<f64> = scored.iter().map(|s| s.pd).collect();
     let evaluation = evaluate(scorer.model(), &scores, &pd, bad, group.as_ref());
     let html = render(title, data, scorer.model(), fit, &evaluation);
     write_atomically(path, |w| Ok(w.write_all(html.as_bytes())?))
