@@ -247,9 +247,9 @@ mod tests {
 
     #[test]
     fn bad_bytes_are_named() {
-        let e = decode(&field(&BASE, "dateOpened"), b"13452019").unwrap_err();
+        let e = decode(&field(&BASE, "dateOpened"), b"13452019").expect_err("must fail");
         assert_eq!(e, "expected a date MMDDYYYY, found \"13452019\"");
-        let e = decode(&field(&BASE, "currentBalance"), b"00000-233").unwrap_err();
+        let e = decode(&field(&BASE, "currentBalance"), b"00000-233").expect_err("must fail");
         assert!(e.contains("digits"), "{e}");
         assert!(decode(&field(&PACKED_BASE, "dateOpened"), &[1, 2, 3, 4, 5]).is_err());
     }

@@ -82,8 +82,10 @@ pub fn from_json(json: &Json) -> Result<File, Error> {
     let header = root.get("header").and_then(Json::as_object).ok_or_else(|| Error::at(1, "header", "missing"))?;
     let rdw = header.get("recordDescriptorWord").and_then(Json::as_u64).unwrap_or(0) as usize;
     let bdw = header.get("blockDescriptorWord").and_then(Json::as_u64).unwrap_or(0);
-    let format = if rdw == PACKED_LEN || (rdw != CHARACTER_LEN && bdw > 0) { Format::Packed } else { Format::Character };
-    let (header_layout, base_layout, trailer_layout): (&'static Layout, &'static Layout, &'static Layout) = match format {
+    let format =
+        if rdw == PACKED_LEN || (rdw != CHARACTER_LEN && bdw > 0) { Format::Packed } else { Format::Character };
+    let (header_layout, base_layout, trailer_layout): (&'static Layout, &'static Layout, &'static Layout) = match format
+    {
         Format::Character => (&layout::HEADER, &layout::BASE, &layout::TRAILER),
         Format::Packed => (&layout::PACKED_HEADER, &layout::PACKED_BASE, &layout::PACKED_TRAILER),
     };
@@ -98,10 +100,8 @@ pub fn from_json(json: &Json) -> Result<File, Error> {
         data.push(data_from(i + 2, base_layout, item)?);
     }
     let number = data.len() + 2;
-    let trailer = root
-        .get("trailer")
-        .and_then(Json::as_object)
-        .ok_or_else(|| Error::at(number, "trailer", "missing"))?;
+    let trailer =
+        root.get("trailer").and_then(Json::as_object).ok_or_else(|| Error::at(number, "trailer", "missing"))?;
     let trailer = record_from(number, trailer_layout, trailer, true)?;
     Ok(File { format, header, data, trailer })
 }
@@ -115,10 +115,9 @@ fn data_from(number: usize, base_layout: &'static Layout, item: &Json) -> Result
         if key == "base" || value.is_null() {
             continue;
         }
-        let layout = layout::segments()
-            .into_iter()
-            .find(|l| l.name == key)
-            .ok_or_else(|| Error::at(number, "", format!("unknown key `{key}` (expected base, j1, j2, k1-k4, l1, n1)")))?;
+        let layout = layout::segments().into_iter().find(|l| l.name == key).ok_or_else(|| {
+            Error::at(number, "", format!("unknown key `{key}` (expected base, j1, j2, k1-k4, l1, n1)"))
+        })?;
         let list: Vec<&Json> = match value {
             Json::Array(items) if matches!(layout.name, "j1" | "j2") => items.iter().collect(),
             Json::Object(_) => vec![value],
@@ -138,7 +137,12 @@ fn data_from(number: usize, base_layout: &'static Layout, item: &Json) -> Result
     Ok(DataRecord { base, segments })
 }
 
-fn record_from(number: usize, layout: &'static Layout, object: &Map<String, Json>, descriptors: bool) -> Result<Record, Error> {
+fn record_from(
+    number: usize,
+    layout: &'static Layout,
+    object: &Map<String, Json>,
+    descriptors: bool,
+) -> Result<Record, Error> {
     let mut record = Record::empty(layout);
     let bad = |key: &str, problem: String| Error {
         record: number,
@@ -168,12 +172,10 @@ fn record_from(number: usize, layout: &'static Layout, object: &Map<String, Json
             Kind::Text => Value::Text(
                 json.as_str().ok_or_else(|| bad(key, format!("expected a string, found {json}")))?.to_owned(),
             ),
-            Kind::Number | Kind::PackedNumber => Value::Int(
-                json.as_i64().ok_or_else(|| bad(key, format!("expected a whole number, found {json}")))?,
-            ),
-            Kind::Date | Kind::PackedDate => {
-                Value::Date(parse_time(json).map_err(|p| bad(key, p))?.map(|t| t.date()))
+            Kind::Number | Kind::PackedNumber => {
+                Value::Int(json.as_i64().ok_or_else(|| bad(key, format!("expected a whole number, found {json}")))?)
             }
+            Kind::Date | Kind::PackedDate => Value::Date(parse_time(json).map_err(|p| bad(key, p))?.map(|t| t.date())),
             Kind::Timestamp | Kind::PackedTimestamp => Value::Stamp(parse_time(json).map_err(|p| bad(key, p))?),
         };
     }

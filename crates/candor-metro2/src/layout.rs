@@ -170,7 +170,8 @@ const TRAILER_TOTALS: [(&str, u8); 43] = [
 ];
 
 fn trailer_specs(width: usize, number: Kind, reserved_tail: usize) -> Vec<Spec> {
-    let mut specs = vec![("recordIdentifier", 7, Text, REQ), ("totalBaseRecords", width, number, REQ), ("", width, Text, 0)];
+    let mut specs =
+        vec![("recordIdentifier", 7, Text, REQ), ("totalBaseRecords", width, number, REQ), ("", width, Text, 0)];
     for &(name, flags) in &TRAILER_TOTALS {
         if name.is_empty() {
             specs.push(("", reserved_tail, Number, 0));

@@ -143,7 +143,11 @@ fn split(data: &[u8], format: Format) -> Result<Vec<Raw<'_>>, Error> {
         }
         let number = records.len() + 1;
         let word = descriptor(&data[at..], format).ok_or_else(|| {
-            Error::at(number, "", format!("expected a record descriptor word at byte {at}, found {:?}", preview(&data[at..])))
+            Error::at(
+                number,
+                "",
+                format!("expected a record descriptor word at byte {at}, found {:?}", preview(&data[at..])),
+            )
         })?;
         if word < 4 {
             return Err(Error::at(number, "", format!("descriptor word {word} at byte {at} is shorter than itself")));
@@ -221,7 +225,11 @@ fn split_lines(data: &[u8]) -> Result<Vec<Raw<'_>>, Error> {
             return Err(Error::at(
                 number,
                 "",
-                format!("line {} holds a {}-byte record, shorter than the {CHARACTER_LEN}-byte minimum", i + 1, bytes.len()),
+                format!(
+                    "line {} holds a {}-byte record, shorter than the {CHARACTER_LEN}-byte minimum",
+                    i + 1,
+                    bytes.len()
+                ),
             ));
         }
         records.push(Raw { bdw, bytes });

@@ -30,7 +30,13 @@ fn put_descriptor(out: &mut Vec<u8>, format: Format, value: usize, number: usize
     Ok(())
 }
 
-fn put_record(out: &mut Vec<u8>, format: Format, number: usize, record: &Record, segments: &[Record]) -> Result<(), Error> {
+fn put_record(
+    out: &mut Vec<u8>,
+    format: Format,
+    number: usize,
+    record: &Record,
+    segments: &[Record],
+) -> Result<(), Error> {
     let needed = record.layout.len + segments.iter().map(|s| s.layout.len).sum::<usize>();
     let len = needed.max(record.rdw as usize);
     let block_start = out.len();

@@ -194,7 +194,7 @@ fn ten_thousand_accounts_in_the_json_form() {
     let mut text = String::new();
     flate2::read::GzDecoder::new(&bytes("10k_record.json.gz")[..]).read_to_string(&mut text).expect("gunzip");
     let mut json: Json = serde_json::from_str(&text).expect("json");
-    let e = from_json(&json).unwrap_err();
+    let e = from_json(&json).expect_err("must fail");
     assert_eq!(e.to_string(), "record 2 (base segment): unknown key `address`");
     for record in json["data"].as_array_mut().expect("data") {
         for part in ["base", "j1", "j2"] {
@@ -241,28 +241,35 @@ fn errors_name_record_segment_and_field() {
     let mut raw = bytes("unpacked_fixed_file.dat");
     // dateOpened of the base record: the header is 470 bytes, the field sits at 75.
     raw[470 + 75..470 + 83].copy_from_slice(b"13452019");
-    let e = read(&raw).unwrap_err();
-    assert_eq!(e.to_string(), "record 2 (base segment), field `dateOpened`: at byte 75: expected a date MMDDYYYY, found \"13452019\"");
+    let e = read(&raw).expect_err("must fail");
+    assert_eq!(
+        e.to_string(),
+        "record 2 (base segment), field `dateOpened`: at byte 75: expected a date MMDDYYYY, found \"13452019\""
+    );
 
-    let e = read(b"0426HEADER").unwrap_err();
+    let e = read(b"0426HEADER").expect_err("must fail");
     assert!(e.to_string().contains("only 10 remain"), "{e}");
-    let e = read(b"hello, world").unwrap_err();
+    let e = read(b"hello, world").expect_err("must fail");
     assert!(e.to_string().contains("not a Metro 2 file"), "{e}");
 
     let raw = bytes("unpacked_fixed_file.dat");
     let without_trailer = &raw[..raw.len() - 426];
-    let e = read(without_trailer).unwrap_err();
+    let e = read(without_trailer).expect_err("must fail");
     assert!(e.to_string().contains("not a trailer"), "{e}");
 
     let mut json = peer_json("unpacked_fixed_file.json");
     json["data"][0]["base"]["favouriteColour"] = "blue".into();
-    let e = from_json(&json).unwrap_err();
+    let e = from_json(&json).expect_err("must fail");
     assert_eq!(e.to_string(), "record 2 (base segment): unknown key `favouriteColour`");
 }
 
 fn mutations() -> impl Strategy<Value = Vec<u8>> {
     let seeds = ["unpacked_fixed_file.dat", "unpacked_variable_file.dat", "packed_file.dat"].map(bytes);
-    (0..seeds.len(), prop::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 0..12), any::<prop::sample::Index>())
+    (
+        0..seeds.len(),
+        prop::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 0..12),
+        any::<prop::sample::Index>(),
+    )
         .prop_map(move |(which, edits, cut)| {
             let mut raw = seeds[which].clone();
             for (at, byte) in edits {
