@@ -1,0 +1,219 @@
+//! One small interface over the two databases, so every query is written once.
+//!
+//! Statements use `$1, $2, ...` placeholders, which PostgreSQL reads as positions and SQLite as
+//! names numbered in order of first use; each statement uses them in order, so both bind the same
+//! values. Every integer is 64-bit (`BIGINT` on PostgreSQL), text is text, bytes are `BLOB` or
+//! `BYTEA`.
+
+use crate::StoreError;
+
+#[derive(Clone, Debug)]
+pub enum Param<'a> {
+    Int(i64),
+    OptInt(Option<i64>),
+    Text(&'a str),
+    OptText(Option<&'a str>),
+    Bytes(&'a [u8]),
+    OptBytes(Option<&'a [u8]>),
+}
+
+/// A row as the caller reads it, by column position.
+pub trait Row {
+    fn int(&self, i: usize) -> Result<i64, StoreError>;
+    fn opt_int(&self, i: usize) -> Result<Option<i64>, StoreError>;
+    fn text(&self, i: usize) -> Result<String, StoreError>;
+    fn opt_text(&self, i: usize) -> Result<Option<String>, StoreError>;
+    fn opt_bytes(&self, i: usize) -> Result<Option<Vec<u8>>, StoreError>;
+}
+
+/// What the store's queries need of an open transaction.
+pub trait Tx {
+    fn execute(&mut self, sql: &str, params: &[Param<'_>]) -> Result<u64, StoreError>;
+    /// Runs `sql` and calls `each` on every row, in order, without holding all rows at once.
+    fn query(
+        &mut self,
+        sql: &str,
+        params: &[Param<'_>],
+        each: &mut dyn FnMut(&dyn Row) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError>;
+
+    fn query_one<T>(
+        &mut self,
+        sql: &str,
+        params: &[Param<'_>],
+        read: impl Fn(&dyn Row) -> Result<T, StoreError>,
+    ) -> Result<Option<T>, StoreError>
+    where
+        Self: Sized,
+    {
+        let mut found = None;
+        self.query(sql, params, &mut |row| {
+            if found.is_none() {
+                found = Some(read(row)?);
+            }
+            Ok(())
+        })?;
+        Ok(found)
+    }
+}
+
+// ---- SQLite ----
+
+fn sqlite_value<'a>(p: &'a Param<'a>) -> rusqlite::types::ToSqlOutput<'a> {
+    use rusqlite::types::{ToSqlOutput, Value, ValueRef};
+    match p {
+        Param::Int(v) => ToSqlOutput::Owned(Value::Integer(*v)),
+        Param::OptInt(v) => ToSqlOutput::Owned(v.map_or(Value::Null, Value::Integer)),
+        Param::Text(s) => ToSqlOutput::Borrowed(ValueRef::Text(s.as_bytes())),
+        Param::OptText(s) => {
+            s.map_or(ToSqlOutput::Owned(Value::Null), |s| ToSqlOutput::Borrowed(ValueRef::Text(s.as_bytes())))
+        }
+        Param::Bytes(b) => ToSqlOutput::Borrowed(ValueRef::Blob(b)),
+        Param::OptBytes(b) => b.map_or(ToSqlOutput::Owned(Value::Null), |b| ToSqlOutput::Borrowed(ValueRef::Blob(b))),
+    }
+}
+
+struct Bind<'a>(&'a Param<'a>);
+
+impl rusqlite::ToSql for Bind<'_> {
+    fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+        Ok(sqlite_value(self.0))
+    }
+}
+
+fn sqlite_params<'a>(params: &'a [Param<'a>]) -> impl rusqlite::Params + 'a {
+    rusqlite::params_from_iter(params.iter().map(Bind))
+}
+
+impl Row for rusqlite::Row<'_> {
+    fn int(&self, i: usize) -> Result<i64, StoreError> {
+        Ok(self.get(i)?)
+    }
+    fn opt_int(&self, i: usize) -> Result<Option<i64>, StoreError> {
+        Ok(self.get(i)?)
+    }
+    fn text(&self, i: usize) -> Result<String, StoreError> {
+        Ok(self.get(i)?)
+    }
+    fn opt_text(&self, i: usize) -> Result<Option<String>, StoreError> {
+        Ok(self.get(i)?)
+    }
+    fn opt_bytes(&self, i: usize) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self.get(i)?)
+    }
+}
+
+impl Tx for rusqlite::Transaction<'_> {
+    fn execute(&mut self, sql: &str, params: &[Param<'_>]) -> Result<u64, StoreError> {
+        let mut stmt = self.prepare_cached(sql)?;
+        Ok(stmt.execute(sqlite_params(params))? as u64)
+    }
+
+    fn query(
+        &mut self,
+        sql: &str,
+        params: &[Param<'_>],
+        each: &mut dyn FnMut(&dyn Row) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        let mut stmt = self.prepare_cached(sql)?;
+        let mut rows = stmt.query(sqlite_params(params))?;
+        while let Some(row) = rows.next()? {
+            each(row)?;
+        }
+        Ok(())
+    }
+}
+
+// ---- PostgreSQL ----
+
+type PgParam<'a> = Box<dyn postgres::types::ToSql + Sync + 'a>;
+
+fn pg_params<'a>(params: &'a [Param<'a>]) -> Vec<PgParam<'a>> {
+    params
+        .iter()
+        .map(|p| -> PgParam<'a> {
+            match p {
+                Param::Int(v) => Box::new(*v),
+                Param::OptInt(v) => Box::new(*v),
+                Param::Text(s) => Box::new(*s),
+                Param::OptText(s) => Box::new(*s),
+                Param::Bytes(b) => Box::new(*b),
+                Param::OptBytes(b) => Box::new(*b),
+            }
+        })
+        .collect()
+}
+
+fn refs<'a>(boxed: &'a [PgParam<'a>]) -> Vec<&'a (dyn postgres::types::ToSql + Sync)> {
+    boxed.iter().map(|b| b.as_ref() as &(dyn postgres::types::ToSql + Sync)).collect()
+}
+
+impl Row for postgres::Row {
+    fn int(&self, i: usize) -> Result<i64, StoreError> {
+        Ok(self.try_get(i)?)
+    }
+    fn opt_int(&self, i: usize) -> Result<Option<i64>, StoreError> {
+        Ok(self.try_get(i)?)
+    }
+    fn text(&self, i: usize) -> Result<String, StoreError> {
+        Ok(self.try_get(i)?)
+    }
+    fn opt_text(&self, i: usize) -> Result<Option<String>, StoreError> {
+        Ok(self.try_get(i)?)
+    }
+    fn opt_bytes(&self, i: usize) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self.try_get(i)?)
+    }
+}
+
+/// Rows fetched per round trip when streaming from PostgreSQL: bounds memory on big scans.
+const PG_FETCH_ROWS: i32 = 5_000;
+
+/// A PostgreSQL transaction with its prepared statements, so each is parsed once.
+pub struct PgTx<'a> {
+    pub tx: postgres::Transaction<'a>,
+    statements: std::collections::HashMap<String, postgres::Statement>,
+}
+
+impl<'a> PgTx<'a> {
+    pub fn new(tx: postgres::Transaction<'a>) -> PgTx<'a> {
+        PgTx { tx, statements: std::collections::HashMap::new() }
+    }
+
+    fn statement(&mut self, sql: &str) -> Result<postgres::Statement, StoreError> {
+        if let Some(stmt) = self.statements.get(sql) {
+            return Ok(stmt.clone());
+        }
+        let stmt = self.tx.prepare(sql)?;
+        self.statements.insert(sql.to_owned(), stmt.clone());
+        Ok(stmt)
+    }
+}
+
+impl Tx for PgTx<'_> {
+    fn execute(&mut self, sql: &str, params: &[Param<'_>]) -> Result<u64, StoreError> {
+        let stmt = self.statement(sql)?;
+        let boxed = pg_params(params);
+        Ok(self.tx.execute(&stmt, &refs(&boxed))?)
+    }
+
+    fn query(
+        &mut self,
+        sql: &str,
+        params: &[Param<'_>],
+        each: &mut dyn FnMut(&dyn Row) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        let stmt = self.statement(sql)?;
+        let boxed = pg_params(params);
+        let portal = self.tx.bind(&stmt, &refs(&boxed))?;
+        loop {
+            let rows = self.tx.query_portal(&portal, PG_FETCH_ROWS)?;
+            for row in &rows {
+                each(row)?;
+            }
+            if rows.len() < PG_FETCH_ROWS as usize {
+                return Ok(());
+            }
+        }
+    }
+}

@@ -1,0 +1,328 @@
+//! The credit file's store: one interface, two databases. SQLite is the embedded default (WAL,
+//! `synchronous=FULL`, so a committed batch survives a crash); PostgreSQL is chosen by a
+//! `postgres://` URL.
+//!
+//! A [`Batch`] — everything one submission carries, already parsed and checked by the ingestion
+//! code — is applied in one transaction: all of it or none of it, and a batch with the same digest
+//! as one already applied changes nothing. Reads rebuild a subject's [`SubjectFile`] as the bureau
+//! knew it at a time and then apply retention as of the reading day. The purge job deletes what
+//! retention hides and records that it did.
+
+mod conn;
+mod read;
+mod schema;
+mod write;
+
+use candor_file::ids::{Scheme, SubjectKey};
+use candor_file::model::{Account, Closure, CourtRecord, Inquiry, OrgId, Organisation, Report};
+
+use conn::Param;
+pub use read::{FileRead, PurgeOutcome, SUBJECTS_PER_CHUNK};
+pub use write::BatchOutcome;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("SQLite: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("PostgreSQL: {0}")]
+    Postgres(#[from] postgres::Error),
+    #[error("the database holds a value this version cannot read: {0}")]
+    Corrupt(String),
+    #[error("the database's schema version {found} is newer than this program's ({supported})")]
+    TooNew { found: i64, supported: i64 },
+    #[error("the batch was rejected, nothing was applied:\n{}", .0.iter().map(|p| format!("  record {}: {}", p.record, p.message)).collect::<Vec<_>>().join("\n"))]
+    Rejected(Vec<Problem>),
+}
+
+/// One reason a batch was rejected, by input record number.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Problem {
+    pub record: usize,
+    pub message: String,
+}
+
+/// A subject as a batch identifies it: the keyed hash and what may be kept beside it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SubjectEntry {
+    pub key: SubjectKey,
+    pub scheme: Scheme,
+    pub masked: String,
+    pub region: Option<String>,
+    pub name_sealed: Option<Vec<u8>>,
+    pub birth_sealed: Option<Vec<u8>>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReportEntry {
+    pub record: usize,
+    pub subject: SubjectKey,
+    pub reference: String,
+    pub report: Report,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ClosureEntry {
+    pub record: usize,
+    pub case_number: String,
+    pub day: time::Date,
+    pub outcome: Closure,
+}
+
+/// A negative record held back for want of the furnisher's attestation that the person was
+/// notified beforehand.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Quarantined {
+    pub record: usize,
+    pub subject: SubjectKey,
+    pub rule: &'static str,
+    pub message: String,
+}
+
+/// One submission, parsed and checked, ready to apply.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Batch {
+    /// SHA-256 of the submitted bytes: the same submission twice is applied once.
+    pub digest: [u8; 32],
+    /// Who sent it; accounts and reports are this furnisher's, closures this court's.
+    pub sender: Organisation,
+    pub format: &'static str,
+    pub records: usize,
+    pub organisations: Vec<Organisation>,
+    pub subjects: Vec<SubjectEntry>,
+    pub accounts: Vec<(SubjectKey, Account)>,
+    pub reports: Vec<ReportEntry>,
+    pub inquiries: Vec<(SubjectKey, Inquiry)>,
+    pub court_records: Vec<(SubjectKey, CourtRecord)>,
+    pub closures: Vec<ClosureEntry>,
+    pub quarantined: Vec<Quarantined>,
+}
+
+impl Batch {
+    pub fn new(digest: [u8; 32], sender: Organisation, format: &'static str) -> Batch {
+        Batch {
+            digest,
+            sender,
+            format,
+            records: 0,
+            organisations: Vec::new(),
+            subjects: Vec::new(),
+            accounts: Vec::new(),
+            reports: Vec::new(),
+            inquiries: Vec::new(),
+            court_records: Vec::new(),
+            closures: Vec::new(),
+            quarantined: Vec::new(),
+        }
+    }
+}
+
+enum Backend {
+    Sqlite(rusqlite::Connection),
+    Postgres(postgres::Client),
+}
+
+pub struct Store {
+    backend: Backend,
+}
+
+/// Runs `$body` with `$tx` bound to a transaction on whichever database, committing on success.
+macro_rules! transact {
+    ($store:expr, |$tx:ident| $body:expr) => {
+        match &mut $store.backend {
+            $crate::Backend::Sqlite(conn) => {
+                let mut $tx = conn.transaction()?;
+                let out = $body;
+                $tx.commit()?;
+                Ok::<_, $crate::StoreError>(out)
+            }
+            $crate::Backend::Postgres(client) => {
+                let mut $tx = $crate::conn::PgTx::new(client.transaction()?);
+                let out = $body;
+                $tx.tx.commit()?;
+                Ok::<_, $crate::StoreError>(out)
+            }
+        }
+    };
+}
+pub(crate) use transact;
+
+/// Milliseconds between SQLite's attempts on a locked database before giving up.
+const SQLITE_BUSY_TIMEOUT_MS: u64 = 5_000;
+
+impl Store {
+    /// Opens (and migrates) the store a URL names: `postgres://...` (optionally with
+    /// `?schema=NAME` to use and create a schema), `sqlite:PATH`, or a plain file path.
+    pub fn open(url: &str) -> Result<Store, StoreError> {
+        let mut store = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let (url, schema) = split_schema(url);
+            let mut client = postgres::Client::connect(&url, postgres::NoTls)?;
+            if let Some(schema) = schema {
+                client.batch_execute(&format!(
+                    "CREATE SCHEMA IF NOT EXISTS \"{schema}\"; SET search_path TO \"{schema}\""
+                ))?;
+            }
+            Store { backend: Backend::Postgres(client) }
+        } else {
+            let path = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")).unwrap_or(url);
+            let conn = rusqlite::Connection::open(path)?;
+            conn.busy_timeout(std::time::Duration::from_millis(SQLITE_BUSY_TIMEOUT_MS))?;
+            conn.pragma_update(None, "journal_mode", "WAL")?;
+            conn.pragma_update(None, "synchronous", "FULL")?;
+            conn.set_prepared_statement_cache_capacity(64);
+            Store { backend: Backend::Sqlite(conn) }
+        };
+        store.migrate()?;
+        Ok(store)
+    }
+
+    pub fn is_postgres(&self) -> bool {
+        matches!(self.backend, Backend::Postgres(_))
+    }
+
+    fn migrate(&mut self) -> Result<(), StoreError> {
+        match &mut self.backend {
+            Backend::Sqlite(conn) => {
+                let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+                tx.execute_batch("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL)")?;
+                let found: i64 = tx
+                    .query_row("SELECT value FROM meta WHERE key = 'schema_version'", [], |r| r.get(0))
+                    .or_else(|e| if e == rusqlite::Error::QueryReturnedNoRows { Ok(0) } else { Err(e) })?;
+                check_version(found)?;
+                for (i, step) in schema::SQLITE.iter().enumerate().skip(found as usize) {
+                    tx.execute_batch(step)?;
+                    rusqlite::Connection::execute(
+                        &tx,
+                        "INSERT INTO meta (key, value) VALUES ('schema_version', ?1) \
+                         ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                        [i as i64 + 1],
+                    )?;
+                }
+                tx.commit()?;
+            }
+            Backend::Postgres(client) => {
+                let mut tx = client.transaction()?;
+                // One migrator at a time, whoever else is starting.
+                tx.batch_execute(
+                    "SELECT pg_advisory_xact_lock(7243); \
+                     CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value BIGINT NOT NULL)",
+                )?;
+                let found: i64 = tx
+                    .query_opt("SELECT value FROM meta WHERE key = 'schema_version'", &[])?
+                    .map(|r| r.get(0))
+                    .unwrap_or(0);
+                check_version(found)?;
+                for (i, step) in schema::postgres().iter().enumerate().skip(found as usize) {
+                    tx.batch_execute(step)?;
+                    tx.execute(
+                        "INSERT INTO meta (key, value) VALUES ('schema_version', $1) \
+                         ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                        &[&(i as i64 + 1)],
+                    )?;
+                }
+                tx.commit()?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Applies a batch atomically. `now_ms` is when the bureau learns its contents.
+    pub fn apply(&mut self, batch: &Batch, now_ms: i64) -> Result<BatchOutcome, StoreError> {
+        transact!(self, |tx| write::apply(&mut tx, batch, now_ms)?)
+    }
+
+    /// Registers or renames an organisation, with the hash of its API key when one is issued.
+    pub fn put_organisation(
+        &mut self,
+        org: &Organisation,
+        api_key_hash: Option<&[u8]>,
+        now_ms: i64,
+    ) -> Result<(), StoreError> {
+        transact!(self, |tx| write::put_organisation(&mut tx, org, api_key_hash, now_ms)?)
+    }
+
+    pub fn organisation(&mut self, id: &OrgId) -> Result<Option<Organisation>, StoreError> {
+        transact!(self, |tx| read::organisation(&mut tx, id)?)
+    }
+
+    /// The organisation an API key hash belongs to.
+    pub fn organisation_by_key(&mut self, api_key_hash: &[u8]) -> Result<Option<Organisation>, StoreError> {
+        transact!(self, |tx| read::organisation_by_key(&mut tx, api_key_hash)?)
+    }
+
+    /// Quarantined records of a batch, by record number.
+    pub fn quarantine(&mut self, batch_id: i64) -> Result<Vec<(i64, String, String)>, StoreError> {
+        transact!(self, |tx| read::quarantine(&mut tx, batch_id)?)
+    }
+}
+
+fn check_version(found: i64) -> Result<(), StoreError> {
+    if found > schema::SCHEMA_VERSION {
+        return Err(StoreError::TooNew { found, supported: schema::SCHEMA_VERSION });
+    }
+    Ok(())
+}
+
+/// Splits our own `schema=NAME` parameter off a PostgreSQL URL. Names are limited to
+/// `[a-z0-9_]` so they can be quoted safely.
+fn split_schema(url: &str) -> (String, Option<String>) {
+    let Some((base, query)) = url.split_once('?') else {
+        return (url.to_owned(), None);
+    };
+    let mut schema = None;
+    let rest: Vec<&str> = query
+        .split('&')
+        .filter(|kv| match kv.strip_prefix("schema=") {
+            Some(name)
+                if !name.is_empty()
+                    && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_') =>
+            {
+                schema = Some(name.to_owned());
+                false
+            }
+            _ => true,
+        })
+        .collect();
+    let url = if rest.is_empty() { base.to_owned() } else { format!("{base}?{}", rest.join("&")) };
+    (url, schema)
+}
+
+/// Days since 1970-01-01, how dates are stored.
+pub(crate) fn day_number(date: time::Date) -> i64 {
+    i64::from(date.to_julian_day())
+        - i64::from(
+            time::Date::from_calendar_date(1970, time::Month::January, 1).map_or(2_440_588, |d| d.to_julian_day()),
+        )
+}
+
+pub(crate) fn from_day_number(day: i64) -> Result<time::Date, StoreError> {
+    i32::try_from(day + 2_440_588)
+        .ok()
+        .and_then(|j| time::Date::from_julian_day(j).ok())
+        .ok_or_else(|| StoreError::Corrupt(format!("day number {day}")))
+}
+
+pub(crate) fn param_date(date: time::Date) -> Param<'static> {
+    Param::Int(day_number(date))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn schema_parameter_is_ours_and_only_safe_names() {
+        assert_eq!(split_schema("postgres://h/db?schema=t_1"), ("postgres://h/db".into(), Some("t_1".into())));
+        assert_eq!(
+            split_schema("postgres://h/db?sslmode=disable&schema=x"),
+            ("postgres://h/db?sslmode=disable".into(), Some("x".into()))
+        );
+        assert_eq!(split_schema("postgres://h/db?schema=x;drop").1, None);
+    }
+
+    #[test]
+    fn day_numbers() {
+        let d = time::Date::from_calendar_date(1970, time::Month::January, 2).expect("date");
+        assert_eq!(day_number(d), 1);
+        assert_eq!(from_day_number(1).expect("day"), d);
+    }
+}

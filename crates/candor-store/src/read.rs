@@ -1,0 +1,341 @@
+//! Reading the file back: one subject, or every subject in chunks, as known at a time; and the
+//! purge job.
+//!
+//! A chunk is a range of subject ids read with one ordered query per table, so memory is bounded
+//! by the chunk whatever the size of the store, and the queries walk the primary keys in order.
+
+use std::collections::HashMap;
+
+use candor_file::ids::SubjectKey;
+use candor_file::model::{
+    Account, AccountHistory, AccountKind, Closure, CourtRecord, Currency, Dpd, Inquiry, OrgId, OrgKind, Organisation,
+    Purpose, Report, Status, SubjectFile, YearMonth,
+};
+use candor_file::retention::Retention;
+use time::Date;
+
+use crate::conn::{Param, Row, Tx};
+use crate::{from_day_number, transact, Store, StoreError};
+
+/// Subjects read per chunk when walking the whole store.
+pub const SUBJECTS_PER_CHUNK: i64 = 2_000;
+
+/// What a read is as of: what the bureau knew at `known_ms`, with retention applied on `today`.
+#[derive(Clone, Copy, Debug)]
+pub struct FileRead {
+    pub known_ms: i64,
+    pub today: Date,
+    pub retention: Retention,
+}
+
+/// A subject's file before retention, with the stored ids the purge needs.
+struct Loaded {
+    id: i64,
+    key: SubjectKey,
+    file: SubjectFile,
+    account_ids: Vec<i64>,
+}
+
+fn corrupt(what: impl std::fmt::Display) -> StoreError {
+    StoreError::Corrupt(what.to_string())
+}
+
+fn parse<T, E: std::fmt::Display>(r: Result<T, E>) -> Result<T, StoreError> {
+    r.map_err(corrupt)
+}
+
+fn subject_key(bytes: Option<Vec<u8>>) -> Result<SubjectKey, StoreError> {
+    let bytes = bytes.ok_or_else(|| corrupt("subject without a key"))?;
+    let key: [u8; 32] = bytes.try_into().map_err(|_| corrupt("subject key of the wrong length"))?;
+    Ok(SubjectKey(key))
+}
+
+fn load_range<T: Tx>(tx: &mut T, lo: i64, hi: i64, known_ms: i64) -> Result<Vec<Loaded>, StoreError> {
+    let range = [Param::Int(lo), Param::Int(hi), Param::Int(known_ms)];
+    let mut loaded: Vec<Loaded> = Vec::new();
+    tx.query(
+        "SELECT subject_id, subject_key FROM subjects WHERE subject_id BETWEEN $1 AND $2 AND recorded_ms <= $3 \
+         ORDER BY subject_id",
+        &range,
+        &mut |r| {
+            loaded.push(Loaded {
+                id: r.int(0)?,
+                key: subject_key(r.opt_bytes(1)?)?,
+                file: SubjectFile::default(),
+                account_ids: Vec::new(),
+            });
+            Ok(())
+        },
+    )?;
+    let position: HashMap<i64, usize> = loaded.iter().enumerate().map(|(i, l)| (l.id, i)).collect();
+    let slot = |sid: i64| position.get(&sid).copied();
+
+    // Latest version of each account, in account order per subject.
+    let mut accounts: Vec<(i64, i64, Account)> = Vec::new();
+    tx.query(
+        "SELECT subject_id, account_id, furnisher, reference, kind, opened, currency FROM account_versions \
+         WHERE subject_id BETWEEN $1 AND $2 AND recorded_ms <= $3 ORDER BY subject_id, account_id, recorded_ms, batch_id",
+        &range,
+        &mut |r| {
+            let account = Account {
+                furnisher: parse(OrgId::parse(&r.text(2)?))?,
+                reference: r.text(3)?,
+                kind: parse(AccountKind::parse(&r.text(4)?))?,
+                opened: from_day_number(r.int(5)?)?,
+                currency: parse(Currency::parse(&r.text(6)?))?,
+            };
+            let (sid, aid) = (r.int(0)?, r.int(1)?);
+            match accounts.last_mut() {
+                Some(last) if last.1 == aid => *last = (sid, aid, account),
+                _ => accounts.push((sid, aid, account)),
+            }
+            Ok(())
+        },
+    )?;
+    let mut account_slot: HashMap<i64, (usize, usize)> = HashMap::with_capacity(accounts.len());
+    for (sid, aid, account) in accounts {
+        if let Some(i) = slot(sid) {
+            let l = &mut loaded[i];
+            account_slot.insert(aid, (i, l.file.accounts.len()));
+            l.file.accounts.push(AccountHistory { account, reports: Vec::new() });
+            l.account_ids.push(aid);
+        }
+    }
+
+    // Latest version of each (account, month): rows arrive in key order, later versions last.
+    let mut last_key: Option<(i64, i32)> = None;
+    tx.query(
+        "SELECT account_id, month, balance_minor, limit_minor, paid_minor, dpd, status, delinquent_since FROM reports \
+         WHERE subject_id BETWEEN $1 AND $2 AND recorded_ms <= $3 ORDER BY subject_id, account_id, month, recorded_ms, batch_id",
+        &range,
+        &mut |r| {
+            let aid = r.int(0)?;
+            let Some(&(i, a)) = account_slot.get(&aid) else { return Ok(()) };
+            let report = read_report(r)?;
+            let reports = &mut loaded[i].file.accounts[a].reports;
+            if last_key == Some((aid, report.month.0)) {
+                if let Some(last) = reports.last_mut() {
+                    *last = report;
+                }
+            } else {
+                last_key = Some((aid, report.month.0));
+                reports.push(report);
+            }
+            Ok(())
+        },
+    )?;
+
+    tx.query(
+        "SELECT subject_id, org_id, day, purpose FROM inquiries WHERE subject_id BETWEEN $1 AND $2 AND recorded_ms <= $3 \
+         ORDER BY subject_id, day, org_id",
+        &range,
+        &mut |r| {
+            if let Some(i) = slot(r.int(0)?) {
+                loaded[i].file.inquiries.push(Inquiry {
+                    org: parse(OrgId::parse(&r.text(1)?))?,
+                    date: from_day_number(r.int(2)?)?,
+                    purpose: parse(Purpose::parse(&r.text(3)?))?,
+                });
+            }
+            Ok(())
+        },
+    )?;
+
+    tx.query(
+        "SELECT subject_id, court, case_number, amount_minor, currency, grounds, listed, closed, outcome FROM court_records \
+         WHERE subject_id BETWEEN $1 AND $2 AND recorded_ms <= $3 ORDER BY subject_id, court, case_number, recorded_ms, batch_id",
+        &range,
+        &mut |r| {
+            let Some(i) = slot(r.int(0)?) else { return Ok(()) };
+            let closed = match (r.opt_int(7)?, r.opt_text(8)?) {
+                (Some(day), Some(outcome)) => Some((from_day_number(day)?, parse(Closure::parse(&outcome))?)),
+                _ => None,
+            };
+            let record = CourtRecord {
+                court: parse(OrgId::parse(&r.text(1)?))?,
+                case_number: r.text(2)?,
+                amount_minor: r.int(3)?,
+                currency: parse(Currency::parse(&r.text(4)?))?,
+                grounds: r.text(5)?,
+                listed: from_day_number(r.int(6)?)?,
+                closed,
+            };
+            let records = &mut loaded[i].file.court_records;
+            match records.last_mut() {
+                Some(last) if last.court == record.court && last.case_number == record.case_number => *last = record,
+                _ => records.push(record),
+            }
+            Ok(())
+        },
+    )?;
+    Ok(loaded)
+}
+
+fn read_report(r: &dyn Row) -> Result<Report, StoreError> {
+    let month = i32::try_from(r.int(1)?).map_err(corrupt)?;
+    Ok(Report {
+        month: YearMonth(month),
+        balance_minor: r.int(2)?,
+        limit_minor: r.int(3)?,
+        paid_minor: r.int(4)?,
+        dpd: parse(Dpd::parse(r.int(5)?))?,
+        status: parse(Status::parse(&r.text(6)?))?,
+        delinquent_since: r.opt_int(7)?.map(from_day_number).transpose()?,
+    })
+}
+
+pub(crate) fn organisation<T: Tx>(tx: &mut T, id: &OrgId) -> Result<Option<Organisation>, StoreError> {
+    tx.query_one(
+        "SELECT org_id, kind, name FROM organisations WHERE org_id = $1",
+        &[Param::Text(id.as_str())],
+        read_org,
+    )
+}
+
+pub(crate) fn organisation_by_key<T: Tx>(tx: &mut T, hash: &[u8]) -> Result<Option<Organisation>, StoreError> {
+    tx.query_one(
+        "SELECT org_id, kind, name FROM organisations WHERE api_key_hash = $1",
+        &[Param::Bytes(hash)],
+        read_org,
+    )
+}
+
+fn read_org(r: &dyn Row) -> Result<Organisation, StoreError> {
+    Ok(Organisation {
+        id: parse(OrgId::parse(&r.text(0)?))?,
+        kind: parse(OrgKind::parse(&r.text(1)?))?,
+        name: r.text(2)?,
+    })
+}
+
+pub(crate) fn quarantine<T: Tx>(tx: &mut T, batch_id: i64) -> Result<Vec<(i64, String, String)>, StoreError> {
+    let mut out = Vec::new();
+    tx.query(
+        "SELECT record_no, rule, message FROM quarantine WHERE batch_id = $1 ORDER BY record_no",
+        &[Param::Int(batch_id)],
+        &mut |r| {
+            out.push((r.int(0)?, r.text(1)?, r.text(2)?));
+            Ok(())
+        },
+    )?;
+    Ok(out)
+}
+
+/// What the purge job removed.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PurgeOutcome {
+    pub purge_id: i64,
+    pub reports_deleted: u64,
+    pub court_records_deleted: u64,
+}
+
+impl Store {
+    /// The highest subject id: the extent of a walk over the store, for progress bars.
+    pub fn max_subject_id(&mut self) -> Result<i64, StoreError> {
+        transact!(self, |tx| tx
+            .query_one("SELECT COALESCE(MAX(subject_id), 0) FROM subjects", &[], |r| r.int(0))?
+            .unwrap_or(0))
+    }
+
+    pub fn subject_id(&mut self, key: &SubjectKey) -> Result<Option<i64>, StoreError> {
+        transact!(self, |tx| tx.query_one(
+            "SELECT subject_id FROM subjects WHERE subject_key = $1",
+            &[Param::Bytes(&key.0)],
+            |r| r.int(0)
+        )?)
+    }
+
+    /// One subject's file as `read` says, or `None` if the bureau did not know the subject then.
+    pub fn file(&mut self, key: &SubjectKey, read: &FileRead) -> Result<Option<SubjectFile>, StoreError> {
+        let Some(id) = self.subject_id(key)? else { return Ok(None) };
+        let mut loaded = transact!(self, |tx| load_range(&mut tx, id, id, read.known_ms)?)?;
+        Ok(loaded.pop().map(|mut l| {
+            read.retention.apply(&mut l.file, read.today);
+            l.file
+        }))
+    }
+
+    /// Calls `each` with every subject's file as `read` says, in subject order, a chunk at a time;
+    /// `progress` hears the highest subject id done. Returns how many subjects it read.
+    pub fn for_each_file(
+        &mut self,
+        read: &FileRead,
+        each: &mut dyn FnMut(&SubjectKey, &SubjectFile) -> Result<(), StoreError>,
+        progress: &mut dyn FnMut(i64),
+    ) -> Result<u64, StoreError> {
+        let max = self.max_subject_id()?;
+        let mut count = 0;
+        let mut lo = 1;
+        while lo <= max {
+            let hi = lo + SUBJECTS_PER_CHUNK - 1;
+            let loaded = transact!(self, |tx| load_range(&mut tx, lo, hi, read.known_ms)?)?;
+            for mut l in loaded {
+                read.retention.apply(&mut l.file, read.today);
+                each(&l.key, &l.file)?;
+                count += 1;
+            }
+            progress(hi.min(max));
+            lo = hi + 1;
+        }
+        Ok(count)
+    }
+
+    /// Deletes every report retention hides on `today` and every closed court record, chunk by
+    /// chunk, then records what it did.
+    pub fn purge(&mut self, today: Date, retention: Retention, now_ms: i64) -> Result<PurgeOutcome, StoreError> {
+        let max = self.max_subject_id()?;
+        let mut outcome = PurgeOutcome::default();
+        let mut lo = 1;
+        while lo <= max {
+            let hi = lo + SUBJECTS_PER_CHUNK - 1;
+            let (reports, courts) = transact!(self, |tx| purge_range(&mut tx, lo, hi, today, retention)?)?;
+            outcome.reports_deleted += reports;
+            outcome.court_records_deleted += courts;
+            lo = hi + 1;
+        }
+        outcome.purge_id = transact!(self, |tx| tx
+            .query_one(
+                "INSERT INTO purges (recorded_ms, today, negative_years, reports_deleted, court_records_deleted) \
+                 VALUES ($1, $2, $3, $4, $5) RETURNING purge_id",
+                &[
+                    Param::Int(now_ms),
+                    crate::param_date(today),
+                    Param::Int(i64::from(retention.negative_years)),
+                    Param::Int(outcome.reports_deleted as i64),
+                    Param::Int(outcome.court_records_deleted as i64),
+                ],
+                |r| r.int(0),
+            )?
+            .unwrap_or(0))?;
+        Ok(outcome)
+    }
+}
+
+fn purge_range<T: Tx>(
+    tx: &mut T,
+    lo: i64,
+    hi: i64,
+    today: Date,
+    retention: Retention,
+) -> Result<(u64, u64), StoreError> {
+    let (mut reports, mut courts) = (0, 0);
+    for l in load_range(tx, lo, hi, i64::MAX)? {
+        for (history, &aid) in l.file.accounts.iter().zip(&l.account_ids) {
+            for (report, day) in history.reports.iter().zip(retention.age_off_days(history)) {
+                if day.is_some_and(|d| d <= today) {
+                    reports += tx.execute(
+                        "DELETE FROM reports WHERE subject_id = $1 AND account_id = $2 AND month = $3",
+                        &[Param::Int(l.id), Param::Int(aid), Param::Int(i64::from(report.month.0))],
+                    )?;
+                }
+            }
+        }
+        for record in l.file.court_records.iter().filter(|c| c.closed.is_some()) {
+            courts += tx.execute(
+                "DELETE FROM court_records WHERE subject_id = $1 AND court = $2 AND case_number = $3",
+                &[Param::Int(l.id), Param::Text(record.court.as_str()), Param::Text(&record.case_number)],
+            )?;
+        }
+    }
+    Ok((reports, courts))
+}

@@ -1,0 +1,162 @@
+//! The tables, for each database, and the migrations that create them.
+//!
+//! Everything a furnisher or court sends is a row that is never updated: a correction is a new
+//! row with a later `recorded_ms` (and batch), and a read "as of" a time takes, per natural key,
+//! the latest row recorded by then. The only deletions are the purge job's, which leaves a row in
+//! `purges` saying what it removed.
+//!
+//! There is no column for anything the product forbids (location, contacts, health, religion,
+//! ...): the schema is the allow-list. Names and birth dates exist only sealed; national
+//! identifiers only as their keyed hash and a masked tail.
+//!
+//! On PostgreSQL the fact tables are partitioned by hash of `subject_id`, so a Postgres-compatible
+//! distributed database can shard them by subject; `subjects`, `accounts` and `organisations` are
+//! the directory that maps keys to ids.
+
+/// Bump with every change to the tables, and add the step to both lists below.
+pub const SCHEMA_VERSION: i64 = 1;
+
+/// Hash partitions per fact table on PostgreSQL.
+pub const PG_PARTITIONS: u32 = 8;
+
+pub const SQLITE: &[&str] = &[r#"
+CREATE TABLE organisations (
+    org_id TEXT PRIMARY KEY, kind TEXT NOT NULL, name TEXT NOT NULL,
+    api_key_hash BLOB, recorded_ms INTEGER NOT NULL);
+CREATE TABLE batches (
+    batch_id INTEGER PRIMARY KEY, digest BLOB NOT NULL UNIQUE, furnisher TEXT NOT NULL,
+    format TEXT NOT NULL, recorded_ms INTEGER NOT NULL, records INTEGER NOT NULL,
+    applied INTEGER NOT NULL, quarantined INTEGER NOT NULL);
+CREATE TABLE subjects (
+    subject_id INTEGER PRIMARY KEY, subject_key BLOB NOT NULL UNIQUE, scheme TEXT NOT NULL,
+    masked TEXT NOT NULL, region TEXT, recorded_ms INTEGER NOT NULL);
+CREATE TABLE subject_details (
+    subject_id INTEGER NOT NULL, recorded_ms INTEGER NOT NULL, batch_id INTEGER NOT NULL,
+    name_sealed BLOB, birth_sealed BLOB,
+    PRIMARY KEY (subject_id, recorded_ms, batch_id)) WITHOUT ROWID;
+CREATE TABLE accounts (
+    account_id INTEGER PRIMARY KEY, subject_id INTEGER NOT NULL, furnisher TEXT NOT NULL,
+    reference TEXT NOT NULL, UNIQUE (furnisher, reference));
+CREATE TABLE account_versions (
+    subject_id INTEGER NOT NULL, account_id INTEGER NOT NULL, recorded_ms INTEGER NOT NULL,
+    batch_id INTEGER NOT NULL, furnisher TEXT NOT NULL, reference TEXT NOT NULL, kind TEXT NOT NULL,
+    opened INTEGER NOT NULL, currency TEXT NOT NULL,
+    PRIMARY KEY (subject_id, account_id, recorded_ms, batch_id)) WITHOUT ROWID;
+CREATE TABLE reports (
+    subject_id INTEGER NOT NULL, account_id INTEGER NOT NULL, month INTEGER NOT NULL,
+    recorded_ms INTEGER NOT NULL, batch_id INTEGER NOT NULL, balance_minor INTEGER NOT NULL,
+    limit_minor INTEGER NOT NULL, paid_minor INTEGER NOT NULL, dpd INTEGER NOT NULL,
+    status TEXT NOT NULL, delinquent_since INTEGER,
+    PRIMARY KEY (subject_id, account_id, month, recorded_ms, batch_id)) WITHOUT ROWID;
+CREATE TABLE inquiries (
+    subject_id INTEGER NOT NULL, recorded_ms INTEGER NOT NULL, batch_id INTEGER NOT NULL,
+    org_id TEXT NOT NULL, day INTEGER NOT NULL, purpose TEXT NOT NULL,
+    PRIMARY KEY (subject_id, recorded_ms, batch_id, org_id, day, purpose)) WITHOUT ROWID;
+CREATE TABLE court_records (
+    subject_id INTEGER NOT NULL, court TEXT NOT NULL, case_number TEXT NOT NULL,
+    recorded_ms INTEGER NOT NULL, batch_id INTEGER NOT NULL, amount_minor INTEGER NOT NULL,
+    currency TEXT NOT NULL, grounds TEXT NOT NULL, listed INTEGER NOT NULL, closed INTEGER,
+    outcome TEXT,
+    PRIMARY KEY (subject_id, court, case_number, recorded_ms, batch_id)) WITHOUT ROWID;
+CREATE INDEX court_records_case ON court_records (court, case_number);
+CREATE TABLE quarantine (
+    batch_id INTEGER NOT NULL, record_no INTEGER NOT NULL, subject_id INTEGER NOT NULL,
+    rule TEXT NOT NULL, message TEXT NOT NULL, PRIMARY KEY (batch_id, record_no));
+CREATE TABLE consents (
+    subject_id INTEGER NOT NULL, recorded_ms INTEGER NOT NULL, org_id TEXT NOT NULL,
+    purpose TEXT NOT NULL, granted INTEGER NOT NULL, until INTEGER NOT NULL, revoked INTEGER,
+    PRIMARY KEY (subject_id, org_id, purpose, recorded_ms)) WITHOUT ROWID;
+CREATE TABLE disputes (
+    dispute_id INTEGER PRIMARY KEY, subject_id INTEGER NOT NULL, recorded_ms INTEGER NOT NULL,
+    record_kind TEXT NOT NULL, record_ref TEXT NOT NULL, state TEXT NOT NULL);
+CREATE TABLE purges (
+    purge_id INTEGER PRIMARY KEY, recorded_ms INTEGER NOT NULL, today INTEGER NOT NULL,
+    negative_years INTEGER NOT NULL, reports_deleted INTEGER NOT NULL,
+    court_records_deleted INTEGER NOT NULL);
+"#];
+
+/// The fact tables PostgreSQL partitions by subject, with their columns and primary keys.
+const PG_FACTS: &[(&str, &str)] = &[
+    (
+        "subject_details",
+        "subject_id BIGINT NOT NULL, recorded_ms BIGINT NOT NULL, batch_id BIGINT NOT NULL,
+         name_sealed BYTEA, birth_sealed BYTEA, PRIMARY KEY (subject_id, recorded_ms, batch_id)",
+    ),
+    (
+        "account_versions",
+        "subject_id BIGINT NOT NULL, account_id BIGINT NOT NULL, recorded_ms BIGINT NOT NULL,
+         batch_id BIGINT NOT NULL, furnisher TEXT NOT NULL, reference TEXT NOT NULL, kind TEXT NOT NULL,
+         opened BIGINT NOT NULL, currency TEXT NOT NULL,
+         PRIMARY KEY (subject_id, account_id, recorded_ms, batch_id)",
+    ),
+    (
+        "reports",
+        "subject_id BIGINT NOT NULL, account_id BIGINT NOT NULL, month BIGINT NOT NULL,
+         recorded_ms BIGINT NOT NULL, batch_id BIGINT NOT NULL, balance_minor BIGINT NOT NULL,
+         limit_minor BIGINT NOT NULL, paid_minor BIGINT NOT NULL, dpd BIGINT NOT NULL,
+         status TEXT NOT NULL, delinquent_since BIGINT,
+         PRIMARY KEY (subject_id, account_id, month, recorded_ms, batch_id)",
+    ),
+    (
+        "inquiries",
+        "subject_id BIGINT NOT NULL, recorded_ms BIGINT NOT NULL, batch_id BIGINT NOT NULL,
+         org_id TEXT NOT NULL, day BIGINT NOT NULL, purpose TEXT NOT NULL,
+         PRIMARY KEY (subject_id, recorded_ms, batch_id, org_id, day, purpose)",
+    ),
+    (
+        "court_records",
+        "subject_id BIGINT NOT NULL, court TEXT NOT NULL, case_number TEXT NOT NULL,
+         recorded_ms BIGINT NOT NULL, batch_id BIGINT NOT NULL, amount_minor BIGINT NOT NULL,
+         currency TEXT NOT NULL, grounds TEXT NOT NULL, listed BIGINT NOT NULL, closed BIGINT,
+         outcome TEXT, PRIMARY KEY (subject_id, court, case_number, recorded_ms, batch_id)",
+    ),
+    (
+        "quarantine",
+        "batch_id BIGINT NOT NULL, record_no BIGINT NOT NULL, subject_id BIGINT NOT NULL,
+         rule TEXT NOT NULL, message TEXT NOT NULL, PRIMARY KEY (subject_id, batch_id, record_no)",
+    ),
+    (
+        "consents",
+        "subject_id BIGINT NOT NULL, recorded_ms BIGINT NOT NULL, org_id TEXT NOT NULL,
+         purpose TEXT NOT NULL, granted BIGINT NOT NULL, until BIGINT NOT NULL, revoked BIGINT,
+         PRIMARY KEY (subject_id, org_id, purpose, recorded_ms)",
+    ),
+];
+
+/// PostgreSQL's migration steps, built from the table list so every fact table gets its
+/// partitions.
+pub fn postgres() -> Vec<String> {
+    let mut sql = String::from(
+        "CREATE TABLE organisations (
+            org_id TEXT PRIMARY KEY, kind TEXT NOT NULL, name TEXT NOT NULL,
+            api_key_hash BYTEA, recorded_ms BIGINT NOT NULL);
+        CREATE TABLE batches (
+            batch_id BIGSERIAL PRIMARY KEY, digest BYTEA NOT NULL UNIQUE, furnisher TEXT NOT NULL,
+            format TEXT NOT NULL, recorded_ms BIGINT NOT NULL, records BIGINT NOT NULL,
+            applied BIGINT NOT NULL, quarantined BIGINT NOT NULL);
+        CREATE TABLE subjects (
+            subject_id BIGSERIAL PRIMARY KEY, subject_key BYTEA NOT NULL UNIQUE, scheme TEXT NOT NULL,
+            masked TEXT NOT NULL, region TEXT, recorded_ms BIGINT NOT NULL);
+        CREATE TABLE accounts (
+            account_id BIGSERIAL PRIMARY KEY, subject_id BIGINT NOT NULL, furnisher TEXT NOT NULL,
+            reference TEXT NOT NULL, UNIQUE (furnisher, reference));
+        CREATE TABLE disputes (
+            dispute_id BIGSERIAL PRIMARY KEY, subject_id BIGINT NOT NULL, recorded_ms BIGINT NOT NULL,
+            record_kind TEXT NOT NULL, record_ref TEXT NOT NULL, state TEXT NOT NULL);
+        CREATE TABLE purges (
+            purge_id BIGSERIAL PRIMARY KEY, recorded_ms BIGINT NOT NULL, today BIGINT NOT NULL,
+            negative_years BIGINT NOT NULL, reports_deleted BIGINT NOT NULL,
+            court_records_deleted BIGINT NOT NULL);
+        ",
+    );
+    for (table, columns) in PG_FACTS {
+        sql.push_str(&format!("CREATE TABLE {table} ({columns}) PARTITION BY HASH (subject_id);\n"));
+        for i in 0..PG_PARTITIONS {
+            sql.push_str(&format!(
+                "CREATE TABLE {table}_p{i} PARTITION OF {table} FOR VALUES WITH (MODULUS {PG_PARTITIONS}, REMAINDER {i});\n"
+            ));
+        }
+    }
+    sql.push_str("CREATE INDEX court_records_case ON court_records (court, case_number);\n");
+    vec![sql]
+}

@@ -1,0 +1,348 @@
+//! Applying a batch: every row it carries, in one transaction, or nothing.
+//!
+//! The checks that need the stored file happen here, and all of them run before the transaction
+//! is given up, so a rejected batch comes back with every problem listed: a report for an account
+//! never opened, an account reference that belongs to another subject, two reports for one account
+//! and month, a closure for a case the court never listed.
+
+use std::collections::{HashMap, HashSet};
+
+use candor_file::ids::SubjectKey;
+use candor_file::model::{CourtRecord, Currency, Organisation, YearMonth};
+
+use crate::conn::{Param, Tx};
+use crate::{param_date, Batch, Problem, StoreError};
+
+/// What applying a batch did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct BatchOutcome {
+    pub batch_id: i64,
+    /// The same bytes were applied before (as `batch_id`); nothing changed.
+    pub duplicate: bool,
+    pub records: usize,
+    pub subjects: usize,
+    pub accounts: usize,
+    pub reports: usize,
+    pub inquiries: usize,
+    pub court_records: usize,
+    pub closures: usize,
+    pub quarantined: usize,
+}
+
+pub(crate) fn put_organisation<T: Tx>(
+    tx: &mut T,
+    org: &Organisation,
+    api_key_hash: Option<&[u8]>,
+    now_ms: i64,
+) -> Result<(), StoreError> {
+    tx.execute(
+        "INSERT INTO organisations (org_id, kind, name, api_key_hash, recorded_ms) VALUES ($1, $2, $3, $4, $5) \
+         ON CONFLICT (org_id) DO UPDATE SET kind = excluded.kind, name = excluded.name, \
+         api_key_hash = COALESCE(excluded.api_key_hash, organisations.api_key_hash)",
+        &[
+            Param::Text(org.id.as_str()),
+            Param::Text(org.kind.as_str()),
+            Param::Text(&org.name),
+            Param::OptBytes(api_key_hash),
+            Param::Int(now_ms),
+        ],
+    )?;
+    Ok(())
+}
+
+pub(crate) fn apply<T: Tx>(tx: &mut T, batch: &Batch, now_ms: i64) -> Result<BatchOutcome, StoreError> {
+    let digest = Param::Bytes(&batch.digest);
+    if let Some(batch_id) =
+        tx.query_one("SELECT batch_id FROM batches WHERE digest = $1", std::slice::from_ref(&digest), |r| r.int(0))?
+    {
+        return Ok(BatchOutcome { batch_id, duplicate: true, records: batch.records, ..BatchOutcome::default() });
+    }
+    let applied = batch.accounts.len()
+        + batch.reports.len()
+        + batch.inquiries.len()
+        + batch.court_records.len()
+        + batch.closures.len();
+    let batch_id = tx
+        .query_one(
+            "INSERT INTO batches (digest, furnisher, format, recorded_ms, records, applied, quarantined) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING batch_id",
+            &[
+                digest,
+                Param::Text(batch.sender.id.as_str()),
+                Param::Text(batch.format),
+                Param::Int(now_ms),
+                Param::Int(batch.records as i64),
+                Param::Int(applied as i64),
+                Param::Int(batch.quarantined.len() as i64),
+            ],
+            |r| r.int(0),
+        )?
+        .ok_or_else(|| StoreError::Corrupt("no batch id returned".into()))?;
+    let mut problems = Vec::new();
+
+    put_organisation(tx, &batch.sender, None, now_ms)?;
+    for org in &batch.organisations {
+        put_organisation(tx, org, None, now_ms)?;
+    }
+
+    let mut subjects: HashMap<SubjectKey, i64> = HashMap::with_capacity(batch.subjects.len());
+    for entry in &batch.subjects {
+        tx.execute(
+            "INSERT INTO subjects (subject_key, scheme, masked, region, recorded_ms) VALUES ($1, $2, $3, $4, $5) \
+             ON CONFLICT (subject_key) DO NOTHING",
+            &[
+                Param::Bytes(&entry.key.0),
+                Param::Text(entry.scheme.as_str()),
+                Param::Text(&entry.masked),
+                Param::OptText(entry.region.as_deref()),
+                Param::Int(now_ms),
+            ],
+        )?;
+        let id = tx
+            .query_one("SELECT subject_id FROM subjects WHERE subject_key = $1", &[Param::Bytes(&entry.key.0)], |r| {
+                r.int(0)
+            })?
+            .ok_or_else(|| StoreError::Corrupt("subject vanished after insert".into()))?;
+        subjects.insert(entry.key, id);
+        if entry.name_sealed.is_some() || entry.birth_sealed.is_some() {
+            tx.execute(
+                "INSERT INTO subject_details (subject_id, recorded_ms, batch_id, name_sealed, birth_sealed) VALUES ($1, $2, $3, $4, $5)",
+                &[
+                    Param::Int(id),
+                    Param::Int(now_ms),
+                    Param::Int(batch_id),
+                    Param::OptBytes(entry.name_sealed.as_deref()),
+                    Param::OptBytes(entry.birth_sealed.as_deref()),
+                ],
+            )?;
+        }
+    }
+    let subject_id = |key: &SubjectKey, record: usize, problems: &mut Vec<Problem>| -> Option<i64> {
+        let id = subjects.get(key).copied();
+        if id.is_none() {
+            problems.push(Problem { record, message: "the record's subject is not identified in the batch".into() });
+        }
+        id
+    };
+
+    let furnisher = batch.sender.id.as_str();
+    // (reference) -> (account id, subject id), for this furnisher.
+    let mut accounts: HashMap<String, (i64, i64)> = HashMap::new();
+    for (i, (key, account)) in batch.accounts.iter().enumerate() {
+        let Some(sid) = subject_id(key, i + 1, &mut problems) else { continue };
+        let found = tx.query_one(
+            "SELECT account_id, subject_id FROM accounts WHERE furnisher = $1 AND reference = $2",
+            &[Param::Text(furnisher), Param::Text(&account.reference)],
+            |r| Ok((r.int(0)?, r.int(1)?)),
+        )?;
+        let account_id = match found {
+            Some((_, owner)) if owner != sid => {
+                problems.push(Problem {
+                    record: i + 1,
+                    message: format!("account `{}` is already reported for another subject", account.reference),
+                });
+                continue;
+            }
+            Some((id, _)) => id,
+            None => tx
+                .query_one(
+                    "INSERT INTO accounts (subject_id, furnisher, reference) VALUES ($1, $2, $3) RETURNING account_id",
+                    &[Param::Int(sid), Param::Text(furnisher), Param::Text(&account.reference)],
+                    |r| r.int(0),
+                )?
+                .ok_or_else(|| StoreError::Corrupt("no account id returned".into()))?,
+        };
+        tx.execute(
+            "INSERT INTO account_versions (subject_id, account_id, recorded_ms, batch_id, furnisher, reference, kind, opened, currency) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            &[
+                Param::Int(sid),
+                Param::Int(account_id),
+                Param::Int(now_ms),
+                Param::Int(batch_id),
+                Param::Text(furnisher),
+                Param::Text(&account.reference),
+                Param::Text(account.kind.as_str()),
+                param_date(account.opened),
+                Param::Text(account.currency.as_str()),
+            ],
+        )?;
+        accounts.insert(account.reference.clone(), (account_id, sid));
+    }
+
+    let mut seen: HashSet<(i64, YearMonth)> = HashSet::with_capacity(batch.reports.len());
+    for entry in &batch.reports {
+        let Some(sid) = subject_id(&entry.subject, entry.record, &mut problems) else { continue };
+        let known = match accounts.get(&entry.reference) {
+            Some(&ids) => Some(ids),
+            None => {
+                let found = tx.query_one(
+                    "SELECT account_id, subject_id FROM accounts WHERE furnisher = $1 AND reference = $2",
+                    &[Param::Text(furnisher), Param::Text(&entry.reference)],
+                    |r| Ok((r.int(0)?, r.int(1)?)),
+                )?;
+                if let Some(ids) = found {
+                    accounts.insert(entry.reference.clone(), ids);
+                }
+                found
+            }
+        };
+        let Some((account_id, owner)) = known else {
+            problems.push(Problem {
+                record: entry.record,
+                message: format!(
+                    "report for account `{}`, which was never opened (send an account record first)",
+                    entry.reference
+                ),
+            });
+            continue;
+        };
+        if owner != sid {
+            problems.push(Problem {
+                record: entry.record,
+                message: format!("account `{}` belongs to another subject", entry.reference),
+            });
+            continue;
+        }
+        let r = &entry.report;
+        if !seen.insert((account_id, r.month)) {
+            problems.push(Problem {
+                record: entry.record,
+                message: format!(
+                    "a second report for account `{}` and month {} in one batch",
+                    entry.reference, r.month
+                ),
+            });
+            continue;
+        }
+        tx.execute(
+            "INSERT INTO reports (subject_id, account_id, month, recorded_ms, batch_id, balance_minor, limit_minor, \
+             paid_minor, dpd, status, delinquent_since) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+            &[
+                Param::Int(sid),
+                Param::Int(account_id),
+                Param::Int(i64::from(r.month.0)),
+                Param::Int(now_ms),
+                Param::Int(batch_id),
+                Param::Int(r.balance_minor),
+                Param::Int(r.limit_minor),
+                Param::Int(r.paid_minor),
+                Param::Int(i64::from(r.dpd.days())),
+                Param::Text(r.status.as_str()),
+                Param::OptInt(r.delinquent_since.map(crate::day_number)),
+            ],
+        )?;
+    }
+
+    for (i, (key, inquiry)) in batch.inquiries.iter().enumerate() {
+        let Some(sid) = subject_id(key, i + 1, &mut problems) else { continue };
+        tx.execute(
+            "INSERT INTO inquiries (subject_id, recorded_ms, batch_id, org_id, day, purpose) VALUES ($1, $2, $3, $4, $5, $6) \
+             ON CONFLICT DO NOTHING",
+            &[
+                Param::Int(sid),
+                Param::Int(now_ms),
+                Param::Int(batch_id),
+                Param::Text(inquiry.org.as_str()),
+                param_date(inquiry.date),
+                Param::Text(inquiry.purpose.as_str()),
+            ],
+        )?;
+    }
+
+    for (i, (key, record)) in batch.court_records.iter().enumerate() {
+        let Some(sid) = subject_id(key, i + 1, &mut problems) else { continue };
+        insert_court_record(tx, sid, record, now_ms, batch_id)?;
+    }
+
+    for closure in &batch.closures {
+        let latest = tx.query_one(
+            "SELECT subject_id, amount_minor, currency, grounds, listed FROM court_records \
+             WHERE court = $1 AND case_number = $2 ORDER BY recorded_ms DESC, batch_id DESC LIMIT 1",
+            &[Param::Text(furnisher), Param::Text(&closure.case_number)],
+            |r| Ok((r.int(0)?, r.int(1)?, r.text(2)?, r.text(3)?, r.int(4)?)),
+        )?;
+        let Some((sid, amount, currency, grounds, listed)) = latest else {
+            problems.push(Problem {
+                record: closure.record,
+                message: format!("closure of case `{}`, which this court never listed", closure.case_number),
+            });
+            continue;
+        };
+        if crate::day_number(closure.day) < listed {
+            problems.push(Problem {
+                record: closure.record,
+                message: format!("case `{}` cannot close before it was listed", closure.case_number),
+            });
+            continue;
+        }
+        let record = CourtRecord {
+            court: batch.sender.id.clone(),
+            case_number: closure.case_number.clone(),
+            amount_minor: amount,
+            currency: Currency::parse(&currency).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+            grounds,
+            listed: crate::from_day_number(listed)?,
+            closed: Some((closure.day, closure.outcome)),
+        };
+        insert_court_record(tx, sid, &record, now_ms, batch_id)?;
+    }
+
+    for q in &batch.quarantined {
+        let Some(sid) = subject_id(&q.subject, q.record, &mut problems) else { continue };
+        tx.execute(
+            "INSERT INTO quarantine (batch_id, record_no, subject_id, rule, message) VALUES ($1, $2, $3, $4, $5)",
+            &[
+                Param::Int(batch_id),
+                Param::Int(q.record as i64),
+                Param::Int(sid),
+                Param::Text(q.rule),
+                Param::Text(&q.message),
+            ],
+        )?;
+    }
+
+    if !problems.is_empty() {
+        problems.sort_by_key(|p| p.record);
+        return Err(StoreError::Rejected(problems));
+    }
+    Ok(BatchOutcome {
+        batch_id,
+        duplicate: false,
+        records: batch.records,
+        subjects: batch.subjects.len(),
+        accounts: batch.accounts.len(),
+        reports: batch.reports.len(),
+        inquiries: batch.inquiries.len(),
+        court_records: batch.court_records.len(),
+        closures: batch.closures.len(),
+        quarantined: batch.quarantined.len(),
+    })
+}
+
+fn insert_court_record<T: Tx>(
+    tx: &mut T,
+    sid: i64,
+    record: &CourtRecord,
+    now_ms: i64,
+    batch_id: i64,
+) -> Result<(), StoreError> {
+    tx.execute(
+        "INSERT INTO court_records (subject_id, court, case_number, recorded_ms, batch_id, amount_minor, currency, \
+         grounds, listed, closed, outcome) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+        &[
+            Param::Int(sid),
+            Param::Text(record.court.as_str()),
+            Param::Text(&record.case_number),
+            Param::Int(now_ms),
+            Param::Int(batch_id),
+            Param::Int(record.amount_minor),
+            Param::Text(record.currency.as_str()),
+            Param::Text(&record.grounds),
+            param_date(record.listed),
+            Param::OptInt(record.closed.map(|(d, _)| crate::day_number(d))),
+            Param::OptText(record.closed.map(|(_, c)| c.as_str())),
+        ],
+    )?;
+    Ok(())
+}

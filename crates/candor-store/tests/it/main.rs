@@ -1,0 +1,288 @@
+//! The store's conformance suite: every test runs on SQLite, and on PostgreSQL too when
+//! `DATABASE_URL` names a server (each run in its own schema, dropped afterwards).
+
+use candor_file::ids::{Scheme, SubjectKey};
+use candor_file::model::*;
+use candor_file::retention::Retention;
+use candor_store::{Batch, ClosureEntry, FileRead, Quarantined, ReportEntry, Store, StoreError, SubjectEntry};
+use time::Date;
+
+/// A store to test on, and what to remove when the test is done.
+struct Backend {
+    name: &'static str,
+    url: String,
+    _dir: Option<tempfile::TempDir>,
+    schema: Option<String>,
+}
+
+impl Drop for Backend {
+    fn drop(&mut self) {
+        if let (Some(schema), Ok(url)) = (&self.schema, std::env::var("DATABASE_URL")) {
+            if let Ok(mut client) = postgres::Client::connect(&url, postgres::NoTls) {
+                let _ = client.batch_execute(&format!("DROP SCHEMA IF EXISTS \"{schema}\" CASCADE"));
+            }
+        }
+    }
+}
+
+fn backends(test: &str) -> Vec<Backend> {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("file.db");
+    let mut out = vec![Backend { name: "sqlite", url: path.display().to_string(), _dir: Some(dir), schema: None }];
+    if let Ok(url) = std::env::var("DATABASE_URL") {
+        if url.starts_with("postgres") {
+            let schema = format!("candor_store_{}_{test}", std::process::id());
+            let sep = if url.contains('?') { '&' } else { '?' };
+            out.push(Backend {
+                name: "postgres",
+                url: format!("{url}{sep}schema={schema}"),
+                _dir: None,
+                schema: Some(schema),
+            });
+        }
+    }
+    out
+}
+
+/// Runs `check` on a fresh store of every backend.
+fn on_every_backend(test: &str, check: impl Fn(&mut Store, &str)) {
+    for backend in backends(test) {
+        let mut store = Store::open(&backend.url).unwrap_or_else(|e| panic!("{}: {e}", backend.name));
+        check(&mut store, backend.name);
+    }
+}
+
+fn d(s: &str) -> Date {
+    parse_date(s).expect("date")
+}
+
+fn org(id: &str, kind: OrgKind) -> Organisation {
+    Organisation { id: OrgId::parse(id).expect("org"), kind, name: format!("{id} Ltd") }
+}
+
+fn subject(n: u8) -> SubjectEntry {
+    SubjectEntry {
+        key: SubjectKey([n; 32]),
+        scheme: Scheme::Generic,
+        masked: format!("****{n:04}"),
+        region: Some("110105".into()),
+        name_sealed: None,
+        birth_sealed: None,
+    }
+}
+
+fn account(reference: &str, kind: AccountKind) -> Account {
+    Account {
+        furnisher: OrgId::parse("bank").expect("org"),
+        reference: reference.into(),
+        kind,
+        opened: d("2020-01-10"),
+        currency: Currency::parse("CNY").expect("cny"),
+    }
+}
+
+fn report(record: usize, n: u8, reference: &str, month: &str, dpd: i64, balance: i64) -> ReportEntry {
+    ReportEntry {
+        record,
+        subject: SubjectKey([n; 32]),
+        reference: reference.into(),
+        report: Report {
+            month: YearMonth::parse(month).expect("month"),
+            balance_minor: balance,
+            limit_minor: 100_000,
+            paid_minor: 1_000,
+            dpd: Dpd::parse(dpd).expect("dpd"),
+            status: Status::Open,
+            delinquent_since: (dpd > 0).then(|| d("2020-02-01")),
+        },
+    }
+}
+
+fn batch(tag: u8, reports: Vec<ReportEntry>) -> Batch {
+    let mut b = Batch::new([tag; 32], org("bank", OrgKind::Lender), "jsonl");
+    b.subjects = vec![subject(1), subject(2)];
+    b.accounts = vec![
+        (SubjectKey([1; 32]), account("A1", AccountKind::Card)),
+        (SubjectKey([2; 32]), account("B1", AccountKind::Loan)),
+    ];
+    b.records = b.accounts.len() + reports.len();
+    b.reports = reports;
+    b
+}
+
+fn read_at(known_ms: i64, today: &str) -> FileRead {
+    FileRead { known_ms, today: d(today), retention: Retention::default() }
+}
+
+fn balances(store: &mut Store, n: u8, read: &FileRead) -> Vec<(String, i64, u16)> {
+    let file = store.file(&SubjectKey([n; 32]), read).expect("read").expect("subject known");
+    file.accounts
+        .iter()
+        .flat_map(|h| h.reports.iter().map(|r| (r.month.to_string(), r.balance_minor, r.dpd.days())))
+        .collect()
+}
+
+#[test]
+fn a_batch_reads_back_and_a_correction_is_a_new_version() {
+    on_every_backend("correction", |store, name| {
+        let first = batch(1, vec![report(3, 1, "A1", "2020-02", 0, 500), report(4, 1, "A1", "2020-03", 0, 700)]);
+        let outcome = store.apply(&first, 1_000).expect("apply");
+        assert_eq!((outcome.reports, outcome.duplicate), (2, false), "{name}");
+        let now = read_at(i64::MAX, "2020-04-01");
+        assert_eq!(balances(store, 1, &now), vec![("2020-02".into(), 500, 0), ("2020-03".into(), 700, 0)], "{name}");
+
+        let mut fix = Batch::new([2; 32], org("bank", OrgKind::Lender), "jsonl");
+        fix.subjects = vec![subject(1)];
+        fix.reports = vec![report(1, 1, "A1", "2020-03", 0, 650)];
+        store.apply(&fix, 2_000).expect("apply correction");
+        assert_eq!(balances(store, 1, &now)[1], ("2020-03".into(), 650, 0), "{name}: the correction shows");
+        let before = read_at(1_500, "2020-04-01");
+        assert_eq!(
+            balances(store, 1, &before)[1],
+            ("2020-03".into(), 700, 0),
+            "{name}: as of before it, the old value"
+        );
+        assert_eq!(store.file(&SubjectKey([1; 32]), &read_at(999, "2020-04-01")).expect("read"), None, "{name}");
+    });
+}
+
+#[test]
+fn the_same_batch_twice_changes_nothing() {
+    on_every_backend("idempotent", |store, name| {
+        let b = batch(1, vec![report(3, 1, "A1", "2020-02", 0, 500)]);
+        let first = store.apply(&b, 1_000).expect("apply");
+        let again = store.apply(&b, 2_000).expect("apply again");
+        assert!(again.duplicate, "{name}");
+        assert_eq!(again.batch_id, first.batch_id, "{name}");
+        assert_eq!(balances(store, 1, &read_at(i64::MAX, "2020-04-01")).len(), 1, "{name}");
+    });
+}
+
+#[test]
+fn a_bad_batch_is_rejected_whole_with_every_problem() {
+    on_every_backend("atomic", |store, name| {
+        let mut b = batch(
+            1,
+            vec![
+                report(3, 1, "A1", "2020-02", 0, 500),
+                report(4, 1, "NOPE", "2020-02", 0, 500),
+                report(5, 2, "A1", "2020-03", 0, 500),
+                report(6, 1, "A1", "2020-02", 0, 900),
+            ],
+        );
+        b.closures = vec![ClosureEntry {
+            record: 7,
+            case_number: "X".into(),
+            day: d("2020-01-01"),
+            outcome: Closure::Performed,
+        }];
+        let err = store.apply(&b, 1_000).expect_err("must be rejected");
+        let StoreError::Rejected(problems) = err else { panic!("{name}: {err}") };
+        let records: Vec<usize> = problems.iter().map(|p| p.record).collect();
+        assert_eq!(records, vec![4, 5, 6, 7], "{name}: {problems:?}");
+        assert!(problems[0].message.contains("never opened"), "{name}");
+        assert!(problems[1].message.contains("another subject"), "{name}");
+        assert!(problems[2].message.contains("second report"), "{name}");
+        assert!(problems[3].message.contains("never listed"), "{name}");
+        assert_eq!(store.subject_id(&SubjectKey([1; 32])).expect("read"), None, "{name}: nothing was applied");
+        let fixed = batch(1, vec![report(3, 1, "A1", "2020-02", 0, 500)]);
+        assert!(!store.apply(&fixed, 2_000).expect("apply").duplicate, "{name}: a rejected digest is not remembered");
+    });
+}
+
+#[test]
+fn negative_information_ages_off_and_the_purge_records_it() {
+    on_every_backend("retention", |store, name| {
+        let b = batch(
+            1,
+            vec![
+                report(3, 1, "A1", "2020-02", 0, 500),
+                report(4, 1, "A1", "2020-03", 30, 500),
+                report(5, 1, "A1", "2020-04", 0, 500),
+            ],
+        );
+        store.apply(&b, 1_000).expect("apply");
+        // The delinquency ended in April 2020: it ages off on 2025-04-01.
+        assert_eq!(balances(store, 1, &read_at(i64::MAX, "2025-03-31")).len(), 3, "{name}");
+        assert_eq!(balances(store, 1, &read_at(i64::MAX, "2025-04-01")).len(), 2, "{name}");
+        let early = store.purge(d("2025-03-31"), Retention::default(), 5_000).expect("purge");
+        assert_eq!(early.reports_deleted, 0, "{name}");
+        let purge = store.purge(d("2025-04-01"), Retention::default(), 6_000).expect("purge");
+        assert_eq!(purge.reports_deleted, 1, "{name}");
+        assert!(purge.purge_id > early.purge_id, "{name}: each purge leaves its record");
+        assert_eq!(balances(store, 1, &read_at(i64::MAX, "2020-05-01")).len(), 2, "{name}: physically gone");
+    });
+}
+
+#[test]
+fn a_court_record_leaves_the_file_when_closed() {
+    on_every_backend("court", |store, name| {
+        let court = org("court-1", OrgKind::Court);
+        let mut listing = Batch::new([9; 32], court.clone(), "jsonl");
+        listing.subjects = vec![subject(1)];
+        listing.court_records = vec![(
+            SubjectKey([1; 32]),
+            CourtRecord {
+                court: court.id.clone(),
+                case_number: "(2024)1".into(),
+                amount_minor: 5_000_00,
+                currency: Currency::parse("CNY").expect("cny"),
+                grounds: "unpaid loan".into(),
+                listed: d("2024-05-01"),
+                closed: None,
+            },
+        )];
+        store.apply(&listing, 1_000).expect("list");
+        let mut closing = Batch::new([10; 32], court.clone(), "jsonl");
+        closing.closures = vec![ClosureEntry {
+            record: 1,
+            case_number: "(2024)1".into(),
+            day: d("2024-06-01"),
+            outcome: Closure::Performed,
+        }];
+        store.apply(&closing, 2_000).expect("close");
+        let open = store.file(&SubjectKey([1; 32]), &read_at(1_500, "2024-07-01")).expect("read").expect("known");
+        assert_eq!(open.court_records.len(), 1, "{name}: as of before the closure it was listed");
+        let now = store.file(&SubjectKey([1; 32]), &read_at(i64::MAX, "2024-07-01")).expect("read").expect("known");
+        assert!(now.court_records.is_empty(), "{name}: gone at once");
+        assert_eq!(
+            store.purge(d("2024-07-01"), Retention::default(), 3_000).expect("purge").court_records_deleted,
+            2,
+            "{name}"
+        );
+    });
+}
+
+#[test]
+fn quarantine_and_a_walk_over_every_subject() {
+    on_every_backend("walk", |store, name| {
+        let mut b = batch(1, vec![report(3, 1, "A1", "2020-02", 0, 500), report(4, 2, "B1", "2020-02", 0, 800)]);
+        b.quarantined = vec![Quarantined {
+            record: 5,
+            subject: SubjectKey([2; 32]),
+            rule: "negative_without_notice",
+            message: "held".into(),
+        }];
+        let outcome = store.apply(&b, 1_000).expect("apply");
+        assert_eq!(
+            store.quarantine(outcome.batch_id).expect("quarantine"),
+            vec![(5, "negative_without_notice".into(), "held".into())],
+            "{name}"
+        );
+        let mut seen = Vec::new();
+        let mut last_progress = 0;
+        let n = store
+            .for_each_file(
+                &read_at(i64::MAX, "2020-03-01"),
+                &mut |key, file| {
+                    seen.push((key.0[0], file.accounts.len(), file.accounts[0].reports[0].balance_minor));
+                    Ok(())
+                },
+                &mut |p| last_progress = p,
+            )
+            .expect("walk");
+        assert_eq!(n, 2, "{name}");
+        assert_eq!(seen, vec![(1, 1, 500), (2, 1, 800)], "{name}");
+        assert_eq!(last_progress, store.max_subject_id().expect("max"), "{name}");
+    });
+}
