@@ -225,7 +225,7 @@ fn a_court_record_leaves_the_file_when_closed() {
             CourtRecord {
                 court: court.id.clone(),
                 case_number: "(2024)1".into(),
-                amount_minor: 5_000_00,
+                amount_minor: 500_000,
                 currency: Currency::parse("CNY").expect("cny"),
                 grounds: "unpaid loan".into(),
                 listed: d("2024-05-01"),
