@@ -58,6 +58,9 @@ pub struct ReportEntry {
     pub subject: SubjectKey,
     pub reference: String,
     pub report: Report,
+    /// Reconstructed from a payment history rather than reported for its month (Metro 2's
+    /// 24-month profile): stored only where the file has no report for that month yet.
+    pub derived: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -211,7 +211,7 @@ fn read_org(r: &dyn Row) -> Result<Organisation, StoreError> {
 pub(crate) fn quarantine<T: Tx>(tx: &mut T, batch_id: i64) -> Result<Vec<(i64, String, String)>, StoreError> {
     let mut out = Vec::new();
     tx.query(
-        "SELECT record_no, rule, message FROM quarantine WHERE batch_id = $1 ORDER BY record_no",
+        "SELECT record_no, rule, message FROM quarantine WHERE batch_id = $1 ORDER BY seq",
         &[Param::Int(batch_id)],
         &mut |r| {
             out.push((r.int(0)?, r.text(1)?, r.text(2)?));

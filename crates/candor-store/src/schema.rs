@@ -60,8 +60,8 @@ CREATE TABLE court_records (
     PRIMARY KEY (subject_id, court, case_number, recorded_ms, batch_id)) WITHOUT ROWID;
 CREATE INDEX court_records_case ON court_records (court, case_number);
 CREATE TABLE quarantine (
-    batch_id INTEGER NOT NULL, record_no INTEGER NOT NULL, subject_id INTEGER NOT NULL,
-    rule TEXT NOT NULL, message TEXT NOT NULL, PRIMARY KEY (batch_id, record_no));
+    batch_id INTEGER NOT NULL, seq INTEGER NOT NULL, record_no INTEGER NOT NULL, subject_id INTEGER NOT NULL,
+    rule TEXT NOT NULL, message TEXT NOT NULL, PRIMARY KEY (batch_id, seq));
 CREATE TABLE consents (
     subject_id INTEGER NOT NULL, recorded_ms INTEGER NOT NULL, org_id TEXT NOT NULL,
     purpose TEXT NOT NULL, granted INTEGER NOT NULL, until INTEGER NOT NULL, revoked INTEGER,
@@ -112,8 +112,8 @@ const PG_FACTS: &[(&str, &str)] = &[
     ),
     (
         "quarantine",
-        "batch_id BIGINT NOT NULL, record_no BIGINT NOT NULL, subject_id BIGINT NOT NULL,
-         rule TEXT NOT NULL, message TEXT NOT NULL, PRIMARY KEY (subject_id, batch_id, record_no)",
+        "batch_id BIGINT NOT NULL, seq BIGINT NOT NULL, record_no BIGINT NOT NULL, subject_id BIGINT NOT NULL,
+         rule TEXT NOT NULL, message TEXT NOT NULL, PRIMARY KEY (subject_id, batch_id, seq)",
     ),
     (
         "consents",

@@ -171,7 +171,9 @@ pub(crate) fn apply<T: Tx>(tx: &mut T, batch: &Batch, now_ms: i64) -> Result<Bat
     }
 
     let mut seen: HashSet<(i64, YearMonth)> = HashSet::with_capacity(batch.reports.len());
-    for entry in &batch.reports {
+    // Reported months first, so a month reconstructed from a history never displaces one.
+    let reported = batch.reports.iter().filter(|e| !e.derived);
+    for entry in reported.chain(batch.reports.iter().filter(|e| e.derived)) {
         let Some(sid) = subject_id(&entry.subject, entry.record, &mut problems) else { continue };
         let known = match accounts.get(&entry.reference) {
             Some(&ids) => Some(ids),
@@ -205,7 +207,16 @@ pub(crate) fn apply<T: Tx>(tx: &mut T, batch: &Batch, now_ms: i64) -> Result<Bat
             continue;
         }
         let r = &entry.report;
-        if !seen.insert((account_id, r.month)) {
+        if entry.derived {
+            let stored = tx.query_one(
+                "SELECT 1 FROM reports WHERE subject_id = $1 AND account_id = $2 AND month = $3 LIMIT 1",
+                &[Param::Int(sid), Param::Int(account_id), Param::Int(i64::from(r.month.0))],
+                |r| r.int(0),
+            )?;
+            if stored.is_some() || !seen.insert((account_id, r.month)) {
+                continue;
+            }
+        } else if !seen.insert((account_id, r.month)) {
             problems.push(Problem {
                 record: entry.record,
                 message: format!(
@@ -288,12 +299,13 @@ pub(crate) fn apply<T: Tx>(tx: &mut T, batch: &Batch, now_ms: i64) -> Result<Bat
         insert_court_record(tx, sid, &record, now_ms, batch_id)?;
     }
 
-    for q in &batch.quarantined {
+    for (seq, q) in batch.quarantined.iter().enumerate() {
         let Some(sid) = subject_id(&q.subject, q.record, &mut problems) else { continue };
         tx.execute(
-            "INSERT INTO quarantine (batch_id, record_no, subject_id, rule, message) VALUES ($1, $2, $3, $4, $5)",
+            "INSERT INTO quarantine (batch_id, seq, record_no, subject_id, rule, message) VALUES ($1, $2, $3, $4, $5, $6)",
             &[
                 Param::Int(batch_id),
+                Param::Int(seq as i64),
                 Param::Int(q.record as i64),
                 Param::Int(sid),
                 Param::Text(q.rule),

@@ -95,6 +95,7 @@ fn report(record: usize, n: u8, reference: &str, month: &str, dpd: i64, balance:
             status: Status::Open,
             delinquent_since: (dpd > 0).then(|| d("2020-02-01")),
         },
+        derived: false,
     }
 }
 
