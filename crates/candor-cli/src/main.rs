@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod bureau;
 mod cmd;
 mod io;
 
@@ -27,6 +28,17 @@ enum Command {
     Export(cmd::export::Args),
     /// Measure a model on a labelled table and write the validation report.
     Validate(cmd::validate::Args),
+    /// Write a synthetic population as furnisher and court submissions, with outcomes.
+    Simulate(cmd::simulate::Args),
+    /// Apply submissions (JSON Lines, CSV, Metro 2) to the credit file.
+    Ingest(cmd::ingest::Args),
+    /// Compute every subject's features as of a date into a Parquet file.
+    Features(cmd::features::Args),
+    /// Delete what retention hides, and record it.
+    Purge(cmd::purge::Args),
+    /// Metro 2 tools.
+    #[command(subcommand)]
+    Metro2(cmd::metro2::Command),
 }
 
 fn main() -> ExitCode {
@@ -37,6 +49,11 @@ fn main() -> ExitCode {
         Command::Explain(a) => cmd::explain::run(a),
         Command::Export(a) => cmd::export::run(a),
         Command::Validate(a) => cmd::validate::run(a),
+        Command::Simulate(a) => cmd::simulate::run_command(a),
+        Command::Ingest(a) => cmd::ingest::run(a),
+        Command::Features(a) => cmd::features::run(a),
+        Command::Purge(a) => cmd::purge::run(a),
+        Command::Metro2(c) => cmd::metro2::run(c),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,6 +1,7 @@
 //! Tabular input for the scorecard tools: a CSV or Parquet file read into typed columns.
 //!
-//! This crate is the only one that knows the CSV and Parquet formats. A CSV file keeps every
+//! This crate is the only one that knows the CSV and Parquet formats (it also writes the
+//! features table, in `parquet_out.rs`). A CSV file keeps every
 //! field as text and types a column only when asked: numeric when every present value is a
 //! finite number, categorical otherwise or when the caller says so. A Parquet file's columns
 //! arrive typed. Every error names the file and, where there is one, the line (CSV) or row
@@ -8,6 +9,9 @@
 
 mod csv_file;
 mod parquet_file;
+mod parquet_out;
+
+pub use parquet_out::{ParquetWriter, ROWS_PER_GROUP};
 
 use rustc_hash::FxHashMap;
 use std::borrow::Cow;
@@ -44,6 +48,8 @@ pub enum TableError {
     Utf8 { path: PathBuf, line: u64, column: String },
     #[error("{path}: not a readable Parquet file: {message}")]
     Parquet { path: PathBuf, message: String },
+    #[error("{path}: cannot write Parquet: {message}")]
+    ParquetWrite { path: PathBuf, message: String },
     #[error("{path}: column `{column}` has Parquet type {kind}, which is neither a number nor a string")]
     ParquetType { path: PathBuf, column: String, kind: String },
     #[error("{path}: no column `{column}` (the header has: {available})")]

@@ -2,8 +2,13 @@
 
 pub mod explain;
 pub mod export;
+pub mod features;
 pub mod fit;
+pub mod ingest;
+pub mod metro2;
+pub mod purge;
 pub mod score;
+pub mod simulate;
 pub mod validate;
 
 use anyhow::Result;

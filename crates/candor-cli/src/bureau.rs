@@ -1,0 +1,84 @@
+//! What the credit-file commands share: the bureau's keys, the clock, dates on the command line.
+//!
+//! Keys come from `CANDOR_IDENTITY_KEY` and `CANDOR_SEALING_KEY` (64 hex characters each). For an
+//! embedded SQLite store without them, a key file beside the database (`<db>.keys`, readable by
+//! its owner only) is made on first use and read after, so the default needs no setup; lose it
+//! and the sealed names and the keyed identifiers can no longer be matched.
+
+use std::path::PathBuf;
+
+use anyhow::{bail, Context, Result};
+use candor_file::secret::{Keys, NONCE_BYTES};
+use time::{Date, OffsetDateTime};
+
+pub fn now_ms() -> i64 {
+    (OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64
+}
+
+pub fn today() -> Date {
+    OffsetDateTime::now_utc().date()
+}
+
+/// `YYYY-MM-DD` from the command line.
+pub fn parse_day(text: &str) -> Result<Date, String> {
+    candor_file::model::parse_date(text).map_err(|e| e.to_string())
+}
+
+pub fn nonce() -> [u8; NONCE_BYTES] {
+    let mut n = [0u8; NONCE_BYTES];
+    // The operating system's generator failing is not something a bureau can work around.
+    getrandom::getrandom(&mut n).unwrap_or_else(|e| panic!("no randomness from the operating system: {e}"));
+    n
+}
+
+fn is_sqlite(db: &str) -> bool {
+    !(db.starts_with("postgres://") || db.starts_with("postgresql://"))
+}
+
+fn sqlite_path(db: &str) -> PathBuf {
+    PathBuf::from(db.strip_prefix("sqlite://").or_else(|| db.strip_prefix("sqlite:")).unwrap_or(db))
+}
+
+pub fn keys(db: &str) -> Result<Keys> {
+    if let (Ok(identity), Ok(sealing)) = (std::env::var("CANDOR_IDENTITY_KEY"), std::env::var("CANDOR_SEALING_KEY")) {
+        return Keys::from_hex(&identity, &sealing).context("CANDOR_IDENTITY_KEY / CANDOR_SEALING_KEY");
+    }
+    if !is_sqlite(db) {
+        bail!("set CANDOR_IDENTITY_KEY and CANDOR_SEALING_KEY (64 hex characters each) to use a PostgreSQL store");
+    }
+    let path = sqlite_path(db).with_extension("keys");
+    if !path.exists() {
+        let mut bytes = [0u8; 64];
+        getrandom::getrandom(&mut bytes)
+            .map_err(|e| anyhow::anyhow!("no randomness from the operating system: {e}"))?;
+        let text = format!("{}\n{}\n", hex::encode(&bytes[..32]), hex::encode(&bytes[32..]));
+        write_private(&path, &text)?;
+        eprintln!("made new keys in {} (keep it with the database)", path.display());
+    }
+    let text = std::fs::read_to_string(&path).with_context(|| format!("{}: cannot read the keys", path.display()))?;
+    let mut lines = text.lines();
+    let (Some(identity), Some(sealing)) = (lines.next(), lines.next()) else {
+        bail!("{}: expected two lines, the identity key and the sealing key", path.display());
+    };
+    Keys::from_hex(identity, sealing).with_context(|| format!("{}", path.display()))
+}
+
+#[cfg(unix)]
+fn write_private(path: &std::path::Path, text: &str) -> Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .with_context(|| format!("{}: cannot create", path.display()))?;
+    f.write_all(text.as_bytes())?;
+    f.sync_all()?;
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn write_private(path: &std::path::Path, text: &str) -> Result<()> {
+    std::fs::write(path, text).with_context(|| format!("{}: cannot create", path.display()))
+}

@@ -1,0 +1,93 @@
+//! `candor features`: every subject's features as of a date, to Parquet, streaming.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use candor_file::features::{compute, CATALOGUE};
+use candor_file::ids::{NationalId, Scheme, SubjectKey};
+use candor_file::retention::Retention;
+use candor_store::{FileRead, Store};
+use candor_table::ParquetWriter;
+
+use crate::bureau::{keys, now_ms, parse_day};
+use crate::io::progress;
+
+#[derive(clap::Args)]
+pub struct Args {
+    #[arg(long, default_value = "candor.db")]
+    db: String,
+    /// The date the features describe: months up to it count, and retention applies on it.
+    #[arg(long, value_parser = parse_day)]
+    as_of: time::Date,
+    /// What the bureau knew: milliseconds since 1970 (default: now, everything on file).
+    #[arg(long)]
+    known_ms: Option<i64>,
+    /// Years negative information stays on file after its delinquency ended.
+    #[arg(long, default_value_t = 5)]
+    negative_years: u8,
+    /// A CSV of outcomes (`scheme,number,bad`), joined in as a `bad` column for `candor fit`.
+    #[arg(long)]
+    outcomes: Option<PathBuf>,
+    #[arg(long)]
+    out: PathBuf,
+}
+
+fn read_outcomes(path: &PathBuf, keys: &candor_file::secret::Keys) -> Result<HashMap<SubjectKey, i64>> {
+    let mut reader = csv::Reader::from_path(path).with_context(|| format!("{}: cannot read", path.display()))?;
+    let mut out = HashMap::new();
+    for (i, row) in reader.records().enumerate() {
+        let line = i + 2;
+        let row = row.with_context(|| format!("{}: line {line}", path.display()))?;
+        let field = |n: usize| row.get(n).unwrap_or("");
+        let scheme = Scheme::parse(field(0))
+            .map_err(|e| anyhow::anyhow!("{}: line {line}, column scheme: {e}", path.display()))?;
+        let id = NationalId::parse(scheme, field(1))
+            .map_err(|e| anyhow::anyhow!("{}: line {line}, column number: {e}", path.display()))?;
+        let bad: i64 = match field(2) {
+            "0" => 0,
+            "1" => 1,
+            other => anyhow::bail!("{}: line {line}, column bad: expected 0 or 1, found {other:?}", path.display()),
+        };
+        out.insert(keys.subject_key(&id), bad);
+    }
+    Ok(out)
+}
+
+pub fn run(args: Args) -> Result<()> {
+    let keys = keys(&args.db)?;
+    let outcomes = args.outcomes.as_ref().map(|p| read_outcomes(p, &keys)).transpose()?;
+    let mut store = Store::open(&args.db).with_context(|| format!("{}: cannot open the store", args.db))?;
+    let names: Vec<&str> = CATALOGUE.iter().map(|f| f.name).collect();
+    let tmp = args.out.with_extension("parquet.tmp");
+    let mut writer = ParquetWriter::create(&tmp, "subject", &names, outcomes.as_ref().map(|_| "bad"))?;
+    let read = FileRead {
+        known_ms: args.known_ms.unwrap_or_else(now_ms),
+        today: args.as_of,
+        retention: Retention { negative_years: args.negative_years },
+    };
+    let bar = progress(store.max_subject_id()?.max(0) as u64, "subjects");
+    let mut failure = None;
+    let count = store.for_each_file(
+        &read,
+        &mut |key, file| {
+            let values = compute(file, args.as_of);
+            let label = outcomes.as_ref().and_then(|o| o.get(key).copied());
+            writer.push(key.to_hex(), &values, label).map_err(|e| {
+                failure = Some(e.to_string());
+                candor_store::StoreError::Corrupt("the features file could not be written".into())
+            })
+        },
+        &mut |done| bar.set_position(done.max(0) as u64),
+    );
+    bar.finish_and_clear();
+    if let Some(message) = failure {
+        let _ = std::fs::remove_file(&tmp);
+        anyhow::bail!("{message}");
+    }
+    count.with_context(|| format!("{}: cannot read the store", args.db))?;
+    let rows = writer.finish()?;
+    std::fs::rename(&tmp, &args.out).with_context(|| format!("{}: cannot replace", args.out.display()))?;
+    println!("{rows} subjects, {} features as of {} to {}", names.len(), args.as_of, args.out.display());
+    Ok(())
+}
