@@ -34,11 +34,12 @@ pub(crate) fn encode(field: &Field, value: &Value, out: &mut [u8]) -> Result<(),
     debug_assert_eq!(out.len(), field.len);
     match (field.kind, value) {
         (_, Value::Text(s)) if field.is_reserved() => {
+            // Reserved space is kept as read, or blank-filled as the manual asks.
             let bytes = to_latin1(s)?;
             if bytes.len() == out.len() {
                 out.copy_from_slice(&bytes);
             } else {
-                fill(field, out);
+                out.fill(b' ');
             }
         }
         (Kind::Text, Value::Text(s)) => {

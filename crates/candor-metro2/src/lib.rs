@@ -93,6 +93,7 @@ impl Record {
             .fields
             .iter()
             .map(|f| match f.kind {
+                _ if f.is_reserved() => Value::Text(String::new()),
                 layout::Kind::Text => Value::Text(String::new()),
                 layout::Kind::Number | layout::Kind::PackedNumber => Value::Int(0),
                 layout::Kind::Date | layout::Kind::PackedDate => Value::Date(None),

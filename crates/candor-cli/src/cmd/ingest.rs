@@ -58,27 +58,30 @@ pub fn run(args: Args) -> Result<()> {
         let outcome = parse(&bytes, format, &mut ctx)
             .map_err(anyhow::Error::from)
             .and_then(|batch| store.apply(&batch, now_ms()).map_err(anyhow::Error::from));
+        // One line per file on standard output once its batch is committed: the acknowledgement.
         match outcome {
             Ok(o) if o.duplicate => {
-                bar.println(format!("{}: already applied as batch {}, nothing changed", path.display(), o.batch_id))
+                bar.suspend(|| println!("{}: already applied as batch {}, nothing changed", path.display(), o.batch_id))
             }
             Ok(o) => {
                 totals[0] += o.reports;
                 totals[1] += o.accounts;
                 totals[2] += o.quarantined;
                 totals[3] += o.court_records + o.closures;
-                if o.quarantined > 0 {
-                    bar.println(format!(
-                        "{}: batch {}: {} held back for want of notice",
+                bar.suspend(|| {
+                    println!(
+                        "{}: batch {} applied: {} reports, {} accounts, {} held back for want of notice",
                         path.display(),
                         o.batch_id,
+                        o.reports,
+                        o.accounts,
                         o.quarantined
-                    ));
-                }
+                    )
+                });
             }
             Err(e) => {
                 refused += 1;
-                bar.println(format!("{}: {e:#}", path.display()));
+                bar.suspend(|| eprintln!("{}: {e:#}", path.display()));
             }
         }
         bar.inc(1);

@@ -1,6 +1,8 @@
 //! The `candor` command end to end: fit → score → explain → validate → export, every error
-//! case the CLI promises, and the SQL export run on SQLite and PostgreSQL.
+//! case the CLI promises, the SQL export run on SQLite and PostgreSQL, and the credit-file
+//! commands (`bureau.rs`).
 
+mod bureau;
 mod pmml;
 mod sql;
 mod tidy;

@@ -1,0 +1,194 @@
+//! The credit-file commands end to end: simulate → ingest → features → fit, Metro 2 conversion,
+//! refused submissions, and ingestion killed at random points.
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use tempfile::TempDir;
+
+use crate::{candor, ok};
+
+fn batches(dir: &Path) -> Vec<String> {
+    let mut files: Vec<String> = std::fs::read_dir(dir.join("pop/batches"))
+        .expect("batches")
+        .map(|e| format!("pop/batches/{}", e.expect("entry").file_name().to_string_lossy()))
+        .collect();
+    files.sort();
+    files
+}
+
+fn simulate(subjects: &str, batch_reports: &str) -> TempDir {
+    let dir = TempDir::new().expect("dir");
+    ok(
+        dir.path(),
+        &[
+            "simulate",
+            "--subjects",
+            subjects,
+            "--months",
+            "12",
+            "--seed",
+            "3",
+            "--batch-reports",
+            batch_reports,
+            "--out",
+            "pop",
+        ],
+    );
+    dir
+}
+
+fn ingest(dir: &Path, db: &str, files: &[String]) -> String {
+    let mut args = vec!["ingest", "--db", db, "--today", "2026-11-01"];
+    args.extend(files.iter().map(String::as_str));
+    ok(dir, &args)
+}
+
+#[test]
+fn simulate_ingest_features_fit() {
+    let dir = simulate("1500", "5000");
+    let files = batches(dir.path());
+    let out = ingest(dir.path(), "c.db", &files);
+    assert!(out.contains(&format!("{} files:", files.len())), "{out}");
+    assert!(out.contains(" 0 refused"), "{out}");
+    let again = ingest(dir.path(), "c.db", &files);
+    assert_eq!(again.matches("already applied").count(), files.len(), "{again}");
+
+    let args =
+        ["features", "--db", "c.db", "--as-of", "2026-09-30", "--outcomes", "pop/outcomes.csv", "--out", "f.parquet"];
+    let out = ok(dir.path(), &args);
+    assert!(out.contains("12 features as of 2026-09-30"), "{out}");
+    let first = std::fs::read(dir.path().join("f.parquet")).expect("features");
+    ok(dir.path(), &args);
+    assert_eq!(std::fs::read(dir.path().join("f.parquet")).expect("features"), first, "features are deterministic");
+
+    let fit = candor(
+        dir.path(),
+        &[
+            "fit",
+            "--data",
+            "f.parquet",
+            "--target",
+            "bad",
+            "--id",
+            "subject",
+            "--out",
+            "model.json",
+            "--report",
+            "r.html",
+        ],
+    );
+    assert!(fit.status.success());
+    let out = format!("{}{}", String::from_utf8_lossy(&fit.stdout), String::from_utf8_lossy(&fit.stderr));
+    let auc: f64 =
+        out.split("AUC ").nth(1).and_then(|s| s.split_whitespace().next()).and_then(|s| s.parse().ok()).expect("AUC");
+    assert!(auc > 0.75, "the features should carry the simulated signal: {out}");
+}
+
+#[test]
+fn a_refused_submission_changes_nothing_and_says_why() {
+    let dir = TempDir::new().expect("dir");
+    let good = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/examples/lender-batch.jsonl");
+    let mut text = std::fs::read_to_string(&good).expect("example");
+    text.push_str(r#"{"type": "subject", "scheme": "cn_rid", "number": "110105199003071239", "religion": "x"}"#);
+    text.push('\n');
+    std::fs::write(dir.path().join("bad.jsonl"), text).expect("write");
+    let out = candor(dir.path(), &["ingest", "--db", "c.db", "bad.jsonl"]);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("record 10, field `religion`: unknown field"), "{stderr}");
+    let features = ok(dir.path(), &["features", "--db", "c.db", "--as-of", "2026-09-30", "--out", "f.parquet"]);
+    assert!(features.starts_with("0 subjects"), "nothing was applied: {features}");
+}
+
+#[test]
+fn metro2_converts_to_json_and_back_byte_for_byte() {
+    let dir = TempDir::new().expect("dir");
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("../candor-metro2/tests/fixtures/unpacked_fixed_file.dat");
+    let fixture = fixture.to_string_lossy().into_owned();
+    let json = ok(dir.path(), &["metro2", "convert", "--to", "json", &fixture]);
+    assert!(json.contains("\"consumerAccountNumber\": \"553723456\""), "{json}");
+    std::fs::write(dir.path().join("f.json"), &json).expect("write");
+    ok(dir.path(), &["metro2", "convert", "--to", "metro2", "f.json", "--out", "back.dat"]);
+    let same = std::fs::read(dir.path().join("back.dat")).expect("back") == std::fs::read(&fixture).expect("fixture");
+    assert!(same, "Metro 2 → JSON → Metro 2 must give back the same bytes");
+    let out = candor(dir.path(), &["metro2", "convert", "--to", "json", "f.json"]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not a Metro 2 file"));
+}
+
+/// Reports per batch digest in a store, read with the SQLite command line's library.
+fn reports_per_batch(db: &Path) -> HashMap<Vec<u8>, i64> {
+    let conn = rusqlite::Connection::open(db).expect("open");
+    let mut stmt = conn
+        .prepare("SELECT b.digest, (SELECT COUNT(*) FROM reports r WHERE r.batch_id = b.batch_id) FROM batches b")
+        .expect("prepare");
+    let rows = stmt.query_map([], |r| Ok((r.get::<_, Vec<u8>>(0)?, r.get::<_, i64>(1)?))).expect("query");
+    rows.map(|r| r.expect("row")).collect()
+}
+
+fn digest_of(dir: &Path, file: &str) -> Vec<u8> {
+    let out = Command::new("sha256sum").arg(dir.join(file)).output().expect("sha256sum");
+    let hex = String::from_utf8_lossy(&out.stdout).split_whitespace().next().unwrap_or("").to_owned();
+    (0..hex.len()).step_by(2).map(|i| u8::from_str_radix(&hex[i..i + 2], 16).expect("hex")).collect()
+}
+
+/// Kills `candor ingest` at random points, again and again: every acknowledged batch is there
+/// after restart, and every batch there is whole (as many reports as an uninterrupted run gives it).
+#[test]
+fn ingestion_killed_at_random_points_loses_nothing_acknowledged_and_halves_nothing() {
+    let dir = simulate("2500", "1500");
+    let files = batches(dir.path());
+    ingest(dir.path(), "reference.db", &files);
+    let whole = reports_per_batch(&dir.path().join("reference.db"));
+    let by_file: HashMap<String, Vec<u8>> = files.iter().map(|f| (f.clone(), digest_of(dir.path(), f))).collect();
+
+    let mut seed = 12345u64;
+    let mut acknowledged: Vec<Vec<u8>> = Vec::new();
+    let mut kills = 0;
+    for _ in 0..12 {
+        seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        let wait = Duration::from_millis(20 + (seed >> 33) % 700);
+        let mut child = Command::new(env!("CARGO_BIN_EXE_candor"))
+            .args(["ingest", "--db", "killed.db", "--today", "2026-11-01"])
+            .args(&files)
+            .current_dir(dir.path())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn");
+        let stdout = child.stdout.take().expect("stdout");
+        let reader =
+            std::thread::spawn(move || BufReader::new(stdout).lines().map_while(Result::ok).collect::<Vec<_>>());
+        let started = Instant::now();
+        while started.elapsed() < wait && child.try_wait().expect("wait").is_none() {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        if child.try_wait().expect("wait").is_none() {
+            child.kill().expect("kill -9");
+            kills += 1;
+        }
+        child.wait().expect("reap");
+        for line in reader.join().expect("reader") {
+            if let Some((file, _)) = line.split_once(": batch ") {
+                acknowledged.push(by_file[file].clone());
+            }
+        }
+        let now = reports_per_batch(&dir.path().join("killed.db"));
+        for digest in &acknowledged {
+            assert!(now.contains_key(digest), "an acknowledged batch is missing after a kill");
+        }
+        for (digest, count) in &now {
+            assert_eq!(Some(count), whole.get(digest), "a batch is only partly there");
+        }
+    }
+    assert!(kills >= 3, "the test should have killed ingestion mid-way several times ({kills})");
+    ingest(dir.path(), "killed.db", &files);
+    assert_eq!(
+        reports_per_batch(&dir.path().join("killed.db")),
+        whole,
+        "after the last restart everything is there once"
+    );
+}
