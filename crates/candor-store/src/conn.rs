@@ -1,8 +1,7 @@
 //! One small interface over the two databases, so every query is written once.
 //!
-//! Statements use `$1, $2, ...` placeholders, which PostgreSQL reads as positions and SQLite as
-//! names numbered in order of first use; each statement uses them in order, so both bind the same
-//! values. Every integer is 64-bit (`BIGINT` on PostgreSQL), text is text, bytes are `BLOB` or
+//! Statements use `$1, $2, ...` placeholders, PostgreSQL's; for SQLite they become `?1, ?2, ...`
+//! (no statement has a `$` anywhere else). Every integer is 64-bit (`BIGINT` on PostgreSQL), text is text, bytes are `BLOB` or
 //! `BYTEA`.
 
 use crate::StoreError;
@@ -103,9 +102,19 @@ impl Row for rusqlite::Row<'_> {
     }
 }
 
+/// SQLite reads `$1` as a parameter *named* "$1" and finds names by a linear search, which is
+/// quadratic in a many-row INSERT; `?1` is the same parameter by number.
+fn sqlite_sql(sql: &str) -> std::borrow::Cow<'_, str> {
+    if sql.contains('$') {
+        std::borrow::Cow::Owned(sql.replace('$', "?"))
+    } else {
+        std::borrow::Cow::Borrowed(sql)
+    }
+}
+
 impl Tx for rusqlite::Transaction<'_> {
     fn execute(&mut self, sql: &str, params: &[Param<'_>]) -> Result<u64, StoreError> {
-        let mut stmt = self.prepare_cached(sql)?;
+        let mut stmt = self.prepare_cached(&sqlite_sql(sql))?;
         Ok(stmt.execute(sqlite_params(params))? as u64)
     }
 
@@ -115,7 +124,7 @@ impl Tx for rusqlite::Transaction<'_> {
         params: &[Param<'_>],
         each: &mut dyn FnMut(&dyn Row) -> Result<(), StoreError>,
     ) -> Result<(), StoreError> {
-        let mut stmt = self.prepare_cached(sql)?;
+        let mut stmt = self.prepare_cached(&sqlite_sql(sql))?;
         let mut rows = stmt.query(sqlite_params(params))?;
         while let Some(row) = rows.next()? {
             each(row)?;

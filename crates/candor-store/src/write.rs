@@ -29,6 +29,73 @@ pub struct BatchOutcome {
     pub quarantined: usize,
 }
 
+/// Rows per multi-row INSERT: one round trip for many rows, within both databases' parameter
+/// limits (11 columns × 500 = 5,500 parameters).
+const ROWS_PER_INSERT: usize = 500;
+
+const REPORTS_INSERT: &str =
+    "INSERT INTO reports (subject_id, account_id, month, recorded_ms, batch_id, balance_minor, \
+    limit_minor, paid_minor, dpd, status, delinquent_since) VALUES ";
+
+/// `head` followed by `rows` groups of `columns` numbered placeholders, then `tail`.
+fn multi_row_sql(head: &str, tail: &str, rows: usize, columns: usize) -> String {
+    let mut sql = String::with_capacity(head.len() + tail.len() + rows * columns * 6);
+    sql.push_str(head);
+    for r in 0..rows {
+        sql.push_str(if r == 0 { "(" } else { ", (" });
+        for c in 0..columns {
+            if c > 0 {
+                sql.push_str(", ");
+            }
+            sql.push('$');
+            sql.push_str(&(r * columns + c + 1).to_string());
+        }
+        sql.push(')');
+    }
+    sql.push_str(tail);
+    sql
+}
+
+/// Inserts `rows` with as few statements as [`ROWS_PER_INSERT`] allows.
+fn insert_rows<T: Tx, const N: usize>(
+    tx: &mut T,
+    head: &str,
+    tail: &str,
+    rows: &[[Param<'_>; N]],
+) -> Result<(), StoreError> {
+    for chunk in rows.chunks(ROWS_PER_INSERT) {
+        let sql = multi_row_sql(head, tail, chunk.len(), N);
+        let params: Vec<Param<'_>> = chunk.iter().flat_map(|row| row.iter().cloned()).collect();
+        tx.execute(&sql, &params)?;
+    }
+    Ok(())
+}
+
+/// Runs `head (… values …)` for the values a chunk at a time, after the fixed `leading` params.
+fn select_in<T: Tx>(
+    tx: &mut T,
+    head: &str,
+    leading: &[Param<'_>],
+    values: &[Param<'_>],
+    each: &mut dyn FnMut(&dyn crate::conn::Row) -> Result<(), StoreError>,
+) -> Result<(), StoreError> {
+    for chunk in values.chunks(ROWS_PER_INSERT) {
+        let mut sql = String::from(head);
+        sql.push('(');
+        for i in 0..chunk.len() {
+            if i > 0 {
+                sql.push_str(", ");
+            }
+            sql.push('$');
+            sql.push_str(&(leading.len() + i + 1).to_string());
+        }
+        sql.push(')');
+        let params: Vec<Param<'_>> = leading.iter().chain(chunk).cloned().collect();
+        tx.query(&sql, &params, each)?;
+    }
+    Ok(())
+}
+
 pub(crate) fn put_organisation<T: Tx>(
     tx: &mut T,
     org: &Organisation,
@@ -85,38 +152,53 @@ pub(crate) fn apply<T: Tx>(tx: &mut T, batch: &Batch, now_ms: i64) -> Result<Bat
         put_organisation(tx, org, None, now_ms)?;
     }
 
-    let mut subjects: HashMap<SubjectKey, i64> = HashMap::with_capacity(batch.subjects.len());
-    for entry in &batch.subjects {
-        tx.execute(
-            "INSERT INTO subjects (subject_key, scheme, masked, region, recorded_ms) VALUES ($1, $2, $3, $4, $5) \
-             ON CONFLICT (subject_key) DO NOTHING",
-            &[
-                Param::Bytes(&entry.key.0),
-                Param::Text(entry.scheme.as_str()),
-                Param::Text(&entry.masked),
-                Param::OptText(entry.region.as_deref()),
+    // Subjects: insert the new ones, then learn every id, a few hundred per statement.
+    let rows: Vec<[Param<'_>; 5]> = batch
+        .subjects
+        .iter()
+        .map(|e| {
+            [
+                Param::Bytes(&e.key.0),
+                Param::Text(e.scheme.as_str()),
+                Param::Text(&e.masked),
+                Param::OptText(e.region.as_deref()),
                 Param::Int(now_ms),
-            ],
-        )?;
-        let id = tx
-            .query_one("SELECT subject_id FROM subjects WHERE subject_key = $1", &[Param::Bytes(&entry.key.0)], |r| {
-                r.int(0)
-            })?
-            .ok_or_else(|| StoreError::Corrupt("subject vanished after insert".into()))?;
-        subjects.insert(entry.key, id);
-        if entry.name_sealed.is_some() || entry.birth_sealed.is_some() {
-            tx.execute(
-                "INSERT INTO subject_details (subject_id, recorded_ms, batch_id, name_sealed, birth_sealed) VALUES ($1, $2, $3, $4, $5)",
-                &[
-                    Param::Int(id),
-                    Param::Int(now_ms),
-                    Param::Int(batch_id),
-                    Param::OptBytes(entry.name_sealed.as_deref()),
-                    Param::OptBytes(entry.birth_sealed.as_deref()),
-                ],
-            )?;
-        }
+            ]
+        })
+        .collect();
+    insert_rows(
+        tx,
+        "INSERT INTO subjects (subject_key, scheme, masked, region, recorded_ms) VALUES ",
+        " ON CONFLICT (subject_key) DO NOTHING",
+        &rows,
+    )?;
+    let mut subjects: HashMap<SubjectKey, i64> = HashMap::with_capacity(batch.subjects.len());
+    let keys: Vec<Param<'_>> = batch.subjects.iter().map(|e| Param::Bytes(&e.key.0)).collect();
+    select_in(tx, "SELECT subject_key, subject_id FROM subjects WHERE subject_key IN ", &[], &keys, &mut |r| {
+        let key: [u8; 32] = r
+            .opt_bytes(0)?
+            .and_then(|b| b.try_into().ok())
+            .ok_or_else(|| StoreError::Corrupt("subject key of the wrong length".into()))?;
+        subjects.insert(SubjectKey(key), r.int(1)?);
+        Ok(())
+    })?;
+    let mut details: Vec<[Param<'_>; 5]> = Vec::new();
+    for e in batch.subjects.iter().filter(|e| e.name_sealed.is_some() || e.birth_sealed.is_some()) {
+        let id = *subjects.get(&e.key).ok_or_else(|| StoreError::Corrupt("subject vanished after insert".into()))?;
+        details.push([
+            Param::Int(id),
+            Param::Int(now_ms),
+            Param::Int(batch_id),
+            Param::OptBytes(e.name_sealed.as_deref()),
+            Param::OptBytes(e.birth_sealed.as_deref()),
+        ]);
     }
+    insert_rows(
+        tx,
+        "INSERT INTO subject_details (subject_id, recorded_ms, batch_id, name_sealed, birth_sealed) VALUES ",
+        "",
+        &details,
+    )?;
     let subject_id = |key: &SubjectKey, record: usize, problems: &mut Vec<Problem>| -> Option<i64> {
         let id = subjects.get(key).copied();
         if id.is_none() {
@@ -125,52 +207,90 @@ pub(crate) fn apply<T: Tx>(tx: &mut T, batch: &Batch, now_ms: i64) -> Result<Bat
         id
     };
 
+    // Accounts: (reference) -> (account id, subject id), for this furnisher.
     let furnisher = batch.sender.id.as_str();
-    // (reference) -> (account id, subject id), for this furnisher.
     let mut accounts: HashMap<String, (i64, i64)> = HashMap::new();
+    let references: Vec<Param<'_>> = batch.accounts.iter().map(|(_, a)| Param::Text(&a.reference)).collect();
+    select_in(
+        tx,
+        "SELECT reference, account_id, subject_id FROM accounts WHERE furnisher = $1 AND reference IN ",
+        &[Param::Text(furnisher)],
+        &references,
+        &mut |r| {
+            accounts.insert(r.text(0)?, (r.int(1)?, r.int(2)?));
+            Ok(())
+        },
+    )?;
+    let mut owners: HashMap<&str, i64> = HashMap::new();
+    let mut fresh: Vec<[Param<'_>; 3]> = Vec::new();
     for (i, (key, account)) in batch.accounts.iter().enumerate() {
         let Some(sid) = subject_id(key, i + 1, &mut problems) else { continue };
-        let found = tx.query_one(
-            "SELECT account_id, subject_id FROM accounts WHERE furnisher = $1 AND reference = $2",
-            &[Param::Text(furnisher), Param::Text(&account.reference)],
-            |r| Ok((r.int(0)?, r.int(1)?)),
-        )?;
-        let account_id = match found {
-            Some((_, owner)) if owner != sid => {
-                problems.push(Problem {
-                    record: i + 1,
-                    message: format!("account `{}` is already reported for another subject", account.reference),
-                });
-                continue;
+        let owner = accounts
+            .get(&account.reference)
+            .map(|&(_, owner)| owner)
+            .or_else(|| owners.get(account.reference.as_str()).copied());
+        match owner {
+            Some(owner) if owner != sid => problems.push(Problem {
+                record: i + 1,
+                message: format!("account `{}` is already reported for another subject", account.reference),
+            }),
+            Some(_) => {}
+            None => {
+                owners.insert(&account.reference, sid);
+                fresh.push([Param::Int(sid), Param::Text(furnisher), Param::Text(&account.reference)]);
             }
-            Some((id, _)) => id,
-            None => tx
-                .query_one(
-                    "INSERT INTO accounts (subject_id, furnisher, reference) VALUES ($1, $2, $3) RETURNING account_id",
-                    &[Param::Int(sid), Param::Text(furnisher), Param::Text(&account.reference)],
-                    |r| r.int(0),
-                )?
-                .ok_or_else(|| StoreError::Corrupt("no account id returned".into()))?,
-        };
-        tx.execute(
-            "INSERT INTO account_versions (subject_id, account_id, recorded_ms, batch_id, furnisher, reference, kind, opened, currency) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-            &[
-                Param::Int(sid),
-                Param::Int(account_id),
-                Param::Int(now_ms),
-                Param::Int(batch_id),
-                Param::Text(furnisher),
-                Param::Text(&account.reference),
-                Param::Text(account.kind.as_str()),
-                param_date(account.opened),
-                Param::Text(account.currency.as_str()),
-            ],
-        )?;
-        accounts.insert(account.reference.clone(), (account_id, sid));
+        }
     }
+    for chunk in fresh.chunks(ROWS_PER_INSERT) {
+        let sql = multi_row_sql(
+            "INSERT INTO accounts (subject_id, furnisher, reference) VALUES ",
+            " RETURNING reference, account_id, subject_id",
+            chunk.len(),
+            3,
+        );
+        let params: Vec<Param<'_>> = chunk.iter().flat_map(|row| row.iter().cloned()).collect();
+        tx.query(&sql, &params, &mut |r| {
+            accounts.insert(r.text(0)?, (r.int(1)?, r.int(2)?));
+            Ok(())
+        })?;
+    }
+    let mut versions: Vec<[Param<'_>; 9]> = Vec::with_capacity(batch.accounts.len());
+    for (_, account) in &batch.accounts {
+        let Some(&(account_id, sid)) = accounts.get(&account.reference) else { continue };
+        versions.push([
+            Param::Int(sid),
+            Param::Int(account_id),
+            Param::Int(now_ms),
+            Param::Int(batch_id),
+            Param::Text(furnisher),
+            Param::Text(&account.reference),
+            Param::Text(account.kind.as_str()),
+            param_date(account.opened),
+            Param::Text(account.currency.as_str()),
+        ]);
+    }
+    // One version per account and batch: a reference sent twice in one batch keeps the last.
+    let mut last: HashMap<i64, usize> = HashMap::new();
+    for (i, v) in versions.iter().enumerate() {
+        if let Param::Int(id) = v[1] {
+            last.insert(id, i);
+        }
+    }
+    let versions: Vec<[Param<'_>; 9]> = versions
+        .into_iter()
+        .enumerate()
+        .filter(|(i, v)| matches!(v[1], Param::Int(id) if last.get(&id) == Some(i)))
+        .map(|(_, v)| v)
+        .collect();
+    insert_rows(
+        tx,
+        "INSERT INTO account_versions (subject_id, account_id, recorded_ms, batch_id, furnisher, reference, kind, opened, currency) VALUES ",
+        "",
+        &versions,
+    )?;
 
     let mut seen: HashSet<(i64, YearMonth)> = HashSet::with_capacity(batch.reports.len());
+    let mut rows: Vec<[Param<'_>; 11]> = Vec::with_capacity(ROWS_PER_INSERT);
     // Reported months first, so a month reconstructed from a history never displaces one.
     let reported = batch.reports.iter().filter(|e| !e.derived);
     for entry in reported.chain(batch.reports.iter().filter(|e| e.derived)) {
@@ -226,24 +346,25 @@ pub(crate) fn apply<T: Tx>(tx: &mut T, batch: &Batch, now_ms: i64) -> Result<Bat
             });
             continue;
         }
-        tx.execute(
-            "INSERT INTO reports (subject_id, account_id, month, recorded_ms, batch_id, balance_minor, limit_minor, \
-             paid_minor, dpd, status, delinquent_since) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-            &[
-                Param::Int(sid),
-                Param::Int(account_id),
-                Param::Int(i64::from(r.month.0)),
-                Param::Int(now_ms),
-                Param::Int(batch_id),
-                Param::Int(r.balance_minor),
-                Param::Int(r.limit_minor),
-                Param::Int(r.paid_minor),
-                Param::Int(i64::from(r.dpd.days())),
-                Param::Text(r.status.as_str()),
-                Param::OptInt(r.delinquent_since.map(crate::day_number)),
-            ],
-        )?;
+        rows.push([
+            Param::Int(sid),
+            Param::Int(account_id),
+            Param::Int(i64::from(r.month.0)),
+            Param::Int(now_ms),
+            Param::Int(batch_id),
+            Param::Int(r.balance_minor),
+            Param::Int(r.limit_minor),
+            Param::Int(r.paid_minor),
+            Param::Int(i64::from(r.dpd.days())),
+            Param::Text(r.status.as_str()),
+            Param::OptInt(r.delinquent_since.map(crate::day_number)),
+        ]);
+        if rows.len() == ROWS_PER_INSERT {
+            insert_rows(tx, REPORTS_INSERT, "", &rows)?;
+            rows.clear();
+        }
     }
+    insert_rows(tx, REPORTS_INSERT, "", &rows)?;
 
     for (i, (key, inquiry)) in batch.inquiries.iter().enumerate() {
         let Some(sid) = subject_id(key, i + 1, &mut problems) else { continue };
