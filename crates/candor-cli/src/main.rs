@@ -39,6 +39,9 @@ enum Command {
     /// Metro 2 tools.
     #[command(subcommand)]
     Metro2(cmd::metro2::Command),
+    /// Organisations: furnishers, courts, lenders.
+    #[command(subcommand)]
+    Org(cmd::org::Command),
 }
 
 fn main() -> ExitCode {
@@ -54,6 +57,7 @@ fn main() -> ExitCode {
         Command::Features(a) => cmd::features::run(a),
         Command::Purge(a) => cmd::purge::run(a),
         Command::Metro2(c) => cmd::metro2::run(c),
+        Command::Org(c) => cmd::org::run(c),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

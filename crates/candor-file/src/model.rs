@@ -173,6 +173,14 @@ named!(
     /// How a court enforcement record ended.
     Closure, "an outcome: performed or revoked", { Performed = "performed", Revoked = "revoked" });
 
+named!(
+    /// Where a dispute stands. It opens, the furnisher is asked to verify, and it ends verified,
+    /// corrected, deleted, or suppressed when the furnisher does not answer in time.
+    DisputeState, "a dispute state: open, furnisher_asked, verified, corrected, deleted or suppressed", {
+    Open = "open", FurnisherAsked = "furnisher_asked", Verified = "verified", Corrected = "corrected",
+    Deleted = "deleted", Suppressed = "suppressed",
+});
+
 impl AccountKind {
     pub fn is_revolving(self) -> bool {
         matches!(self, AccountKind::Card | AccountKind::Line)
@@ -287,6 +295,35 @@ pub struct CourtRecord {
     pub grounds: String,
     pub listed: Date,
     pub closed: Option<(Date, Closure)>,
+}
+
+/// A subject's permission for an organisation to read the file for a purpose, from `granted`
+/// to `until` (inclusive), unless revoked earlier.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Consent {
+    pub org: OrgId,
+    pub purpose: Purpose,
+    pub granted: Date,
+    pub until: Date,
+    pub revoked: Option<Date>,
+}
+
+impl Consent {
+    pub fn is_live_on(&self, day: Date) -> bool {
+        self.granted <= day && day <= self.until && self.revoked.is_none_or(|r| day < r)
+    }
+}
+
+/// A subject's dispute of one record of the file, with where it stands now.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Dispute {
+    pub id: i64,
+    /// What is disputed: `account`, `report`, `inquiry` or `court_record`.
+    pub record_kind: String,
+    /// Which one, e.g. the account reference and month.
+    pub record_ref: String,
+    pub opened_ms: i64,
+    pub state: DisputeState,
 }
 
 /// One account with its monthly reports in month order.

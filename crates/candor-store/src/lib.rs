@@ -10,6 +10,7 @@
 
 mod conn;
 mod read;
+mod records;
 mod schema;
 mod write;
 
@@ -28,6 +29,8 @@ pub enum StoreError {
     Postgres(#[from] postgres::Error),
     #[error("the database holds a value this version cannot read: {0}")]
     Corrupt(String),
+    #[error("no such subject in the file")]
+    UnknownSubject,
     #[error("the database's schema version {found} is newer than this program's ({supported})")]
     TooNew { found: i64, supported: i64 },
     #[error("the batch was rejected, nothing was applied:\n{}", .0.iter().map(|p| format!("  record {}: {}", p.record, p.message)).collect::<Vec<_>>().join("\n"))]

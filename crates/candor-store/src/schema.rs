@@ -67,8 +67,12 @@ CREATE TABLE consents (
     purpose TEXT NOT NULL, granted INTEGER NOT NULL, until INTEGER NOT NULL, revoked INTEGER,
     PRIMARY KEY (subject_id, org_id, purpose, recorded_ms)) WITHOUT ROWID;
 CREATE TABLE disputes (
-    dispute_id INTEGER PRIMARY KEY, subject_id INTEGER NOT NULL, recorded_ms INTEGER NOT NULL,
-    record_kind TEXT NOT NULL, record_ref TEXT NOT NULL, state TEXT NOT NULL);
+    dispute_id INTEGER PRIMARY KEY, subject_id INTEGER NOT NULL, opened_ms INTEGER NOT NULL,
+    record_kind TEXT NOT NULL, record_ref TEXT NOT NULL);
+CREATE INDEX disputes_subject ON disputes (subject_id);
+CREATE TABLE dispute_steps (
+    dispute_id INTEGER NOT NULL, recorded_ms INTEGER NOT NULL, seq INTEGER NOT NULL, state TEXT NOT NULL,
+    PRIMARY KEY (dispute_id, recorded_ms, seq)) WITHOUT ROWID;
 CREATE TABLE purges (
     purge_id INTEGER PRIMARY KEY, recorded_ms INTEGER NOT NULL, today INTEGER NOT NULL,
     negative_years INTEGER NOT NULL, reports_deleted INTEGER NOT NULL,
@@ -141,8 +145,12 @@ pub fn postgres() -> Vec<String> {
             account_id BIGSERIAL PRIMARY KEY, subject_id BIGINT NOT NULL, furnisher TEXT NOT NULL,
             reference TEXT NOT NULL, UNIQUE (furnisher, reference));
         CREATE TABLE disputes (
-            dispute_id BIGSERIAL PRIMARY KEY, subject_id BIGINT NOT NULL, recorded_ms BIGINT NOT NULL,
-            record_kind TEXT NOT NULL, record_ref TEXT NOT NULL, state TEXT NOT NULL);
+            dispute_id BIGSERIAL PRIMARY KEY, subject_id BIGINT NOT NULL, opened_ms BIGINT NOT NULL,
+            record_kind TEXT NOT NULL, record_ref TEXT NOT NULL);
+        CREATE INDEX disputes_subject ON disputes (subject_id);
+        CREATE TABLE dispute_steps (
+            dispute_id BIGINT NOT NULL, recorded_ms BIGINT NOT NULL, seq BIGINT NOT NULL, state TEXT NOT NULL,
+            PRIMARY KEY (dispute_id, recorded_ms, seq));
         CREATE TABLE purges (
             purge_id BIGSERIAL PRIMARY KEY, recorded_ms BIGINT NOT NULL, today BIGINT NOT NULL,
             negative_years BIGINT NOT NULL, reports_deleted BIGINT NOT NULL,

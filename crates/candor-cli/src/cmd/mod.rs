@@ -6,6 +6,7 @@ pub mod features;
 pub mod fit;
 pub mod ingest;
 pub mod metro2;
+pub mod org;
 pub mod purge;
 pub mod score;
 pub mod simulate;

@@ -192,3 +192,24 @@ fn ingestion_killed_at_random_points_loses_nothing_acknowledged_and_halves_nothi
         "after the last restart everything is there once"
     );
 }
+
+#[test]
+fn an_api_key_is_shown_once_and_stored_hashed() {
+    let dir = TempDir::new().expect("dir");
+    let key =
+        ok(dir.path(), &["org", "add", "--db", "c.db", "--id", "bank-one", "--kind", "lender", "--name", "Bank One"]);
+    let key = key.trim();
+    assert!(key.starts_with("cnd_") && key.len() == 68, "{key}");
+    let conn = rusqlite::Connection::open(dir.path().join("c.db")).expect("open");
+    let stored: Vec<u8> = conn
+        .query_row("SELECT api_key_hash FROM organisations WHERE org_id = 'bank-one'", [], |r| r.get(0))
+        .expect("row");
+    assert_eq!(stored.len(), 32);
+    assert!(!stored.windows(8).any(|w| key.as_bytes().windows(8).any(|k| k == w)), "the key itself must not be stored");
+    let again =
+        ok(dir.path(), &["org", "add", "--db", "c.db", "--id", "bank-one", "--kind", "lender", "--name", "Bank One"]);
+    assert_ne!(again.trim(), key, "a new key each time");
+    let bad =
+        candor(dir.path(), &["org", "add", "--db", "c.db", "--id", "Bank One", "--kind", "lender", "--name", "x"]);
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("--id: expected an organisation id"));
+}

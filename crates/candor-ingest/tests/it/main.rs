@@ -233,3 +233,37 @@ fn the_schema_document_names_every_field() {
         }
     }
 }
+
+mod fuzz {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn mutated(seed: Vec<u8>) -> impl Strategy<Value = Vec<u8>> {
+        prop::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 0..10).prop_map(move |edits| {
+            let mut raw = seed.clone();
+            for (at, byte) in edits {
+                let i = at.index(raw.len());
+                raw[i] = byte;
+            }
+            raw
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 1500, ..ProptestConfig::default() })]
+
+        /// Damaged submissions in every format are refused or read; none panics.
+        #[test]
+        fn damaged_submissions_never_panic(
+            jsonl in mutated(example("lender-batch.jsonl")),
+            csv in mutated(example("lender-batch.csv")),
+            noise in prop::collection::vec(any::<u8>(), 0..600),
+        ) {
+            let _ = submit(&jsonl, Format::JsonLines, false);
+            let _ = submit(&csv, Format::Csv, false);
+            let _ = submit(&noise, Format::Csv, false);
+            let _ = submit(&noise, Format::JsonLines, false);
+            let _ = submit(&noise, Format::Metro2, true);
+        }
+    }
+}

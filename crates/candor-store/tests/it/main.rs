@@ -287,3 +287,33 @@ fn quarantine_and_a_walk_over_every_subject() {
         assert_eq!(last_progress, store.max_subject_id().expect("max"), "{name}");
     });
 }
+
+#[test]
+fn consents_and_disputes_are_records_with_history() {
+    on_every_backend("records", |store, name| {
+        store.apply(&batch(1, vec![report(3, 1, "A1", "2020-02", 0, 500)]), 1_000).expect("apply");
+        let key = SubjectKey([1; 32]);
+        let consent = Consent {
+            org: OrgId::parse("shop").expect("org"),
+            purpose: Purpose::DepositWaiver,
+            granted: d("2026-01-01"),
+            until: d("2026-12-31"),
+            revoked: None,
+        };
+        store.put_consent(&key, &consent, 2_000).expect("grant");
+        store.put_consent(&key, &Consent { revoked: Some(d("2026-03-01")), ..consent.clone() }, 3_000).expect("revoke");
+        let then = store.consents(&key, 2_500).expect("consents");
+        assert_eq!(then, vec![consent.clone()], "{name}");
+        assert!(then[0].is_live_on(d("2026-06-01")), "{name}");
+        let now = store.consents(&key, i64::MAX).expect("consents");
+        assert!(!now[0].is_live_on(d("2026-06-01")), "{name}: revoked");
+
+        let id = store.open_dispute(&key, "report", "A1 2020-02", 4_000).expect("open");
+        store.dispute_step(id, DisputeState::FurnisherAsked, 4_000).expect("step");
+        store.dispute_step(id, DisputeState::Corrected, 5_000).expect("step");
+        let disputes = store.disputes(&key).expect("disputes");
+        assert_eq!(disputes.len(), 1, "{name}");
+        assert_eq!((disputes[0].id, disputes[0].state), (id, DisputeState::Corrected), "{name}");
+        assert!(matches!(store.consents(&SubjectKey([9; 32]), 0), Err(StoreError::UnknownSubject)), "{name}");
+    });
+}

@@ -1,0 +1,137 @@
+//! Consents and disputes, as records: each change is a new row, and reads take the latest. The
+//! workflows around them (who may grant, deadlines, notifications) belong to the service.
+
+use candor_file::ids::SubjectKey;
+use candor_file::model::{Consent, Dispute, DisputeState, OrgId, Purpose};
+
+use crate::conn::{Param, Tx};
+use crate::{from_day_number, param_date, transact, Store, StoreError};
+
+fn subject<T: Tx>(tx: &mut T, key: &SubjectKey) -> Result<i64, StoreError> {
+    tx.query_one("SELECT subject_id FROM subjects WHERE subject_key = $1", &[Param::Bytes(&key.0)], |r| r.int(0))?
+        .ok_or(StoreError::UnknownSubject)
+}
+
+fn corrupt(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Corrupt(e.to_string())
+}
+
+impl Store {
+    /// Records a consent, or a new state of one (a revocation is the same consent with `revoked`).
+    pub fn put_consent(&mut self, key: &SubjectKey, consent: &Consent, now_ms: i64) -> Result<(), StoreError> {
+        transact!(self, |tx| {
+            let sid = subject(&mut tx, key)?;
+            tx.execute(
+                "INSERT INTO consents (subject_id, recorded_ms, org_id, purpose, granted, until, revoked) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                &[
+                    Param::Int(sid),
+                    Param::Int(now_ms),
+                    Param::Text(consent.org.as_str()),
+                    Param::Text(consent.purpose.as_str()),
+                    param_date(consent.granted),
+                    param_date(consent.until),
+                    Param::OptInt(consent.revoked.map(crate::day_number)),
+                ],
+            )?
+        })?;
+        Ok(())
+    }
+
+    /// The subject's consents as recorded by `known_ms`: the latest state of each (organisation,
+    /// purpose).
+    pub fn consents(&mut self, key: &SubjectKey, known_ms: i64) -> Result<Vec<Consent>, StoreError> {
+        transact!(self, |tx| {
+            let sid = subject(&mut tx, key)?;
+            let mut out: Vec<Consent> = Vec::new();
+            tx.query(
+                "SELECT org_id, purpose, granted, until, revoked FROM consents WHERE subject_id = $1 AND recorded_ms <= $2 \
+                 ORDER BY org_id, purpose, recorded_ms",
+                &[Param::Int(sid), Param::Int(known_ms)],
+                &mut |r| {
+                    let consent = Consent {
+                        org: OrgId::parse(&r.text(0)?).map_err(corrupt)?,
+                        purpose: Purpose::parse(&r.text(1)?).map_err(corrupt)?,
+                        granted: from_day_number(r.int(2)?)?,
+                        until: from_day_number(r.int(3)?)?,
+                        revoked: r.opt_int(4)?.map(from_day_number).transpose()?,
+                    };
+                    match out.last_mut() {
+                        Some(last) if last.org == consent.org && last.purpose == consent.purpose => *last = consent,
+                        _ => out.push(consent),
+                    }
+                    Ok(())
+                },
+            )?;
+            out
+        })
+    }
+
+    /// Opens a dispute of one record; returns its id.
+    pub fn open_dispute(
+        &mut self,
+        key: &SubjectKey,
+        record_kind: &str,
+        record_ref: &str,
+        now_ms: i64,
+    ) -> Result<i64, StoreError> {
+        let id = transact!(self, |tx| {
+            let sid = subject(&mut tx, key)?;
+            tx.query_one(
+                "INSERT INTO disputes (subject_id, opened_ms, record_kind, record_ref) VALUES ($1, $2, $3, $4) RETURNING dispute_id",
+                &[Param::Int(sid), Param::Int(now_ms), Param::Text(record_kind), Param::Text(record_ref)],
+                |r| r.int(0),
+            )?
+            .ok_or_else(|| corrupt("no dispute id returned"))?
+        })?;
+        self.dispute_step(id, DisputeState::Open, now_ms)?;
+        Ok(id)
+    }
+
+    /// Records the next state of a dispute.
+    pub fn dispute_step(&mut self, dispute_id: i64, state: DisputeState, now_ms: i64) -> Result<(), StoreError> {
+        transact!(self, |tx| {
+            let seq = tx
+                .query_one(
+                    "SELECT COUNT(*) FROM dispute_steps WHERE dispute_id = $1",
+                    &[Param::Int(dispute_id)],
+                    |r| r.int(0),
+                )?
+                .unwrap_or(0);
+            tx.execute(
+                "INSERT INTO dispute_steps (dispute_id, recorded_ms, seq, state) VALUES ($1, $2, $3, $4)",
+                &[Param::Int(dispute_id), Param::Int(now_ms), Param::Int(seq), Param::Text(state.as_str())],
+            )?
+        })?;
+        Ok(())
+    }
+
+    /// The subject's disputes with their latest state, oldest first.
+    pub fn disputes(&mut self, key: &SubjectKey) -> Result<Vec<Dispute>, StoreError> {
+        transact!(self, |tx| {
+            let sid = subject(&mut tx, key)?;
+            let mut out: Vec<Dispute> = Vec::new();
+            tx.query(
+                "SELECT d.dispute_id, d.record_kind, d.record_ref, d.opened_ms, s.state FROM disputes d \
+                 JOIN dispute_steps s ON s.dispute_id = d.dispute_id WHERE d.subject_id = $1 \
+                 ORDER BY d.dispute_id, s.recorded_ms, s.seq",
+                &[Param::Int(sid)],
+                &mut |r| {
+                    let dispute = Dispute {
+                        id: r.int(0)?,
+                        record_kind: r.text(1)?,
+                        record_ref: r.text(2)?,
+                        opened_ms: r.int(3)?,
+                        state: DisputeState::parse(&r.text(4)?).map_err(corrupt)?,
+                    };
+                    match out.last_mut() {
+                        Some(last) if last.id == dispute.id => *last = dispute,
+                        _ => out.push(dispute),
+                    }
+                    Ok(())
+                },
+            )?;
+            out
+        })
+    }
+}
