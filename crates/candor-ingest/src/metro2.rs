@@ -151,6 +151,9 @@ fn data_record(
     };
     let key = b.subject(&id);
     b.seal_details(key, Some(&full_name(base)), base.date("dateBirth"));
+    if let Ok(state) = crate::record::parse_region(base.text("state")) {
+        b.set_region(key, state);
+    }
 
     let code = base.text("accountStatus");
     let Some((dpd, status)) = status_of(code, base.text("paymentRating")) else {

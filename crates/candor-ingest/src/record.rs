@@ -57,6 +57,7 @@ pub const SCHEMA: &[RecordSpec] = &[
             NUMBER,
             f("name", false, "full name"),
             f("birth_date", false, "YYYY-MM-DD"),
+            f("region", false, "coarse region for aggregate statistics, e.g. a state (resident IDs carry their own)"),
         ],
     },
     RecordSpec {
@@ -241,6 +242,16 @@ impl Rec {
     }
 }
 
+/// A region code: 1-12 of A-Z and 0-9 (a state, a province, a division code).
+pub(crate) fn parse_region(text: &str) -> Result<String, String> {
+    let ok = (1..=12).contains(&text.len()) && text.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit());
+    if ok {
+        Ok(text.to_owned())
+    } else {
+        Err(format!("expected a region code of 1-12 characters A-Z, 0-9, found {:?}", clip(text)))
+    }
+}
+
 fn clip(s: &str) -> String {
     s.chars().take(40).collect()
 }
@@ -290,6 +301,16 @@ impl<'a, 'b> Builder<'a, 'b> {
             let entry = &mut self.batch.subjects[i];
             entry.name_sealed = name_sealed.or(entry.name_sealed.take());
             entry.birth_sealed = birth_sealed.or(entry.birth_sealed.take());
+        }
+    }
+
+    /// A coarse region for a subject whose identifier carries none.
+    pub(crate) fn set_region(&mut self, key: SubjectKey, region: String) {
+        if let Some(&i) = self.subjects.get(&key) {
+            let entry = &mut self.batch.subjects[i];
+            if entry.region.is_none() {
+                entry.region = Some(region);
+            }
         }
     }
 
@@ -373,6 +394,11 @@ fn apply(rec: &Rec, b: &mut Builder<'_, '_>, errors: &mut Errors) {
             let birth =
                 rec.fields.contains_key("birth_date").then(|| rec.with("birth_date", errors, parse_date)).flatten();
             b.seal_details(key, name.as_deref(), birth);
+            if let Some(region) =
+                rec.fields.contains_key("region").then(|| rec.with("region", errors, parse_region)).flatten()
+            {
+                b.set_region(key, region);
+            }
         }
         "account" | "report" if is_court => {
             errors.add(rec.no, Some("type"), "a court sends court records, not accounts or reports")

@@ -273,15 +273,37 @@ fn parse_fields(number: usize, layout: &'static Layout, bytes: &[u8]) -> Result<
         .fields
         .iter()
         .map(|f| {
-            decode(f, &bytes[f.start..f.start + f.len]).map_err(|problem| Error {
-                record: number,
-                segment: layout.name,
-                field: Some(if f.is_reserved() { "reserved" } else { f.name }),
-                problem: format!("at byte {}: {problem}", f.start),
+            decode(f, &bytes[f.start..f.start + f.len]).map_err(|problem| {
+                // Errors end up in logs: never repeat a person's identifier, name, birth date,
+                // telephone number or address.
+                let problem = if is_personal(f.name) { format!("not a valid {:?} value", f.kind) } else { problem };
+                Error {
+                    record: number,
+                    segment: layout.name,
+                    field: Some(if f.is_reserved() { "reserved" } else { f.name }),
+                    problem: format!("at byte {}: {problem}", f.start),
+                }
             })
         })
         .collect::<Result<Vec<_>, _>>()?;
     Ok(Record { layout, bdw: None, rdw: 0, values })
+}
+
+/// Fields about the person, whose bytes an error message must not repeat.
+pub(crate) fn is_personal(name: &str) -> bool {
+    matches!(
+        name,
+        "socialSecurityNumber"
+            | "surname"
+            | "firstName"
+            | "middleName"
+            | "dateBirth"
+            | "telephoneNumber"
+            | "firstLineAddress"
+            | "secondLineAddress"
+            | "city"
+            | "zipCode"
+    )
 }
 
 fn data_record(number: usize, base_layout: &'static Layout, raw: &Raw<'_>) -> Result<DataRecord, Error> {

@@ -307,3 +307,13 @@ proptest! {
         let _ = read_segment(&raw);
     }
 }
+
+#[test]
+fn errors_never_repeat_personal_data() {
+    let mut raw = bytes("unpacked_fixed_file.dat");
+    // The SSN of the base record (header is 470 bytes; the field sits at 297): 12345678X.
+    raw[470 + 297..470 + 306].copy_from_slice(b"12345678X");
+    let e = read(&raw).expect_err("must fail");
+    assert_eq!(e.field, Some("socialSecurityNumber"));
+    assert!(!e.to_string().contains("12345678"), "{e}");
+}

@@ -76,6 +76,9 @@ fn names_are_sealed_and_numbers_never_kept() {
     let entry = batch.subjects.iter().find(|s| s.key == k.subject_key(&id)).expect("subject");
     assert_eq!(entry.masked, "**************1239");
     assert_eq!(entry.region.as_deref(), Some("110105"));
+    let ssn = NationalId::parse(Scheme::UsSsn, "123-45-6789").expect("id");
+    let other = batch.subjects.iter().find(|s| s.key == k.subject_key(&ssn)).expect("subject");
+    assert_eq!(other.region.as_deref(), Some("MI"), "a state given in the subject record");
     let sealed = entry.name_sealed.as_ref().expect("name sealed");
     assert_eq!(k.open(&entry.key, sealed).as_deref(), Ok("张伟"));
     let debug = format!("{batch:?}");
@@ -87,7 +90,7 @@ fn every_refusal_names_record_field_and_why() {
     let cases: &[(&str, &str)] = &[
         (
             r#"{"type": "subject", "scheme": "cn_rid", "number": "110105199003071239", "religion": "none"}"#,
-            "record 2, field `religion`: unknown field: a subject record has only type, scheme, number, name, birth_date",
+            "record 2, field `religion`: unknown field: a subject record has only type, scheme, number, name, birth_date, region",
         ),
         (
             r#"{"type": "subject", "scheme": "cn_rid", "number": "110105199003071239", "location": "39.9,116.4"}"#,
@@ -192,6 +195,8 @@ fn metro2_files_map_onto_the_file() {
     raw[base + 126..base + 150].copy_from_slice(b"0001BBBBBBBBBBBBBBBBBBBB");
     let batch = submit(&raw, Format::Metro2, true).expect("metro2");
     assert_eq!(batch.sender.id.as_str(), "metro2-6666666");
+    assert_eq!(batch.subjects[0].region.as_deref(), Some("MI"), "the state of the address, for statistics");
+    assert_eq!(batch.subjects[0].masked, "*****8759");
     let references: Vec<&str> = batch.accounts.iter().map(|(_, a)| a.reference.as_str()).collect();
     assert_eq!(references, ["553723456", "553723456~J1", "553723456~J2"], "the primary and the two joint consumers");
     let primary: Vec<_> = batch.reports.iter().filter(|r| r.reference == "553723456").collect();
