@@ -72,7 +72,7 @@ impl Tree {
         self.levels[0].push(leaf);
         let index = self.levels[0].len() as u64 - 1;
         let mut level = 0;
-        while self.levels[level].len() % 2 == 0 {
+        while self.levels[level].len().is_multiple_of(2) {
             let n = self.levels[level].len();
             let parent = node_hash(&self.levels[level][n - 2], &self.levels[level][n - 1]);
             if self.levels.len() == level + 1 {
@@ -91,7 +91,7 @@ impl Tree {
     /// The hash of leaves `lo..hi` as RFC 6962 splits them.
     fn range(&self, lo: u64, hi: u64) -> Hash {
         let n = hi - lo;
-        if n.is_power_of_two() && lo % n == 0 {
+        if n.is_power_of_two() && lo.is_multiple_of(n) {
             let level = n.trailing_zeros() as usize;
             return self.levels[level][(lo / n) as usize];
         }
