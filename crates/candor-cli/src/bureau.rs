@@ -63,6 +63,39 @@ pub fn keys(db: &str) -> Result<Keys> {
     Keys::from_hex(identity, sealing).with_context(|| format!("{}", path.display()))
 }
 
+/// The bureau's checkpoint-signing key: `CANDOR_LOG_KEY` (64 hex characters, an Ed25519 seed),
+/// or the third line of the SQLite store's key file, added on first use.
+pub fn log_signer(db: &str, origin: &str) -> Result<candor_log::Signer> {
+    let seed_hex = match std::env::var("CANDOR_LOG_KEY") {
+        Ok(k) => k,
+        Err(_) if is_sqlite(db) => {
+            keys(db)?;
+            let path = sqlite_path(db).with_extension("keys");
+            let text =
+                std::fs::read_to_string(&path).with_context(|| format!("{}: cannot read the keys", path.display()))?;
+            match text.lines().nth(2) {
+                Some(line) => line.to_owned(),
+                None => {
+                    let mut seed = [0u8; 32];
+                    getrandom::getrandom(&mut seed)
+                        .map_err(|e| anyhow::anyhow!("no randomness from the operating system: {e}"))?;
+                    let line = hex::encode(seed);
+                    let mut f = std::fs::OpenOptions::new().append(true).open(&path)?;
+                    std::io::Write::write_all(&mut f, format!("{line}\n").as_bytes())?;
+                    f.sync_all()?;
+                    eprintln!("made a log signing key in {}", path.display());
+                    line
+                }
+            }
+        }
+        Err(_) => bail!("set CANDOR_LOG_KEY (64 hex characters) to sign checkpoints of a PostgreSQL store"),
+    };
+    let mut seed = [0u8; 32];
+    hex::decode_to_slice(seed_hex.trim(), &mut seed)
+        .map_err(|_| anyhow::anyhow!("the log key must be 64 hex characters"))?;
+    candor_log::Signer::from_seed(origin, seed).map_err(|e| anyhow::anyhow!("{e}"))
+}
+
 #[cfg(unix)]
 fn write_private(path: &std::path::Path, text: &str) -> Result<()> {
     use std::io::Write;

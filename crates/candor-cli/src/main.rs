@@ -42,6 +42,12 @@ enum Command {
     /// Organisations: furnishers, courts, lenders.
     #[command(subcommand)]
     Org(cmd::org::Command),
+    /// The transparency log: checkpoints.
+    #[command(subcommand)]
+    Log(cmd::log::LogCommand),
+    /// Check the store against its transparency log.
+    #[command(subcommand)]
+    Audit(cmd::log::AuditCommand),
 }
 
 fn main() -> ExitCode {
@@ -58,6 +64,8 @@ fn main() -> ExitCode {
         Command::Purge(a) => cmd::purge::run(a),
         Command::Metro2(c) => cmd::metro2::run(c),
         Command::Org(c) => cmd::org::run(c),
+        Command::Log(c) => cmd::log::run_log(c),
+        Command::Audit(c) => cmd::log::run_audit(c),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -13,7 +13,8 @@
 //! The timestamp is inside the signed body, so a checkpoint cannot be re-dated. A signature
 //! covers the body only; a witness's cosignature is another line over the same body.
 
-use ed25519_dalek::{Signer as _, SigningKey, Verifier as _, VerifyingKey};
+pub use ed25519_dalek::VerifyingKey;
+use ed25519_dalek::{Signer as _, SigningKey, Verifier as _};
 use sha2::{Digest, Sha256};
 
 use crate::tree::Hash;

@@ -16,8 +16,18 @@ pub enum Param<'a> {
     OptBytes(Option<&'a [u8]>),
 }
 
+/// A column's value whatever its type, for hashing whole rows.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Any {
+    Null,
+    Int(i64),
+    Text(String),
+    Bytes(Vec<u8>),
+}
+
 /// A row as the caller reads it, by column position.
 pub trait Row {
+    fn any(&self, i: usize) -> Result<Any, StoreError>;
     fn int(&self, i: usize) -> Result<i64, StoreError>;
     fn opt_int(&self, i: usize) -> Result<Option<i64>, StoreError>;
     fn text(&self, i: usize) -> Result<String, StoreError>;
@@ -27,6 +37,12 @@ pub trait Row {
 
 /// What the store's queries need of an open transaction.
 pub trait Tx {
+    /// Makes appends to the transparency log one at a time across connections (SQLite has one
+    /// writer already).
+    fn lock_log(&mut self) -> Result<(), StoreError> {
+        Ok(())
+    }
+
     fn execute(&mut self, sql: &str, params: &[Param<'_>]) -> Result<u64, StoreError>;
     /// Runs `sql` and calls `each` on every row, in order, without holding all rows at once.
     fn query(
@@ -85,6 +101,16 @@ fn sqlite_params<'a>(params: &'a [Param<'a>]) -> impl rusqlite::Params + 'a {
 }
 
 impl Row for rusqlite::Row<'_> {
+    fn any(&self, i: usize) -> Result<Any, StoreError> {
+        use rusqlite::types::ValueRef;
+        Ok(match self.get_ref(i)? {
+            ValueRef::Null => Any::Null,
+            ValueRef::Integer(v) => Any::Int(v),
+            ValueRef::Real(v) => Any::Text(v.to_string()),
+            ValueRef::Text(t) => Any::Text(String::from_utf8_lossy(t).into_owned()),
+            ValueRef::Blob(b) => Any::Bytes(b.to_vec()),
+        })
+    }
     fn int(&self, i: usize) -> Result<i64, StoreError> {
         Ok(self.get(i)?)
     }
@@ -158,6 +184,18 @@ fn refs<'a>(boxed: &'a [PgParam<'a>]) -> Vec<&'a (dyn postgres::types::ToSql + S
 }
 
 impl Row for postgres::Row {
+    fn any(&self, i: usize) -> Result<Any, StoreError> {
+        use postgres::types::Type;
+        let column = &self.columns()[i];
+        let ty = column.type_();
+        Ok(if *ty == Type::INT8 {
+            self.try_get::<_, Option<i64>>(i)?.map_or(Any::Null, Any::Int)
+        } else if *ty == Type::BYTEA {
+            self.try_get::<_, Option<Vec<u8>>>(i)?.map_or(Any::Null, Any::Bytes)
+        } else {
+            self.try_get::<_, Option<String>>(i)?.map_or(Any::Null, Any::Text)
+        })
+    }
     fn int(&self, i: usize) -> Result<i64, StoreError> {
         Ok(self.try_get(i)?)
     }
@@ -200,6 +238,11 @@ impl<'a> PgTx<'a> {
 }
 
 impl Tx for PgTx<'_> {
+    fn lock_log(&mut self) -> Result<(), StoreError> {
+        self.tx.batch_execute("SELECT pg_advisory_xact_lock(7244)")?;
+        Ok(())
+    }
+
     fn execute(&mut self, sql: &str, params: &[Param<'_>]) -> Result<u64, StoreError> {
         let stmt = self.statement(sql)?;
         let boxed = pg_params(params);

@@ -9,6 +9,7 @@
 //! retention hides and records that it did.
 
 mod conn;
+mod log;
 mod read;
 mod records;
 mod schema;
@@ -18,6 +19,7 @@ use candor_file::ids::{Scheme, SubjectKey};
 use candor_file::model::{Account, Closure, CourtRecord, Inquiry, OrgId, Organisation, Report};
 
 use conn::Param;
+pub use log::Audit;
 pub use read::{FileRead, PurgeOutcome, SUBJECTS_PER_CHUNK};
 pub use write::BatchOutcome;
 

@@ -280,35 +280,76 @@ impl Store {
         Ok(count)
     }
 
-    /// Deletes every report retention hides on `today` and every closed court record, chunk by
-    /// chunk, then records what it did.
+    /// Deletes every report retention hides on `today` and every closed court record, in one
+    /// transaction; keeps the hashes of what it deleted, records the purge and logs it.
     pub fn purge(&mut self, today: Date, retention: Retention, now_ms: i64) -> Result<PurgeOutcome, StoreError> {
-        let max = self.max_subject_id()?;
-        let mut outcome = PurgeOutcome::default();
-        let mut lo = 1;
-        while lo <= max {
-            let hi = lo + SUBJECTS_PER_CHUNK - 1;
-            let (reports, courts) = transact!(self, |tx| purge_range(&mut tx, lo, hi, today, retention)?)?;
-            outcome.reports_deleted += reports;
-            outcome.court_records_deleted += courts;
-            lo = hi + 1;
-        }
-        outcome.purge_id = transact!(self, |tx| tx
-            .query_one(
-                "INSERT INTO purges (recorded_ms, today, negative_years, reports_deleted, court_records_deleted) \
-                 VALUES ($1, $2, $3, $4, $5) RETURNING purge_id",
+        transact!(self, |tx| {
+            let max =
+                tx.query_one("SELECT COALESCE(MAX(subject_id), 0) FROM subjects", &[], |r| r.int(0))?.unwrap_or(0);
+            let purge_id =
+                tx.query_one("SELECT COALESCE(MAX(purge_id), 0) + 1 FROM purges", &[], |r| r.int(0))?.unwrap_or(1);
+            let mut outcome = PurgeOutcome { purge_id, ..PurgeOutcome::default() };
+            let mut lo = 1;
+            while lo <= max {
+                let hi = lo + SUBJECTS_PER_CHUNK - 1;
+                let (reports, courts) = purge_range(&mut tx, lo, hi, today, retention, purge_id)?;
+                outcome.reports_deleted += reports;
+                outcome.court_records_deleted += courts;
+                lo = hi + 1;
+            }
+            tx.execute(
+                "INSERT INTO purges (purge_id, recorded_ms, today, negative_years, reports_deleted, court_records_deleted) \
+                 VALUES ($1, $2, $3, $4, $5, $6)",
                 &[
+                    Param::Int(purge_id),
                     Param::Int(now_ms),
                     crate::param_date(today),
                     Param::Int(i64::from(retention.negative_years)),
                     Param::Int(outcome.reports_deleted as i64),
                     Param::Int(outcome.court_records_deleted as i64),
                 ],
-                |r| r.int(0),
-            )?
-            .unwrap_or(0))?;
-        Ok(outcome)
+            )?;
+            let purged = crate::log::purged_digest(&mut tx, purge_id)?;
+            let body = serde_json::json!({
+                "kind": "purge",
+                "purge_id": purge_id,
+                "today": today.to_string(),
+                "negative_years": retention.negative_years,
+                "reports_deleted": outcome.reports_deleted,
+                "court_records_deleted": outcome.court_records_deleted,
+                "purged": hex::encode(purged),
+                "recorded_ms": now_ms,
+            });
+            crate::log::append(&mut tx, "purge", &body, now_ms)?;
+            outcome
+        })
     }
+}
+
+/// Deletes the rows `select` finds, keeping each one's hash (and batch) in `purged_rows`.
+fn delete_keeping_hashes<T: Tx>(
+    tx: &mut T,
+    table: &'static str,
+    filter: &str,
+    params: &[Param<'_>],
+    purge_id: i64,
+) -> Result<u64, StoreError> {
+    let (_, columns) =
+        crate::log::FACT_TABLES.iter().find(|(t, _)| *t == table).copied().unwrap_or((table, "batch_id"));
+    let n = columns.split(',').count();
+    let batch_column = columns.split(',').position(|c| c.trim() == "batch_id").unwrap_or(0);
+    let mut kept: Vec<(i64, candor_log::Hash)> = Vec::new();
+    tx.query(&format!("SELECT {columns} FROM {table} WHERE {filter}"), params, &mut |r| {
+        kept.push((r.int(batch_column)?, crate::log::row_hash(table, r, n)?));
+        Ok(())
+    })?;
+    for (batch, hash) in &kept {
+        tx.execute(
+            "INSERT INTO purged_rows (batch_id, table_name, row_hash, purge_id) VALUES ($1, $2, $3, $4)",
+            &[Param::Int(*batch), Param::Text(table), Param::Bytes(hash), Param::Int(purge_id)],
+        )?;
+    }
+    tx.execute(&format!("DELETE FROM {table} WHERE {filter}"), params)
 }
 
 fn purge_range<T: Tx>(
@@ -317,23 +358,30 @@ fn purge_range<T: Tx>(
     hi: i64,
     today: Date,
     retention: Retention,
+    purge_id: i64,
 ) -> Result<(u64, u64), StoreError> {
     let (mut reports, mut courts) = (0, 0);
     for l in load_range(tx, lo, hi, i64::MAX)? {
         for (history, &aid) in l.file.accounts.iter().zip(&l.account_ids) {
             for (report, day) in history.reports.iter().zip(retention.age_off_days(history)) {
                 if day.is_some_and(|d| d <= today) {
-                    reports += tx.execute(
-                        "DELETE FROM reports WHERE subject_id = $1 AND account_id = $2 AND month = $3",
+                    reports += delete_keeping_hashes(
+                        tx,
+                        "reports",
+                        "subject_id = $1 AND account_id = $2 AND month = $3",
                         &[Param::Int(l.id), Param::Int(aid), Param::Int(i64::from(report.month.0))],
+                        purge_id,
                     )?;
                 }
             }
         }
         for record in l.file.court_records.iter().filter(|c| c.closed.is_some()) {
-            courts += tx.execute(
-                "DELETE FROM court_records WHERE subject_id = $1 AND court = $2 AND case_number = $3",
+            courts += delete_keeping_hashes(
+                tx,
+                "court_records",
+                "subject_id = $1 AND court = $2 AND case_number = $3",
                 &[Param::Int(l.id), Param::Text(record.court.as_str()), Param::Text(&record.case_number)],
+                purge_id,
             )?;
         }
     }

@@ -14,12 +14,13 @@
 //! the directory that maps keys to ids.
 
 /// Bump with every change to the tables, and add the step to both lists below.
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 2;
 
 /// Hash partitions per fact table on PostgreSQL.
 pub const PG_PARTITIONS: u32 = 8;
 
-pub const SQLITE: &[&str] = &[r#"
+pub const SQLITE: &[&str] = &[
+    r#"
 CREATE TABLE organisations (
     org_id TEXT PRIMARY KEY, kind TEXT NOT NULL, name TEXT NOT NULL,
     api_key_hash BLOB, recorded_ms INTEGER NOT NULL);
@@ -77,7 +78,27 @@ CREATE TABLE purges (
     purge_id INTEGER PRIMARY KEY, recorded_ms INTEGER NOT NULL, today INTEGER NOT NULL,
     negative_years INTEGER NOT NULL, reports_deleted INTEGER NOT NULL,
     court_records_deleted INTEGER NOT NULL);
-"#];
+"#,
+    STEP_2_SQLITE,
+];
+
+/// Step 2: the transparency log. Every batch and purge appends a leaf whose body commits to the
+/// rows it wrote (or removed); `purged_rows` keeps the hashes of rows the purge deleted, so an
+/// audit can still account for them; indexes on `batch_id` let the audit read a batch's rows.
+const STEP_2_SQLITE: &str = r#"
+CREATE TABLE log_leaves (
+    leaf_index INTEGER PRIMARY KEY, recorded_ms INTEGER NOT NULL, kind TEXT NOT NULL,
+    body TEXT NOT NULL, leaf_hash BLOB NOT NULL);
+CREATE TABLE checkpoints (size INTEGER PRIMARY KEY, timestamp_ms INTEGER NOT NULL, text TEXT NOT NULL);
+CREATE TABLE purged_rows (
+    batch_id INTEGER NOT NULL, table_name TEXT NOT NULL, row_hash BLOB NOT NULL, purge_id INTEGER NOT NULL);
+CREATE INDEX purged_rows_batch ON purged_rows (batch_id);
+CREATE INDEX reports_batch ON reports (batch_id);
+CREATE INDEX account_versions_batch ON account_versions (batch_id);
+CREATE INDEX inquiries_batch ON inquiries (batch_id);
+CREATE INDEX court_records_batch ON court_records (batch_id);
+CREATE INDEX subject_details_batch ON subject_details (batch_id);
+"#;
 
 /// The fact tables PostgreSQL partitions by subject, with their columns and primary keys.
 const PG_FACTS: &[(&str, &str)] = &[
@@ -166,5 +187,17 @@ pub fn postgres() -> Vec<String> {
         }
     }
     sql.push_str("CREATE INDEX court_records_case ON court_records (court, case_number);\n");
-    vec![sql]
+    let step2 = "CREATE TABLE log_leaves (
+            leaf_index BIGINT PRIMARY KEY, recorded_ms BIGINT NOT NULL, kind TEXT NOT NULL,
+            body TEXT NOT NULL, leaf_hash BYTEA NOT NULL);
+        CREATE TABLE checkpoints (size BIGINT PRIMARY KEY, timestamp_ms BIGINT NOT NULL, text TEXT NOT NULL);
+        CREATE TABLE purged_rows (
+            batch_id BIGINT NOT NULL, table_name TEXT NOT NULL, row_hash BYTEA NOT NULL, purge_id BIGINT NOT NULL);
+        CREATE INDEX purged_rows_batch ON purged_rows (batch_id);
+        CREATE INDEX reports_batch ON reports (batch_id);
+        CREATE INDEX account_versions_batch ON account_versions (batch_id);
+        CREATE INDEX inquiries_batch ON inquiries (batch_id);
+        CREATE INDEX court_records_batch ON court_records (batch_id);
+        CREATE INDEX subject_details_batch ON subject_details (batch_id);";
+    vec![sql, step2.to_owned()]
 }

@@ -27,6 +27,8 @@ pub struct BatchOutcome {
     pub court_records: usize,
     pub closures: usize,
     pub quarantined: usize,
+    /// The transparency-log leaf recording the batch.
+    pub leaf: i64,
 }
 
 /// Rows per multi-row INSERT: one round trip for many rows, within both databases' parameter
@@ -146,6 +148,8 @@ pub(crate) fn apply<T: Tx>(tx: &mut T, batch: &Batch, now_ms: i64) -> Result<Bat
         )?
         .ok_or_else(|| StoreError::Corrupt("no batch id returned".into()))?;
     let mut problems = Vec::new();
+    // The hash of every row written, by table, for the batch's leaf in the log.
+    let mut hashes = Hashes::new();
 
     put_organisation(tx, &batch.sender, None, now_ms)?;
     for org in &batch.organisations {
@@ -193,6 +197,7 @@ pub(crate) fn apply<T: Tx>(tx: &mut T, batch: &Batch, now_ms: i64) -> Result<Bat
             Param::OptBytes(e.birth_sealed.as_deref()),
         ]);
     }
+    note_all(&mut hashes, "subject_details", &details);
     insert_rows(
         tx,
         "INSERT INTO subject_details (subject_id, recorded_ms, batch_id, name_sealed, birth_sealed) VALUES ",
@@ -282,6 +287,7 @@ pub(crate) fn apply<T: Tx>(tx: &mut T, batch: &Batch, now_ms: i64) -> Result<Bat
         .filter(|(i, v)| matches!(v[1], Param::Int(id) if last.get(&id) == Some(i)))
         .map(|(_, v)| v)
         .collect();
+    note_all(&mut hashes, "account_versions", &versions);
     insert_rows(
         tx,
         "INSERT INTO account_versions (subject_id, account_id, recorded_ms, batch_id, furnisher, reference, kind, opened, currency) VALUES ",
@@ -360,31 +366,35 @@ pub(crate) fn apply<T: Tx>(tx: &mut T, batch: &Batch, now_ms: i64) -> Result<Bat
             Param::OptInt(r.delinquent_since.map(crate::day_number)),
         ]);
         if rows.len() == ROWS_PER_INSERT {
+            note_all(&mut hashes, "reports", &rows);
             insert_rows(tx, REPORTS_INSERT, "", &rows)?;
             rows.clear();
         }
     }
+    note_all(&mut hashes, "reports", &rows);
     insert_rows(tx, REPORTS_INSERT, "", &rows)?;
 
     for (i, (key, inquiry)) in batch.inquiries.iter().enumerate() {
         let Some(sid) = subject_id(key, i + 1, &mut problems) else { continue };
+        let row = [
+            Param::Int(sid),
+            Param::Int(now_ms),
+            Param::Int(batch_id),
+            Param::Text(inquiry.org.as_str()),
+            param_date(inquiry.date),
+            Param::Text(inquiry.purpose.as_str()),
+        ];
+        note_all(&mut hashes, "inquiries", std::slice::from_ref(&row));
         tx.execute(
             "INSERT INTO inquiries (subject_id, recorded_ms, batch_id, org_id, day, purpose) VALUES ($1, $2, $3, $4, $5, $6) \
              ON CONFLICT DO NOTHING",
-            &[
-                Param::Int(sid),
-                Param::Int(now_ms),
-                Param::Int(batch_id),
-                Param::Text(inquiry.org.as_str()),
-                param_date(inquiry.date),
-                Param::Text(inquiry.purpose.as_str()),
-            ],
+            &row,
         )?;
     }
 
     for (i, (key, record)) in batch.court_records.iter().enumerate() {
         let Some(sid) = subject_id(key, i + 1, &mut problems) else { continue };
-        insert_court_record(tx, sid, record, now_ms, batch_id)?;
+        insert_court_record(tx, &mut hashes, sid, record, now_ms, batch_id)?;
     }
 
     for closure in &batch.closures {
@@ -417,7 +427,7 @@ pub(crate) fn apply<T: Tx>(tx: &mut T, batch: &Batch, now_ms: i64) -> Result<Bat
             listed: crate::from_day_number(listed)?,
             closed: Some((closure.day, closure.outcome)),
         };
-        insert_court_record(tx, sid, &record, now_ms, batch_id)?;
+        insert_court_record(tx, &mut hashes, sid, &record, now_ms, batch_id)?;
     }
 
     for (seq, q) in batch.quarantined.iter().enumerate() {
@@ -439,7 +449,12 @@ pub(crate) fn apply<T: Tx>(tx: &mut T, batch: &Batch, now_ms: i64) -> Result<Bat
         problems.sort_by_key(|p| p.record);
         return Err(StoreError::Rejected(problems));
     }
+    let rows_digest =
+        crate::log::combine(|table| hashes.remove(table).map(|set| set.into_iter().collect()).unwrap_or_default());
+    let body = crate::log::ingestion_body(batch_id, furnisher, batch.format, &batch.digest, &rows_digest, now_ms);
+    let leaf = crate::log::append(tx, "ingestion", &body, now_ms)?;
     Ok(BatchOutcome {
+        leaf,
         batch_id,
         duplicate: false,
         records: batch.records,
@@ -455,27 +470,41 @@ pub(crate) fn apply<T: Tx>(tx: &mut T, batch: &Batch, now_ms: i64) -> Result<Bat
 
 fn insert_court_record<T: Tx>(
     tx: &mut T,
+    hashes: &mut Hashes,
     sid: i64,
     record: &CourtRecord,
     now_ms: i64,
     batch_id: i64,
 ) -> Result<(), StoreError> {
+    let row = [
+        Param::Int(sid),
+        Param::Text(record.court.as_str()),
+        Param::Text(&record.case_number),
+        Param::Int(now_ms),
+        Param::Int(batch_id),
+        Param::Int(record.amount_minor),
+        Param::Text(record.currency.as_str()),
+        Param::Text(&record.grounds),
+        param_date(record.listed),
+        Param::OptInt(record.closed.map(|(d, _)| crate::day_number(d))),
+        Param::OptText(record.closed.map(|(_, c)| c.as_str())),
+    ];
+    note_all(hashes, "court_records", std::slice::from_ref(&row));
     tx.execute(
         "INSERT INTO court_records (subject_id, court, case_number, recorded_ms, batch_id, amount_minor, currency, \
          grounds, listed, closed, outcome) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-        &[
-            Param::Int(sid),
-            Param::Text(record.court.as_str()),
-            Param::Text(&record.case_number),
-            Param::Int(now_ms),
-            Param::Int(batch_id),
-            Param::Int(record.amount_minor),
-            Param::Text(record.currency.as_str()),
-            Param::Text(&record.grounds),
-            param_date(record.listed),
-            Param::OptInt(record.closed.map(|(d, _)| crate::day_number(d))),
-            Param::OptText(record.closed.map(|(_, c)| c.as_str())),
-        ],
+        &row,
     )?;
     Ok(())
+}
+
+/// Row hashes by table; a set, as identical rows in one batch are stored once.
+type Hashes = HashMap<&'static str, HashSet<candor_log::Hash>>;
+
+/// Notes the hashes of rows about to be inserted (their values in the table's column order).
+fn note_all<const N: usize>(hashes: &mut Hashes, table: &'static str, rows: &[[Param<'_>; N]]) {
+    let set = hashes.entry(table).or_default();
+    for row in rows {
+        set.insert(crate::log::params_hash(table, row));
+    }
 }

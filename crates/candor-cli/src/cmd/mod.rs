@@ -5,6 +5,7 @@ pub mod export;
 pub mod features;
 pub mod fit;
 pub mod ingest;
+pub mod log;
 pub mod metro2;
 pub mod org;
 pub mod purge;

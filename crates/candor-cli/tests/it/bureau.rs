@@ -213,3 +213,33 @@ fn an_api_key_is_shown_once_and_stored_hashed() {
         candor(dir.path(), &["org", "add", "--db", "c.db", "--id", "Bank One", "--kind", "lender", "--name", "x"]);
     assert!(String::from_utf8_lossy(&bad.stderr).contains("--id: expected an organisation id"));
 }
+
+#[test]
+fn checkpoints_and_the_audit_catch_tampering() {
+    let dir = TempDir::new().expect("dir");
+    let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/examples");
+    let lender = examples.join("lender-batch.jsonl").to_string_lossy().into_owned();
+    let court = examples.join("court-batch.jsonl").to_string_lossy().into_owned();
+    ok(dir.path(), &["ingest", "--db", "c.db", "--today", "2026-11-01", &lender, &court]);
+    let checkpoint = ok(dir.path(), &["log", "checkpoint", "--db", "c.db"]);
+    assert!(checkpoint.starts_with("candor.local/log\n2\n"), "{checkpoint}");
+    assert!(checkpoint.contains("\n\n— candor.local/log "), "{checkpoint}");
+    let key = ok(dir.path(), &["log", "public-key", "--db", "c.db"]);
+    let out = ok(dir.path(), &["audit", "verify", "--db", "c.db", "--public-key", key.trim()]);
+    assert!(out.contains("2 leaves, 2 batches, 1 checkpoints") && out.contains("the store matches its log"), "{out}");
+
+    let conn = rusqlite::Connection::open(dir.path().join("c.db")).expect("open");
+    conn.execute("UPDATE reports SET dpd = 0, delinquent_since = NULL WHERE dpd = 30", []).expect("tamper");
+    let out = candor(dir.path(), &["audit", "verify", "--db", "c.db"]);
+    assert!(!out.status.success());
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("PROBLEM: batch 1: its rows were altered"), "{stdout}");
+
+    // Rewriting the log to hide it does not survive the signed checkpoint.
+    conn.execute("UPDATE reports SET dpd = 30, delinquent_since = 20701 WHERE dpd = 0 AND month = 24320", [])
+        .expect("undo");
+    conn.execute("DELETE FROM log_leaves WHERE leaf_index = 1", []).expect("drop a leaf");
+    let out = candor(dir.path(), &["audit", "verify", "--db", "c.db"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("the log no longer has that root"), "{stdout}");
+}

@@ -46,9 +46,28 @@ fn backends(test: &str) -> Vec<Backend> {
 
 /// Runs `check` on a fresh store of every backend.
 fn on_every_backend(test: &str, check: impl Fn(&mut Store, &str)) {
+    on_every_backend_raw(test, |store, backend| check(store, backend.name));
+}
+
+fn on_every_backend_raw(test: &str, check: impl Fn(&mut Store, &Backend)) {
     for backend in backends(test) {
         let mut store = Store::open(&backend.url).unwrap_or_else(|e| panic!("{}: {e}", backend.name));
-        check(&mut store, backend.name);
+        check(&mut store, &backend);
+    }
+}
+
+/// Runs SQL behind the store's back, as someone with database access could.
+fn behind_the_back(backend: &Backend, sql: &str) {
+    match &backend.schema {
+        None => {
+            let conn = rusqlite::Connection::open(&backend.url).expect("open");
+            conn.execute_batch(sql).expect("tamper");
+        }
+        Some(schema) => {
+            let url = std::env::var("DATABASE_URL").expect("url");
+            let mut client = postgres::Client::connect(&url, postgres::NoTls).expect("connect");
+            client.batch_execute(&format!("SET search_path TO \"{schema}\"; {sql}")).expect("tamper");
+        }
     }
 }
 
@@ -315,5 +334,62 @@ fn consents_and_disputes_are_records_with_history() {
         assert_eq!(disputes.len(), 1, "{name}");
         assert_eq!((disputes[0].id, disputes[0].state), (id, DisputeState::Corrected), "{name}");
         assert!(matches!(store.consents(&SubjectKey([9; 32]), 0), Err(StoreError::UnknownSubject)), "{name}");
+    });
+}
+
+#[test]
+fn the_audit_finds_every_change_made_behind_the_stores_back() {
+    on_every_backend_raw("audit", |store, backend| {
+        let name = backend.name;
+        let b = batch(
+            1,
+            vec![
+                report(3, 1, "A1", "2020-02", 0, 500),
+                report(4, 1, "A1", "2020-03", 30, 500),
+                report(5, 1, "A1", "2020-04", 0, 500),
+            ],
+        );
+        let first = store.apply(&b, 1_000).expect("apply");
+        assert_eq!(first.leaf, 0, "{name}");
+        let second = store.apply(&batch(2, vec![report(3, 2, "B1", "2020-02", 0, 800)]), 2_000).expect("apply");
+        assert_eq!(second.leaf, 1, "{name}");
+        let clean = store.audit().expect("audit");
+        assert_eq!((clean.leaves, clean.batches, clean.problems.clone()), (2, 2, vec![]), "{name}");
+        assert_eq!(clean.root, store.log_tree().expect("tree").root(), "{name}");
+
+        // A purge removes rows; the log accounts for them and stays clean.
+        let purge = store.purge(d("2025-04-01"), Retention::default(), 3_000).expect("purge");
+        assert_eq!(purge.reports_deleted, 1, "{name}");
+        let after = store.audit().expect("audit");
+        assert_eq!((after.leaves, after.problems.clone()), (3, vec![]), "{name}");
+        assert!(store.log_leaf(2).expect("leaf").expect("purge leaf").contains("\"kind\":\"purge\""), "{name}");
+
+        behind_the_back(backend, "UPDATE reports SET balance_minor = 1 WHERE balance_minor = 800");
+        let found = store.audit().expect("audit").problems;
+        assert_eq!(found.len(), 1, "{name}: {found:?}");
+        assert!(found[0].contains("batch 2: its rows were altered"), "{name}: {found:?}");
+
+        behind_the_back(
+            backend,
+            "UPDATE reports SET balance_minor = 800 WHERE balance_minor = 1; DELETE FROM reports WHERE month = 24241",
+        );
+        let found = store.audit().expect("audit").problems;
+        assert!(found.iter().any(|p| p.contains("batch 1: its rows were altered")), "{name}: a removed row: {found:?}");
+
+        behind_the_back(backend, "UPDATE log_leaves SET body = replace(body, 'jsonl', 'csv') WHERE leaf_index = 1");
+        let found = store.audit().expect("audit").problems;
+        assert!(found.iter().any(|p| p.contains("leaf 1: its stored hash does not match")), "{name}: {found:?}");
+
+        behind_the_back(backend, "DELETE FROM log_leaves WHERE leaf_index = 0");
+        let found = store.audit().expect("audit").problems;
+        assert!(found.iter().any(|p| p.contains("leaf 0 is missing")), "{name}: {found:?}");
+        assert!(found.iter().any(|p| p.contains("batch 1 has no leaf")), "{name}: {found:?}");
+
+        behind_the_back(backend, "DELETE FROM purged_rows");
+        let found = store.audit().expect("audit").problems;
+        assert!(
+            found.iter().any(|p| p.contains("purge 1: the record of the rows it removed was altered")),
+            "{name}: {found:?}"
+        );
     });
 }

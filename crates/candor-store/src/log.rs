@@ -1,0 +1,320 @@
+//! The transparency log in the store: every applied batch and every purge appends a leaf in the
+//! same transaction, and the leaf's body commits to the rows it wrote or removed. The audit
+//! recomputes all of it from the tables and reports any row altered, added or removed since.
+//!
+//! A batch's rows digest is SHA-256 over, table by table, the sorted hashes of every row carrying
+//! its `batch_id` — including rows a purge later deleted, whose hashes the purge kept in
+//! `purged_rows` — so a purge does not change it and nothing else can without the audit seeing.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use candor_log::{leaf_hash, Hash, Tree};
+use serde_json::{json, Value as Json};
+use sha2::{Digest, Sha256};
+
+use crate::conn::{Any, Param, Row, Tx};
+use crate::{transact, Store, StoreError};
+
+/// The tables a batch writes, the columns hashed (all of them), in primary-key order.
+pub(crate) const FACT_TABLES: [(&str, &str); 5] = [
+    (
+        "reports",
+        "subject_id, account_id, month, recorded_ms, batch_id, balance_minor, limit_minor, paid_minor, dpd, status, delinquent_since",
+    ),
+    ("account_versions", "subject_id, account_id, recorded_ms, batch_id, furnisher, reference, kind, opened, currency"),
+    ("inquiries", "subject_id, recorded_ms, batch_id, org_id, day, purpose"),
+    (
+        "court_records",
+        "subject_id, court, case_number, recorded_ms, batch_id, amount_minor, currency, grounds, listed, closed, outcome",
+    ),
+    ("subject_details", "subject_id, recorded_ms, batch_id, name_sealed, birth_sealed"),
+];
+
+/// Feeds one column value, tagged with its type, to a row hash.
+fn feed(h: &mut Sha256, value: Option<AnyRef<'_>>) {
+    match value {
+        None => h.update(b"N"),
+        Some(AnyRef::Int(v)) => {
+            h.update(b"I");
+            h.update(v.to_be_bytes());
+        }
+        Some(AnyRef::Text(t)) => {
+            h.update(b"T");
+            h.update((t.len() as u64).to_be_bytes());
+            h.update(t.as_bytes());
+        }
+        Some(AnyRef::Bytes(b)) => {
+            h.update(b"B");
+            h.update((b.len() as u64).to_be_bytes());
+            h.update(b);
+        }
+    }
+}
+
+enum AnyRef<'a> {
+    Int(i64),
+    Text(&'a str),
+    Bytes(&'a [u8]),
+}
+
+fn start(table: &str) -> Sha256 {
+    let mut h = Sha256::new();
+    h.update(table.as_bytes());
+    h.update([0]);
+    h
+}
+
+/// The hash of one stored row: table name, then each column tagged with its type.
+pub(crate) fn row_hash(table: &str, row: &dyn Row, columns: usize) -> Result<Hash, StoreError> {
+    let mut h = start(table);
+    for i in 0..columns {
+        let value = row.any(i)?;
+        feed(
+            &mut h,
+            match &value {
+                Any::Null => None,
+                Any::Int(v) => Some(AnyRef::Int(*v)),
+                Any::Text(t) => Some(AnyRef::Text(t)),
+                Any::Bytes(b) => Some(AnyRef::Bytes(b)),
+            },
+        );
+    }
+    Ok(h.finalize().into())
+}
+
+/// The same hash from the values about to be inserted, in the table's column order.
+pub(crate) fn params_hash(table: &str, params: &[Param<'_>]) -> Hash {
+    let mut h = start(table);
+    for p in params {
+        feed(
+            &mut h,
+            match p {
+                Param::Int(v) | Param::OptInt(Some(v)) => Some(AnyRef::Int(*v)),
+                Param::Text(t) | Param::OptText(Some(t)) => Some(AnyRef::Text(t)),
+                Param::Bytes(b) | Param::OptBytes(Some(b)) => Some(AnyRef::Bytes(b)),
+                Param::OptInt(None) | Param::OptText(None) | Param::OptBytes(None) => None,
+            },
+        );
+    }
+    h.finalize().into()
+}
+
+/// Combines each table's row hashes (in any order) into a batch's rows digest.
+pub(crate) fn combine(mut per_table: impl FnMut(&str) -> Vec<Hash>) -> Hash {
+    let mut digest = Sha256::new();
+    for (table, _) in FACT_TABLES {
+        let mut hashes = per_table(table);
+        hashes.sort_unstable();
+        digest.update(table.as_bytes());
+        digest.update((hashes.len() as u64).to_be_bytes());
+        for h in &hashes {
+            digest.update(h);
+        }
+    }
+    digest.finalize().into()
+}
+
+fn column_count(columns: &str) -> usize {
+    columns.split(',').count()
+}
+
+/// The digest of every row a batch wrote, as the tables (and the purge's record) hold them now.
+pub(crate) fn rows_digest<T: Tx>(tx: &mut T, batch_id: i64) -> Result<Hash, StoreError> {
+    let mut per_table: std::collections::HashMap<&str, Vec<Hash>> = std::collections::HashMap::new();
+    for (table, columns) in FACT_TABLES {
+        let n = column_count(columns);
+        let mut hashes: Vec<Hash> = Vec::new();
+        tx.query(&format!("SELECT {columns} FROM {table} WHERE batch_id = $1"), &[Param::Int(batch_id)], &mut |r| {
+            hashes.push(row_hash(table, r, n)?);
+            Ok(())
+        })?;
+        tx.query(
+            "SELECT row_hash FROM purged_rows WHERE batch_id = $1 AND table_name = $2",
+            &[Param::Int(batch_id), Param::Text(table)],
+            &mut |r| {
+                let bytes = r.opt_bytes(0)?.unwrap_or_default();
+                hashes.push(
+                    bytes
+                        .try_into()
+                        .map_err(|_| StoreError::Corrupt("a purged row hash of the wrong length".into()))?,
+                );
+                Ok(())
+            },
+        )?;
+        per_table.insert(table, hashes);
+    }
+    Ok(combine(|table| per_table.remove(table).unwrap_or_default()))
+}
+
+/// Appends a leaf; returns its index.
+pub(crate) fn append<T: Tx>(tx: &mut T, kind: &str, body: &Json, now_ms: i64) -> Result<i64, StoreError> {
+    tx.lock_log()?;
+    let index =
+        tx.query_one("SELECT COALESCE(MAX(leaf_index), -1) + 1 FROM log_leaves", &[], |r| r.int(0))?.unwrap_or(0);
+    let text = body.to_string();
+    let hash = leaf_hash(text.as_bytes());
+    tx.execute(
+        "INSERT INTO log_leaves (leaf_index, recorded_ms, kind, body, leaf_hash) VALUES ($1, $2, $3, $4, $5)",
+        &[Param::Int(index), Param::Int(now_ms), Param::Text(kind), Param::Text(&text), Param::Bytes(&hash)],
+    )?;
+    Ok(index)
+}
+
+/// The leaf of an applied batch.
+pub(crate) fn ingestion_body(
+    batch_id: i64,
+    sender: &str,
+    format: &str,
+    digest: &[u8; 32],
+    rows: &Hash,
+    now_ms: i64,
+) -> Json {
+    json!({
+        "kind": "ingestion",
+        "batch_id": batch_id,
+        "sender": sender,
+        "format": format,
+        "submission": hex::encode(digest),
+        "rows": hex::encode(rows),
+        "recorded_ms": now_ms,
+    })
+}
+
+/// Digest of the row hashes one purge removed.
+pub(crate) fn purged_digest<T: Tx>(tx: &mut T, purge_id: i64) -> Result<Hash, StoreError> {
+    let mut hashes: Vec<Vec<u8>> = Vec::new();
+    tx.query("SELECT row_hash FROM purged_rows WHERE purge_id = $1", &[Param::Int(purge_id)], &mut |r| {
+        hashes.push(r.opt_bytes(0)?.unwrap_or_default());
+        Ok(())
+    })?;
+    hashes.sort_unstable();
+    let mut digest = Sha256::new();
+    for h in &hashes {
+        digest.update(h);
+    }
+    Ok(digest.finalize().into())
+}
+
+/// What the audit found.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Audit {
+    pub leaves: u64,
+    pub batches: u64,
+    pub root: Hash,
+    /// Every discrepancy, in words; empty when the store matches its log.
+    pub problems: Vec<String>,
+}
+
+impl Store {
+    /// The leaf hashes in order, as a tree.
+    pub fn log_tree(&mut self) -> Result<Tree, StoreError> {
+        transact!(self, |tx| {
+            let mut tree = Tree::new();
+            tx.query("SELECT leaf_hash FROM log_leaves ORDER BY leaf_index", &[], &mut |r| {
+                let bytes = r.opt_bytes(0)?.unwrap_or_default();
+                tree.push(bytes.try_into().map_err(|_| StoreError::Corrupt("a leaf hash of the wrong length".into()))?);
+                Ok(())
+            })?;
+            tree
+        })
+    }
+
+    /// A leaf's body.
+    pub fn log_leaf(&mut self, index: i64) -> Result<Option<String>, StoreError> {
+        transact!(self, |tx| tx.query_one(
+            "SELECT body FROM log_leaves WHERE leaf_index = $1",
+            &[Param::Int(index)],
+            |r| r.text(0)
+        )?)
+    }
+
+    /// Keeps a signed checkpoint (its note text) for the auditors.
+    pub fn put_checkpoint(&mut self, size: u64, timestamp_ms: i64, text: &str) -> Result<(), StoreError> {
+        transact!(self, |tx| tx.execute(
+            "INSERT INTO checkpoints (size, timestamp_ms, text) VALUES ($1, $2, $3) ON CONFLICT (size) DO NOTHING",
+            &[Param::Int(size as i64), Param::Int(timestamp_ms), Param::Text(text)],
+        )?)?;
+        Ok(())
+    }
+
+    /// Every stored checkpoint's note text, oldest first.
+    pub fn checkpoints(&mut self) -> Result<Vec<String>, StoreError> {
+        transact!(self, |tx| {
+            let mut out = Vec::new();
+            tx.query("SELECT text FROM checkpoints ORDER BY size", &[], &mut |r| {
+                out.push(r.text(0)?);
+                Ok(())
+            })?;
+            out
+        })
+    }
+
+    /// Recomputes the log from the tables: each leaf's hash from its body, each batch's rows
+    /// digest from its rows, each purge's from the hashes it kept, and that every batch has its
+    /// leaf and no leaf is missing.
+    pub fn audit(&mut self) -> Result<Audit, StoreError> {
+        transact!(self, |tx| {
+            let mut audit = Audit::default();
+            let mut leaves: Vec<(i64, String, Vec<u8>)> = Vec::new();
+            tx.query("SELECT leaf_index, body, leaf_hash FROM log_leaves ORDER BY leaf_index", &[], &mut |r| {
+                leaves.push((r.int(0)?, r.text(1)?, r.opt_bytes(2)?.unwrap_or_default()));
+                Ok(())
+            })?;
+            let mut tree = Tree::new();
+            let mut logged_batches: BTreeMap<i64, String> = BTreeMap::new();
+            for (expected, (index, body, stored)) in leaves.iter().enumerate() {
+                if *index != expected as i64 {
+                    audit.problems.push(format!("leaf {expected} is missing (the next is {index})"));
+                }
+                let hash = leaf_hash(body.as_bytes());
+                if stored.as_slice() != hash {
+                    audit.problems.push(format!("leaf {index}: its stored hash does not match its body"));
+                }
+                tree.push(hash);
+                let Ok(parsed) = serde_json::from_str::<Json>(body) else {
+                    audit.problems.push(format!("leaf {index}: the body is not JSON"));
+                    continue;
+                };
+                match parsed["kind"].as_str() {
+                    Some("ingestion") => {
+                        let batch = parsed["batch_id"].as_i64().unwrap_or(-1);
+                        logged_batches.insert(batch, parsed["rows"].as_str().unwrap_or("").to_owned());
+                    }
+                    Some("purge") => {
+                        let purge = parsed["purge_id"].as_i64().unwrap_or(-1);
+                        if hex::encode(purged_digest(&mut tx, purge)?) != parsed["purged"].as_str().unwrap_or("") {
+                            audit
+                                .problems
+                                .push(format!("purge {purge}: the record of the rows it removed was altered"));
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            let mut batches: BTreeSet<i64> = BTreeSet::new();
+            tx.query("SELECT batch_id FROM batches", &[], &mut |r| {
+                batches.insert(r.int(0)?);
+                Ok(())
+            })?;
+            for batch in &batches {
+                match logged_batches.get(batch) {
+                    None => audit.problems.push(format!("batch {batch} has no leaf in the log")),
+                    Some(rows) => {
+                        if hex::encode(rows_digest(&mut tx, *batch)?) != *rows {
+                            audit.problems.push(format!(
+                                "batch {batch}: its rows were altered, added or removed since it was applied"
+                            ));
+                        }
+                    }
+                }
+            }
+            for batch in logged_batches.keys().filter(|b| !batches.contains(b)) {
+                audit.problems.push(format!("batch {batch} is in the log but not in the store"));
+            }
+            audit.leaves = leaves.len() as u64;
+            audit.batches = batches.len() as u64;
+            audit.root = tree.root();
+            audit
+        })
+    }
+}
