@@ -66,6 +66,9 @@ def main():
                             "--outcomes", os.path.join(pop, "outcomes.csv"), "--out", os.path.join(OUT, "features.parquet")])
     print(f"features: {out.strip()} in {wall:.1f} s (target <= 60 s for 1,000,000), peak {rss:.0f} MiB")
 
+    wall, rss, out = timed([CANDOR, "audit", "verify", "--db", db, "--public-key", "00" * 32])
+    print(f"audit: every row of every batch recomputed against the log in {wall:.1f} s, peak {rss:.0f} MiB: {out.strip().splitlines()[-1]}")
+
     for r in json.loads(subprocess.run([METRO2, "200000"], capture_output=True, text=True, check=True).stdout):
         print(f"Metro 2 read, {r['form']}: {r['bytes'] / 1e6:.0f} MB in {r['seconds']:.2f} s = {r['mb_per_second']:.0f} MB/s (target 200)")
 
