@@ -16,7 +16,7 @@ fn point(id: u64, lat: f64, lon: f64) -> ServicePoint {
     }
 }
 
-fn scan<'a>(points: &'a [ServicePoint], place: &Place, radius: f64) -> Vec<u64> {
+fn scan(points: &[ServicePoint], place: &Place, radius: f64) -> Vec<u64> {
     let mut found: Vec<(f64, u64)> =
         points.iter().map(|p| (place.distance_m(&p.place), p.id)).filter(|(d, _)| *d <= radius).collect();
     found.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
