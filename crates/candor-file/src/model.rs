@@ -143,11 +143,26 @@ macro_rules! named {
 }
 
 named!(
-    /// What an organisation is to the bureau.
-    OrgKind, "an organisation kind: lender, merchant, utility, landlord, rental_service or court", {
+    /// What an organisation is to the bureau. Lenders, utilities, landlords and rental services
+    /// furnish; courts list enforcement records; lenders and merchants read with consent; the
+    /// ombudsman, auditors and the operator oversee.
+    OrgKind, "an organisation kind: lender, merchant, utility, landlord, rental_service, court, ombudsman, auditor or operator", {
     Lender = "lender", Merchant = "merchant", Utility = "utility", Landlord = "landlord",
-    RentalService = "rental_service", Court = "court",
+    RentalService = "rental_service", Court = "court", Ombudsman = "ombudsman", Auditor = "auditor",
+    Operator = "operator",
 });
+
+impl OrgKind {
+    /// Sends accounts and monthly reports.
+    pub fn furnishes(self) -> bool {
+        matches!(self, OrgKind::Lender | OrgKind::Utility | OrgKind::Landlord | OrgKind::RentalService)
+    }
+
+    /// May ask for scores and decisions, with the person's consent.
+    pub fn reads(self) -> bool {
+        matches!(self, OrgKind::Lender | OrgKind::Merchant)
+    }
+}
 
 named!(
     /// What kind of obligation an account is. Cards and lines are revolving.

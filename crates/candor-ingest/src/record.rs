@@ -44,7 +44,7 @@ pub const SCHEMA: &[RecordSpec] = &[
         fields: &[
             f("type", true, "batch"),
             f("sender", true, "organisation id (a-z, 0-9, - _ .)"),
-            f("sender_kind", true, "lender, merchant, utility, landlord, rental_service or court"),
+            f("sender_kind", true, "lender, utility, landlord, rental_service or court"),
             f("sender_name", true, "the organisation's name"),
         ],
     },
@@ -379,6 +379,10 @@ fn identify(rec: &Rec, b: &mut Builder<'_, '_>, errors: &mut Errors) -> Option<S
 fn sender(rec: &Rec, errors: &mut Errors) -> Option<Organisation> {
     let id = rec.with("sender", errors, OrgId::parse)?;
     let kind = rec.with("sender_kind", errors, OrgKind::parse)?;
+    if !(kind.furnishes() || kind == OrgKind::Court) {
+        errors.add(rec.no, Some("sender_kind"), format!("a {} does not submit to the file", kind.as_str()));
+        return None;
+    }
     let name = rec.text("sender_name", errors)?;
     Some(Organisation { id, kind, name })
 }

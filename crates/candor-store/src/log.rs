@@ -148,14 +148,32 @@ pub(crate) fn rows_digest<T: Tx>(tx: &mut T, batch_id: i64) -> Result<Hash, Stor
 
 /// Appends a leaf; returns its index.
 pub(crate) fn append<T: Tx>(tx: &mut T, kind: &str, body: &Json, now_ms: i64) -> Result<i64, StoreError> {
+    append_about(tx, kind, None, body, now_ms)
+}
+
+/// Appends a leaf about a subject (or none); returns its index.
+pub(crate) fn append_about<T: Tx>(
+    tx: &mut T,
+    kind: &str,
+    subject_id: Option<i64>,
+    body: &Json,
+    now_ms: i64,
+) -> Result<i64, StoreError> {
     tx.lock_log()?;
     let index =
         tx.query_one("SELECT COALESCE(MAX(leaf_index), -1) + 1 FROM log_leaves", &[], |r| r.int(0))?.unwrap_or(0);
     let text = body.to_string();
     let hash = leaf_hash(text.as_bytes());
     tx.execute(
-        "INSERT INTO log_leaves (leaf_index, recorded_ms, kind, body, leaf_hash) VALUES ($1, $2, $3, $4, $5)",
-        &[Param::Int(index), Param::Int(now_ms), Param::Text(kind), Param::Text(&text), Param::Bytes(&hash)],
+        "INSERT INTO log_leaves (leaf_index, recorded_ms, kind, body, leaf_hash, subject_id) VALUES ($1, $2, $3, $4, $5, $6)",
+        &[
+            Param::Int(index),
+            Param::Int(now_ms),
+            Param::Text(kind),
+            Param::Text(&text),
+            Param::Bytes(&hash),
+            Param::OptInt(subject_id),
+        ],
     )?;
     Ok(index)
 }
@@ -206,6 +224,45 @@ pub struct Audit {
 }
 
 impl Store {
+    /// Appends an event (a read, a refused read, a consent change, a dispute step, a model
+    /// deployment) to the log, about a subject when it is one; returns the leaf index.
+    pub fn log_event(
+        &mut self,
+        kind: &str,
+        subject: Option<&candor_file::ids::SubjectKey>,
+        body: &Json,
+        now_ms: i64,
+    ) -> Result<i64, StoreError> {
+        transact!(self, |tx| {
+            let sid = match subject {
+                Some(key) => tx.query_one(
+                    "SELECT subject_id FROM subjects WHERE subject_key = $1",
+                    &[Param::Bytes(&key.0)],
+                    |r| r.int(0),
+                )?,
+                None => None,
+            };
+            append_about(&mut tx, kind, sid, body, now_ms)?
+        })
+    }
+
+    /// Every leaf about a subject: index and body, oldest first.
+    pub fn leaves_about(&mut self, subject: &candor_file::ids::SubjectKey) -> Result<Vec<(i64, String)>, StoreError> {
+        transact!(self, |tx| {
+            let mut out = Vec::new();
+            tx.query(
+                "SELECT l.leaf_index, l.body FROM log_leaves l JOIN subjects s ON s.subject_id = l.subject_id \
+                 WHERE s.subject_key = $1 ORDER BY l.leaf_index",
+                &[Param::Bytes(&subject.0)],
+                &mut |r| {
+                    out.push((r.int(0)?, r.text(1)?));
+                    Ok(())
+                },
+            )?;
+            out
+        })
+    }
+
     /// The leaf hashes in order, as a tree.
     pub fn log_tree(&mut self) -> Result<Tree, StoreError> {
         transact!(self, |tx| {

@@ -7,6 +7,10 @@ use candor_file::model::{Consent, Dispute, DisputeState, OrgId, Purpose};
 use crate::conn::{Param, Tx};
 use crate::{from_day_number, param_date, transact, Store, StoreError};
 
+pub(crate) fn subject_id_of<T: Tx>(tx: &mut T, key: &SubjectKey) -> Result<i64, StoreError> {
+    subject(tx, key)
+}
+
 fn subject<T: Tx>(tx: &mut T, key: &SubjectKey) -> Result<i64, StoreError> {
     tx.query_one("SELECT subject_id FROM subjects WHERE subject_key = $1", &[Param::Bytes(&key.0)], |r| r.int(0))?
         .ok_or(StoreError::UnknownSubject)
@@ -17,6 +21,48 @@ fn corrupt(e: impl std::fmt::Display) -> StoreError {
 }
 
 impl Store {
+    /// Enrols a subject (creating the file's entry if the bureau has none yet) with the hash of
+    /// their passphrase; `None` withdraws.
+    pub fn enrol(
+        &mut self,
+        subject: &crate::SubjectEntry,
+        passphrase_hash: Option<&str>,
+        now_ms: i64,
+    ) -> Result<(), StoreError> {
+        transact!(self, |tx| {
+            tx.execute(
+                "INSERT INTO subjects (subject_key, scheme, masked, region, recorded_ms) VALUES ($1, $2, $3, $4, $5) \
+                 ON CONFLICT (subject_key) DO NOTHING",
+                &[
+                    Param::Bytes(&subject.key.0),
+                    Param::Text(subject.scheme.as_str()),
+                    Param::Text(&subject.masked),
+                    Param::OptText(subject.region.as_deref()),
+                    Param::Int(now_ms),
+                ],
+            )?;
+            let sid = crate::records::subject_id_of(&mut tx, &subject.key)?;
+            tx.execute(
+                "INSERT INTO enrolments (subject_id, recorded_ms, passphrase_hash) VALUES ($1, $2, $3)",
+                &[Param::Int(sid), Param::Int(now_ms), Param::OptText(passphrase_hash)],
+            )?
+        })?;
+        Ok(())
+    }
+
+    /// The subject's passphrase hash if they are enrolled (and have not withdrawn).
+    pub fn enrolment(&mut self, key: &SubjectKey) -> Result<Option<String>, StoreError> {
+        transact!(self, |tx| {
+            tx.query_one(
+                "SELECT e.passphrase_hash FROM enrolments e JOIN subjects s ON s.subject_id = e.subject_id \
+                 WHERE s.subject_key = $1 ORDER BY e.recorded_ms DESC LIMIT 1",
+                &[Param::Bytes(&key.0)],
+                |r| r.opt_text(0),
+            )?
+            .flatten()
+        })
+    }
+
     /// Records a consent, or a new state of one (a revocation is the same consent with `revoked`).
     pub fn put_consent(&mut self, key: &SubjectKey, consent: &Consent, now_ms: i64) -> Result<(), StoreError> {
         transact!(self, |tx| {

@@ -14,7 +14,7 @@
 //! the directory that maps keys to ids.
 
 /// Bump with every change to the tables, and add the step to both lists below.
-pub const SCHEMA_VERSION: i64 = 2;
+pub const SCHEMA_VERSION: i64 = 3;
 
 /// Hash partitions per fact table on PostgreSQL.
 pub const PG_PARTITIONS: u32 = 8;
@@ -80,11 +80,22 @@ CREATE TABLE purges (
     court_records_deleted INTEGER NOT NULL);
 "#,
     STEP_2_SQLITE,
+    STEP_3,
 ];
 
 /// Step 2: the transparency log. Every batch and purge appends a leaf whose body commits to the
 /// rows it wrote (or removed); `purged_rows` keeps the hashes of rows the purge deleted, so an
 /// audit can still account for them; indexes on `batch_id` let the audit read a batch's rows.
+/// Step 3: subjects who enrolled (a passphrase hash; a withdrawal is a row without one), and
+/// which subject a log leaf is about, so a person can list and prove every entry about them.
+const STEP_3: &str = r#"
+CREATE TABLE enrolments (
+    subject_id BIGINT NOT NULL, recorded_ms BIGINT NOT NULL, passphrase_hash TEXT,
+    PRIMARY KEY (subject_id, recorded_ms));
+ALTER TABLE log_leaves ADD COLUMN subject_id BIGINT;
+CREATE INDEX log_leaves_subject ON log_leaves (subject_id);
+"#;
+
 const STEP_2_SQLITE: &str = r#"
 CREATE TABLE log_leaves (
     leaf_index INTEGER PRIMARY KEY, recorded_ms INTEGER NOT NULL, kind TEXT NOT NULL,
@@ -199,5 +210,5 @@ pub fn postgres() -> Vec<String> {
         CREATE INDEX inquiries_batch ON inquiries (batch_id);
         CREATE INDEX court_records_batch ON court_records (batch_id);
         CREATE INDEX subject_details_batch ON subject_details (batch_id);";
-    vec![sql, step2.to_owned()]
+    vec![sql, step2.to_owned(), STEP_3.to_owned()]
 }
