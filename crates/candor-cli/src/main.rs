@@ -48,6 +48,8 @@ enum Command {
     /// Check the store against its transparency log.
     #[command(subcommand)]
     Audit(cmd::log::AuditCommand),
+    /// Run the bureau service (HTTP).
+    Serve(cmd::serve::Args),
 }
 
 fn main() -> ExitCode {
@@ -66,6 +68,7 @@ fn main() -> ExitCode {
         Command::Org(c) => cmd::org::run(c),
         Command::Log(c) => cmd::log::run_log(c),
         Command::Audit(c) => cmd::log::run_audit(c),
+        Command::Serve(a) => cmd::serve::run(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -67,6 +67,16 @@ impl Store {
     pub fn put_consent(&mut self, key: &SubjectKey, consent: &Consent, now_ms: i64) -> Result<(), StoreError> {
         transact!(self, |tx| {
             let sid = subject(&mut tx, key)?;
+            // Versions of one consent are ordered by time; two changes within a millisecond
+            // still get distinct, ordered times.
+            let last = tx
+                .query_one(
+                    "SELECT MAX(recorded_ms) FROM consents WHERE subject_id = $1 AND org_id = $2 AND purpose = $3",
+                    &[Param::Int(sid), Param::Text(consent.org.as_str()), Param::Text(consent.purpose.as_str())],
+                    |r| r.opt_int(0),
+                )?
+                .flatten();
+            let now_ms = last.map_or(now_ms, |l| now_ms.max(l + 1));
             tx.execute(
                 "INSERT INTO consents (subject_id, recorded_ms, org_id, purpose, granted, until, revoked) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7)",

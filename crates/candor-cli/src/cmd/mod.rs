@@ -10,6 +10,7 @@ pub mod metro2;
 pub mod org;
 pub mod purge;
 pub mod score;
+pub mod serve;
 pub mod simulate;
 pub mod validate;
 

@@ -1,0 +1,63 @@
+//! `candor serve`: the bureau service on a socket, until Ctrl-C (then requests in flight finish).
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::{Context, Result};
+use candor_server::{Config, State};
+use candor_store::Store;
+
+use crate::bureau::keys;
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// A TOML file (listen, db, model, max_body_bytes, requests_per_minute, session_minutes);
+    /// `CANDOR_*` variables and the flags below override it.
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// Address to listen on, e.g. 127.0.0.1:8080.
+    #[arg(long)]
+    listen: Option<std::net::SocketAddr>,
+    #[arg(long)]
+    db: Option<String>,
+    /// A model file from `candor fit` to deploy at start.
+    #[arg(long)]
+    model: Option<PathBuf>,
+}
+
+pub fn run(args: Args) -> Result<()> {
+    let mut config = Config::load(args.config.as_deref())?;
+    if let Some(listen) = args.listen {
+        config.listen = listen;
+    }
+    if let Some(db) = args.db {
+        config.db = db;
+    }
+    if let Some(model) = args.model {
+        config.model = Some(model);
+    }
+    // Logs carry routes, statuses and failures, never identifiers, names, keys or tokens.
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(std::env::var("CANDOR_LOG").unwrap_or_else(|_| "info".into()))
+        .try_init();
+    let keys = keys(&config.db)?;
+    let store = Store::open(&config.db).with_context(|| format!("{}: cannot open the store", config.db))?;
+    let state = Arc::new(State::new(config.clone(), store, keys));
+    if let Some(model) = &config.model {
+        let text =
+            std::fs::read_to_string(model).with_context(|| format!("{}: cannot read the model", model.display()))?;
+        let version = state.deploy(&text).map_err(|e| anyhow::anyhow!("{}: {}", model.display(), e.message))?;
+        eprintln!("model {} deployed", &version[..12]);
+    }
+    let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(config.listen)
+            .await
+            .with_context(|| format!("cannot listen on {}", config.listen))?;
+        eprintln!("candor serving on http://{} (Ctrl-C stops it)", listener.local_addr()?);
+        let shutdown = async {
+            let _ = tokio::signal::ctrl_c().await;
+        };
+        candor_server::serve(listener, state, shutdown).await.context("the server stopped")
+    })
+}

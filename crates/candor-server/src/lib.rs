@@ -1,0 +1,123 @@
+//! The bureau service: what lenders, merchants, furnishers, courts, people and the overseers talk
+//! to. [`app`] builds the router over a [`State`], so tests drive it without a socket; [`serve`]
+//! runs it on a listener until shut down.
+//!
+//! Every route declares who may call it in [`ROUTES`]; the OpenAPI document and the
+//! route × role test are generated from that one table. Reads of a person's file, refused reads,
+//! consent changes and model deployments are leaves of the transparency log, about the person
+//! where there is one. No log line carries an identifier, a name, a key or a token.
+
+pub mod config;
+mod error;
+mod routes;
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicU64};
+use std::sync::{Arc, Mutex};
+
+use candor_file::ids::SubjectKey;
+use candor_file::model::{OrgKind, Organisation};
+use candor_file::secret::Keys;
+use candor_scorecard::Scorer;
+use candor_store::Store;
+
+pub use config::Config;
+pub use error::ApiError;
+pub use routes::{app, Role, ROUTES};
+
+/// A deployed model and its version (the SHA-256 of its document).
+pub struct Deployed {
+    pub version: String,
+    pub scorer: Scorer,
+}
+
+/// Request counts for `/metrics`.
+#[derive(Default)]
+pub struct Metrics {
+    pub requests: AtomicU64,
+    pub scores: AtomicU64,
+    pub refused_reads: AtomicU64,
+    pub batches: AtomicU64,
+    pub errors: AtomicU64,
+}
+
+/// Everything the handlers share.
+pub struct State {
+    pub config: Config,
+    pub store: Mutex<Store>,
+    pub keys: Keys,
+    pub model: Mutex<Option<Arc<Deployed>>>,
+    /// Session token hash → (subject, expiry in ms since 1970).
+    pub sessions: Mutex<HashMap<[u8; 32], (SubjectKey, i64)>>,
+    /// Scoring stopped by the operator.
+    pub suspended: AtomicBool,
+    pub metrics: Metrics,
+    /// Requests per key in the current minute: (minute, count).
+    pub rates: Mutex<HashMap<[u8; 32], (i64, u32)>>,
+    /// The clock, replaceable in tests: milliseconds since 1970.
+    pub clock: Box<dyn Fn() -> i64 + Send + Sync>,
+}
+
+impl State {
+    pub fn new(config: Config, store: Store, keys: Keys) -> State {
+        State {
+            config,
+            store: Mutex::new(store),
+            keys,
+            model: Mutex::new(None),
+            sessions: Mutex::new(HashMap::new()),
+            suspended: AtomicBool::new(false),
+            metrics: Metrics::default(),
+            rates: Mutex::new(HashMap::new()),
+            clock: Box::new(|| (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64),
+        }
+    }
+
+    pub fn now_ms(&self) -> i64 {
+        (self.clock)()
+    }
+
+    pub fn today(&self) -> time::Date {
+        time::OffsetDateTime::from_unix_timestamp(self.now_ms() / 1000).map_or(time::Date::MIN, |t| t.date())
+    }
+
+    /// Deploys a model document; the version is its digest.
+    pub fn deploy(&self, document: &str) -> Result<String, ApiError> {
+        let model: candor_scorecard::Model = serde_json::from_str(document)
+            .map_err(|e| ApiError::bad_request("bad_model", format!("not a model document: {e}")))?;
+        let scorer = Scorer::new(model).map_err(|e| ApiError::bad_request("bad_model", e.to_string()))?;
+        use sha2::Digest;
+        let version = hex::encode(sha2::Sha256::digest(document.as_bytes()));
+        *self.model.lock().map_err(|_| ApiError::internal())? =
+            Some(Arc::new(Deployed { version: version.clone(), scorer }));
+        Ok(version)
+    }
+}
+
+/// The roles an organisation's kind gives it.
+pub fn roles_of(org: &Organisation) -> Vec<Role> {
+    let mut roles = Vec::new();
+    if org.kind.furnishes() {
+        roles.push(Role::Furnisher);
+    }
+    if org.kind.reads() {
+        roles.push(Role::Lender);
+    }
+    roles.push(match org.kind {
+        OrgKind::Court => Role::Court,
+        OrgKind::Ombudsman => Role::Ombudsman,
+        OrgKind::Auditor => Role::Auditor,
+        OrgKind::Operator => Role::Operator,
+        _ => return roles,
+    });
+    roles
+}
+
+/// Serves until `shutdown` resolves, then lets requests in flight finish.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: Arc<State>,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, app(state)).with_graceful_shutdown(shutdown).await
+}

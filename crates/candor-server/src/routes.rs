@@ -1,0 +1,726 @@
+//! The routes, who may call each, and the handlers.
+
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, Path, Query, State as Extract};
+use axum::http::{HeaderMap, Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{delete, get, post, put};
+use axum::{Json, Router};
+use candor_file::features::{compute, index as feature_index};
+use candor_file::ids::{NationalId, Scheme, SubjectKey};
+use candor_file::model::{Consent, OrgId, Organisation, Purpose, SubjectFile};
+use candor_file::retention::Retention;
+use candor_scorecard::Value;
+use candor_store::{FileRead, Store, SubjectEntry};
+use serde::Deserialize;
+use serde_json::{json, Value as Json_};
+use sha2::{Digest, Sha256};
+
+use crate::{roles_of, ApiError, Deployed, State};
+
+/// Who may call a route.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Role {
+    /// Anyone, without credentials.
+    Anyone,
+    Subject,
+    Furnisher,
+    Court,
+    /// A lender or merchant reading with consent.
+    Lender,
+    Ombudsman,
+    Auditor,
+    Operator,
+}
+
+pub struct RouteSpec {
+    pub method: &'static str,
+    pub path: &'static str,
+    pub roles: &'static [Role],
+    pub summary: &'static str,
+}
+
+const fn route(method: &'static str, path: &'static str, roles: &'static [Role], summary: &'static str) -> RouteSpec {
+    RouteSpec { method, path, roles, summary }
+}
+
+use Role::*;
+
+/// Every route, who may call it, and what it does: the one list the router, the OpenAPI
+/// document and the authorisation test are checked against.
+pub const ROUTES: &[RouteSpec] = &[
+    route("GET", "/healthz", &[Anyone], "Liveness."),
+    route("GET", "/metrics", &[Anyone], "Prometheus metrics (counts only)."),
+    route("GET", "/openapi.json", &[Anyone], "This API, as OpenAPI 3."),
+    route(
+        "POST",
+        "/v1/batches",
+        &[Furnisher, Court],
+        "Submit a batch (JSON Lines, CSV or Metro 2); applied whole or refused whole.",
+    ),
+    route("POST", "/v1/subjects", &[Anyone], "Enrol: opt in with a national identifier and a passphrase."),
+    route("POST", "/v1/sessions", &[Anyone], "Sign in as an enrolled subject; returns an expiring session token."),
+    route("GET", "/v1/me/file", &[Subject], "Your file, as of a date (`?as_of=YYYY-MM-DD`)."),
+    route("GET", "/v1/me/score", &[Subject], "Your score with its reasons and what would raise it."),
+    route("GET", "/v1/me/reads", &[Subject], "Every read of your file, refused read and consent change, from the log."),
+    route("GET", "/v1/me/consents", &[Subject], "Your consents."),
+    route("POST", "/v1/me/consents", &[Subject], "Grant an organisation a purpose until a date."),
+    route("DELETE", "/v1/me/consents/{org}/{purpose}", &[Subject], "Revoke a consent."),
+    route("POST", "/v1/scores", &[Lender], "A score with reasons, for a purpose the person consented to."),
+    route(
+        "GET",
+        "/v1/log/leaves/{index}/proof",
+        &[Subject, Auditor, Ombudsman],
+        "An inclusion proof for a log entry (a subject: only entries about them).",
+    ),
+    route("POST", "/v1/operator/suspend", &[Operator], "Stop all scoring at once."),
+    route("POST", "/v1/operator/resume", &[Operator], "Resume scoring."),
+    route("PUT", "/v1/operator/model", &[Operator], "Deploy a model document from `candor fit` as a new version."),
+];
+
+type Shared = Arc<State>;
+type Answer = Result<Response, ApiError>;
+
+pub fn app(state: Shared) -> Router {
+    let limit = state.config.max_body_bytes;
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics))
+        .route("/openapi.json", get(openapi))
+        .route("/v1/batches", post(batches))
+        .route("/v1/subjects", post(enrol))
+        .route("/v1/sessions", post(sign_in))
+        .route("/v1/me/file", get(my_file))
+        .route("/v1/me/score", get(my_score))
+        .route("/v1/me/reads", get(my_reads))
+        .route("/v1/me/consents", get(my_consents).post(grant))
+        .route("/v1/me/consents/{org}/{purpose}", delete(revoke))
+        .route("/v1/scores", post(score))
+        .route("/v1/log/leaves/{index}/proof", get(proof))
+        .route("/v1/operator/suspend", post(suspend))
+        .route("/v1/operator/resume", post(resume))
+        .route("/v1/operator/model", put(deploy))
+        .layer(DefaultBodyLimit::max(limit))
+        .with_state(state)
+}
+
+/// The authenticated caller.
+pub enum Caller {
+    Anonymous,
+    Subject(SubjectKey),
+    Org(Organisation, Vec<Role>),
+}
+
+fn token_hash(token: &str) -> [u8; 32] {
+    Sha256::digest(token.as_bytes()).into()
+}
+
+/// Checks credentials, the route's roles and the caller's rate.
+async fn authorize(
+    state: &Shared,
+    headers: &HeaderMap,
+    method: Method,
+    path: &'static str,
+) -> Result<Caller, ApiError> {
+    state.metrics.requests.fetch_add(1, Ordering::Relaxed);
+    let spec = ROUTES.iter().find(|r| r.path == path && r.method == method.as_str()).ok_or_else(ApiError::internal)?;
+    let token = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim);
+    let caller = match token {
+        None => Caller::Anonymous,
+        Some(t) if t.starts_with("ses_") => {
+            let now = state.now_ms();
+            let sessions = state.sessions.lock().map_err(|_| ApiError::internal())?;
+            match sessions.get(&token_hash(t)) {
+                Some((key, expires)) if *expires > now => Caller::Subject(*key),
+                _ => return Err(ApiError::unauthenticated()),
+            }
+        }
+        Some(t) => {
+            let hash = state.keys.api_key_hash(t);
+            let state2 = state.clone();
+            let org = blocking(state, move || {
+                Ok(state2.store.lock().map_err(|_| ApiError::internal())?.organisation_by_key(&hash)?)
+            })
+            .await?
+            .ok_or_else(ApiError::unauthenticated)?;
+            let roles = roles_of(&org);
+            Caller::Org(org, roles)
+        }
+    };
+    if let Some(t) = token {
+        rate(state, token_hash(t))?;
+    }
+    if spec.roles.contains(&Anyone) {
+        return Ok(caller);
+    }
+    let allowed = match &caller {
+        Caller::Anonymous => return Err(ApiError::unauthenticated()),
+        Caller::Subject(_) => spec.roles.contains(&Subject),
+        Caller::Org(_, roles) => roles.iter().any(|r| spec.roles.contains(r)),
+    };
+    if allowed {
+        Ok(caller)
+    } else {
+        Err(ApiError::forbidden(&format!("call {} {}", spec.method, spec.path)))
+    }
+}
+
+fn rate(state: &Shared, key: [u8; 32]) -> Result<(), ApiError> {
+    let minute = state.now_ms() / 60_000;
+    let mut rates = state.rates.lock().map_err(|_| ApiError::internal())?;
+    let entry = rates.entry(key).or_insert((minute, 0));
+    if entry.0 != minute {
+        *entry = (minute, 0);
+    }
+    entry.1 += 1;
+    if entry.1 > state.config.requests_per_minute {
+        return Err(ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            "too many requests this minute; slow down",
+        ));
+    }
+    Ok(())
+}
+
+/// Runs store work off the async threads.
+async fn blocking<T: Send + 'static>(
+    _state: &Shared,
+    work: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
+) -> Result<T, ApiError> {
+    tokio::task::spawn_blocking(work).await.map_err(|_| ApiError::internal())?
+}
+
+fn with_store<T>(state: &State, work: impl FnOnce(&mut Store) -> Result<T, ApiError>) -> Result<T, ApiError> {
+    let mut store = state.store.lock().map_err(|_| ApiError::internal())?;
+    work(&mut store)
+}
+
+/// A JSON body, after the caller is known: bad JSON is a 400 with our error shape.
+fn parse_json<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    serde_json::from_slice(body)
+        .map_err(|e| ApiError::bad_request("bad_json", format!("the body is not the JSON this route takes: {e}")))
+}
+
+fn ok(status: StatusCode, body: Json_) -> Answer {
+    Ok((status, Json(body)).into_response())
+}
+
+async fn healthz() -> Json<Json_> {
+    Json(json!({"status": "ok"}))
+}
+
+async fn metrics(Extract(state): Extract<Shared>) -> String {
+    let m = &state.metrics;
+    let line = |name: &str, help: &str, v: u64| format!("# HELP {name} {help}\n# TYPE {name} counter\n{name} {v}\n");
+    [
+        line("candor_requests_total", "Requests that reached a route.", m.requests.load(Ordering::Relaxed)),
+        line("candor_scores_total", "Scores given.", m.scores.load(Ordering::Relaxed)),
+        line("candor_refused_reads_total", "Score requests refused for want of consent.", m.refused_reads.load(Ordering::Relaxed)),
+        line("candor_batches_total", "Batches applied.", m.batches.load(Ordering::Relaxed)),
+        format!("# HELP candor_scoring_suspended 1 while the operator has stopped scoring.\n# TYPE candor_scoring_suspended gauge\ncandor_scoring_suspended {}\n", u8::from(state.suspended.load(Ordering::Relaxed))),
+    ]
+    .concat()
+}
+
+/// The OpenAPI 3 document, from [`ROUTES`].
+pub fn openapi_document() -> Json_ {
+    let mut paths = serde_json::Map::new();
+    for r in ROUTES {
+        let roles: Vec<String> = r.roles.iter().map(|role| format!("{role:?}").to_lowercase()).collect();
+        let params: Vec<Json_> = r
+            .path
+            .split('/')
+            .filter_map(|seg| seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
+            .map(|name| json!({"name": name, "in": "path", "required": true, "schema": {"type": "string"}}))
+            .collect();
+        let operation = json!({
+            "summary": r.summary,
+            "x-roles": roles,
+            "parameters": params,
+            "responses": {
+                "200": {"description": "Done."},
+                "400": {"description": "Bad input: {code, message, field?}."},
+                "401": {"description": "No or unknown credentials."},
+                "403": {"description": "Your role may not, or no consent."},
+            },
+        });
+        let entry = paths.entry(r.path.to_owned()).or_insert_with(|| json!({}));
+        entry[r.method.to_lowercase()] = operation;
+    }
+    json!({
+        "openapi": "3.0.3",
+        "info": {"title": "Candor bureau API", "version": env!("CARGO_PKG_VERSION")},
+        "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
+        "security": [{"bearer": []}],
+        "paths": paths,
+    })
+}
+
+async fn openapi() -> Json<Json_> {
+    Json(openapi_document())
+}
+
+#[derive(Deserialize)]
+struct BatchQuery {
+    format: Option<String>,
+    #[serde(default)]
+    attest_notice: bool,
+}
+
+async fn batches(
+    Extract(state): Extract<Shared>,
+    headers: HeaderMap,
+    Query(q): Query<BatchQuery>,
+    body: Bytes,
+) -> Answer {
+    let Caller::Org(org, _) = authorize(&state, &headers, Method::POST, "/v1/batches").await? else {
+        return Err(ApiError::forbidden("submit batches"));
+    };
+    let content_type = headers.get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("");
+    let format = match (q.format.as_deref(), content_type) {
+        (Some("jsonl"), _) | (None, "application/x-ndjson" | "application/jsonl") => candor_ingest::Format::JsonLines,
+        (Some("csv"), _) | (None, "text/csv") => candor_ingest::Format::Csv,
+        (Some("metro2"), _) | (None, "application/octet-stream") => candor_ingest::Format::Metro2,
+        _ => {
+            return Err(ApiError::bad_request(
+                "unknown_format",
+                "say ?format=jsonl|csv|metro2 or send a matching Content-Type",
+            )
+            .field("format"))
+        }
+    };
+    let s = state.clone();
+    let outcome = blocking(&state, move || {
+        let mut nonce = nonce;
+        let mut ctx = candor_ingest::Context {
+            keys: &s.keys,
+            today: s.today(),
+            nonce: &mut nonce,
+            sender: Some(org.clone()),
+            notice_attested: q.attest_notice,
+        };
+        let batch = candor_ingest::parse(&body, format, &mut ctx).map_err(|refused| {
+            let list: Vec<String> = refused.errors.iter().map(|e| e.to_string()).collect();
+            ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "batch_refused", list.join("; "))
+        })?;
+        if batch.sender.id != org.id {
+            return Err(ApiError::forbidden("submit a batch in another organisation's name").field("sender"));
+        }
+        let now = s.now_ms();
+        with_store(&s, |store| Ok(store.apply(&batch, now)?))
+    })
+    .await?;
+    state.metrics.batches.fetch_add(1, Ordering::Relaxed);
+    ok(
+        if outcome.duplicate { StatusCode::OK } else { StatusCode::CREATED },
+        json!({
+            "batch_id": outcome.batch_id, "duplicate": outcome.duplicate, "reports": outcome.reports,
+            "accounts": outcome.accounts, "quarantined": outcome.quarantined, "leaf": outcome.leaf,
+        }),
+    )
+}
+
+fn nonce() -> [u8; candor_file::secret::NONCE_BYTES] {
+    let mut n = [0u8; candor_file::secret::NONCE_BYTES];
+    getrandom::getrandom(&mut n).unwrap_or_else(|e| panic!("no randomness from the operating system: {e}"));
+    n
+}
+
+#[derive(Deserialize)]
+struct Credentials {
+    scheme: String,
+    number: String,
+    passphrase: String,
+}
+
+fn identify(scheme: &str, number: &str) -> Result<NationalId, ApiError> {
+    let scheme =
+        Scheme::parse(scheme).map_err(|e| ApiError::bad_request("bad_identifier", e.to_string()).field("scheme"))?;
+    NationalId::parse(scheme, number)
+        .map_err(|e| ApiError::bad_request("bad_identifier", e.to_string()).field("number"))
+}
+
+/// Shortest passphrase accepted at enrolment.
+const MIN_PASSPHRASE_CHARS: usize = 10;
+
+async fn enrol(Extract(state): Extract<Shared>, headers: HeaderMap, body: Bytes) -> Answer {
+    authorize(&state, &headers, Method::POST, "/v1/subjects").await?;
+    let c: Credentials = parse_json(&body)?;
+    let id = identify(&c.scheme, &c.number)?;
+    if c.passphrase.chars().count() < MIN_PASSPHRASE_CHARS {
+        return Err(ApiError::bad_request("weak_passphrase", format!("at least {MIN_PASSPHRASE_CHARS} characters"))
+            .field("passphrase"));
+    }
+    let key = state.keys.subject_key(&id);
+    let entry = SubjectEntry {
+        key,
+        scheme: id.scheme(),
+        masked: id.masked(),
+        region: id.region(),
+        name_sealed: None,
+        birth_sealed: None,
+    };
+    let s = state.clone();
+    blocking(&state, move || {
+        use argon2::password_hash::{PasswordHasher, SaltString};
+        let mut salt = [0u8; 16];
+        getrandom::getrandom(&mut salt).map_err(|_| ApiError::internal())?;
+        let salt = SaltString::encode_b64(&salt).map_err(|_| ApiError::internal())?;
+        let hash = argon2::Argon2::default()
+            .hash_password(c.passphrase.as_bytes(), &salt)
+            .map_err(|_| ApiError::internal())?
+            .to_string();
+        let now = s.now_ms();
+        with_store(&s, |store| {
+            store.enrol(&entry, Some(&hash), now)?;
+            store.log_event(
+                "enrolment",
+                Some(&entry.key),
+                &json!({"kind": "enrolment", "subject": entry.key.to_hex(), "recorded_ms": now}),
+                now,
+            )?;
+            Ok(())
+        })
+    })
+    .await?;
+    ok(StatusCode::CREATED, json!({"enrolled": true, "masked": id.masked()}))
+}
+
+async fn sign_in(Extract(state): Extract<Shared>, headers: HeaderMap, body: Bytes) -> Answer {
+    authorize(&state, &headers, Method::POST, "/v1/sessions").await?;
+    let c: Credentials = parse_json(&body)?;
+    let bad = || ApiError::new(StatusCode::UNAUTHORIZED, "bad_credentials", "unknown identifier or wrong passphrase");
+    let key = state.keys.subject_key(&identify(&c.scheme, &c.number)?);
+    let s = state.clone();
+    let stored = blocking(&state, move || with_store(&s, |store| Ok(store.enrolment(&key)?))).await?.ok_or_else(bad)?;
+    let s = state.clone();
+    let good = blocking(&state, move || {
+        use argon2::password_hash::{PasswordHash, PasswordVerifier};
+        let parsed = PasswordHash::new(&stored).map_err(|_| ApiError::internal())?;
+        let _ = &s;
+        Ok(argon2::Argon2::default().verify_password(c.passphrase.as_bytes(), &parsed).is_ok())
+    })
+    .await?;
+    if !good {
+        return Err(bad());
+    }
+    let mut raw = [0u8; 32];
+    getrandom::getrandom(&mut raw).map_err(|_| ApiError::internal())?;
+    let token = format!("ses_{}", hex::encode(raw));
+    let expires = state.now_ms() + state.config.session_minutes * 60_000;
+    state.sessions.lock().map_err(|_| ApiError::internal())?.insert(token_hash(&token), (key, expires));
+    ok(StatusCode::OK, json!({"token": token, "expires_ms": expires}))
+}
+
+fn subject_of(caller: Caller) -> Result<SubjectKey, ApiError> {
+    match caller {
+        Caller::Subject(key) => Ok(key),
+        _ => Err(ApiError::forbidden("read a person's own pages")),
+    }
+}
+
+#[derive(Deserialize)]
+struct AsOf {
+    as_of: Option<String>,
+}
+
+fn file_json(file: &SubjectFile) -> Json_ {
+    let accounts: Vec<Json_> = file
+        .accounts
+        .iter()
+        .map(|h| {
+            json!({
+                "furnisher": h.account.furnisher.as_str(), "account": h.account.reference, "kind": h.account.kind.as_str(),
+                "opened": h.account.opened.to_string(), "currency": h.account.currency.as_str(),
+                "reports": h.reports.iter().map(|r| json!({
+                    "month": r.month.to_string(), "balance_minor": r.balance_minor, "limit_minor": r.limit_minor,
+                    "paid_minor": r.paid_minor, "dpd": r.dpd.days(), "status": r.status.as_str(),
+                    "delinquent_since": r.delinquent_since.map(|d| d.to_string()),
+                })).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    json!({
+        "accounts": accounts,
+        "inquiries": file.inquiries.iter().map(|i| json!({"org": i.org.as_str(), "date": i.date.to_string(), "purpose": i.purpose.as_str()})).collect::<Vec<_>>(),
+        "court_records": file.court_records.iter().map(|c| json!({
+            "court": c.court.as_str(), "case": c.case_number, "amount_minor": c.amount_minor, "currency": c.currency.as_str(),
+            "grounds": c.grounds, "listed": c.listed.to_string(),
+        })).collect::<Vec<_>>(),
+    })
+}
+
+fn read_file(state: &State, key: SubjectKey, today: time::Date) -> Result<SubjectFile, ApiError> {
+    let read = FileRead { known_ms: state.now_ms(), today, retention: Retention::default() };
+    with_store(state, |store| store.file(&key, &read)?.ok_or_else(|| ApiError::not_found("file for this subject")))
+}
+
+async fn my_file(Extract(state): Extract<Shared>, headers: HeaderMap, Query(q): Query<AsOf>) -> Answer {
+    let key = subject_of(authorize(&state, &headers, Method::GET, "/v1/me/file").await?)?;
+    let today = match q.as_of {
+        Some(d) => candor_file::model::parse_date(&d)
+            .map_err(|e| ApiError::bad_request("bad_date", e.to_string()).field("as_of"))?,
+        None => state.today(),
+    };
+    let s = state.clone();
+    let file = blocking(&state, move || read_file(&s, key, today)).await?;
+    ok(StatusCode::OK, file_json(&file))
+}
+
+/// Scores a file with the deployed model: score, pd, reasons and the bins hit.
+fn score_file(deployed: &Deployed, file: &SubjectFile, today: time::Date) -> Result<(Json_, Vec<usize>), ApiError> {
+    let features = compute(file, today);
+    let values: Vec<Value> = deployed
+        .scorer
+        .model()
+        .characteristics
+        .iter()
+        .map(|c| match feature_index(&c.name).map(|i| features[i]) {
+            Some(x) if x.is_finite() => Value::Number(x),
+            _ => Value::Missing,
+        })
+        .collect();
+    let (scored, bins) = deployed.scorer.score_values(&values).map_err(|_| ApiError::internal())?;
+    let reasons: Vec<Json_> =
+        deployed.scorer.reasons(&bins).iter().map(|r| json!({"code": r.code, "sentence": r.sentence})).collect();
+    Ok((json!({"score": scored.score, "pd": scored.pd, "model_version": deployed.version, "reasons": reasons}), bins))
+}
+
+fn deployed(state: &State) -> Result<Arc<Deployed>, ApiError> {
+    state
+        .model
+        .lock()
+        .map_err(|_| ApiError::internal())?
+        .clone()
+        .ok_or_else(|| ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "no_model", "no model is deployed yet"))
+}
+
+async fn my_score(Extract(state): Extract<Shared>, headers: HeaderMap) -> Answer {
+    let key = subject_of(authorize(&state, &headers, Method::GET, "/v1/me/score").await?)?;
+    let deployed = deployed(&state)?;
+    let s = state.clone();
+    let today = state.today();
+    let file = blocking(&state, move || read_file(&s, key, today)).await?;
+    let (mut body, bins) = score_file(&deployed, &file, today)?;
+    let score = body["score"].as_i64().unwrap_or(0) as i32;
+    let recourse = deployed.scorer.recourse(&bins, score + 40);
+    body["recourse"] = json!({
+        "target_score": recourse.target_score, "reachable": recourse.reachable, "new_score": recourse.new_score,
+        "changes": recourse.changes.iter().map(|c| json!({"characteristic": c.characteristic, "from": c.from, "to": c.to, "points_gain": c.points_gain})).collect::<Vec<_>>(),
+    });
+    ok(StatusCode::OK, body)
+}
+
+async fn my_reads(Extract(state): Extract<Shared>, headers: HeaderMap) -> Answer {
+    let key = subject_of(authorize(&state, &headers, Method::GET, "/v1/me/reads").await?)?;
+    let s = state.clone();
+    let leaves = blocking(&state, move || with_store(&s, |store| Ok(store.leaves_about(&key)?))).await?;
+    let entries: Vec<Json_> = leaves
+        .into_iter()
+        .map(|(index, body)| {
+            let mut entry = serde_json::from_str::<Json_>(&body).unwrap_or(Json_::Null);
+            entry["leaf"] = json!(index);
+            entry
+        })
+        .collect();
+    ok(StatusCode::OK, json!({"entries": entries}))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Grant {
+    org: String,
+    purpose: String,
+    until: String,
+}
+
+fn consent_json(c: &Consent) -> Json_ {
+    json!({"org": c.org.as_str(), "purpose": c.purpose.as_str(), "granted": c.granted.to_string(), "until": c.until.to_string(), "revoked": c.revoked.map(|d| d.to_string())})
+}
+
+async fn my_consents(Extract(state): Extract<Shared>, headers: HeaderMap) -> Answer {
+    let key = subject_of(authorize(&state, &headers, Method::GET, "/v1/me/consents").await?)?;
+    let s = state.clone();
+    let consents = blocking(&state, move || with_store(&s, |store| Ok(store.consents(&key, i64::MAX)?))).await?;
+    ok(StatusCode::OK, json!({"consents": consents.iter().map(consent_json).collect::<Vec<_>>()}))
+}
+
+fn record_consent(state: &Shared, key: SubjectKey, consent: Consent, kind: &'static str) -> Result<(), ApiError> {
+    let now = state.now_ms();
+    with_store(state, |store| {
+        store.put_consent(&key, &consent, now)?;
+        let mut body = consent_json(&consent);
+        body["kind"] = json!(kind);
+        body["subject"] = json!(key.to_hex());
+        body["recorded_ms"] = json!(now);
+        store.log_event(kind, Some(&key), &body, now)?;
+        Ok(())
+    })
+}
+
+async fn grant(Extract(state): Extract<Shared>, headers: HeaderMap, body: Bytes) -> Answer {
+    let key = subject_of(authorize(&state, &headers, Method::POST, "/v1/me/consents").await?)?;
+    let g: Grant = parse_json(&body)?;
+    let org = OrgId::parse(&g.org).map_err(|e| ApiError::bad_request("bad_org", e.to_string()).field("org"))?;
+    let purpose =
+        Purpose::parse(&g.purpose).map_err(|e| ApiError::bad_request("bad_purpose", e.to_string()).field("purpose"))?;
+    let until = candor_file::model::parse_date(&g.until)
+        .map_err(|e| ApiError::bad_request("bad_date", e.to_string()).field("until"))?;
+    let today = state.today();
+    if until < today {
+        return Err(ApiError::bad_request("bad_date", "a consent must last until today or later").field("until"));
+    }
+    let consent = Consent { org, purpose, granted: today, until, revoked: None };
+    let s = state.clone();
+    let body = consent_json(&consent);
+    blocking(&state, move || record_consent(&s, key, consent, "consent_granted")).await?;
+    ok(StatusCode::CREATED, body)
+}
+
+async fn revoke(
+    Extract(state): Extract<Shared>,
+    headers: HeaderMap,
+    Path((org, purpose)): Path<(String, String)>,
+) -> Answer {
+    let key = subject_of(authorize(&state, &headers, Method::DELETE, "/v1/me/consents/{org}/{purpose}").await?)?;
+    let org = OrgId::parse(&org).map_err(|e| ApiError::bad_request("bad_org", e.to_string()).field("org"))?;
+    let purpose =
+        Purpose::parse(&purpose).map_err(|e| ApiError::bad_request("bad_purpose", e.to_string()).field("purpose"))?;
+    let s = state.clone();
+    let today = state.today();
+    blocking(&state, move || {
+        let current = with_store(&s, |store| Ok(store.consents(&key, i64::MAX)?))?
+            .into_iter()
+            .find(|c| c.org == org && c.purpose == purpose)
+            .ok_or_else(|| ApiError::not_found("consent"))?;
+        record_consent(&s, key, Consent { revoked: Some(today), ..current }, "consent_revoked")
+    })
+    .await?;
+    ok(StatusCode::OK, json!({"revoked": true}))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ScoreRequest {
+    scheme: String,
+    number: String,
+    purpose: String,
+}
+
+async fn score(Extract(state): Extract<Shared>, headers: HeaderMap, body: Bytes) -> Answer {
+    let Caller::Org(org, _) = authorize(&state, &headers, Method::POST, "/v1/scores").await? else {
+        return Err(ApiError::forbidden("request scores"));
+    };
+    let req: ScoreRequest = parse_json(&body)?;
+    if state.suspended.load(Ordering::SeqCst) {
+        return Err(ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "scoring_suspended",
+            "the operator has suspended scoring",
+        ));
+    }
+    let key = state.keys.subject_key(&identify(&req.scheme, &req.number)?);
+    let purpose = Purpose::parse(&req.purpose)
+        .map_err(|e| ApiError::bad_request("bad_purpose", e.to_string()).field("purpose"))?;
+    let deployed = deployed(&state)?;
+    let s = state.clone();
+    let today = state.today();
+    let (body, refused) = blocking(&state, move || {
+        let now = s.now_ms();
+        // A live decision uses every consent change recorded so far.
+        let consents = with_store(&s, |store| Ok(store.consents(&key, i64::MAX)?))?;
+        let live = consents.iter().find(|c| c.org == org.id && c.purpose == purpose && c.is_live_on(today));
+        let Some(consent) = live else {
+            let body = json!({"kind": "refused_read", "subject": key.to_hex(), "org": org.id.as_str(), "purpose": purpose.as_str(), "reason": "no live consent", "recorded_ms": now});
+            let leaf = with_store(&s, |store| Ok(store.log_event("refused_read", Some(&key), &body, now)?))?;
+            return Ok((json!({"leaf": leaf}), true));
+        };
+        let file = read_file(&s, key, today)?;
+        let (mut answer, _) = score_file(&deployed, &file, today)?;
+        let entry = json!({
+            "kind": "read", "subject": key.to_hex(), "org": org.id.as_str(), "purpose": purpose.as_str(),
+            "consent_until": consent.until.to_string(), "model_version": deployed.version,
+            "score": answer["score"], "recorded_ms": now,
+        });
+        let leaf = with_store(&s, |store| Ok(store.log_event("read", Some(&key), &entry, now)?))?;
+        answer["leaf"] = json!(leaf);
+        Ok((answer, false))
+    })
+    .await?;
+    if refused {
+        state.metrics.refused_reads.fetch_add(1, Ordering::Relaxed);
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "consent_required",
+            format!("the person has not consented to this purpose; the attempt is recorded (leaf {})", body["leaf"]),
+        ));
+    }
+    state.metrics.scores.fetch_add(1, Ordering::Relaxed);
+    ok(StatusCode::OK, body)
+}
+
+async fn proof(Extract(state): Extract<Shared>, headers: HeaderMap, Path(index): Path<i64>) -> Answer {
+    let caller = authorize(&state, &headers, Method::GET, "/v1/log/leaves/{index}/proof").await?;
+    let s = state.clone();
+    let body = blocking(&state, move || {
+        with_store(&s, |store| {
+            if let Caller::Subject(key) = &caller {
+                if !store.leaves_about(key)?.iter().any(|(i, _)| *i == index) {
+                    return Err(ApiError::not_found("log entry about you"));
+                }
+            }
+            let tree = store.log_tree()?;
+            let size = tree.size();
+            let i = u64::try_from(index).map_err(|_| ApiError::not_found("log entry"))?;
+            let proof = tree.inclusion_proof(i, size).map_err(|_| ApiError::not_found("log entry"))?;
+            let leaf = tree.leaf(i).ok_or_else(|| ApiError::not_found("log entry"))?;
+            let body = store.log_leaf(index)?.unwrap_or_default();
+            Ok(json!({
+                "index": index, "size": size, "root": hex::encode(tree.root()), "leaf_hash": hex::encode(leaf),
+                "body": body, "proof": proof.iter().map(hex::encode).collect::<Vec<_>>(),
+            }))
+        })
+    })
+    .await?;
+    ok(StatusCode::OK, body)
+}
+
+async fn suspend(Extract(state): Extract<Shared>, headers: HeaderMap) -> Answer {
+    authorize(&state, &headers, Method::POST, "/v1/operator/suspend").await?;
+    state.suspended.store(true, Ordering::SeqCst);
+    ok(StatusCode::OK, json!({"scoring": "suspended"}))
+}
+
+async fn resume(Extract(state): Extract<Shared>, headers: HeaderMap) -> Answer {
+    authorize(&state, &headers, Method::POST, "/v1/operator/resume").await?;
+    state.suspended.store(false, Ordering::SeqCst);
+    ok(StatusCode::OK, json!({"scoring": "running"}))
+}
+
+async fn deploy(Extract(state): Extract<Shared>, headers: HeaderMap, body: String) -> Answer {
+    authorize(&state, &headers, Method::PUT, "/v1/operator/model").await?;
+    let version = state.deploy(&body)?;
+    let s = state.clone();
+    let v = version.clone();
+    blocking(&state, move || {
+        let now = s.now_ms();
+        with_store(&s, |store| {
+            Ok(store.log_event(
+                "model_deployed",
+                None,
+                &json!({"kind": "model_deployed", "version": v, "recorded_ms": now}),
+                now,
+            )?)
+        })
+    })
+    .await?;
+    ok(StatusCode::CREATED, json!({"model_version": version}))
+}

@@ -1,0 +1,304 @@
+//! The service end to end, without a socket: every route × every role, the OpenAPI document, and
+//! a furnisher → subject → lender scenario with consent, refusal, reads and a proof.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use axum::Router;
+use candor_file::model::{OrgId, OrgKind, Organisation};
+use candor_file::secret::Keys;
+use candor_scorecard::{fit, Column, FitMeta, FitOptions, Values};
+use candor_server::{app, Config, State, ROUTES};
+use candor_store::Store;
+use serde_json::{json, Value};
+use tower::ServiceExt;
+
+/// Organisations of every kind, each with its API key.
+const ORGS: [(&str, OrgKind); 8] = [
+    ("bank-one", OrgKind::Lender),
+    ("power-co", OrgKind::Utility),
+    ("court-1", OrgKind::Court),
+    ("shop", OrgKind::Merchant),
+    ("ombudsman", OrgKind::Ombudsman),
+    ("auditor", OrgKind::Auditor),
+    ("operator", OrgKind::Operator),
+    ("homes", OrgKind::Landlord),
+];
+
+fn api_key(org: &str) -> String {
+    format!("cnd_test_{org}")
+}
+
+struct Fixture {
+    app: Router,
+    state: Arc<State>,
+    _dir: tempfile::TempDir,
+}
+
+fn fixture() -> Fixture {
+    let dir = tempfile::tempdir().expect("dir");
+    let store = Store::open(&dir.path().join("s.db").display().to_string()).expect("store");
+    let keys = Keys::from_hex(&"01".repeat(32), &"02".repeat(32)).expect("keys");
+    let mut state = State::new(Config::default(), store, keys);
+    // 2026-10-31T12:00:00Z: after the example batch's months.
+    state.clock = Box::new(|| 1_793_448_000_000);
+    {
+        let mut store = state.store.lock().expect("lock");
+        for (id, kind) in ORGS {
+            let org = Organisation { id: OrgId::parse(id).expect("id"), kind, name: id.to_owned() };
+            store.put_organisation(&org, Some(&state.keys.api_key_hash(&api_key(id))), 0).expect("org");
+        }
+    }
+    let state = Arc::new(state);
+    Fixture { app: app(state.clone()), state, _dir: dir }
+}
+
+async fn call(
+    app: &Router,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: Option<(&str, Vec<u8>)>,
+) -> (StatusCode, Value) {
+    let mut req = Request::builder().method(method).uri(path);
+    if let Some(t) = token {
+        req = req.header("authorization", format!("Bearer {t}"));
+    }
+    let req = match body {
+        Some((ct, bytes)) => req.header("content-type", ct).body(Body::from(bytes)),
+        None => req.body(Body::empty()),
+    }
+    .expect("request");
+    let resp = app.clone().oneshot(req).await.expect("response");
+    let status = resp.status();
+    let bytes = axum::body::to_bytes(resp.into_body(), 1 << 24).await.expect("body");
+    let value =
+        serde_json::from_slice(&bytes).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()));
+    (status, value)
+}
+
+fn json_body(v: Value) -> Option<(&'static str, Vec<u8>)> {
+    Some(("application/json", v.to_string().into_bytes()))
+}
+
+const ID: (&str, &str) = ("cn_rid", "110105199003071239");
+
+async fn session(f: &Fixture) -> String {
+    let creds = json!({"scheme": ID.0, "number": ID.1, "passphrase": "correct horse battery"});
+    let (status, _) = call(&f.app, "POST", "/v1/subjects", None, json_body(creds.clone())).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let (status, body) = call(&f.app, "POST", "/v1/sessions", None, json_body(creds)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    body["token"].as_str().expect("token").to_owned()
+}
+
+/// A small model over two catalogue features, fitted on a synthetic table.
+fn model_document() -> String {
+    let n = 2000;
+    let mut state = 7u64;
+    let mut next = move || {
+        state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        (state >> 11) as f64 / (1u64 << 53) as f64
+    };
+    let (mut dpd, mut util, mut bad) = (Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..n {
+        let risk = next();
+        dpd.push(if next() < risk * 0.6 { [30.0, 60.0, 90.0][(next() * 3.0) as usize] } else { 0.0 });
+        util.push((risk * 0.8 + next() * 0.3).min(1.0));
+        bad.push(next() < 0.05 + 0.5 * risk * risk);
+    }
+    let columns = vec![
+        Column { name: "worst_dpd_12m".into(), values: Values::Numeric(dpd) },
+        Column { name: "revolving_utilisation".into(), values: Values::Numeric(util) },
+    ];
+    let meta = FitMeta {
+        target: "bad".into(),
+        id_column: None,
+        data_digest: "test".into(),
+        created_by: "test".into(),
+        actionable: ["revolving_utilisation".to_owned()].into_iter().collect(),
+    };
+    let (model, _) = fit(&columns, &bad, meta, &FitOptions::default(), &|_| {}).expect("fit");
+    serde_json::to_string(&model).expect("json")
+}
+
+/// Every route × every kind of caller: allowed ones never get 401/403 for their role, the rest
+/// always do. A route added without an entry in `ROUTES` answers 500 and fails here.
+#[tokio::test]
+async fn every_route_checks_every_role() {
+    let f = fixture();
+    let subject = session(&f).await;
+    let mut callers: Vec<(&str, Option<String>, BTreeSet<&str>)> =
+        vec![("anonymous", None, BTreeSet::new()), ("subject", Some(subject), ["subject"].into())];
+    for (id, kind) in ORGS {
+        let roles: BTreeSet<&str> = match kind {
+            OrgKind::Lender => ["furnisher", "lender"].into(),
+            OrgKind::Utility | OrgKind::Landlord | OrgKind::RentalService => ["furnisher"].into(),
+            OrgKind::Merchant => ["lender"].into(),
+            OrgKind::Court => ["court"].into(),
+            OrgKind::Ombudsman => ["ombudsman"].into(),
+            OrgKind::Auditor => ["auditor"].into(),
+            OrgKind::Operator => ["operator"].into(),
+        };
+        callers.push((id, Some(api_key(id)), roles));
+    }
+    for route in ROUTES {
+        let path = route.path.replace("{org}", "shop").replace("{purpose}", "tenancy").replace("{index}", "0");
+        let allowed_roles: BTreeSet<String> = route.roles.iter().map(|r| format!("{r:?}").to_lowercase()).collect();
+        for (name, token, roles) in &callers {
+            let allowed = allowed_roles.contains("anyone") || roles.iter().any(|r| allowed_roles.contains(*r));
+            let body = if route.method == "GET" || route.method == "DELETE" { None } else { json_body(json!({})) };
+            let (status, answer) = call(&f.app, route.method, &path, token.as_deref(), body).await;
+            let code = answer["code"].as_str().unwrap_or("");
+            assert_ne!(
+                status,
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "{} {} as {name}: {answer}",
+                route.method,
+                route.path
+            );
+            if allowed {
+                assert!(
+                    !matches!(code, "unauthenticated" | "forbidden"),
+                    "{} {} as {name} was refused: {answer}",
+                    route.method,
+                    route.path
+                );
+            } else {
+                let expected = if token.is_none() { "unauthenticated" } else { "forbidden" };
+                assert_eq!(code, expected, "{} {} as {name}: {status} {answer}", route.method, route.path);
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_openapi_document_covers_every_route() {
+    let f = fixture();
+    let (status, doc) = call(&f.app, "GET", "/openapi.json", None, None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(doc["openapi"], "3.0.3");
+    for r in ROUTES {
+        assert!(doc["paths"][r.path][r.method.to_lowercase()].is_object(), "{} {} missing", r.method, r.path);
+    }
+    let documented: usize =
+        doc["paths"].as_object().expect("paths").values().map(|p| p.as_object().map_or(0, |o| o.len())).sum();
+    assert_eq!(documented, ROUTES.len());
+}
+
+#[tokio::test]
+async fn furnisher_subject_lender_with_consent_refusal_reads_and_a_proof() {
+    let f = fixture();
+    let batch =
+        std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/examples/lender-batch.jsonl")).expect("example");
+    let (status, body) = call(
+        &f.app,
+        "POST",
+        "/v1/batches?format=jsonl",
+        Some(&api_key("power-co")),
+        Some(("application/x-ndjson", batch.clone())),
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "a batch in another's name: {body}");
+    let (status, body) = call(
+        &f.app,
+        "POST",
+        "/v1/batches?format=jsonl",
+        Some(&api_key("bank-one")),
+        Some(("application/x-ndjson", batch)),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert_eq!(body["reports"], 2);
+
+    let subject = session(&f).await;
+    let (status, file) = call(&f.app, "GET", "/v1/me/file", Some(&subject), None).await;
+    assert_eq!(status, StatusCode::OK, "{file}");
+    assert_eq!(file["accounts"][0]["reports"].as_array().map(Vec::len), Some(2));
+
+    let (status, body) = call(
+        &f.app,
+        "PUT",
+        "/v1/operator/model",
+        Some(&api_key("operator")),
+        Some(("application/json", model_document().into_bytes())),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+
+    let ask = json!({"scheme": ID.0, "number": ID.1, "purpose": "deposit_waiver"});
+    let (status, body) = call(&f.app, "POST", "/v1/scores", Some(&api_key("shop")), json_body(ask.clone())).await;
+    assert_eq!((status, body["code"].as_str()), (StatusCode::FORBIDDEN, Some("consent_required")), "{body}");
+
+    let grant = json!({"org": "shop", "purpose": "deposit_waiver", "until": "2027-01-31"});
+    let (status, _) = call(&f.app, "POST", "/v1/me/consents", Some(&subject), json_body(grant)).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let (status, scored) = call(&f.app, "POST", "/v1/scores", Some(&api_key("shop")), json_body(ask.clone())).await;
+    assert_eq!(status, StatusCode::OK, "{scored}");
+    assert!((300..=900).contains(&scored["score"].as_i64().expect("score")), "{scored}");
+    assert!(scored["reasons"].as_array().is_some_and(|r| r.len() <= 4));
+
+    let (status, reads) = call(&f.app, "GET", "/v1/me/reads", Some(&subject), None).await;
+    assert_eq!(status, StatusCode::OK);
+    let kinds: Vec<&str> =
+        reads["entries"].as_array().expect("entries").iter().filter_map(|e| e["kind"].as_str()).collect();
+    assert_eq!(kinds, ["enrolment", "refused_read", "consent_granted", "read"], "{reads}");
+
+    let leaf = scored["leaf"].as_i64().expect("leaf");
+    let (status, p) = call(&f.app, "GET", &format!("/v1/log/leaves/{leaf}/proof"), Some(&subject), None).await;
+    assert_eq!(status, StatusCode::OK, "{p}");
+    let hash = |v: &Value| -> [u8; 32] { hex::decode(v.as_str().expect("hex")).expect("hex").try_into().expect("32") };
+    let proof: Vec<[u8; 32]> = p["proof"].as_array().expect("proof").iter().map(hash).collect();
+    assert_eq!(hash(&p["leaf_hash"]), candor_log::leaf_hash(p["body"].as_str().expect("body").as_bytes()));
+    candor_log::verify_inclusion(
+        &hash(&p["leaf_hash"]),
+        leaf as u64,
+        p["size"].as_u64().expect("size"),
+        &proof,
+        &hash(&p["root"]),
+    )
+    .expect("the proof verifies");
+    let (status, _) = call(&f.app, "GET", "/v1/log/leaves/0/proof", Some(&subject), None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "leaf 0 is the batch, not about the subject alone");
+
+    let (status, _) = call(&f.app, "POST", "/v1/operator/suspend", Some(&api_key("operator")), None).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, body) = call(&f.app, "POST", "/v1/scores", Some(&api_key("shop")), json_body(ask.clone())).await;
+    assert_eq!((status, body["code"].as_str()), (StatusCode::SERVICE_UNAVAILABLE, Some("scoring_suspended")));
+    call(&f.app, "POST", "/v1/operator/resume", Some(&api_key("operator")), None).await;
+
+    let (status, _) = call(&f.app, "DELETE", "/v1/me/consents/shop/deposit_waiver", Some(&subject), None).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _) = call(&f.app, "POST", "/v1/scores", Some(&api_key("shop")), json_body(ask)).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "a revoked consent no longer reads");
+    assert!(f.state.store.lock().expect("lock").audit().expect("audit").problems.is_empty());
+    let (_, metrics) = call(&f.app, "GET", "/metrics", None, None).await;
+    assert!(
+        metrics
+            .as_str()
+            .is_some_and(|m| m.contains("candor_scores_total 1") && m.contains("candor_refused_reads_total 2")),
+        "{metrics}"
+    );
+}
+
+#[tokio::test]
+async fn bad_credentials_and_bad_input_get_stable_codes() {
+    let f = fixture();
+    let (status, body) = call(&f.app, "POST", "/v1/scores", Some("cnd_nobody"), json_body(json!({}))).await;
+    assert_eq!((status, body["code"].as_str()), (StatusCode::UNAUTHORIZED, Some("unauthenticated")));
+    let weak = json!({"scheme": ID.0, "number": ID.1, "passphrase": "short"});
+    let (status, body) = call(&f.app, "POST", "/v1/subjects", None, json_body(weak)).await;
+    assert_eq!(
+        (status, body["code"].as_str(), body["field"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("weak_passphrase"), Some("passphrase"))
+    );
+    let bad_id = json!({"scheme": ID.0, "number": "110105199003071238", "passphrase": "long enough passphrase"});
+    let (_, body) = call(&f.app, "POST", "/v1/subjects", None, json_body(bad_id)).await;
+    assert_eq!(body["code"], "bad_identifier");
+    assert!(!body.to_string().contains("110105199003071238"), "errors never repeat the number");
+    let wrong = json!({"scheme": ID.0, "number": ID.1, "passphrase": "not the passphrase"});
+    let (status, body) = call(&f.app, "POST", "/v1/sessions", None, json_body(wrong)).await;
+    assert_eq!((status, body["code"].as_str()), (StatusCode::UNAUTHORIZED, Some("bad_credentials")));
+}
