@@ -50,11 +50,30 @@ enum Command {
     Audit(cmd::log::AuditCommand),
     /// Run the bureau service (HTTP).
     Serve(cmd::serve::Args),
+    /// A whole bureau on this machine: a simulated population in a fresh SQLite file, a fitted
+    /// and deployed scorecard, and the service on 127.0.0.1:8080, with a credential per role.
+    Demo(cmd::demo::Args),
+}
+
+/// Runs one command line, as typed after `candor`; `demo` uses it to chain the other commands.
+pub(crate) fn run_line(args: &[&str]) -> anyhow::Result<()> {
+    let cli = Cli::try_parse_from(std::iter::once("candor").chain(args.iter().copied()))?;
+    dispatch(cli.command)
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let result = match cli.command {
+    match dispatch(cli.command) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn dispatch(command: Command) -> anyhow::Result<()> {
+    match command {
         Command::Fit(a) => cmd::fit::run(a),
         Command::Score(a) => cmd::score::run(a),
         Command::Explain(a) => cmd::explain::run(a),
@@ -69,12 +88,6 @@ fn main() -> ExitCode {
         Command::Log(c) => cmd::log::run_log(c),
         Command::Audit(c) => cmd::log::run_audit(c),
         Command::Serve(a) => cmd::serve::run(a),
-    };
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e:#}");
-            ExitCode::FAILURE
-        }
+        Command::Demo(a) => cmd::demo::run(a),
     }
 }

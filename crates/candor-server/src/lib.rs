@@ -94,6 +94,18 @@ impl State {
     }
 }
 
+/// A passphrase as stored: argon2id with a fresh salt, in the PHC string form.
+pub fn hash_passphrase(passphrase: &str) -> Result<String, ApiError> {
+    use argon2::password_hash::{PasswordHasher, SaltString};
+    let mut salt = [0u8; 16];
+    getrandom::getrandom(&mut salt).map_err(|_| ApiError::internal())?;
+    let salt = SaltString::encode_b64(&salt).map_err(|_| ApiError::internal())?;
+    Ok(argon2::Argon2::default()
+        .hash_password(passphrase.as_bytes(), &salt)
+        .map_err(|_| ApiError::internal())?
+        .to_string())
+}
+
 /// The roles an organisation's kind gives it.
 pub fn roles_of(org: &Organisation) -> Vec<Role> {
     let mut roles = Vec::new();

@@ -370,14 +370,7 @@ async fn enrol(Extract(state): Extract<Shared>, headers: HeaderMap, body: Bytes)
     };
     let s = state.clone();
     blocking(&state, move || {
-        use argon2::password_hash::{PasswordHasher, SaltString};
-        let mut salt = [0u8; 16];
-        getrandom::getrandom(&mut salt).map_err(|_| ApiError::internal())?;
-        let salt = SaltString::encode_b64(&salt).map_err(|_| ApiError::internal())?;
-        let hash = argon2::Argon2::default()
-            .hash_password(c.passphrase.as_bytes(), &salt)
-            .map_err(|_| ApiError::internal())?
-            .to_string();
+        let hash = crate::hash_passphrase(&c.passphrase)?;
         let now = s.now_ms();
         with_store(&s, |store| {
             store.enrol(&entry, Some(&hash), now)?;

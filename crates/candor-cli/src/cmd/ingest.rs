@@ -25,6 +25,9 @@ pub struct Args {
     /// The submissions' date (reports after its month are refused); default today.
     #[arg(long, value_parser = parse_day)]
     today: Option<time::Date>,
+    /// Print only the summary, not a line per file.
+    #[arg(long)]
+    quiet: bool,
     /// Submission files: .jsonl, .csv, or Metro 2 (anything else). Applied in the order given.
     #[arg(required = true)]
     files: Vec<PathBuf>,
@@ -60,6 +63,12 @@ pub fn run(args: Args) -> Result<()> {
             .and_then(|batch| store.apply(&batch, now_ms()).map_err(anyhow::Error::from));
         // One line per file on standard output once its batch is committed: the acknowledgement.
         match outcome {
+            Ok(o) if args.quiet => {
+                totals[0] += o.reports;
+                totals[1] += o.accounts;
+                totals[2] += o.quarantined;
+                totals[3] += o.court_records + o.closures;
+            }
             Ok(o) if o.duplicate => {
                 bar.suspend(|| println!("{}: already applied as batch {}, nothing changed", path.display(), o.batch_id))
             }

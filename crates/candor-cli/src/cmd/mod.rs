@@ -1,5 +1,6 @@
 //! One module per subcommand, and the column-typing they share.
 
+pub mod demo;
 pub mod explain;
 pub mod export;
 pub mod features;

@@ -243,3 +243,25 @@ fn checkpoints_and_the_audit_catch_tampering() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains("the log no longer has that root"), "{stdout}");
 }
+
+#[test]
+fn the_demo_builds_a_bureau_and_prints_a_credential_per_role() {
+    let dir = TempDir::new().expect("dir");
+    let out = ok(dir.path(), &["demo", "--no-serve", "--subjects", "1500", "--dir", "d"]);
+    for role in [
+        "A person (subject): cn_rid",
+        "Merchant (demo-shop): cnd_",
+        "Lender and furnisher (demo-bank): cnd_",
+        "Court (demo-court): cnd_",
+        "Ombudsman (demo-ombudsman): cnd_",
+        "Auditor (demo-auditor): cnd_",
+        "Operator (demo-operator): cnd_",
+    ] {
+        assert!(out.contains(role), "{role} missing from:\n{out}");
+    }
+    for file in ["candor.db", "model.json", "report.html", "features.parquet"] {
+        assert!(dir.path().join("d").join(file).exists(), "{file}");
+    }
+    let audit = ok(dir.path(), &["audit", "verify", "--db", "d/candor.db"]);
+    assert!(audit.contains("the store matches its log"), "{audit}");
+}

@@ -1,0 +1,143 @@
+//! `candor demo`: a whole bureau on one machine in under a minute. It simulates a population into
+//! a fresh SQLite file, computes features, fits a scorecard, deploys it, registers one
+//! organisation per role, enrols one person, and serves — printing a credential and a first
+//! request for every role.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use candor_file::ids::{NationalId, Scheme};
+use candor_file::model::{OrgId, OrgKind, Organisation, YearMonth};
+use candor_store::{Store, SubjectEntry};
+
+use crate::bureau::{keys, now_ms, today};
+use crate::run_line;
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// Where the demo keeps its files; emptied first.
+    #[arg(long, default_value = "candor-demo")]
+    dir: PathBuf,
+    #[arg(long, default_value_t = 20_000)]
+    subjects: u64,
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    listen: String,
+    /// Build everything, print the credentials, but do not serve.
+    #[arg(long)]
+    no_serve: bool,
+}
+
+/// The demo's organisations: id, kind, name.
+const ORGS: [(&str, OrgKind, &str); 6] = [
+    ("demo-bank", OrgKind::Lender, "Demo Bank"),
+    ("demo-shop", OrgKind::Merchant, "Demo Shop"),
+    ("demo-court", OrgKind::Court, "Demo District Court"),
+    ("demo-ombudsman", OrgKind::Ombudsman, "Credit Ombudsman"),
+    ("demo-auditor", OrgKind::Auditor, "Independent Auditor"),
+    ("demo-operator", OrgKind::Operator, "Bureau Operations"),
+];
+const PASSPHRASE: &str = "demo passphrase one";
+
+pub fn run(args: Args) -> Result<()> {
+    let started = std::time::Instant::now();
+    if args.dir.exists() {
+        std::fs::remove_dir_all(&args.dir).with_context(|| format!("{}: cannot empty", args.dir.display()))?;
+    }
+    std::fs::create_dir_all(&args.dir).with_context(|| format!("{}: cannot create", args.dir.display()))?;
+    let path = |name: &str| args.dir.join(name).display().to_string();
+    let (db, pop) = (path("candor.db"), path("pop"));
+    let last_month = YearMonth::of(today()).plus(-1).to_string();
+    let as_of =
+        YearMonth::of(today()).first_day().previous_day().map_or_else(|| today().to_string(), |d| d.to_string());
+    let subjects = args.subjects.to_string();
+
+    eprintln!("1/4 simulating {subjects} people ...");
+    run_line(&[
+        "simulate",
+        "--subjects",
+        &subjects,
+        "--months",
+        "24",
+        "--seed",
+        "1",
+        "--end",
+        &last_month,
+        "--out",
+        &pop,
+    ])?;
+    eprintln!("2/4 ingesting their files ...");
+    let mut files: Vec<String> = std::fs::read_dir(args.dir.join("pop/batches"))?
+        .map(|e| e.map(|e| e.path().display().to_string()))
+        .collect::<std::io::Result<_>>()?;
+    files.sort();
+    let mut ingest = vec!["ingest", "--quiet", "--db", &db];
+    ingest.extend(files.iter().map(String::as_str));
+    run_line(&ingest)?;
+    eprintln!("3/4 computing features and fitting the scorecard ...");
+    let features = path("features.parquet");
+    let outcomes = path("pop/outcomes.csv");
+    run_line(&["features", "--db", &db, "--as-of", &as_of, "--outcomes", &outcomes, "--out", &features])?;
+    let (model, report) = (path("model.json"), path("report.html"));
+    run_line(&["fit", "--data", &features, "--target", "bad", "--id", "subject", "--actionable",
+        "revolving_utilisation,total_balance,inquiries_6m,worst_dpd_12m,on_time_share_24m,open_court_records,open_court_amount",
+        "--out", &model, "--report", &report])?;
+
+    eprintln!("4/4 registering organisations and a person ...");
+    let keys = keys(&db)?;
+    let mut store = Store::open(&db)?;
+    let mut credentials = Vec::new();
+    for (id, kind, name) in ORGS {
+        let mut secret = [0u8; 32];
+        getrandom::getrandom(&mut secret)
+            .map_err(|e| anyhow::anyhow!("no randomness from the operating system: {e}"))?;
+        let api_key = format!("cnd_{}", hex::encode(secret));
+        let org = Organisation { id: OrgId::parse(id).map_err(|e| anyhow::anyhow!("{e}"))?, kind, name: name.into() };
+        store.put_organisation(&org, Some(&keys.api_key_hash(&api_key)), now_ms())?;
+        credentials.push((kind, id, api_key));
+    }
+    // The first simulated person enrols with a known passphrase.
+    let outcomes_text = std::fs::read_to_string(&outcomes)?;
+    let number =
+        outcomes_text.lines().nth(1).and_then(|l| l.split(',').nth(1)).context("no simulated person")?.to_owned();
+    let id = NationalId::parse(Scheme::CnRid, &number).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let entry = SubjectEntry {
+        key: keys.subject_key(&id),
+        scheme: id.scheme(),
+        masked: id.masked(),
+        region: id.region(),
+        name_sealed: None,
+        birth_sealed: None,
+    };
+    let hash = candor_server::hash_passphrase(PASSPHRASE).map_err(|e| anyhow::anyhow!("{}", e.message))?;
+    store.enrol(&entry, Some(&hash), now_ms())?;
+    drop(store);
+
+    let base = format!("http://{}", args.listen);
+    let key_of = |kind: OrgKind| credentials.iter().find(|c| c.0 == kind).map(|c| c.2.clone()).unwrap_or_default();
+    println!(
+        "\nCandor demo ready in {:.0} s: {subjects} people, model and report in {}\n",
+        started.elapsed().as_secs_f64(),
+        args.dir.display()
+    );
+    println!("A person (subject): cn_rid {number}, passphrase \"{PASSPHRASE}\"");
+    println!("  curl -s -X POST {base}/v1/sessions -H 'content-type: application/json' -d '{{\"scheme\":\"cn_rid\",\"number\":\"{number}\",\"passphrase\":\"{PASSPHRASE}\"}}'");
+    println!(
+        "  then: curl -s {base}/v1/me/score -H 'authorization: Bearer <token>'   (also /v1/me/file, /v1/me/reads)"
+    );
+    println!("  grant the shop a consent: curl -s -X POST {base}/v1/me/consents -H 'authorization: Bearer <token>' -H 'content-type: application/json' -d '{{\"org\":\"demo-shop\",\"purpose\":\"deposit_waiver\",\"until\":\"2030-12-31\"}}'");
+    println!("Merchant (demo-shop): {}", key_of(OrgKind::Merchant));
+    println!("  curl -s -X POST {base}/v1/scores -H 'authorization: Bearer {}' -H 'content-type: application/json' -d '{{\"scheme\":\"cn_rid\",\"number\":\"{number}\",\"purpose\":\"deposit_waiver\"}}'", key_of(OrgKind::Merchant));
+    println!("Lender and furnisher (demo-bank): {}", key_of(OrgKind::Lender));
+    println!("  curl -s -X POST '{base}/v1/batches?format=jsonl' -H 'authorization: Bearer {}' --data-binary @docs/examples/lender-batch.jsonl   (its sender must be demo-bank)", key_of(OrgKind::Lender));
+    println!("Court (demo-court): {}", key_of(OrgKind::Court));
+    println!("Ombudsman (demo-ombudsman): {}", key_of(OrgKind::Ombudsman));
+    println!("Auditor (demo-auditor): {}", key_of(OrgKind::Auditor));
+    println!("  curl -s {base}/v1/log/leaves/0/proof -H 'authorization: Bearer {}'", key_of(OrgKind::Auditor));
+    println!("Operator (demo-operator): {}", key_of(OrgKind::Operator));
+    println!("  curl -s -X POST {base}/v1/operator/suspend -H 'authorization: Bearer {}'", key_of(OrgKind::Operator));
+    println!("The API: {base}/openapi.json\n");
+    if args.no_serve {
+        return Ok(());
+    }
+    run_line(&["serve", "--db", &db, "--model", &model, "--listen", &args.listen])
+}
