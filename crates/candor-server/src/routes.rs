@@ -69,6 +69,10 @@ pub const ROUTES: &[RouteSpec] = &[
     route("GET", "/v1/me/consents", &[Subject], "Your consents."),
     route("POST", "/v1/me/consents", &[Subject], "Grant an organisation a purpose until a date."),
     route("DELETE", "/v1/me/consents/{org}/{purpose}", &[Subject], "Revoke a consent."),
+    route("GET", "/v1/me/disputes", &[Subject], "Your disputes and where each stands."),
+    route("POST", "/v1/me/disputes", &[Subject], "Dispute a record of your file; it is marked disputed at once."),
+    route("GET", "/v1/disputes", &[Ombudsman], "The queue: every dispute not yet decided, with its due date."),
+    route("POST", "/v1/disputes/{id}/decision", &[Ombudsman], "Decide a dispute: verified, corrected or deleted."),
     route("POST", "/v1/scores", &[Lender], "A score with reasons, for a purpose the person consented to."),
     route(
         "GET",
@@ -98,6 +102,9 @@ pub fn app(state: Shared) -> Router {
         .route("/v1/me/reads", get(my_reads))
         .route("/v1/me/consents", get(my_consents).post(grant))
         .route("/v1/me/consents/{org}/{purpose}", delete(revoke))
+        .route("/v1/me/disputes", get(my_disputes).post(open_dispute))
+        .route("/v1/disputes", get(dispute_queue))
+        .route("/v1/disputes/{id}/decision", post(decide))
         .route("/v1/scores", post(score))
         .route("/v1/log/leaves/{index}/proof", get(proof))
         .route("/v1/operator/suspend", post(suspend))
@@ -425,12 +432,29 @@ struct AsOf {
     as_of: Option<String>,
 }
 
-fn file_json(file: &SubjectFile) -> Json_ {
+/// Days the ombudsman has to decide a dispute, unless configured.
+pub const DISPUTE_DAYS: i64 = 30;
+
+/// The account references a subject has open disputes about: marked disputed in every report.
+fn disputed(store: &mut Store, key: &SubjectKey) -> Result<Vec<String>, ApiError> {
+    Ok(store
+        .disputes(key)?
+        .into_iter()
+        .filter(|d| {
+            matches!(d.state, candor_file::model::DisputeState::Open | candor_file::model::DisputeState::FurnisherAsked)
+        })
+        .map(|d| d.record_ref)
+        .collect())
+}
+
+fn file_json(file: &SubjectFile, disputed: &[String]) -> Json_ {
     let accounts: Vec<Json_> = file
         .accounts
         .iter()
         .map(|h| {
+            let is_disputed = disputed.iter().any(|r| r.split_whitespace().next() == Some(h.account.reference.as_str()));
             json!({
+                "disputed": is_disputed,
                 "furnisher": h.account.furnisher.as_str(), "account": h.account.reference, "kind": h.account.kind.as_str(),
                 "opened": h.account.opened.to_string(), "currency": h.account.currency.as_str(),
                 "reports": h.reports.iter().map(|r| json!({
@@ -464,8 +488,13 @@ async fn my_file(Extract(state): Extract<Shared>, headers: HeaderMap, Query(q): 
         None => state.today(),
     };
     let s = state.clone();
-    let file = blocking(&state, move || read_file(&s, key, today)).await?;
-    ok(StatusCode::OK, file_json(&file))
+    let (file, open) = blocking(&state, move || {
+        let file = read_file(&s, key, today)?;
+        let open = with_store(&s, |store| disputed(store, &key))?;
+        Ok((file, open))
+    })
+    .await?;
+    ok(StatusCode::OK, file_json(&file, &open))
 }
 
 /// Scores a file with the deployed model: score, pd, reasons and the bins hit.
@@ -638,6 +667,7 @@ async fn score(Extract(state): Extract<Shared>, headers: HeaderMap, body: Bytes)
         };
         let file = read_file(&s, key, today)?;
         let (mut answer, _) = score_file(&deployed, &file, today)?;
+        answer["disputed_records"] = json!(with_store(&s, |store| disputed(store, &key))?);
         let entry = json!({
             "kind": "read", "subject": key.to_hex(), "org": org.id.as_str(), "purpose": purpose.as_str(),
             "consent_until": consent.until.to_string(), "model_version": deployed.version,
@@ -716,4 +746,88 @@ async fn deploy(Extract(state): Extract<Shared>, headers: HeaderMap, body: Strin
     })
     .await?;
     ok(StatusCode::CREATED, json!({"model_version": version}))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DisputeRequest {
+    /// `account`, `report`, `inquiry` or `court_record`.
+    record_kind: String,
+    /// Which: the account reference (and month), the case number, ...
+    record_ref: String,
+}
+
+fn dispute_json(d: &candor_file::model::Dispute) -> Json_ {
+    json!({
+        "id": d.id, "record_kind": d.record_kind, "record_ref": d.record_ref, "state": d.state.as_str(),
+        "opened_ms": d.opened_ms, "due_ms": d.opened_ms + DISPUTE_DAYS * 86_400_000,
+    })
+}
+
+async fn my_disputes(Extract(state): Extract<Shared>, headers: HeaderMap) -> Answer {
+    let key = subject_of(authorize(&state, &headers, Method::GET, "/v1/me/disputes").await?)?;
+    let s = state.clone();
+    let list = blocking(&state, move || with_store(&s, |store| Ok(store.disputes(&key)?))).await?;
+    ok(StatusCode::OK, json!({"disputes": list.iter().map(dispute_json).collect::<Vec<_>>()}))
+}
+
+async fn open_dispute(Extract(state): Extract<Shared>, headers: HeaderMap, body: Bytes) -> Answer {
+    let key = subject_of(authorize(&state, &headers, Method::POST, "/v1/me/disputes").await?)?;
+    let req: DisputeRequest = parse_json(&body)?;
+    if !matches!(req.record_kind.as_str(), "account" | "report" | "inquiry" | "court_record") {
+        return Err(ApiError::bad_request("bad_record_kind", "one of account, report, inquiry, court_record")
+            .field("record_kind"));
+    }
+    let reference = candor_file::model::parse_reference(&req.record_ref)
+        .map_err(|e| ApiError::bad_request("bad_record_ref", e.to_string()).field("record_ref"))?;
+    let s = state.clone();
+    let dispute = blocking(&state, move || {
+        let now = s.now_ms();
+        with_store(&s, |store| {
+            let id = store.open_dispute(&key, &req.record_kind, &reference, now)?;
+            let body = json!({"kind": "dispute_opened", "subject": key.to_hex(), "dispute": id, "record_kind": req.record_kind, "record_ref": reference, "recorded_ms": now});
+            store.log_event("dispute_opened", Some(&key), &body, now)?;
+            let list = store.disputes(&key)?;
+            list.into_iter().find(|d| d.id == id).ok_or_else(ApiError::internal)
+        })
+    })
+    .await?;
+    ok(StatusCode::CREATED, dispute_json(&dispute))
+}
+
+async fn dispute_queue(Extract(state): Extract<Shared>, headers: HeaderMap) -> Answer {
+    authorize(&state, &headers, Method::GET, "/v1/disputes").await?;
+    let s = state.clone();
+    let queue = blocking(&state, move || with_store(&s, |store| Ok(store.open_disputes()?))).await?;
+    ok(StatusCode::OK, json!({"disputes": queue.iter().map(|(d, _)| dispute_json(d)).collect::<Vec<_>>()}))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Decision {
+    /// `verified`, `corrected` or `deleted`.
+    outcome: String,
+}
+
+async fn decide(Extract(state): Extract<Shared>, headers: HeaderMap, Path(id): Path<i64>, body: Bytes) -> Answer {
+    authorize(&state, &headers, Method::POST, "/v1/disputes/{id}/decision").await?;
+    let decision: Decision = parse_json(&body)?;
+    use candor_file::model::DisputeState;
+    let outcome = match DisputeState::parse(&decision.outcome) {
+        Ok(o @ (DisputeState::Verified | DisputeState::Corrected | DisputeState::Deleted)) => o,
+        _ => return Err(ApiError::bad_request("bad_outcome", "one of verified, corrected, deleted").field("outcome")),
+    };
+    let s = state.clone();
+    blocking(&state, move || {
+        let now = s.now_ms();
+        with_store(&s, |store| {
+            let (_, owner) = store.open_disputes()?.into_iter().find(|(d, _)| d.id == id).ok_or_else(|| ApiError::not_found("open dispute"))?;
+            store.dispute_step(id, outcome, now)?;
+            let body = json!({"kind": "dispute_decided", "subject": owner.to_hex(), "dispute": id, "outcome": outcome.as_str(), "recorded_ms": now});
+            store.log_event("dispute_decided", Some(&owner), &body, now)?;
+            Ok(())
+        })
+    })
+    .await?;
+    ok(StatusCode::OK, json!({"id": id, "state": outcome.as_str()}))
 }

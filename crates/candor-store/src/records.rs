@@ -162,6 +162,38 @@ impl Store {
         Ok(())
     }
 
+    /// Every dispute not yet decided (open or waiting for the furnisher), with whose it is,
+    /// oldest first: the ombudsman's queue.
+    pub fn open_disputes(&mut self) -> Result<Vec<(Dispute, SubjectKey)>, StoreError> {
+        transact!(self, |tx| {
+            let mut out: Vec<(Dispute, SubjectKey)> = Vec::new();
+            tx.query(
+                "SELECT d.dispute_id, d.record_kind, d.record_ref, d.opened_ms, st.state, s.subject_key FROM disputes d \
+                 JOIN dispute_steps st ON st.dispute_id = d.dispute_id JOIN subjects s ON s.subject_id = d.subject_id \
+                 ORDER BY d.dispute_id, st.recorded_ms, st.seq",
+                &[],
+                &mut |r| {
+                    let dispute = Dispute {
+                        id: r.int(0)?,
+                        record_kind: r.text(1)?,
+                        record_ref: r.text(2)?,
+                        opened_ms: r.int(3)?,
+                        state: DisputeState::parse(&r.text(4)?).map_err(corrupt)?,
+                    };
+                    let key: [u8; 32] =
+                        r.opt_bytes(5)?.and_then(|b| b.try_into().ok()).ok_or_else(|| corrupt("subject key of the wrong length"))?;
+                    match out.last_mut() {
+                        Some(last) if last.0.id == dispute.id => last.0 = dispute,
+                        _ => out.push((dispute, SubjectKey(key))),
+                    }
+                    Ok(())
+                },
+            )?;
+            out.retain(|(d, _)| matches!(d.state, DisputeState::Open | DisputeState::FurnisherAsked));
+            out
+        })
+    }
+
     /// The subject's disputes with their latest state, oldest first.
     pub fn disputes(&mut self, key: &SubjectKey) -> Result<Vec<Dispute>, StoreError> {
         transact!(self, |tx| {

@@ -145,7 +145,12 @@ async fn every_route_checks_every_role() {
         callers.push((id, Some(api_key(id)), roles));
     }
     for route in ROUTES {
-        let path = route.path.replace("{org}", "shop").replace("{purpose}", "tenancy").replace("{index}", "0");
+        let path = route
+            .path
+            .replace("{org}", "shop")
+            .replace("{purpose}", "tenancy")
+            .replace("{index}", "0")
+            .replace("{id}", "1");
         let allowed_roles: BTreeSet<String> = route.roles.iter().map(|r| format!("{r:?}").to_lowercase()).collect();
         for (name, token, roles) in &callers {
             let allowed = allowed_roles.contains("anyone") || roles.iter().any(|r| allowed_roles.contains(*r));
@@ -273,6 +278,48 @@ async fn furnisher_subject_lender_with_consent_refusal_reads_and_a_proof() {
     assert_eq!(status, StatusCode::OK);
     let (status, _) = call(&f.app, "POST", "/v1/scores", Some(&api_key("shop")), json_body(ask)).await;
     assert_eq!(status, StatusCode::FORBIDDEN, "a revoked consent no longer reads");
+
+    // A dispute: marked at once, in the ombudsman's queue, decided, and all of it logged.
+    let dispute = json!({"record_kind": "report", "record_ref": "CARD-001 2026-09"});
+    let (status, opened) = call(&f.app, "POST", "/v1/me/disputes", Some(&subject), json_body(dispute)).await;
+    assert_eq!(status, StatusCode::CREATED, "{opened}");
+    assert_eq!(
+        opened["due_ms"].as_i64().expect("due") - opened["opened_ms"].as_i64().expect("opened"),
+        30 * 86_400_000
+    );
+    let (_, file) = call(&f.app, "GET", "/v1/me/file", Some(&subject), None).await;
+    assert_eq!(file["accounts"][0]["disputed"], true, "{file}");
+    let (status, queue) = call(&f.app, "GET", "/v1/disputes", Some(&api_key("ombudsman")), None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(queue["disputes"].as_array().map(Vec::len), Some(1), "{queue}");
+    let id = opened["id"].as_i64().expect("id");
+    let (status, _) = call(
+        &f.app,
+        "POST",
+        &format!("/v1/disputes/{id}/decision"),
+        Some(&api_key("ombudsman")),
+        json_body(json!({"outcome": "maybe"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let (status, _) = call(
+        &f.app,
+        "POST",
+        &format!("/v1/disputes/{id}/decision"),
+        Some(&api_key("ombudsman")),
+        json_body(json!({"outcome": "corrected"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, mine) = call(&f.app, "GET", "/v1/me/disputes", Some(&subject), None).await;
+    assert_eq!(mine["disputes"][0]["state"], "corrected", "{mine}");
+    let (_, queue) = call(&f.app, "GET", "/v1/disputes", Some(&api_key("ombudsman")), None).await;
+    assert_eq!(queue["disputes"].as_array().map(Vec::len), Some(0));
+    let (_, reads) = call(&f.app, "GET", "/v1/me/reads", Some(&subject), None).await;
+    let kinds: Vec<&str> =
+        reads["entries"].as_array().expect("entries").iter().filter_map(|e| e["kind"].as_str()).collect();
+    assert!(kinds.ends_with(&["dispute_opened", "dispute_decided"]), "{kinds:?}");
+
     assert!(f.state.store.lock().expect("lock").audit().expect("audit").problems.is_empty());
     let (_, metrics) = call(&f.app, "GET", "/metrics", None, None).await;
     assert!(
