@@ -110,8 +110,20 @@ pub fn app(state: Shared) -> Router {
         .route("/v1/operator/suspend", post(suspend))
         .route("/v1/operator/resume", post(resume))
         .route("/v1/operator/model", put(deploy))
+        .layer(axum::middleware::from_fn(access_log))
         .layer(DefaultBodyLimit::max(limit))
         .with_state(state)
+}
+
+/// One log line per request: method, path and status, and nothing else — no query string, no
+/// header, no body, so no identifier, name, key or token can reach the log.
+async fn access_log(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let method = req.method().clone();
+    let path = req.uri().path().to_owned();
+    let started = std::time::Instant::now();
+    let response = next.run(req).await;
+    tracing::info!(%method, %path, status = response.status().as_u16(), micros = started.elapsed().as_micros() as u64, "request");
+    response
 }
 
 /// The authenticated caller.

@@ -193,8 +193,33 @@ async fn the_openapi_document_covers_every_route() {
     assert_eq!(documented, ROUTES.len());
 }
 
+/// Log lines written during a test, for the check that none carries personal data or secrets.
+#[derive(Clone, Default)]
+struct Captured(Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().expect("lock").extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Captured {
+    type Writer = Captured;
+    fn make_writer(&'a self) -> Captured {
+        self.clone()
+    }
+}
+
 #[tokio::test]
 async fn furnisher_subject_lender_with_consent_refusal_reads_and_a_proof() {
+    let captured = Captured::default();
+    let subscriber =
+        tracing_subscriber::fmt().with_writer(captured.clone()).with_max_level(tracing::Level::TRACE).finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
     let f = fixture();
     let batch =
         std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/examples/lender-batch.jsonl")).expect("example");
