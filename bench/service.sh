@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# The bureau service under load (bench/run service): a consented score request — consent check,
+# file read, features, score, reasons, and the durable log append — from wrk on loopback, on
+# SQLite. Prints throughput and the latency distribution. Installs wrk (Debian) if missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+command -v wrk >/dev/null || apt-get install -y -qq wrk >/dev/null
+cargo build --release --quiet --bin candor
+out=bench/out/service
+rm -rf "$out"; mkdir -p "$out"
+./target/release/candor demo --no-serve --dir "$out/demo" --subjects 20000 > "$out/demo.txt" 2> "$out/demo.err"
+number=$(grep "A person" "$out/demo.txt" | sed 's/.*cn_rid \([0-9X]*\),.*/\1/')
+shop=$(grep "^Merchant" "$out/demo.txt" | awk '{print $3}')
+# The per-key limit is lifted: the load generator is one key.
+cat > "$out/candor.toml" <<TOML
+listen = "127.0.0.1:18090"
+db = "$out/demo/candor.db"
+model = "$out/demo/model.json"
+requests_per_minute = 100000000
+TOML
+./target/release/candor serve --config "$out/candor.toml" > "$out/serve.log" 2>&1 &
+pid=$!
+trap 'kill $pid 2>/dev/null || true' EXIT
+sleep 1
+base=http://127.0.0.1:18090
+token=$(curl -s -X POST $base/v1/sessions -H 'content-type: application/json' \
+    -d "{\"scheme\":\"cn_rid\",\"number\":\"$number\",\"passphrase\":\"demo passphrase one\"}" | sed 's/.*"token":"\([^"]*\)".*/\1/')
+curl -s -o /dev/null -X POST $base/v1/me/consents -H "authorization: Bearer $token" -H 'content-type: application/json' \
+    -d '{"org":"demo-shop","purpose":"deposit_waiver","until":"2030-12-31"}'
+body="{\"scheme\":\"cn_rid\",\"number\":\"$number\",\"purpose\":\"deposit_waiver\"}"
+status=$(curl -s -o "$out/first.json" -w '%{http_code}' -X POST $base/v1/scores -H "authorization: Bearer $shop" -H 'content-type: application/json' -d "$body")
+[ "$status" = 200 ] || { echo "the first score request answered $status: $(cat "$out/first.json")"; exit 1; }
+cat > "$out/score.lua" <<LUA
+wrk.method = "POST"
+wrk.body = '{"scheme":"cn_rid","number":"$number","purpose":"deposit_waiver"}'
+wrk.headers["content-type"] = "application/json"
+wrk.headers["authorization"] = "Bearer $shop"
+LUA
+for connections in 4 16; do
+    echo "== consented score requests, $connections connections, 20 s"
+    wrk -t2 -c$connections -d20s --latency -s "$out/score.lua" $base/v1/scores | grep -E "Requests/sec|Latency|50%|90%|99%|Non-2xx"
+done
