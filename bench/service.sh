@@ -37,6 +37,37 @@ wrk.headers["content-type"] = "application/json"
 wrk.headers["authorization"] = "Bearer $shop"
 LUA
 for connections in 4 16; do
-    echo "== consented score requests, $connections connections, 20 s"
+    echo "== SQLite: consented score requests, $connections connections, 20 s"
     wrk -t2 -c$connections -d20s --latency -s "$out/score.lua" $base/v1/scores | grep -E "Requests/sec|Latency|50%|90%|99%|Non-2xx"
 done
+kill $pid 2>/dev/null || true
+
+# The same on PostgreSQL: the demo population ingested into a schema of its own.
+export CANDOR_IDENTITY_KEY=$(printf '1%.0s' $(seq 64)) CANDOR_SEALING_KEY=$(printf '2%.0s' $(seq 64))
+server="${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
+psql "$server" -q -c "DROP SCHEMA IF EXISTS candor_service CASCADE" >/dev/null 2>&1
+sep='?'; case "$server" in *\?*) sep='&';; esac
+pg="$server${sep}schema=candor_service"
+./target/release/candor ingest --quiet --db "$pg" "$out"/demo/pop/batches/*.jsonl > /dev/null
+shop=$(./target/release/candor org add --db "$pg" --id demo-shop --kind merchant --name Shop 2>/dev/null)
+cat > "$out/candor-pg.toml" <<TOML
+listen = "127.0.0.1:18091"
+db = "$pg"
+model = "$out/demo/model.json"
+requests_per_minute = 100000000
+TOML
+./target/release/candor serve --config "$out/candor-pg.toml" > "$out/serve-pg.log" 2>&1 &
+pid=$!
+sleep 1
+base=http://127.0.0.1:18091
+credentials="{\"scheme\":\"cn_rid\",\"number\":\"$number\",\"passphrase\":\"demo passphrase one\"}"
+curl -s -o /dev/null -X POST $base/v1/subjects -H 'content-type: application/json' -d "$credentials"
+token=$(curl -s -X POST $base/v1/sessions -H 'content-type: application/json' -d "$credentials" | sed 's/.*"token":"\([^"]*\)".*/\1/')
+curl -s -o /dev/null -X POST $base/v1/me/consents -H "authorization: Bearer $token" -H 'content-type: application/json' \
+    -d '{"org":"demo-shop","purpose":"deposit_waiver","until":"2030-12-31"}'
+sed -i "s/Bearer [a-z0-9_]*/Bearer $shop/" "$out/score.lua"
+for connections in 4 16; do
+    echo "== PostgreSQL: consented score requests, $connections connections, 20 s"
+    wrk -t2 -c$connections -d20s --latency -s "$out/score.lua" $base/v1/scores | grep -E "Requests/sec|Latency|50%|90%|99%|Non-2xx"
+done
+psql "$server" -q -c "DROP SCHEMA IF EXISTS candor_service CASCADE" >/dev/null 2>&1
