@@ -23,7 +23,7 @@ use candor_store::Store;
 
 pub use config::Config;
 pub use error::ApiError;
-pub use routes::{app, Role, ROUTES};
+pub use routes::{app, Role, LOG_ORIGIN, ROUTES};
 
 /// A deployed model and its version (the SHA-256 of its document).
 pub struct Deployed {
@@ -56,6 +56,8 @@ pub struct State {
     pub rates: Mutex<HashMap<[u8; 32], (i64, u32)>>,
     /// The clock, replaceable in tests: milliseconds since 1970.
     pub clock: Box<dyn Fn() -> i64 + Send + Sync>,
+    /// The bureau's checkpoint key; without it no checkpoints are issued.
+    pub log_signer: Option<candor_log::Signer>,
 }
 
 impl State {
@@ -70,6 +72,7 @@ impl State {
             metrics: Metrics::default(),
             rates: Mutex::new(HashMap::new()),
             clock: Box::new(|| (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64),
+            log_signer: None,
         }
     }
 

@@ -80,6 +80,13 @@ pub const ROUTES: &[RouteSpec] = &[
         &[Subject, Auditor, Ombudsman],
         "An inclusion proof for a log entry (a subject: only entries about them).",
     ),
+    route("GET", "/v1/log/checkpoint", &[Anyone], "The log's size and root now, signed by the bureau (a signed note)."),
+    route(
+        "GET",
+        "/v1/log/consistency",
+        &[Anyone],
+        "A proof that the log at `?from=` leaves is a prefix of the log at `?to=`.",
+    ),
     route("POST", "/v1/operator/suspend", &[Operator], "Stop all scoring at once."),
     route("POST", "/v1/operator/resume", &[Operator], "Resume scoring."),
     route("PUT", "/v1/operator/model", &[Operator], "Deploy a model document from `candor fit` as a new version."),
@@ -107,6 +114,8 @@ pub fn app(state: Shared) -> Router {
         .route("/v1/disputes/{id}/decision", post(decide))
         .route("/v1/scores", post(score))
         .route("/v1/log/leaves/{index}/proof", get(proof))
+        .route("/v1/log/checkpoint", get(checkpoint))
+        .route("/v1/log/consistency", get(consistency))
         .route("/v1/operator/suspend", post(suspend))
         .route("/v1/operator/resume", post(resume))
         .route("/v1/operator/model", put(deploy))
@@ -842,4 +851,95 @@ async fn decide(Extract(state): Extract<Shared>, headers: HeaderMap, Path(id): P
     })
     .await?;
     ok(StatusCode::OK, json!({"id": id, "state": outcome.as_str()}))
+}
+
+/// The log's name in its checkpoints.
+pub const LOG_ORIGIN: &str = "candor.local/log";
+
+async fn checkpoint(Extract(state): Extract<Shared>, headers: HeaderMap) -> Answer {
+    authorize(&state, &headers, Method::GET, "/v1/log/checkpoint").await?;
+    if state.log_signer.is_none() {
+        return Err(ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "no_log_key", "this server has no checkpoint key"));
+    }
+    let s = state.clone();
+    let text = blocking(&state, move || {
+        let now = s.now_ms();
+        with_store(&s, |store| {
+            let tree = store.log_tree()?;
+            let checkpoint = candor_log::Checkpoint {
+                origin: LOG_ORIGIN.into(),
+                size: tree.size(),
+                root: tree.root(),
+                timestamp_ms: now,
+            };
+            let mut signed = candor_log::SignedCheckpoint { checkpoint, signatures: vec![] };
+            if let Some(signer) = &s.log_signer {
+                signed.sign(signer);
+            }
+            let text = signed.to_text();
+            store.put_checkpoint(signed.checkpoint.size, now, &text)?;
+            Ok(text)
+        })
+    })
+    .await?;
+    Ok((StatusCode::OK, [("content-type", "text/plain; charset=utf-8")], text).into_response())
+}
+
+#[derive(Deserialize)]
+struct Sizes {
+    from: u64,
+    to: u64,
+}
+
+async fn consistency(Extract(state): Extract<Shared>, headers: HeaderMap, Query(q): Query<Sizes>) -> Answer {
+    authorize(&state, &headers, Method::GET, "/v1/log/consistency").await?;
+    let s = state.clone();
+    let proof = blocking(&state, move || {
+        with_store(&s, |store| {
+            let tree = store.log_tree()?;
+            tree.consistency_proof(q.from, q.to).map_err(|e| ApiError::bad_request("bad_sizes", e.to_string()))
+        })
+    })
+    .await?;
+    ok(StatusCode::OK, json!({"from": q.from, "to": q.to, "proof": proof.iter().map(hex::encode).collect::<Vec<_>>()}))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ROUTES;
+
+    /// Every route the router serves is in `ROUTES` (so it has roles, is in the OpenAPI document
+    /// and in the route × role test), read from this file's own `.route(...)` calls.
+    #[test]
+    fn the_router_serves_exactly_the_routes_in_the_table() {
+        let source = include_str!("routes.rs");
+        let mut served = Vec::new();
+        for part in source.split(".route(\"").skip(1) {
+            let Some((path, rest)) = part.split_once('"') else { continue };
+            let methods = rest.split(')').next().unwrap_or("");
+            for (name, method) in [("get(", "GET"), ("post(", "POST"), ("put(", "PUT"), ("delete(", "DELETE")] {
+                if methods.contains(name) || rest.starts_with(&format!(", {name}")) {
+                    served.push((method, path.to_owned()));
+                }
+            }
+        }
+        // Chained methods: `.route(path, get(a).post(b))`.
+        for part in source.split(".route(\"").skip(1) {
+            let Some((path, rest)) = part.split_once('"') else { continue };
+            let line = rest.lines().next().unwrap_or("");
+            for (name, method) in [(".post(", "POST"), (".delete(", "DELETE"), (".put(", "PUT")] {
+                if line.contains(name) && !served.contains(&(method, path.to_owned())) {
+                    served.push((method, path.to_owned()));
+                }
+            }
+        }
+        assert!(served.len() > 10, "found only {served:?}");
+        for (method, path) in &served {
+            assert!(
+                ROUTES.iter().any(|r| r.method == *method && r.path == path),
+                "{method} {path} is served but not in ROUTES"
+            );
+        }
+        assert_eq!(served.len(), ROUTES.len(), "served {served:?}");
+    }
 }

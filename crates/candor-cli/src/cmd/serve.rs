@@ -42,7 +42,9 @@ pub fn run(args: Args) -> Result<()> {
         .try_init();
     let keys = keys(&config.db)?;
     let store = Store::open(&config.db).with_context(|| format!("{}: cannot open the store", config.db))?;
-    let state = Arc::new(State::new(config.clone(), store, keys));
+    let mut state = State::new(config.clone(), store, keys);
+    state.log_signer = Some(crate::bureau::log_signer(&config.db, candor_server::LOG_ORIGIN)?);
+    let state = Arc::new(state);
     if let Some(model) = &config.model {
         let text =
             std::fs::read_to_string(model).with_context(|| format!("{}: cannot read the model", model.display()))?;

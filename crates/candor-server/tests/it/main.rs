@@ -44,6 +44,7 @@ fn fixture() -> Fixture {
     let mut state = State::new(Config::default(), store, keys);
     // 2026-10-31T12:00:00Z: after the example batch's months.
     state.clock = Box::new(|| 1_793_448_000_000);
+    state.log_signer = Some(candor_log::Signer::from_seed(candor_server::LOG_ORIGIN, [9; 32]).expect("signer"));
     {
         let mut store = state.store.lock().expect("lock");
         for (id, kind) in ORGS {
@@ -124,8 +125,17 @@ fn model_document() -> String {
     serde_json::to_string(&model).expect("json")
 }
 
+async fn checkpoint(f: &Fixture) -> candor_log::SignedCheckpoint {
+    let (status, text) = call(&f.app, "GET", "/v1/log/checkpoint", None, None).await;
+    assert_eq!(status, StatusCode::OK, "{text}");
+    let signed = candor_log::SignedCheckpoint::parse(text.as_str().expect("text")).expect("a signed note");
+    let verifier = candor_log::Signer::from_seed(candor_server::LOG_ORIGIN, [9; 32]).expect("signer").verifier();
+    signed.check(&verifier).expect("signed by the bureau");
+    signed
+}
+
 /// Every route × every kind of caller: allowed ones never get 401/403 for their role, the rest
-/// always do. A route added without an entry in `ROUTES` answers 500 and fails here.
+/// always do. (That the router serves exactly the routes in `ROUTES` is checked in `routes.rs`.)
 #[tokio::test]
 async fn every_route_checks_every_role() {
     let f = fixture();
@@ -346,6 +356,27 @@ async fn furnisher_subject_lender_with_consent_refusal_reads_and_a_proof() {
     assert!(kinds.ends_with(&["dispute_opened", "dispute_decided"]), "{kinds:?}");
 
     assert!(f.state.store.lock().expect("lock").audit().expect("audit").problems.is_empty());
+    // Two checkpoints, and the proof that the second extends the first, checked on our side.
+    let first = checkpoint(&f).await;
+    let (status, _) = call(
+        &f.app,
+        "POST",
+        "/v1/me/disputes",
+        Some(&subject),
+        json_body(json!({"record_kind": "account", "record_ref": "CARD-001"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let second = checkpoint(&f).await;
+    let (a, b) = (&first.checkpoint, &second.checkpoint);
+    assert!(b.size > a.size);
+    let (status, c) =
+        call(&f.app, "GET", &format!("/v1/log/consistency?from={}&to={}", a.size, b.size), None, None).await;
+    assert_eq!(status, StatusCode::OK, "{c}");
+    let proof: Vec<[u8; 32]> = c["proof"].as_array().expect("proof").iter().map(hash).collect();
+    candor_log::verify_consistency(a.size, b.size, &proof, &a.root, &b.root)
+        .expect("the later checkpoint extends the earlier");
+
     let (_, metrics) = call(&f.app, "GET", "/metrics", None, None).await;
     assert!(
         metrics
