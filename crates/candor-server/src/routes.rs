@@ -71,6 +71,12 @@ pub const ROUTES: &[RouteSpec] = &[
     route("DELETE", "/v1/me/consents/{org}/{purpose}", &[Subject], "Revoke a consent."),
     route("GET", "/v1/me/disputes", &[Subject], "Your disputes and where each stands."),
     route("POST", "/v1/me/disputes", &[Subject], "Dispute a record of your file; it is marked disputed at once."),
+    route(
+        "POST",
+        "/v1/me/statements",
+        &[Subject],
+        "Attach your statement to a record; it is shown with the record in every report.",
+    ),
     route("GET", "/v1/disputes", &[Ombudsman], "The queue: every dispute not yet decided, with its due date."),
     route("POST", "/v1/disputes/{id}/decision", &[Ombudsman], "Decide a dispute: verified, corrected or deleted."),
     route("POST", "/v1/scores", &[Lender], "A score with reasons, for a purpose the person consented to."),
@@ -110,6 +116,7 @@ pub fn app(state: Shared) -> Router {
         .route("/v1/me/consents", get(my_consents).post(grant))
         .route("/v1/me/consents/{org}/{purpose}", delete(revoke))
         .route("/v1/me/disputes", get(my_disputes).post(open_dispute))
+        .route("/v1/me/statements", post(attach_statement))
         .route("/v1/disputes", get(dispute_queue))
         .route("/v1/disputes/{id}/decision", post(decide))
         .route("/v1/scores", post(score))
@@ -468,14 +475,16 @@ fn disputed(store: &mut Store, key: &SubjectKey) -> Result<Vec<String>, ApiError
         .collect())
 }
 
-fn file_json(file: &SubjectFile, disputed: &[String]) -> Json_ {
+fn file_json(file: &SubjectFile, disputed: &[String], statements: &[(String, String)]) -> Json_ {
     let accounts: Vec<Json_> = file
         .accounts
         .iter()
         .map(|h| {
             let is_disputed = disputed.iter().any(|r| r.split_whitespace().next() == Some(h.account.reference.as_str()));
+            let statement = statements.iter().find(|(r, _)| r.split_whitespace().next() == Some(h.account.reference.as_str()));
             json!({
                 "disputed": is_disputed,
+                "statement": statement.map(|(_, t)| t),
                 "furnisher": h.account.furnisher.as_str(), "account": h.account.reference, "kind": h.account.kind.as_str(),
                 "opened": h.account.opened.to_string(), "currency": h.account.currency.as_str(),
                 "reports": h.reports.iter().map(|r| json!({
@@ -509,13 +518,14 @@ async fn my_file(Extract(state): Extract<Shared>, headers: HeaderMap, Query(q): 
         None => state.today(),
     };
     let s = state.clone();
-    let (file, open) = blocking(&state, move || {
+    let (file, open, statements) = blocking(&state, move || {
         let file = read_file(&s, key, today)?;
         let open = with_store(&s, |store| disputed(store, &key))?;
-        Ok((file, open))
+        let statements = with_store(&s, |store| Ok(store.statements(&key)?))?;
+        Ok((file, open, statements))
     })
     .await?;
-    ok(StatusCode::OK, file_json(&file, &open))
+    ok(StatusCode::OK, file_json(&file, &open, &statements))
 }
 
 /// Scores a file with the deployed model: score, pd, reasons and the bins hit.
@@ -689,6 +699,8 @@ async fn score(Extract(state): Extract<Shared>, headers: HeaderMap, body: Bytes)
         let file = read_file(&s, key, today)?;
         let (mut answer, _) = score_file(&deployed, &file, today)?;
         answer["disputed_records"] = json!(with_store(&s, |store| disputed(store, &key))?);
+        let statements = with_store(&s, |store| Ok(store.statements(&key)?))?;
+        answer["statements"] = json!(statements.iter().map(|(r, t)| json!({"record_ref": r, "text": t})).collect::<Vec<_>>());
         let entry = json!({
             "kind": "read", "subject": key.to_hex(), "org": org.id.as_str(), "purpose": purpose.as_str(),
             "consent_until": consent.until.to_string(), "model_version": deployed.version,
@@ -814,6 +826,42 @@ async fn open_dispute(Extract(state): Extract<Shared>, headers: HeaderMap, body:
     })
     .await?;
     ok(StatusCode::CREATED, dispute_json(&dispute))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Statement {
+    record_ref: String,
+    text: String,
+}
+
+/// Longest statement a person may attach, in characters.
+const MAX_STATEMENT_CHARS: usize = 1_000;
+
+async fn attach_statement(Extract(state): Extract<Shared>, headers: HeaderMap, body: Bytes) -> Answer {
+    let key = subject_of(authorize(&state, &headers, Method::POST, "/v1/me/statements").await?)?;
+    let st: Statement = parse_json(&body)?;
+    let reference = candor_file::model::parse_reference(&st.record_ref)
+        .map_err(|e| ApiError::bad_request("bad_record_ref", e.to_string()).field("record_ref"))?;
+    if st.text.chars().count() > MAX_STATEMENT_CHARS || st.text.chars().any(|c| c.is_control() && c != '\n') {
+        return Err(ApiError::bad_request(
+            "bad_statement",
+            format!("at most {MAX_STATEMENT_CHARS} characters of text"),
+        )
+        .field("text"));
+    }
+    let s = state.clone();
+    blocking(&state, move || {
+        let now = s.now_ms();
+        with_store(&s, |store| {
+            store.put_statement(&key, &reference, &st.text, now)?;
+            let body = json!({"kind": "statement", "subject": key.to_hex(), "record_ref": reference, "withdrawn": st.text.is_empty(), "recorded_ms": now});
+            store.log_event("statement", Some(&key), &body, now)?;
+            Ok(())
+        })
+    })
+    .await?;
+    ok(StatusCode::CREATED, json!({"attached": true}))
 }
 
 async fn dispute_queue(Extract(state): Extract<Shared>, headers: HeaderMap) -> Answer {

@@ -162,6 +162,54 @@ impl Store {
         Ok(())
     }
 
+    /// Attaches the subject's statement to a record (an empty text withdraws it).
+    pub fn put_statement(
+        &mut self,
+        key: &SubjectKey,
+        record_ref: &str,
+        text: &str,
+        now_ms: i64,
+    ) -> Result<(), StoreError> {
+        transact!(self, |tx| {
+            let sid = subject(&mut tx, key)?;
+            let last = tx
+                .query_one(
+                    "SELECT MAX(recorded_ms) FROM statements WHERE subject_id = $1 AND record_ref = $2",
+                    &[Param::Int(sid), Param::Text(record_ref)],
+                    |r| r.opt_int(0),
+                )?
+                .flatten();
+            let at = last.map_or(now_ms, |l| now_ms.max(l + 1));
+            tx.execute(
+                "INSERT INTO statements (subject_id, recorded_ms, record_ref, text) VALUES ($1, $2, $3, $4)",
+                &[Param::Int(sid), Param::Int(at), Param::Text(record_ref), Param::Text(text)],
+            )?
+        })?;
+        Ok(())
+    }
+
+    /// The subject's current statements: (record reference, text), by reference.
+    pub fn statements(&mut self, key: &SubjectKey) -> Result<Vec<(String, String)>, StoreError> {
+        transact!(self, |tx| {
+            let sid = subject(&mut tx, key)?;
+            let mut out: Vec<(String, String)> = Vec::new();
+            tx.query(
+                "SELECT record_ref, text FROM statements WHERE subject_id = $1 ORDER BY record_ref, recorded_ms",
+                &[Param::Int(sid)],
+                &mut |r| {
+                    let (reference, text) = (r.text(0)?, r.text(1)?);
+                    match out.last_mut() {
+                        Some(last) if last.0 == reference => last.1 = text,
+                        _ => out.push((reference, text)),
+                    }
+                    Ok(())
+                },
+            )?;
+            out.retain(|(_, text)| !text.is_empty());
+            out
+        })
+    }
+
     /// Every dispute not yet decided (open or waiting for the furnisher), with whose it is,
     /// oldest first: the ombudsman's queue.
     pub fn open_disputes(&mut self) -> Result<Vec<(Dispute, SubjectKey)>, StoreError> {

@@ -14,7 +14,7 @@
 //! the directory that maps keys to ids.
 
 /// Bump with every change to the tables, and add the step to both lists below.
-pub const SCHEMA_VERSION: i64 = 3;
+pub const SCHEMA_VERSION: i64 = 4;
 
 /// Hash partitions per fact table on PostgreSQL.
 pub const PG_PARTITIONS: u32 = 8;
@@ -81,6 +81,7 @@ CREATE TABLE purges (
 "#,
     STEP_2_SQLITE,
     STEP_3,
+    STEP_4,
 ];
 
 /// Step 2: the transparency log. Every batch and purge appends a leaf whose body commits to the
@@ -94,6 +95,14 @@ CREATE TABLE enrolments (
     PRIMARY KEY (subject_id, recorded_ms));
 ALTER TABLE log_leaves ADD COLUMN subject_id BIGINT;
 CREATE INDEX log_leaves_subject ON log_leaves (subject_id);
+"#;
+
+/// Step 4: a person's statements attached to records of their file, shown with the record in
+/// every report. An empty text withdraws one.
+const STEP_4: &str = r#"
+CREATE TABLE statements (
+    subject_id BIGINT NOT NULL, recorded_ms BIGINT NOT NULL, record_ref TEXT NOT NULL, text TEXT NOT NULL,
+    PRIMARY KEY (subject_id, record_ref, recorded_ms));
 "#;
 
 const STEP_2_SQLITE: &str = r#"
@@ -210,5 +219,5 @@ pub fn postgres() -> Vec<String> {
         CREATE INDEX inquiries_batch ON inquiries (batch_id);
         CREATE INDEX court_records_batch ON court_records (batch_id);
         CREATE INDEX subject_details_batch ON subject_details (batch_id);";
-    vec![sql, step2.to_owned(), STEP_3.to_owned()]
+    vec![sql, step2.to_owned(), STEP_3.to_owned(), STEP_4.to_owned()]
 }

@@ -322,8 +322,12 @@ async fn furnisher_subject_lender_with_consent_refusal_reads_and_a_proof() {
         opened["due_ms"].as_i64().expect("due") - opened["opened_ms"].as_i64().expect("opened"),
         30 * 86_400_000
     );
+    let statement = json!({"record_ref": "CARD-001", "text": "I was in hospital in September 2026."});
+    let (status, _) = call(&f.app, "POST", "/v1/me/statements", Some(&subject), json_body(statement)).await;
+    assert_eq!(status, StatusCode::CREATED);
     let (_, file) = call(&f.app, "GET", "/v1/me/file", Some(&subject), None).await;
     assert_eq!(file["accounts"][0]["disputed"], true, "{file}");
+    assert_eq!(file["accounts"][0]["statement"], "I was in hospital in September 2026.", "{file}");
     let (status, queue) = call(&f.app, "GET", "/v1/disputes", Some(&api_key("ombudsman")), None).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(queue["disputes"].as_array().map(Vec::len), Some(1), "{queue}");
@@ -353,7 +357,7 @@ async fn furnisher_subject_lender_with_consent_refusal_reads_and_a_proof() {
     let (_, reads) = call(&f.app, "GET", "/v1/me/reads", Some(&subject), None).await;
     let kinds: Vec<&str> =
         reads["entries"].as_array().expect("entries").iter().filter_map(|e| e["kind"].as_str()).collect();
-    assert!(kinds.ends_with(&["dispute_opened", "dispute_decided"]), "{kinds:?}");
+    assert!(kinds.ends_with(&["dispute_opened", "statement", "dispute_decided"]), "{kinds:?}");
 
     assert!(f.state.store.lock().expect("lock").audit().expect("audit").problems.is_empty());
     // Two checkpoints, and the proof that the second extends the first, checked on our side.
