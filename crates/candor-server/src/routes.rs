@@ -81,6 +81,18 @@ pub const ROUTES: &[RouteSpec] = &[
     route("POST", "/v1/disputes/{id}/decision", &[Ombudsman], "Decide a dispute: verified, corrected or deleted."),
     route("POST", "/v1/scores", &[Lender], "A score with reasons, for a purpose the person consented to."),
     route(
+        "PUT",
+        "/v1/policies/{name}",
+        &[Lender],
+        "Define (a new version of) a decision policy: score bands and their decisions.",
+    ),
+    route(
+        "POST",
+        "/v1/decisions",
+        &[Lender],
+        "A decision under one of your policies, with consent; a decline carries its adverse-action reasons.",
+    ),
+    route(
         "GET",
         "/v1/log/leaves/{index}/proof",
         &[Subject, Auditor, Ombudsman],
@@ -120,6 +132,8 @@ pub fn app(state: Shared) -> Router {
         .route("/v1/disputes", get(dispute_queue))
         .route("/v1/disputes/{id}/decision", post(decide))
         .route("/v1/scores", post(score))
+        .route("/v1/policies/{name}", put(put_policy))
+        .route("/v1/decisions", post(decide_credit))
         .route("/v1/log/leaves/{index}/proof", get(proof))
         .route("/v1/log/checkpoint", get(checkpoint))
         .route("/v1/log/consistency", get(consistency))
@@ -662,17 +676,35 @@ async fn revoke(
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct ScoreRequest {
+struct ReadRequest {
     scheme: String,
     number: String,
     purpose: String,
+    /// For a decision: the name of one of the caller's policies.
+    #[serde(default)]
+    policy: Option<String>,
 }
 
 async fn score(Extract(state): Extract<Shared>, headers: HeaderMap, body: Bytes) -> Answer {
-    let Caller::Org(org, _) = authorize(&state, &headers, Method::POST, "/v1/scores").await? else {
-        return Err(ApiError::forbidden("request scores"));
+    read_with_consent(state, headers, "/v1/scores", body).await
+}
+
+async fn decide_credit(Extract(state): Extract<Shared>, headers: HeaderMap, body: Bytes) -> Answer {
+    read_with_consent(state, headers, "/v1/decisions", body).await
+}
+
+/// A score (`/v1/scores`) or a decision under a policy (`/v1/decisions`), with consent.
+async fn read_with_consent(state: Shared, headers: HeaderMap, path: &'static str, body: Bytes) -> Answer {
+    let Caller::Org(org, _) = authorize(&state, &headers, Method::POST, path).await? else {
+        return Err(ApiError::forbidden("read files"));
     };
-    let req: ScoreRequest = parse_json(&body)?;
+    let req: ReadRequest = parse_json(&body)?;
+    let deciding = path == "/v1/decisions";
+    if deciding != req.policy.is_some() {
+        let message =
+            if deciding { "name the policy to decide under" } else { "scores take no policy; ask /v1/decisions" };
+        return Err(ApiError::bad_request("bad_policy", message).field("policy"));
+    }
     if state.suspended.load(Ordering::SeqCst) {
         return Err(ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -686,29 +718,14 @@ async fn score(Extract(state): Extract<Shared>, headers: HeaderMap, body: Bytes)
     let deployed = deployed(&state)?;
     let s = state.clone();
     let today = state.today();
-    let (body, refused) = blocking(&state, move || {
-        let now = s.now_ms();
-        // A live decision uses every consent change recorded so far.
-        let consents = with_store(&s, |store| Ok(store.consents(&key, i64::MAX)?))?;
-        let live = consents.iter().find(|c| c.org == org.id && c.purpose == purpose && c.is_live_on(today));
-        let Some(consent) = live else {
-            let body = json!({"kind": "refused_read", "subject": key.to_hex(), "org": org.id.as_str(), "purpose": purpose.as_str(), "reason": "no live consent", "recorded_ms": now});
-            let leaf = with_store(&s, |store| Ok(store.log_event("refused_read", Some(&key), &body, now)?))?;
-            return Ok((json!({"leaf": leaf}), true));
-        };
-        let file = read_file(&s, key, today)?;
-        let (mut answer, _) = score_file(&deployed, &file, today)?;
-        answer["disputed_records"] = json!(with_store(&s, |store| disputed(store, &key))?);
-        let statements = with_store(&s, |store| Ok(store.statements(&key)?))?;
-        answer["statements"] = json!(statements.iter().map(|(r, t)| json!({"record_ref": r, "text": t})).collect::<Vec<_>>());
-        let entry = json!({
-            "kind": "read", "subject": key.to_hex(), "org": org.id.as_str(), "purpose": purpose.as_str(),
-            "consent_until": consent.until.to_string(), "model_version": deployed.version,
-            "score": answer["score"], "recorded_ms": now,
-        });
-        let leaf = with_store(&s, |store| Ok(store.log_event("read", Some(&key), &entry, now)?))?;
-        answer["leaf"] = json!(leaf);
-        Ok((answer, false))
+    let (body, refused) = blocking(&state, move || match &req.policy {
+        None => consented(&s, &org, key, purpose, today, &deployed, None),
+        Some(name) => {
+            let text = with_store(&s, |store| Ok(store.policy(&org.id, name)?))?
+                .ok_or_else(|| ApiError::not_found("policy of yours by that name").field("policy"))?;
+            let policy: Policy = serde_json::from_str(&text).map_err(|_| ApiError::internal())?;
+            consented(&s, &org, key, purpose, today, &deployed, Some((name, &policy)))
+        }
     })
     .await?;
     if refused {
@@ -721,6 +738,137 @@ async fn score(Extract(state): Extract<Shared>, headers: HeaderMap, body: Bytes)
     }
     state.metrics.scores.fetch_add(1, Ordering::Relaxed);
     ok(StatusCode::OK, body)
+}
+
+/// A lender's policy: score bands, each with the decision it gives.
+#[derive(Clone, Debug, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Policy {
+    pub bands: Vec<Band>,
+}
+
+#[derive(Clone, Debug, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Band {
+    pub min_score: i32,
+    /// `approve`, `waive_deposit`, `limit` or `decline`.
+    pub decision: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit_minor: Option<i64>,
+}
+
+/// Most bands a policy may have.
+const MAX_BANDS: usize = 20;
+
+impl Policy {
+    fn check(&self) -> Result<(), ApiError> {
+        let bad = |m: &str| Err(ApiError::bad_request("bad_policy", m.to_owned()).field("bands"));
+        if self.bands.is_empty() || self.bands.len() > MAX_BANDS {
+            return bad("a policy has 1 to 20 bands");
+        }
+        if self.bands.iter().map(|b| b.min_score).min().unwrap_or(i32::MAX) > 300 {
+            return bad("the lowest band must start at 300 or below, so every score gets a decision");
+        }
+        for b in &self.bands {
+            match (b.decision.as_str(), b.limit_minor) {
+                ("approve" | "waive_deposit" | "decline", None) => {}
+                ("limit", Some(l)) if l > 0 => {}
+                _ => return bad("a decision is approve, waive_deposit, decline, or limit with a positive limit_minor"),
+            }
+        }
+        Ok(())
+    }
+
+    /// The band for a score: the one with the highest threshold it meets.
+    fn band(&self, score: i32) -> Option<&Band> {
+        self.bands.iter().filter(|b| b.min_score <= score).max_by_key(|b| b.min_score)
+    }
+}
+
+/// A read with the person's live consent for `purpose`: the score (and, under a policy, the
+/// decision), logged as a read or a decision with the inputs and versions that replay it. Without
+/// consent the attempt is logged as a refused read; the flag says which happened.
+fn consented(
+    s: &State,
+    org: &Organisation,
+    key: SubjectKey,
+    purpose: Purpose,
+    today: time::Date,
+    deployed: &Deployed,
+    policy: Option<(&str, &Policy)>,
+) -> Result<(Json_, bool), ApiError> {
+    let now = s.now_ms();
+    // A live read uses every consent change recorded so far.
+    let consents = with_store(s, |store| Ok(store.consents(&key, i64::MAX)?))?;
+    let live = consents.iter().find(|c| c.org == org.id && c.purpose == purpose && c.is_live_on(today));
+    let Some(consent) = live else {
+        let body = json!({"kind": "refused_read", "subject": key.to_hex(), "org": org.id.as_str(), "purpose": purpose.as_str(), "reason": "no live consent", "recorded_ms": now});
+        let leaf = with_store(s, |store| Ok(store.log_event("refused_read", Some(&key), &body, now)?))?;
+        return Ok((json!({"leaf": leaf}), true));
+    };
+    let file = read_file(s, key, today)?;
+    let (mut answer, _) = score_file(deployed, &file, today)?;
+    answer["disputed_records"] = json!(with_store(s, |store| disputed(store, &key))?);
+    let statements = with_store(s, |store| Ok(store.statements(&key)?))?;
+    answer["statements"] =
+        json!(statements.iter().map(|(r, t)| json!({"record_ref": r, "text": t})).collect::<Vec<_>>());
+    let mut entry = json!({
+        "kind": "read", "subject": key.to_hex(), "org": org.id.as_str(), "purpose": purpose.as_str(),
+        "consent_until": consent.until.to_string(), "model_version": deployed.version,
+        "score": answer["score"], "recorded_ms": now,
+    });
+    if let Some((name, policy)) = policy {
+        let score = answer["score"].as_i64().unwrap_or(0) as i32;
+        let band = policy.band(score).ok_or_else(ApiError::internal)?;
+        let text = serde_json::to_string(policy).map_err(|_| ApiError::internal())?;
+        let version = hex::encode(Sha256::digest(text.as_bytes()));
+        answer["decision"] = json!(band.decision);
+        answer["limit_minor"] = json!(band.limit_minor);
+        answer["policy"] = json!({"name": name, "version": version});
+        if band.decision == "decline" {
+            answer["adverse_action_reasons"] = answer["reasons"].clone();
+        }
+        // The inputs that replay it exactly: every feature the model read, as computed.
+        let features = compute(&file, today);
+        let inputs: serde_json::Map<String, Json_> = candor_file::features::CATALOGUE
+            .iter()
+            .zip(features)
+            .map(|(f, v)| (f.name.to_owned(), if v.is_finite() { json!(v) } else { Json_::Null }))
+            .collect();
+        entry["kind"] = json!("decision");
+        entry["decision"] = answer["decision"].clone();
+        entry["policy"] = answer["policy"].clone();
+        entry["inputs"] = Json_::Object(inputs);
+        entry["as_of"] = json!(today.to_string());
+    }
+    let kind = if policy.is_some() { "decision" } else { "read" };
+    let leaf = with_store(s, |store| Ok(store.log_event(kind, Some(&key), &entry, now)?))?;
+    answer["leaf"] = json!(leaf);
+    Ok((answer, false))
+}
+
+async fn put_policy(
+    Extract(state): Extract<Shared>,
+    headers: HeaderMap,
+    Path(name): Path<String>,
+    body: Bytes,
+) -> Answer {
+    let Caller::Org(org, _) = authorize(&state, &headers, Method::PUT, "/v1/policies/{name}").await? else {
+        return Err(ApiError::forbidden("define policies"));
+    };
+    let name = candor_file::model::parse_reference(&name)
+        .map_err(|e| ApiError::bad_request("bad_name", e.to_string()).field("name"))?;
+    let policy: Policy = parse_json(&body)?;
+    policy.check()?;
+    let text = serde_json::to_string(&policy).map_err(|_| ApiError::internal())?;
+    let version = hex::encode(Sha256::digest(text.as_bytes()));
+    let s = state.clone();
+    blocking(&state, move || {
+        let now = s.now_ms();
+        with_store(&s, |store| Ok(store.put_policy(&org.id, &name, &text, now)?))
+    })
+    .await?;
+    ok(StatusCode::CREATED, json!({"version": version}))
 }
 
 async fn proof(Extract(state): Extract<Shared>, headers: HeaderMap, Path(index): Path<i64>) -> Answer {

@@ -162,6 +162,34 @@ impl Store {
         Ok(())
     }
 
+    /// Records a new version of an organisation's policy (its body as given).
+    pub fn put_policy(&mut self, org: &OrgId, name: &str, body: &str, now_ms: i64) -> Result<(), StoreError> {
+        transact!(self, |tx| {
+            let last = tx
+                .query_one(
+                    "SELECT MAX(recorded_ms) FROM policies WHERE org_id = $1 AND name = $2",
+                    &[Param::Text(org.as_str()), Param::Text(name)],
+                    |r| r.opt_int(0),
+                )?
+                .flatten();
+            let at = last.map_or(now_ms, |l| now_ms.max(l + 1));
+            tx.execute(
+                "INSERT INTO policies (org_id, name, recorded_ms, body) VALUES ($1, $2, $3, $4)",
+                &[Param::Text(org.as_str()), Param::Text(name), Param::Int(at), Param::Text(body)],
+            )?
+        })?;
+        Ok(())
+    }
+
+    /// The current version of an organisation's policy.
+    pub fn policy(&mut self, org: &OrgId, name: &str) -> Result<Option<String>, StoreError> {
+        transact!(self, |tx| tx.query_one(
+            "SELECT body FROM policies WHERE org_id = $1 AND name = $2 ORDER BY recorded_ms DESC LIMIT 1",
+            &[Param::Text(org.as_str()), Param::Text(name)],
+            |r| r.text(0),
+        )?)
+    }
+
     /// Attaches the subject's statement to a record (an empty text withdraws it).
     pub fn put_statement(
         &mut self,

@@ -14,7 +14,7 @@
 //! the directory that maps keys to ids.
 
 /// Bump with every change to the tables, and add the step to both lists below.
-pub const SCHEMA_VERSION: i64 = 4;
+pub const SCHEMA_VERSION: i64 = 5;
 
 /// Hash partitions per fact table on PostgreSQL.
 pub const PG_PARTITIONS: u32 = 8;
@@ -82,6 +82,7 @@ CREATE TABLE purges (
     STEP_2_SQLITE,
     STEP_3,
     STEP_4,
+    STEP_5,
 ];
 
 /// Step 2: the transparency log. Every batch and purge appends a leaf whose body commits to the
@@ -103,6 +104,13 @@ const STEP_4: &str = r#"
 CREATE TABLE statements (
     subject_id BIGINT NOT NULL, recorded_ms BIGINT NOT NULL, record_ref TEXT NOT NULL, text TEXT NOT NULL,
     PRIMARY KEY (subject_id, record_ref, recorded_ms));
+"#;
+
+/// Step 5: lenders' decision policies (score band → decision), versioned.
+const STEP_5: &str = r#"
+CREATE TABLE policies (
+    org_id TEXT NOT NULL, name TEXT NOT NULL, recorded_ms BIGINT NOT NULL, body TEXT NOT NULL,
+    PRIMARY KEY (org_id, name, recorded_ms));
 "#;
 
 const STEP_2_SQLITE: &str = r#"
@@ -219,5 +227,5 @@ pub fn postgres() -> Vec<String> {
         CREATE INDEX inquiries_batch ON inquiries (batch_id);
         CREATE INDEX court_records_batch ON court_records (batch_id);
         CREATE INDEX subject_details_batch ON subject_details (batch_id);";
-    vec![sql, step2.to_owned(), STEP_3.to_owned(), STEP_4.to_owned()]
+    vec![sql, step2.to_owned(), STEP_3.to_owned(), STEP_4.to_owned(), STEP_5.to_owned()]
 }

@@ -160,7 +160,8 @@ async fn every_route_checks_every_role() {
             .replace("{org}", "shop")
             .replace("{purpose}", "tenancy")
             .replace("{index}", "0")
-            .replace("{id}", "1");
+            .replace("{id}", "1")
+            .replace("{name}", "p");
         let allowed_roles: BTreeSet<String> = route.roles.iter().map(|r| format!("{r:?}").to_lowercase()).collect();
         for (name, token, roles) in &callers {
             let allowed = allowed_roles.contains("anyone") || roles.iter().any(|r| allowed_roles.contains(*r));
@@ -303,6 +304,41 @@ async fn furnisher_subject_lender_with_consent_refusal_reads_and_a_proof() {
     let (status, _) = call(&f.app, "GET", "/v1/log/leaves/0/proof", Some(&subject), None).await;
     assert_eq!(status, StatusCode::NOT_FOUND, "leaf 0 is the batch, not about the subject alone");
 
+    // Decisions under the shop's policies, each logged with its inputs and versions.
+    let strict =
+        json!({"bands": [{"min_score": 300, "decision": "decline"}, {"min_score": 899, "decision": "waive_deposit"}]});
+    let (status, _) = call(&f.app, "PUT", "/v1/policies/strict", Some(&api_key("shop")), json_body(strict)).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let (status, body) = call(
+        &f.app,
+        "PUT",
+        "/v1/policies/broken",
+        Some(&api_key("shop")),
+        json_body(json!({"bands": [{"min_score": 500, "decision": "approve"}]})),
+    )
+    .await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("bad_policy")),
+        "a score below 500 would get no decision"
+    );
+    let decide = json!({"scheme": ID.0, "number": ID.1, "purpose": "deposit_waiver", "policy": "strict"});
+    let (status, decision) = call(&f.app, "POST", "/v1/decisions", Some(&api_key("shop")), json_body(decide)).await;
+    assert_eq!(status, StatusCode::OK, "{decision}");
+    assert_eq!(decision["decision"], "decline");
+    assert_eq!(decision["adverse_action_reasons"], decision["reasons"]);
+    let leaf = decision["leaf"].as_i64().expect("leaf");
+    let logged: Value =
+        serde_json::from_str(&f.state.store.lock().expect("lock").log_leaf(leaf).expect("leaf").expect("body"))
+            .expect("json");
+    assert_eq!(logged["kind"], "decision");
+    assert!(
+        logged["inputs"]["worst_dpd_12m"].is_number()
+            && logged["model_version"].is_string()
+            && logged["policy"]["version"].is_string(),
+        "{logged}"
+    );
+
     let (status, _) = call(&f.app, "POST", "/v1/operator/suspend", Some(&api_key("operator")), None).await;
     assert_eq!(status, StatusCode::OK);
     let (status, body) = call(&f.app, "POST", "/v1/scores", Some(&api_key("shop")), json_body(ask.clone())).await;
@@ -358,6 +394,7 @@ async fn furnisher_subject_lender_with_consent_refusal_reads_and_a_proof() {
     let kinds: Vec<&str> =
         reads["entries"].as_array().expect("entries").iter().filter_map(|e| e["kind"].as_str()).collect();
     assert!(kinds.ends_with(&["dispute_opened", "statement", "dispute_decided"]), "{kinds:?}");
+    assert!(kinds.contains(&"decision"), "{kinds:?}");
 
     assert!(f.state.store.lock().expect("lock").audit().expect("audit").problems.is_empty());
     // Two checkpoints, and the proof that the second extends the first, checked on our side.
@@ -385,7 +422,7 @@ async fn furnisher_subject_lender_with_consent_refusal_reads_and_a_proof() {
     assert!(
         metrics
             .as_str()
-            .is_some_and(|m| m.contains("candor_scores_total 1") && m.contains("candor_refused_reads_total 2")),
+            .is_some_and(|m| m.contains("candor_scores_total 2") && m.contains("candor_refused_reads_total 2")),
         "{metrics}"
     );
 }
