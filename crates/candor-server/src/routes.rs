@@ -458,7 +458,11 @@ async fn sign_in(Extract(state): Extract<Shared>, headers: HeaderMap, body: Byte
     getrandom::getrandom(&mut raw).map_err(|_| ApiError::internal())?;
     let token = format!("ses_{}", hex::encode(raw));
     let expires = state.now_ms() + state.config.session_minutes * 60_000;
-    state.sessions.lock().map_err(|_| ApiError::internal())?.insert(token_hash(&token), (key, expires));
+    let mut sessions = state.sessions.lock().map_err(|_| ApiError::internal())?;
+    // Expired sessions go as new ones come, so the table stays as small as the live ones.
+    let now = state.now_ms();
+    sessions.retain(|_, (_, until)| *until > now);
+    sessions.insert(token_hash(&token), (key, expires));
     ok(StatusCode::OK, json!({"token": token, "expires_ms": expires}))
 }
 
