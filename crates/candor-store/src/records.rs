@@ -16,6 +16,21 @@ fn subject<T: Tx>(tx: &mut T, key: &SubjectKey) -> Result<i64, StoreError> {
         .ok_or(StoreError::UnknownSubject)
 }
 
+/// The time a new version of the row `filter` selects is recorded at: now, or just after the
+/// latest version when changes come within one millisecond, so versions stay distinct and ordered.
+fn version_ms<T: Tx>(
+    tx: &mut T,
+    table: &str,
+    filter: &str,
+    params: &[Param<'_>],
+    now_ms: i64,
+) -> Result<i64, StoreError> {
+    let last = tx
+        .query_one(&format!("SELECT MAX(recorded_ms) FROM {table} WHERE {filter}"), params, |r| r.opt_int(0))?
+        .flatten();
+    Ok(last.map_or(now_ms, |l| now_ms.max(l + 1)))
+}
+
 fn corrupt(e: impl std::fmt::Display) -> StoreError {
     StoreError::Corrupt(e.to_string())
 }
@@ -67,16 +82,13 @@ impl Store {
     pub fn put_consent(&mut self, key: &SubjectKey, consent: &Consent, now_ms: i64) -> Result<(), StoreError> {
         transact!(self, |tx| {
             let sid = subject(&mut tx, key)?;
-            // Versions of one consent are ordered by time; two changes within a millisecond
-            // still get distinct, ordered times.
-            let last = tx
-                .query_one(
-                    "SELECT MAX(recorded_ms) FROM consents WHERE subject_id = $1 AND org_id = $2 AND purpose = $3",
-                    &[Param::Int(sid), Param::Text(consent.org.as_str()), Param::Text(consent.purpose.as_str())],
-                    |r| r.opt_int(0),
-                )?
-                .flatten();
-            let now_ms = last.map_or(now_ms, |l| now_ms.max(l + 1));
+            let now_ms = version_ms(
+                &mut tx,
+                "consents",
+                "subject_id = $1 AND org_id = $2 AND purpose = $3",
+                &[Param::Int(sid), Param::Text(consent.org.as_str()), Param::Text(consent.purpose.as_str())],
+                now_ms,
+            )?;
             tx.execute(
                 "INSERT INTO consents (subject_id, recorded_ms, org_id, purpose, granted, until, revoked) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7)",
@@ -165,14 +177,13 @@ impl Store {
     /// Records a new version of an organisation's policy (its body as given).
     pub fn put_policy(&mut self, org: &OrgId, name: &str, body: &str, now_ms: i64) -> Result<(), StoreError> {
         transact!(self, |tx| {
-            let last = tx
-                .query_one(
-                    "SELECT MAX(recorded_ms) FROM policies WHERE org_id = $1 AND name = $2",
-                    &[Param::Text(org.as_str()), Param::Text(name)],
-                    |r| r.opt_int(0),
-                )?
-                .flatten();
-            let at = last.map_or(now_ms, |l| now_ms.max(l + 1));
+            let at = version_ms(
+                &mut tx,
+                "policies",
+                "org_id = $1 AND name = $2",
+                &[Param::Text(org.as_str()), Param::Text(name)],
+                now_ms,
+            )?;
             tx.execute(
                 "INSERT INTO policies (org_id, name, recorded_ms, body) VALUES ($1, $2, $3, $4)",
                 &[Param::Text(org.as_str()), Param::Text(name), Param::Int(at), Param::Text(body)],
@@ -200,14 +211,13 @@ impl Store {
     ) -> Result<(), StoreError> {
         transact!(self, |tx| {
             let sid = subject(&mut tx, key)?;
-            let last = tx
-                .query_one(
-                    "SELECT MAX(recorded_ms) FROM statements WHERE subject_id = $1 AND record_ref = $2",
-                    &[Param::Int(sid), Param::Text(record_ref)],
-                    |r| r.opt_int(0),
-                )?
-                .flatten();
-            let at = last.map_or(now_ms, |l| now_ms.max(l + 1));
+            let at = version_ms(
+                &mut tx,
+                "statements",
+                "subject_id = $1 AND record_ref = $2",
+                &[Param::Int(sid), Param::Text(record_ref)],
+                now_ms,
+            )?;
             tx.execute(
                 "INSERT INTO statements (subject_id, recorded_ms, record_ref, text) VALUES ($1, $2, $3, $4)",
                 &[Param::Int(sid), Param::Int(at), Param::Text(record_ref), Param::Text(text)],
