@@ -191,9 +191,11 @@ named!(
 named!(
     /// Where a dispute stands. It opens, the furnisher is asked to verify, and it ends verified,
     /// corrected, deleted, or suppressed when the furnisher does not answer in time.
-    DisputeState, "a dispute state: open, furnisher_asked, verified, corrected, deleted or suppressed", {
+    /// A request for human review of a decision is a dispute of the decision, ending upheld or
+    /// overridden.
+    DisputeState, "a dispute state: open, furnisher_asked, verified, corrected, deleted, suppressed, upheld or overridden", {
     Open = "open", FurnisherAsked = "furnisher_asked", Verified = "verified", Corrected = "corrected",
-    Deleted = "deleted", Suppressed = "suppressed",
+    Deleted = "deleted", Suppressed = "suppressed", Upheld = "upheld", Overridden = "overridden",
 });
 
 impl AccountKind {

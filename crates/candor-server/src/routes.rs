@@ -77,8 +77,24 @@ pub const ROUTES: &[RouteSpec] = &[
         &[Subject],
         "Attach your statement to a record; it is shown with the record in every report.",
     ),
-    route("GET", "/v1/disputes", &[Ombudsman], "The queue: every dispute not yet decided, with its due date."),
-    route("POST", "/v1/disputes/{id}/decision", &[Ombudsman], "Decide a dispute: verified, corrected or deleted."),
+    route(
+        "POST",
+        "/v1/me/reviews",
+        &[Subject],
+        "Ask for human review of a decision made on your score (by its log leaf).",
+    ),
+    route(
+        "GET",
+        "/v1/disputes",
+        &[Ombudsman],
+        "The queue: every dispute and review not yet decided, with its due date.",
+    ),
+    route(
+        "POST",
+        "/v1/disputes/{id}/decision",
+        &[Ombudsman],
+        "Decide a dispute (verified, corrected, deleted) or a review (upheld, overridden).",
+    ),
     route("POST", "/v1/scores", &[Lender], "A score with reasons, for a purpose the person consented to."),
     route(
         "PUT",
@@ -129,6 +145,7 @@ pub fn app(state: Shared) -> Router {
         .route("/v1/me/consents/{org}/{purpose}", delete(revoke))
         .route("/v1/me/disputes", get(my_disputes).post(open_dispute))
         .route("/v1/me/statements", post(attach_statement))
+        .route("/v1/me/reviews", post(request_review))
         .route("/v1/disputes", get(dispute_queue))
         .route("/v1/disputes/{id}/decision", post(decide))
         .route("/v1/scores", post(score))
@@ -1031,26 +1048,75 @@ struct Decision {
 }
 
 async fn decide(Extract(state): Extract<Shared>, headers: HeaderMap, Path(id): Path<i64>, body: Bytes) -> Answer {
-    authorize(&state, &headers, Method::POST, "/v1/disputes/{id}/decision").await?;
+    let Caller::Org(reviewer, _) = authorize(&state, &headers, Method::POST, "/v1/disputes/{id}/decision").await?
+    else {
+        return Err(ApiError::forbidden("decide disputes"));
+    };
     let decision: Decision = parse_json(&body)?;
     use candor_file::model::DisputeState;
-    let outcome = match DisputeState::parse(&decision.outcome) {
-        Ok(o @ (DisputeState::Verified | DisputeState::Corrected | DisputeState::Deleted)) => o,
-        _ => return Err(ApiError::bad_request("bad_outcome", "one of verified, corrected, deleted").field("outcome")),
-    };
+    let outcome = DisputeState::parse(&decision.outcome).map_err(|_| {
+        ApiError::bad_request("bad_outcome", "verified, corrected or deleted; upheld or overridden for a review")
+            .field("outcome")
+    })?;
     let s = state.clone();
     blocking(&state, move || {
         let now = s.now_ms();
         with_store(&s, |store| {
-            let (_, owner) = store.open_disputes()?.into_iter().find(|(d, _)| d.id == id).ok_or_else(|| ApiError::not_found("open dispute"))?;
+            let (dispute, owner) = store
+                .open_disputes()?
+                .into_iter()
+                .find(|(d, _)| d.id == id)
+                .ok_or_else(|| ApiError::not_found("open dispute"))?;
+            let allowed = if dispute.record_kind == "decision" {
+                matches!(outcome, DisputeState::Upheld | DisputeState::Overridden)
+            } else {
+                matches!(outcome, DisputeState::Verified | DisputeState::Corrected | DisputeState::Deleted)
+            };
+            if !allowed {
+                return Err(ApiError::bad_request("bad_outcome", "verified, corrected or deleted; upheld or overridden for a review").field("outcome"));
+            }
             store.dispute_step(id, outcome, now)?;
-            let body = json!({"kind": "dispute_decided", "subject": owner.to_hex(), "dispute": id, "outcome": outcome.as_str(), "recorded_ms": now});
+            let body = json!({
+                "kind": "dispute_decided", "subject": owner.to_hex(), "dispute": id, "record_kind": dispute.record_kind,
+                "record_ref": dispute.record_ref, "outcome": outcome.as_str(), "reviewer": reviewer.id.as_str(), "recorded_ms": now,
+            });
             store.log_event("dispute_decided", Some(&owner), &body, now)?;
             Ok(())
         })
     })
     .await?;
     ok(StatusCode::OK, json!({"id": id, "state": outcome.as_str()}))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ReviewRequest {
+    /// The log leaf of the decision.
+    leaf: i64,
+}
+
+async fn request_review(Extract(state): Extract<Shared>, headers: HeaderMap, body: Bytes) -> Answer {
+    let key = subject_of(authorize(&state, &headers, Method::POST, "/v1/me/reviews").await?)?;
+    let req: ReviewRequest = parse_json(&body)?;
+    let s = state.clone();
+    let dispute = blocking(&state, move || {
+        let now = s.now_ms();
+        with_store(&s, |store| {
+            let about_me = store.leaves_about(&key)?;
+            let (_, body) = about_me.iter().find(|(i, _)| *i == req.leaf).ok_or_else(|| ApiError::not_found("decision about you").field("leaf"))?;
+            let leaf: Json_ = serde_json::from_str(body).map_err(|_| ApiError::internal())?;
+            if leaf["kind"] != "decision" {
+                return Err(ApiError::bad_request("not_a_decision", "that log entry is not a decision").field("leaf"));
+            }
+            let reference = format!("leaf {}", req.leaf);
+            let id = store.open_dispute(&key, "decision", &reference, now)?;
+            let entry = json!({"kind": "review_requested", "subject": key.to_hex(), "dispute": id, "decision_leaf": req.leaf, "org": leaf["org"], "recorded_ms": now});
+            store.log_event("review_requested", Some(&key), &entry, now)?;
+            store.disputes(&key)?.into_iter().find(|d| d.id == id).ok_or_else(ApiError::internal)
+        })
+    })
+    .await?;
+    ok(StatusCode::CREATED, dispute_json(&dispute))
 }
 
 /// The log's name in its checkpoints.

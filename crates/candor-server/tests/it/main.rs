@@ -332,6 +332,20 @@ async fn furnisher_subject_lender_with_consent_refusal_reads_and_a_proof() {
         serde_json::from_str(&f.state.store.lock().expect("lock").log_leaf(leaf).expect("leaf").expect("body"))
             .expect("json");
     assert_eq!(logged["kind"], "decision");
+    // The person asks for human review; the ombudsman overrides, and the reviewer is on record.
+    let (status, review) =
+        call(&f.app, "POST", "/v1/me/reviews", Some(&subject), json_body(json!({"leaf": leaf}))).await;
+    assert_eq!(status, StatusCode::CREATED, "{review}");
+    let review_id = review["id"].as_i64().expect("id");
+    let path = format!("/v1/disputes/{review_id}/decision");
+    let (status, _) =
+        call(&f.app, "POST", &path, Some(&api_key("ombudsman")), json_body(json!({"outcome": "corrected"}))).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "a review is upheld or overridden");
+    let (status, _) =
+        call(&f.app, "POST", &path, Some(&api_key("ombudsman")), json_body(json!({"outcome": "overridden"}))).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _) = call(&f.app, "POST", "/v1/me/reviews", Some(&subject), json_body(json!({"leaf": 0}))).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "only decisions about oneself");
     assert!(
         logged["inputs"]["worst_dpd_12m"].is_number()
             && logged["model_version"].is_string()
@@ -387,14 +401,16 @@ async fn furnisher_subject_lender_with_consent_refusal_reads_and_a_proof() {
     .await;
     assert_eq!(status, StatusCode::OK);
     let (_, mine) = call(&f.app, "GET", "/v1/me/disputes", Some(&subject), None).await;
-    assert_eq!(mine["disputes"][0]["state"], "corrected", "{mine}");
+    let decided =
+        mine["disputes"].as_array().expect("disputes").iter().find(|d| d["id"] == opened["id"]).expect("the dispute");
+    assert_eq!(decided["state"], "corrected", "{mine}");
     let (_, queue) = call(&f.app, "GET", "/v1/disputes", Some(&api_key("ombudsman")), None).await;
     assert_eq!(queue["disputes"].as_array().map(Vec::len), Some(0));
     let (_, reads) = call(&f.app, "GET", "/v1/me/reads", Some(&subject), None).await;
     let kinds: Vec<&str> =
         reads["entries"].as_array().expect("entries").iter().filter_map(|e| e["kind"].as_str()).collect();
     assert!(kinds.ends_with(&["dispute_opened", "statement", "dispute_decided"]), "{kinds:?}");
-    assert!(kinds.contains(&"decision"), "{kinds:?}");
+    assert!(kinds.contains(&"decision") && kinds.contains(&"review_requested"), "{kinds:?}");
 
     assert!(f.state.store.lock().expect("lock").audit().expect("audit").problems.is_empty());
     // Two checkpoints, and the proof that the second extends the first, checked on our side.
