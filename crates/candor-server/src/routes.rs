@@ -211,7 +211,7 @@ async fn authorize(
         Some(t) => {
             let hash = state.keys.api_key_hash(t);
             let state2 = state.clone();
-            let org = blocking(state, move || {
+            let org = blocking(move || {
                 Ok(state2.store.lock().map_err(|_| ApiError::internal())?.organisation_by_key(&hash)?)
             })
             .await?
@@ -258,7 +258,6 @@ fn rate(state: &Shared, key: [u8; 32]) -> Result<(), ApiError> {
 
 /// Runs store work off the async threads.
 async fn blocking<T: Send + 'static>(
-    _state: &Shared,
     work: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
 ) -> Result<T, ApiError> {
     tokio::task::spawn_blocking(work).await.map_err(|_| ApiError::internal())?
@@ -364,7 +363,7 @@ async fn batches(
         }
     };
     let s = state.clone();
-    let outcome = blocking(&state, move || {
+    let outcome = blocking(move || {
         let mut nonce = nonce;
         let mut ctx = candor_ingest::Context {
             keys: &s.keys,
@@ -435,7 +434,7 @@ async fn enrol(Extract(state): Extract<Shared>, headers: HeaderMap, body: Bytes)
         birth_sealed: None,
     };
     let s = state.clone();
-    blocking(&state, move || {
+    blocking(move || {
         let hash = crate::hash_passphrase(&c.passphrase)?;
         let now = s.now_ms();
         with_store(&s, |store| {
@@ -459,12 +458,10 @@ async fn sign_in(Extract(state): Extract<Shared>, headers: HeaderMap, body: Byte
     let bad = || ApiError::new(StatusCode::UNAUTHORIZED, "bad_credentials", "unknown identifier or wrong passphrase");
     let key = state.keys.subject_key(&identify(&c.scheme, &c.number)?);
     let s = state.clone();
-    let stored = blocking(&state, move || with_store(&s, |store| Ok(store.enrolment(&key)?))).await?.ok_or_else(bad)?;
-    let s = state.clone();
-    let good = blocking(&state, move || {
+    let stored = blocking(move || with_store(&s, |store| Ok(store.enrolment(&key)?))).await?.ok_or_else(bad)?;
+    let good = blocking(move || {
         use argon2::password_hash::{PasswordHash, PasswordVerifier};
         let parsed = PasswordHash::new(&stored).map_err(|_| ApiError::internal())?;
-        let _ = &s;
         Ok(argon2::Argon2::default().verify_password(c.passphrase.as_bytes(), &parsed).is_ok())
     })
     .await?;
@@ -553,7 +550,7 @@ async fn my_file(Extract(state): Extract<Shared>, headers: HeaderMap, Query(q): 
         None => state.today(),
     };
     let s = state.clone();
-    let (file, open, statements) = blocking(&state, move || {
+    let (file, open, statements) = blocking(move || {
         let file = read_file(&s, key, today)?;
         let open = with_store(&s, |store| disputed(store, &key))?;
         let statements = with_store(&s, |store| Ok(store.statements(&key)?))?;
@@ -596,7 +593,7 @@ async fn my_score(Extract(state): Extract<Shared>, headers: HeaderMap) -> Answer
     let deployed = deployed(&state)?;
     let s = state.clone();
     let today = state.today();
-    let file = blocking(&state, move || read_file(&s, key, today)).await?;
+    let file = blocking(move || read_file(&s, key, today)).await?;
     let (mut body, bins) = score_file(&deployed, &file, today)?;
     let score = body["score"].as_i64().unwrap_or(0) as i32;
     let recourse = deployed.scorer.recourse(&bins, score + 40);
@@ -610,7 +607,7 @@ async fn my_score(Extract(state): Extract<Shared>, headers: HeaderMap) -> Answer
 async fn my_reads(Extract(state): Extract<Shared>, headers: HeaderMap) -> Answer {
     let key = subject_of(authorize(&state, &headers, Method::GET, "/v1/me/reads").await?)?;
     let s = state.clone();
-    let leaves = blocking(&state, move || with_store(&s, |store| Ok(store.leaves_about(&key)?))).await?;
+    let leaves = blocking(move || with_store(&s, |store| Ok(store.leaves_about(&key)?))).await?;
     let entries: Vec<Json_> = leaves
         .into_iter()
         .map(|(index, body)| {
@@ -637,7 +634,7 @@ fn consent_json(c: &Consent) -> Json_ {
 async fn my_consents(Extract(state): Extract<Shared>, headers: HeaderMap) -> Answer {
     let key = subject_of(authorize(&state, &headers, Method::GET, "/v1/me/consents").await?)?;
     let s = state.clone();
-    let consents = blocking(&state, move || with_store(&s, |store| Ok(store.consents(&key, i64::MAX)?))).await?;
+    let consents = blocking(move || with_store(&s, |store| Ok(store.consents(&key, i64::MAX)?))).await?;
     ok(StatusCode::OK, json!({"consents": consents.iter().map(consent_json).collect::<Vec<_>>()}))
 }
 
@@ -669,7 +666,7 @@ async fn grant(Extract(state): Extract<Shared>, headers: HeaderMap, body: Bytes)
     let consent = Consent { org, purpose, granted: today, until, revoked: None };
     let s = state.clone();
     let body = consent_json(&consent);
-    blocking(&state, move || record_consent(&s, key, consent, "consent_granted")).await?;
+    blocking(move || record_consent(&s, key, consent, "consent_granted")).await?;
     ok(StatusCode::CREATED, body)
 }
 
@@ -684,7 +681,7 @@ async fn revoke(
         Purpose::parse(&purpose).map_err(|e| ApiError::bad_request("bad_purpose", e.to_string()).field("purpose"))?;
     let s = state.clone();
     let today = state.today();
-    blocking(&state, move || {
+    blocking(move || {
         let current = with_store(&s, |store| Ok(store.consents(&key, i64::MAX)?))?
             .into_iter()
             .find(|c| c.org == org && c.purpose == purpose)
@@ -739,7 +736,7 @@ async fn read_with_consent(state: Shared, headers: HeaderMap, path: &'static str
     let deployed = deployed(&state)?;
     let s = state.clone();
     let today = state.today();
-    let (body, refused) = blocking(&state, move || match &req.policy {
+    let (body, refused) = blocking(move || match &req.policy {
         None => consented(&s, &org, key, purpose, today, &deployed, None),
         Some(name) => {
             let text = with_store(&s, |store| Ok(store.policy(&org.id, name)?))?
@@ -884,7 +881,7 @@ async fn put_policy(
     let text = serde_json::to_string(&policy).map_err(|_| ApiError::internal())?;
     let version = hex::encode(Sha256::digest(text.as_bytes()));
     let s = state.clone();
-    blocking(&state, move || {
+    blocking(move || {
         let now = s.now_ms();
         with_store(&s, |store| Ok(store.put_policy(&org.id, &name, &text, now)?))
     })
@@ -895,7 +892,7 @@ async fn put_policy(
 async fn proof(Extract(state): Extract<Shared>, headers: HeaderMap, Path(index): Path<i64>) -> Answer {
     let caller = authorize(&state, &headers, Method::GET, "/v1/log/leaves/{index}/proof").await?;
     let s = state.clone();
-    let body = blocking(&state, move || {
+    let body = blocking(move || {
         with_store(&s, |store| {
             if let Caller::Subject(key) = &caller {
                 if !store.leaves_about(key)?.iter().any(|(i, _)| *i == index) {
@@ -935,7 +932,7 @@ async fn deploy(Extract(state): Extract<Shared>, headers: HeaderMap, body: Strin
     let version = state.deploy(&body)?;
     let s = state.clone();
     let v = version.clone();
-    blocking(&state, move || {
+    blocking(move || {
         let now = s.now_ms();
         with_store(&s, |store| {
             Ok(store.log_event(
@@ -969,7 +966,7 @@ fn dispute_json(d: &candor_file::model::Dispute) -> Json_ {
 async fn my_disputes(Extract(state): Extract<Shared>, headers: HeaderMap) -> Answer {
     let key = subject_of(authorize(&state, &headers, Method::GET, "/v1/me/disputes").await?)?;
     let s = state.clone();
-    let list = blocking(&state, move || with_store(&s, |store| Ok(store.disputes(&key)?))).await?;
+    let list = blocking(move || with_store(&s, |store| Ok(store.disputes(&key)?))).await?;
     ok(StatusCode::OK, json!({"disputes": list.iter().map(dispute_json).collect::<Vec<_>>()}))
 }
 
@@ -983,7 +980,7 @@ async fn open_dispute(Extract(state): Extract<Shared>, headers: HeaderMap, body:
     let reference = candor_file::model::parse_reference(&req.record_ref)
         .map_err(|e| ApiError::bad_request("bad_record_ref", e.to_string()).field("record_ref"))?;
     let s = state.clone();
-    let dispute = blocking(&state, move || {
+    let dispute = blocking(move || {
         let now = s.now_ms();
         with_store(&s, |store| {
             let id = store.open_dispute(&key, &req.record_kind, &reference, now)?;
@@ -1020,7 +1017,7 @@ async fn attach_statement(Extract(state): Extract<Shared>, headers: HeaderMap, b
         .field("text"));
     }
     let s = state.clone();
-    blocking(&state, move || {
+    blocking(move || {
         let now = s.now_ms();
         with_store(&s, |store| {
             store.put_statement(&key, &reference, &st.text, now)?;
@@ -1036,7 +1033,7 @@ async fn attach_statement(Extract(state): Extract<Shared>, headers: HeaderMap, b
 async fn dispute_queue(Extract(state): Extract<Shared>, headers: HeaderMap) -> Answer {
     authorize(&state, &headers, Method::GET, "/v1/disputes").await?;
     let s = state.clone();
-    let queue = blocking(&state, move || with_store(&s, |store| Ok(store.open_disputes()?))).await?;
+    let queue = blocking(move || with_store(&s, |store| Ok(store.open_disputes()?))).await?;
     ok(StatusCode::OK, json!({"disputes": queue.iter().map(|(d, _)| dispute_json(d)).collect::<Vec<_>>()}))
 }
 
@@ -1059,7 +1056,7 @@ async fn decide(Extract(state): Extract<Shared>, headers: HeaderMap, Path(id): P
             .field("outcome")
     })?;
     let s = state.clone();
-    blocking(&state, move || {
+    blocking(move || {
         let now = s.now_ms();
         with_store(&s, |store| {
             let (dispute, owner) = store
@@ -1099,7 +1096,7 @@ async fn request_review(Extract(state): Extract<Shared>, headers: HeaderMap, bod
     let key = subject_of(authorize(&state, &headers, Method::POST, "/v1/me/reviews").await?)?;
     let req: ReviewRequest = parse_json(&body)?;
     let s = state.clone();
-    let dispute = blocking(&state, move || {
+    let dispute = blocking(move || {
         let now = s.now_ms();
         with_store(&s, |store| {
             let about_me = store.leaves_about(&key)?;
@@ -1128,7 +1125,7 @@ async fn checkpoint(Extract(state): Extract<Shared>, headers: HeaderMap) -> Answ
         return Err(ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "no_log_key", "this server has no checkpoint key"));
     }
     let s = state.clone();
-    let text = blocking(&state, move || {
+    let text = blocking(move || {
         let now = s.now_ms();
         with_store(&s, |store| {
             let tree = store.log_tree()?;
@@ -1160,7 +1157,7 @@ struct Sizes {
 async fn consistency(Extract(state): Extract<Shared>, headers: HeaderMap, Query(q): Query<Sizes>) -> Answer {
     authorize(&state, &headers, Method::GET, "/v1/log/consistency").await?;
     let s = state.clone();
-    let proof = blocking(&state, move || {
+    let proof = blocking(move || {
         with_store(&s, |store| {
             let tree = store.log_tree()?;
             tree.consistency_proof(q.from, q.to).map_err(|e| ApiError::bad_request("bad_sizes", e.to_string()))
