@@ -95,6 +95,12 @@ pub const ROUTES: &[RouteSpec] = &[
         &[Ombudsman],
         "Decide a dispute (verified, corrected, deleted) or a review (upheld, overridden).",
     ),
+    route(
+        "GET",
+        "/v1/notifications",
+        &[Lender],
+        "Corrections to files you received reports from in the last 6 months, re-scored.",
+    ),
     route("POST", "/v1/scores", &[Lender], "A score with reasons, for a purpose the person consented to."),
     route(
         "PUT",
@@ -150,6 +156,7 @@ pub fn app(state: Shared) -> Router {
         .route("/v1/disputes/{id}/decision", post(decide))
         .route("/v1/scores", post(score))
         .route("/v1/policies/{name}", put(put_policy))
+        .route("/v1/notifications", get(notifications))
         .route("/v1/decisions", post(decide_credit))
         .route("/v1/log/leaves/{index}/proof", get(proof))
         .route("/v1/log/checkpoint", get(checkpoint))
@@ -1078,6 +1085,9 @@ async fn decide(Extract(state): Extract<Shared>, headers: HeaderMap, Path(id): P
                 "record_ref": dispute.record_ref, "outcome": outcome.as_str(), "reviewer": reviewer.id.as_str(), "recorded_ms": now,
             });
             store.log_event("dispute_decided", Some(&owner), &body, now)?;
+            if matches!(outcome, DisputeState::Corrected | DisputeState::Deleted | DisputeState::Overridden) {
+                notify_recipients(&s, store, &owner, id, outcome.as_str(), now)?;
+            }
             Ok(())
         })
     })
@@ -1165,6 +1175,72 @@ async fn consistency(Extract(state): Extract<Shared>, headers: HeaderMap, Query(
     })
     .await?;
     ok(StatusCode::OK, json!({"from": q.from, "to": q.to, "proof": proof.iter().map(hex::encode).collect::<Vec<_>>()}))
+}
+
+/// How far back a correction reaches: every organisation that received a report on the person
+/// in this window is told.
+const NOTIFY_WINDOW_MS: i64 = 183 * 86_400_000;
+
+/// Tells every organisation that read the person's file in the last 6 months of a correction,
+/// with the score the file gives now.
+fn notify_recipients(
+    s: &State,
+    store: &mut Store,
+    owner: &SubjectKey,
+    dispute: i64,
+    outcome: &str,
+    now: i64,
+) -> Result<(), ApiError> {
+    let mut recipients: Vec<String> = Vec::new();
+    for (_, body) in store.leaves_about(owner)? {
+        let leaf: Json_ = serde_json::from_str(&body).unwrap_or(Json_::Null);
+        let recent = leaf["recorded_ms"].as_i64().is_some_and(|t| t >= now - NOTIFY_WINDOW_MS);
+        if recent && matches!(leaf["kind"].as_str(), Some("read" | "decision")) {
+            if let Some(org) = leaf["org"].as_str() {
+                if !recipients.iter().any(|r| r == org) {
+                    recipients.push(org.to_owned());
+                }
+            }
+        }
+    }
+    let today = s.today();
+    let rescored = match s.model.lock().map_err(|_| ApiError::internal())?.clone() {
+        Some(deployed) => {
+            let read = FileRead { known_ms: i64::MAX, today, retention: Retention::default() };
+            match store.file(owner, &read)? {
+                Some(file) => Some(score_file(&deployed, &file, today)?.0["score"].clone()),
+                None => None,
+            }
+        }
+        None => None,
+    };
+    for org in recipients {
+        let body = json!({
+            "kind": "notification", "subject": owner.to_hex(), "org": org, "dispute": dispute,
+            "outcome": outcome, "new_score": rescored, "recorded_ms": now,
+        });
+        store.log_event("notification", Some(owner), &body, now)?;
+    }
+    Ok(())
+}
+
+async fn notifications(Extract(state): Extract<Shared>, headers: HeaderMap) -> Answer {
+    let Caller::Org(org, _) = authorize(&state, &headers, Method::GET, "/v1/notifications").await? else {
+        return Err(ApiError::forbidden("read notifications"));
+    };
+    let s = state.clone();
+    let list = blocking(move || with_store(&s, |store| Ok(store.leaves_of_kind("notification")?))).await?;
+    let mine: Vec<Json_> = list
+        .into_iter()
+        .filter_map(|(index, body)| {
+            let mut leaf: Json_ = serde_json::from_str(&body).ok()?;
+            (leaf["org"] == org.id.as_str()).then(|| {
+                leaf["leaf"] = json!(index);
+                leaf
+            })
+        })
+        .collect();
+    ok(StatusCode::OK, json!({"notifications": mine}))
 }
 
 #[cfg(test)]

@@ -246,6 +246,22 @@ impl Store {
         })
     }
 
+    /// Every leaf of one kind: index and body, oldest first.
+    pub fn leaves_of_kind(&mut self, kind: &str) -> Result<Vec<(i64, String)>, StoreError> {
+        transact!(self, |tx| {
+            let mut out = Vec::new();
+            tx.query(
+                "SELECT leaf_index, body FROM log_leaves WHERE kind = $1 ORDER BY leaf_index",
+                &[Param::Text(kind)],
+                &mut |r| {
+                    out.push((r.int(0)?, r.text(1)?));
+                    Ok(())
+                },
+            )?;
+            out
+        })
+    }
+
     /// Every leaf about a subject: index and body, oldest first.
     pub fn leaves_about(&mut self, subject: &candor_file::ids::SubjectKey) -> Result<Vec<(i64, String)>, StoreError> {
         transact!(self, |tx| {

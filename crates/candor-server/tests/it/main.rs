@@ -406,10 +406,19 @@ async fn furnisher_subject_lender_with_consent_refusal_reads_and_a_proof() {
     assert_eq!(decided["state"], "corrected", "{mine}");
     let (_, queue) = call(&f.app, "GET", "/v1/disputes", Some(&api_key("ombudsman")), None).await;
     assert_eq!(queue["disputes"].as_array().map(Vec::len), Some(0));
+    // The shop read the file within six months: it is told of the correction, re-scored.
+    let (status, told) = call(&f.app, "GET", "/v1/notifications", Some(&api_key("shop")), None).await;
+    assert_eq!(status, StatusCode::OK);
+    let about = told["notifications"].as_array().expect("list").iter().find(|n| n["dispute"] == opened["id"]).cloned();
+    let about = about.unwrap_or_else(|| panic!("no notification of the correction: {told}"));
+    assert_eq!(about["outcome"], "corrected");
+    assert!(about["new_score"].is_number(), "{about}");
+    let (_, none) = call(&f.app, "GET", "/v1/notifications", Some(&api_key("bank-one")), None).await;
+    assert_eq!(none["notifications"].as_array().map(Vec::len), Some(0), "the bank never read this file");
     let (_, reads) = call(&f.app, "GET", "/v1/me/reads", Some(&subject), None).await;
     let kinds: Vec<&str> =
         reads["entries"].as_array().expect("entries").iter().filter_map(|e| e["kind"].as_str()).collect();
-    assert!(kinds.ends_with(&["dispute_opened", "statement", "dispute_decided"]), "{kinds:?}");
+    assert!(kinds.ends_with(&["dispute_opened", "statement", "dispute_decided", "notification"]), "{kinds:?}");
     assert!(kinds.contains(&"decision") && kinds.contains(&"review_requested"), "{kinds:?}");
 
     assert!(f.state.store.lock().expect("lock").audit().expect("audit").problems.is_empty());
