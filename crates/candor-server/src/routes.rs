@@ -61,6 +61,12 @@ pub const ROUTES: &[RouteSpec] = &[
         &[Furnisher, Court],
         "Submit a batch (JSON Lines, CSV or Metro 2); applied whole or refused whole.",
     ),
+    route(
+        "GET",
+        "/v1/batches/{id}",
+        &[Furnisher, Court],
+        "One of your batches: what was applied and what was held back, and why.",
+    ),
     route("POST", "/v1/subjects", &[Anyone], "Enrol: opt in with a national identifier and a passphrase."),
     route("POST", "/v1/sessions", &[Anyone], "Sign in as an enrolled subject; returns an expiring session token."),
     route("GET", "/v1/me/file", &[Subject], "Your file, as of a date (`?as_of=YYYY-MM-DD`)."),
@@ -142,6 +148,7 @@ pub fn app(state: Shared) -> Router {
         .route("/metrics", get(metrics))
         .route("/openapi.json", get(openapi))
         .route("/v1/batches", post(batches))
+        .route("/v1/batches/{id}", get(batch_result))
         .route("/v1/subjects", post(enrol))
         .route("/v1/sessions", post(sign_in))
         .route("/v1/me/file", get(my_file))
@@ -1241,6 +1248,33 @@ async fn notifications(Extract(state): Extract<Shared>, headers: HeaderMap) -> A
         })
         .collect();
     ok(StatusCode::OK, json!({"notifications": mine}))
+}
+
+async fn batch_result(Extract(state): Extract<Shared>, headers: HeaderMap, Path(id): Path<i64>) -> Answer {
+    let Caller::Org(org, _) = authorize(&state, &headers, Method::GET, "/v1/batches/{id}").await? else {
+        return Err(ApiError::forbidden("read batches"));
+    };
+    let s = state.clone();
+    let body = blocking(move || {
+        with_store(&s, |store| {
+            // Another organisation's batch is as absent as a missing one.
+            let b = store
+                .batch(id)?
+                .filter(|b| b.furnisher == org.id.as_str())
+                .ok_or_else(|| ApiError::not_found("batch of yours"))?;
+            let held: Vec<Json_> = store
+                .quarantine(id)?
+                .into_iter()
+                .map(|(record, rule, message)| json!({"record": record, "rule": rule, "message": message}))
+                .collect();
+            Ok(json!({
+                "batch_id": id, "sender": b.furnisher, "format": b.format, "records": b.records, "applied": b.applied,
+                "quarantined": b.quarantined, "held_back": held, "recorded_ms": b.recorded_ms,
+            }))
+        })
+    })
+    .await?;
+    ok(StatusCode::OK, body)
 }
 
 #[cfg(test)]

@@ -18,7 +18,7 @@ mod write;
 use candor_file::ids::{Scheme, SubjectKey};
 use candor_file::model::{Account, Closure, CourtRecord, Inquiry, OrgId, Organisation, Report};
 
-use conn::Param;
+use conn::{Param, Tx};
 pub use log::Audit;
 pub use read::{FileRead, PurgeOutcome, SUBJECTS_PER_CHUNK};
 pub use write::BatchOutcome;
@@ -84,6 +84,17 @@ pub struct Quarantined {
     pub subject: SubjectKey,
     pub rule: &'static str,
     pub message: String,
+}
+
+/// An applied batch as the store keeps it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BatchRecord {
+    pub furnisher: String,
+    pub format: String,
+    pub records: i64,
+    pub applied: i64,
+    pub quarantined: i64,
+    pub recorded_ms: i64,
 }
 
 /// One submission, parsed and checked, ready to apply.
@@ -255,6 +266,22 @@ impl Store {
     /// The organisation an API key hash belongs to.
     pub fn organisation_by_key(&mut self, api_key_hash: &[u8]) -> Result<Option<Organisation>, StoreError> {
         transact!(self, |tx| read::organisation_by_key(&mut tx, api_key_hash)?)
+    }
+
+    /// What the store recorded of a batch.
+    pub fn batch(&mut self, batch_id: i64) -> Result<Option<BatchRecord>, StoreError> {
+        transact!(self, |tx| tx.query_one(
+            "SELECT furnisher, format, records, applied, quarantined, recorded_ms FROM batches WHERE batch_id = $1",
+            &[Param::Int(batch_id)],
+            |r| Ok(BatchRecord {
+                furnisher: r.text(0)?,
+                format: r.text(1)?,
+                records: r.int(2)?,
+                applied: r.int(3)?,
+                quarantined: r.int(4)?,
+                recorded_ms: r.int(5)?,
+            }),
+        )?)
     }
 
     /// Quarantined records of a batch, by record number.

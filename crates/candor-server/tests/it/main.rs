@@ -253,6 +253,12 @@ async fn furnisher_subject_lender_with_consent_refusal_reads_and_a_proof() {
     .await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
     assert_eq!(body["reports"], 2);
+    let path = format!("/v1/batches/{}", body["batch_id"]);
+    let (status, result) = call(&f.app, "GET", &path, Some(&api_key("bank-one")), None).await;
+    assert_eq!(status, StatusCode::OK, "{result}");
+    assert_eq!(result["held_back"][0]["rule"], "negative_without_notice", "{result}");
+    let (status, _) = call(&f.app, "GET", &path, Some(&api_key("power-co")), None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "another furnisher's batch");
 
     let subject = session(&f).await;
     let (status, file) = call(&f.app, "GET", "/v1/me/file", Some(&subject), None).await;
