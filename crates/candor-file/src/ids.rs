@@ -84,6 +84,13 @@ impl NationalId {
         Ok(NationalId { scheme, number })
     }
 
+    /// Parses a scheme's name and a number as they arrive in text. The error says which of the
+    /// two is wrong: `scheme` for an unknown scheme, `number` otherwise.
+    pub fn parse_text(scheme: &str, number: &str) -> Result<NationalId, (&'static str, IdError)> {
+        let scheme = Scheme::parse(scheme).map_err(|e| ("scheme", e))?;
+        NationalId::parse(scheme, number).map_err(|e| ("number", e))
+    }
+
     pub fn scheme(&self) -> Scheme {
         self.scheme
     }

@@ -8,7 +8,7 @@
 
 use std::collections::HashMap;
 
-use candor_file::ids::{NationalId, Scheme, SubjectKey};
+use candor_file::ids::{NationalId, SubjectKey};
 use candor_file::model::*;
 use candor_file::rules;
 use candor_store::{Batch, ClosureEntry, Quarantined, ReportEntry, SubjectEntry};
@@ -365,12 +365,12 @@ impl<'a, 'b> Builder<'a, 'b> {
 }
 
 fn identify(rec: &Rec, b: &mut Builder<'_, '_>, errors: &mut Errors) -> Option<SubjectKey> {
-    let scheme = rec.with("scheme", errors, Scheme::parse)?;
+    let scheme = rec.text("scheme", errors)?;
     let number = rec.text("number", errors)?;
-    match NationalId::parse(scheme, &number) {
+    match NationalId::parse_text(&scheme, &number) {
         Ok(id) => Some(b.subject(&id)),
-        Err(e) => {
-            errors.add(rec.no, Some("number"), e.to_string());
+        Err((field, e)) => {
+            errors.add(rec.no, Some(field), e.to_string());
             None
         }
     }

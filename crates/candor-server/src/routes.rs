@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post, put};
 use axum::{Json, Router};
 use candor_file::features::{compute, index as feature_index};
-use candor_file::ids::{NationalId, Scheme, SubjectKey};
+use candor_file::ids::{NationalId, SubjectKey};
 use candor_file::model::{Consent, OrgId, Organisation, Purpose, SubjectFile};
 use candor_file::retention::Retention;
 use candor_scorecard::Value;
@@ -421,10 +421,8 @@ struct Credentials {
 }
 
 fn identify(scheme: &str, number: &str) -> Result<NationalId, ApiError> {
-    let scheme =
-        Scheme::parse(scheme).map_err(|e| ApiError::bad_request("bad_identifier", e.to_string()).field("scheme"))?;
-    NationalId::parse(scheme, number)
-        .map_err(|e| ApiError::bad_request("bad_identifier", e.to_string()).field("number"))
+    NationalId::parse_text(scheme, number)
+        .map_err(|(field, e)| ApiError::bad_request("bad_identifier", e.to_string()).field(field))
 }
 
 /// Shortest passphrase accepted at enrolment.
@@ -574,8 +572,9 @@ async fn my_file(Extract(state): Extract<Shared>, headers: HeaderMap, Query(q): 
     ok(StatusCode::OK, file_json(&file, &open, &statements))
 }
 
-/// Scores a file with the deployed model: score, pd, reasons and the bins hit.
-fn score_file(deployed: &Deployed, file: &SubjectFile, today: time::Date) -> Result<(Json_, Vec<usize>), ApiError> {
+/// Scores a file with the deployed model: the answer (score, pd, reasons), the bins hit and the
+/// features computed.
+fn score_file(deployed: &Deployed, file: &SubjectFile, today: time::Date) -> Result<Scoring, ApiError> {
     let features = compute(file, today);
     let values: Vec<Value> = deployed
         .scorer
@@ -590,8 +589,14 @@ fn score_file(deployed: &Deployed, file: &SubjectFile, today: time::Date) -> Res
     let (scored, bins) = deployed.scorer.score_values(&values).map_err(|_| ApiError::internal())?;
     let reasons: Vec<Json_> =
         deployed.scorer.reasons(&bins).iter().map(|r| json!({"code": r.code, "sentence": r.sentence})).collect();
-    Ok((json!({"score": scored.score, "pd": scored.pd, "model_version": deployed.version, "reasons": reasons}), bins))
+    Ok((
+        json!({"score": scored.score, "pd": scored.pd, "model_version": deployed.version, "reasons": reasons}),
+        bins,
+        features,
+    ))
 }
+
+type Scoring = (Json_, Vec<usize>, [f64; candor_file::features::CATALOGUE.len()]);
 
 fn deployed(state: &State) -> Result<Arc<Deployed>, ApiError> {
     state
@@ -608,7 +613,7 @@ async fn my_score(Extract(state): Extract<Shared>, headers: HeaderMap) -> Answer
     let s = state.clone();
     let today = state.today();
     let file = blocking(move || read_file(&s, key, today)).await?;
-    let (mut body, bins) = score_file(&deployed, &file, today)?;
+    let (mut body, bins, _) = score_file(&deployed, &file, today)?;
     let score = body["score"].as_i64().unwrap_or(0) as i32;
     let recourse = deployed.scorer.recourse(&bins, score + 40);
     body["recourse"] = json!({
@@ -839,7 +844,7 @@ fn consented(
         return Ok((json!({"leaf": leaf}), true));
     };
     let file = read_file(s, key, today)?;
-    let (mut answer, _) = score_file(deployed, &file, today)?;
+    let (mut answer, _, features) = score_file(deployed, &file, today)?;
     answer["disputed_records"] = json!(with_store(s, |store| disputed(store, &key))?);
     let statements = with_store(s, |store| Ok(store.statements(&key)?))?;
     answer["statements"] =
@@ -860,8 +865,7 @@ fn consented(
         if band.decision == "decline" {
             answer["adverse_action_reasons"] = answer["reasons"].clone();
         }
-        // The inputs that replay it exactly: every feature the model read, as computed.
-        let features = compute(&file, today);
+        // The inputs that replay it exactly: every feature, as computed for the score.
         let inputs: serde_json::Map<String, Json_> = candor_file::features::CATALOGUE
             .iter()
             .zip(features)

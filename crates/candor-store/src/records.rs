@@ -31,6 +31,17 @@ fn version_ms<T: Tx>(
     Ok(last.map_or(now_ms, |l| now_ms.max(l + 1)))
 }
 
+/// A dispute from the first five columns: id, record kind, record reference, opened, state.
+fn read_dispute(r: &dyn crate::conn::Row) -> Result<Dispute, StoreError> {
+    Ok(Dispute {
+        id: r.int(0)?,
+        record_kind: r.text(1)?,
+        record_ref: r.text(2)?,
+        opened_ms: r.int(3)?,
+        state: DisputeState::parse(&r.text(4)?).map_err(corrupt)?,
+    })
+}
+
 fn corrupt(e: impl std::fmt::Display) -> StoreError {
     StoreError::Corrupt(e.to_string())
 }
@@ -259,13 +270,7 @@ impl Store {
                  ORDER BY d.dispute_id, st.recorded_ms, st.seq",
                 &[],
                 &mut |r| {
-                    let dispute = Dispute {
-                        id: r.int(0)?,
-                        record_kind: r.text(1)?,
-                        record_ref: r.text(2)?,
-                        opened_ms: r.int(3)?,
-                        state: DisputeState::parse(&r.text(4)?).map_err(corrupt)?,
-                    };
+                    let dispute = read_dispute(r)?;
                     let key: [u8; 32] =
                         r.opt_bytes(5)?.and_then(|b| b.try_into().ok()).ok_or_else(|| corrupt("subject key of the wrong length"))?;
                     match out.last_mut() {
@@ -291,13 +296,7 @@ impl Store {
                  ORDER BY d.dispute_id, s.recorded_ms, s.seq",
                 &[Param::Int(sid)],
                 &mut |r| {
-                    let dispute = Dispute {
-                        id: r.int(0)?,
-                        record_kind: r.text(1)?,
-                        record_ref: r.text(2)?,
-                        opened_ms: r.int(3)?,
-                        state: DisputeState::parse(&r.text(4)?).map_err(corrupt)?,
-                    };
+                    let dispute = read_dispute(r)?;
                     match out.last_mut() {
                         Some(last) if last.id == dispute.id => *last = dispute,
                         _ => out.push(dispute),
