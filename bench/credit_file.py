@@ -66,6 +66,13 @@ def main():
                             "--outcomes", os.path.join(pop, "outcomes.csv"), "--out", os.path.join(OUT, "features.parquet")])
     print(f"features: {out.strip()} in {wall:.1f} s (target <= 60 s for 1,000,000), peak {rss:.0f} MiB")
 
+    t0 = time.perf_counter()
+    r = subprocess.run([CANDOR, "fit", "--data", os.path.join(OUT, "features.parquet"), "--target", "bad", "--id", "subject",
+                        "--out", os.path.join(OUT, "model.json"), "--report", os.path.join(OUT, "report.html")],
+                       capture_output=True, text=True, check=True)
+    auc = next((l for l in r.stderr.splitlines() + r.stdout.splitlines() if l.startswith("AUC")), "")
+    print(f"fit on those features: {time.perf_counter() - t0:.2f} s; {auc}")
+
     timed([CANDOR, "log", "checkpoint", "--db", db])
     wall, rss, out = timed([CANDOR, "audit", "verify", "--db", db])
     print(f"audit: every row of every batch recomputed against the log in {wall:.1f} s, peak {rss:.0f} MiB: {out.strip().splitlines()[-1]}")
