@@ -193,8 +193,9 @@ named!(
     /// corrected, deleted, or suppressed when the furnisher does not answer in time.
     /// A request for human review of a decision is a dispute of the decision, ending upheld or
     /// overridden.
-    DisputeState, "a dispute state: open, furnisher_asked, verified, corrected, deleted, suppressed, upheld or overridden", {
-    Open = "open", FurnisherAsked = "furnisher_asked", Verified = "verified", Corrected = "corrected",
+    DisputeState, "a dispute state: open, furnisher_asked, furnisher_verified, furnisher_corrected, verified, corrected, deleted, suppressed, upheld or overridden", {
+    Open = "open", FurnisherAsked = "furnisher_asked", FurnisherVerified = "furnisher_verified",
+    FurnisherCorrected = "furnisher_corrected", Verified = "verified", Corrected = "corrected",
     Deleted = "deleted", Suppressed = "suppressed", Upheld = "upheld", Overridden = "overridden",
 });
 
@@ -341,6 +342,8 @@ pub struct Dispute {
     pub record_ref: String,
     pub opened_ms: i64,
     pub state: DisputeState,
+    /// Who is asked to verify the record (none for a review of a decision).
+    pub furnisher: Option<OrgId>,
 }
 
 /// One account with its monthly reports in month order.

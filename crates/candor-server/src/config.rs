@@ -26,6 +26,8 @@ pub struct Config {
     pub max_body_bytes: usize,
     pub requests_per_minute: u32,
     pub session_minutes: i64,
+    /// Days a furnisher has to verify a disputed record before it is suppressed.
+    pub dispute_days: i64,
 }
 
 impl Default for Config {
@@ -37,6 +39,7 @@ impl Default for Config {
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             requests_per_minute: DEFAULT_REQUESTS_PER_MINUTE,
             session_minutes: DEFAULT_SESSION_MINUTES,
+            dispute_days: candor_file::disputes::DEFAULT_DEADLINE_DAYS,
         }
     }
 }
@@ -82,6 +85,13 @@ impl Config {
             self.max_body_bytes = v
                 .parse()
                 .map_err(|_| ConfigError::Env { name: "CANDOR_MAX_BODY_BYTES", message: "expected bytes".into() })?;
+        }
+        if let Some(v) = get("CANDOR_DISPUTE_DAYS") {
+            self.dispute_days = v
+                .parse()
+                .ok()
+                .filter(|d| (1..=365).contains(d))
+                .ok_or(ConfigError::Env { name: "CANDOR_DISPUTE_DAYS", message: "expected 1 to 365 days".into() })?;
         }
         Ok(())
     }

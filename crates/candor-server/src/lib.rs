@@ -23,7 +23,7 @@ use candor_store::Store;
 
 pub use config::Config;
 pub use error::ApiError;
-pub use routes::{app, Role, LOG_ORIGIN, ROUTES};
+pub use routes::{app, sweep_overdue, Role, LOG_ORIGIN, ROUTES};
 
 /// A deployed model and its version (the SHA-256 of its document).
 pub struct Deployed {
@@ -128,11 +128,33 @@ pub fn roles_of(org: &Organisation) -> Vec<Role> {
     roles
 }
 
-/// Serves until `shutdown` resolves, then lets requests in flight finish.
+/// How often the server records the suppression of disputed records past their deadline.
+const SWEEP_EVERY: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Serves until `shutdown` resolves, then lets requests in flight finish. Meanwhile, once a
+/// minute, records the suppression of disputed records nobody verified in time.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     state: Arc<State>,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, app(state)).with_graceful_shutdown(shutdown).await
+    let sweeper = {
+        let state = state.clone();
+        tokio::spawn(async move {
+            let mut every = tokio::time::interval(SWEEP_EVERY);
+            loop {
+                every.tick().await;
+                let s = state.clone();
+                match tokio::task::spawn_blocking(move || routes::sweep_overdue(&s)).await {
+                    Ok(Ok(0)) => {}
+                    Ok(Ok(n)) => tracing::info!(suppressed = n, "disputed records past their deadline suppressed"),
+                    Ok(Err(e)) => tracing::warn!(code = e.code, "dispute sweep failed"),
+                    Err(_) => tracing::warn!("dispute sweep stopped"),
+                }
+            }
+        })
+    };
+    let served = axum::serve(listener, app(state)).with_graceful_shutdown(shutdown).await;
+    sweeper.abort();
+    served
 }

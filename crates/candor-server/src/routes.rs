@@ -9,8 +9,10 @@ use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post, put};
 use axum::{Json, Router};
+use candor_file::disputes::{self, Record};
 use candor_file::features::{compute, index as feature_index};
 use candor_file::ids::{NationalId, SubjectKey};
+use candor_file::model::DisputeState;
 use candor_file::model::{Consent, OrgId, Organisation, Purpose, SubjectFile};
 use candor_file::retention::Retention;
 use candor_scorecard::Value;
@@ -91,6 +93,18 @@ pub const ROUTES: &[RouteSpec] = &[
     ),
     route(
         "GET",
+        "/v1/verifications",
+        &[Furnisher, Court],
+        "Disputes of records you furnished, waiting for you to verify or correct them, with their deadlines.",
+    ),
+    route(
+        "POST",
+        "/v1/verifications/{id}",
+        &[Furnisher, Court],
+        "Answer a dispute of your record: verified as accurate, or corrected (send the corrected record in a batch first).",
+    ),
+    route(
+        "GET",
         "/v1/disputes",
         &[Ombudsman],
         "The queue: every dispute and review not yet decided, with its due date.",
@@ -159,6 +173,8 @@ pub fn app(state: Shared) -> Router {
         .route("/v1/me/disputes", get(my_disputes).post(open_dispute))
         .route("/v1/me/statements", post(attach_statement))
         .route("/v1/me/reviews", post(request_review))
+        .route("/v1/verifications", get(verifications))
+        .route("/v1/verifications/{id}", post(verify))
         .route("/v1/disputes", get(dispute_queue))
         .route("/v1/disputes/{id}/decision", post(decide))
         .route("/v1/scores", post(score))
@@ -504,17 +520,14 @@ struct AsOf {
     as_of: Option<String>,
 }
 
-/// Days the ombudsman has to decide a dispute, unless configured.
-pub const DISPUTE_DAYS: i64 = 30;
-
-/// The account references a subject has open disputes about: marked disputed in every report.
-fn disputed(store: &mut Store, key: &SubjectKey) -> Result<Vec<String>, ApiError> {
+/// The references of records a subject has undecided disputes about: marked disputed in every
+/// report.
+fn disputed(s: &State, store: &mut Store, key: &SubjectKey) -> Result<Vec<String>, ApiError> {
+    let now = s.now_ms();
     Ok(store
         .disputes(key)?
         .into_iter()
-        .filter(|d| {
-            matches!(d.state, candor_file::model::DisputeState::Open | candor_file::model::DisputeState::FurnisherAsked)
-        })
+        .filter(|d| disputes::is_pending(disputes::effective_state(d, now, s.config.dispute_days)))
         .map(|d| d.record_ref)
         .collect())
 }
@@ -549,9 +562,18 @@ fn file_json(file: &SubjectFile, disputed: &[String], statements: &[(String, Str
     })
 }
 
+/// The subject's file as every report shows it: as known now, on `today`, without the records
+/// disputes deleted or suppressed.
 fn read_file(state: &State, key: SubjectKey, today: time::Date) -> Result<SubjectFile, ApiError> {
-    let read = FileRead { known_ms: state.now_ms(), today, retention: Retention::default() };
-    with_store(state, |store| store.file(&key, &read)?.ok_or_else(|| ApiError::not_found("file for this subject")))
+    with_store(state, |store| file_now(state, store, &key, today))
+}
+
+fn file_now(s: &State, store: &mut Store, key: &SubjectKey, today: time::Date) -> Result<SubjectFile, ApiError> {
+    let now = s.now_ms();
+    let read = FileRead { known_ms: now, today, retention: Retention::default() };
+    let mut file = store.file(key, &read)?.ok_or_else(|| ApiError::not_found("file for this subject"))?;
+    disputes::withhold(&mut file, &store.disputes(key)?, now, s.config.dispute_days);
+    Ok(file)
 }
 
 async fn my_file(Extract(state): Extract<Shared>, headers: HeaderMap, Query(q): Query<AsOf>) -> Answer {
@@ -564,7 +586,7 @@ async fn my_file(Extract(state): Extract<Shared>, headers: HeaderMap, Query(q): 
     let s = state.clone();
     let (file, open, statements) = blocking(move || {
         let file = read_file(&s, key, today)?;
-        let open = with_store(&s, |store| disputed(store, &key))?;
+        let open = with_store(&s, |store| disputed(&s, store, &key))?;
         let statements = with_store(&s, |store| Ok(store.statements(&key)?))?;
         Ok((file, open, statements))
     })
@@ -845,7 +867,7 @@ fn consented(
     };
     let file = read_file(s, key, today)?;
     let (mut answer, _, features) = score_file(deployed, &file, today)?;
-    answer["disputed_records"] = json!(with_store(s, |store| disputed(store, &key))?);
+    answer["disputed_records"] = json!(with_store(s, |store| disputed(s, store, &key))?);
     let statements = with_store(s, |store| Ok(store.statements(&key)?))?;
     answer["statements"] =
         json!(statements.iter().map(|(r, t)| json!({"record_ref": r, "text": t})).collect::<Vec<_>>());
@@ -974,10 +996,14 @@ struct DisputeRequest {
     record_ref: String,
 }
 
-fn dispute_json(d: &candor_file::model::Dispute) -> Json_ {
+/// A dispute as its parties see it: where it stands now and when the furnisher's answer is due.
+fn dispute_json(s: &State, d: &candor_file::model::Dispute) -> Json_ {
+    let days = s.config.dispute_days;
     json!({
-        "id": d.id, "record_kind": d.record_kind, "record_ref": d.record_ref, "state": d.state.as_str(),
-        "opened_ms": d.opened_ms, "due_ms": d.opened_ms + DISPUTE_DAYS * 86_400_000,
+        "id": d.id, "record_kind": d.record_kind, "record_ref": d.record_ref,
+        "state": disputes::effective_state(d, s.now_ms(), days).as_str(),
+        "furnisher": d.furnisher.as_ref().map(OrgId::as_str),
+        "opened_ms": d.opened_ms, "due_ms": disputes::due_ms(d.opened_ms, days),
     })
 }
 
@@ -985,7 +1011,7 @@ async fn my_disputes(Extract(state): Extract<Shared>, headers: HeaderMap) -> Ans
     let key = subject_of(authorize(&state, &headers, Method::GET, "/v1/me/disputes").await?)?;
     let s = state.clone();
     let list = blocking(move || with_store(&s, |store| Ok(store.disputes(&key)?))).await?;
-    ok(StatusCode::OK, json!({"disputes": list.iter().map(dispute_json).collect::<Vec<_>>()}))
+    ok(StatusCode::OK, json!({"disputes": list.iter().map(|d| dispute_json(&state, d)).collect::<Vec<_>>()}))
 }
 
 async fn open_dispute(Extract(state): Extract<Shared>, headers: HeaderMap, body: Bytes) -> Answer {
@@ -997,19 +1023,30 @@ async fn open_dispute(Extract(state): Extract<Shared>, headers: HeaderMap, body:
     }
     let reference = candor_file::model::parse_reference(&req.record_ref)
         .map_err(|e| ApiError::bad_request("bad_record_ref", e.to_string()).field("record_ref"))?;
+    let record = Record::parse(&req.record_kind, &reference)
+        .map_err(|e| ApiError::bad_request("bad_record_ref", e).field("record_ref"))?;
     let s = state.clone();
+    let today = state.today();
     let dispute = blocking(move || {
         let now = s.now_ms();
         with_store(&s, |store| {
-            let id = store.open_dispute(&key, &req.record_kind, &reference, now)?;
-            let body = json!({"kind": "dispute_opened", "subject": key.to_hex(), "dispute": id, "record_kind": req.record_kind, "record_ref": reference, "recorded_ms": now});
+            // The record must be in the file as reports show it; its furnisher is asked to verify.
+            let file = file_now(&s, store, &key, today)?;
+            let furnisher = record.furnisher_in(&file).ok_or_else(|| {
+                ApiError::not_found("record of that kind and reference in your file").field("record_ref")
+            })?;
+            let id = store.open_dispute(&key, &req.record_kind, &reference, Some(&furnisher), now)?;
+            let body = json!({
+                "kind": "dispute_opened", "subject": key.to_hex(), "dispute": id, "record_kind": req.record_kind,
+                "record_ref": reference, "furnisher_asked": furnisher.as_str(), "recorded_ms": now,
+            });
             store.log_event("dispute_opened", Some(&key), &body, now)?;
             let list = store.disputes(&key)?;
             list.into_iter().find(|d| d.id == id).ok_or_else(ApiError::internal)
         })
     })
     .await?;
-    ok(StatusCode::CREATED, dispute_json(&dispute))
+    ok(StatusCode::CREATED, dispute_json(&state, &dispute))
 }
 
 #[derive(Deserialize)]
@@ -1051,8 +1088,12 @@ async fn attach_statement(Extract(state): Extract<Shared>, headers: HeaderMap, b
 async fn dispute_queue(Extract(state): Extract<Shared>, headers: HeaderMap) -> Answer {
     authorize(&state, &headers, Method::GET, "/v1/disputes").await?;
     let s = state.clone();
-    let queue = blocking(move || with_store(&s, |store| Ok(store.open_disputes()?))).await?;
-    ok(StatusCode::OK, json!({"disputes": queue.iter().map(|(d, _)| dispute_json(d)).collect::<Vec<_>>()}))
+    let queue = blocking(move || {
+        sweep_overdue(&s)?;
+        with_store(&s, |store| Ok(store.open_disputes()?))
+    })
+    .await?;
+    ok(StatusCode::OK, json!({"disputes": queue.iter().map(|(d, _)| dispute_json(&state, d)).collect::<Vec<_>>()}))
 }
 
 #[derive(Deserialize)]
@@ -1068,7 +1109,6 @@ async fn decide(Extract(state): Extract<Shared>, headers: HeaderMap, Path(id): P
         return Err(ApiError::forbidden("decide disputes"));
     };
     let decision: Decision = parse_json(&body)?;
-    use candor_file::model::DisputeState;
     let outcome = DisputeState::parse(&decision.outcome).map_err(|_| {
         ApiError::bad_request("bad_outcome", "verified, corrected or deleted; upheld or overridden for a review")
             .field("outcome")
@@ -1090,6 +1130,9 @@ async fn decide(Extract(state): Extract<Shared>, headers: HeaderMap, Path(id): P
             if !allowed {
                 return Err(ApiError::bad_request("bad_outcome", "verified, corrected or deleted; upheld or overridden for a review").field("outcome"));
             }
+            if outcome == DisputeState::Corrected {
+                require_correction(&s, store, &owner, &dispute)?;
+            }
             store.dispute_step(id, outcome, now)?;
             let body = json!({
                 "kind": "dispute_decided", "subject": owner.to_hex(), "dispute": id, "record_kind": dispute.record_kind,
@@ -1104,6 +1147,128 @@ async fn decide(Extract(state): Extract<Shared>, headers: HeaderMap, Path(id): P
     })
     .await?;
     ok(StatusCode::OK, json!({"id": id, "state": outcome.as_str()}))
+}
+
+/// A `corrected` outcome stands only if the record changed since the dispute opened: the
+/// furnisher sent the corrected record (a newer version) in a batch.
+fn require_correction(
+    s: &State,
+    store: &mut Store,
+    owner: &SubjectKey,
+    dispute: &candor_file::model::Dispute,
+) -> Result<(), ApiError> {
+    let record = Record::parse(&dispute.record_kind, &dispute.record_ref).map_err(|_| ApiError::internal())?;
+    let today = s.today();
+    let then = FileRead { known_ms: dispute.opened_ms, today, retention: Retention::default() };
+    let now = FileRead { known_ms: s.now_ms(), today, retention: Retention::default() };
+    let before = store.file(owner, &then)?.and_then(|f| record.content_in(&f));
+    let after = store.file(owner, &now)?.and_then(|f| record.content_in(&f));
+    if before == after {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "no_correction",
+            "the record has not changed since the dispute opened: send the corrected record in a batch first, or answer verified (deleted, for the ombudsman)",
+        )
+        .field("outcome"));
+    }
+    Ok(())
+}
+
+/// Records the suppression of every disputed record whose furnisher has not answered by the
+/// deadline, logs it and tells the organisations that read the file. (Reads leave such records
+/// out from the deadline on whether or not this has run; this puts it on the record.)
+pub fn sweep_overdue(s: &State) -> Result<usize, ApiError> {
+    let now = s.now_ms();
+    with_store(s, |store| {
+        let mut n = 0;
+        for (d, owner) in store.open_disputes()? {
+            if disputes::effective_state(&d, now, s.config.dispute_days) != DisputeState::Suppressed {
+                continue;
+            }
+            store.dispute_step(d.id, DisputeState::Suppressed, now)?;
+            let body = json!({
+                "kind": "dispute_suppressed", "subject": owner.to_hex(), "dispute": d.id, "record_kind": d.record_kind,
+                "record_ref": d.record_ref, "furnisher": d.furnisher.as_ref().map(OrgId::as_str),
+                "reason": "not verified by the deadline", "recorded_ms": now,
+            });
+            store.log_event("dispute_suppressed", Some(&owner), &body, now)?;
+            notify_recipients(s, store, &owner, d.id, DisputeState::Suppressed.as_str(), now)?;
+            n += 1;
+        }
+        Ok(n)
+    })
+}
+
+async fn verifications(Extract(state): Extract<Shared>, headers: HeaderMap) -> Answer {
+    let Caller::Org(org, _) = authorize(&state, &headers, Method::GET, "/v1/verifications").await? else {
+        return Err(ApiError::forbidden("verify records"));
+    };
+    let s = state.clone();
+    let queue = blocking(move || with_store(&s, |store| Ok(store.open_disputes()?))).await?;
+    let now = state.now_ms();
+    let mine: Vec<Json_> = queue
+        .iter()
+        .filter(|(d, _)| d.furnisher.as_ref() == Some(&org.id))
+        .filter(|(d, _)| disputes::effective_state(d, now, state.config.dispute_days) == DisputeState::FurnisherAsked)
+        .map(|(d, _)| dispute_json(&state, d))
+        .collect();
+    ok(StatusCode::OK, json!({"disputes": mine}))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Verification {
+    /// `verified` or `corrected`.
+    outcome: String,
+}
+
+async fn verify(Extract(state): Extract<Shared>, headers: HeaderMap, Path(id): Path<i64>, body: Bytes) -> Answer {
+    let Caller::Org(org, _) = authorize(&state, &headers, Method::POST, "/v1/verifications/{id}").await? else {
+        return Err(ApiError::forbidden("verify records"));
+    };
+    let answer: Verification = parse_json(&body)?;
+    let step = match answer.outcome.as_str() {
+        "verified" => DisputeState::FurnisherVerified,
+        "corrected" => DisputeState::FurnisherCorrected,
+        _ => return Err(ApiError::bad_request("bad_outcome", "verified or corrected").field("outcome")),
+    };
+    let s = state.clone();
+    let state_now = blocking(move || {
+        let now = s.now_ms();
+        with_store(&s, |store| {
+            // Another furnisher's dispute is as absent as a missing one.
+            let (dispute, owner) = store
+                .open_disputes()?
+                .into_iter()
+                .find(|(d, _)| d.id == id && d.furnisher.as_ref() == Some(&org.id))
+                .ok_or_else(|| ApiError::not_found("dispute of a record of yours"))?;
+            match disputes::effective_state(&dispute, now, s.config.dispute_days) {
+                DisputeState::FurnisherAsked => {}
+                DisputeState::Suppressed => {
+                    return Err(ApiError::new(
+                        StatusCode::CONFLICT,
+                        "too_late",
+                        "the deadline has passed and the record is suppressed; the ombudsman decides from here",
+                    ))
+                }
+                _ => {
+                    return Err(ApiError::new(StatusCode::CONFLICT, "already_answered", "this dispute has your answer"))
+                }
+            }
+            if step == DisputeState::FurnisherCorrected {
+                require_correction(&s, store, &owner, &dispute)?;
+            }
+            store.dispute_step(id, step, now)?;
+            let body = json!({
+                "kind": "dispute_answered", "subject": owner.to_hex(), "dispute": id, "record_ref": dispute.record_ref,
+                "furnisher": org.id.as_str(), "answer": step.as_str(), "recorded_ms": now,
+            });
+            store.log_event("dispute_answered", Some(&owner), &body, now)?;
+            Ok(step)
+        })
+    })
+    .await?;
+    ok(StatusCode::OK, json!({"id": id, "state": state_now.as_str()}))
 }
 
 #[derive(Deserialize)]
@@ -1127,14 +1292,14 @@ async fn request_review(Extract(state): Extract<Shared>, headers: HeaderMap, bod
                 return Err(ApiError::bad_request("not_a_decision", "that log entry is not a decision").field("leaf"));
             }
             let reference = format!("leaf {}", req.leaf);
-            let id = store.open_dispute(&key, "decision", &reference, now)?;
+            let id = store.open_dispute(&key, "decision", &reference, None, now)?;
             let entry = json!({"kind": "review_requested", "subject": key.to_hex(), "dispute": id, "decision_leaf": req.leaf, "org": leaf["org"], "recorded_ms": now});
             store.log_event("review_requested", Some(&key), &entry, now)?;
             store.disputes(&key)?.into_iter().find(|d| d.id == id).ok_or_else(ApiError::internal)
         })
     })
     .await?;
-    ok(StatusCode::CREATED, dispute_json(&dispute))
+    ok(StatusCode::CREATED, dispute_json(&state, &dispute))
 }
 
 /// The log's name in its checkpoints.
@@ -1216,13 +1381,10 @@ fn notify_recipients(
     }
     let today = s.today();
     let rescored = match s.model.lock().map_err(|_| ApiError::internal())?.clone() {
-        Some(deployed) => {
-            let read = FileRead { known_ms: i64::MAX, today, retention: Retention::default() };
-            match store.file(owner, &read)? {
-                Some(file) => Some(score_file(&deployed, &file, today)?.0["score"].clone()),
-                None => None,
-            }
-        }
+        Some(deployed) => match file_now(s, store, owner, today) {
+            Ok(file) => Some(score_file(&deployed, &file, today)?.0["score"].clone()),
+            Err(_) => None,
+        },
         None => None,
     };
     for org in recipients {

@@ -31,7 +31,8 @@ fn version_ms<T: Tx>(
     Ok(last.map_or(now_ms, |l| now_ms.max(l + 1)))
 }
 
-/// A dispute from the first five columns: id, record kind, record reference, opened, state.
+/// A dispute from the first six columns: id, record kind, record reference, opened, state,
+/// furnisher.
 fn read_dispute(r: &dyn crate::conn::Row) -> Result<Dispute, StoreError> {
     Ok(Dispute {
         id: r.int(0)?,
@@ -39,6 +40,7 @@ fn read_dispute(r: &dyn crate::conn::Row) -> Result<Dispute, StoreError> {
         record_ref: r.text(2)?,
         opened_ms: r.int(3)?,
         state: DisputeState::parse(&r.text(4)?).map_err(corrupt)?,
+        furnisher: r.opt_text(5)?.map(|f| OrgId::parse(&f)).transpose().map_err(corrupt)?,
     })
 }
 
@@ -146,24 +148,35 @@ impl Store {
         })
     }
 
-    /// Opens a dispute of one record; returns its id.
+    /// Opens a dispute of one record, asking `furnisher` (if any) to verify it; returns its id.
     pub fn open_dispute(
         &mut self,
         key: &SubjectKey,
         record_kind: &str,
         record_ref: &str,
+        furnisher: Option<&OrgId>,
         now_ms: i64,
     ) -> Result<i64, StoreError> {
         let id = transact!(self, |tx| {
             let sid = subject(&mut tx, key)?;
             tx.query_one(
-                "INSERT INTO disputes (subject_id, opened_ms, record_kind, record_ref) VALUES ($1, $2, $3, $4) RETURNING dispute_id",
-                &[Param::Int(sid), Param::Int(now_ms), Param::Text(record_kind), Param::Text(record_ref)],
+                "INSERT INTO disputes (subject_id, opened_ms, record_kind, record_ref, furnisher) VALUES ($1, $2, $3, $4, $5) \
+                 RETURNING dispute_id",
+                &[
+                    Param::Int(sid),
+                    Param::Int(now_ms),
+                    Param::Text(record_kind),
+                    Param::Text(record_ref),
+                    Param::OptText(furnisher.map(OrgId::as_str)),
+                ],
                 |r| r.int(0),
             )?
             .ok_or_else(|| corrupt("no dispute id returned"))?
         })?;
         self.dispute_step(id, DisputeState::Open, now_ms)?;
+        if furnisher.is_some() {
+            self.dispute_step(id, DisputeState::FurnisherAsked, now_ms)?;
+        }
         Ok(id)
     }
 
@@ -259,20 +272,105 @@ impl Store {
         })
     }
 
-    /// Every dispute not yet decided (open or waiting for the furnisher), with whose it is,
+    /// Records a merchant's service point (its body as given; an empty body removes it).
+    pub fn put_service_point(&mut self, org: &OrgId, point: &str, body: &str, now_ms: i64) -> Result<(), StoreError> {
+        transact!(self, |tx| {
+            let at = version_ms(
+                &mut tx,
+                "service_points",
+                "org_id = $1 AND point = $2",
+                &[Param::Text(org.as_str()), Param::Text(point)],
+                now_ms,
+            )?;
+            tx.execute(
+                "INSERT INTO service_points (org_id, point, recorded_ms, body) VALUES ($1, $2, $3, $4)",
+                &[Param::Text(org.as_str()), Param::Text(point), Param::Int(at), Param::Text(body)],
+            )?
+        })?;
+        Ok(())
+    }
+
+    /// Every current service point: (organisation, point, body), by organisation and point.
+    pub fn service_points(&mut self) -> Result<Vec<(String, String, String)>, StoreError> {
+        transact!(self, |tx| {
+            let mut out: Vec<(String, String, String)> = Vec::new();
+            tx.query(
+                "SELECT org_id, point, body FROM service_points ORDER BY org_id, point, recorded_ms",
+                &[],
+                &mut |r| {
+                    let row = (r.text(0)?, r.text(1)?, r.text(2)?);
+                    match out.last_mut() {
+                        Some(last) if last.0 == row.0 && last.1 == row.1 => *last = row,
+                        _ => out.push(row),
+                    }
+                    Ok(())
+                },
+            )?;
+            out.retain(|(_, _, body)| !body.is_empty());
+            out
+        })
+    }
+
+    /// Registers (a new version of) an organisation's witness key: its name and public key.
+    pub fn put_witness_key(
+        &mut self,
+        org: &OrgId,
+        name: &str,
+        public_key: &str,
+        now_ms: i64,
+    ) -> Result<(), StoreError> {
+        transact!(self, |tx| {
+            let at = version_ms(&mut tx, "witness_keys", "org_id = $1", &[Param::Text(org.as_str())], now_ms)?;
+            tx.execute(
+                "INSERT INTO witness_keys (org_id, recorded_ms, name, public_key) VALUES ($1, $2, $3, $4)",
+                &[Param::Text(org.as_str()), Param::Int(at), Param::Text(name), Param::Text(public_key)],
+            )?
+        })?;
+        Ok(())
+    }
+
+    /// An organisation's current witness key: (name, public key).
+    pub fn witness_key(&mut self, org: &OrgId) -> Result<Option<(String, String)>, StoreError> {
+        transact!(self, |tx| tx.query_one(
+            "SELECT name, public_key FROM witness_keys WHERE org_id = $1 ORDER BY recorded_ms DESC LIMIT 1",
+            &[Param::Text(org.as_str())],
+            |r| Ok((r.text(0)?, r.text(1)?)),
+        )?)
+    }
+
+    /// Keeps a checkpoint a witness countersigned (the note with every signature).
+    pub fn put_cosignature(&mut self, size: u64, org: &OrgId, text: &str, now_ms: i64) -> Result<(), StoreError> {
+        transact!(self, |tx| tx.execute(
+            "INSERT INTO cosignatures (size, org_id, recorded_ms, text) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (size, org_id) DO UPDATE SET text = excluded.text, recorded_ms = excluded.recorded_ms",
+            &[Param::Int(size as i64), Param::Text(org.as_str()), Param::Int(now_ms), Param::Text(text)],
+        )?)?;
+        Ok(())
+    }
+
+    /// The largest checkpoint a witness countersigned, as its note.
+    pub fn latest_cosigned(&mut self) -> Result<Option<String>, StoreError> {
+        transact!(self, |tx| tx.query_one(
+            "SELECT text FROM cosignatures ORDER BY size DESC, recorded_ms DESC LIMIT 1",
+            &[],
+            |r| r.text(0),
+        )?)
+    }
+
+    /// Every dispute not yet decided (open, waiting for or answered by the furnisher), with whose it is,
     /// oldest first: the ombudsman's queue.
     pub fn open_disputes(&mut self) -> Result<Vec<(Dispute, SubjectKey)>, StoreError> {
         transact!(self, |tx| {
             let mut out: Vec<(Dispute, SubjectKey)> = Vec::new();
             tx.query(
-                "SELECT d.dispute_id, d.record_kind, d.record_ref, d.opened_ms, st.state, s.subject_key FROM disputes d \
+                "SELECT d.dispute_id, d.record_kind, d.record_ref, d.opened_ms, st.state, d.furnisher, s.subject_key FROM disputes d \
                  JOIN dispute_steps st ON st.dispute_id = d.dispute_id JOIN subjects s ON s.subject_id = d.subject_id \
                  ORDER BY d.dispute_id, st.recorded_ms, st.seq",
                 &[],
                 &mut |r| {
                     let dispute = read_dispute(r)?;
                     let key: [u8; 32] =
-                        r.opt_bytes(5)?.and_then(|b| b.try_into().ok()).ok_or_else(|| corrupt("subject key of the wrong length"))?;
+                        r.opt_bytes(6)?.and_then(|b| b.try_into().ok()).ok_or_else(|| corrupt("subject key of the wrong length"))?;
                     match out.last_mut() {
                         Some(last) if last.0.id == dispute.id => last.0 = dispute,
                         _ => out.push((dispute, SubjectKey(key))),
@@ -280,7 +378,7 @@ impl Store {
                     Ok(())
                 },
             )?;
-            out.retain(|(d, _)| matches!(d.state, DisputeState::Open | DisputeState::FurnisherAsked));
+            out.retain(|(d, _)| candor_file::disputes::is_pending(d.state));
             out
         })
     }
@@ -291,7 +389,7 @@ impl Store {
             let sid = subject(&mut tx, key)?;
             let mut out: Vec<Dispute> = Vec::new();
             tx.query(
-                "SELECT d.dispute_id, d.record_kind, d.record_ref, d.opened_ms, s.state FROM disputes d \
+                "SELECT d.dispute_id, d.record_kind, d.record_ref, d.opened_ms, s.state, d.furnisher FROM disputes d \
                  JOIN dispute_steps s ON s.dispute_id = d.dispute_id WHERE d.subject_id = $1 \
                  ORDER BY d.dispute_id, s.recorded_ms, s.seq",
                 &[Param::Int(sid)],

@@ -14,7 +14,7 @@
 //! the directory that maps keys to ids.
 
 /// Bump with every change to the tables, and add the step to both lists below.
-pub const SCHEMA_VERSION: i64 = 5;
+pub const SCHEMA_VERSION: i64 = 6;
 
 /// Hash partitions per fact table on PostgreSQL.
 pub const PG_PARTITIONS: u32 = 8;
@@ -83,6 +83,7 @@ CREATE TABLE purges (
     STEP_3,
     STEP_4,
     STEP_5,
+    STEP_6,
 ];
 
 /// Step 2: the transparency log. Every batch and purge appends a leaf whose body commits to the
@@ -111,6 +112,23 @@ const STEP_5: &str = r#"
 CREATE TABLE policies (
     org_id TEXT NOT NULL, name TEXT NOT NULL, recorded_ms BIGINT NOT NULL, body TEXT NOT NULL,
     PRIMARY KEY (org_id, name, recorded_ms));
+"#;
+
+/// Step 6: who is asked to verify a disputed record; merchants' service points for the perks
+/// map (a place of business, never a person's); the ombudsman's witness key and the checkpoints
+/// it countersigned.
+const STEP_6: &str = r#"
+ALTER TABLE disputes ADD COLUMN furnisher TEXT;
+CREATE INDEX disputes_furnisher ON disputes (furnisher);
+CREATE TABLE service_points (
+    org_id TEXT NOT NULL, point TEXT NOT NULL, recorded_ms BIGINT NOT NULL, body TEXT NOT NULL,
+    PRIMARY KEY (org_id, point, recorded_ms));
+CREATE TABLE witness_keys (
+    org_id TEXT NOT NULL, recorded_ms BIGINT NOT NULL, name TEXT NOT NULL, public_key TEXT NOT NULL,
+    PRIMARY KEY (org_id, recorded_ms));
+CREATE TABLE cosignatures (
+    size BIGINT NOT NULL, org_id TEXT NOT NULL, recorded_ms BIGINT NOT NULL, text TEXT NOT NULL,
+    PRIMARY KEY (size, org_id));
 "#;
 
 const STEP_2_SQLITE: &str = r#"
@@ -227,5 +245,5 @@ pub fn postgres() -> Vec<String> {
         CREATE INDEX inquiries_batch ON inquiries (batch_id);
         CREATE INDEX court_records_batch ON court_records (batch_id);
         CREATE INDEX subject_details_batch ON subject_details (batch_id);";
-    vec![sql, step2.to_owned(), STEP_3.to_owned(), STEP_4.to_owned(), STEP_5.to_owned()]
+    vec![sql, step2.to_owned(), STEP_3.to_owned(), STEP_4.to_owned(), STEP_5.to_owned(), STEP_6.to_owned()]
 }

@@ -2,6 +2,7 @@
 //! a furnisher → subject → lender scenario with consent, refusal, reads and a proof.
 
 use std::collections::BTreeSet;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 
 use axum::body::Body;
@@ -34,16 +35,26 @@ fn api_key(org: &str) -> String {
 struct Fixture {
     app: Router,
     state: Arc<State>,
+    /// The server's clock, in ms since 1970: tests move it forward.
+    clock: Arc<AtomicI64>,
     _dir: tempfile::TempDir,
 }
 
+const DAY_MS: i64 = 86_400_000;
+
 fn fixture() -> Fixture {
+    fixture_with(Config::default())
+}
+
+fn fixture_with(config: Config) -> Fixture {
     let dir = tempfile::tempdir().expect("dir");
     let store = Store::open(&dir.path().join("s.db").display().to_string()).expect("store");
     let keys = Keys::from_hex(&"01".repeat(32), &"02".repeat(32)).expect("keys");
-    let mut state = State::new(Config::default(), store, keys);
+    let mut state = State::new(config, store, keys);
     // 2026-10-31T12:00:00Z: after the example batch's months.
-    state.clock = Box::new(|| 1_793_448_000_000);
+    let clock = Arc::new(AtomicI64::new(1_793_448_000_000));
+    let c = clock.clone();
+    state.clock = Box::new(move || c.load(Ordering::SeqCst));
     state.log_signer = Some(candor_log::Signer::from_seed(candor_server::LOG_ORIGIN, [9; 32]).expect("signer"));
     {
         let mut store = state.store.lock().expect("lock");
@@ -53,7 +64,7 @@ fn fixture() -> Fixture {
         }
     }
     let state = Arc::new(state);
-    Fixture { app: app(state.clone()), state, _dir: dir }
+    Fixture { app: app(state.clone()), state, clock, _dir: dir }
 }
 
 async fn call(
@@ -90,6 +101,11 @@ async fn session(f: &Fixture) -> String {
     let creds = json!({"scheme": ID.0, "number": ID.1, "passphrase": "correct horse battery"});
     let (status, _) = call(&f.app, "POST", "/v1/subjects", None, json_body(creds.clone())).await;
     assert_eq!(status, StatusCode::CREATED);
+    sign_in(f).await
+}
+
+async fn sign_in(f: &Fixture) -> String {
+    let creds = json!({"scheme": ID.0, "number": ID.1, "passphrase": "correct horse battery"});
     let (status, body) = call(&f.app, "POST", "/v1/sessions", None, json_body(creds)).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     body["token"].as_str().expect("token").to_owned()
@@ -123,6 +139,17 @@ fn model_document() -> String {
     };
     let (model, _) = fit(&columns, &bad, meta, &FitOptions::default(), &|_| {}).expect("fit");
     serde_json::to_string(&model).expect("json")
+}
+
+/// A batch from `org` (JSON Lines), to `path` with its query.
+async fn submit(f: &Fixture, org: &str, path: &str, batch: Vec<u8>) -> (StatusCode, Value) {
+    call(&f.app, "POST", path, Some(&api_key(org)), Some(("application/x-ndjson", batch))).await
+}
+
+async fn deploy_model(f: &Fixture) {
+    let model = Some(("application/json", model_document().into_bytes()));
+    let (status, body) = call(&f.app, "PUT", "/v1/operator/model", Some(&api_key("operator")), model).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
 }
 
 async fn checkpoint(f: &Fixture) -> candor_log::SignedCheckpoint {
@@ -234,23 +261,9 @@ async fn furnisher_subject_lender_with_consent_refusal_reads_and_a_proof() {
     let f = fixture();
     let batch =
         std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/examples/lender-batch.jsonl")).expect("example");
-    let (status, body) = call(
-        &f.app,
-        "POST",
-        "/v1/batches?format=jsonl",
-        Some(&api_key("power-co")),
-        Some(("application/x-ndjson", batch.clone())),
-    )
-    .await;
+    let (status, body) = submit(&f, "power-co", "/v1/batches?format=jsonl", batch.clone()).await;
     assert_eq!(status, StatusCode::FORBIDDEN, "a batch in another's name: {body}");
-    let (status, body) = call(
-        &f.app,
-        "POST",
-        "/v1/batches?format=jsonl",
-        Some(&api_key("bank-one")),
-        Some(("application/x-ndjson", batch)),
-    )
-    .await;
+    let (status, body) = submit(&f, "bank-one", "/v1/batches?format=jsonl", batch).await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
     assert_eq!(body["reports"], 2);
     let path = format!("/v1/batches/{}", body["batch_id"]);
@@ -265,15 +278,7 @@ async fn furnisher_subject_lender_with_consent_refusal_reads_and_a_proof() {
     assert_eq!(status, StatusCode::OK, "{file}");
     assert_eq!(file["accounts"][0]["reports"].as_array().map(Vec::len), Some(2));
 
-    let (status, body) = call(
-        &f.app,
-        "PUT",
-        "/v1/operator/model",
-        Some(&api_key("operator")),
-        Some(("application/json", model_document().into_bytes())),
-    )
-    .await;
-    assert_eq!(status, StatusCode::CREATED, "{body}");
+    deploy_model(&f).await;
 
     let ask = json!({"scheme": ID.0, "number": ID.1, "purpose": "deposit_waiver"});
     let (status, body) = call(&f.app, "POST", "/v1/scores", Some(&api_key("shop")), json_body(ask.clone())).await;
@@ -370,14 +375,43 @@ async fn furnisher_subject_lender_with_consent_refusal_reads_and_a_proof() {
     let (status, _) = call(&f.app, "POST", "/v1/scores", Some(&api_key("shop")), json_body(ask)).await;
     assert_eq!(status, StatusCode::FORBIDDEN, "a revoked consent no longer reads");
 
-    // A dispute: marked at once, in the ombudsman's queue, decided, and all of it logged.
+    // A dispute: marked at once, the furnisher asked to verify, in the ombudsman's queue,
+    // corrected, and all of it logged.
+    let missing = json!({"record_kind": "report", "record_ref": "CARD-001 2026-07"});
+    let (status, body) = call(&f.app, "POST", "/v1/me/disputes", Some(&subject), json_body(missing)).await;
+    assert_eq!((status, body["field"].as_str()), (StatusCode::NOT_FOUND, Some("record_ref")), "no such report");
     let dispute = json!({"record_kind": "report", "record_ref": "CARD-001 2026-09"});
     let (status, opened) = call(&f.app, "POST", "/v1/me/disputes", Some(&subject), json_body(dispute)).await;
     assert_eq!(status, StatusCode::CREATED, "{opened}");
-    assert_eq!(
-        opened["due_ms"].as_i64().expect("due") - opened["opened_ms"].as_i64().expect("opened"),
-        30 * 86_400_000
-    );
+    assert_eq!((opened["state"].as_str(), opened["furnisher"].as_str()), (Some("furnisher_asked"), Some("bank-one")));
+    assert_eq!(opened["due_ms"].as_i64().expect("due") - opened["opened_ms"].as_i64().expect("opened"), 30 * DAY_MS);
+    let id = opened["id"].as_i64().expect("id");
+    let (_, asked) = call(&f.app, "GET", "/v1/verifications", Some(&api_key("bank-one")), None).await;
+    assert_eq!(asked["disputes"].as_array().map(Vec::len), Some(1), "{asked}");
+    assert_eq!(asked["disputes"][0]["record_ref"], "CARD-001 2026-09");
+    assert!(!asked.to_string().contains(ID.1), "the furnisher is told its own reference, not the identifier");
+    let (_, others) = call(&f.app, "GET", "/v1/verifications", Some(&api_key("power-co")), None).await;
+    assert_eq!(others["disputes"].as_array().map(Vec::len), Some(0), "{others}");
+    let answer = format!("/v1/verifications/{id}");
+    let corrected = json_body(json!({"outcome": "corrected"}));
+    let (status, _) = call(&f.app, "POST", &answer, Some(&api_key("power-co")), corrected.clone()).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "not power-co's record");
+    let (status, body) = call(&f.app, "POST", &answer, Some(&api_key("bank-one")), corrected.clone()).await;
+    assert_eq!((status, body["code"].as_str()), (StatusCode::CONFLICT, Some("no_correction")), "{body}");
+    f.clock.fetch_add(1_000, Ordering::SeqCst);
+    let (status, body) = call(
+        &f.app,
+        "POST",
+        "/v1/batches?format=jsonl",
+        Some(&api_key("bank-one")),
+        Some(("application/x-ndjson", CORRECTION.into())),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let (status, body) = call(&f.app, "POST", &answer, Some(&api_key("bank-one")), corrected.clone()).await;
+    assert_eq!((status, body["state"].as_str()), (StatusCode::OK, Some("furnisher_corrected")), "{body}");
+    let (status, body) = call(&f.app, "POST", &answer, Some(&api_key("bank-one")), corrected).await;
+    assert_eq!((status, body["code"].as_str()), (StatusCode::CONFLICT, Some("already_answered")));
     let statement = json!({"record_ref": "CARD-001", "text": "I was in hospital in September 2026."});
     let (status, _) = call(&f.app, "POST", "/v1/me/statements", Some(&subject), json_body(statement)).await;
     assert_eq!(status, StatusCode::CREATED);
@@ -387,7 +421,6 @@ async fn furnisher_subject_lender_with_consent_refusal_reads_and_a_proof() {
     let (status, queue) = call(&f.app, "GET", "/v1/disputes", Some(&api_key("ombudsman")), None).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(queue["disputes"].as_array().map(Vec::len), Some(1), "{queue}");
-    let id = opened["id"].as_i64().expect("id");
     let (status, _) = call(
         &f.app,
         "POST",
@@ -424,7 +457,10 @@ async fn furnisher_subject_lender_with_consent_refusal_reads_and_a_proof() {
     let (_, reads) = call(&f.app, "GET", "/v1/me/reads", Some(&subject), None).await;
     let kinds: Vec<&str> =
         reads["entries"].as_array().expect("entries").iter().filter_map(|e| e["kind"].as_str()).collect();
-    assert!(kinds.ends_with(&["dispute_opened", "statement", "dispute_decided", "notification"]), "{kinds:?}");
+    assert!(
+        kinds.ends_with(&["dispute_opened", "dispute_answered", "statement", "dispute_decided", "notification"]),
+        "{kinds:?}"
+    );
     assert!(kinds.contains(&"decision") && kinds.contains(&"review_requested"), "{kinds:?}");
 
     assert!(f.state.store.lock().expect("lock").audit().expect("audit").problems.is_empty());
@@ -456,6 +492,83 @@ async fn furnisher_subject_lender_with_consent_refusal_reads_and_a_proof() {
             .is_some_and(|m| m.contains("candor_scores_total 2") && m.contains("candor_refused_reads_total 2")),
         "{metrics}"
     );
+}
+
+/// The example batch's September report of CARD-001, corrected by the bank: paid, not late.
+const CORRECTION: &str = r#"{"type": "batch", "sender": "bank-one", "sender_kind": "lender", "sender_name": "Bank One"}
+{"type": "account", "scheme": "cn_rid", "number": "110105199003071239", "account": "CARD-001", "kind": "card", "opened": "2024-01-15", "currency": "CNY"}
+{"type": "report", "scheme": "cn_rid", "number": "110105199003071239", "account": "CARD-001", "month": "2026-09", "balance_minor": 150000, "limit_minor": 500000, "paid_minor": 30000, "dpd": 0, "status": "open"}
+"#;
+
+async fn example_batch(f: &Fixture) {
+    let batch =
+        std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/examples/lender-batch.jsonl")).expect("example");
+    let (status, body) = submit(f, "bank-one", "/v1/batches?format=jsonl&attest_notice=true", batch).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+}
+
+/// A record its furnisher does not verify by the (configured) deadline leaves every report and
+/// score; the suppression is recorded, logged and told to those who read the file.
+#[tokio::test]
+async fn an_unverified_record_is_suppressed_at_the_deadline() {
+    let f = fixture_with(Config { dispute_days: 10, ..Config::default() });
+    example_batch(&f).await;
+    let subject = session(&f).await;
+    deploy_model(&f).await;
+    let grant = json!({"org": "shop", "purpose": "deposit_waiver", "until": "2027-12-31"});
+    call(&f.app, "POST", "/v1/me/consents", Some(&subject), json_body(grant)).await;
+    let ask = json_body(json!({"scheme": ID.0, "number": ID.1, "purpose": "deposit_waiver"}));
+    let (status, before) = call(&f.app, "POST", "/v1/scores", Some(&api_key("shop")), ask.clone()).await;
+    assert_eq!(status, StatusCode::OK, "{before}");
+
+    let dispute = json!({"record_kind": "report", "record_ref": "CARD-001 2026-09"});
+    let (status, opened) = call(&f.app, "POST", "/v1/me/disputes", Some(&subject), json_body(dispute)).await;
+    assert_eq!(status, StatusCode::CREATED, "{opened}");
+    assert_eq!(opened["due_ms"].as_i64().expect("due") - opened["opened_ms"].as_i64().expect("opened"), 10 * DAY_MS);
+    let months = |file: &Value| -> Vec<String> {
+        file["accounts"][0]["reports"]
+            .as_array()
+            .map_or(vec![], |r| r.iter().filter_map(|m| m["month"].as_str().map(str::to_owned)).collect())
+    };
+    f.clock.fetch_add(10 * DAY_MS, Ordering::SeqCst);
+    let subject = sign_in(&f).await;
+    let (_, file) = call(&f.app, "GET", "/v1/me/file", Some(&subject), None).await;
+    assert_eq!(months(&file), ["2026-08", "2026-09"], "due today, not yet late: {file}");
+    assert_eq!(file["accounts"][0]["disputed"], true);
+
+    f.clock.fetch_add(1, Ordering::SeqCst);
+    let (_, file) = call(&f.app, "GET", "/v1/me/file", Some(&subject), None).await;
+    assert_eq!(months(&file), ["2026-08"], "past the deadline the report is left out: {file}");
+    let (_, after) = call(&f.app, "POST", "/v1/scores", Some(&api_key("shop")), ask).await;
+    assert!(
+        after["score"].as_i64() > before["score"].as_i64(),
+        "the 30-days-late month no longer counts: {before} then {after}"
+    );
+    let (_, mine) = call(&f.app, "GET", "/v1/me/disputes", Some(&subject), None).await;
+    assert_eq!(mine["disputes"][0]["state"], "suppressed", "{mine}");
+    let id = opened["id"].as_i64().expect("id");
+    let (status, body) = call(
+        &f.app,
+        "POST",
+        &format!("/v1/verifications/{id}"),
+        Some(&api_key("bank-one")),
+        json_body(json!({"outcome": "verified"})),
+    )
+    .await;
+    assert_eq!((status, body["code"].as_str()), (StatusCode::CONFLICT, Some("too_late")), "{body}");
+    let (_, asked) = call(&f.app, "GET", "/v1/verifications", Some(&api_key("bank-one")), None).await;
+    assert_eq!(asked["disputes"].as_array().map(Vec::len), Some(0), "{asked}");
+
+    // The sweep puts it on the record once, and tells the shop, which read the file.
+    assert_eq!(candor_server::sweep_overdue(&f.state).expect("sweep"), 1);
+    assert_eq!(candor_server::sweep_overdue(&f.state).expect("sweep"), 0, "once");
+    let (_, reads) = call(&f.app, "GET", "/v1/me/reads", Some(&subject), None).await;
+    let kinds: Vec<&str> =
+        reads["entries"].as_array().expect("entries").iter().filter_map(|e| e["kind"].as_str()).collect();
+    assert!(kinds.ends_with(&["dispute_suppressed", "notification"]), "{kinds:?}");
+    let (_, told) = call(&f.app, "GET", "/v1/notifications", Some(&api_key("shop")), None).await;
+    assert_eq!(told["notifications"][0]["outcome"], "suppressed", "{told}");
+    assert_eq!(told["notifications"][0]["new_score"], after["score"], "{told}");
 }
 
 #[tokio::test]

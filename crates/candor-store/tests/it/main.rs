@@ -327,12 +327,43 @@ fn consents_and_disputes_are_records_with_history() {
         let now = store.consents(&key, i64::MAX).expect("consents");
         assert!(!now[0].is_live_on(d("2026-06-01")), "{name}: revoked");
 
-        let id = store.open_dispute(&key, "report", "A1 2020-02", 4_000).expect("open");
-        store.dispute_step(id, DisputeState::FurnisherAsked, 4_000).expect("step");
+        let bank = OrgId::parse("bank").expect("org");
+        let id = store.open_dispute(&key, "report", "A1 2020-02", Some(&bank), 4_000).expect("open");
+        let queue = store.open_disputes().expect("queue");
+        assert_eq!(queue.len(), 1, "{name}");
+        assert_eq!(
+            (queue[0].0.state, queue[0].0.furnisher.as_ref()),
+            (DisputeState::FurnisherAsked, Some(&bank)),
+            "{name}"
+        );
+        store.dispute_step(id, DisputeState::FurnisherVerified, 4_500).expect("step");
+        assert_eq!(store.open_disputes().expect("queue").len(), 1, "{name}: answered, not yet decided");
         store.dispute_step(id, DisputeState::Corrected, 5_000).expect("step");
         let disputes = store.disputes(&key).expect("disputes");
         assert_eq!(disputes.len(), 1, "{name}");
         assert_eq!((disputes[0].id, disputes[0].state), (id, DisputeState::Corrected), "{name}");
+        assert!(store.open_disputes().expect("queue").is_empty(), "{name}");
+        let review = store.open_dispute(&key, "decision", "leaf 3", None, 6_000).expect("open");
+        assert_eq!(store.disputes(&key).expect("disputes")[1].state, DisputeState::Open, "{name}: no furnisher to ask");
+        assert!(review > id, "{name}");
+
+        let shop = OrgId::parse("shop").expect("org");
+        store.put_service_point(&shop, "p1", "{\"lat\":1}", 7_000).expect("point");
+        store.put_service_point(&shop, "p2", "{\"lat\":2}", 7_000).expect("point");
+        store.put_service_point(&shop, "p1", "", 7_000).expect("removed");
+        assert_eq!(
+            store.service_points().expect("points"),
+            vec![("shop".into(), "p2".into(), "{\"lat\":2}".into())],
+            "{name}"
+        );
+        assert_eq!(store.witness_key(&shop).expect("key"), None, "{name}");
+        store.put_witness_key(&shop, "w", "aa", 8_000).expect("key");
+        store.put_witness_key(&shop, "w", "bb", 8_000).expect("key");
+        assert_eq!(store.witness_key(&shop).expect("key"), Some(("w".into(), "bb".into())), "{name}");
+        store.put_cosignature(5, &shop, "five", 9_000).expect("cosign");
+        store.put_cosignature(9, &shop, "nine", 9_000).expect("cosign");
+        store.put_cosignature(7, &shop, "seven", 9_000).expect("cosign");
+        assert_eq!(store.latest_cosigned().expect("latest").as_deref(), Some("nine"), "{name}");
         assert!(matches!(store.consents(&SubjectKey([9; 32]), 0), Err(StoreError::UnknownSubject)), "{name}");
     });
 }
