@@ -58,6 +58,8 @@ pub struct State {
     pub clock: Box<dyn Fn() -> i64 + Send + Sync>,
     /// The bureau's checkpoint key; without it no checkpoints are issued.
     pub log_signer: Option<candor_log::Signer>,
+    /// The perks map, built from the store on first use and after every change to it.
+    pub perks: Mutex<Option<Arc<routes::PerksMap>>>,
 }
 
 impl State {
@@ -73,6 +75,7 @@ impl State {
             rates: Mutex::new(HashMap::new()),
             clock: Box::new(|| (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64),
             log_signer: None,
+            perks: Mutex::new(None),
         }
     }
 

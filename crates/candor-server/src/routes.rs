@@ -147,6 +147,25 @@ pub const ROUTES: &[RouteSpec] = &[
         &[Anyone],
         "A proof that the log at `?from=` leaves is a prefix of the log at `?to=`.",
     ),
+    route(
+        "PUT",
+        "/v1/perks/points/{point}",
+        &[Lender],
+        "Register (or move, or change the perks of) one of your service points: a place and a perk per score band.",
+    ),
+    route("DELETE", "/v1/perks/points/{point}", &[Lender], "Remove one of your service points."),
+    route(
+        "POST",
+        "/v1/me/perks",
+        &[Subject],
+        "Service points within a radius (default 500 m) of a place you name that would serve you without a deposit; the place is neither stored nor logged.",
+    ),
+    route(
+        "GET",
+        "/v1/statistics/regions",
+        &[Lender, Auditor, Operator],
+        "People and the share 30+ days late in the last 12 months, by region, only for regions of at least k people (`?k=`, never below 20).",
+    ),
     route("POST", "/v1/operator/suspend", &[Operator], "Stop all scoring at once."),
     route("POST", "/v1/operator/resume", &[Operator], "Resume scoring."),
     route("PUT", "/v1/operator/model", &[Operator], "Deploy a model document from `candor fit` as a new version."),
@@ -184,6 +203,9 @@ pub fn app(state: Shared) -> Router {
         .route("/v1/log/leaves/{index}/proof", get(proof))
         .route("/v1/log/checkpoint", get(checkpoint))
         .route("/v1/log/consistency", get(consistency))
+        .route("/v1/perks/points/{point}", put(put_point).delete(remove_point))
+        .route("/v1/me/perks", post(my_perks))
+        .route("/v1/statistics/regions", get(regional_statistics))
         .route("/v1/operator/suspend", post(suspend))
         .route("/v1/operator/resume", post(resume))
         .route("/v1/operator/model", put(deploy))
@@ -1481,4 +1503,212 @@ mod tests {
         }
         assert_eq!(served.len(), ROUTES.len(), "served {served:?}");
     }
+}
+
+/// Most perks one service point may list.
+const MAX_PERKS: usize = 10;
+/// Longest perk description, in characters.
+const MAX_PERK_CHARS: usize = 200;
+
+/// A service point as a merchant registers it.
+#[derive(Clone, Debug, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+struct PointBody {
+    lat: f64,
+    lon: f64,
+    perks: Vec<PerkBody>,
+}
+
+#[derive(Clone, Debug, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+struct PerkBody {
+    min_score: i32,
+    deposit_waived: bool,
+    description: String,
+}
+
+impl PointBody {
+    fn check(&self) -> Result<candor_perks::Place, ApiError> {
+        let place = candor_perks::Place::new(self.lat, self.lon).map_err(|e| {
+            let field = if matches!(e, candor_perks::PlaceError::Latitude) { "lat" } else { "lon" };
+            ApiError::bad_request("bad_place", e.to_string()).field(field)
+        })?;
+        let bad = |m: String| Err(ApiError::bad_request("bad_perks", m).field("perks"));
+        if self.perks.is_empty() || self.perks.len() > MAX_PERKS {
+            return bad(format!("a point lists 1 to {MAX_PERKS} perks"));
+        }
+        for p in &self.perks {
+            if !(300..=900).contains(&p.min_score) {
+                return bad("min_score is a score from 300 to 900".into());
+            }
+            if p.description.trim().is_empty()
+                || p.description.chars().count() > MAX_PERK_CHARS
+                || p.description.chars().any(char::is_control)
+            {
+                return bad(format!("a description is 1 to {MAX_PERK_CHARS} characters of text"));
+            }
+        }
+        Ok(place)
+    }
+}
+
+/// The perks map the service answers from: the spatial index, and each point's owner and name.
+pub struct PerksMap {
+    index: candor_perks::PerksIndex,
+    names: Vec<(String, String)>,
+}
+
+fn perks_map(s: &State) -> Result<Arc<PerksMap>, ApiError> {
+    if let Some(map) = s.perks.lock().map_err(|_| ApiError::internal())?.clone() {
+        return Ok(map);
+    }
+    let rows = with_store(s, |store| Ok(store.service_points()?))?;
+    let mut points = Vec::with_capacity(rows.len());
+    let mut names = Vec::with_capacity(rows.len());
+    for (org, point, body) in rows {
+        let b: PointBody = serde_json::from_str(&body).map_err(|_| ApiError::internal())?;
+        let place = b.check().map_err(|_| ApiError::internal())?;
+        let perks = b
+            .perks
+            .into_iter()
+            .map(|p| candor_perks::Perk {
+                min_score: p.min_score,
+                deposit_waived: p.deposit_waived,
+                description: p.description,
+            })
+            .collect();
+        points.push(candor_perks::ServicePoint { id: names.len() as u64, merchant: org.clone(), place, perks });
+        names.push((org, point));
+    }
+    let map = Arc::new(PerksMap { index: candor_perks::PerksIndex::new(points), names });
+    *s.perks.lock().map_err(|_| ApiError::internal())? = Some(map.clone());
+    Ok(map)
+}
+
+/// Records a service point's new body (empty: removed) and drops the built map.
+fn store_point(state: &Shared, org: OrgId, point: String, body: String) -> Result<(), ApiError> {
+    let now = state.now_ms();
+    with_store(state, |store| Ok(store.put_service_point(&org, &point, &body, now)?))?;
+    *state.perks.lock().map_err(|_| ApiError::internal())? = None;
+    Ok(())
+}
+
+fn point_name(point: &str) -> Result<String, ApiError> {
+    candor_file::model::parse_reference(point)
+        .map_err(|e| ApiError::bad_request("bad_point", e.to_string()).field("point"))
+}
+
+async fn put_point(
+    Extract(state): Extract<Shared>,
+    headers: HeaderMap,
+    Path(point): Path<String>,
+    body: Bytes,
+) -> Answer {
+    let Caller::Org(org, _) = authorize(&state, &headers, Method::PUT, "/v1/perks/points/{point}").await? else {
+        return Err(ApiError::forbidden("register service points"));
+    };
+    let point = point_name(&point)?;
+    let b: PointBody = parse_json(&body)?;
+    b.check()?;
+    let text = serde_json::to_string(&b).map_err(|_| ApiError::internal())?;
+    let s = state.clone();
+    blocking(move || store_point(&s, org.id, point, text)).await?;
+    ok(StatusCode::CREATED, json!({"registered": true}))
+}
+
+async fn remove_point(Extract(state): Extract<Shared>, headers: HeaderMap, Path(point): Path<String>) -> Answer {
+    let Caller::Org(org, _) = authorize(&state, &headers, Method::DELETE, "/v1/perks/points/{point}").await? else {
+        return Err(ApiError::forbidden("remove service points"));
+    };
+    let point = point_name(&point)?;
+    let s = state.clone();
+    blocking(move || {
+        let exists = perks_map(&s)?.names.iter().any(|(o, p)| o == org.id.as_str() && *p == point);
+        if !exists {
+            return Err(ApiError::not_found("service point of yours"));
+        }
+        store_point(&s, org.id, point, String::new())
+    })
+    .await?;
+    ok(StatusCode::OK, json!({"removed": true}))
+}
+
+/// The place a person asks about: only ever an argument, never stored or logged.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PerksQuery {
+    lat: f64,
+    lon: f64,
+    #[serde(default)]
+    radius_m: Option<f64>,
+}
+
+async fn my_perks(Extract(state): Extract<Shared>, headers: HeaderMap, body: Bytes) -> Answer {
+    let key = subject_of(authorize(&state, &headers, Method::POST, "/v1/me/perks").await?)?;
+    let q: PerksQuery = parse_json(&body)?;
+    let place =
+        candor_perks::Place::new(q.lat, q.lon).map_err(|e| ApiError::bad_request("bad_place", e.to_string()))?;
+    let radius = q.radius_m.unwrap_or(candor_perks::DEFAULT_RADIUS_M);
+    let deployed = deployed(&state)?;
+    let s = state.clone();
+    let today = state.today();
+    let (file, map) = blocking(move || Ok((read_file(&s, key, today)?, perks_map(&s)?))).await?;
+    let score = score_file(&deployed, &file, today)?.0["score"].as_i64().unwrap_or(0) as i32;
+    let found = map
+        .index
+        .serving(&place, radius, score)
+        .map_err(|e| ApiError::bad_request("bad_radius", e.to_string()).field("radius_m"))?;
+    let points: Vec<Json_> = found
+        .iter()
+        .map(|n| {
+            let (org, point) = &map.names[n.point.id as usize];
+            // Rounded to 10 m: enough to walk there, no finer than the question needs.
+            json!({"merchant": org, "point": point, "distance_m": (n.distance_m / 10.0).round() * 10.0, "perk": n.perk.description})
+        })
+        .collect();
+    ok(StatusCode::OK, json!({"score": score, "radius_m": radius, "points": points}))
+}
+
+#[derive(Deserialize)]
+struct StatsQuery {
+    k: Option<u64>,
+}
+
+async fn regional_statistics(
+    Extract(state): Extract<Shared>,
+    headers: HeaderMap,
+    Query(q): Query<StatsQuery>,
+) -> Answer {
+    authorize(&state, &headers, Method::GET, "/v1/statistics/regions").await?;
+    // A caller may ask for coarser cells, never finer ones.
+    let k = q.k.unwrap_or(candor_file::stats::DEFAULT_K).max(candor_file::stats::DEFAULT_K);
+    let s = state.clone();
+    let today = state.today();
+    let table = blocking(move || {
+        with_store(&s, |store| {
+            let regions = store.regions()?;
+            let late = feature_index("worst_dpd_12m").ok_or_else(ApiError::internal)?;
+            let mut people: Vec<(Option<String>, bool)> = Vec::with_capacity(regions.len());
+            let read = FileRead { known_ms: s.now_ms(), today, retention: Retention::default() };
+            store.for_each_file(
+                &read,
+                &mut |key, file| {
+                    let flag = compute(file, today)[late] >= 30.0;
+                    people.push((regions.get(key).cloned().flatten(), flag));
+                    Ok(())
+                },
+                &mut |_| {},
+            )?;
+            Ok(candor_file::stats::by_region(people.iter().map(|(r, f)| (r.as_deref(), *f)), k))
+        })
+    })
+    .await?;
+    ok(
+        StatusCode::OK,
+        json!({
+            "k": table.k, "measure": "share of people 30 or more days late in the last 12 months",
+            "regions": table.cells.iter().map(|c| json!({"region": c.region, "people": c.people, "rate": c.rate})).collect::<Vec<_>>(),
+            "suppressed_cells": table.suppressed_cells, "suppressed_people": table.suppressed_people,
+        }),
+    )
 }

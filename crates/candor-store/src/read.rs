@@ -245,6 +245,23 @@ impl Store {
         )?)
     }
 
+    /// Every subject's coarse region (as given at first sight; none if unknown): the only place
+    /// the bureau holds about a person, for aggregate statistics.
+    pub fn regions(&mut self) -> Result<std::collections::HashMap<SubjectKey, Option<String>>, StoreError> {
+        transact!(self, |tx| {
+            let mut out = std::collections::HashMap::new();
+            tx.query("SELECT subject_key, region FROM subjects", &[], &mut |r| {
+                let key: [u8; 32] = r
+                    .opt_bytes(0)?
+                    .and_then(|b| b.try_into().ok())
+                    .ok_or_else(|| StoreError::Corrupt("subject key of the wrong length".into()))?;
+                out.insert(SubjectKey(key), r.opt_text(1)?);
+                Ok(())
+            })?;
+            out
+        })
+    }
+
     /// One subject's file as `read` says, or `None` if the bureau did not know the subject then.
     pub fn file(&mut self, key: &SubjectKey, read: &FileRead) -> Result<Option<SubjectFile>, StoreError> {
         let Some(id) = self.subject_id(key)? else { return Ok(None) };

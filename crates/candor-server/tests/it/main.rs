@@ -188,7 +188,8 @@ async fn every_route_checks_every_role() {
             .replace("{purpose}", "tenancy")
             .replace("{index}", "0")
             .replace("{id}", "1")
-            .replace("{name}", "p");
+            .replace("{name}", "p")
+            .replace("{point}", "p1");
         let allowed_roles: BTreeSet<String> = route.roles.iter().map(|r| format!("{r:?}").to_lowercase()).collect();
         for (name, token, roles) in &callers {
             let allowed = allowed_roles.contains("anyone") || roles.iter().any(|r| allowed_roles.contains(*r));
@@ -589,4 +590,113 @@ async fn bad_credentials_and_bad_input_get_stable_codes() {
     let wrong = json!({"scheme": ID.0, "number": ID.1, "passphrase": "not the passphrase"});
     let (status, body) = call(&f.app, "POST", "/v1/sessions", None, json_body(wrong)).await;
     assert_eq!((status, body["code"].as_str()), (StatusCode::UNAUTHORIZED, Some("bad_credentials")));
+}
+
+/// Merchants register service points; a person learns which nearby ones would waive a deposit
+/// at their score; the place they asked about is in no log line, no log leaf and no byte of the
+/// store.
+#[tokio::test]
+async fn the_perks_map_answers_without_keeping_the_place() {
+    let captured = Captured::default();
+    let subscriber =
+        tracing_subscriber::fmt().with_writer(captured.clone()).with_max_level(tracing::Level::TRACE).finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+    let f = fixture();
+    example_batch(&f).await;
+    deploy_model(&f).await;
+    let subject = session(&f).await;
+    let point = |lat: f64, lon: f64, min_score: i32, text: &str| {
+        json_body(
+            json!({"lat": lat, "lon": lon, "perks": [{"min_score": min_score, "deposit_waived": true, "description": text}]}),
+        )
+    };
+    let shop = Some(api_key("shop"));
+    for (name, lat, lon, min, text) in [
+        ("near", 31.2304, 121.4737, 300, "No deposit on power banks"),
+        ("far", 31.2480, 121.4737, 300, "No deposit on bicycles"),
+        ("picky", 31.2305, 121.4738, 900, "No deposit for the very best"),
+    ] {
+        let (status, body) =
+            call(&f.app, "PUT", &format!("/v1/perks/points/{name}"), shop.as_deref(), point(lat, lon, min, text)).await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+    }
+    let (status, body) = call(&f.app, "PUT", "/v1/perks/points/x", shop.as_deref(), point(91.0, 0.0, 300, "x")).await;
+    assert_eq!((status, body["field"].as_str()), (StatusCode::BAD_REQUEST, Some("lat")), "{body}");
+    let (status, body) = call(&f.app, "PUT", "/v1/perks/points/x", shop.as_deref(), point(1.0, 1.0, 200, "x")).await;
+    assert_eq!((status, body["code"].as_str()), (StatusCode::BAD_REQUEST, Some("bad_perks")), "{body}");
+
+    let size_before = checkpoint(&f).await.checkpoint.size;
+    let here = json!({"lat": 31.2311, "lon": 121.4741});
+    let (status, near) = call(&f.app, "POST", "/v1/me/perks", Some(&subject), json_body(here.clone())).await;
+    assert_eq!(status, StatusCode::OK, "{near}");
+    let names = |v: &Value| -> Vec<String> {
+        v["points"].as_array().expect("points").iter().filter_map(|p| p["point"].as_str().map(str::to_owned)).collect()
+    };
+    assert!(near["score"].as_i64().is_some_and(|s| s < 900), "{near}");
+    assert_eq!(names(&near), ["near"], "within 500 m, and not the point asking for 900: {near}");
+    assert_eq!(near["points"][0]["perk"], "No deposit on power banks");
+    let wide = json!({"lat": 31.2311, "lon": 121.4741, "radius_m": 3000});
+    let (_, both) = call(&f.app, "POST", "/v1/me/perks", Some(&subject), json_body(wide)).await;
+    assert_eq!(names(&both), ["near", "far"], "nearest first: {both}");
+    let city = json!({"lat": 31.2311, "lon": 121.4741, "radius_m": 50000});
+    let (status, body) = call(&f.app, "POST", "/v1/me/perks", Some(&subject), json_body(city)).await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("bad_radius")),
+        "a neighbourhood, not a city"
+    );
+    assert_eq!(checkpoint(&f).await.checkpoint.size, size_before, "asking appends nothing to the log");
+
+    let (status, _) = call(&f.app, "DELETE", "/v1/perks/points/near", shop.as_deref(), None).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _) = call(&f.app, "DELETE", "/v1/perks/points/near", Some(&api_key("bank-one")), None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "not the bank's point");
+    let (_, none) = call(&f.app, "POST", "/v1/me/perks", Some(&subject), json_body(here)).await;
+    assert_eq!(names(&none), Vec::<String>::new(), "{none}");
+
+    let logs = String::from_utf8(captured.0.lock().expect("lock").clone()).expect("utf-8");
+    assert!(logs.contains("/v1/me/perks"), "the requests were logged: {logs}");
+    let mut stored = Vec::new();
+    for entry in std::fs::read_dir(f._dir.path()).expect("dir") {
+        stored.extend(std::fs::read(entry.expect("entry").path()).expect("read"));
+    }
+    for needle in ["31.2311", "121.4741"] {
+        assert!(!logs.contains(needle), "the place is in the logs");
+        assert!(!stored.windows(needle.len()).any(|w| w == needle.as_bytes()), "the place is in the store");
+    }
+    assert!(stored.windows(8).any(|w| w == b"121.4737"), "(the merchants' points are)");
+}
+
+/// Counts by region only for regions of at least k people, and never below the bureau's k.
+#[tokio::test]
+async fn regional_statistics_show_no_small_cell() {
+    let f = fixture();
+    let mut batch =
+        String::from(r#"{"type": "batch", "sender": "bank-one", "sender_kind": "lender", "sender_name": "Bank One"}"#);
+    batch.push('\n');
+    for (region, n) in [("MI", 24), ("OH", 7)] {
+        for i in 0..n {
+            let number = format!("123-{}-{:04}", if region == "MI" { 45 } else { 46 }, 1000 + i);
+            let (dpd, since) = if i % 4 == 0 { (30, r#", "delinquent_since": "2026-09-03", "notice_given": true"#) } else { (0, "") };
+            batch.push_str(&format!(
+                "{{\"type\": \"subject\", \"scheme\": \"us_ssn\", \"number\": \"{number}\", \"region\": \"{region}\"}}\n\
+                 {{\"type\": \"account\", \"scheme\": \"us_ssn\", \"number\": \"{number}\", \"account\": \"L-{region}-{i}\", \"kind\": \"loan\", \"opened\": \"2025-01-01\", \"currency\": \"USD\"}}\n\
+                 {{\"type\": \"report\", \"scheme\": \"us_ssn\", \"number\": \"{number}\", \"account\": \"L-{region}-{i}\", \"month\": \"2026-09\", \"balance_minor\": 100, \"limit_minor\": 1000, \"paid_minor\": 10, \"dpd\": {dpd}, \"status\": \"open\"{since}}}\n"
+            ));
+        }
+    }
+    let (status, body) = submit(&f, "bank-one", "/v1/batches?format=jsonl", batch.into()).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let (status, table) = call(&f.app, "GET", "/v1/statistics/regions?k=2", Some(&api_key("auditor")), None).await;
+    assert_eq!(status, StatusCode::OK, "{table}");
+    assert_eq!(table["k"], 20, "a caller cannot ask for smaller cells: {table}");
+    assert_eq!(table["regions"].as_array().map(Vec::len), Some(1), "{table}");
+    assert_eq!(
+        (table["regions"][0]["region"].as_str(), table["regions"][0]["people"].as_u64()),
+        (Some("MI"), Some(24))
+    );
+    assert_eq!(table["regions"][0]["rate"], 0.25, "{table}");
+    assert_eq!((table["suppressed_cells"].as_u64(), table["suppressed_people"].as_u64()), (Some(1), Some(7)));
+    let (_, coarse) = call(&f.app, "GET", "/v1/statistics/regions?k=30", Some(&api_key("auditor")), None).await;
+    assert_eq!(coarse["regions"].as_array().map(Vec::len), Some(0), "{coarse}");
 }
