@@ -35,6 +35,8 @@ pub enum CheckpointError {
     Unsigned(String),
     #[error("a name must be 1-64 printable characters without spaces")]
     BadName,
+    #[error("a public key is 64 hex characters of an Ed25519 key")]
+    BadKey,
 }
 
 fn good_name(name: &str) -> bool {
@@ -124,6 +126,21 @@ pub struct Verifier {
 }
 
 impl Verifier {
+    /// A named public key from its hex form.
+    pub fn from_hex(name: &str, hexed: &str) -> Result<Verifier, CheckpointError> {
+        if !good_name(name) {
+            return Err(CheckpointError::BadName);
+        }
+        let mut bytes = [0u8; 32];
+        hex::decode_to_slice(hexed.trim(), &mut bytes).map_err(|_| CheckpointError::BadKey)?;
+        let key = VerifyingKey::from_bytes(&bytes).map_err(|_| CheckpointError::BadKey)?;
+        Ok(Verifier { name: name.to_owned(), key })
+    }
+
+    pub fn to_hex(&self) -> String {
+        hex::encode(self.key.as_bytes())
+    }
+
     pub fn verify(&self, checkpoint: &Checkpoint, signature: &Signature) -> bool {
         signature.name == self.name
             && signature.key_id == key_id(&self.name, &self.key)

@@ -166,6 +166,24 @@ pub const ROUTES: &[RouteSpec] = &[
         &[Lender, Auditor, Operator],
         "People and the share 30+ days late in the last 12 months, by region, only for regions of at least k people (`?k=`, never below 20).",
     ),
+    route(
+        "PUT",
+        "/v1/log/witness-key",
+        &[Ombudsman],
+        "Register your witness key (a name and an Ed25519 public key) for countersigning checkpoints.",
+    ),
+    route(
+        "POST",
+        "/v1/log/cosignatures",
+        &[Ombudsman],
+        "Hand back a bureau checkpoint you countersigned as a witness (the signed note with your signature added).",
+    ),
+    route(
+        "GET",
+        "/v1/log/cosigned",
+        &[Anyone],
+        "The largest checkpoint a witness countersigned: the note with the bureau's and the witness's signatures.",
+    ),
     route("POST", "/v1/operator/suspend", &[Operator], "Stop all scoring at once."),
     route("POST", "/v1/operator/resume", &[Operator], "Resume scoring."),
     route("PUT", "/v1/operator/model", &[Operator], "Deploy a model document from `candor fit` as a new version."),
@@ -206,6 +224,9 @@ pub fn app(state: Shared) -> Router {
         .route("/v1/perks/points/{point}", put(put_point).delete(remove_point))
         .route("/v1/me/perks", post(my_perks))
         .route("/v1/statistics/regions", get(regional_statistics))
+        .route("/v1/log/witness-key", put(put_witness_key))
+        .route("/v1/log/cosignatures", post(cosign))
+        .route("/v1/log/cosigned", get(cosigned))
         .route("/v1/operator/suspend", post(suspend))
         .route("/v1/operator/resume", post(resume))
         .route("/v1/operator/model", put(deploy))
@@ -1711,4 +1732,100 @@ async fn regional_statistics(
             "suppressed_cells": table.suppressed_cells, "suppressed_people": table.suppressed_people,
         }),
     )
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WitnessKey {
+    name: String,
+    /// 64 hex characters.
+    public_key: String,
+}
+
+async fn put_witness_key(Extract(state): Extract<Shared>, headers: HeaderMap, body: Bytes) -> Answer {
+    let Caller::Org(org, _) = authorize(&state, &headers, Method::PUT, "/v1/log/witness-key").await? else {
+        return Err(ApiError::forbidden("register witness keys"));
+    };
+    let k: WitnessKey = parse_json(&body)?;
+    let verifier = candor_log::Verifier::from_hex(&k.name, &k.public_key).map_err(|e| {
+        let field = if e == candor_log::CheckpointError::BadName { "name" } else { "public_key" };
+        ApiError::bad_request("bad_witness_key", e.to_string()).field(field)
+    })?;
+    if verifier.name == LOG_ORIGIN {
+        return Err(
+            ApiError::bad_request("bad_witness_key", "a witness signs under its own name, not the log's").field("name")
+        );
+    }
+    let s = state.clone();
+    blocking(move || {
+        let now = s.now_ms();
+        with_store(&s, |store| Ok(store.put_witness_key(&org.id, &verifier.name, &verifier.to_hex(), now)?))
+    })
+    .await?;
+    ok(StatusCode::CREATED, json!({"registered": true}))
+}
+
+/// Keeps a checkpoint the ombudsman countersigned: it must be the bureau's, of this log's
+/// history, and carry a valid signature by the ombudsman's registered key.
+async fn cosign(Extract(state): Extract<Shared>, headers: HeaderMap, body: Bytes) -> Answer {
+    let Caller::Org(org, _) = authorize(&state, &headers, Method::POST, "/v1/log/cosignatures").await? else {
+        return Err(ApiError::forbidden("countersign checkpoints"));
+    };
+    let text = std::str::from_utf8(&body)
+        .map_err(|_| ApiError::bad_request("bad_checkpoint", "the body is a signed note in UTF-8"))?
+        .to_owned();
+    let signed = candor_log::SignedCheckpoint::parse(&text)
+        .map_err(|e| ApiError::bad_request("bad_checkpoint", e.to_string()))?;
+    let bureau = state
+        .log_signer
+        .as_ref()
+        .ok_or_else(|| {
+            ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "no_log_key", "this server has no checkpoint key")
+        })?
+        .verifier();
+    if signed.checkpoint.origin != LOG_ORIGIN || signed.check(&bureau).is_err() {
+        return Err(ApiError::bad_request("not_our_checkpoint", "the note carries no valid signature of this log"));
+    }
+    let s = state.clone();
+    let size = signed.checkpoint.size;
+    blocking(move || {
+        let now = s.now_ms();
+        with_store(&s, |store| {
+            let (name, key) = store.witness_key(&org.id)?.ok_or_else(|| {
+                ApiError::new(
+                    StatusCode::CONFLICT,
+                    "no_witness_key",
+                    "register your witness key first (PUT /v1/log/witness-key)",
+                )
+            })?;
+            let witness = candor_log::Verifier::from_hex(&name, &key).map_err(|_| ApiError::internal())?;
+            if signed.check(&witness).is_err() {
+                return Err(ApiError::bad_request(
+                    "not_cosigned",
+                    format!("the note carries no valid signature by `{name}`"),
+                ));
+            }
+            let tree = store.log_tree()?;
+            if tree.root_at(size).ok() != Some(signed.checkpoint.root) {
+                return Err(ApiError::new(
+                    StatusCode::CONFLICT,
+                    "not_in_history",
+                    "the log has no such root at that size",
+                ));
+            }
+            store.put_cosignature(size, &org.id, &text, now)?;
+            Ok(())
+        })
+    })
+    .await?;
+    ok(StatusCode::CREATED, json!({"size": size}))
+}
+
+async fn cosigned(Extract(state): Extract<Shared>, headers: HeaderMap) -> Answer {
+    authorize(&state, &headers, Method::GET, "/v1/log/cosigned").await?;
+    let s = state.clone();
+    let text = blocking(move || with_store(&s, |store| Ok(store.latest_cosigned()?)))
+        .await?
+        .ok_or_else(|| ApiError::not_found("countersigned checkpoint"))?;
+    Ok((StatusCode::OK, [("content-type", "text/plain; charset=utf-8")], text).into_response())
 }

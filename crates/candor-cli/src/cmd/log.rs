@@ -59,7 +59,7 @@ pub fn run_log(command: LogCommand) -> Result<()> {
             Ok(())
         }
         LogCommand::PublicKey { db, origin } => {
-            println!("{}", hex::encode(log_signer(&db, &origin)?.verifier().key.as_bytes()));
+            println!("{}", log_signer(&db, &origin)?.verifier().to_hex());
             Ok(())
         }
     }
@@ -68,13 +68,7 @@ pub fn run_log(command: LogCommand) -> Result<()> {
 pub fn run_audit(command: AuditCommand) -> Result<()> {
     let AuditCommand::Verify { db, public_key, origin } = command;
     let verifier = match public_key {
-        Some(hexed) => {
-            let mut bytes = [0u8; 32];
-            hex::decode_to_slice(hexed.trim(), &mut bytes)
-                .map_err(|_| anyhow::anyhow!("--public-key: 64 hex characters"))?;
-            let key = ed25519_key(&bytes)?;
-            Verifier { name: origin.clone(), key }
-        }
+        Some(hexed) => Verifier::from_hex(&origin, &hexed).map_err(|e| anyhow::anyhow!("--public-key: {e}"))?,
         None => log_signer(&db, &origin)?.verifier(),
     };
     let mut store = Store::open(&db).with_context(|| format!("{db}: cannot open the store"))?;
@@ -114,9 +108,4 @@ pub fn run_audit(command: AuditCommand) -> Result<()> {
     }
     println!("the store matches its log");
     Ok(())
-}
-
-fn ed25519_key(bytes: &[u8; 32]) -> Result<candor_log::checkpoint::VerifyingKey> {
-    candor_log::checkpoint::VerifyingKey::from_bytes(bytes)
-        .map_err(|_| anyhow::anyhow!("--public-key: not an Ed25519 public key"))
 }

@@ -486,6 +486,44 @@ async fn furnisher_subject_lender_with_consent_refusal_reads_and_a_proof() {
     candor_log::verify_consistency(a.size, b.size, &proof, &a.root, &b.root)
         .expect("the later checkpoint extends the earlier");
 
+    // The ombudsman witnesses both: it cosigns the first, and the second only with the proof that
+    // it extends the first; the bureau keeps the cosigned notes for anyone to fetch.
+    let bureau = candor_log::Signer::from_seed(candor_server::LOG_ORIGIN, [9; 32]).expect("signer").verifier();
+    let witness_signer = candor_log::Signer::from_seed("ombudsman.example/witness", [7; 32]).expect("signer");
+    let key = json!({"name": "ombudsman.example/witness", "public_key": witness_signer.verifier().to_hex()});
+    let mut witness = candor_log::Witness::new(witness_signer, bureau.clone());
+    let ombudsman = Some(api_key("ombudsman"));
+    let plain = |text: String| Some(("text/plain", text.into_bytes()));
+    let (status, body) =
+        call(&f.app, "POST", "/v1/log/cosignatures", ombudsman.as_deref(), plain(first.to_text())).await;
+    assert_eq!((status, body["code"].as_str()), (StatusCode::CONFLICT, Some("no_witness_key")), "{body}");
+    let (status, _) = call(&f.app, "PUT", "/v1/log/witness-key", ombudsman.as_deref(), json_body(key)).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let (status, body) =
+        call(&f.app, "POST", "/v1/log/cosignatures", ombudsman.as_deref(), plain(first.to_text())).await;
+    assert_eq!((status, body["code"].as_str()), (StatusCode::BAD_REQUEST, Some("not_cosigned")), "{body}");
+    let mut forged = first.clone();
+    forged.checkpoint.root[0] ^= 1;
+    witness.cosign(&mut forged.clone(), &[]).expect_err("the witness refuses what the log did not sign");
+    let (mut one, mut two) = (first.clone(), second.clone());
+    witness.cosign(&mut one, &[]).expect("first cosigned");
+    witness.cosign(&mut two, &proof).expect("second cosigned, with the proof");
+    let (status, body) = call(&f.app, "POST", "/v1/log/cosignatures", ombudsman.as_deref(), plain(one.to_text())).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let (status, body) = call(&f.app, "POST", "/v1/log/cosignatures", ombudsman.as_deref(), plain(two.to_text())).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    forged.signatures = one.signatures.clone();
+    let (status, body) =
+        call(&f.app, "POST", "/v1/log/cosignatures", ombudsman.as_deref(), plain(forged.to_text())).await;
+    assert_eq!((status, body["code"].as_str()), (StatusCode::BAD_REQUEST, Some("not_our_checkpoint")), "{body}");
+    let (status, text) = call(&f.app, "GET", "/v1/log/cosigned", None, None).await;
+    assert_eq!(status, StatusCode::OK);
+    let latest = candor_log::SignedCheckpoint::parse(text.as_str().expect("text")).expect("note");
+    assert_eq!(latest.checkpoint, b.clone());
+    latest.check(&bureau).expect("signed by the bureau");
+    let witness_key = candor_log::Signer::from_seed("ombudsman.example/witness", [7; 32]).expect("signer").verifier();
+    latest.check(&witness_key).expect("and countersigned by the ombudsman");
+
     let (_, metrics) = call(&f.app, "GET", "/metrics", None, None).await;
     assert!(
         metrics
@@ -677,7 +715,8 @@ async fn regional_statistics_show_no_small_cell() {
     for (region, n) in [("MI", 24), ("OH", 7)] {
         for i in 0..n {
             let number = format!("123-{}-{:04}", if region == "MI" { 45 } else { 46 }, 1000 + i);
-            let (dpd, since) = if i % 4 == 0 { (30, r#", "delinquent_since": "2026-09-03", "notice_given": true"#) } else { (0, "") };
+            let (dpd, since) =
+                if i % 4 == 0 { (30, r#", "delinquent_since": "2026-09-03", "notice_given": true"#) } else { (0, "") };
             batch.push_str(&format!(
                 "{{\"type\": \"subject\", \"scheme\": \"us_ssn\", \"number\": \"{number}\", \"region\": \"{region}\"}}\n\
                  {{\"type\": \"account\", \"scheme\": \"us_ssn\", \"number\": \"{number}\", \"account\": \"L-{region}-{i}\", \"kind\": \"loan\", \"opened\": \"2025-01-01\", \"currency\": \"USD\"}}\n\
