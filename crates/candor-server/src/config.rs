@@ -12,6 +12,8 @@ use serde::Deserialize;
 pub const DEFAULT_MAX_BODY_BYTES: usize = 16 << 20;
 /// Requests a key may make per minute, unless configured.
 pub const DEFAULT_REQUESTS_PER_MINUTE: u32 = 6_000;
+/// Connections to a PostgreSQL store, unless configured.
+pub const DEFAULT_DB_CONNECTIONS: usize = 8;
 /// How long a subject's session lasts, unless configured.
 pub const DEFAULT_SESSION_MINUTES: i64 = 30;
 
@@ -28,6 +30,8 @@ pub struct Config {
     pub session_minutes: i64,
     /// Days a furnisher has to verify a disputed record before it is suppressed.
     pub dispute_days: i64,
+    /// Connections to a PostgreSQL store (SQLite always has one: it has one writer).
+    pub db_connections: usize,
 }
 
 impl Default for Config {
@@ -40,6 +44,7 @@ impl Default for Config {
             requests_per_minute: DEFAULT_REQUESTS_PER_MINUTE,
             session_minutes: DEFAULT_SESSION_MINUTES,
             dispute_days: candor_file::disputes::DEFAULT_DEADLINE_DAYS,
+            db_connections: DEFAULT_DB_CONNECTIONS,
         }
     }
 }
@@ -85,6 +90,13 @@ impl Config {
             self.max_body_bytes = v
                 .parse()
                 .map_err(|_| ConfigError::Env { name: "CANDOR_MAX_BODY_BYTES", message: "expected bytes".into() })?;
+        }
+        if let Some(v) = get("CANDOR_DB_CONNECTIONS") {
+            self.db_connections = v
+                .parse()
+                .ok()
+                .filter(|n| (1..=64).contains(n))
+                .ok_or(ConfigError::Env { name: "CANDOR_DB_CONNECTIONS", message: "expected 1 to 64".into() })?;
         }
         if let Some(v) = get("CANDOR_DISPUTE_DAYS") {
             self.dispute_days = v

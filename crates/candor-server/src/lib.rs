@@ -12,8 +12,8 @@ mod error;
 mod routes;
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, AtomicU64};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, LockResult, Mutex, MutexGuard, TryLockError};
 
 use candor_file::ids::SubjectKey;
 use candor_file::model::{OrgKind, Organisation};
@@ -41,10 +41,49 @@ pub struct Metrics {
     pub errors: AtomicU64,
 }
 
+/// The store's connections. A handler takes whichever is free, so requests on PostgreSQL run in
+/// parallel; SQLite has one writer, and one connection serves it best.
+pub struct StorePool {
+    conns: Vec<Mutex<Store>>,
+    next: AtomicUsize,
+}
+
+impl StorePool {
+    pub fn new(first: Store) -> StorePool {
+        StorePool { conns: vec![Mutex::new(first)], next: AtomicUsize::new(0) }
+    }
+
+    pub fn add(&mut self, store: Store) {
+        self.conns.push(Mutex::new(store));
+    }
+
+    pub fn len(&self) -> usize {
+        self.conns.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.conns.is_empty()
+    }
+
+    /// A free connection, or (all busy) the next in turn when it is released.
+    pub fn lock(&self) -> LockResult<MutexGuard<'_, Store>> {
+        let n = self.conns.len();
+        let start = self.next.fetch_add(1, Ordering::Relaxed) % n;
+        for k in 0..n {
+            match self.conns[(start + k) % n].try_lock() {
+                Ok(guard) => return Ok(guard),
+                Err(TryLockError::Poisoned(p)) => return Err(p),
+                Err(TryLockError::WouldBlock) => {}
+            }
+        }
+        self.conns[start].lock()
+    }
+}
+
 /// Everything the handlers share.
 pub struct State {
     pub config: Config,
-    pub store: Mutex<Store>,
+    pub store: StorePool,
     pub keys: Keys,
     pub model: Mutex<Option<Arc<Deployed>>>,
     /// Session token hash → (subject, expiry in ms since 1970).
@@ -66,7 +105,7 @@ impl State {
     pub fn new(config: Config, store: Store, keys: Keys) -> State {
         State {
             config,
-            store: Mutex::new(store),
+            store: StorePool::new(store),
             keys,
             model: Mutex::new(None),
             sessions: Mutex::new(HashMap::new()),

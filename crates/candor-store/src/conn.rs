@@ -216,20 +216,31 @@ impl Row for postgres::Row {
 /// Rows fetched per round trip when streaming from PostgreSQL: bounds memory on big scans.
 const PG_FETCH_ROWS: i32 = 5_000;
 
-/// A PostgreSQL transaction with its prepared statements, so each is parsed once.
+/// Most statements a connection keeps prepared; past it the cache starts over (ingestion builds
+/// multi-row inserts of many sizes).
+const PG_MAX_STATEMENTS: usize = 256;
+
+/// A connection's prepared statements, by SQL text: prepared once per connection, not once per
+/// transaction (a statement outlives the transaction that prepared it).
+pub type PgStatements = std::collections::HashMap<String, postgres::Statement>;
+
+/// A PostgreSQL transaction with its connection's prepared statements.
 pub struct PgTx<'a> {
     pub tx: postgres::Transaction<'a>,
-    statements: std::collections::HashMap<String, postgres::Statement>,
+    statements: &'a mut PgStatements,
 }
 
 impl<'a> PgTx<'a> {
-    pub fn new(tx: postgres::Transaction<'a>) -> PgTx<'a> {
-        PgTx { tx, statements: std::collections::HashMap::new() }
+    pub fn new(tx: postgres::Transaction<'a>, statements: &'a mut PgStatements) -> PgTx<'a> {
+        PgTx { tx, statements }
     }
 
     fn statement(&mut self, sql: &str) -> Result<postgres::Statement, StoreError> {
         if let Some(stmt) = self.statements.get(sql) {
             return Ok(stmt.clone());
+        }
+        if self.statements.len() >= PG_MAX_STATEMENTS {
+            self.statements.clear();
         }
         let stmt = self.tx.prepare(sql)?;
         self.statements.insert(sql.to_owned(), stmt.clone());

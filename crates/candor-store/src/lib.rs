@@ -137,7 +137,7 @@ impl Batch {
 
 enum Backend {
     Sqlite(rusqlite::Connection),
-    Postgres(postgres::Client),
+    Postgres(postgres::Client, conn::PgStatements),
 }
 
 pub struct Store {
@@ -154,8 +154,8 @@ macro_rules! transact {
                 $tx.commit()?;
                 Ok::<_, $crate::StoreError>(out)
             }
-            $crate::Backend::Postgres(client) => {
-                let mut $tx = $crate::conn::PgTx::new(client.transaction()?);
+            $crate::Backend::Postgres(client, statements) => {
+                let mut $tx = $crate::conn::PgTx::new(client.transaction()?, statements);
                 let out = $body;
                 $tx.tx.commit()?;
                 Ok::<_, $crate::StoreError>(out)
@@ -180,7 +180,7 @@ impl Store {
                     "CREATE SCHEMA IF NOT EXISTS \"{schema}\"; SET search_path TO \"{schema}\""
                 ))?;
             }
-            Store { backend: Backend::Postgres(client) }
+            Store { backend: Backend::Postgres(client, conn::PgStatements::new()) }
         } else {
             let path = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")).unwrap_or(url);
             let conn = rusqlite::Connection::open(path)?;
@@ -195,7 +195,7 @@ impl Store {
     }
 
     pub fn is_postgres(&self) -> bool {
-        matches!(self.backend, Backend::Postgres(_))
+        matches!(self.backend, Backend::Postgres(..))
     }
 
     fn migrate(&mut self) -> Result<(), StoreError> {
@@ -218,7 +218,7 @@ impl Store {
                 }
                 tx.commit()?;
             }
-            Backend::Postgres(client) => {
+            Backend::Postgres(client, _) => {
                 let mut tx = client.transaction()?;
                 // One migrator at a time, whoever else is starting.
                 tx.batch_execute(

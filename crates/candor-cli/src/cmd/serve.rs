@@ -11,7 +11,8 @@ use crate::bureau::keys;
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// A TOML file (listen, db, model, max_body_bytes, requests_per_minute, session_minutes);
+    /// A TOML file (listen, db, model, max_body_bytes, requests_per_minute, session_minutes,
+    /// dispute_days, db_connections);
     /// `CANDOR_*` variables and the flags below override it.
     #[arg(long)]
     config: Option<PathBuf>,
@@ -42,7 +43,13 @@ pub fn run(args: Args) -> Result<()> {
         .try_init();
     let keys = keys(&config.db)?;
     let store = Store::open(&config.db).with_context(|| format!("{}: cannot open the store", config.db))?;
+    let postgres = store.is_postgres();
     let mut state = State::new(config.clone(), store, keys);
+    if postgres {
+        for _ in 1..config.db_connections.clamp(1, 64) {
+            state.store.add(Store::open(&config.db).with_context(|| format!("{}: cannot open the store", config.db))?);
+        }
+    }
     state.log_signer = Some(crate::bureau::log_signer(&config.db, candor_server::LOG_ORIGIN)?);
     let state = Arc::new(state);
     if let Some(model) = &config.model {

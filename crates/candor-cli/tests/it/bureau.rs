@@ -282,24 +282,74 @@ fn http(addr: &str, method: &str, path: &str, key: &str, body: &[u8]) -> Option<
     answer.split_whitespace().nth(1)?.parse().ok()
 }
 
+/// The bureau's keys from the environment, as a PostgreSQL store needs them.
+const TEST_KEYS: [(&str, &str); 3] = [
+    ("CANDOR_IDENTITY_KEY", "1111111111111111111111111111111111111111111111111111111111111111"),
+    ("CANDOR_SEALING_KEY", "2222222222222222222222222222222222222222222222222222222222222222"),
+    ("CANDOR_LOG_KEY", "3333333333333333333333333333333333333333333333333333333333333333"),
+];
+
+fn candor_with_keys(dir: &Path, args: &[&str]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_candor"));
+    command.args(args).current_dir(dir).envs(TEST_KEYS);
+    command
+}
+
 /// Kills the server (kill -9) while four clients submit batches, again and again: every batch
-/// answered 201 is there after restart, and the store still matches its log.
+/// answered 201 is there after restart, and the store still matches its log. On SQLite, and on
+/// PostgreSQL (a pool of connections writing at once) when `DATABASE_URL` names one.
 #[test]
 fn the_server_killed_during_concurrent_writes_keeps_every_answered_write() {
-    use sha2::{Digest, Sha256};
     let dir = TempDir::new().expect("dir");
-    let key =
-        ok(dir.path(), &["org", "add", "--db", "s.db", "--id", "bank-one", "--kind", "lender", "--name", "Bank One"])
-            .trim()
-            .to_owned();
+    let db = dir.path().join("s.db");
+    killed_during_concurrent_writes(dir.path(), &db.display().to_string(), &|| {
+        let conn = rusqlite::Connection::open(&db).expect("open");
+        let mut stmt = conn.prepare("SELECT digest FROM batches").expect("prepare");
+        let digests = stmt.query_map([], |r| r.get::<_, Vec<u8>>(0)).expect("query").map(|r| r.expect("row"));
+        digests.collect()
+    });
+}
+
+#[test]
+fn the_server_killed_during_concurrent_writes_keeps_every_answered_write_on_postgres() {
+    let Ok(url) = std::env::var("DATABASE_URL") else {
+        eprintln!("DATABASE_URL not set: the PostgreSQL half of this test is skipped");
+        return;
+    };
+    if !url.starts_with("postgres") {
+        return;
+    }
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|t| t.as_nanos()).unwrap_or(0);
+    let schema = crate::sql::Schema { url: url.clone(), name: format!("candor_kill_{}_{nanos}", std::process::id()) };
+    let sep = if url.contains('?') { '&' } else { '?' };
+    let db = format!("{url}{sep}schema={}", schema.name);
+    let dir = TempDir::new().expect("dir");
+    killed_during_concurrent_writes(dir.path(), &db, &|| {
+        let out = crate::sql::psql(&url, &format!("SELECT encode(digest, 'hex') FROM {}.batches", schema.name), None);
+        out.lines().filter(|l| !l.is_empty()).map(|l| hex::decode(l).expect("hex")).collect()
+    });
+}
+
+fn killed_during_concurrent_writes(
+    dir: &Path,
+    db: &str,
+    stored_digests: &dyn Fn() -> std::collections::HashSet<Vec<u8>>,
+) {
+    use sha2::{Digest, Sha256};
+    let added = candor_with_keys(
+        dir,
+        &["org", "add", "--db", db, "--id", "bank-one", "--kind", "lender", "--name", "Bank One"],
+    )
+    .output()
+    .expect("org add");
+    assert!(added.status.success(), "{}", String::from_utf8_lossy(&added.stderr));
+    let key = String::from_utf8_lossy(&added.stdout).trim().to_owned();
     let acknowledged = std::sync::Arc::new(std::sync::Mutex::new(Vec::<Vec<u8>>::new()));
     let mut next = 0u64;
     for round in 0..5u64 {
         let port = std::net::TcpListener::bind("127.0.0.1:0").expect("port").local_addr().expect("addr").port();
         let addr = format!("127.0.0.1:{port}");
-        let mut server = Command::new(env!("CARGO_BIN_EXE_candor"))
-            .args(["serve", "--db", "s.db", "--listen", &addr])
-            .current_dir(dir.path())
+        let mut server = candor_with_keys(dir, &["serve", "--db", db, "--listen", &addr])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -335,19 +385,13 @@ fn the_server_killed_during_concurrent_writes_keeps_every_answered_write() {
             c.join().expect("client");
         }
         next += 10_000;
-        let conn = rusqlite::Connection::open(dir.path().join("s.db")).expect("open");
-        let stored: std::collections::HashSet<Vec<u8>> = conn
-            .prepare("SELECT digest FROM batches")
-            .expect("prepare")
-            .query_map([], |r| r.get::<_, Vec<u8>>(0))
-            .expect("query")
-            .map(|r| r.expect("row"))
-            .collect();
+        let stored = stored_digests();
         for digest in acknowledged.lock().expect("lock").iter() {
-            assert!(stored.contains(digest), "round {round}: a batch answered 201 is missing after kill -9");
+            assert!(stored.contains(digest), "{db}, round {round}: a batch answered 201 is missing after kill -9");
         }
     }
     assert!(acknowledged.lock().expect("lock").len() > 20, "the clients got few writes through");
-    let audit = ok(dir.path(), &["audit", "verify", "--db", "s.db"]);
-    assert!(audit.contains("the store matches its log"), "{audit}");
+    let audit = candor_with_keys(dir, &["audit", "verify", "--db", db]).output().expect("audit");
+    let text = String::from_utf8_lossy(&audit.stdout);
+    assert!(text.contains("the store matches its log"), "{text}{}", String::from_utf8_lossy(&audit.stderr));
 }

@@ -116,9 +116,9 @@ fn sql_export_scores_like_the_engine_on_sqlite() {
 }
 
 /// A schema of our own on the PostgreSQL server, dropped when the test ends however it ends.
-struct Schema {
-    url: String,
-    name: String,
+pub struct Schema {
+    pub url: String,
+    pub name: String,
 }
 
 impl Drop for Schema {
@@ -127,7 +127,7 @@ impl Drop for Schema {
     }
 }
 
-fn psql(url: &str, sql: &str, stdin: Option<&str>) -> String {
+pub fn psql(url: &str, sql: &str, stdin: Option<&str>) -> String {
     let mut child = Command::new("psql")
         .args([url, "-X", "-q", "-A", "-t", "-F", ",", "-v", "ON_ERROR_STOP=1", "-c", sql])
         .stdin(Stdio::piped())
