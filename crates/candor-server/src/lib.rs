@@ -139,6 +139,28 @@ impl State {
     }
 }
 
+impl State {
+    /// Deploys a model document and, unless it is already the current one, keeps it in the
+    /// store (the earlier versions stay, for replay) and logs the deployment.
+    pub fn deploy_recorded(&self, document: &str) -> Result<String, ApiError> {
+        let version = self.deploy(document)?;
+        let now = self.now_ms();
+        let mut store = self.store.lock().map_err(|_| ApiError::internal())?;
+        if store.current_model()?.map(|(v, _)| v).as_deref() != Some(version.as_str()) {
+            store.deploy_model(&version, document, now)?;
+            let body = serde_json::json!({"kind": "model_deployed", "version": version, "recorded_ms": now});
+            store.log_event("model_deployed", None, &body, now)?;
+        }
+        Ok(version)
+    }
+
+    /// Serves the model deployed last, as the store remembers it; `None` if there is none.
+    pub fn restore_model(&self) -> Result<Option<String>, ApiError> {
+        let current = self.store.lock().map_err(|_| ApiError::internal())?.current_model()?;
+        current.map(|(_, document)| self.deploy(&document)).transpose()
+    }
+}
+
 /// A passphrase as stored: argon2id with a fresh salt, in the PHC string form.
 pub fn hash_passphrase(passphrase: &str) -> Result<String, ApiError> {
     use argon2::password_hash::{PasswordHasher, SaltString};

@@ -186,7 +186,19 @@ pub const ROUTES: &[RouteSpec] = &[
     ),
     route("POST", "/v1/operator/suspend", &[Operator], "Stop all scoring at once."),
     route("POST", "/v1/operator/resume", &[Operator], "Resume scoring."),
-    route("PUT", "/v1/operator/model", &[Operator], "Deploy a model document from `candor fit` as a new version."),
+    route(
+        "PUT",
+        "/v1/operator/model",
+        &[Operator],
+        "Deploy a model document from `candor fit` as a new version (earlier versions stay, for replay).",
+    ),
+    route("POST", "/v1/operator/purge", &[Operator], "Run the retention purge now: delete what retention hides, keeping its hashes and a log leaf."),
+    route(
+        "GET",
+        "/v1/log/leaves/{index}/replay",
+        &[Ombudsman, Auditor],
+        "Score a logged read or decision again from its logged inputs, model version and policy version; says whether it matches.",
+    ),
 ];
 
 type Shared = Arc<State>;
@@ -230,6 +242,8 @@ pub fn app(state: Shared) -> Router {
         .route("/v1/operator/suspend", post(suspend))
         .route("/v1/operator/resume", post(resume))
         .route("/v1/operator/model", put(deploy))
+        .route("/v1/operator/purge", post(purge))
+        .route("/v1/log/leaves/{index}/replay", get(replay))
         .layer(axum::middleware::from_fn(access_log))
         .layer(DefaultBodyLimit::max(limit))
         .with_state(state)
@@ -930,18 +944,18 @@ fn consented(
         if band.decision == "decline" {
             answer["adverse_action_reasons"] = answer["reasons"].clone();
         }
-        // The inputs that replay it exactly: every feature, as computed for the score.
-        let inputs: serde_json::Map<String, Json_> = candor_file::features::CATALOGUE
-            .iter()
-            .zip(features)
-            .map(|(f, v)| (f.name.to_owned(), if v.is_finite() { json!(v) } else { Json_::Null }))
-            .collect();
         entry["kind"] = json!("decision");
         entry["decision"] = answer["decision"].clone();
         entry["policy"] = answer["policy"].clone();
-        entry["inputs"] = Json_::Object(inputs);
-        entry["as_of"] = json!(today.to_string());
     }
+    // The inputs that replay it exactly: every feature, as computed for the score.
+    let inputs: serde_json::Map<String, Json_> = candor_file::features::CATALOGUE
+        .iter()
+        .zip(features)
+        .map(|(f, v)| (f.name.to_owned(), if v.is_finite() { json!(v) } else { Json_::Null }))
+        .collect();
+    entry["inputs"] = Json_::Object(inputs);
+    entry["as_of"] = json!(today.to_string());
     let kind = if policy.is_some() { "decision" } else { "read" };
     let leaf = with_store(s, |store| Ok(store.log_event(kind, Some(&key), &entry, now)?))?;
     answer["leaf"] = json!(leaf);
@@ -1012,22 +1026,90 @@ async fn resume(Extract(state): Extract<Shared>, headers: HeaderMap) -> Answer {
 
 async fn deploy(Extract(state): Extract<Shared>, headers: HeaderMap, body: String) -> Answer {
     authorize(&state, &headers, Method::PUT, "/v1/operator/model").await?;
-    let version = state.deploy(&body)?;
     let s = state.clone();
-    let v = version.clone();
-    blocking(move || {
+    let version = blocking(move || s.deploy_recorded(&body)).await?;
+    ok(StatusCode::CREATED, json!({"model_version": version}))
+}
+
+async fn purge(Extract(state): Extract<Shared>, headers: HeaderMap) -> Answer {
+    authorize(&state, &headers, Method::POST, "/v1/operator/purge").await?;
+    let s = state.clone();
+    let today = state.today();
+    let done = blocking(move || {
         let now = s.now_ms();
+        with_store(&s, |store| Ok(store.purge(today, Retention::default(), now)?))
+    })
+    .await?;
+    ok(
+        StatusCode::OK,
+        json!({"purge_id": done.purge_id, "reports_deleted": done.reports_deleted, "court_records_deleted": done.court_records_deleted}),
+    )
+}
+
+/// Scores a logged read or decision again from what the log holds: its inputs, the model
+/// version (kept in the store) and the policy version; says whether the answer is the same.
+async fn replay(Extract(state): Extract<Shared>, headers: HeaderMap, Path(index): Path<i64>) -> Answer {
+    authorize(&state, &headers, Method::GET, "/v1/log/leaves/{index}/replay").await?;
+    let s = state.clone();
+    let body = blocking(move || {
         with_store(&s, |store| {
-            Ok(store.log_event(
-                "model_deployed",
-                None,
-                &json!({"kind": "model_deployed", "version": v, "recorded_ms": now}),
-                now,
-            )?)
+            let text = store.log_leaf(index)?.ok_or_else(|| ApiError::not_found("log entry"))?;
+            let leaf: Json_ = serde_json::from_str(&text).map_err(|_| ApiError::internal())?;
+            if !matches!(leaf["kind"].as_str(), Some("read" | "decision")) || !leaf["inputs"].is_object() {
+                return Err(ApiError::bad_request(
+                    "not_replayable",
+                    "that log entry is not a score or a decision with its inputs",
+                ));
+            }
+            let version = leaf["model_version"].as_str().unwrap_or("");
+            let document = store.model_document(version)?.ok_or_else(|| {
+                ApiError::new(
+                    StatusCode::CONFLICT,
+                    "model_missing",
+                    "the store does not hold the model version this entry names",
+                )
+            })?;
+            let model: candor_scorecard::Model = serde_json::from_str(&document).map_err(|_| ApiError::internal())?;
+            let scorer = candor_scorecard::Scorer::new(model).map_err(|_| ApiError::internal())?;
+            let values: Vec<Value> = scorer
+                .model()
+                .characteristics
+                .iter()
+                .map(|c| leaf["inputs"][&c.name].as_f64().map_or(Value::Missing, Value::Number))
+                .collect();
+            let (scored, bins) = scorer.score_values(&values).map_err(|_| ApiError::internal())?;
+            let reasons: Vec<String> = scorer.reasons(&bins).into_iter().map(|r| r.code).collect();
+            let mut replayed = json!({"score": scored.score, "pd": scored.pd, "reasons": reasons});
+            if let (Some(org), Some(name), Some(policy_version)) =
+                (leaf["org"].as_str(), leaf["policy"]["name"].as_str(), leaf["policy"]["version"].as_str())
+            {
+                let org = OrgId::parse(org).map_err(|_| ApiError::internal())?;
+                let body = store
+                    .policy_versions(&org, name)?
+                    .into_iter()
+                    .map(|(_, body)| body)
+                    .find(|body| hex::encode(Sha256::digest(body.as_bytes())) == policy_version)
+                    .ok_or_else(|| {
+                        ApiError::new(
+                            StatusCode::CONFLICT,
+                            "policy_missing",
+                            "the store does not hold that policy version",
+                        )
+                    })?;
+                let policy: Policy = serde_json::from_str(&body).map_err(|_| ApiError::internal())?;
+                replayed["decision"] = json!(policy.band(scored.score).map(|b| b.decision.clone()));
+            }
+            let matches = replayed["score"] == leaf["score"]
+                && (leaf["decision"].is_null() || replayed["decision"] == leaf["decision"]);
+            Ok(json!({
+                "leaf": index, "kind": leaf["kind"], "model_version": version,
+                "logged": {"score": leaf["score"], "decision": leaf["decision"]},
+                "replayed": replayed, "matches": matches,
+            }))
         })
     })
     .await?;
-    ok(StatusCode::CREATED, json!({"model_version": version}))
+    ok(StatusCode::OK, body)
 }
 
 #[derive(Deserialize)]

@@ -357,6 +357,57 @@ impl Store {
         )?)
     }
 
+    /// Keeps a model document under its version and records its deployment.
+    pub fn deploy_model(&mut self, version: &str, document: &str, now_ms: i64) -> Result<(), StoreError> {
+        transact!(self, |tx| {
+            tx.execute(
+                "INSERT INTO models (version, recorded_ms, document) VALUES ($1, $2, $3) ON CONFLICT (version) DO NOTHING",
+                &[Param::Text(version), Param::Int(now_ms), Param::Text(document)],
+            )?;
+            let at = version_ms(&mut tx, "deployments", "1 = 1", &[], now_ms)?;
+            tx.execute(
+                "INSERT INTO deployments (recorded_ms, version) VALUES ($1, $2)",
+                &[Param::Int(at), Param::Text(version)],
+            )?
+        })?;
+        Ok(())
+    }
+
+    /// A model document by version.
+    pub fn model_document(&mut self, version: &str) -> Result<Option<String>, StoreError> {
+        transact!(self, |tx| tx.query_one(
+            "SELECT document FROM models WHERE version = $1",
+            &[Param::Text(version)],
+            |r| r.text(0),
+        )?)
+    }
+
+    /// The model deployed last: (version, document).
+    pub fn current_model(&mut self) -> Result<Option<(String, String)>, StoreError> {
+        transact!(self, |tx| tx.query_one(
+            "SELECT m.version, m.document FROM deployments d JOIN models m ON m.version = d.version \
+             ORDER BY d.recorded_ms DESC LIMIT 1",
+            &[],
+            |r| Ok((r.text(0)?, r.text(1)?)),
+        )?)
+    }
+
+    /// Every version of an organisation's policy: (recorded, body), oldest first.
+    pub fn policy_versions(&mut self, org: &OrgId, name: &str) -> Result<Vec<(i64, String)>, StoreError> {
+        transact!(self, |tx| {
+            let mut out = Vec::new();
+            tx.query(
+                "SELECT recorded_ms, body FROM policies WHERE org_id = $1 AND name = $2 ORDER BY recorded_ms",
+                &[Param::Text(org.as_str()), Param::Text(name)],
+                &mut |r| {
+                    out.push((r.int(0)?, r.text(1)?));
+                    Ok(())
+                },
+            )?;
+            out
+        })
+    }
+
     /// Every dispute not yet decided (open, waiting for or answered by the furnisher), with whose it is,
     /// oldest first: the ombudsman's queue.
     pub fn open_disputes(&mut self) -> Result<Vec<(Dispute, SubjectKey)>, StoreError> {

@@ -14,7 +14,7 @@
 //! the directory that maps keys to ids.
 
 /// Bump with every change to the tables, and add the step to both lists below.
-pub const SCHEMA_VERSION: i64 = 6;
+pub const SCHEMA_VERSION: i64 = 7;
 
 /// Hash partitions per fact table on PostgreSQL.
 pub const PG_PARTITIONS: u32 = 8;
@@ -84,6 +84,7 @@ CREATE TABLE purges (
     STEP_4,
     STEP_5,
     STEP_6,
+    STEP_7,
 ];
 
 /// Step 2: the transparency log. Every batch and purge appends a leaf whose body commits to the
@@ -129,6 +130,13 @@ CREATE TABLE witness_keys (
 CREATE TABLE cosignatures (
     size BIGINT NOT NULL, org_id TEXT NOT NULL, recorded_ms BIGINT NOT NULL, text TEXT NOT NULL,
     PRIMARY KEY (size, org_id));
+"#;
+
+/// Step 7: every model document ever deployed, by version (its SHA-256), and each deployment,
+/// so every score stays replayable with the model that gave it, and a restart serves the last.
+const STEP_7: &str = r#"
+CREATE TABLE models (version TEXT PRIMARY KEY, recorded_ms BIGINT NOT NULL, document TEXT NOT NULL);
+CREATE TABLE deployments (recorded_ms BIGINT NOT NULL, version TEXT NOT NULL, PRIMARY KEY (recorded_ms, version));
 "#;
 
 const STEP_2_SQLITE: &str = r#"
@@ -245,5 +253,13 @@ pub fn postgres() -> Vec<String> {
         CREATE INDEX inquiries_batch ON inquiries (batch_id);
         CREATE INDEX court_records_batch ON court_records (batch_id);
         CREATE INDEX subject_details_batch ON subject_details (batch_id);";
-    vec![sql, step2.to_owned(), STEP_3.to_owned(), STEP_4.to_owned(), STEP_5.to_owned(), STEP_6.to_owned()]
+    vec![
+        sql,
+        step2.to_owned(),
+        STEP_3.to_owned(),
+        STEP_4.to_owned(),
+        STEP_5.to_owned(),
+        STEP_6.to_owned(),
+        STEP_7.to_owned(),
+    ]
 }

@@ -52,11 +52,18 @@ pub fn run(args: Args) -> Result<()> {
     }
     state.log_signer = Some(crate::bureau::log_signer(&config.db, candor_server::LOG_ORIGIN)?);
     let state = Arc::new(state);
-    if let Some(model) = &config.model {
-        let text =
-            std::fs::read_to_string(model).with_context(|| format!("{}: cannot read the model", model.display()))?;
-        let version = state.deploy(&text).map_err(|e| anyhow::anyhow!("{}: {}", model.display(), e.message))?;
-        eprintln!("model {} deployed", &version[..12]);
+    match &config.model {
+        Some(model) => {
+            let text = std::fs::read_to_string(model)
+                .with_context(|| format!("{}: cannot read the model", model.display()))?;
+            let version =
+                state.deploy_recorded(&text).map_err(|e| anyhow::anyhow!("{}: {}", model.display(), e.message))?;
+            eprintln!("model {} deployed", &version[..12]);
+        }
+        None => match state.restore_model().map_err(|e| anyhow::anyhow!("the deployed model: {}", e.message))? {
+            Some(version) => eprintln!("model {} (deployed before) serving", &version[..12]),
+            None => eprintln!("no model deployed yet: scores answer 503 until the operator deploys one"),
+        },
     }
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     runtime.block_on(async move {

@@ -113,8 +113,12 @@ async fn sign_in(f: &Fixture) -> String {
 
 /// A small model over two catalogue features, fitted on a synthetic table.
 fn model_document() -> String {
+    model_document_seeded(7)
+}
+
+fn model_document_seeded(seed: u64) -> String {
     let n = 2000;
-    let mut state = 7u64;
+    let mut state = seed;
     let mut next = move || {
         state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
         (state >> 11) as f64 / (1u64 << 53) as f64
@@ -364,6 +368,39 @@ async fn furnisher_subject_lender_with_consent_refusal_reads_and_a_proof() {
             && logged["policy"]["version"].is_string(),
         "{logged}"
     );
+
+    // The auditor replays the decision and the earlier score from the log alone, also after a
+    // new model version is deployed; a restart serves the version deployed last.
+    let replay = |leaf: i64| format!("/v1/log/leaves/{leaf}/replay");
+    let score_leaf = scored["leaf"].as_i64().expect("leaf");
+    for round in 0..2 {
+        for (leaf, kind) in [(leaf, "decision"), (score_leaf, "read")] {
+            let (status, again) = call(&f.app, "GET", &replay(leaf), Some(&api_key("auditor")), None).await;
+            assert_eq!(status, StatusCode::OK, "{again}");
+            assert_eq!((again["kind"].as_str(), again["matches"].as_bool()), (Some(kind), Some(true)), "{again}");
+            assert_eq!(again["replayed"]["score"], again["logged"]["score"]);
+            assert_eq!(again["model_version"], logged["model_version"], "round {round}");
+        }
+        assert_eq!(
+            call(&f.app, "GET", &replay(leaf), Some(&api_key("auditor")), None).await.1["replayed"]["decision"],
+            "decline"
+        );
+        let model = Some(("application/json", model_document_seeded(11).into_bytes()));
+        let (status, body) = call(&f.app, "PUT", "/v1/operator/model", Some(&api_key("operator")), model).await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        assert_ne!(body["model_version"], logged["model_version"]);
+    }
+    let (status, body) = call(&f.app, "GET", &replay(0), Some(&api_key("auditor")), None).await;
+    assert_eq!((status, body["code"].as_str()), (StatusCode::BAD_REQUEST, Some("not_replayable")), "a batch leaf");
+    let restarted = State::new(
+        Config::default(),
+        Store::open(&f._dir.path().join("s.db").display().to_string()).expect("store"),
+        Keys::from_hex(&"01".repeat(32), &"02".repeat(32)).expect("keys"),
+    );
+    let serving = f.state.model.lock().expect("lock").as_ref().map(|d| d.version.clone());
+    assert_eq!(restarted.restore_model().expect("restore"), serving, "a restart serves the model deployed last");
+    let (status, purged) = call(&f.app, "POST", "/v1/operator/purge", Some(&api_key("operator")), None).await;
+    assert_eq!((status, purged["reports_deleted"].as_u64()), (StatusCode::OK, Some(0)), "{purged}");
 
     let (status, _) = call(&f.app, "POST", "/v1/operator/suspend", Some(&api_key("operator")), None).await;
     assert_eq!(status, StatusCode::OK);
