@@ -776,3 +776,45 @@ async fn regional_statistics_show_no_small_cell() {
     let (_, coarse) = call(&f.app, "GET", "/v1/statistics/regions?k=30", Some(&api_key("auditor")), None).await;
     assert_eq!(coarse["regions"].as_array().map(Vec::len), Some(0), "{coarse}");
 }
+
+/// A court lists an enforcement record, is asked to verify it when the person disputes it, and
+/// records its performance: the record leaves the file at once.
+#[tokio::test]
+async fn a_court_record_is_listed_verified_by_the_court_and_leaves_when_performed() {
+    let f = fixture();
+    let court = "court-bj-chaoyang";
+    {
+        let org = Organisation { id: OrgId::parse(court).expect("id"), kind: OrgKind::Court, name: court.into() };
+        let mut store = f.state.store.lock().expect("lock");
+        store.put_organisation(&org, Some(&f.state.keys.api_key_hash(&api_key(court))), 0).expect("org");
+    }
+    let example = |name: &str| {
+        std::fs::read(format!("{}/../../docs/examples/{name}", env!("CARGO_MANIFEST_DIR"))).expect("example")
+    };
+    let (status, body) = submit(&f, court, "/v1/batches?format=jsonl", example("court-batch.jsonl")).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let creds = json!({"scheme": "cn_rid", "number": "310115198506124561", "passphrase": "a long passphrase"});
+    call(&f.app, "POST", "/v1/subjects", None, json_body(creds.clone())).await;
+    let (_, session) = call(&f.app, "POST", "/v1/sessions", None, json_body(creds)).await;
+    let person = session["token"].as_str().expect("token").to_owned();
+    let (_, file) = call(&f.app, "GET", "/v1/me/file", Some(&person), None).await;
+    assert_eq!(file["court_records"].as_array().map(Vec::len), Some(1), "{file}");
+    let case = file["court_records"][0]["case"].as_str().expect("case").to_owned();
+
+    let dispute = json!({"record_kind": "court_record", "record_ref": case});
+    let (status, opened) = call(&f.app, "POST", "/v1/me/disputes", Some(&person), json_body(dispute)).await;
+    assert_eq!((status, opened["furnisher"].as_str()), (StatusCode::CREATED, Some(court)), "{opened}");
+    let (_, asked) = call(&f.app, "GET", "/v1/verifications", Some(&api_key(court)), None).await;
+    assert_eq!(asked["disputes"][0]["record_ref"], case.as_str(), "{asked}");
+    let path = format!("/v1/verifications/{}", opened["id"]);
+    let (status, _) =
+        call(&f.app, "POST", &path, Some(&api_key(court)), json_body(json!({"outcome": "verified"}))).await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, mine) = call(&f.app, "GET", "/v1/me/disputes", Some(&person), None).await;
+    assert_eq!(mine["disputes"][0]["state"], "furnisher_verified", "{mine}");
+
+    let (status, body) = submit(&f, court, "/v1/batches?format=jsonl", example("court-closure.jsonl")).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let (_, file) = call(&f.app, "GET", "/v1/me/file", Some(&person), None).await;
+    assert_eq!(file["court_records"].as_array().map(Vec::len), Some(0), "performed: off the file at once: {file}");
+}
