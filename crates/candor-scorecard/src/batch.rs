@@ -14,7 +14,7 @@ use crate::model::{BinRule, ModelError, Scorer};
 const FIXED_STEPS: usize = 8;
 
 /// Rows per strip of the numeric loops: a strip's accumulators stay in L1.
-const STRIP: usize = 256;
+const STRIP: usize = 64;
 
 /// One model characteristic bound to its input column.
 #[derive(Debug)]
@@ -24,6 +24,10 @@ enum Prepared<'a> {
         /// Points of the lowest range, then (cut, step) for each higher range.
         base: i32,
         steps: Vec<(f64, i32)>,
+        /// The first [`FIXED_STEPS`] steps as the vector loops take them: cuts, padded with
+        /// cuts no finite value reaches, and their steps in points.
+        cuts: [f64; FIXED_STEPS],
+        deltas: [f64; FIXED_STEPS],
         missing: i32,
         specials: Vec<(f64, i32)>,
     },
@@ -67,7 +71,13 @@ impl Scorer {
                         .collect();
                     ranges.sort_by(|a, b| a.0.total_cmp(&b.0));
                     let base = ranges.first().map(|r| r.1).unwrap_or(0);
-                    let steps = ranges.windows(2).map(|w| (w[1].0, w[1].1 - w[0].1)).collect();
+                    let steps: Vec<(f64, i32)> = ranges.windows(2).map(|w| (w[1].0, w[1].1 - w[0].1)).collect();
+                    let mut cuts = [f64::INFINITY; FIXED_STEPS];
+                    let mut deltas = [0.0; FIXED_STEPS];
+                    for (k, &(cut, step)) in steps.iter().take(FIXED_STEPS).enumerate() {
+                        cuts[k] = cut;
+                        deltas[k] = f64::from(step);
+                    }
                     let specials = ch
                         .bins
                         .iter()
@@ -76,7 +86,7 @@ impl Scorer {
                             _ => None,
                         })
                         .collect();
-                    Prepared::Numeric { values: v, base, steps, missing, specials }
+                    Prepared::Numeric { values: v, base, steps, cuts, deltas, missing, specials }
                 }
                 Values::Categorical { codes, levels } => {
                     let mut by_code = Vec::with_capacity(levels.len());
@@ -118,13 +128,49 @@ impl Batch<'_> {
         let mut strip = [0.0f64; STRIP];
         for (k, totals) in totals.chunks_mut(STRIP).enumerate() {
             totals.fill(0.0);
-            let strip = &mut strip[..totals.len()];
+            let at = start + k * STRIP;
             for c in 0..self.prepared.len() {
-                self.strip_points(c, start + k * STRIP, strip);
-                for (t, &p) in totals.iter_mut().zip(strip.iter()) {
-                    *t += p;
+                if !self.add_points(c, at, totals) {
+                    let strip = &mut strip[..totals.len()];
+                    self.strip_points(c, at, strip);
+                    for (t, &p) in totals.iter_mut().zip(strip.iter()) {
+                        *t += p;
+                    }
                 }
             }
+        }
+    }
+
+    /// Adds the points of characteristic `c` for rows `start..start + totals.len()` to
+    /// `totals` in one pass, for the shapes nearly every characteristic has (a numeric one with
+    /// at most [`FIXED_STEPS`] cuts and no special values, or a coded one); says whether it did.
+    fn add_points(&self, c: usize, start: usize, totals: &mut [f64]) -> bool {
+        let end = start + totals.len();
+        match &self.prepared[c] {
+            Prepared::Numeric { values, base, steps, cuts, deltas, missing, specials }
+                if steps.len() <= FIXED_STEPS && specials.is_empty() =>
+            {
+                let (base, missing) = (*base as f64, *missing as f64);
+                let vals = &values[start..end];
+                if steps.len() <= FIXED_STEPS / 2 {
+                    fused::<{ FIXED_STEPS / 2 }>(vals, totals, base, missing, cuts, deltas);
+                } else {
+                    fused::<FIXED_STEPS>(vals, totals, base, missing, cuts, deltas);
+                }
+                true
+            }
+            Prepared::Coded { codes, by_code, missing } => {
+                for (t, &code) in totals.iter_mut().zip(&codes[start..end]) {
+                    let p = if code == MISSING_CODE {
+                        *missing
+                    } else {
+                        by_code.get(code as usize).copied().unwrap_or(*missing)
+                    };
+                    *t += p as f64;
+                }
+                true
+            }
+            Prepared::Numeric { .. } => false,
         }
     }
 
@@ -134,16 +180,12 @@ impl Batch<'_> {
     fn strip_points(&self, c: usize, start: usize, out: &mut [f64]) {
         let end = start + out.len();
         match &self.prepared[c] {
-            Prepared::Numeric { values, base, steps, missing, specials } if steps.len() <= FIXED_STEPS => {
+            Prepared::Numeric { values, base, steps, cuts, deltas, missing, specials }
+                if steps.len() <= FIXED_STEPS =>
+            {
                 // The common case, at most FIXED_STEPS cuts: padded with cuts no finite value
                 // reaches, the whole step function is evaluated per row in registers.
                 let vals = &values[start..end];
-                let mut cuts = [f64::INFINITY; FIXED_STEPS];
-                let mut deltas = [0.0; FIXED_STEPS];
-                for (k, &(cut, step)) in steps.iter().enumerate() {
-                    cuts[k] = cut;
-                    deltas[k] = step as f64;
-                }
                 let (base, missing) = (*base as f64, *missing as f64);
                 for (a, &v) in out.iter_mut().zip(vals) {
                     let mut s = base;
@@ -160,7 +202,7 @@ impl Batch<'_> {
                     }
                 }
             }
-            Prepared::Numeric { values, base, steps, missing, specials } => {
+            Prepared::Numeric { values, base, steps, missing, specials, .. } => {
                 let vals = &values[start..end];
                 out.fill(*base as f64);
                 for &(cut, step) in steps {
@@ -192,6 +234,28 @@ impl Batch<'_> {
                 }
             }
         }
+    }
+}
+
+/// One numeric characteristic's points added to `totals`, row by row in vector registers: the
+/// step function over the first `N` cuts, then missing, as [`Batch::strip_points`] computes them.
+#[inline(always)]
+fn fused<const N: usize>(
+    vals: &[f64],
+    totals: &mut [f64],
+    base: f64,
+    missing: f64,
+    cuts: &[f64; FIXED_STEPS],
+    deltas: &[f64; FIXED_STEPS],
+) {
+    for (t, &v) in totals.iter_mut().zip(vals) {
+        let step = |k: usize| if v >= cuts[k] { deltas[k] } else { 0.0 };
+        // Summed as a tree, not a chain, so the adds of one row do not wait on each other. The
+        // terms are small integers, so every order gives the same, exact sum.
+        let low = (step(0) + step(1)) + (step(2) + step(3));
+        let s = if N > 4 { base + (low + ((step(4) + step(5)) + (step(6) + step(7)))) } else { base + low };
+        // Missing, NaN and infinite values all fail this test.
+        *t += if v.abs() < f64::INFINITY { s } else { missing };
     }
 }
 

@@ -250,7 +250,36 @@ proptest! {
 
 #[test]
 fn batch_points_equal_the_bins_points_for_every_row_including_odd_values() {
+    // Few bins and many take different vector loops; the special value of `utilisation` another.
+    for max_bins in [4, 8] {
+        let (cols, bad) = synthetic(6_000, 21);
+        let mut opts = options();
+        opts.binning.max_bins = max_bins;
+        let (model, _) = fit(&cols, &bad, meta(&[]), &opts, &|_| {}).unwrap_or_else(|e| panic!("{e}"));
+        batch_matches_bins(&model, cols);
+    }
+    // Missing values (and infinities) of `income` score its missing bin.
     let (model, mut cols, _) = fitted(6_000, 21, &[]);
+    if let candor_scorecard::Values::Numeric(v) = &mut cols[0].values {
+        v[..3].copy_from_slice(&[f64::INFINITY, f64::NEG_INFINITY, f64::NAN]);
+    }
+    let scorer = Scorer::new(model.clone()).unwrap_or_else(|e| panic!("{e}"));
+    let ordered: Vec<&candor_scorecard::Values> = model
+        .characteristics
+        .iter()
+        .map(|c| &cols.iter().find(|x| x.name == c.name).unwrap_or_else(|| panic!("no {}", c.name)).values)
+        .collect();
+    let batch = scorer.batch(&ordered).unwrap_or_else(|e| panic!("{e}"));
+    let mut head = vec![0; 3];
+    let income = model.characteristics.iter().position(|c| c.name == "income").unwrap_or(0);
+    batch.points(income, 0, &mut head);
+    let missing = model.characteristics[income].bins.iter().find(|b| b.rule == BinRule::Missing).map(|b| b.points);
+    assert_eq!(head.iter().map(|&p| Some(p)).collect::<Vec<_>>(), vec![missing; 3]);
+}
+
+/// Every characteristic's batch points, and every row's batch total from row 0 (infinities and
+/// NaN included) and from an offset, equal the bins' points row by row.
+fn batch_matches_bins(model: &Model, mut cols: Vec<Column>) {
     // Infinities and NaN are missing, like absent values.
     if let candor_scorecard::Values::Numeric(v) = &mut cols[0].values {
         v[0] = f64::INFINITY;
@@ -264,25 +293,23 @@ fn batch_points_equal_the_bins_points_for_every_row_including_odd_values() {
         .map(|c| &cols.iter().find(|x| x.name == c.name).unwrap_or_else(|| panic!("no {}", c.name)).values)
         .collect();
     let batch = scorer.batch(&ordered).unwrap_or_else(|e| panic!("{e}"));
-    let n = 6_000 - 100;
-    let mut totals = vec![0.0; n];
-    batch.totals(100, &mut totals);
-    for c in 0..model.characteristics.len() {
-        let mut pts = vec![0; n];
-        batch.points(c, 100, &mut pts);
-        for (k, &p) in pts.iter().enumerate() {
-            let row = 100 + k;
-            let (_, bins) = scorer.score_values(&row_values(&cols, &model, row)).unwrap_or_else(|e| panic!("{e}"));
-            assert_eq!(p, model.characteristics[c].bins[bins[c]].points, "characteristic {c} row {row}");
+    let rows = batch.rows();
+    for start in [0, 100] {
+        let n = rows - start;
+        let mut totals = vec![0.0; n];
+        batch.totals(start, &mut totals);
+        for c in 0..model.characteristics.len() {
+            let mut pts = vec![0; n];
+            batch.points(c, start, &mut pts);
+            for (k, &p) in pts.iter().enumerate() {
+                let (_, bins) =
+                    scorer.score_values(&row_values(&cols, model, start + k)).unwrap_or_else(|e| panic!("{e}"));
+                assert_eq!(p, model.characteristics[c].bins[bins[c]].points, "characteristic {c} row {}", start + k);
+            }
+        }
+        for (k, &t) in totals.iter().enumerate() {
+            let (s, _) = scorer.score_values(&row_values(&cols, model, start + k)).unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(t as i64, s.total_points, "row {}", start + k);
         }
     }
-    for (k, &t) in totals.iter().enumerate() {
-        let (s, _) = scorer.score_values(&row_values(&cols, &model, 100 + k)).unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(t as i64, s.total_points);
-    }
-    let mut head = vec![0; 3];
-    let income = model.characteristics.iter().position(|c| c.name == "income").unwrap_or(0);
-    batch.points(income, 0, &mut head);
-    let missing = model.characteristics[income].bins.iter().find(|b| b.rule == BinRule::Missing).map(|b| b.points);
-    assert_eq!(head.iter().map(|&p| Some(p)).collect::<Vec<_>>(), vec![missing; 3]);
 }
