@@ -264,17 +264,18 @@ fn batch_points_equal_the_bins_points_for_every_row_including_odd_values() {
         v[..3].copy_from_slice(&[f64::INFINITY, f64::NEG_INFINITY, f64::NAN]);
     }
     let scorer = Scorer::new(model.clone()).unwrap_or_else(|e| panic!("{e}"));
-    let ordered: Vec<&candor_scorecard::Values> = model
-        .characteristics
-        .iter()
-        .map(|c| &cols.iter().find(|x| x.name == c.name).unwrap_or_else(|| panic!("no {}", c.name)).values)
-        .collect();
-    let batch = scorer.batch(&ordered).unwrap_or_else(|e| panic!("{e}"));
+    let batch = scorer.batch(&in_model_order(&model, &cols)).unwrap_or_else(|e| panic!("{e}"));
     let mut head = vec![0; 3];
     let income = model.characteristics.iter().position(|c| c.name == "income").unwrap_or(0);
     batch.points(income, 0, &mut head);
     let missing = model.characteristics[income].bins.iter().find(|b| b.rule == BinRule::Missing).map(|b| b.points);
     assert_eq!(head.iter().map(|&p| Some(p)).collect::<Vec<_>>(), vec![missing; 3]);
+}
+
+/// The columns a model reads, in its order.
+fn in_model_order<'a>(model: &Model, cols: &'a [Column]) -> Vec<&'a candor_scorecard::Values> {
+    let find = |name: &str| &cols.iter().find(|x| x.name == name).unwrap_or_else(|| panic!("no {name}")).values;
+    model.characteristics.iter().map(|c| find(&c.name)).collect()
 }
 
 /// Every characteristic's batch points, and every row's batch total from row 0 (infinities and
@@ -287,12 +288,7 @@ fn batch_matches_bins(model: &Model, mut cols: Vec<Column>) {
         v[2] = f64::NAN;
     }
     let scorer = Scorer::new(model.clone()).unwrap_or_else(|e| panic!("{e}"));
-    let ordered: Vec<&candor_scorecard::Values> = model
-        .characteristics
-        .iter()
-        .map(|c| &cols.iter().find(|x| x.name == c.name).unwrap_or_else(|| panic!("no {}", c.name)).values)
-        .collect();
-    let batch = scorer.batch(&ordered).unwrap_or_else(|e| panic!("{e}"));
+    let batch = scorer.batch(&in_model_order(model, &cols)).unwrap_or_else(|e| panic!("{e}"));
     let rows = batch.rows();
     for start in [0, 100] {
         let n = rows - start;
