@@ -71,6 +71,12 @@ pub const ROUTES: &[RouteSpec] = &[
     ),
     route("POST", "/v1/subjects", &[Anyone], "Enrol: opt in with a national identifier and a passphrase."),
     route("POST", "/v1/sessions", &[Anyone], "Sign in as an enrolled subject; returns an expiring session token."),
+    route(
+        "DELETE",
+        "/v1/me/enrolment",
+        &[Subject],
+        "Withdraw: your passphrase is forgotten and every session of yours ends (the file furnishers send stays, as the law has it).",
+    ),
     route("GET", "/v1/me/file", &[Subject], "Your file, as of a date (`?as_of=YYYY-MM-DD`)."),
     route("GET", "/v1/me/score", &[Subject], "Your score with its reasons and what would raise it."),
     route("GET", "/v1/me/reads", &[Subject], "Every read of your file, refused read and consent change, from the log."),
@@ -214,6 +220,7 @@ pub fn app(state: Shared) -> Router {
         .route("/v1/batches/{id}", get(batch_result))
         .route("/v1/subjects", post(enrol))
         .route("/v1/sessions", post(sign_in))
+        .route("/v1/me/enrolment", delete(withdraw))
         .route("/v1/me/file", get(my_file))
         .route("/v1/me/score", get(my_score))
         .route("/v1/me/reads", get(my_reads))
@@ -563,6 +570,23 @@ async fn sign_in(Extract(state): Extract<Shared>, headers: HeaderMap, body: Byte
     sessions.retain(|_, (_, until)| *until > now);
     sessions.insert(token_hash(&token), (key, expires));
     ok(StatusCode::OK, json!({"token": token, "expires_ms": expires}))
+}
+
+async fn withdraw(Extract(state): Extract<Shared>, headers: HeaderMap) -> Answer {
+    let key = subject_of(authorize(&state, &headers, Method::DELETE, "/v1/me/enrolment").await?)?;
+    let s = state.clone();
+    blocking(move || {
+        let now = s.now_ms();
+        with_store(&s, |store| {
+            store.withdraw(&key, now)?;
+            let body = json!({"kind": "withdrawal", "subject": key.to_hex(), "recorded_ms": now});
+            store.log_event("withdrawal", Some(&key), &body, now)?;
+            Ok(())
+        })
+    })
+    .await?;
+    state.sessions.lock().map_err(|_| ApiError::internal())?.retain(|_, (k, _)| *k != key);
+    ok(StatusCode::OK, json!({"withdrawn": true}))
 }
 
 fn subject_of(caller: Caller) -> Result<SubjectKey, ApiError> {

@@ -70,9 +70,23 @@ impl Store {
                 ],
             )?;
             let sid = crate::records::subject_id_of(&mut tx, &subject.key)?;
+            let at = version_ms(&mut tx, "enrolments", "subject_id = $1", &[Param::Int(sid)], now_ms)?;
             tx.execute(
                 "INSERT INTO enrolments (subject_id, recorded_ms, passphrase_hash) VALUES ($1, $2, $3)",
-                &[Param::Int(sid), Param::Int(now_ms), Param::OptText(passphrase_hash)],
+                &[Param::Int(sid), Param::Int(at), Param::OptText(passphrase_hash)],
+            )?
+        })?;
+        Ok(())
+    }
+
+    /// Withdraws a subject's enrolment: their passphrase is forgotten (a row without one).
+    pub fn withdraw(&mut self, key: &SubjectKey, now_ms: i64) -> Result<(), StoreError> {
+        transact!(self, |tx| {
+            let sid = subject(&mut tx, key)?;
+            let at = version_ms(&mut tx, "enrolments", "subject_id = $1", &[Param::Int(sid)], now_ms)?;
+            tx.execute(
+                "INSERT INTO enrolments (subject_id, recorded_ms, passphrase_hash) VALUES ($1, $2, NULL)",
+                &[Param::Int(sid), Param::Int(at)],
             )?
         })?;
         Ok(())

@@ -185,7 +185,10 @@ async fn every_route_checks_every_role() {
         };
         callers.push((id, Some(api_key(id)), roles));
     }
-    for route in ROUTES {
+    // Withdrawing ends the subject's session, so it goes last.
+    let mut routes: Vec<_> = ROUTES.iter().collect();
+    routes.sort_by_key(|r| r.path == "/v1/me/enrolment");
+    for route in routes {
         let path = route
             .path
             .replace("{org}", "shop")
@@ -817,4 +820,24 @@ async fn a_court_record_is_listed_verified_by_the_court_and_leaves_when_performe
     assert_eq!(status, StatusCode::CREATED, "{body}");
     let (_, file) = call(&f.app, "GET", "/v1/me/file", Some(&person), None).await;
     assert_eq!(file["court_records"].as_array().map(Vec::len), Some(0), "performed: off the file at once: {file}");
+}
+
+/// A person withdraws: sessions end at once, the passphrase no longer signs in, the withdrawal is
+/// in the log; enrolling again works.
+#[tokio::test]
+async fn a_person_withdraws_and_may_come_back() {
+    let f = fixture();
+    let subject = session(&f).await;
+    let (status, _) = call(&f.app, "DELETE", "/v1/me/enrolment", Some(&subject), None).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _) = call(&f.app, "GET", "/v1/me/consents", Some(&subject), None).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "the session ended");
+    let creds = json!({"scheme": ID.0, "number": ID.1, "passphrase": "correct horse battery"});
+    let (status, body) = call(&f.app, "POST", "/v1/sessions", None, json_body(creds)).await;
+    assert_eq!((status, body["code"].as_str()), (StatusCode::UNAUTHORIZED, Some("bad_credentials")));
+    let again = session(&f).await;
+    let (_, reads) = call(&f.app, "GET", "/v1/me/reads", Some(&again), None).await;
+    let kinds: Vec<&str> =
+        reads["entries"].as_array().expect("entries").iter().filter_map(|e| e["kind"].as_str()).collect();
+    assert_eq!(kinds, ["enrolment", "withdrawal", "enrolment"], "{reads}");
 }
