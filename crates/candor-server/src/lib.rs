@@ -97,6 +97,8 @@ pub struct State {
     pub clock: Box<dyn Fn() -> i64 + Send + Sync>,
     /// The bureau's checkpoint key; without it no checkpoints are issued.
     pub log_signer: Option<candor_log::Signer>,
+    /// The transparency log's tree as last read: each use reads only the leaves logged since.
+    pub tree: Mutex<candor_log::Tree>,
     /// The perks map, built from the store on first use and after every change to it.
     pub perks: Mutex<Option<Arc<routes::PerksMap>>>,
 }
@@ -115,6 +117,7 @@ impl State {
             clock: Box::new(|| (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64),
             log_signer: None,
             perks: Mutex::new(None),
+            tree: Mutex::new(candor_log::Tree::new()),
         }
     }
 

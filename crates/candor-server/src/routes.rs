@@ -1020,7 +1020,7 @@ async fn proof(Extract(state): Extract<Shared>, headers: HeaderMap, Path(index):
                     return Err(ApiError::not_found("log entry about you"));
                 }
             }
-            let tree = store.log_tree()?;
+            let tree = synced_tree(&s, store)?;
             let size = tree.size();
             let i = u64::try_from(index).map_err(|_| ApiError::not_found("log entry"))?;
             let proof = tree.inclusion_proof(i, size).map_err(|_| ApiError::not_found("log entry"))?;
@@ -1451,6 +1451,13 @@ async fn request_review(Extract(state): Extract<Shared>, headers: HeaderMap, bod
     ok(StatusCode::CREATED, dispute_json(&state, &dispute))
 }
 
+/// The log's tree, brought up to date with the leaves logged since it was last read.
+fn synced_tree<'a>(s: &'a State, store: &mut Store) -> Result<std::sync::MutexGuard<'a, candor_log::Tree>, ApiError> {
+    let mut tree = s.tree.lock().map_err(|_| ApiError::internal())?;
+    store.extend_log_tree(&mut tree)?;
+    Ok(tree)
+}
+
 /// The log's name in its checkpoints.
 pub const LOG_ORIGIN: &str = "candor.local/log";
 
@@ -1463,7 +1470,7 @@ async fn checkpoint(Extract(state): Extract<Shared>, headers: HeaderMap) -> Answ
     let text = blocking(move || {
         let now = s.now_ms();
         with_store(&s, |store| {
-            let tree = store.log_tree()?;
+            let tree = synced_tree(&s, store)?;
             let checkpoint = candor_log::Checkpoint {
                 origin: LOG_ORIGIN.into(),
                 size: tree.size(),
@@ -1494,7 +1501,7 @@ async fn consistency(Extract(state): Extract<Shared>, headers: HeaderMap, Query(
     let s = state.clone();
     let proof = blocking(move || {
         with_store(&s, |store| {
-            let tree = store.log_tree()?;
+            let tree = synced_tree(&s, store)?;
             tree.consistency_proof(q.from, q.to).map_err(|e| ApiError::bad_request("bad_sizes", e.to_string()))
         })
     })
@@ -1911,7 +1918,7 @@ async fn cosign(Extract(state): Extract<Shared>, headers: HeaderMap, body: Bytes
                     format!("the note carries no valid signature by `{name}`"),
                 ));
             }
-            let tree = store.log_tree()?;
+            let tree = synced_tree(&s, store)?;
             if tree.root_at(size).ok() != Some(signed.checkpoint.root) {
                 return Err(ApiError::new(
                     StatusCode::CONFLICT,

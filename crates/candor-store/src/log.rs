@@ -281,15 +281,32 @@ impl Store {
 
     /// The leaf hashes in order, as a tree.
     pub fn log_tree(&mut self) -> Result<Tree, StoreError> {
+        let mut tree = Tree::new();
+        self.extend_log_tree(&mut tree)?;
+        Ok(tree)
+    }
+
+    /// Appends to `tree` the leaves logged since its size: a tree kept between calls reads only
+    /// what is new. Leaves commit in index order, so what it reads is the log's next stretch.
+    pub fn extend_log_tree(&mut self, tree: &mut Tree) -> Result<(), StoreError> {
+        let from = tree.size() as i64;
         transact!(self, |tx| {
-            let mut tree = Tree::new();
-            tx.query("SELECT leaf_hash FROM log_leaves ORDER BY leaf_index", &[], &mut |r| {
-                let bytes = r.opt_bytes(0)?.unwrap_or_default();
-                tree.push(bytes.try_into().map_err(|_| StoreError::Corrupt("a leaf hash of the wrong length".into()))?);
-                Ok(())
-            })?;
-            tree
-        })
+            tx.query(
+                "SELECT leaf_index, leaf_hash FROM log_leaves WHERE leaf_index >= $1 ORDER BY leaf_index",
+                &[Param::Int(from)],
+                &mut |r| {
+                    if r.int(0)? != tree.size() as i64 {
+                        return Err(StoreError::Corrupt(format!("the log has no leaf {}", tree.size())));
+                    }
+                    let bytes = r.opt_bytes(1)?.unwrap_or_default();
+                    tree.push(
+                        bytes.try_into().map_err(|_| StoreError::Corrupt("a leaf hash of the wrong length".into()))?,
+                    );
+                    Ok(())
+                },
+            )?
+        })?;
+        Ok(())
     }
 
     /// A leaf's body.

@@ -382,8 +382,16 @@ fn the_audit_finds_every_change_made_behind_the_stores_back() {
         );
         let first = store.apply(&b, 1_000).expect("apply");
         assert_eq!(first.leaf, 0, "{name}");
+        let mut kept = store.log_tree().expect("tree");
+        assert_eq!(kept.size(), 1, "{name}");
         let second = store.apply(&batch(2, vec![report(3, 2, "B1", "2020-02", 0, 800)]), 2_000).expect("apply");
         assert_eq!(second.leaf, 1, "{name}");
+        store.extend_log_tree(&mut kept).expect("extend");
+        assert_eq!(
+            (kept.size(), kept.root()),
+            (2, store.log_tree().expect("tree").root()),
+            "{name}: a kept tree catches up"
+        );
         let clean = store.audit().expect("audit");
         assert_eq!((clean.leaves, clean.batches, clean.problems.clone()), (2, 2, vec![]), "{name}");
         assert_eq!(clean.root, store.log_tree().expect("tree").root(), "{name}");
