@@ -236,15 +236,61 @@ impl<'a> PgTx<'a> {
     }
 
     fn statement(&mut self, sql: &str) -> Result<postgres::Statement, StoreError> {
-        if let Some(stmt) = self.statements.get(sql) {
-            return Ok(stmt.clone());
+        prepared(&mut self.tx, self.statements, sql)
+    }
+}
+
+/// `sql` prepared on this connection, from its cache or now.
+fn prepared(
+    client: &mut impl postgres::GenericClient,
+    statements: &mut PgStatements,
+    sql: &str,
+) -> Result<postgres::Statement, StoreError> {
+    if let Some(stmt) = statements.get(sql) {
+        return Ok(stmt.clone());
+    }
+    if statements.len() >= PG_MAX_STATEMENTS {
+        statements.clear();
+    }
+    let stmt = client.prepare(sql)?;
+    statements.insert(sql.to_owned(), stmt.clone());
+    Ok(stmt)
+}
+
+/// Reads on a PostgreSQL connection outside a transaction, each statement on its own: for the
+/// small reads a request makes, this saves the BEGIN and COMMIT round trips. Nothing it reads
+/// needs a snapshot across statements (the file is append-only). Not for big scans: rows are not
+/// fetched in bounded portions.
+pub struct PgAuto<'a> {
+    client: &'a mut postgres::Client,
+    statements: &'a mut PgStatements,
+}
+
+impl<'a> PgAuto<'a> {
+    pub fn new(client: &'a mut postgres::Client, statements: &'a mut PgStatements) -> PgAuto<'a> {
+        PgAuto { client, statements }
+    }
+}
+
+impl Tx for PgAuto<'_> {
+    fn execute(&mut self, sql: &str, params: &[Param<'_>]) -> Result<u64, StoreError> {
+        let stmt = prepared(self.client, self.statements, sql)?;
+        let boxed = pg_params(params);
+        Ok(self.client.execute(&stmt, &refs(&boxed))?)
+    }
+
+    fn query(
+        &mut self,
+        sql: &str,
+        params: &[Param<'_>],
+        each: &mut dyn FnMut(&dyn Row) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        let stmt = prepared(self.client, self.statements, sql)?;
+        let boxed = pg_params(params);
+        for row in &self.client.query(&stmt, &refs(&boxed))? {
+            each(row)?;
         }
-        if self.statements.len() >= PG_MAX_STATEMENTS {
-            self.statements.clear();
-        }
-        let stmt = self.tx.prepare(sql)?;
-        self.statements.insert(sql.to_owned(), stmt.clone());
-        Ok(stmt)
+        Ok(())
     }
 }
 

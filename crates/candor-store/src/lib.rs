@@ -165,6 +165,26 @@ macro_rules! transact {
 }
 pub(crate) use transact;
 
+/// Like [`transact!`], for reads of a few rows: on PostgreSQL each statement runs on its own,
+/// without BEGIN and COMMIT (see [`conn::PgAuto`]).
+macro_rules! fetch {
+    ($store:expr, |$tx:ident| $body:expr) => {
+        match &mut $store.backend {
+            $crate::Backend::Sqlite(conn) => {
+                let mut $tx = conn.transaction()?;
+                let out = $body;
+                $tx.commit()?;
+                Ok::<_, $crate::StoreError>(out)
+            }
+            $crate::Backend::Postgres(client, statements) => {
+                let mut $tx = $crate::conn::PgAuto::new(client, statements);
+                Ok::<_, $crate::StoreError>($body)
+            }
+        }
+    };
+}
+pub(crate) use fetch;
+
 /// Milliseconds between SQLite's attempts on a locked database before giving up.
 const SQLITE_BUSY_TIMEOUT_MS: u64 = 5_000;
 
@@ -265,7 +285,7 @@ impl Store {
 
     /// The organisation an API key hash belongs to.
     pub fn organisation_by_key(&mut self, api_key_hash: &[u8]) -> Result<Option<Organisation>, StoreError> {
-        transact!(self, |tx| read::organisation_by_key(&mut tx, api_key_hash)?)
+        fetch!(self, |tx| read::organisation_by_key(&mut tx, api_key_hash)?)
     }
 
     /// What the store recorded of a batch.

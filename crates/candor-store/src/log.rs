@@ -13,7 +13,7 @@ use serde_json::{json, Value as Json};
 use sha2::{Digest, Sha256};
 
 use crate::conn::{Any, Param, Row, Tx};
-use crate::{transact, Store, StoreError};
+use crate::{fetch, transact, Store, StoreError};
 
 /// The tables a batch writes, the columns hashed (all of them), in primary-key order.
 pub(crate) const FACT_TABLES: [(&str, &str); 5] = [
@@ -264,7 +264,7 @@ impl Store {
 
     /// Every leaf about a subject: index and body, oldest first.
     pub fn leaves_about(&mut self, subject: &candor_file::ids::SubjectKey) -> Result<Vec<(i64, String)>, StoreError> {
-        transact!(self, |tx| {
+        fetch!(self, |tx| {
             let mut out = Vec::new();
             tx.query(
                 "SELECT l.leaf_index, l.body FROM log_leaves l JOIN subjects s ON s.subject_id = l.subject_id \
@@ -311,7 +311,7 @@ impl Store {
 
     /// A leaf's body.
     pub fn log_leaf(&mut self, index: i64) -> Result<Option<String>, StoreError> {
-        transact!(self, |tx| tx.query_one(
+        fetch!(self, |tx| tx.query_one(
             "SELECT body FROM log_leaves WHERE leaf_index = $1",
             &[Param::Int(index)],
             |r| r.text(0)

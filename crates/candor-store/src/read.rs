@@ -15,7 +15,7 @@ use candor_file::retention::Retention;
 use time::Date;
 
 use crate::conn::{Param, Row, Tx};
-use crate::{from_day_number, transact, Store, StoreError};
+use crate::{fetch, from_day_number, transact, Store, StoreError};
 
 /// Subjects read per chunk when walking the whole store.
 pub const SUBJECTS_PER_CHUNK: i64 = 2_000;
@@ -238,7 +238,7 @@ impl Store {
     }
 
     pub fn subject_id(&mut self, key: &SubjectKey) -> Result<Option<i64>, StoreError> {
-        transact!(self, |tx| tx.query_one(
+        fetch!(self, |tx| tx.query_one(
             "SELECT subject_id FROM subjects WHERE subject_key = $1",
             &[Param::Bytes(&key.0)],
             |r| r.int(0)
@@ -265,7 +265,7 @@ impl Store {
     /// One subject's file as `read` says, or `None` if the bureau did not know the subject then.
     pub fn file(&mut self, key: &SubjectKey, read: &FileRead) -> Result<Option<SubjectFile>, StoreError> {
         let Some(id) = self.subject_id(key)? else { return Ok(None) };
-        let mut loaded = transact!(self, |tx| load_range(&mut tx, id, id, read.known_ms)?)?;
+        let mut loaded = fetch!(self, |tx| load_range(&mut tx, id, id, read.known_ms)?)?;
         Ok(loaded.pop().map(|mut l| {
             read.retention.apply(&mut l.file, read.today);
             l.file

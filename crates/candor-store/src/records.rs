@@ -5,7 +5,7 @@ use candor_file::ids::SubjectKey;
 use candor_file::model::{Consent, Dispute, DisputeState, OrgId, Purpose};
 
 use crate::conn::{Param, Tx};
-use crate::{from_day_number, param_date, transact, Store, StoreError};
+use crate::{fetch, from_day_number, param_date, transact, Store, StoreError};
 
 pub(crate) fn subject_id_of<T: Tx>(tx: &mut T, key: &SubjectKey) -> Result<i64, StoreError> {
     subject(tx, key)
@@ -94,7 +94,7 @@ impl Store {
 
     /// The subject's passphrase hash if they are enrolled (and have not withdrawn).
     pub fn enrolment(&mut self, key: &SubjectKey) -> Result<Option<String>, StoreError> {
-        transact!(self, |tx| {
+        fetch!(self, |tx| {
             tx.query_one(
                 "SELECT e.passphrase_hash FROM enrolments e JOIN subjects s ON s.subject_id = e.subject_id \
                  WHERE s.subject_key = $1 ORDER BY e.recorded_ms DESC LIMIT 1",
@@ -136,7 +136,7 @@ impl Store {
     /// The subject's consents as recorded by `known_ms`: the latest state of each (organisation,
     /// purpose).
     pub fn consents(&mut self, key: &SubjectKey, known_ms: i64) -> Result<Vec<Consent>, StoreError> {
-        transact!(self, |tx| {
+        fetch!(self, |tx| {
             let sid = subject(&mut tx, key)?;
             let mut out: Vec<Consent> = Vec::new();
             tx.query(
@@ -232,7 +232,7 @@ impl Store {
 
     /// The current version of an organisation's policy.
     pub fn policy(&mut self, org: &OrgId, name: &str) -> Result<Option<String>, StoreError> {
-        transact!(self, |tx| tx.query_one(
+        fetch!(self, |tx| tx.query_one(
             "SELECT body FROM policies WHERE org_id = $1 AND name = $2 ORDER BY recorded_ms DESC LIMIT 1",
             &[Param::Text(org.as_str()), Param::Text(name)],
             |r| r.text(0),
@@ -266,7 +266,7 @@ impl Store {
 
     /// The subject's current statements: (record reference, text), by reference.
     pub fn statements(&mut self, key: &SubjectKey) -> Result<Vec<(String, String)>, StoreError> {
-        transact!(self, |tx| {
+        fetch!(self, |tx| {
             let sid = subject(&mut tx, key)?;
             let mut out: Vec<(String, String)> = Vec::new();
             tx.query(
@@ -450,7 +450,7 @@ impl Store {
 
     /// The subject's disputes with their latest state, oldest first.
     pub fn disputes(&mut self, key: &SubjectKey) -> Result<Vec<Dispute>, StoreError> {
-        transact!(self, |tx| {
+        fetch!(self, |tx| {
             let sid = subject(&mut tx, key)?;
             let mut out: Vec<Dispute> = Vec::new();
             tx.query(
