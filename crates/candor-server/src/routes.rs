@@ -1819,22 +1819,20 @@ async fn regional_statistics(
     let s = state.clone();
     let today = state.today();
     let table = blocking(move || {
-        with_store(&s, |store| {
-            let regions = store.regions()?;
-            let late = feature_index("worst_dpd_12m").ok_or_else(ApiError::internal)?;
-            let mut people: Vec<(Option<String>, bool)> = Vec::with_capacity(regions.len());
-            let read = FileRead { known_ms: s.now_ms(), today, retention: Retention::default() };
-            store.for_each_file(
-                &read,
-                &mut |key, file| {
-                    let flag = compute(file, today)[late] >= 30.0;
-                    people.push((regions.get(key).cloned().flatten(), flag));
-                    Ok(())
-                },
-                &mut |_| {},
-            )?;
-            Ok(candor_file::stats::by_region(people.iter().map(|(r, f)| (r.as_deref(), *f)), k))
-        })
+        let (regions, max) = with_store(&s, |store| Ok((store.regions()?, store.max_subject_id()?)))?;
+        let late = feature_index("worst_dpd_12m").ok_or_else(ApiError::internal)?;
+        let mut people: Vec<(Option<&str>, bool)> = Vec::with_capacity(regions.len());
+        let read = FileRead { known_ms: s.now_ms(), today, retention: Retention::default() };
+        // A chunk of subjects at a time, letting the store go between chunks, so the scan does
+        // not hold up the requests meanwhile.
+        for lo in (1..=max).step_by(candor_store::SUBJECTS_PER_CHUNK as usize) {
+            let hi = lo + candor_store::SUBJECTS_PER_CHUNK - 1;
+            for (key, file) in with_store(&s, |store| Ok(store.files_in_range(lo, hi, &read)?))? {
+                let flag = compute(&file, today)[late] >= 30.0;
+                people.push((regions.get(&key).and_then(|r| r.as_deref()), flag));
+            }
+        }
+        Ok(candor_file::stats::by_region(people, k))
     })
     .await?;
     ok(

@@ -272,6 +272,24 @@ impl Store {
         }))
     }
 
+    /// The files of subjects `lo..=hi` (by subject id) as `read` says, in subject order: one
+    /// chunk of a walk a caller paces itself, letting the store go between chunks.
+    pub fn files_in_range(
+        &mut self,
+        lo: i64,
+        hi: i64,
+        read: &FileRead,
+    ) -> Result<Vec<(SubjectKey, SubjectFile)>, StoreError> {
+        let loaded = transact!(self, |tx| load_range(&mut tx, lo, hi, read.known_ms)?)?;
+        Ok(loaded
+            .into_iter()
+            .map(|mut l| {
+                read.retention.apply(&mut l.file, read.today);
+                (l.key, l.file)
+            })
+            .collect())
+    }
+
     /// Calls `each` with every subject's file as `read` says, in subject order, a chunk at a time;
     /// `progress` hears the highest subject id done. Returns how many subjects it read.
     pub fn for_each_file(
@@ -285,10 +303,8 @@ impl Store {
         let mut lo = 1;
         while lo <= max {
             let hi = lo + SUBJECTS_PER_CHUNK - 1;
-            let loaded = transact!(self, |tx| load_range(&mut tx, lo, hi, read.known_ms)?)?;
-            for mut l in loaded {
-                read.retention.apply(&mut l.file, read.today);
-                each(&l.key, &l.file)?;
+            for (key, file) in self.files_in_range(lo, hi, read)? {
+                each(&key, &file)?;
                 count += 1;
             }
             progress(hi.min(max));

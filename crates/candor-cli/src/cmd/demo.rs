@@ -130,7 +130,15 @@ pub fn run(args: Args) -> Result<()> {
     println!("Lender and furnisher (demo-bank): {}", key_of(OrgKind::Lender));
     println!("  curl -s -X POST '{base}/v1/batches?format=jsonl' -H 'authorization: Bearer {}' --data-binary @docs/examples/lender-batch.jsonl   (its sender must be demo-bank)", key_of(OrgKind::Lender));
     println!("Court (demo-court): {}", key_of(OrgKind::Court));
+    println!(
+        "  curl -s {base}/v1/verifications -H 'authorization: Bearer {}'   (disputes of its records to verify)",
+        key_of(OrgKind::Court)
+    );
     println!("Ombudsman (demo-ombudsman): {}", key_of(OrgKind::Ombudsman));
+    println!(
+        "  curl -s {base}/v1/disputes -H 'authorization: Bearer {}'   (the queue, with due dates)",
+        key_of(OrgKind::Ombudsman)
+    );
     println!("Auditor (demo-auditor): {}", key_of(OrgKind::Auditor));
     println!("  curl -s {base}/v1/log/leaves/0/proof -H 'authorization: Bearer {}'", key_of(OrgKind::Auditor));
     println!("Operator (demo-operator): {}", key_of(OrgKind::Operator));
