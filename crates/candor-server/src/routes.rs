@@ -955,7 +955,9 @@ fn consented(
     let mut entry = json!({
         "kind": "read", "subject": key.to_hex(), "org": org.id.as_str(), "purpose": purpose.as_str(),
         "consent_until": consent.until.to_string(), "model_version": deployed.version,
-        "score": answer["score"], "recorded_ms": now,
+        "score": answer["score"], "pd": answer["pd"],
+        "reasons": answer["reasons"].as_array().map(|r| r.iter().map(|x| x["code"].clone()).collect::<Vec<_>>()),
+        "recorded_ms": now,
     });
     if let Some((name, policy)) = policy {
         let score = answer["score"].as_i64().unwrap_or(0) as i32;
@@ -1124,10 +1126,12 @@ async fn replay(Extract(state): Extract<Shared>, headers: HeaderMap, Path(index)
                 replayed["decision"] = json!(policy.band(scored.score).map(|b| b.decision.clone()));
             }
             let matches = replayed["score"] == leaf["score"]
+                && replayed["pd"] == leaf["pd"]
+                && replayed["reasons"] == leaf["reasons"]
                 && (leaf["decision"].is_null() || replayed["decision"] == leaf["decision"]);
             Ok(json!({
                 "leaf": index, "kind": leaf["kind"], "model_version": version,
-                "logged": {"score": leaf["score"], "decision": leaf["decision"]},
+                "logged": {"score": leaf["score"], "pd": leaf["pd"], "reasons": leaf["reasons"], "decision": leaf["decision"]},
                 "replayed": replayed, "matches": matches,
             }))
         })

@@ -382,6 +382,8 @@ async fn furnisher_subject_lender_with_consent_refusal_reads_and_a_proof() {
             assert_eq!(status, StatusCode::OK, "{again}");
             assert_eq!((again["kind"].as_str(), again["matches"].as_bool()), (Some(kind), Some(true)), "{again}");
             assert_eq!(again["replayed"]["score"], again["logged"]["score"]);
+            assert_eq!(again["replayed"]["reasons"], again["logged"]["reasons"], "{again}");
+            assert!(again["logged"]["reasons"].as_array().is_some_and(|r| !r.is_empty()), "{again}");
             assert_eq!(again["model_version"], logged["model_version"], "round {round}");
         }
         assert_eq!(
@@ -647,6 +649,11 @@ async fn an_unverified_record_is_suppressed_at_the_deadline() {
     assert!(kinds.ends_with(&["dispute_suppressed", "notification"]), "{kinds:?}");
     let (_, told) = call(&f.app, "GET", "/v1/notifications", Some(&api_key("shop")), None).await;
     assert_eq!(told["notifications"][0]["outcome"], "suppressed", "{told}");
+    // The furnisher sending the record again does not bring it back.
+    let (status, body) = submit(&f, "bank-one", "/v1/batches?format=jsonl", CORRECTION.into()).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let (_, file) = call(&f.app, "GET", "/v1/me/file", Some(&subject), None).await;
+    assert_eq!(months(&file), ["2026-08"], "no reinsertion: {file}");
     assert_eq!(told["notifications"][0]["new_score"], after["score"], "{told}");
 }
 
