@@ -77,6 +77,13 @@ pub const ROUTES: &[RouteSpec] = &[
         &[Subject],
         "Withdraw: your passphrase is forgotten and every session of yours ends (the file furnishers send stays, as the law has it).",
     ),
+    route(
+        "PUT",
+        "/v1/me/freeze",
+        &[Subject],
+        "Freeze your file: every score and decision request is refused, consent or not, until you lift it.",
+    ),
+    route("DELETE", "/v1/me/freeze", &[Subject], "Lift the freeze on your file, at once."),
     route("GET", "/v1/me/file", &[Subject], "Your file, as of a date (`?as_of=YYYY-MM-DD`)."),
     route("GET", "/v1/me/score", &[Subject], "Your score with its reasons and what would raise it."),
     route("GET", "/v1/me/reads", &[Subject], "Every read of your file, refused read and consent change, from the log."),
@@ -221,6 +228,7 @@ pub fn app(state: Shared) -> Router {
         .route("/v1/subjects", post(enrol))
         .route("/v1/sessions", post(sign_in))
         .route("/v1/me/enrolment", delete(withdraw))
+        .route("/v1/me/freeze", put(freeze).delete(lift_freeze))
         .route("/v1/me/file", get(my_file))
         .route("/v1/me/score", get(my_score))
         .route("/v1/me/reads", get(my_reads))
@@ -572,6 +580,36 @@ async fn sign_in(Extract(state): Extract<Shared>, headers: HeaderMap, body: Byte
     ok(StatusCode::OK, json!({"token": token, "expires_ms": expires}))
 }
 
+async fn freeze(Extract(state): Extract<Shared>, headers: HeaderMap) -> Answer {
+    let key = subject_of(authorize(&state, &headers, Method::PUT, "/v1/me/freeze").await?)?;
+    set_freeze(&state, key, true).await
+}
+
+async fn lift_freeze(Extract(state): Extract<Shared>, headers: HeaderMap) -> Answer {
+    let key = subject_of(authorize(&state, &headers, Method::DELETE, "/v1/me/freeze").await?)?;
+    set_freeze(&state, key, false).await
+}
+
+async fn set_freeze(state: &Shared, key: SubjectKey, placed: bool) -> Answer {
+    let s = state.clone();
+    blocking(move || {
+        let now = s.now_ms();
+        let kind = if placed { "freeze_placed" } else { "freeze_lifted" };
+        with_store(&s, |store| {
+            store.set_freeze(&key, placed, now)?;
+            store.log_event(
+                kind,
+                Some(&key),
+                &json!({"kind": kind, "subject": key.to_hex(), "recorded_ms": now}),
+                now,
+            )?;
+            Ok(())
+        })
+    })
+    .await?;
+    ok(StatusCode::OK, json!({"frozen": placed}))
+}
+
 async fn withdraw(Extract(state): Extract<Shared>, headers: HeaderMap) -> Answer {
     let key = subject_of(authorize(&state, &headers, Method::DELETE, "/v1/me/enrolment").await?)?;
     let s = state.clone();
@@ -868,16 +906,38 @@ async fn read_with_consent(state: Shared, headers: HeaderMap, path: &'static str
         }
     })
     .await?;
-    if refused {
+    if let Some(refusal) = refused {
         state.metrics.refused_reads.fetch_add(1, Ordering::Relaxed);
+        let (code, why) = match refusal {
+            Refusal::NoConsent => ("consent_required", "the person has not consented to this purpose"),
+            Refusal::Frozen => {
+                ("file_frozen", "the person has frozen their file: nobody reads it until they lift the freeze")
+            }
+        };
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,
-            "consent_required",
-            format!("the person has not consented to this purpose; the attempt is recorded (leaf {})", body["leaf"]),
+            code,
+            format!("{why}; the attempt is recorded (leaf {})", body["leaf"]),
         ));
     }
     state.metrics.scores.fetch_add(1, Ordering::Relaxed);
     ok(StatusCode::OK, body)
+}
+
+/// Why a read was refused (and logged as refused).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Refusal {
+    NoConsent,
+    Frozen,
+}
+
+impl Refusal {
+    fn reason(self) -> &'static str {
+        match self {
+            Refusal::NoConsent => "no live consent",
+            Refusal::Frozen => "file frozen",
+        }
+    }
 }
 
 /// A lender's policy: score bands, each with the decision it gives.
@@ -927,7 +987,8 @@ impl Policy {
 
 /// A read with the person's live consent for `purpose`: the score (and, under a policy, the
 /// decision), logged as a read or a decision with the inputs and versions that replay it. Without
-/// consent the attempt is logged as a refused read; the flag says which happened.
+/// consent, or with the file frozen, the attempt is logged as a refused read, and the refusal says
+/// why.
 fn consented(
     s: &State,
     org: &Organisation,
@@ -936,16 +997,23 @@ fn consented(
     today: time::Date,
     deployed: &Deployed,
     policy: Option<(&str, &Policy)>,
-) -> Result<(Json_, bool), ApiError> {
+) -> Result<(Json_, Option<Refusal>), ApiError> {
     let now = s.now_ms();
     // A live read uses every consent change recorded so far.
     let consents = with_store(s, |store| Ok(store.consents(&key, i64::MAX)?))?;
     let live = consents.iter().find(|c| c.org == org.id && c.purpose == purpose && c.is_live_on(today));
-    let Some(consent) = live else {
-        let body = json!({"kind": "refused_read", "subject": key.to_hex(), "org": org.id.as_str(), "purpose": purpose.as_str(), "reason": "no live consent", "recorded_ms": now});
-        let leaf = with_store(s, |store| Ok(store.log_event("refused_read", Some(&key), &body, now)?))?;
-        return Ok((json!({"leaf": leaf}), true));
+    let frozen = with_store(s, |store| Ok(store.is_frozen(&key)?))?;
+    let refusal = match live {
+        _ if frozen => Some(Refusal::Frozen),
+        None => Some(Refusal::NoConsent),
+        Some(_) => None,
     };
+    if let Some(refusal) = refusal {
+        let body = json!({"kind": "refused_read", "subject": key.to_hex(), "org": org.id.as_str(), "purpose": purpose.as_str(), "reason": refusal.reason(), "recorded_ms": now});
+        let leaf = with_store(s, |store| Ok(store.log_event("refused_read", Some(&key), &body, now)?))?;
+        return Ok((json!({"leaf": leaf}), Some(refusal)));
+    }
+    let Some(consent) = live else { return Err(ApiError::internal()) };
     let file = read_file(s, key, today)?;
     let (mut answer, _, features) = score_file(deployed, &file, today)?;
     answer["disputed_records"] = json!(with_store(s, |store| disputed(s, store, &key))?);
@@ -985,7 +1053,7 @@ fn consented(
     let kind = if policy.is_some() { "decision" } else { "read" };
     let leaf = with_store(s, |store| Ok(store.log_event(kind, Some(&key), &entry, now)?))?;
     answer["leaf"] = json!(leaf);
-    Ok((answer, false))
+    Ok((answer, None))
 }
 
 async fn put_policy(

@@ -92,6 +92,30 @@ impl Store {
         Ok(())
     }
 
+    /// Places (or lifts) the subject's freeze on their file.
+    pub fn set_freeze(&mut self, key: &SubjectKey, placed: bool, now_ms: i64) -> Result<(), StoreError> {
+        transact!(self, |tx| {
+            let sid = subject(&mut tx, key)?;
+            let at = version_ms(&mut tx, "freezes", "subject_id = $1", &[Param::Int(sid)], now_ms)?;
+            tx.execute(
+                "INSERT INTO freezes (subject_id, recorded_ms, placed) VALUES ($1, $2, $3)",
+                &[Param::Int(sid), Param::Int(at), Param::Int(i64::from(placed))],
+            )?
+        })?;
+        Ok(())
+    }
+
+    /// Whether the subject's file is frozen now.
+    pub fn is_frozen(&mut self, key: &SubjectKey) -> Result<bool, StoreError> {
+        let placed = fetch!(self, |tx| tx.query_one(
+            "SELECT f.placed FROM freezes f JOIN subjects s ON s.subject_id = f.subject_id \
+             WHERE s.subject_key = $1 ORDER BY f.recorded_ms DESC LIMIT 1",
+            &[Param::Bytes(&key.0)],
+            |r| r.int(0),
+        )?)?;
+        Ok(placed == Some(1))
+    }
+
     /// The subject's passphrase hash if they are enrolled (and have not withdrawn).
     pub fn enrolment(&mut self, key: &SubjectKey) -> Result<Option<String>, StoreError> {
         fetch!(self, |tx| {

@@ -14,7 +14,7 @@
 //! the directory that maps keys to ids.
 
 /// Bump with every change to the tables, and add the step to both lists below.
-pub const SCHEMA_VERSION: i64 = 7;
+pub const SCHEMA_VERSION: i64 = 8;
 
 /// Hash partitions per fact table on PostgreSQL.
 pub const PG_PARTITIONS: u32 = 8;
@@ -85,6 +85,7 @@ CREATE TABLE purges (
     STEP_5,
     STEP_6,
     STEP_7,
+    STEP_8,
 ];
 
 /// Step 2: the transparency log. Every batch and purge appends a leaf whose body commits to the
@@ -137,6 +138,12 @@ CREATE TABLE cosignatures (
 const STEP_7: &str = r#"
 CREATE TABLE models (version TEXT PRIMARY KEY, recorded_ms BIGINT NOT NULL, document TEXT NOT NULL);
 CREATE TABLE deployments (recorded_ms BIGINT NOT NULL, version TEXT NOT NULL, PRIMARY KEY (recorded_ms, version));
+"#;
+
+/// Step 8: a person's freeze of their file (1 placed, 0 lifted): while placed, nobody reads it.
+const STEP_8: &str = r#"
+CREATE TABLE freezes (subject_id BIGINT NOT NULL, recorded_ms BIGINT NOT NULL, placed BIGINT NOT NULL,
+    PRIMARY KEY (subject_id, recorded_ms));
 "#;
 
 const STEP_2_SQLITE: &str = r#"
@@ -261,5 +268,6 @@ pub fn postgres() -> Vec<String> {
         STEP_5.to_owned(),
         STEP_6.to_owned(),
         STEP_7.to_owned(),
+        STEP_8.to_owned(),
     ]
 }

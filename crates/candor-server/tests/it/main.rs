@@ -848,3 +848,29 @@ async fn a_person_withdraws_and_may_come_back() {
         reads["entries"].as_array().expect("entries").iter().filter_map(|e| e["kind"].as_str()).collect();
     assert_eq!(kinds, ["enrolment", "withdrawal", "enrolment"], "{reads}");
 }
+
+/// A person freezes their file: a lender with consent is refused (and the attempt is in the
+/// person's log) until the person lifts the freeze.
+#[tokio::test]
+async fn a_frozen_file_is_read_by_nobody_until_the_freeze_is_lifted() {
+    let f = fixture();
+    example_batch(&f).await;
+    deploy_model(&f).await;
+    let subject = session(&f).await;
+    let grant = json!({"org": "shop", "purpose": "deposit_waiver", "until": "2027-12-31"});
+    call(&f.app, "POST", "/v1/me/consents", Some(&subject), json_body(grant)).await;
+    let ask = json_body(json!({"scheme": ID.0, "number": ID.1, "purpose": "deposit_waiver"}));
+    let (status, _) = call(&f.app, "PUT", "/v1/me/freeze", Some(&subject), None).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, body) = call(&f.app, "POST", "/v1/scores", Some(&api_key("shop")), ask.clone()).await;
+    assert_eq!((status, body["code"].as_str()), (StatusCode::FORBIDDEN, Some("file_frozen")), "{body}");
+    let (status, _) = call(&f.app, "DELETE", "/v1/me/freeze", Some(&subject), None).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, body) = call(&f.app, "POST", "/v1/scores", Some(&api_key("shop")), ask).await;
+    assert_eq!(status, StatusCode::OK, "lifted at once: {body}");
+    let (_, reads) = call(&f.app, "GET", "/v1/me/reads", Some(&subject), None).await;
+    let entries = reads["entries"].as_array().expect("entries");
+    let kinds: Vec<&str> = entries.iter().filter_map(|e| e["kind"].as_str()).collect();
+    assert!(kinds.ends_with(&["freeze_placed", "refused_read", "freeze_lifted", "read"]), "{kinds:?}");
+    assert!(entries.iter().any(|e| e["reason"] == "file frozen"), "{reads}");
+}

@@ -364,6 +364,11 @@ fn consents_and_disputes_are_records_with_history() {
         store.put_cosignature(9, &shop, "nine", 9_000).expect("cosign");
         store.put_cosignature(7, &shop, "seven", 9_000).expect("cosign");
         assert_eq!(store.latest_cosigned().expect("latest").as_deref(), Some("nine"), "{name}");
+        assert!(!store.is_frozen(&key).expect("frozen"), "{name}");
+        store.set_freeze(&key, true, 10_000).expect("freeze");
+        assert!(store.is_frozen(&key).expect("frozen"), "{name}");
+        store.set_freeze(&key, false, 10_000).expect("lift");
+        assert!(!store.is_frozen(&key).expect("frozen"), "{name}: lifted in the same millisecond");
         assert!(matches!(store.consents(&SubjectKey([9; 32]), 0), Err(StoreError::UnknownSubject)), "{name}");
     });
 }
