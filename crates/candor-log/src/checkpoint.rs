@@ -231,6 +231,11 @@ impl Witness {
         Witness { signer, log, last: None }
     }
 
+    /// A witness that last cosigned `last` (kept by the witness between runs).
+    pub fn resume(signer: Signer, log: Verifier, last: Option<Checkpoint>) -> Witness {
+        Witness { signer, log, last }
+    }
+
     /// The last checkpoint this witness cosigned.
     pub fn last(&self) -> Option<&Checkpoint> {
         self.last.as_ref()

@@ -2,10 +2,13 @@
 //! against its log.
 
 use anyhow::{bail, Context, Result};
-use candor_log::{Checkpoint, SignedCheckpoint, Verifier};
+use std::path::PathBuf;
+
+use candor_log::{Checkpoint, SignedCheckpoint, Verifier, Witness};
 use candor_store::Store;
 
 use crate::bureau::{log_signer, now_ms};
+use crate::io::write_atomically;
 
 /// The log's name in its checkpoints.
 const DEFAULT_ORIGIN: &str = "candor.local/log";
@@ -25,6 +28,38 @@ pub enum LogCommand {
         db: String,
         #[arg(long, default_value = DEFAULT_ORIGIN)]
         origin: String,
+    },
+    /// For a witness (the ombudsman): make its signing key in a file of its own if there is none,
+    /// and print the public key to register with the bureau (PUT /v1/log/witness-key).
+    WitnessKey {
+        /// The witness's key file (64 hex characters); made if missing. Keep it away from the bureau.
+        #[arg(long)]
+        key_file: PathBuf,
+    },
+    /// For a witness: countersign a checkpoint of the bureau's, only if the bureau signed it and
+    /// it extends the last checkpoint this witness countersigned (shown by --proof). Prints the
+    /// cosigned note; remembers it in --state.
+    Cosign {
+        #[arg(long)]
+        key_file: PathBuf,
+        /// The witness's name in its signature lines.
+        #[arg(long)]
+        name: String,
+        /// The bureau's checkpoint key (hex), as `candor log public-key` prints it.
+        #[arg(long)]
+        log_public_key: String,
+        #[arg(long, default_value = DEFAULT_ORIGIN)]
+        origin: String,
+        /// The signed note, as GET /v1/log/checkpoint gives it.
+        #[arg(long)]
+        checkpoint: PathBuf,
+        /// Where this witness keeps the last checkpoint it countersigned.
+        #[arg(long)]
+        state: PathBuf,
+        /// The consistency proof from the last countersigned size to this one, as
+        /// GET /v1/log/consistency gives it (JSON); not needed the first time.
+        #[arg(long)]
+        proof: Option<PathBuf>,
     },
 }
 
@@ -62,7 +97,75 @@ pub fn run_log(command: LogCommand) -> Result<()> {
             println!("{}", log_signer(&db, &origin)?.verifier().to_hex());
             Ok(())
         }
+        LogCommand::WitnessKey { key_file } => {
+            if !key_file.exists() {
+                let mut seed = [0u8; 32];
+                getrandom::getrandom(&mut seed)
+                    .map_err(|e| anyhow::anyhow!("no randomness from the operating system: {e}"))?;
+                write_atomically(&key_file, |w| Ok(w.write_all(format!("{}\n", hex::encode(seed)).as_bytes())?))?;
+                eprintln!("made a witness key in {}", key_file.display());
+            }
+            println!("{}", witness_signer(&key_file, "witness")?.verifier().to_hex());
+            Ok(())
+        }
+        LogCommand::Cosign { key_file, name, log_public_key, origin, checkpoint, state, proof } => {
+            let signer = witness_signer(&key_file, &name)?;
+            let log =
+                Verifier::from_hex(&origin, &log_public_key).map_err(|e| anyhow::anyhow!("--log-public-key: {e}"))?;
+            let read = |path: &PathBuf| {
+                std::fs::read_to_string(path).with_context(|| format!("{}: cannot read", path.display()))
+            };
+            let last = if state.exists() {
+                let text = read(&state)?;
+                Some(
+                    SignedCheckpoint::parse(&text)
+                        .with_context(|| format!("{}: not a checkpoint", state.display()))?
+                        .checkpoint,
+                )
+            } else {
+                None
+            };
+            let mut signed = SignedCheckpoint::parse(&read(&checkpoint)?)
+                .with_context(|| format!("{}: not a signed checkpoint", checkpoint.display()))?;
+            let hashes = match &proof {
+                None => Vec::new(),
+                Some(path) => proof_hashes(&read(path)?)
+                    .with_context(|| format!("{}: not a consistency proof", path.display()))?,
+            };
+            let mut witness = Witness::resume(signer, log, last);
+            witness
+                .cosign(&mut signed, &hashes)
+                .map_err(|e| anyhow::anyhow!("{}: refused: {e}", checkpoint.display()))?;
+            let text = signed.to_text();
+            write_atomically(&state, |w| Ok(w.write_all(text.as_bytes())?))?;
+            print!("{text}");
+            Ok(())
+        }
     }
+}
+
+/// A witness's signing key from its file.
+fn witness_signer(path: &std::path::Path, name: &str) -> Result<candor_log::Signer> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("{}: cannot read the witness key", path.display()))?;
+    let mut seed = [0u8; 32];
+    hex::decode_to_slice(text.trim(), &mut seed)
+        .map_err(|_| anyhow::anyhow!("{}: a witness key is 64 hex characters", path.display()))?;
+    candor_log::Signer::from_seed(name, seed).map_err(|e| anyhow::anyhow!("--name: {e}"))
+}
+
+/// The hashes of a consistency proof in the service's JSON (`{"proof": ["hex", ...]}`).
+fn proof_hashes(text: &str) -> Result<Vec<candor_log::Hash>> {
+    let value: serde_json::Value = serde_json::from_str(text)?;
+    let list = value["proof"].as_array().ok_or_else(|| anyhow::anyhow!("no \"proof\" list"))?;
+    list.iter()
+        .map(|h| {
+            let mut hash = [0u8; 32];
+            hex::decode_to_slice(h.as_str().unwrap_or(""), &mut hash)
+                .map_err(|_| anyhow::anyhow!("a hash is 64 hex characters"))?;
+            Ok(hash)
+        })
+        .collect()
 }
 
 pub fn run_audit(command: AuditCommand) -> Result<()> {

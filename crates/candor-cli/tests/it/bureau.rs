@@ -244,6 +244,57 @@ fn checkpoints_and_the_audit_catch_tampering() {
     assert!(stdout.contains("the log no longer has that root"), "{stdout}");
 }
 
+/// The ombudsman's own tool: a witness key kept apart from the bureau, and countersignatures
+/// given only to checkpoints the bureau signed that extend the last one countersigned.
+#[test]
+fn the_witness_cosigns_only_a_consistent_history() {
+    let dir = TempDir::new().expect("dir");
+    let d = dir.path();
+    let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/examples");
+    let example = |name: &str| examples.join(name).to_string_lossy().into_owned();
+    ok(d, &["ingest", "--db", "w.db", "--today", "2026-11-01", &example("lender-batch.jsonl")]);
+    std::fs::write(d.join("one.txt"), ok(d, &["log", "checkpoint", "--db", "w.db"])).expect("write");
+    ok(d, &["ingest", "--db", "w.db", "--today", "2026-11-01", &example("court-batch.jsonl")]);
+    std::fs::write(d.join("two.txt"), ok(d, &["log", "checkpoint", "--db", "w.db"])).expect("write");
+    let bureau = ok(d, &["log", "public-key", "--db", "w.db"]).trim().to_owned();
+    let public = ok(d, &["log", "witness-key", "--key-file", "witness.key"]).trim().to_owned();
+    assert_eq!(ok(d, &["log", "witness-key", "--key-file", "witness.key"]).trim(), public, "made once, then kept");
+    let cosign = |note: &str, proof: Option<&str>| {
+        let mut args = vec!["log", "cosign", "--key-file", "witness.key", "--name", "ombudsman.example/witness"];
+        args.extend(["--log-public-key", &bureau, "--checkpoint", note, "--state", "witness.state"]);
+        if let Some(p) = proof {
+            args.extend(["--proof", p]);
+        }
+        candor(d, &args)
+    };
+    let first = cosign("one.txt", None);
+    assert!(first.status.success(), "{}", String::from_utf8_lossy(&first.stderr));
+    let note = candor_log::SignedCheckpoint::parse(&String::from_utf8_lossy(&first.stdout)).expect("note");
+    let witness = candor_log::Verifier::from_hex("ombudsman.example/witness", &public).expect("key");
+    note.check(&witness).expect("countersigned");
+
+    // The second needs the proof that it extends the first; a wrong proof is refused.
+    let mut store = candor_store::Store::open(&d.join("w.db").display().to_string()).expect("store");
+    let proof = store.log_tree().expect("tree").consistency_proof(1, 2).expect("proof");
+    let hexed: Vec<String> = proof.iter().map(hex::encode).collect();
+    std::fs::write(d.join("proof.json"), format!("{{\"proof\": {hexed:?}}}")).expect("write");
+    std::fs::write(d.join("bad.json"), format!("{{\"proof\": [\"{}\"]}}", "00".repeat(32))).expect("write");
+    let refused = cosign("two.txt", Some("bad.json"));
+    assert!(!refused.status.success(), "a proof that does not hold");
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("refused"),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
+    let second = cosign("two.txt", Some("proof.json"));
+    assert!(second.status.success(), "{}", String::from_utf8_lossy(&second.stderr));
+
+    // A note the bureau did not sign is refused.
+    let forged = std::fs::read_to_string(d.join("two.txt")).expect("read").replacen("\n2\n", "\n3\n", 1);
+    std::fs::write(d.join("forged.txt"), forged).expect("write");
+    assert!(!cosign("forged.txt", Some("proof.json")).status.success(), "not the bureau's");
+}
+
 #[test]
 fn the_demo_builds_a_bureau_and_prints_a_credential_per_role() {
     let dir = TempDir::new().expect("dir");
