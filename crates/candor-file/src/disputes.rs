@@ -5,7 +5,8 @@
 //! record (its case number) or an inquiry (`ORG YYYY-MM-DD`). The furnisher of that record (the
 //! court, for a court record; the reader, for an inquiry) is asked to verify it. A record whose
 //! furnisher has not answered by the deadline is suppressed; a deleted one leaves the file for
-//! good. Both are left out of every read, report and score from that moment.
+//! good; one the person reports as identity theft is blocked at once, until the ombudsman
+//! decides. All are left out of every read, report and score from that moment.
 
 use crate::model::{parse_date, Dispute, DisputeState, OrgId, SubjectFile, YearMonth};
 
@@ -36,6 +37,7 @@ pub fn is_pending(state: DisputeState) -> bool {
         state,
         DisputeState::Open
             | DisputeState::FurnisherAsked
+            | DisputeState::Blocked
             | DisputeState::FurnisherVerified
             | DisputeState::FurnisherCorrected
     )
@@ -135,10 +137,11 @@ impl Record {
     }
 }
 
-/// Leaves out of `file` every record whose dispute, at `now_ms`, deleted or suppressed it.
+/// Leaves out of `file` every record whose dispute, at `now_ms`, deleted, suppressed or blocked it.
 pub fn withhold(file: &mut SubjectFile, disputes: &[Dispute], now_ms: i64, deadline_days: i64) {
     for d in disputes {
-        if matches!(effective_state(d, now_ms, deadline_days), DisputeState::Deleted | DisputeState::Suppressed) {
+        let state = effective_state(d, now_ms, deadline_days);
+        if matches!(state, DisputeState::Deleted | DisputeState::Suppressed | DisputeState::Blocked) {
             if let Ok(record) = Record::parse(&d.record_kind, &d.record_ref) {
                 record.remove_from(file);
             }
@@ -212,6 +215,11 @@ mod tests {
         let mut f = file();
         withhold(&mut f, &[dispute("account", "CARD-1", DisputeState::Deleted)], 0, 30);
         assert!(f.accounts.is_empty(), "a deleted account leaves the file");
+        let mut f = file();
+        let blocked = dispute("report", "CARD-1 2026-08", DisputeState::Blocked);
+        assert_eq!(effective_state(&blocked, due + 1, 30), DisputeState::Blocked, "no deadline undoes a block");
+        withhold(&mut f, &[blocked], 0, 30);
+        assert_eq!(f.accounts[0].reports.len(), 1, "blocked at once");
         let mut f = file();
         withhold(&mut f, &[dispute("account", "CARD-1", DisputeState::Verified)], i64::MAX, 30);
         assert_eq!(f, file(), "a verified record stays");

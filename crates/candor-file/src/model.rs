@@ -193,8 +193,8 @@ named!(
     /// corrected, deleted, or suppressed when the furnisher does not answer in time.
     /// A request for human review of a decision is a dispute of the decision, ending upheld or
     /// overridden.
-    DisputeState, "a dispute state: open, furnisher_asked, furnisher_verified, furnisher_corrected, verified, corrected, deleted, suppressed, upheld or overridden", {
-    Open = "open", FurnisherAsked = "furnisher_asked", FurnisherVerified = "furnisher_verified",
+    DisputeState, "a dispute state: open, furnisher_asked, blocked, furnisher_verified, furnisher_corrected, verified, corrected, deleted, suppressed, upheld or overridden", {
+    Open = "open", FurnisherAsked = "furnisher_asked", Blocked = "blocked", FurnisherVerified = "furnisher_verified",
     FurnisherCorrected = "furnisher_corrected", Verified = "verified", Corrected = "corrected",
     Deleted = "deleted", Suppressed = "suppressed", Upheld = "upheld", Overridden = "overridden",
 });

@@ -91,7 +91,12 @@ pub const ROUTES: &[RouteSpec] = &[
     route("POST", "/v1/me/consents", &[Subject], "Grant an organisation a purpose until a date."),
     route("DELETE", "/v1/me/consents/{org}/{purpose}", &[Subject], "Revoke a consent."),
     route("GET", "/v1/me/disputes", &[Subject], "Your disputes and where each stands."),
-    route("POST", "/v1/me/disputes", &[Subject], "Dispute a record of your file; it is marked disputed at once."),
+    route(
+        "POST",
+        "/v1/me/disputes",
+        &[Subject],
+        "Dispute a record of your file; it is marked disputed at once (blocked at once, with `identity_theft_report`).",
+    ),
     route(
         "POST",
         "/v1/me/statements",
@@ -1215,6 +1220,10 @@ struct DisputeRequest {
     record_kind: String,
     /// Which: the account reference (and month), the case number, ...
     record_ref: String,
+    /// The reference of an identity theft report (police or authority) the person filed: the
+    /// record is then blocked at once, not only marked, until the ombudsman decides.
+    #[serde(default)]
+    identity_theft_report: Option<String>,
 }
 
 /// A dispute as its parties see it: where it stands now and when the furnisher's answer is due.
@@ -1246,6 +1255,10 @@ async fn open_dispute(Extract(state): Extract<Shared>, headers: HeaderMap, body:
         .map_err(|e| ApiError::bad_request("bad_record_ref", e.to_string()).field("record_ref"))?;
     let record = Record::parse(&req.record_kind, &reference)
         .map_err(|e| ApiError::bad_request("bad_record_ref", e).field("record_ref"))?;
+    let theft_report =
+        req.identity_theft_report.as_deref().map(candor_file::model::parse_reference).transpose().map_err(|e| {
+            ApiError::bad_request("bad_identity_theft_report", e.to_string()).field("identity_theft_report")
+        })?;
     let s = state.clone();
     let today = state.today();
     let dispute = blocking(move || {
@@ -1257,11 +1270,18 @@ async fn open_dispute(Extract(state): Extract<Shared>, headers: HeaderMap, body:
                 ApiError::not_found("record of that kind and reference in your file").field("record_ref")
             })?;
             let id = store.open_dispute(&key, &req.record_kind, &reference, Some(&furnisher), now)?;
+            if theft_report.is_some() {
+                store.dispute_step(id, DisputeState::Blocked, now)?;
+            }
             let body = json!({
                 "kind": "dispute_opened", "subject": key.to_hex(), "dispute": id, "record_kind": req.record_kind,
-                "record_ref": reference, "furnisher_asked": furnisher.as_str(), "recorded_ms": now,
+                "record_ref": reference, "furnisher_asked": furnisher.as_str(),
+                "identity_theft_report": theft_report, "blocked": theft_report.is_some(), "recorded_ms": now,
             });
             store.log_event("dispute_opened", Some(&key), &body, now)?;
+            if theft_report.is_some() {
+                notify_recipients(&s, store, &key, id, DisputeState::Blocked.as_str(), now)?;
+            }
             let list = store.disputes(&key)?;
             list.into_iter().find(|d| d.id == id).ok_or_else(ApiError::internal)
         })
@@ -1430,7 +1450,12 @@ async fn verifications(Extract(state): Extract<Shared>, headers: HeaderMap) -> A
     let mine: Vec<Json_> = queue
         .iter()
         .filter(|(d, _)| d.furnisher.as_ref() == Some(&org.id))
-        .filter(|(d, _)| disputes::effective_state(d, now, state.config.dispute_days) == DisputeState::FurnisherAsked)
+        .filter(|(d, _)| {
+            matches!(
+                disputes::effective_state(d, now, state.config.dispute_days),
+                DisputeState::FurnisherAsked | DisputeState::Blocked
+            )
+        })
         .map(|(d, _)| dispute_json(&state, d))
         .collect();
     ok(StatusCode::OK, json!({"disputes": mine}))
@@ -1465,6 +1490,13 @@ async fn verify(Extract(state): Extract<Shared>, headers: HeaderMap, Path(id): P
                 .ok_or_else(|| ApiError::not_found("dispute of a record of yours"))?;
             match disputes::effective_state(&dispute, now, s.config.dispute_days) {
                 DisputeState::FurnisherAsked => {}
+                DisputeState::Blocked => {
+                    return Err(ApiError::new(
+                        StatusCode::CONFLICT,
+                        "blocked",
+                        "the person reported this record as identity theft and it is blocked; the ombudsman decides",
+                    ))
+                }
                 DisputeState::Suppressed => {
                     return Err(ApiError::new(
                         StatusCode::CONFLICT,

@@ -874,3 +874,35 @@ async fn a_frozen_file_is_read_by_nobody_until_the_freeze_is_lifted() {
     assert!(kinds.ends_with(&["freeze_placed", "refused_read", "freeze_lifted", "read"]), "{kinds:?}");
     assert!(entries.iter().any(|e| e["reason"] == "file frozen"), "{reads}");
 }
+
+/// A record the person reports as identity theft leaves every report at once; the furnisher is
+/// told but cannot lift the block; the ombudsman can, on the record.
+#[tokio::test]
+async fn identity_theft_blocks_a_record_at_once_until_the_ombudsman_decides() {
+    let f = fixture();
+    example_batch(&f).await;
+    let subject = session(&f).await;
+    let months = |file: &Value| -> usize { file["accounts"][0]["reports"].as_array().map_or(0, Vec::len) };
+    let theft =
+        json!({"record_kind": "report", "record_ref": "CARD-001 2026-09", "identity_theft_report": "PSB-2026-0042"});
+    let (status, opened) = call(&f.app, "POST", "/v1/me/disputes", Some(&subject), json_body(theft)).await;
+    assert_eq!((status, opened["state"].as_str()), (StatusCode::CREATED, Some("blocked")), "{opened}");
+    let (_, file) = call(&f.app, "GET", "/v1/me/file", Some(&subject), None).await;
+    assert_eq!(months(&file), 1, "blocked at once, not only marked: {file}");
+    let (_, asked) = call(&f.app, "GET", "/v1/verifications", Some(&api_key("bank-one")), None).await;
+    assert_eq!(asked["disputes"][0]["state"], "blocked", "the furnisher is told: {asked}");
+    let path = format!("/v1/verifications/{}", opened["id"]);
+    let (status, body) =
+        call(&f.app, "POST", &path, Some(&api_key("bank-one")), json_body(json!({"outcome": "verified"}))).await;
+    assert_eq!((status, body["code"].as_str()), (StatusCode::CONFLICT, Some("blocked")), "{body}");
+    // The ombudsman finds the account was the person's after all: the block is rescinded.
+    let path = format!("/v1/disputes/{}/decision", opened["id"]);
+    let (status, _) =
+        call(&f.app, "POST", &path, Some(&api_key("ombudsman")), json_body(json!({"outcome": "verified"}))).await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, file) = call(&f.app, "GET", "/v1/me/file", Some(&subject), None).await;
+    assert_eq!(months(&file), 2, "{file}");
+    let bad = json!({"record_kind": "report", "record_ref": "CARD-001 2026-08", "identity_theft_report": ""});
+    let (status, body) = call(&f.app, "POST", "/v1/me/disputes", Some(&subject), json_body(bad)).await;
+    assert_eq!((status, body["field"].as_str()), (StatusCode::BAD_REQUEST, Some("identity_theft_report")), "{body}");
+}
