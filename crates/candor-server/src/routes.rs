@@ -1923,7 +1923,14 @@ async fn regional_statistics(
     let s = state.clone();
     let today = state.today();
     let table = blocking(move || {
-        let (regions, max) = with_store(&s, |store| Ok((store.regions()?, store.max_subject_id()?)))?;
+        let (regions, max, all) =
+            with_store(&s, |store| Ok((store.regions()?, store.max_subject_id()?, store.all_disputes()?)))?;
+        // Records disputes deleted, suppressed or blocked count here no more than in reports.
+        let mut disputed: std::collections::HashMap<SubjectKey, Vec<candor_file::model::Dispute>> =
+            std::collections::HashMap::new();
+        for (d, key) in all {
+            disputed.entry(key).or_default().push(d);
+        }
         let late = feature_index("worst_dpd_12m").ok_or_else(ApiError::internal)?;
         let mut people: Vec<(Option<&str>, bool)> = Vec::with_capacity(regions.len());
         let read = FileRead { known_ms: s.now_ms(), today, retention: Retention::default() };
@@ -1931,7 +1938,10 @@ async fn regional_statistics(
         // not hold up the requests meanwhile.
         for lo in (1..=max).step_by(candor_store::SUBJECTS_PER_CHUNK as usize) {
             let hi = lo + candor_store::SUBJECTS_PER_CHUNK - 1;
-            for (key, file) in with_store(&s, |store| Ok(store.files_in_range(lo, hi, &read)?))? {
+            for (key, mut file) in with_store(&s, |store| Ok(store.files_in_range(lo, hi, &read)?))? {
+                if let Some(list) = disputed.get(&key) {
+                    disputes::withhold(&mut file, list, read.known_ms, s.config.dispute_days);
+                }
                 let flag = compute(&file, today)[late] >= 30.0;
                 people.push((regions.get(&key).and_then(|r| r.as_deref()), flag));
             }

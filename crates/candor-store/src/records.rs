@@ -449,6 +449,13 @@ impl Store {
     /// Every dispute not yet decided (open, waiting for or answered by the furnisher), with whose it is,
     /// oldest first: the ombudsman's queue.
     pub fn open_disputes(&mut self) -> Result<Vec<(Dispute, SubjectKey)>, StoreError> {
+        let mut out = self.all_disputes()?;
+        out.retain(|(d, _)| candor_file::disputes::is_pending(d.state));
+        Ok(out)
+    }
+
+    /// Every dispute with its latest state and whose it is, oldest first.
+    pub fn all_disputes(&mut self) -> Result<Vec<(Dispute, SubjectKey)>, StoreError> {
         transact!(self, |tx| {
             let mut out: Vec<(Dispute, SubjectKey)> = Vec::new();
             tx.query(
@@ -467,7 +474,6 @@ impl Store {
                     Ok(())
                 },
             )?;
-            out.retain(|(d, _)| candor_file::disputes::is_pending(d.state));
             out
         })
     }

@@ -785,6 +785,16 @@ async fn regional_statistics_show_no_small_cell() {
     assert_eq!((table["suppressed_cells"].as_u64(), table["suppressed_people"].as_u64()), (Some(1), Some(7)));
     let (_, coarse) = call(&f.app, "GET", "/v1/statistics/regions?k=30", Some(&api_key("auditor")), None).await;
     assert_eq!(coarse["regions"].as_array().map(Vec::len), Some(0), "{coarse}");
+    // A late month the person reports as identity theft counts here no more than in reports.
+    let creds = json!({"scheme": "us_ssn", "number": "123-45-1000", "passphrase": "a long passphrase"});
+    call(&f.app, "POST", "/v1/subjects", None, json_body(creds.clone())).await;
+    let (_, session) = call(&f.app, "POST", "/v1/sessions", None, json_body(creds)).await;
+    let person = session["token"].as_str().expect("token").to_owned();
+    let theft = json!({"record_kind": "report", "record_ref": "L-MI-0 2026-09", "identity_theft_report": "R-1"});
+    let (status, body) = call(&f.app, "POST", "/v1/me/disputes", Some(&person), json_body(theft)).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let (_, table) = call(&f.app, "GET", "/v1/statistics/regions", Some(&api_key("auditor")), None).await;
+    assert_eq!(table["regions"][0]["rate"], 5.0 / 24.0, "{table}");
 }
 
 /// A court lists an enforcement record, is asked to verify it when the person disputes it, and
