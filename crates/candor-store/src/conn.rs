@@ -280,11 +280,20 @@ impl<'a> PgAuto<'a> {
     }
 }
 
+/// Runs a prepared statement that returns no rows; how many it changed.
+fn pg_execute(
+    client: &mut impl postgres::GenericClient,
+    stmt: &postgres::Statement,
+    params: &[Param<'_>],
+) -> Result<u64, StoreError> {
+    let boxed = pg_params(params);
+    Ok(client.execute(stmt, &refs(&boxed))?)
+}
+
 impl Tx for PgAuto<'_> {
     fn execute(&mut self, sql: &str, params: &[Param<'_>]) -> Result<u64, StoreError> {
         let stmt = prepared(self.client, self.statements, sql)?;
-        let boxed = pg_params(params);
-        Ok(self.client.execute(&stmt, &refs(&boxed))?)
+        pg_execute(self.client, &stmt, params)
     }
 
     fn query(
@@ -310,8 +319,7 @@ impl Tx for PgTx<'_> {
 
     fn execute(&mut self, sql: &str, params: &[Param<'_>]) -> Result<u64, StoreError> {
         let stmt = self.statement(sql)?;
-        let boxed = pg_params(params);
-        Ok(self.tx.execute(&stmt, &refs(&boxed))?)
+        pg_execute(&mut self.tx, &stmt, params)
     }
 
     fn query(
