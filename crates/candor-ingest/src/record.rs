@@ -275,14 +275,7 @@ impl<'a, 'b> Builder<'a, 'b> {
         let key = self.ctx.keys.subject_key(id);
         if !self.subjects.contains_key(&key) {
             self.subjects.insert(key, self.batch.subjects.len());
-            self.batch.subjects.push(SubjectEntry {
-                key,
-                scheme: id.scheme(),
-                masked: id.masked(),
-                region: id.region(),
-                name_sealed: None,
-                birth_sealed: None,
-            });
+            self.batch.subjects.push(SubjectEntry::of(key, id));
         }
         if let Some(birth) = id.birth_date() {
             self.births.insert(key, birth);

@@ -91,22 +91,31 @@ impl Config {
                 .parse()
                 .map_err(|_| ConfigError::Env { name: "CANDOR_MAX_BODY_BYTES", message: "expected bytes".into() })?;
         }
-        if let Some(v) = get("CANDOR_DB_CONNECTIONS") {
-            self.db_connections = v
-                .parse()
-                .ok()
-                .filter(|n| (1..=64).contains(n))
-                .ok_or(ConfigError::Env { name: "CANDOR_DB_CONNECTIONS", message: "expected 1 to 64".into() })?;
+        if let Some(n) = ranged(&get, "CANDOR_DB_CONNECTIONS", 1, 64)? {
+            self.db_connections = n as usize;
         }
-        if let Some(v) = get("CANDOR_DISPUTE_DAYS") {
-            self.dispute_days = v
-                .parse()
-                .ok()
-                .filter(|d| (1..=365).contains(d))
-                .ok_or(ConfigError::Env { name: "CANDOR_DISPUTE_DAYS", message: "expected 1 to 365 days".into() })?;
+        if let Some(days) = ranged(&get, "CANDOR_DISPUTE_DAYS", 1, 365)? {
+            self.dispute_days = days;
         }
         Ok(())
     }
+}
+
+/// A whole number from the environment variable `name`, from `low` to `high`.
+fn ranged(
+    get: &impl Fn(&str) -> Option<String>,
+    name: &'static str,
+    low: i64,
+    high: i64,
+) -> Result<Option<i64>, ConfigError> {
+    get(name)
+        .map(|v| {
+            v.parse::<i64>()
+                .ok()
+                .filter(|n| (low..=high).contains(n))
+                .ok_or(ConfigError::Env { name, message: format!("expected a whole number from {low} to {high}") })
+        })
+        .transpose()
 }
 
 #[cfg(test)]

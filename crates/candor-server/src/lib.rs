@@ -57,14 +57,6 @@ impl StorePool {
         self.conns.push(Mutex::new(store));
     }
 
-    pub fn len(&self) -> usize {
-        self.conns.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.conns.is_empty()
-    }
-
     /// A free connection, or (all busy) the next in turn when it is released.
     pub fn lock(&self) -> LockResult<MutexGuard<'_, Store>> {
         let n = self.conns.len();

@@ -530,14 +530,7 @@ async fn enrol(Extract(state): Extract<Shared>, headers: HeaderMap, body: Bytes)
             .field("passphrase"));
     }
     let key = state.keys.subject_key(&id);
-    let entry = SubjectEntry {
-        key,
-        scheme: id.scheme(),
-        masked: id.masked(),
-        region: id.region(),
-        name_sealed: None,
-        birth_sealed: None,
-    };
+    let entry = SubjectEntry::of(key, &id);
     let s = state.clone();
     blocking(move || {
         let hash = crate::hash_passphrase(&c.passphrase)?;
@@ -644,18 +637,6 @@ struct AsOf {
     as_of: Option<String>,
 }
 
-/// The references of records a subject has undecided disputes about: marked disputed in every
-/// report.
-fn disputed(s: &State, store: &mut Store, key: &SubjectKey) -> Result<Vec<String>, ApiError> {
-    let now = s.now_ms();
-    Ok(store
-        .disputes(key)?
-        .into_iter()
-        .filter(|d| disputes::is_pending(disputes::effective_state(d, now, s.config.dispute_days)))
-        .map(|d| d.record_ref)
-        .collect())
-}
-
 fn file_json(file: &SubjectFile, disputed: &[String], statements: &[(String, String)]) -> Json_ {
     let accounts: Vec<Json_> = file
         .accounts
@@ -686,18 +667,30 @@ fn file_json(file: &SubjectFile, disputed: &[String], statements: &[(String, Str
     })
 }
 
-/// The subject's file as every report shows it: as known now, on `today`, without the records
-/// disputes deleted or suppressed.
-fn read_file(state: &State, key: SubjectKey, today: time::Date) -> Result<SubjectFile, ApiError> {
+/// The subject's file as every report shows it (as known now, on `today`, without the records
+/// disputes deleted, suppressed or blocked), and the references of the records it marks
+/// disputed (those with a dispute not yet decided).
+fn read_file(state: &State, key: SubjectKey, today: time::Date) -> Result<(SubjectFile, Vec<String>), ApiError> {
     with_store(state, |store| file_now(state, store, &key, today))
 }
 
-fn file_now(s: &State, store: &mut Store, key: &SubjectKey, today: time::Date) -> Result<SubjectFile, ApiError> {
+fn file_now(
+    s: &State,
+    store: &mut Store,
+    key: &SubjectKey,
+    today: time::Date,
+) -> Result<(SubjectFile, Vec<String>), ApiError> {
     let now = s.now_ms();
     let read = FileRead { known_ms: now, today, retention: Retention::default() };
     let mut file = store.file(key, &read)?.ok_or_else(|| ApiError::not_found("file for this subject"))?;
-    disputes::withhold(&mut file, &store.disputes(key)?, now, s.config.dispute_days);
-    Ok(file)
+    let all = store.disputes(key)?;
+    disputes::withhold(&mut file, &all, now, s.config.dispute_days);
+    let marked = all
+        .into_iter()
+        .filter(|d| disputes::is_pending(disputes::effective_state(d, now, s.config.dispute_days)))
+        .map(|d| d.record_ref)
+        .collect();
+    Ok((file, marked))
 }
 
 async fn my_file(Extract(state): Extract<Shared>, headers: HeaderMap, Query(q): Query<AsOf>) -> Answer {
@@ -709,8 +702,7 @@ async fn my_file(Extract(state): Extract<Shared>, headers: HeaderMap, Query(q): 
     };
     let s = state.clone();
     let (file, open, statements) = blocking(move || {
-        let file = read_file(&s, key, today)?;
-        let open = with_store(&s, |store| disputed(&s, store, &key))?;
+        let (file, open) = read_file(&s, key, today)?;
         let statements = with_store(&s, |store| Ok(store.statements(&key)?))?;
         Ok((file, open, statements))
     })
@@ -758,7 +750,7 @@ async fn my_score(Extract(state): Extract<Shared>, headers: HeaderMap) -> Answer
     let deployed = deployed(&state)?;
     let s = state.clone();
     let today = state.today();
-    let file = blocking(move || read_file(&s, key, today)).await?;
+    let (file, _) = blocking(move || read_file(&s, key, today)).await?;
     let (mut body, bins, _) = score_file(&deployed, &file, today)?;
     let score = body["score"].as_i64().unwrap_or(0) as i32;
     let recourse = deployed.scorer.recourse(&bins, score + 40);
@@ -913,17 +905,7 @@ async fn read_with_consent(state: Shared, headers: HeaderMap, path: &'static str
     .await?;
     if let Some(refusal) = refused {
         state.metrics.refused_reads.fetch_add(1, Ordering::Relaxed);
-        let (code, why) = match refusal {
-            Refusal::NoConsent => ("consent_required", "the person has not consented to this purpose"),
-            Refusal::Frozen => {
-                ("file_frozen", "the person has frozen their file: nobody reads it until they lift the freeze")
-            }
-        };
-        return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            code,
-            format!("{why}; the attempt is recorded (leaf {})", body["leaf"]),
-        ));
+        return Err(refusal.error(&body["leaf"]));
     }
     state.metrics.scores.fetch_add(1, Ordering::Relaxed);
     ok(StatusCode::OK, body)
@@ -937,11 +919,23 @@ enum Refusal {
 }
 
 impl Refusal {
+    /// As the log records it.
     fn reason(self) -> &'static str {
         match self {
             Refusal::NoConsent => "no live consent",
             Refusal::Frozen => "file frozen",
         }
+    }
+
+    /// As the reader is told, with the log leaf that records the attempt.
+    fn error(self, leaf: &Json_) -> ApiError {
+        let (code, why) = match self {
+            Refusal::NoConsent => ("consent_required", "the person has not consented to this purpose"),
+            Refusal::Frozen => {
+                ("file_frozen", "the person has frozen their file: nobody reads it until they lift the freeze")
+            }
+        };
+        ApiError::new(StatusCode::FORBIDDEN, code, format!("{why}; the attempt is recorded (leaf {leaf})"))
     }
 }
 
@@ -1008,20 +1002,18 @@ fn consented(
     let consents = with_store(s, |store| Ok(store.consents(&key, i64::MAX)?))?;
     let live = consents.iter().find(|c| c.org == org.id && c.purpose == purpose && c.is_live_on(today));
     let frozen = with_store(s, |store| Ok(store.is_frozen(&key)?))?;
-    let refusal = match live {
-        _ if frozen => Some(Refusal::Frozen),
-        None => Some(Refusal::NoConsent),
-        Some(_) => None,
+    let consent = match live {
+        Some(consent) if !frozen => consent,
+        _ => {
+            let refusal = if frozen { Refusal::Frozen } else { Refusal::NoConsent };
+            let body = json!({"kind": "refused_read", "subject": key.to_hex(), "org": org.id.as_str(), "purpose": purpose.as_str(), "reason": refusal.reason(), "recorded_ms": now});
+            let leaf = with_store(s, |store| Ok(store.log_event("refused_read", Some(&key), &body, now)?))?;
+            return Ok((json!({"leaf": leaf}), Some(refusal)));
+        }
     };
-    if let Some(refusal) = refusal {
-        let body = json!({"kind": "refused_read", "subject": key.to_hex(), "org": org.id.as_str(), "purpose": purpose.as_str(), "reason": refusal.reason(), "recorded_ms": now});
-        let leaf = with_store(s, |store| Ok(store.log_event("refused_read", Some(&key), &body, now)?))?;
-        return Ok((json!({"leaf": leaf}), Some(refusal)));
-    }
-    let Some(consent) = live else { return Err(ApiError::internal()) };
-    let file = read_file(s, key, today)?;
+    let (file, marked) = read_file(s, key, today)?;
     let (mut answer, _, features) = score_file(deployed, &file, today)?;
-    answer["disputed_records"] = json!(with_store(s, |store| disputed(s, store, &key))?);
+    answer["disputed_records"] = json!(marked);
     let statements = with_store(s, |store| Ok(store.statements(&key)?))?;
     answer["statements"] =
         json!(statements.iter().map(|(r, t)| json!({"record_ref": r, "text": t})).collect::<Vec<_>>());
@@ -1265,7 +1257,7 @@ async fn open_dispute(Extract(state): Extract<Shared>, headers: HeaderMap, body:
         let now = s.now_ms();
         with_store(&s, |store| {
             // The record must be in the file as reports show it; its furnisher is asked to verify.
-            let file = file_now(&s, store, &key, today)?;
+            let (file, _) = file_now(&s, store, &key, today)?;
             let furnisher = record.furnisher_in(&file).ok_or_else(|| {
                 ApiError::not_found("record of that kind and reference in your file").field("record_ref")
             })?;
@@ -1591,6 +1583,11 @@ async fn checkpoint(Extract(state): Extract<Shared>, headers: HeaderMap) -> Answ
         })
     })
     .await?;
+    text_answer(text)
+}
+
+/// A signed note, as plain text.
+fn text_answer(text: String) -> Answer {
     Ok((StatusCode::OK, [("content-type", "text/plain; charset=utf-8")], text).into_response())
 }
 
@@ -1642,7 +1639,7 @@ fn notify_recipients(
     let today = s.today();
     let rescored = match s.model.lock().map_err(|_| ApiError::internal())?.clone() {
         Some(deployed) => match file_now(s, store, owner, today) {
-            Ok(file) => Some(score_file(&deployed, &file, today)?.0["score"].clone()),
+            Ok((file, _)) => Some(score_file(&deployed, &file, today)?.0["score"].clone()),
             Err(_) => None,
         },
         None => None,
@@ -1890,7 +1887,7 @@ async fn my_perks(Extract(state): Extract<Shared>, headers: HeaderMap, body: Byt
     let deployed = deployed(&state)?;
     let s = state.clone();
     let today = state.today();
-    let (file, map) = blocking(move || Ok((read_file(&s, key, today)?, perks_map(&s)?))).await?;
+    let ((file, _), map) = blocking(move || Ok((read_file(&s, key, today)?, perks_map(&s)?))).await?;
     let score = score_file(&deployed, &file, today)?.0["score"].as_i64().unwrap_or(0) as i32;
     let found = map
         .index
@@ -2052,5 +2049,5 @@ async fn cosigned(Extract(state): Extract<Shared>, headers: HeaderMap) -> Answer
     let text = blocking(move || with_store(&s, |store| Ok(store.latest_cosigned()?)))
         .await?
         .ok_or_else(|| ApiError::not_found("countersigned checkpoint"))?;
-    Ok((StatusCode::OK, [("content-type", "text/plain; charset=utf-8")], text).into_response())
+    text_answer(text)
 }

@@ -57,6 +57,21 @@ pub struct SubjectEntry {
     pub birth_sealed: Option<Vec<u8>>,
 }
 
+impl SubjectEntry {
+    /// The entry for a parsed identifier under its keyed hash: scheme, masked tail and region,
+    /// with nothing sealed yet.
+    pub fn of(key: SubjectKey, id: &candor_file::ids::NationalId) -> SubjectEntry {
+        SubjectEntry {
+            key,
+            scheme: id.scheme(),
+            masked: id.masked(),
+            region: id.region(),
+            name_sealed: None,
+            birth_sealed: None,
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ReportEntry {
     pub record: usize,

@@ -100,14 +100,7 @@ pub fn run(args: Args) -> Result<()> {
     let number =
         outcomes_text.lines().nth(1).and_then(|l| l.split(',').nth(1)).context("no simulated person")?.to_owned();
     let id = NationalId::parse(Scheme::CnRid, &number).map_err(|e| anyhow::anyhow!("{e}"))?;
-    let entry = SubjectEntry {
-        key: keys.subject_key(&id),
-        scheme: id.scheme(),
-        masked: id.masked(),
-        region: id.region(),
-        name_sealed: None,
-        birth_sealed: None,
-    };
+    let entry = SubjectEntry::of(keys.subject_key(&id), &id);
     let hash = candor_server::hash_passphrase(PASSPHRASE).map_err(|e| anyhow::anyhow!("{}", e.message))?;
     store.enrol(&entry, Some(&hash), now_ms())?;
     drop(store);
