@@ -34,7 +34,7 @@ fn main() -> anyhow::Result<()> {
     let mut totals = vec![0f64; CHUNK];
     let mut best = f64::INFINITY;
     let mut checksum = 0i64;
-    for _ in 0..5 {
+    for _ in 0..15 {
         let t = Instant::now();
         for start in (0..rows).step_by(CHUNK) {
             let n = CHUNK.min(rows - start);

@@ -124,15 +124,11 @@ impl<'s> Format<'s> {
 
     fn chunk(&self, batch: &Batch<'_>, table: &Table, ids: Option<usize>, start: usize, end: usize) -> Vec<u8> {
         let n = end - start;
-        let m = batch.characteristics();
-        let mut points = vec![0i32; m * n];
-        for c in 0..m {
-            batch.points(c, start, &mut points[c * n..(c + 1) * n]);
-        }
+        let mut totals = vec![0i64; n];
+        let mut reasons = vec![[None; MAX_REASONS]; n];
+        batch.totals_and_reasons(start, &mut totals, &mut reasons);
         let mut out = Vec::with_capacity(n * 64);
-        for r in 0..n {
-            let total: i64 = (0..m).map(|c| points[c * n + r] as i64).sum();
-            let top = self.scorer.reasons_from_points(|c| points[c * n + r]);
+        for (r, (&total, top)) in totals.iter().zip(&reasons).enumerate() {
             if let Some(c) = ids {
                 if let Some(id) = table.text(c, start + r) {
                     push_csv_field(&mut out, &id);
@@ -148,7 +144,7 @@ impl<'s> Format<'s> {
             }
             for c in top {
                 out.push(b',');
-                if let Some(c) = c {
+                if let Some(c) = *c {
                     out.extend_from_slice(self.codes[c].as_bytes());
                 }
             }

@@ -303,9 +303,15 @@ fn batch_matches_bins(model: &Model, mut cols: Vec<Column>) {
                 assert_eq!(p, model.characteristics[c].bins[bins[c]].points, "characteristic {c} row {}", start + k);
             }
         }
+        let mut whole = vec![0i64; n];
+        let mut reasons = vec![[None; candor_scorecard::MAX_REASONS]; n];
+        batch.totals_and_reasons(start, &mut whole, &mut reasons);
         for (k, &t) in totals.iter().enumerate() {
-            let (s, _) = scorer.score_values(&row_values(&cols, model, start + k)).unwrap_or_else(|e| panic!("{e}"));
+            let (s, bins) = scorer.score_values(&row_values(&cols, model, start + k)).unwrap_or_else(|e| panic!("{e}"));
             assert_eq!(t as i64, s.total_points, "row {}", start + k);
+            assert_eq!(whole[k], s.total_points, "row {}", start + k);
+            let expected = scorer.reasons_from_points(|c| model.characteristics[c].bins[bins[c]].points);
+            assert_eq!(reasons[k], expected, "reasons of row {}", start + k);
         }
     }
 }
