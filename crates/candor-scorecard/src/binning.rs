@@ -22,6 +22,10 @@ pub const MAX_SPECIALS: usize = 32;
 /// fraction of a percent of the exact ones, and sorting the whole column would dominate fit time.
 const QUANTILE_SAMPLE_ROWS: usize = 100_000;
 
+/// Bads a bin of the minimum share must expect (at the overall bad rate) for the tail bins to
+/// be cut at exactly that share; see [`quantile_cuts`].
+const TAIL_CUT_MIN_BADS: f64 = 100.0;
+
 /// How much more information value (as a factor) a peak or valley needs over the best monotone
 /// binning to be chosen under [`Trend::Auto`].
 const AUTO_SHAPE_MARGIN: f64 = 1.05;
@@ -208,7 +212,13 @@ fn bin_numeric(
     options: &BinningOptions,
 ) -> Binned {
     let is_special = |v: f64| specials.iter().position(|&s| s == v);
-    let cuts = quantile_cuts(values, specials, options.prebins);
+    let min_count = min_count(options.min_bin_share, values.len());
+    // Exact tails pay where a bin of the minimum size holds enough bads for its risk to be
+    // measured (on the synthetic table in `bench/`, 2,500: +0.0007 of test AUC); with a few dozen
+    // (the public data in `bench/`) the extra cuts only give the search more noise to fit
+    // (-0.002 of mean test AUC).
+    let tails = min_count as f64 * total.bads as f64 / values.len() as f64 >= TAIL_CUT_MIN_BADS;
+    let cuts = quantile_cuts(values, specials, options.prebins, min_count, tails);
 
     // First pass: every row gets a pre-bin index or a tag, and the pre-bins their counts.
     let mut pre = vec![Counts::default(); cuts.len() + 1];
@@ -230,7 +240,6 @@ fn bin_numeric(
         tags.push(tag);
     }
 
-    let min_count = min_count(options.min_bin_share, values.len());
     let (groups, trend) = match trend {
         Trend::Auto => {
             // The monotone trends first; a peak or valley must carry clearly more information
@@ -305,10 +314,16 @@ fn min_count(share: f64, rows: usize) -> u64 {
     (share * rows as f64).ceil().max(1.0) as u64
 }
 
-/// Cut points at the quantiles of the regular (non-missing, non-special) values: a value `v`
-/// falls in pre-bin `k` where `k` is the number of cuts `<= v`. Every cut is an observed value,
-/// so no pre-bin is empty.
-fn quantile_cuts(values: &[f64], specials: &[f64], prebins: usize) -> Vec<f64> {
+/// Cut points at quantiles of the regular (non-missing, non-special) values: a value `v` falls
+/// in pre-bin `k` where `k` is the number of cuts `<= v`. Every cut is an observed value, so no
+/// pre-bin is empty.
+///
+/// Besides a grid of `prebins` quantiles, with `tails` two cuts sit exactly `min_count` values
+/// (the smallest bin) from either end, so that the tail bins, where risk changes fastest, can
+/// hold exactly the minimum share. On the grid alone they would overshoot it by up to a pre-bin
+/// (5.7% rather than 5% at the defaults, with 5% of the values missing). The grid comes from a
+/// sample; the tails' cuts from all values.
+fn quantile_cuts(values: &[f64], specials: &[f64], prebins: usize, min_count: u64, tails: bool) -> Vec<f64> {
     let regular = |v: &f64| v.is_finite() && !specials.contains(v);
     let count = values.iter().filter(|v| regular(v)).count();
     if count == 0 {
@@ -317,10 +332,22 @@ fn quantile_cuts(values: &[f64], specials: &[f64], prebins: usize) -> Vec<f64> {
     let stride = count.div_ceil(QUANTILE_SAMPLE_ROWS);
     let mut sample: Vec<f64> = values.iter().copied().filter(regular).step_by(stride).collect();
     sample.sort_by(f64::total_cmp);
-    let min = sample[0];
-    let mut cuts: Vec<f64> =
-        (1..prebins).map(|q| sample[(q * sample.len() / prebins).min(sample.len() - 1)]).filter(|&c| c > min).collect();
+    let mut cuts: Vec<f64> = (1..prebins).map(|q| sample[(q * sample.len() / prebins).min(sample.len() - 1)]).collect();
+    let tail = min_count as usize;
+    if tails && tail > 1 && 2 * tail < count {
+        if stride == 1 {
+            cuts.extend([sample[tail], sample[count - tail]]);
+        } else {
+            let mut all: Vec<f64> = values.iter().copied().filter(regular).collect();
+            let (_, &mut low, _) = all.select_nth_unstable_by(tail, f64::total_cmp);
+            let (_, &mut high, _) = all.select_nth_unstable_by(count - tail, f64::total_cmp);
+            cuts.extend([low, high]);
+        }
+    }
+    cuts.sort_by(f64::total_cmp);
     cuts.dedup();
+    let min = sample[0];
+    cuts.retain(|&c| c > min);
     cuts
 }
 
@@ -605,6 +632,41 @@ mod tests {
             for v in [-1.0, 1.0, 1.5, 2.0, 2.2, 2.5, 3.0, 4.0, 8.0, 9.5, 10.0] {
                 assert_eq!(count_at_most(&cuts[..n], v), cuts[..n].partition_point(|&c| c <= v), "{n} {v}");
             }
+        }
+    }
+
+    #[test]
+    fn tail_bins_can_hold_exactly_the_minimum_share() {
+        // Risk climbs fastest at both ends (a valley), so the best binning wants tails as small
+        // as allowed: 5% of all rows, although 5% of the values are missing. Small columns
+        // take their cuts from every value, large ones partly from a sample. Below about 100
+        // bads in a bin of the minimum share, the tails stay on the grid of pre-bins.
+        for rows in [4_000usize, 40_000, 250_000] {
+            let values: Vec<f64> = (0..rows)
+                .map(|i| if i % 20 == 7 { f64::NAN } else { ((i * 7919) % rows) as f64 / rows as f64 })
+                .collect();
+            let bad: Vec<bool> = values
+                .iter()
+                .enumerate()
+                .map(|(i, &v)| {
+                    let risk = if v.is_nan() { 0.05 } else { 0.02 + 0.6 * (2.0 * v - 1.0).powi(8) };
+                    ((i * 2_654_435_761) % 1000) as f64 / 1000.0 < risk
+                })
+                .collect();
+            let options = BinningOptions { trend: Trend::Valley, ..BinningOptions::default() };
+            let binned = bin_column("x", &Values::Numeric(values), &bad, &options);
+            let ranges: Vec<u64> = binned
+                .bins
+                .iter()
+                .filter(|(rule, _)| matches!(rule, BinRule::Range { .. }))
+                .map(|(_, c)| c.total())
+                .collect();
+            let min = min_count(options.min_bin_share, rows);
+            assert!(ranges.len() > 2, "{rows}: {ranges:?}");
+            let exact = rows > 4_000;
+            assert_eq!(ranges[0] == min, exact, "{rows}: {ranges:?}");
+            assert_eq!(ranges[ranges.len() - 1] == min, exact, "{rows}: {ranges:?}");
+            assert!(ranges.iter().all(|&c| c >= min), "{rows}: {ranges:?}");
         }
     }
 
