@@ -64,5 +64,5 @@ pub(crate) fn read(path: &Path, bytes: &[u8], digest: String) -> Result<Table, T
         return Err(TableError::NoRows { path: path_buf });
     }
     let columns = text.into_iter().zip(ends).map(|(text, ends)| Stored::Text { text, ends }).collect();
-    Ok(Table { path: path_buf, headers, columns, rows: lines.len(), lines: Some(lines), digest })
+    Ok(Table { path: path_buf, headers, columns, rows: lines.len(), lines: Some(lines), digest, first_row: 0 })
 }

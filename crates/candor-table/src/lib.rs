@@ -103,6 +103,19 @@ pub struct Table {
     /// CSV only: the line number of each data row, for error messages.
     lines: Option<Vec<u64>>,
     digest: String,
+    /// Parquet read in batches: the file's row index of this table's first row.
+    first_row: usize,
+}
+
+impl Stored {
+    /// Values held; `None` once taken.
+    fn len(&self) -> Option<usize> {
+        match self {
+            Stored::Text { ends, .. } => Some(ends.len()),
+            Stored::Numbers(v) => Some(v.len()),
+            Stored::Taken => None,
+        }
+    }
 }
 
 /// Whether a text field counts as missing: empty, NA, NaN or null (any case).
@@ -156,6 +169,32 @@ impl Table {
         Ok(table)
     }
 
+    /// Reads a file in tables of at most `batch_rows` rows, in order, handing each to `each`:
+    /// a Parquet file read without its digest streams, decoding ahead on other threads while
+    /// `each` works, in memory of a few batches; anything else is read whole, as one table.
+    /// Stops at the first error, from the file or from `each`.
+    pub fn read_in_batches<E: From<TableError>>(
+        path: &Path,
+        options: &ReadOptions,
+        batch_rows: usize,
+        mut each: impl FnMut(Table) -> Result<(), E>,
+    ) -> Result<(), E> {
+        if !is_parquet(path) || options.digest {
+            return each(Table::read_with(path, options)?);
+        }
+        let meta = std::fs::metadata(path).map_err(|source| TableError::Io { path: path.to_path_buf(), source })?;
+        if meta.len() > MAX_FILE_BYTES {
+            return Err(TableError::TooLarge { path: path.to_path_buf() }.into());
+        }
+        parquet_file::read_batches(path, options.columns.as_deref(), batch_rows.max(1), each)
+    }
+
+    /// Rows in a Parquet file by its footer, read without decoding anything; `None` for CSV
+    /// or a file that cannot be read (reading it says why).
+    pub fn parquet_rows(path: &Path) -> Option<u64> {
+        is_parquet(path).then(|| parquet_file::rows(path)).flatten()
+    }
+
     /// Reads CSV from memory; `path` only names it in errors.
     pub fn from_bytes(path: &Path, bytes: &[u8]) -> Result<Table, TableError> {
         csv_file::read(path, bytes, digest(bytes))
@@ -188,7 +227,7 @@ impl Table {
     pub fn place(&self, row: usize) -> String {
         match &self.lines {
             Some(lines) => format!("line {}", lines[row]),
-            None => format!("row {}", row + 1),
+            None => format!("row {}", self.first_row + row + 1),
         }
     }
 

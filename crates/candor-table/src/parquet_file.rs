@@ -19,6 +19,8 @@ const BATCH_ROWS: usize = 65_536;
 
 /// Columns are decoded by this many threads, each taking a share of the columns.
 const DECODE_THREADS: usize = 4;
+/// Threads decoding ahead when a file is read in batches; the caller's work is the rest.
+const STREAM_THREADS: usize = 2;
 
 enum Builder {
     Numbers(Vec<f64>),
@@ -29,6 +31,9 @@ enum Builder {
         ends: Vec<usize>,
     },
 }
+
+/// Some columns of some rows, decoded, each with its index in the file.
+type Part = Vec<(usize, Builder)>;
 
 /// Where the file's bytes come from: memory (already read, e.g. to digest them), or the file
 /// itself, from which each decoding thread reads only the column chunks it needs.
@@ -50,20 +55,54 @@ impl Source {
         })
     }
 
-    fn decode(&self, indices: Vec<usize>) -> Result<Vec<(usize, Builder)>, String> {
+    /// Decodes the given top-level columns whole.
+    fn decode(&self, indices: Vec<usize>) -> Result<Part, String> {
+        let mut whole = None;
+        self.decode_batches(indices, usize::MAX, &mut |part| {
+            whole = Some(part);
+            true
+        })?;
+        whole.unwrap_or_else(|| Ok(Vec::new()))
+    }
+
+    /// Decodes the given top-level columns in parts of `part_rows` rows (`usize::MAX`: one
+    /// part), handing each to `send` until it says stop.
+    fn decode_batches(
+        &self,
+        indices: Vec<usize>,
+        part_rows: usize,
+        send: &mut dyn FnMut(Result<Part, String>) -> bool,
+    ) -> Result<(), String> {
         match self {
-            Source::Bytes(b) => {
-                decode(ParquetRecordBatchReaderBuilder::try_new(b.clone()).map_err(|e| e.to_string())?, indices)
-            }
+            Source::Bytes(b) => decode(
+                ParquetRecordBatchReaderBuilder::try_new(b.clone()).map_err(|e| e.to_string())?,
+                indices,
+                part_rows,
+                send,
+            ),
             Source::File(p) => {
                 let f = std::fs::File::open(p).map_err(|e| e.to_string())?;
-                decode(ParquetRecordBatchReaderBuilder::try_new(f).map_err(|e| e.to_string())?, indices)
+                decode(
+                    ParquetRecordBatchReaderBuilder::try_new(f).map_err(|e| e.to_string())?,
+                    indices,
+                    part_rows,
+                    send,
+                )
             }
         }
     }
 }
 
-pub(crate) fn read(path: &Path, source: Source, digest: String, only: Option<&[String]>) -> Result<Table, TableError> {
+/// Rows in the file by its footer.
+pub(crate) fn rows(path: &Path) -> Option<u64> {
+    let f = std::fs::File::open(path).ok()?;
+    let builder = ParquetRecordBatchReaderBuilder::try_new(f).ok()?;
+    u64::try_from(builder.metadata().file_metadata().num_rows()).ok()
+}
+
+/// The file's column names and the indices of those wanted, after checking that every column
+/// has a type we read and every wanted name exists.
+fn plan(path: &Path, source: &Source, only: Option<&[String]>) -> Result<(Vec<String>, Vec<usize>), TableError> {
     let bad = |e: &dyn std::fmt::Display| TableError::Parquet { path: path.to_path_buf(), message: e.to_string() };
     let schema = source.schema().map_err(|e| bad(&e))?;
     if schema.fields().len() > MAX_COLUMNS {
@@ -81,7 +120,6 @@ pub(crate) fn read(path: &Path, source: Source, digest: String, only: Option<&[S
             });
         }
     }
-    // Each thread decodes every n-th wanted top-level column; results come back by index.
     let all_headers: Vec<String> = schema.fields().iter().map(|f| f.name().clone()).collect();
     if let Some(names) = only {
         if let Some(missing) = names.iter().find(|n| !all_headers.contains(n)) {
@@ -94,9 +132,36 @@ pub(crate) fn read(path: &Path, source: Source, digest: String, only: Option<&[S
     }
     let wanted: Vec<usize> =
         (0..all_headers.len()).filter(|&i| only.is_none_or(|names| names.contains(&all_headers[i]))).collect();
-    let width = wanted.len();
-    let threads = DECODE_THREADS.min(width).max(1);
-    let parts: Vec<Result<Vec<(usize, Builder)>, String>> = std::thread::scope(|scope| {
+    Ok((all_headers, wanted))
+}
+
+/// Decoded columns back in the order of `wanted`, as stored columns.
+fn in_order(wanted: &[usize], parts: Vec<Part>) -> Vec<Stored> {
+    let mut columns: Vec<Option<Stored>> = (0..wanted.len()).map(|_| None).collect();
+    for (i, b) in parts.into_iter().flatten() {
+        let slot = wanted.iter().position(|&w| w == i).unwrap_or(0);
+        columns[slot] = Some(match b {
+            Builder::Numbers(v) => Stored::Numbers(v),
+            Builder::Text { text, ends } => Stored::Text { text, ends },
+        });
+    }
+    columns.into_iter().map(|c| c.unwrap_or(Stored::Numbers(Vec::new()))).collect()
+}
+
+fn stored_rows(columns: &[Stored]) -> usize {
+    match columns.first() {
+        Some(Stored::Numbers(v)) => v.len(),
+        Some(Stored::Text { ends, .. }) => ends.len(),
+        _ => 0,
+    }
+}
+
+pub(crate) fn read(path: &Path, source: Source, digest: String, only: Option<&[String]>) -> Result<Table, TableError> {
+    let bad = |e: &dyn std::fmt::Display| TableError::Parquet { path: path.to_path_buf(), message: e.to_string() };
+    let (all_headers, wanted) = plan(path, &source, only)?;
+    // Each thread decodes every n-th wanted top-level column; results come back by index.
+    let threads = DECODE_THREADS.min(wanted.len()).max(1);
+    let parts: Vec<Result<Part, String>> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..threads)
             .map(|t| {
                 let mine: Vec<usize> = wanted.iter().copied().skip(t).step_by(threads).collect();
@@ -106,56 +171,127 @@ pub(crate) fn read(path: &Path, source: Source, digest: String, only: Option<&[S
             .collect();
         handles.into_iter().map(|h| h.join().unwrap_or_else(|_| Err("a decoding thread failed".into()))).collect()
     });
-    let mut columns: Vec<Option<Stored>> = (0..width).map(|_| None).collect();
-    for part in parts {
-        for (i, b) in part.map_err(|e| bad(&e))? {
-            let slot = wanted.iter().position(|&w| w == i).unwrap_or(0);
-            columns[slot] = Some(match b {
-                Builder::Numbers(v) => Stored::Numbers(v),
-                Builder::Text { text, ends } => Stored::Text { text, ends },
-            });
-        }
-    }
-    let columns: Vec<Stored> = columns.into_iter().map(|c| c.unwrap_or(Stored::Numbers(Vec::new()))).collect();
+    let parts = parts.into_iter().collect::<Result<Vec<_>, String>>().map_err(|e| bad(&e))?;
+    let columns = in_order(&wanted, parts);
     let headers: Vec<String> = wanted.iter().map(|&i| all_headers[i].clone()).collect();
-    let rows = match columns.first() {
-        Some(Stored::Numbers(v)) => v.len(),
-        Some(Stored::Text { ends, .. }) => ends.len(),
-        _ => 0,
-    };
+    let rows = stored_rows(&columns);
     if rows == 0 {
         return Err(TableError::NoRows { path: path.to_path_buf() });
     }
-    Ok(Table { path: path.to_path_buf(), headers, columns, rows, lines: None, digest })
+    Ok(Table { path: path.to_path_buf(), headers, columns, rows, lines: None, digest, first_row: 0 })
 }
 
-/// Decodes the given top-level columns of the file.
+/// Reads the file in tables of at most `batch_rows` rows, in order, handing each to `each` as
+/// soon as it is decoded: decoding runs ahead on [`STREAM_THREADS`] threads (each with a share of
+/// the columns, at most two batches ahead) while `each` works. Memory stays at a few batches
+/// however long the file, and the decoded values are still in cache when `each` reads them.
+/// Stops at the first error, from the file or from `each`.
+pub(crate) fn read_batches<E: From<TableError>>(
+    path: &Path,
+    only: Option<&[String]>,
+    batch_rows: usize,
+    mut each: impl FnMut(Table) -> Result<(), E>,
+) -> Result<(), E> {
+    let bad = |e: &dyn std::fmt::Display| TableError::Parquet { path: path.to_path_buf(), message: e.to_string() };
+    let source = Source::File(path.to_path_buf());
+    let (all_headers, wanted) = plan(path, &source, only)?;
+    let headers: Vec<String> = wanted.iter().map(|&i| all_headers[i].clone()).collect();
+    let threads = STREAM_THREADS.min(wanted.len()).max(1);
+    std::thread::scope(|scope| {
+        let receivers: Vec<_> = (0..threads)
+            .map(|t| {
+                let mine: Vec<usize> = wanted.iter().copied().skip(t).step_by(threads).collect();
+                let (tx, rx) = std::sync::mpsc::sync_channel(1);
+                let source = &source;
+                scope.spawn(move || {
+                    let sent = source.decode_batches(mine, batch_rows, &mut |part| tx.send(part).is_ok());
+                    if let Err(e) = sent {
+                        let _ = tx.send(Err(e));
+                    }
+                });
+                rx
+            })
+            .collect();
+        let mut first_row = 0;
+        loop {
+            let parts: Vec<Option<Result<Part, String>>> = receivers.iter().map(|rx| rx.recv().ok()).collect();
+            if parts.iter().all(Option::is_none) {
+                break;
+            }
+            let parts = parts
+                .into_iter()
+                .map(|p| p.unwrap_or_else(|| Err("a decoding thread stopped early".into())))
+                .collect::<Result<Vec<_>, String>>()
+                .map_err(|e| bad(&e))?;
+            let columns = in_order(&wanted, parts);
+            let rows = stored_rows(&columns);
+            let table = Table {
+                path: path.to_path_buf(),
+                headers: headers.clone(),
+                columns,
+                rows,
+                lines: None,
+                digest: String::new(),
+                first_row,
+            };
+            if table.columns.iter().any(|c| c.len() != Some(rows)) {
+                return Err(bad(&format!("columns of unequal length from row {}", first_row + 1)).into());
+            }
+            first_row += rows;
+            each(table)?;
+        }
+        if first_row == 0 {
+            return Err(TableError::NoRows { path: path.to_path_buf() }.into());
+        }
+        Ok(())
+    })
+}
+
+/// Decodes the given top-level columns of the file, in parts of `part_rows` rows.
 fn decode<R: parquet::file::reader::ChunkReader + 'static>(
     builder: ParquetRecordBatchReaderBuilder<R>,
     indices: Vec<usize>,
-) -> Result<Vec<(usize, Builder)>, String> {
+    part_rows: usize,
+    send: &mut dyn FnMut(Result<Part, String>) -> bool,
+) -> Result<(), String> {
     let rows = builder.metadata().file_metadata().num_rows().max(0) as usize;
     let mask = ProjectionMask::roots(builder.parquet_schema(), indices.iter().copied());
     let schema = builder.schema().clone();
-    let mut out: Vec<(usize, Builder)> = indices
-        .iter()
-        .map(|&i| {
-            let b = if is_number(schema.field(i).data_type()) {
-                Builder::Numbers(Vec::with_capacity(rows))
-            } else {
-                Builder::Text { text: String::new(), ends: Vec::with_capacity(rows) }
-            };
-            (i, b)
-        })
-        .collect();
-    let reader = builder.with_projection(mask).with_batch_size(BATCH_ROWS).build().map_err(|e| e.to_string())?;
+    let capacity = rows.min(part_rows);
+    let empty = || -> Part {
+        indices
+            .iter()
+            .map(|&i| {
+                let b = if is_number(schema.field(i).data_type()) {
+                    Builder::Numbers(Vec::with_capacity(capacity))
+                } else {
+                    Builder::Text { text: String::new(), ends: Vec::with_capacity(capacity) }
+                };
+                (i, b)
+            })
+            .collect()
+    };
+    let batch_rows = BATCH_ROWS.min(part_rows);
+    let reader = builder.with_projection(mask).with_batch_size(batch_rows).build().map_err(|e| e.to_string())?;
+    let mut out = empty();
+    let mut held = 0;
     for batch in reader {
         let batch = batch.map_err(|e| e.to_string())?;
         for ((_, b), col) in out.iter_mut().zip(batch.columns()) {
             append(b, col)?;
         }
+        held += batch.num_rows();
+        if held >= part_rows {
+            if !send(Ok(std::mem::replace(&mut out, empty()))) {
+                return Ok(());
+            }
+            held = 0;
+        }
     }
-    Ok(out)
+    if held > 0 || part_rows == usize::MAX {
+        send(Ok(out));
+    }
+    Ok(())
 }
 
 fn is_number(t: &DataType) -> bool {

@@ -128,3 +128,80 @@ proptest::proptest! {
         let _ = Table::from_parquet_bytes(Path::new("f.parquet"), with_magic);
     }
 }
+
+#[test]
+fn parquet_streams_in_batches_that_match_the_whole_file() {
+    let rows = 1_000;
+    let x: Vec<Option<f64>> = (0..rows).map(|i| (i % 7 != 3).then_some(i as f64 * 0.5)).collect();
+    let s: Vec<Option<String>> = (0..rows).map(|i| (i % 5 != 1).then(|| format!("v{}", i % 13))).collect();
+    let batch = RecordBatch::try_from_iter([
+        (
+            "id",
+            Arc::new(StringArray::from((0..rows).map(|i| format!("A{i}")).collect::<Vec<_>>()))
+                as arrow_array::ArrayRef,
+        ),
+        ("x", Arc::new(Float64Array::from(x)) as _),
+        ("s", Arc::new(StringArray::from(s)) as _),
+        ("n", Arc::new(Int32Array::from((0..rows).map(|i| i as i32 % 3).collect::<Vec<_>>())) as _),
+    ])
+    .unwrap_or_else(|e| panic!("{e}"));
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let path = dir.path().join("t.parquet");
+    std::fs::write(&path, parquet_bytes(&batch)).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(Table::parquet_rows(&path), Some(rows as u64));
+
+    let wanted = ["s", "x", "id"].map(String::from).to_vec();
+    let options = ReadOptions { columns: Some(wanted.clone()), digest: false };
+    let whole = Table::read_with(&path, &options).unwrap_or_else(|e| panic!("{e}"));
+    let mut sizes = Vec::new();
+    let mut first_places = Vec::new();
+    let mut streamed: Vec<Vec<Option<String>>> = vec![Vec::new(); 3];
+    Table::read_in_batches(&path, &options, 300, |t| -> Result<(), TableError> {
+        assert_eq!(t.headers(), whole.headers());
+        sizes.push(t.rows());
+        first_places.push(t.place(0));
+        for (c, col) in streamed.iter_mut().enumerate() {
+            col.extend((0..t.rows()).map(|r| t.text(c, r).map(|v| v.into_owned())));
+        }
+        Ok(())
+    })
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(sizes, [300, 300, 300, 100]);
+    assert_eq!(first_places, ["row 1", "row 301", "row 601", "row 901"]);
+    for (c, col) in streamed.iter().enumerate() {
+        let want: Vec<Option<String>> = (0..rows).map(|r| whole.text(c, r).map(|v| v.into_owned())).collect();
+        assert_eq!(col, &want, "column {}", whole.headers()[c]);
+    }
+
+    // The caller's error stops the stream at once.
+    let mut calls = 0;
+    let stopped = Table::read_in_batches(&path, &options, 100, |_| {
+        calls += 1;
+        if calls == 2 {
+            return Err(TableError::NoRows { path: path.clone() });
+        }
+        Ok(())
+    });
+    assert!(stopped.is_err());
+    assert_eq!(calls, 2);
+
+    // An unknown column is named before anything is decoded.
+    let unknown = ReadOptions { columns: Some(vec!["nope".into()]), digest: false };
+    let e = Table::read_in_batches(&path, &unknown, 100, |_| -> Result<(), TableError> { panic!("no batch expected") });
+    let msg = e.err().map(|e| e.to_string()).unwrap_or_default();
+    assert!(msg.ends_with("no column `nope` (the header has: id, x, s, n)"), "{msg}");
+}
+
+#[test]
+fn a_parquet_file_without_rows_streams_an_error() {
+    let batch =
+        RecordBatch::try_from_iter([("x", Arc::new(Float64Array::from(Vec::<f64>::new())) as arrow_array::ArrayRef)])
+            .unwrap_or_else(|e| panic!("{e}"));
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let path = dir.path().join("empty.parquet");
+    std::fs::write(&path, parquet_bytes(&batch)).unwrap_or_else(|e| panic!("{e}"));
+    let options = ReadOptions { columns: None, digest: false };
+    let e = Table::read_in_batches(&path, &options, 100, |_| -> Result<(), TableError> { panic!("no batch expected") });
+    let msg = e.err().map(|e| e.to_string()).unwrap_or_default();
+    assert!(msg.ends_with("empty.parquet: the file has a header but no data rows"), "{msg}");
+}

@@ -1,7 +1,8 @@
 //! `candor score`: score every row of a table, in input order, to CSV.
 //!
-//! The rows are scored in chunks, several chunks at once on as many threads, each chunk
-//! formatted into its own buffer; buffers are written in order. Each characteristic's points
+//! The rows arrive in tables (a Parquet file streams in, decoded ahead on other threads; CSV
+//! arrives whole) and each table is scored in chunks, several chunks at once on as many
+//! threads, each chunk formatted into its own buffer; buffers are written in order. Each characteristic's points
 //! come from the engine's columnar batch scorer, reasons from the points' shortfalls, and the
 //! probability of bad from a table of its text per points total (it depends on nothing else).
 
@@ -16,7 +17,10 @@ use crate::io::{load_model, progress, write_atomically};
 /// Rows per chunk: big enough to amortise per-chunk work and keep the vector loops long,
 /// small enough that a chunk's points (characteristics × rows × 4 bytes) stay in cache.
 const CHUNK_ROWS: usize = 8_192;
-/// Most totals whose probability text is prepared in advance; a wider points range (only
+/// Rows per table when a Parquet file streams in: a few such tables are in memory at once
+/// (one being scored, one decoded ahead per decoding thread, one being decoded).
+const STREAM_ROWS: usize = 65_536;
+/// Most totals whose score and probability text is prepared in advance; a wider points range (only
 /// possible with extreme scaling) formats each row's instead.
 const MAX_PD_TABLE: i64 = 1 << 20;
 
@@ -43,21 +47,12 @@ pub fn run(args: Args) -> Result<()> {
     if let Some(id) = &model.id_column {
         wanted.push(id.clone());
     }
-    let mut table = Table::read_with(&args.data, &ReadOptions { columns: Some(wanted), digest: false })?;
-    clock.mark("read");
-    let columns = super::model_columns(&scorer, &mut table)?;
-    let ids = match &model.id_column {
-        Some(id) => Some(table.index_of(id)?),
-        None => None,
-    };
-    let values: Vec<_> = columns.iter().map(|c| &c.values).collect();
-    let batch = scorer.batch(&values)?;
+    let options = ReadOptions { columns: Some(wanted), digest: false };
     let format = Format::new(&scorer);
-    clock.mark("typed columns");
-
-    let rows = table.rows();
     let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).min(16);
-    let bar = progress(rows as u64, "scoring");
+    let expected = Table::parquet_rows(&args.data);
+    let bar = progress(expected.unwrap_or(0), "scoring");
+    let mut rows = 0;
     write_atomically(&args.out, |w| {
         let mut header: Vec<String> = Vec::new();
         if let Some(id) = &model.id_column {
@@ -73,29 +68,42 @@ pub fn run(args: Args) -> Result<()> {
             push_csv_field(&mut line, h);
         }
         line.push(b'\n');
-        w.write_all(&line)?;
-        let chunks: Vec<usize> = (0..rows).step_by(CHUNK_ROWS).collect();
-        for wave in chunks.chunks(threads) {
-            let buffers: Vec<Vec<u8>> = std::thread::scope(|scope| {
-                let handles: Vec<_> = wave
-                    .iter()
-                    .map(|&start| {
-                        let (batch, format, table) = (&batch, &format, &table);
-                        scope.spawn(move || format.chunk(batch, table, ids, start, (start + CHUNK_ROWS).min(rows)))
-                    })
-                    .collect();
-                handles.into_iter().map(|h| h.join().unwrap_or_default()).collect()
-            });
-            for b in &buffers {
-                w.write_all(b)?;
+        w.write_all(&line).with_context(|| format!("{}: cannot write the scores", args.out.display()))?;
+        Table::read_in_batches(&args.data, &options, STREAM_ROWS, |mut table| -> Result<()> {
+            let columns = super::model_columns(&scorer, &mut table)?;
+            let ids = match &model.id_column {
+                Some(id) => Some(table.index_of(id)?),
+                None => None,
+            };
+            let values: Vec<_> = columns.iter().map(|c| &c.values).collect();
+            let batch = scorer.batch(&values)?;
+            let n = table.rows();
+            let chunks: Vec<usize> = (0..n).step_by(CHUNK_ROWS).collect();
+            for wave in chunks.chunks(threads) {
+                let buffers: Vec<Vec<u8>> = std::thread::scope(|scope| {
+                    let handles: Vec<_> = wave
+                        .iter()
+                        .map(|&start| {
+                            let (batch, format, table) = (&batch, &format, &table);
+                            scope.spawn(move || format.chunk(batch, table, ids, start, (start + CHUNK_ROWS).min(n)))
+                        })
+                        .collect();
+                    handles.into_iter().map(|h| h.join().unwrap_or_default()).collect()
+                });
+                for b in &buffers {
+                    w.write_all(b).with_context(|| format!("{}: cannot write the scores", args.out.display()))?;
+                }
             }
-            bar.set_position(wave.last().map(|&s| (s + CHUNK_ROWS).min(rows)).unwrap_or(0) as u64);
-        }
-        Ok(())
-    })
-    .with_context(|| format!("{}: cannot write the scores", args.out.display()))?;
+            rows += n;
+            if expected.is_none() {
+                bar.inc_length(n as u64);
+            }
+            bar.set_position(rows as u64);
+            Ok(())
+        })
+    })?;
     bar.finish_and_clear();
-    clock.mark("scored and written");
+    clock.mark("read, scored and written");
     eprintln!("scored {rows} rows into {}", args.out.display());
     Ok(())
 }
@@ -104,9 +112,10 @@ pub fn run(args: Args) -> Result<()> {
 struct Format<'s> {
     scorer: &'s Scorer,
     codes: Vec<&'s str>,
-    /// `pd` text for totals `pd_low..pd_low + pd_text.len()`.
-    pd_low: i64,
-    pd_text: Vec<String>,
+    /// The `score,pd` text for totals `low..low + score_pd.len()`: both depend on the points
+    /// total alone, and a model's totals span a few hundred values.
+    low: i64,
+    score_pd: Vec<String>,
 }
 
 impl<'s> Format<'s> {
@@ -114,12 +123,9 @@ impl<'s> Format<'s> {
         let chars = &scorer.model().characteristics;
         let low: i64 = chars.iter().map(|c| c.bins.iter().map(|b| b.points).min().unwrap_or(0) as i64).sum();
         let high: i64 = (0..chars.len()).map(|c| scorer.max_points(c) as i64).sum();
-        let pd_text = if high - low < MAX_PD_TABLE {
-            (low..=high).map(|t| scorer.scored(t).pd.to_string()).collect()
-        } else {
-            Vec::new()
-        };
-        Format { scorer, codes: chars.iter().map(|c| c.reason_code.as_str()).collect(), pd_low: low, pd_text }
+        let score_pd =
+            if high - low < MAX_PD_TABLE { (low..=high).map(|t| score_pd(scorer, t)).collect() } else { Vec::new() };
+        Format { scorer, codes: chars.iter().map(|c| c.reason_code.as_str()).collect(), low, score_pd }
     }
 
     fn chunk(&self, batch: &Batch<'_>, table: &Table, ids: Option<usize>, start: usize, end: usize) -> Vec<u8> {
@@ -135,12 +141,9 @@ impl<'s> Format<'s> {
                 }
                 out.push(b',');
             }
-            let scored = self.scorer.scored(total);
-            push_int(&mut out, scored.score as i64);
-            out.push(b',');
-            match self.pd_text.get((total - self.pd_low) as usize) {
+            match self.score_pd.get((total - self.low) as usize) {
                 Some(t) => out.extend_from_slice(t.as_bytes()),
-                None => out.extend_from_slice(scored.pd.to_string().as_bytes()),
+                None => out.extend_from_slice(score_pd(self.scorer, total).as_bytes()),
             }
             for c in top {
                 out.push(b',');
@@ -154,20 +157,7 @@ impl<'s> Format<'s> {
     }
 }
 
-fn push_int(out: &mut Vec<u8>, v: i64) {
-    let mut digits = [0u8; 20];
-    let mut i = digits.len();
-    let mut x = v.unsigned_abs();
-    loop {
-        i -= 1;
-        digits[i] = b'0' + (x % 10) as u8;
-        x /= 10;
-        if x == 0 {
-            break;
-        }
-    }
-    if v < 0 {
-        out.push(b'-');
-    }
-    out.extend_from_slice(&digits[i..]);
+fn score_pd(scorer: &Scorer, total: i64) -> String {
+    let scored = scorer.scored(total);
+    format!("{},{}", scored.score, scored.pd)
 }

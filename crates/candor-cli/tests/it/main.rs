@@ -154,6 +154,34 @@ fn fit_score_explain_and_validate_agree() {
 }
 
 #[test]
+fn parquet_streams_to_the_same_scores_as_csv() {
+    // More rows than one streamed table holds, so several arrive and are scored in turn.
+    let rows = 70_000;
+    let dir = TempDir::new().unwrap_or_else(|e| panic!("{e}"));
+    let d = dir.path();
+    let csv = synthetic_csv(rows);
+    std::fs::write(d.join("data.csv"), &csv).unwrap_or_else(|e| panic!("{e}"));
+    ok(
+        d,
+        &["fit", "--data", "data.csv", "--target", "bad", "--id", "id", "--exclude", "region", "--out", "model.json"],
+    );
+    let mut w = candor_table::ParquetWriter::create(&d.join("data.parquet"), "id", &["income", "utilisation"], None)
+        .unwrap_or_else(|e| panic!("{e}"));
+    for line in csv.lines().skip(1) {
+        let f: Vec<&str> = line.split(',').collect();
+        let num = |s: &str| s.parse::<f64>().unwrap_or(f64::NAN);
+        w.push(f[0].to_string(), &[num(f[1]), num(f[2])], None).unwrap_or_else(|e| panic!("{e}"));
+    }
+    w.finish().unwrap_or_else(|e| panic!("{e}"));
+    ok(d, &["score", "--model", "model.json", "--data", "data.csv", "--out", "from_csv.csv"]);
+    ok(d, &["score", "--model", "model.json", "--data", "data.parquet", "--out", "from_parquet.csv"]);
+    let from_csv = std::fs::read_to_string(d.join("from_csv.csv")).unwrap_or_default();
+    let from_parquet = std::fs::read_to_string(d.join("from_parquet.csv")).unwrap_or_default();
+    assert_eq!(from_csv.lines().count(), rows + 1);
+    assert!(from_csv == from_parquet, "Parquet and CSV scores differ");
+}
+
+#[test]
 fn the_readme_example_fits_the_german_credit_data() {
     let dir = TempDir::new().unwrap_or_else(|e| panic!("{e}"));
     let d = dir.path();
