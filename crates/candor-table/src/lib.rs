@@ -151,12 +151,12 @@ impl Table {
         }
         let only = options.columns.as_deref();
         let table = if is_parquet(path) && !options.digest {
-            parquet_file::read(path, parquet_file::Source::File(path.to_path_buf()), String::new(), only)?
+            parquet_file::read(path, parquet_file::Source::map(path)?, String::new(), only)?
         } else {
             let bytes = std::fs::read(path).map_err(io)?;
             let d = if options.digest { digest(&bytes) } else { String::new() };
             if is_parquet(path) {
-                parquet_file::read(path, parquet_file::Source::Bytes(bytes::Bytes::from(bytes)), d, only)?
+                parquet_file::read(path, parquet_file::Source::bytes(bytes), d, only)?
             } else {
                 csv_file::read(path, &bytes, d)?
             }
@@ -203,7 +203,7 @@ impl Table {
     /// Reads Parquet from memory; `path` only names it in errors.
     pub fn from_parquet_bytes(path: &Path, bytes: Vec<u8>) -> Result<Table, TableError> {
         let d = digest(&bytes);
-        parquet_file::read(path, parquet_file::Source::Bytes(bytes::Bytes::from(bytes)), d, None)
+        parquet_file::read(path, parquet_file::Source::bytes(bytes), d, None)
     }
 
     pub fn path(&self) -> &Path {

@@ -35,24 +35,29 @@ enum Builder {
 /// Some columns of some rows, decoded, each with its index in the file.
 type Part = Vec<(usize, Builder)>;
 
-/// Where the file's bytes come from: memory (already read, e.g. to digest them), or the file
-/// itself, from which each decoding thread reads only the column chunks it needs.
-pub(crate) enum Source {
-    Bytes(bytes::Bytes),
-    File(std::path::PathBuf),
-}
+/// The file's bytes: in memory (already read, e.g. to digest them) or mapped from the file,
+/// so that decoding threads read pages in place, with no copy and no buffer to allocate.
+pub(crate) struct Source(bytes::Bytes);
 
 impl Source {
+    pub(crate) fn bytes(bytes: Vec<u8>) -> Source {
+        Source(bytes::Bytes::from(bytes))
+    }
+
+    /// Maps the file read-only.
+    pub(crate) fn map(path: &Path) -> Result<Source, TableError> {
+        let io = |source| TableError::Io { path: path.to_path_buf(), source };
+        let file = std::fs::File::open(path).map_err(io)?;
+        // SAFETY: the map is read-only and Candor never writes its input files. Were another
+        // process to shrink the file while it is read, the process would be stopped by SIGBUS
+        // rather than read changed bytes: the trade every mapping reader makes (ripgrep too).
+        #[allow(unsafe_code)]
+        let map = unsafe { memmap2::Mmap::map(&file) }.map_err(io)?;
+        Ok(Source(bytes::Bytes::from_owner(map)))
+    }
+
     fn schema(&self) -> Result<arrow_schema::SchemaRef, String> {
-        Ok(match self {
-            Source::Bytes(b) => {
-                ParquetRecordBatchReaderBuilder::try_new(b.clone()).map_err(|e| e.to_string())?.schema().clone()
-            }
-            Source::File(p) => {
-                let f = std::fs::File::open(p).map_err(|e| e.to_string())?;
-                ParquetRecordBatchReaderBuilder::try_new(f).map_err(|e| e.to_string())?.schema().clone()
-            }
-        })
+        Ok(ParquetRecordBatchReaderBuilder::try_new(self.0.clone()).map_err(|e| e.to_string())?.schema().clone())
     }
 
     /// Decodes the given top-level columns whole.
@@ -73,23 +78,12 @@ impl Source {
         part_rows: usize,
         send: &mut dyn FnMut(Result<Part, String>) -> bool,
     ) -> Result<(), String> {
-        match self {
-            Source::Bytes(b) => decode(
-                ParquetRecordBatchReaderBuilder::try_new(b.clone()).map_err(|e| e.to_string())?,
-                indices,
-                part_rows,
-                send,
-            ),
-            Source::File(p) => {
-                let f = std::fs::File::open(p).map_err(|e| e.to_string())?;
-                decode(
-                    ParquetRecordBatchReaderBuilder::try_new(f).map_err(|e| e.to_string())?,
-                    indices,
-                    part_rows,
-                    send,
-                )
-            }
-        }
+        decode(
+            ParquetRecordBatchReaderBuilder::try_new(self.0.clone()).map_err(|e| e.to_string())?,
+            indices,
+            part_rows,
+            send,
+        )
     }
 }
 
@@ -193,7 +187,7 @@ pub(crate) fn read_batches<E: From<TableError>>(
     mut each: impl FnMut(Table) -> Result<(), E>,
 ) -> Result<(), E> {
     let bad = |e: &dyn std::fmt::Display| TableError::Parquet { path: path.to_path_buf(), message: e.to_string() };
-    let source = Source::File(path.to_path_buf());
+    let source = Source::map(path)?;
     let (all_headers, wanted) = plan(path, &source, only)?;
     let headers: Vec<String> = wanted.iter().map(|&i| all_headers[i].clone()).collect();
     let threads = STREAM_THREADS.min(wanted.len()).max(1);

@@ -69,7 +69,13 @@ pub fn run(args: Args) -> Result<()> {
         }
         line.push(b'\n');
         w.write_all(&line).with_context(|| format!("{}: cannot write the scores", args.out.display()))?;
+        let mut waited = std::time::Duration::ZERO;
+        let mut last = std::time::Instant::now();
         Table::read_in_batches(&args.data, &options, STREAM_ROWS, |mut table| -> Result<()> {
+            waited += last.elapsed();
+            if rows == 0 {
+                clock.mark("first table decoded");
+            }
             let columns = super::model_columns(&scorer, &mut table)?;
             let ids = match &model.id_column {
                 Some(id) => Some(table.index_of(id)?),
@@ -99,11 +105,14 @@ pub fn run(args: Args) -> Result<()> {
                 bar.inc_length(n as u64);
             }
             bar.set_position(rows as u64);
+            last = std::time::Instant::now();
             Ok(())
-        })
+        })?;
+        clock.mark(&format!("scored ({:.3} s of it waiting for tables)", waited.as_secs_f64()));
+        Ok(())
     })?;
     bar.finish_and_clear();
-    clock.mark("read, scored and written");
+    clock.mark("written and synced");
     eprintln!("scored {rows} rows into {}", args.out.display());
     Ok(())
 }
