@@ -73,11 +73,14 @@ pub struct ReadOptions {
     pub columns: Option<Vec<String>>,
     /// Compute the `sha256` digest of the file's bytes.
     pub digest: bool,
+    /// String columns wanted as categories: a Parquet file read in batches codes them from its
+    /// dictionaries ([`Table::take_column`] then moves the codes out). Elsewhere no effect.
+    pub categorical: Vec<String>,
 }
 
 impl Default for ReadOptions {
     fn default() -> Self {
-        ReadOptions { columns: None, digest: true }
+        ReadOptions { columns: None, digest: true, categorical: Vec::new() }
     }
 }
 
@@ -89,6 +92,9 @@ enum Stored {
     Text { text: String, ends: Vec<usize> },
     /// Parquet numbers; NaN is missing.
     Numbers(Vec<f64>),
+    /// Parquet strings read as categories: a code per row (`MISSING_CODE` for missing) into
+    /// trimmed, distinct, non-missing levels.
+    Coded { codes: Vec<u32>, levels: Vec<String> },
     /// Moved out by [`Table::take_column`]; reads as missing.
     Taken,
 }
@@ -113,6 +119,7 @@ impl Stored {
         match self {
             Stored::Text { ends, .. } => Some(ends.len()),
             Stored::Numbers(v) => Some(v.len()),
+            Stored::Coded { codes, .. } => Some(codes.len()),
             Stored::Taken => None,
         }
     }
@@ -186,7 +193,7 @@ impl Table {
         if meta.len() > MAX_FILE_BYTES {
             return Err(TableError::TooLarge { path: path.to_path_buf() }.into());
         }
-        parquet_file::read_batches(path, options.columns.as_deref(), batch_rows.max(1), each)
+        parquet_file::read_batches(path, options.columns.as_deref(), &options.categorical, batch_rows.max(1), each)
     }
 
     /// Rows in a Parquet file by its footer, read without decoding anything; `None` for CSV
@@ -248,6 +255,7 @@ impl Table {
                 (!is_missing(f)).then_some(Cow::Borrowed(f))
             }
             Stored::Numbers(v) => (!v[row].is_nan()).then(|| Cow::Owned(v[row].to_string())),
+            Stored::Coded { codes, levels } => levels.get(codes[row] as usize).map(|l| Cow::Borrowed(l.as_str())),
             Stored::Taken => None,
         }
     }
@@ -257,7 +265,7 @@ impl Table {
         match &self.columns[c] {
             Stored::Numbers(v) => Ok(v.clone()),
             Stored::Taken => Ok(vec![f64::NAN; self.rows]),
-            Stored::Text { .. } => (0..self.rows)
+            Stored::Text { .. } | Stored::Coded { .. } => (0..self.rows)
                 .map(|row| match self.text(c, row) {
                     None => Ok(f64::NAN),
                     Some(t) => parse_number(&t).ok_or_else(|| self.not_a_number(c, row, &t)),
@@ -281,7 +289,10 @@ impl Table {
         let name = self.headers[c].clone();
         match &self.columns[c] {
             Stored::Numbers(v) if !categorical => return Column { name, values: Values::Numeric(v.clone()) },
-            Stored::Text { .. } if !categorical => {
+            Stored::Coded { codes, levels } if categorical => {
+                return Column { name, values: Values::Categorical { codes: codes.clone(), levels: levels.clone() } }
+            }
+            Stored::Text { .. } | Stored::Coded { .. } if !categorical => {
                 if let Ok(v) = self.numbers(c) {
                     return Column { name, values: Values::Numeric(v) };
                 }
@@ -314,7 +325,17 @@ impl Table {
                 return Column { name: self.headers[c].clone(), values: Values::Numeric(v) };
             }
         }
+        if categorical && matches!(self.columns[c], Stored::Coded { .. }) {
+            if let Stored::Coded { codes, levels } = std::mem::replace(&mut self.columns[c], Stored::Taken) {
+                return Column { name: self.headers[c].clone(), values: Values::Categorical { codes, levels } };
+            }
+        }
         self.column(c, categorical)
+    }
+
+    /// Whether column `c` arrived coded as categories (see [`ReadOptions::categorical`]).
+    pub fn is_coded(&self, c: usize) -> bool {
+        matches!(self.columns[c], Stored::Coded { .. })
     }
 
     /// Column `c` as numbers, moved out of the table when it holds Parquet numbers (see

@@ -7,9 +7,13 @@ use arrow_array::types::{
     Float32Type, Float64Type, Int16Type, Int32Type, Int64Type, Int8Type, UInt16Type, UInt32Type, UInt64Type, UInt8Type,
 };
 use arrow_array::{Array, ArrayRef};
-use arrow_schema::DataType;
-use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use std::sync::Arc;
+
+use arrow_schema::{DataType, Field, Schema, SchemaRef};
+use candor_scorecard::MISSING_CODE;
+use parquet::arrow::arrow_reader::{ArrowReaderOptions, ParquetRecordBatchReaderBuilder};
 use parquet::arrow::ProjectionMask;
+use rustc_hash::FxHashMap;
 
 use crate::{Stored, Table, TableError, MAX_COLUMNS};
 
@@ -30,6 +34,14 @@ enum Builder {
         text: String,
         ends: Vec<usize>,
     },
+    /// Strings the caller asked for as categories, read as Parquet stores them, a dictionary
+    /// and a key per row: each distinct text is trimmed, checked for missing and coded once
+    /// per dictionary, not once per row.
+    Coded {
+        codes: Vec<u32>,
+        levels: Vec<String>,
+        index: FxHashMap<String, u32>,
+    },
 }
 
 /// Some columns of some rows, decoded, each with its index in the file.
@@ -37,11 +49,15 @@ type Part = Vec<(usize, Builder)>;
 
 /// The file's bytes: in memory (already read, e.g. to digest them) or mapped from the file,
 /// so that decoding threads read pages in place, with no copy and no buffer to allocate.
-pub(crate) struct Source(bytes::Bytes);
+pub(crate) struct Source {
+    bytes: bytes::Bytes,
+    /// The schema to read with, when some string columns are to arrive as dictionaries.
+    schema: Option<SchemaRef>,
+}
 
 impl Source {
     pub(crate) fn bytes(bytes: Vec<u8>) -> Source {
-        Source(bytes::Bytes::from(bytes))
+        Source { bytes: bytes::Bytes::from(bytes), schema: None }
     }
 
     /// Maps the file read-only.
@@ -53,11 +69,29 @@ impl Source {
         // rather than read changed bytes: the trade every mapping reader makes (ripgrep too).
         #[allow(unsafe_code)]
         let map = unsafe { memmap2::Mmap::map(&file) }.map_err(io)?;
-        Ok(Source(bytes::Bytes::from_owner(map)))
+        Ok(Source { bytes: bytes::Bytes::from_owner(map), schema: None })
     }
 
-    fn schema(&self) -> Result<arrow_schema::SchemaRef, String> {
-        Ok(ParquetRecordBatchReaderBuilder::try_new(self.0.clone()).map_err(|e| e.to_string())?.schema().clone())
+    fn schema(&self) -> Result<SchemaRef, String> {
+        Ok(ParquetRecordBatchReaderBuilder::try_new(self.bytes.clone()).map_err(|e| e.to_string())?.schema().clone())
+    }
+
+    /// Reads the named string columns as dictionaries, to be coded as categories.
+    fn code(&mut self, names: &[String]) -> Result<(), String> {
+        let file = self.schema()?;
+        let fields: Vec<Field> = file
+            .fields()
+            .iter()
+            .map(|f| match f.data_type() {
+                DataType::Utf8 | DataType::LargeUtf8 if names.contains(f.name()) => f
+                    .as_ref()
+                    .clone()
+                    .with_data_type(DataType::Dictionary(Box::new(DataType::Int32), Box::new(f.data_type().clone()))),
+                _ => f.as_ref().clone(),
+            })
+            .collect();
+        self.schema = Some(Arc::new(Schema::new_with_metadata(fields, file.metadata().clone())));
+        Ok(())
     }
 
     /// Decodes the given top-level columns whole.
@@ -78,8 +112,13 @@ impl Source {
         part_rows: usize,
         send: &mut dyn FnMut(Result<Part, String>) -> bool,
     ) -> Result<(), String> {
+        let options = match &self.schema {
+            Some(schema) => ArrowReaderOptions::new().with_schema(schema.clone()),
+            None => ArrowReaderOptions::new(),
+        };
         decode(
-            ParquetRecordBatchReaderBuilder::try_new(self.0.clone()).map_err(|e| e.to_string())?,
+            ParquetRecordBatchReaderBuilder::try_new_with_options(self.bytes.clone(), options)
+                .map_err(|e| e.to_string())?,
             indices,
             part_rows,
             send,
@@ -137,17 +176,14 @@ fn in_order(wanted: &[usize], parts: Vec<Part>) -> Vec<Stored> {
         columns[slot] = Some(match b {
             Builder::Numbers(v) => Stored::Numbers(v),
             Builder::Text { text, ends } => Stored::Text { text, ends },
+            Builder::Coded { codes, levels, .. } => Stored::Coded { codes, levels },
         });
     }
     columns.into_iter().map(|c| c.unwrap_or(Stored::Numbers(Vec::new()))).collect()
 }
 
 fn stored_rows(columns: &[Stored]) -> usize {
-    match columns.first() {
-        Some(Stored::Numbers(v)) => v.len(),
-        Some(Stored::Text { ends, .. }) => ends.len(),
-        _ => 0,
-    }
+    columns.first().and_then(Stored::len).unwrap_or(0)
 }
 
 pub(crate) fn read(path: &Path, source: Source, digest: String, only: Option<&[String]>) -> Result<Table, TableError> {
@@ -183,12 +219,16 @@ pub(crate) fn read(path: &Path, source: Source, digest: String, only: Option<&[S
 pub(crate) fn read_batches<E: From<TableError>>(
     path: &Path,
     only: Option<&[String]>,
+    coded: &[String],
     batch_rows: usize,
     mut each: impl FnMut(Table) -> Result<(), E>,
 ) -> Result<(), E> {
     let bad = |e: &dyn std::fmt::Display| TableError::Parquet { path: path.to_path_buf(), message: e.to_string() };
-    let source = Source::map(path)?;
+    let mut source = Source::map(path)?;
     let (all_headers, wanted) = plan(path, &source, only)?;
+    if !coded.is_empty() {
+        source.code(coded).map_err(|e| bad(&e))?;
+    }
     let headers: Vec<String> = wanted.iter().map(|&i| all_headers[i].clone()).collect();
     let threads = STREAM_THREADS.min(wanted.len()).max(1);
     std::thread::scope(|scope| {
@@ -256,10 +296,14 @@ fn decode<R: parquet::file::reader::ChunkReader + 'static>(
         indices
             .iter()
             .map(|&i| {
-                let b = if is_number(schema.field(i).data_type()) {
-                    Builder::Numbers(Vec::with_capacity(capacity))
-                } else {
-                    Builder::Text { text: String::new(), ends: Vec::with_capacity(capacity) }
+                let b = match schema.field(i).data_type() {
+                    t if is_number(t) => Builder::Numbers(Vec::with_capacity(capacity)),
+                    DataType::Dictionary(..) => Builder::Coded {
+                        codes: Vec::with_capacity(capacity),
+                        levels: Vec::new(),
+                        index: FxHashMap::default(),
+                    },
+                    _ => Builder::Text { text: String::new(), ends: Vec::with_capacity(capacity) },
                 };
                 (i, b)
             })
@@ -340,6 +384,44 @@ fn append(b: &mut Builder, col: &ArrayRef) -> Result<(), String> {
                 t => return Err(format!("unexpected column type {t}")),
             }
             // NaN and infinities are kept: the engine reads every non-finite number as missing.
+            Ok(())
+        }
+        Builder::Coded { codes, levels, index } => {
+            let mut code = |v: Option<&str>| -> u32 {
+                let Some(t) = v.map(str::trim).filter(|t| !crate::is_missing(t)) else { return MISSING_CODE };
+                if let Some(&c) = index.get(t) {
+                    return c;
+                }
+                levels.push(t.to_string());
+                let c = (levels.len() - 1) as u32;
+                index.insert(t.to_string(), c);
+                c
+            };
+            match col.data_type() {
+                DataType::Dictionary(_, _) => {
+                    let dict = col.as_any_dictionary();
+                    let values = dict.values();
+                    let by_key: Vec<u32> = match values.data_type() {
+                        DataType::Utf8 => values.as_string::<i32>().iter().map(&mut code).collect(),
+                        DataType::LargeUtf8 => values.as_string::<i64>().iter().map(&mut code).collect(),
+                        DataType::Utf8View => values.as_string_view().iter().map(&mut code).collect(),
+                        t => return Err(format!("unexpected dictionary value type {t}")),
+                    };
+                    let keys = dict.normalized_keys();
+                    let nulls = col.logical_nulls();
+                    codes.extend(keys.iter().enumerate().map(|(i, &k)| {
+                        if nulls.as_ref().is_some_and(|n| n.is_null(i)) {
+                            MISSING_CODE
+                        } else {
+                            by_key.get(k).copied().unwrap_or(MISSING_CODE)
+                        }
+                    }));
+                }
+                DataType::Utf8 => codes.extend(col.as_string::<i32>().iter().map(&mut code)),
+                DataType::LargeUtf8 => codes.extend(col.as_string::<i64>().iter().map(&mut code)),
+                DataType::Utf8View => codes.extend(col.as_string_view().iter().map(&mut code)),
+                t => return Err(format!("unexpected column type {t}")),
+            }
             Ok(())
         }
         Builder::Text { text, ends } => {

@@ -133,7 +133,14 @@ proptest::proptest! {
 fn parquet_streams_in_batches_that_match_the_whole_file() {
     let rows = 1_000;
     let x: Vec<Option<f64>> = (0..rows).map(|i| (i % 7 != 3).then_some(i as f64 * 0.5)).collect();
-    let s: Vec<Option<String>> = (0..rows).map(|i| (i % 5 != 1).then(|| format!("v{}", i % 13))).collect();
+    // Categories with padding and missing tokens, which coding must read as text does.
+    let s: Vec<Option<String>> = (0..rows)
+        .map(|i| match i % 11 {
+            4 => Some(" NA ".to_string()),
+            7 => Some(format!("  v{} ", i % 13)),
+            _ => (i % 5 != 1).then(|| format!("v{}", i % 13)),
+        })
+        .collect();
     let batch = RecordBatch::try_from_iter([
         (
             "id",
@@ -151,7 +158,7 @@ fn parquet_streams_in_batches_that_match_the_whole_file() {
     assert_eq!(Table::parquet_rows(&path), Some(rows as u64));
 
     let wanted = ["s", "x", "id"].map(String::from).to_vec();
-    let options = ReadOptions { columns: Some(wanted.clone()), digest: false };
+    let options = ReadOptions { columns: Some(wanted.clone()), digest: false, categorical: Vec::new() };
     let whole = Table::read_with(&path, &options).unwrap_or_else(|e| panic!("{e}"));
     let mut sizes = Vec::new();
     let mut first_places = Vec::new();
@@ -173,6 +180,25 @@ fn parquet_streams_in_batches_that_match_the_whole_file() {
         assert_eq!(col, &want, "column {}", whole.headers()[c]);
     }
 
+    // Asked for as categories, the strings arrive coded from the file's dictionaries, reading
+    // as the same text, with codes that move out as a categorical column.
+    let coded = ReadOptions { categorical: vec!["s".into()], ..options.clone() };
+    let mut texts = Vec::new();
+    let (si, id) = (whole.index_of("s").unwrap_or_default(), whole.index_of("id").unwrap_or_default());
+    Table::read_in_batches(&path, &coded, 300, |mut t| -> Result<(), TableError> {
+        assert!(t.is_coded(si) && !t.is_coded(id));
+        texts.extend((0..t.rows()).map(|r| t.text(si, r).map(|v| v.into_owned())));
+        let Values::Categorical { codes, levels } = t.take_column(si, true).values else { panic!("s categorical") };
+        assert!(!t.is_coded(si));
+        for (r, &code) in codes.iter().enumerate() {
+            assert_eq!(levels.get(code as usize), texts[texts.len() - codes.len() + r].as_ref());
+        }
+        Ok(())
+    })
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(texts, streamed[si]);
+    assert!(texts.iter().any(Option::is_none) && texts.contains(&Some("v7".into())));
+
     // The caller's error stops the stream at once.
     let mut calls = 0;
     let stopped = Table::read_in_batches(&path, &options, 100, |_| {
@@ -186,7 +212,7 @@ fn parquet_streams_in_batches_that_match_the_whole_file() {
     assert_eq!(calls, 2);
 
     // An unknown column is named before anything is decoded.
-    let unknown = ReadOptions { columns: Some(vec!["nope".into()]), digest: false };
+    let unknown = ReadOptions { columns: Some(vec!["nope".into()]), digest: false, categorical: Vec::new() };
     let e = Table::read_in_batches(&path, &unknown, 100, |_| -> Result<(), TableError> { panic!("no batch expected") });
     let msg = e.err().map(|e| e.to_string()).unwrap_or_default();
     assert!(msg.ends_with("no column `nope` (the header has: id, x, s, n)"), "{msg}");
@@ -200,7 +226,7 @@ fn a_parquet_file_without_rows_streams_an_error() {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let path = dir.path().join("empty.parquet");
     std::fs::write(&path, parquet_bytes(&batch)).unwrap_or_else(|e| panic!("{e}"));
-    let options = ReadOptions { columns: None, digest: false };
+    let options = ReadOptions { columns: None, digest: false, categorical: Vec::new() };
     let e = Table::read_in_batches(&path, &options, 100, |_| -> Result<(), TableError> { panic!("no batch expected") });
     let msg = e.err().map(|e| e.to_string()).unwrap_or_default();
     assert!(msg.ends_with("empty.parquet: the file has a header but no data rows"), "{msg}");

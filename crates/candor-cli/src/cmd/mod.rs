@@ -27,12 +27,13 @@ pub fn model_columns(scorer: &Scorer, table: &mut Table) -> Result<Vec<Column>> 
     for c in chars {
         indices.push(table.index_of(&c.name)?);
     }
-    // Numbers move out of the table first; categorical columns, which need a pass of hashing
-    // each, are coded on several threads.
+    // Numbers, and categories that arrived coded, move out of the table first; other
+    // categorical columns, which need a pass of hashing each, are coded on several threads.
     let mut columns: Vec<Option<Column>> = Vec::with_capacity(chars.len());
     for (c, &i) in chars.iter().zip(&indices) {
         columns.push(match c.kind {
             Kind::Numeric => Some(Column { name: c.name.clone(), values: Values::Numeric(table.take_numbers(i)?) }),
+            Kind::Categorical if table.is_coded(i) => Some(table.take_column(i, true)),
             Kind::Categorical => None,
         });
     }

@@ -9,7 +9,7 @@
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
-use candor_scorecard::{Batch, Scorer, MAX_REASONS};
+use candor_scorecard::{Batch, Kind, Scorer, MAX_REASONS};
 use candor_table::{push_csv_field, ReadOptions, Table};
 
 use crate::io::{load_model, progress, write_atomically};
@@ -47,7 +47,9 @@ pub fn run(args: Args) -> Result<()> {
     if let Some(id) = &model.id_column {
         wanted.push(id.clone());
     }
-    let options = ReadOptions { columns: Some(wanted), digest: false };
+    let categorical =
+        model.characteristics.iter().filter(|c| c.kind == Kind::Categorical).map(|c| c.name.clone()).collect();
+    let options = ReadOptions { columns: Some(wanted), digest: false, categorical };
     let format = Format::new(&scorer);
     let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).min(16);
     let expected = Table::parquet_rows(&args.data);
