@@ -48,7 +48,7 @@ enum Builder {
 type Part = Vec<(usize, Builder)>;
 
 /// The file's bytes: in memory (already read, e.g. to digest them) or mapped from the file,
-/// so that decoding threads read pages in place, with no copy and no buffer to allocate.
+/// so that decoding threads read the compressed pages in place rather than copy each out.
 pub(crate) struct Source {
     bytes: bytes::Bytes,
     /// The schema to read with, when some string columns are to arrive as dictionaries.
@@ -309,7 +309,9 @@ fn decode<R: parquet::file::reader::ChunkReader + 'static>(
             })
             .collect()
     };
-    let batch_rows = BATCH_ROWS.min(part_rows);
+    // One Arrow batch per part, so that no part exceeds `part_rows`; whole, in batches of
+    // `BATCH_ROWS`.
+    let batch_rows = if part_rows == usize::MAX { BATCH_ROWS } else { part_rows };
     let reader = builder.with_projection(mask).with_batch_size(batch_rows).build().map_err(|e| e.to_string())?;
     let mut out = empty();
     let mut held = 0;
