@@ -238,7 +238,12 @@ pub(crate) fn read_batches<E: From<TableError>>(
                 let (tx, rx) = std::sync::mpsc::sync_channel(1);
                 let source = &source;
                 scope.spawn(move || {
-                    let sent = source.decode_batches(mine, batch_rows, &mut |part| tx.send(part).is_ok());
+                    // A panic in the Parquet decoder on a malformed file becomes an error for
+                    // the reader, not a panic of the whole scope.
+                    let sent = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                        source.decode_batches(mine, batch_rows, &mut |part| tx.send(part).is_ok())
+                    }))
+                    .unwrap_or_else(|_| Err("the Parquet decoder failed on this file".into()));
                     if let Err(e) = sent {
                         let _ = tx.send(Err(e));
                     }

@@ -231,3 +231,31 @@ fn a_parquet_file_without_rows_streams_an_error() {
     let msg = e.err().map(|e| e.to_string()).unwrap_or_default();
     assert!(msg.ends_with("empty.parquet: the file has a header but no data rows"), "{msg}");
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::test_runner::Config::with_cases(3000))]
+    #[test]
+    fn a_damaged_parquet_file_streams_an_error_not_a_panic(at in 0.0f64..1.0, value in proptest::num::u8::ANY) {
+        // A real file with one byte changed, so that damage reaches the page decoders; in
+        // some thousand cases the decoder panics at least once, which must come back an error.
+        let dict: DictionaryArray<Int8Type> = (0..500).map(|i| Some(["a", "b", "c"][i % 3])).collect();
+        let batch = RecordBatch::try_from_iter([
+            ("x", Arc::new(Float64Array::from((0..500).map(|i| i as f64).collect::<Vec<_>>())) as arrow_array::ArrayRef),
+            ("d", Arc::new(dict) as _),
+        ])
+        .unwrap_or_else(|e| panic!("{e}"));
+        let mut bytes = parquet_bytes(&batch);
+        let i = 4 + (at * (bytes.len() - 8) as f64) as usize;
+        bytes[i] = value;
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let path = dir.path().join("damaged.parquet");
+        std::fs::write(&path, &bytes).unwrap_or_else(|e| panic!("{e}"));
+        let options = ReadOptions { columns: None, digest: false, categorical: vec!["d".into()] };
+        let _ = Table::read_in_batches(&path, &options, 128, |t| -> Result<(), TableError> {
+            for c in 0..t.headers().len() {
+                let _ = t.column(c, false);
+            }
+            Ok(())
+        });
+    }
+}
