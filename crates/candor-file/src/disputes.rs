@@ -21,12 +21,11 @@ pub fn due_ms(opened_ms: i64, deadline_days: i64) -> i64 {
 }
 
 /// Where a dispute stands at `now_ms`: one still waiting for the furnisher after its due date is
-/// suppressed, whether or not the suppression has been recorded yet.
+/// suppressed, whether or not the suppression has been recorded yet. A review of a decision has
+/// no furnisher to wait for: it stays open until the ombudsman decides it.
 pub fn effective_state(d: &Dispute, now_ms: i64, deadline_days: i64) -> DisputeState {
     match d.state {
-        DisputeState::Open | DisputeState::FurnisherAsked if now_ms > due_ms(d.opened_ms, deadline_days) => {
-            DisputeState::Suppressed
-        }
+        DisputeState::FurnisherAsked if now_ms > due_ms(d.opened_ms, deadline_days) => DisputeState::Suppressed,
         state => state,
     }
 }
@@ -72,6 +71,25 @@ impl Record {
             ("court_record", ..) => Err("a court record is named by its case number alone"),
             ("inquiry", ..) => Err("an inquiry is named by the organisation and day: `ORG YYYY-MM-DD`"),
             _ => Err("the record kind is account, report, court_record or inquiry"),
+        }
+    }
+
+    /// Its kind, as a dispute names it.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Record::Account(_) => "account",
+            Record::Report(..) => "report",
+            Record::CourtRecord(_) => "court_record",
+            Record::Inquiry(..) => "inquiry",
+        }
+    }
+
+    /// Its reference, as a dispute names it (what [`Record::parse`] reads back).
+    pub fn reference(&self) -> String {
+        match self {
+            Record::Account(r) | Record::CourtRecord(r) => r.clone(),
+            Record::Report(r, m) => format!("{r} {m}"),
+            Record::Inquiry(o, d) => format!("{} {d}", o.as_str()),
         }
     }
 
@@ -194,6 +212,15 @@ mod tests {
         assert!(Record::parse("inquiry", "bank 2026-13-01").is_err());
         assert!(Record::parse("religion", "x").is_err());
         assert_eq!(Record::parse("account", "CARD-1").expect("account").account(), Some("CARD-1"));
+        for (kind, reference) in [
+            ("account", "CARD-1"),
+            ("report", "CARD-1 2026-09"),
+            ("court_record", "C-7"),
+            ("inquiry", "bank 2026-09-12"),
+        ] {
+            let record = Record::parse(kind, reference).expect("record");
+            assert_eq!((record.kind(), record.reference().as_str()), (kind, reference), "names itself as it was named");
+        }
     }
 
     #[test]
@@ -223,5 +250,7 @@ mod tests {
         let mut f = file();
         withhold(&mut f, &[dispute("account", "CARD-1", DisputeState::Verified)], i64::MAX, 30);
         assert_eq!(f, file(), "a verified record stays");
+        let review = dispute("decision", "leaf 12", DisputeState::Open);
+        assert_eq!(effective_state(&review, due + 1, 30), DisputeState::Open, "a review waits for the ombudsman");
     }
 }

@@ -10,55 +10,121 @@ use time::Date;
 
 use crate::model::{Status, SubjectFile, YearMonth};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Feature {
     pub name: &'static str,
     pub definition: &'static str,
     pub unit: &'static str,
     pub actionable: bool,
+    /// Every value [`compute`] can give it (NaN aside): a model's cuts must fall inside.
+    pub range: Range,
 }
 
-const fn feature(name: &'static str, definition: &'static str, unit: &'static str, actionable: bool) -> Feature {
-    Feature { name, definition, unit, actionable }
+/// The values a feature takes: `min..=max`, either end possibly infinite.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Range {
+    pub min: f64,
+    pub max: f64,
+}
+
+impl Range {
+    pub fn contains(&self, x: f64) -> bool {
+        self.min <= x && x <= self.max
+    }
+}
+
+impl std::fmt::Display for Range {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let end = |x: f64| {
+            if x.is_infinite() {
+                if x > 0.0 {
+                    "+inf".to_owned()
+                } else {
+                    "-inf".to_owned()
+                }
+            } else {
+                x.to_string()
+            }
+        };
+        write!(f, "{} to {}", end(self.min), end(self.max))
+    }
+}
+
+/// No bound above: counts, amounts, months.
+const COUNT: Range = Range { min: 0.0, max: f64::INFINITY };
+/// A share of reports.
+const SHARE: Range = Range { min: 0.0, max: 1.0 };
+/// Days past due, as reported in buckets (the highest bucket is 180+).
+const DAYS_LATE: Range = Range { min: 0.0, max: 180.0 };
+/// An amount that may be negative (a credit balance).
+const AMOUNT: Range = Range { min: f64::NEG_INFINITY, max: f64::INFINITY };
+/// Months within a 24-month window.
+const MONTHS_24: Range = Range { min: 0.0, max: 24.0 };
+
+const fn feature(
+    name: &'static str,
+    definition: &'static str,
+    unit: &'static str,
+    actionable: bool,
+    range: Range,
+) -> Feature {
+    Feature { name, definition, unit, actionable, range }
 }
 
 pub const CATALOGUE: [Feature; 12] = [
-    feature("months_of_history", "Months from the earliest account's opening to the as-of date.", "months", false),
-    feature("open_accounts", "Accounts whose latest report is open.", "accounts", false),
+    feature(
+        "months_of_history",
+        "Months from the earliest account's opening to the as-of date.",
+        "months",
+        false,
+        COUNT,
+    ),
+    feature("open_accounts", "Accounts whose latest report is open.", "accounts", false, COUNT),
     feature(
         "worst_dpd_12m",
         "Worst days-past-due bucket reported in the 12 months up to the as-of month.",
         "days",
         true,
+        DAYS_LATE,
     ),
     feature(
         "worst_dpd_24m",
         "Worst days-past-due bucket reported in the 24 months up to the as-of month.",
         "days",
         false,
+        DAYS_LATE,
     ),
     feature(
         "months_since_delinquency",
         "Months since the latest report that was 30+ days past due, charged off or in collection; missing if none.",
         "months",
         false,
+        COUNT,
     ),
-    feature("on_time_share_24m", "Share of monthly reports in the last 24 months that were current.", "share", true),
+    feature(
+        "on_time_share_24m",
+        "Share of monthly reports in the last 24 months that were current.",
+        "share",
+        true,
+        SHARE,
+    ),
     feature(
         "revolving_utilisation",
         "Latest balances over latest limits of open cards and lines; missing without a limit.",
         "ratio",
         true,
+        COUNT,
     ),
-    feature("total_balance", "Sum of the latest balances of open accounts.", "major units", true),
-    feature("inquiries_6m", "Inquiries for credit in the 6 months up to the as-of date.", "inquiries", true),
-    feature("open_court_records", "Court enforcement records neither performed nor revoked.", "records", true),
-    feature("open_court_amount", "Amount of the open court enforcement records.", "major units", true),
+    feature("total_balance", "Sum of the latest balances of open accounts.", "major units", true, AMOUNT),
+    feature("inquiries_6m", "Inquiries for credit in the 6 months up to the as-of date.", "inquiries", true, COUNT),
+    feature("open_court_records", "Court enforcement records neither performed nor revoked.", "records", true, COUNT),
+    feature("open_court_amount", "Amount of the open court enforcement records.", "major units", true, AMOUNT),
     feature(
         "alternative_on_time_months_24m",
         "Current monthly reports in the last 24 months on utility, telecom, rent and rental accounts.",
         "months",
         false,
+        MONTHS_24,
     ),
 ];
 

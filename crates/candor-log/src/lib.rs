@@ -7,9 +7,11 @@
 //! not rewritten its history since.
 
 pub mod checkpoint;
+pub mod leaf;
 pub mod tree;
 pub mod verify;
 
 pub use checkpoint::{Checkpoint, CheckpointError, SignedCheckpoint, Signer, Verifier, Witness, WitnessError};
+pub use leaf::{Leaf, LeafError, LEAF_VERSION};
 pub use tree::{empty_root, leaf_hash, node_hash, Hash, Tree, TreeError};
 pub use verify::{verify_consistency, verify_inclusion, ProofError};

@@ -1,5 +1,7 @@
 //! Every error the API answers with: an HTTP status, a stable snake_case code, a message for
 //! people and, where one field is at fault, its name. Internal errors say nothing of internals.
+//! [`CODES`] is the one table of codes, with their status and meaning; the OpenAPI document
+//! publishes it, and an error with a code not in it is a programmer's error.
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -16,8 +18,86 @@ pub struct ApiError {
     pub field: Option<String>,
 }
 
+/// One error code: the status it comes with and what it means.
+pub struct Code {
+    pub status: u16,
+    pub code: &'static str,
+    pub meaning: &'static str,
+}
+
+const fn code(status: u16, code: &'static str, meaning: &'static str) -> Code {
+    Code { status, code, meaning }
+}
+
+/// Every error code the API answers with.
+pub const CODES: &[Code] = &[
+    code(400, "bad_json", "the body is not the JSON the route takes"),
+    code(400, "bad_identifier", "the scheme or number of a national identifier is not valid"),
+    code(400, "weak_passphrase", "the passphrase is too short"),
+    code(400, "bad_org", "not an organisation identifier"),
+    code(400, "bad_purpose", "not a purpose the bureau knows"),
+    code(400, "bad_date", "not a date, or a date not allowed here"),
+    code(400, "bad_name", "not a name the bureau accepts"),
+    code(400, "bad_policy", "the policy's bands are not sound or do not cover the model's scale"),
+    code(400, "policy_outside_scale", "a lender's policy does not cover the scale of the model being deployed"),
+    code(400, "bad_model", "not a model document"),
+    code(400, "model_not_for_the_file", "the model's characteristics are not the credit file's features"),
+    code(400, "bad_outcome", "not an outcome this step allows"),
+    code(400, "bad_record_kind", "not a kind of record"),
+    code(400, "bad_record_ref", "not a reference of a record of that kind"),
+    code(400, "bad_identity_theft_report", "not a reference of an identity theft report"),
+    code(400, "bad_statement", "the statement is too long or not text"),
+    code(400, "not_a_decision", "the log entry named is not a decision"),
+    code(400, "not_replayable", "the log entry is not a score or a decision with its inputs"),
+    code(400, "unknown_format", "the batch's format is not named"),
+    code(400, "bad_place", "not a place on Earth"),
+    code(400, "bad_perks", "the service point's perks are not sound"),
+    code(400, "bad_point", "not a service point name"),
+    code(400, "bad_radius", "the radius is out of bounds"),
+    code(400, "bad_sizes", "log sizes that do not make a consistency proof"),
+    code(400, "bad_witness_key", "not a witness name and Ed25519 key"),
+    code(400, "bad_checkpoint", "not a signed note"),
+    code(400, "not_our_checkpoint", "the note carries no valid signature of this log"),
+    code(400, "not_cosigned", "the note carries no valid signature by the witness's key"),
+    code(401, "unauthenticated", "no credentials, or credentials the bureau does not know"),
+    code(401, "bad_credentials", "unknown identifier or wrong passphrase"),
+    code(403, "forbidden", "the caller's role may not do this"),
+    code(403, "consent_required", "the person has not consented to this purpose; the attempt is logged"),
+    code(403, "file_frozen", "the person has frozen their file; the attempt is logged"),
+    code(404, "not_found", "no such thing, or none the caller may see"),
+    code(409, "no_correction", "the record has not changed since the dispute opened"),
+    code(409, "blocked", "the record is blocked as identity theft; the ombudsman decides"),
+    code(409, "too_late", "the deadline has passed; the ombudsman decides"),
+    code(409, "already_answered", "the dispute has the furnisher's answer already"),
+    code(409, "model_missing", "the store does not hold the model version named"),
+    code(409, "policy_missing", "the store does not hold the policy version named"),
+    code(409, "no_witness_key", "the witness has registered no key"),
+    code(409, "not_in_history", "the log has no such root at that size"),
+    code(413, "too_large", "the body is larger than the server accepts"),
+    code(422, "batch_refused", "the batch does not parse or check; every problem is listed, nothing applied"),
+    code(422, "batch_rejected", "the batch conflicts with the file; every problem is listed, nothing applied"),
+    code(429, "rate_limited", "too many requests this minute"),
+    code(500, "internal", "something went wrong on the bureau's side"),
+    code(503, "no_model", "no model is deployed yet"),
+    code(503, "scoring_suspended", "the operator has suspended scoring"),
+    code(503, "no_log_key", "the server has no checkpoint key"),
+];
+
+/// The codes grouped by status, in status order.
+pub fn codes_by_status() -> std::collections::BTreeMap<u16, Vec<&'static Code>> {
+    let mut by: std::collections::BTreeMap<u16, Vec<&'static Code>> = std::collections::BTreeMap::new();
+    for c in CODES {
+        by.entry(c.status).or_default().push(c);
+    }
+    by
+}
+
 impl ApiError {
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> ApiError {
+        debug_assert!(
+            CODES.iter().any(|c| c.code == code && c.status == status.as_u16()),
+            "error code {code} with status {status} is not in the table"
+        );
         ApiError { status: status.as_u16(), code, message: message.into(), field: None }
     }
 
@@ -59,6 +139,35 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         (status, Json(self)).into_response()
+    }
+}
+
+impl From<candor_bureau::BureauError> for ApiError {
+    fn from(e: candor_bureau::BureauError) -> ApiError {
+        use candor_bureau::consent::Refusal;
+        use candor_bureau::BureauError as B;
+        let with_field = |e: ApiError, field: Option<&str>| match field {
+            Some(f) => e.field(f),
+            None => e,
+        };
+        match e {
+            B::NotFound { what, field } => with_field(ApiError::not_found(what), field),
+            B::Invalid { code, field, message } => with_field(ApiError::bad_request(code, message), field),
+            B::Conflict { code, field, message } => {
+                with_field(ApiError::new(StatusCode::CONFLICT, code, message), field)
+            }
+            B::Refused { refusal, leaf } => {
+                let (code, why) = match refusal {
+                    Refusal::NoConsent => ("consent_required", "the person has not consented to this purpose"),
+                    Refusal::Frozen => {
+                        ("file_frozen", "the person has frozen their file: nobody reads it until they lift the freeze")
+                    }
+                };
+                ApiError::new(StatusCode::FORBIDDEN, code, format!("{why}; the attempt is recorded (leaf {leaf})"))
+            }
+            B::NoModel => ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "no_model", "no model is deployed yet"),
+            B::Store(s) => s.into(),
+        }
     }
 }
 

@@ -10,26 +10,21 @@
 pub mod config;
 mod error;
 mod routes;
+mod wire;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, LockResult, Mutex, MutexGuard, TryLockError};
 
+use candor_bureau::{Deployed, Now, Rules};
 use candor_file::ids::SubjectKey;
 use candor_file::model::{OrgKind, Organisation};
 use candor_file::secret::Keys;
-use candor_scorecard::Scorer;
 use candor_store::Store;
 
 pub use config::Config;
-pub use error::ApiError;
-pub use routes::{app, sweep_overdue, Role, LOG_ORIGIN, ROUTES};
-
-/// A deployed model and its version (the SHA-256 of its document).
-pub struct Deployed {
-    pub version: String,
-    pub scorer: Scorer,
-}
+pub use error::{ApiError, CODES};
+pub use routes::{app, Role, LOG_ORIGIN, ROUTES};
 
 /// Request counts for `/metrics`.
 #[derive(Default)]
@@ -69,6 +64,16 @@ impl StorePool {
             }
         }
         self.conns[start].lock()
+    }
+}
+
+/// A long walk takes a connection of the pool per chunk and gives it back between chunks.
+impl candor_bureau::gate::Stores for &StorePool {
+    fn with<T>(&mut self, work: impl FnOnce(&mut Store) -> candor_bureau::Result<T>) -> candor_bureau::Result<T> {
+        let mut store = self
+            .lock()
+            .map_err(|_| candor_store::StoreError::Corrupt("a store connection was lost to a panic".into()))?;
+        work(&mut store)
     }
 }
 
@@ -117,43 +122,55 @@ impl State {
         (self.clock)()
     }
 
-    pub fn today(&self) -> time::Date {
-        time::OffsetDateTime::from_unix_timestamp(self.now_ms() / 1000).map_or(time::Date::MIN, |t| t.date())
+    /// The moment a request runs at, for the bureau's workflows.
+    pub fn now(&self) -> Now {
+        Now::at_ms(self.now_ms())
     }
 
-    /// Deploys a model document; the version is its digest.
-    pub fn deploy(&self, document: &str) -> Result<String, ApiError> {
-        let model: candor_scorecard::Model = serde_json::from_str(document)
-            .map_err(|e| ApiError::bad_request("bad_model", format!("not a model document: {e}")))?;
-        let scorer = Scorer::new(model).map_err(|e| ApiError::bad_request("bad_model", e.to_string()))?;
-        use sha2::Digest;
-        let version = hex::encode(sha2::Sha256::digest(document.as_bytes()));
-        *self.model.lock().map_err(|_| ApiError::internal())? =
-            Some(Arc::new(Deployed { version: version.clone(), scorer }));
+    pub fn today(&self) -> time::Date {
+        self.now().today
+    }
+
+    /// The bureau's rules as configured.
+    pub fn rules(&self) -> Rules {
+        Rules { dispute_days: self.config.dispute_days, ..Rules::default() }
+    }
+
+    /// The model serving now, if any.
+    pub fn deployed(&self) -> Result<Option<Arc<Deployed>>, ApiError> {
+        Ok(self.model.lock().map_err(|_| ApiError::internal())?.clone())
+    }
+
+    /// Deploys a model document through the bureau's checks, keeps and logs it, and serves it;
+    /// its version.
+    pub fn deploy_with(&self, store: &mut Store, document: &str) -> Result<String, ApiError> {
+        let deployed = candor_bureau::score::deploy(store, self.now(), document)?;
+        let version = deployed.version.clone();
+        *self.model.lock().map_err(|_| ApiError::internal())? = Some(Arc::new(deployed));
+        Ok(version)
+    }
+
+    /// [`State::deploy_with`] on a connection of the pool.
+    pub fn deploy_recorded(&self, document: &str) -> Result<String, ApiError> {
+        let mut store = self.store.lock().map_err(|_| ApiError::internal())?;
+        self.deploy_with(&mut store, document)
+    }
+
+    /// Serves the model deployed last, as the store remembers it; its version, or `None`.
+    pub fn restore_model(&self) -> Result<Option<String>, ApiError> {
+        let restored = candor_bureau::score::restore(&mut *self.store.lock().map_err(|_| ApiError::internal())?)?;
+        let version = restored.as_ref().map(|d| d.version.clone());
+        *self.model.lock().map_err(|_| ApiError::internal())? = restored.map(Arc::new);
         Ok(version)
     }
 }
 
-impl State {
-    /// Deploys a model document and, unless it is already the current one, keeps it in the
-    /// store (the earlier versions stay, for replay) and logs the deployment.
-    pub fn deploy_recorded(&self, document: &str) -> Result<String, ApiError> {
-        let version = self.deploy(document)?;
-        let now = self.now_ms();
-        let mut store = self.store.lock().map_err(|_| ApiError::internal())?;
-        if store.current_model()?.map(|(v, _)| v).as_deref() != Some(version.as_str()) {
-            store.deploy_model(&version, document, now)?;
-            let body = serde_json::json!({"kind": "model_deployed", "version": version, "recorded_ms": now});
-            store.log_event("model_deployed", None, &body, now)?;
-        }
-        Ok(version)
-    }
-
-    /// Serves the model deployed last, as the store remembers it; `None` if there is none.
-    pub fn restore_model(&self) -> Result<Option<String>, ApiError> {
-        let current = self.store.lock().map_err(|_| ApiError::internal())?.current_model()?;
-        current.map(|(_, document)| self.deploy(&document)).transpose()
-    }
+/// Records the suppression of disputed records nobody verified in time (see
+/// [`candor_bureau::dispute::sweep_overdue`]); how many.
+pub fn sweep_overdue(state: &State) -> Result<usize, ApiError> {
+    let deployed = state.deployed()?;
+    let mut store = state.store.lock().map_err(|_| ApiError::internal())?;
+    Ok(candor_bureau::dispute::sweep_overdue(&mut store, &state.rules(), state.now(), deployed.as_deref())?)
 }
 
 /// A passphrase as stored: argon2id with a fresh salt, in the PHC string form.
@@ -204,7 +221,7 @@ pub async fn serve(
             loop {
                 every.tick().await;
                 let s = state.clone();
-                match tokio::task::spawn_blocking(move || routes::sweep_overdue(&s)).await {
+                match tokio::task::spawn_blocking(move || sweep_overdue(&s)).await {
                     Ok(Ok(0)) => {}
                     Ok(Ok(n)) => tracing::info!(suppressed = n, "disputed records past their deadline suppressed"),
                     Ok(Err(e)) => tracing::warn!(code = e.code, "dispute sweep failed"),

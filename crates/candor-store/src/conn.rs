@@ -138,7 +138,9 @@ fn sqlite_sql(sql: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
-impl Tx for rusqlite::Transaction<'_> {
+/// A transaction's statements on SQLite: a savepoint, which is a transaction of its own outside a
+/// unit of work ([`crate::Store::unit`]) and nests inside one.
+impl Tx for rusqlite::Savepoint<'_> {
     fn execute(&mut self, sql: &str, params: &[Param<'_>]) -> Result<u64, StoreError> {
         let mut stmt = self.prepare_cached(&sqlite_sql(sql))?;
         Ok(stmt.execute(sqlite_params(params))? as u64)
@@ -269,16 +271,23 @@ fn prepared(
 /// small reads a request makes, this saves the BEGIN and COMMIT round trips. Nothing it reads
 /// needs a snapshot across statements (the file is append-only). Not for big scans: rows are not
 /// fetched in bounded portions.
+///
+/// Inside a unit of work ([`crate::Store::unit`]) the same statements run in the unit's one
+/// transaction, begun and ended by the unit; appends to the log then take the log's lock.
 pub struct PgAuto<'a> {
     client: &'a mut postgres::Client,
     statements: &'a mut PgStatements,
+    in_unit: bool,
 }
 
 impl<'a> PgAuto<'a> {
-    pub fn new(client: &'a mut postgres::Client, statements: &'a mut PgStatements) -> PgAuto<'a> {
-        PgAuto { client, statements }
+    pub fn new(client: &'a mut postgres::Client, statements: &'a mut PgStatements, in_unit: bool) -> PgAuto<'a> {
+        PgAuto { client, statements, in_unit }
     }
 }
+
+/// The transaction-scoped advisory lock that makes log appends one at a time across connections.
+const PG_LOG_LOCK: &str = "SELECT pg_advisory_xact_lock(7244)";
 
 /// Runs a prepared statement that returns no rows; how many it changed.
 fn pg_execute(
@@ -291,6 +300,14 @@ fn pg_execute(
 }
 
 impl Tx for PgAuto<'_> {
+    fn lock_log(&mut self) -> Result<(), StoreError> {
+        // Outside a unit, PgAuto only reads: nothing to order.
+        if self.in_unit {
+            self.client.batch_execute(PG_LOG_LOCK)?;
+        }
+        Ok(())
+    }
+
     fn execute(&mut self, sql: &str, params: &[Param<'_>]) -> Result<u64, StoreError> {
         let stmt = prepared(self.client, self.statements, sql)?;
         pg_execute(self.client, &stmt, params)
@@ -313,7 +330,7 @@ impl Tx for PgAuto<'_> {
 
 impl Tx for PgTx<'_> {
     fn lock_log(&mut self) -> Result<(), StoreError> {
-        self.tx.batch_execute("SELECT pg_advisory_xact_lock(7244)")?;
+        self.tx.batch_execute(PG_LOG_LOCK)?;
         Ok(())
     }
 

@@ -157,19 +157,27 @@ enum Backend {
 
 pub struct Store {
     backend: Backend,
+    /// Inside [`Store::unit`]: every statement runs in the unit's one transaction.
+    in_unit: bool,
 }
 
 /// Runs `$body` with `$tx` bound to a transaction on whichever database, committing on success.
+/// Inside a unit of work, the transaction is the unit's, and nothing commits until the unit
+/// does. (On SQLite a savepoint is both: a transaction of its own outside a unit, nested in one.)
 macro_rules! transact {
     ($store:expr, |$tx:ident| $body:expr) => {
-        match &mut $store.backend {
-            $crate::Backend::Sqlite(conn) => {
-                let mut $tx = conn.transaction()?;
+        match (&mut $store.backend, $store.in_unit) {
+            ($crate::Backend::Sqlite(conn), _) => {
+                let mut $tx = conn.savepoint()?;
                 let out = $body;
                 $tx.commit()?;
                 Ok::<_, $crate::StoreError>(out)
             }
-            $crate::Backend::Postgres(client, statements) => {
+            ($crate::Backend::Postgres(client, statements), true) => {
+                let mut $tx = $crate::conn::PgAuto::new(client, statements, true);
+                Ok::<_, $crate::StoreError>($body)
+            }
+            ($crate::Backend::Postgres(client, statements), false) => {
                 let mut $tx = $crate::conn::PgTx::new(client.transaction()?, statements);
                 let out = $body;
                 $tx.tx.commit()?;
@@ -181,20 +189,15 @@ macro_rules! transact {
 pub(crate) use transact;
 
 /// Like [`transact!`], for reads of a few rows: on PostgreSQL each statement runs on its own,
-/// without BEGIN and COMMIT (see [`conn::PgAuto`]).
+/// without BEGIN and COMMIT (see [`conn::PgAuto`]), or in the unit of work it is part of.
 macro_rules! fetch {
     ($store:expr, |$tx:ident| $body:expr) => {
-        match &mut $store.backend {
-            $crate::Backend::Sqlite(conn) => {
-                let mut $tx = conn.transaction()?;
-                let out = $body;
-                $tx.commit()?;
-                Ok::<_, $crate::StoreError>(out)
-            }
-            $crate::Backend::Postgres(client, statements) => {
-                let mut $tx = $crate::conn::PgAuto::new(client, statements);
+        match (&mut $store.backend, $store.in_unit) {
+            ($crate::Backend::Postgres(client, statements), in_unit) => {
+                let mut $tx = $crate::conn::PgAuto::new(client, statements, in_unit);
                 Ok::<_, $crate::StoreError>($body)
             }
+            (_, _) => $crate::transact!($store, |$tx| $body),
         }
     };
 }
@@ -215,7 +218,7 @@ impl Store {
                     "CREATE SCHEMA IF NOT EXISTS \"{schema}\"; SET search_path TO \"{schema}\""
                 ))?;
             }
-            Store { backend: Backend::Postgres(client, conn::PgStatements::new()) }
+            Store { backend: Backend::Postgres(client, conn::PgStatements::new()), in_unit: false }
         } else {
             let path = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")).unwrap_or(url);
             let conn = rusqlite::Connection::open(path)?;
@@ -223,10 +226,54 @@ impl Store {
             conn.pragma_update(None, "journal_mode", "WAL")?;
             conn.pragma_update(None, "synchronous", "FULL")?;
             conn.set_prepared_statement_cache_capacity(64);
-            Store { backend: Backend::Sqlite(conn) }
+            Store { backend: Backend::Sqlite(conn), in_unit: false }
         };
         store.migrate()?;
         Ok(store)
+    }
+
+    /// Runs one unit of work — a workflow's reads, writes and log leaves — in one transaction:
+    /// everything it wrote commits together when it returns `Ok`, and nothing of it when it
+    /// returns `Err`. Every store call inside runs in that transaction; a unit inside a unit is
+    /// part of the outer one.
+    pub fn unit<T, E: From<StoreError>>(&mut self, work: impl FnOnce(&mut Store) -> Result<T, E>) -> Result<T, E> {
+        if self.in_unit {
+            return work(self);
+        }
+        self.begin()?;
+        self.in_unit = true;
+        let out = work(self);
+        self.in_unit = false;
+        match out {
+            Ok(value) => {
+                self.end("COMMIT")?;
+                Ok(value)
+            }
+            Err(e) => {
+                // The error the work met is the one to report; a failed rollback leaves the
+                // connection to be reset by the database when it is next used or closed.
+                let _ = self.end("ROLLBACK");
+                Err(e)
+            }
+        }
+    }
+
+    fn begin(&mut self) -> Result<(), StoreError> {
+        match &mut self.backend {
+            // IMMEDIATE: the write lock from the start, so a unit that reads and then writes is
+            // never refused the upgrade by another writer.
+            Backend::Sqlite(conn) => conn.execute_batch("BEGIN IMMEDIATE")?,
+            Backend::Postgres(client, _) => client.batch_execute("BEGIN")?,
+        }
+        Ok(())
+    }
+
+    fn end(&mut self, how: &str) -> Result<(), StoreError> {
+        match &mut self.backend {
+            Backend::Sqlite(conn) => conn.execute_batch(how)?,
+            Backend::Postgres(client, _) => client.batch_execute(how)?,
+        }
+        Ok(())
     }
 
     pub fn is_postgres(&self) -> bool {

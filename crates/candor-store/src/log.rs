@@ -8,8 +8,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use candor_log::{leaf_hash, Hash, Tree};
-use serde_json::{json, Value as Json};
+use candor_log::leaf::{self, Leaf};
+use candor_log::{leaf_hash, Hash, Tree, LEAF_VERSION};
 use sha2::{Digest, Sha256};
 
 use crate::conn::{Any, Param, Row, Tx};
@@ -146,23 +146,18 @@ pub(crate) fn rows_digest<T: Tx>(tx: &mut T, batch_id: i64) -> Result<Hash, Stor
     Ok(combine(|table| per_table.remove(table).unwrap_or_default()))
 }
 
-/// Appends a leaf; returns its index.
-pub(crate) fn append<T: Tx>(tx: &mut T, kind: &str, body: &Json, now_ms: i64) -> Result<i64, StoreError> {
-    append_about(tx, kind, None, body, now_ms)
+/// Appends a leaf about no one in particular; returns its index.
+pub(crate) fn append<T: Tx>(tx: &mut T, leaf: &Leaf) -> Result<i64, StoreError> {
+    append_about(tx, leaf, None)
 }
 
 /// Appends a leaf about a subject (or none); returns its index.
-pub(crate) fn append_about<T: Tx>(
-    tx: &mut T,
-    kind: &str,
-    subject_id: Option<i64>,
-    body: &Json,
-    now_ms: i64,
-) -> Result<i64, StoreError> {
+pub(crate) fn append_about<T: Tx>(tx: &mut T, leaf: &Leaf, subject_id: Option<i64>) -> Result<i64, StoreError> {
     tx.lock_log()?;
     let index =
         tx.query_one("SELECT COALESCE(MAX(leaf_index), -1) + 1 FROM log_leaves", &[], |r| r.int(0))?.unwrap_or(0);
-    let text = body.to_string();
+    let text = leaf.to_text();
+    let (kind, now_ms) = (leaf.kind(), leaf.recorded_ms());
     let hash = leaf_hash(text.as_bytes());
     tx.execute(
         "INSERT INTO log_leaves (leaf_index, recorded_ms, kind, body, leaf_hash, subject_id) VALUES ($1, $2, $3, $4, $5, $6)",
@@ -186,15 +181,15 @@ pub(crate) fn ingestion_body(
     digest: &[u8; 32],
     rows: &Hash,
     now_ms: i64,
-) -> Json {
-    json!({
-        "kind": "ingestion",
-        "batch_id": batch_id,
-        "sender": sender,
-        "format": format,
-        "submission": hex::encode(digest),
-        "rows": hex::encode(rows),
-        "recorded_ms": now_ms,
+) -> Leaf {
+    Leaf::Ingestion(leaf::Ingestion {
+        leaf_version: LEAF_VERSION,
+        batch_id,
+        sender: sender.to_owned(),
+        format: format.to_owned(),
+        submission: hex::encode(digest),
+        rows: hex::encode(rows),
+        recorded_ms: now_ms,
     })
 }
 
@@ -225,24 +220,31 @@ pub struct Audit {
 
 impl Store {
     /// Appends an event (a read, a refused read, a consent change, a dispute step, a model
-    /// deployment) to the log, about a subject when it is one; returns the leaf index.
-    pub fn log_event(
-        &mut self,
-        kind: &str,
-        subject: Option<&candor_file::ids::SubjectKey>,
-        body: &Json,
-        now_ms: i64,
-    ) -> Result<i64, StoreError> {
+    /// deployment) to the log, about the subject it names, if it names one (who must be in the
+    /// file); returns the leaf index.
+    pub fn log(&mut self, leaf: &Leaf) -> Result<i64, StoreError> {
+        let key = match leaf.subject() {
+            Some(text) => {
+                let mut key = [0u8; 32];
+                hex::decode_to_slice(text, &mut key)
+                    .map_err(|_| StoreError::Corrupt("a leaf names a subject by something not a key".into()))?;
+                Some(key)
+            }
+            None => None,
+        };
         transact!(self, |tx| {
-            let sid = match subject {
-                Some(key) => tx.query_one(
-                    "SELECT subject_id FROM subjects WHERE subject_key = $1",
-                    &[Param::Bytes(&key.0)],
-                    |r| r.int(0),
-                )?,
+            let sid = match &key {
+                Some(key) => Some(
+                    tx.query_one(
+                        "SELECT subject_id FROM subjects WHERE subject_key = $1",
+                        &[Param::Bytes(key)],
+                        |r| r.int(0),
+                    )?
+                    .ok_or(StoreError::UnknownSubject)?,
+                ),
                 None => None,
             };
-            append_about(&mut tx, kind, sid, body, now_ms)?
+            append_about(&mut tx, leaf, sid)?
         })
     }
 
@@ -361,18 +363,20 @@ impl Store {
                     audit.problems.push(format!("leaf {index}: its stored hash does not match its body"));
                 }
                 tree.push(hash);
-                let Ok(parsed) = serde_json::from_str::<Json>(body) else {
-                    audit.problems.push(format!("leaf {index}: the body is not JSON"));
-                    continue;
-                };
-                match parsed["kind"].as_str() {
-                    Some("ingestion") => {
-                        let batch = parsed["batch_id"].as_i64().unwrap_or(-1);
-                        logged_batches.insert(batch, parsed["rows"].as_str().unwrap_or("").to_owned());
+                let parsed = match Leaf::parse(body) {
+                    Ok(leaf) => leaf,
+                    Err(e) => {
+                        audit.problems.push(format!("leaf {index}: {e}"));
+                        continue;
                     }
-                    Some("purge") => {
-                        let purge = parsed["purge_id"].as_i64().unwrap_or(-1);
-                        if hex::encode(purged_digest(&mut tx, purge)?) != parsed["purged"].as_str().unwrap_or("") {
+                };
+                match parsed {
+                    Leaf::Ingestion(batch) => {
+                        logged_batches.insert(batch.batch_id, batch.rows);
+                    }
+                    Leaf::Purge(purged) => {
+                        let purge = purged.purge_id;
+                        if hex::encode(purged_digest(&mut tx, purge)?) != purged.purged {
                             audit
                                 .problems
                                 .push(format!("purge {purge}: the record of the rows it removed was altered"));

@@ -343,17 +343,17 @@ impl Store {
                 ],
             )?;
             let purged = crate::log::purged_digest(&mut tx, purge_id)?;
-            let body = serde_json::json!({
-                "kind": "purge",
-                "purge_id": purge_id,
-                "today": today.to_string(),
-                "negative_years": retention.negative_years,
-                "reports_deleted": outcome.reports_deleted,
-                "court_records_deleted": outcome.court_records_deleted,
-                "purged": hex::encode(purged),
-                "recorded_ms": now_ms,
+            let leaf = candor_log::Leaf::Purge(candor_log::leaf::Purge {
+                leaf_version: candor_log::LEAF_VERSION,
+                purge_id,
+                today: today.to_string(),
+                negative_years: retention.negative_years,
+                reports_deleted: outcome.reports_deleted,
+                court_records_deleted: outcome.court_records_deleted,
+                purged: hex::encode(purged),
+                recorded_ms: now_ms,
             });
-            crate::log::append(&mut tx, "purge", &body, now_ms)?;
+            crate::log::append(&mut tx, &leaf)?;
             outcome
         })
     }

@@ -430,6 +430,22 @@ impl Store {
         )?)
     }
 
+    /// Every organisation's every policy as it stands now: (organisation, name, body).
+    pub fn current_policies(&mut self) -> Result<Vec<(OrgId, String, String)>, StoreError> {
+        transact!(self, |tx| {
+            let mut out: Vec<(OrgId, String, String)> = Vec::new();
+            tx.query("SELECT org_id, name, body FROM policies ORDER BY org_id, name, recorded_ms", &[], &mut |r| {
+                let row = (OrgId::parse(&r.text(0)?).map_err(corrupt)?, r.text(1)?, r.text(2)?);
+                match out.last_mut() {
+                    Some(last) if last.0 == row.0 && last.1 == row.1 => *last = row,
+                    _ => out.push(row),
+                }
+                Ok(())
+            })?;
+            out
+        })
+    }
+
     /// Every version of an organisation's policy: (recorded, body), oldest first.
     pub fn policy_versions(&mut self, org: &OrgId, name: &str) -> Result<Vec<(i64, String)>, StoreError> {
         transact!(self, |tx| {

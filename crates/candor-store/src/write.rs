@@ -452,7 +452,7 @@ pub(crate) fn apply<T: Tx>(tx: &mut T, batch: &Batch, now_ms: i64) -> Result<Bat
     let rows_digest =
         crate::log::combine(|table| hashes.remove(table).map(|set| set.into_iter().collect()).unwrap_or_default());
     let body = crate::log::ingestion_body(batch_id, furnisher, batch.format, &batch.digest, &rows_digest, now_ms);
-    let leaf = crate::log::append(tx, "ingestion", &body, now_ms)?;
+    let leaf = crate::log::append(tx, &body)?;
     Ok(BatchOutcome {
         leaf,
         batch_id,

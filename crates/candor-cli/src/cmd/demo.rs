@@ -102,7 +102,8 @@ pub fn run(args: Args) -> Result<()> {
     let id = NationalId::parse(Scheme::CnRid, &number).map_err(|e| anyhow::anyhow!("{e}"))?;
     let entry = SubjectEntry::of(keys.subject_key(&id), &id);
     let hash = candor_server::hash_passphrase(PASSPHRASE).map_err(|e| anyhow::anyhow!("{}", e.message))?;
-    store.enrol(&entry, Some(&hash), now_ms())?;
+    // The same enrolment as the service's, with its log leaf.
+    candor_bureau::subject::enrol(&mut store, candor_bureau::Now::at_ms(now_ms()), &entry, &hash)?;
     drop(store);
 
     let base = format!("http://{}", args.listen);

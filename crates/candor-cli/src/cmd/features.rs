@@ -1,13 +1,16 @@
-//! `candor features`: every subject's features as of a date, to Parquet, streaming.
+//! `candor features`: every subject's features as of a date, to Parquet, streaming. The files go
+//! through the bureau's read gate, as every report does: what a dispute deleted, suppressed or
+//! blocked trains no model.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
+use candor_bureau::{Now, Rules};
 use candor_file::features::{compute, CATALOGUE};
 use candor_file::ids::{NationalId, Scheme, SubjectKey};
 use candor_file::retention::Retention;
-use candor_store::{FileRead, Store};
+use candor_store::Store;
 use candor_table::ParquetWriter;
 
 use crate::bureau::{keys, now_ms, parse_day};
@@ -26,6 +29,9 @@ pub struct Args {
     /// Years negative information stays on file after its delinquency ended.
     #[arg(long, default_value_t = 5)]
     negative_years: u8,
+    /// Days a dispute has before an unanswered record is suppressed, as the service is run with.
+    #[arg(long, default_value_t = candor_file::disputes::DEFAULT_DEADLINE_DAYS)]
+    dispute_days: i64,
     /// A CSV of outcomes (`scheme,number,bad`), joined in as a `bad` column for `candor fit`.
     #[arg(long)]
     outcomes: Option<PathBuf>,
@@ -61,21 +67,22 @@ pub fn run(args: Args) -> Result<()> {
     let names: Vec<&str> = CATALOGUE.iter().map(|f| f.name).collect();
     let tmp = args.out.with_extension("parquet.tmp");
     let mut writer = ParquetWriter::create(&tmp, "subject", &names, outcomes.as_ref().map(|_| "bad"))?;
-    let read = FileRead {
-        known_ms: args.known_ms.unwrap_or_else(now_ms),
-        today: args.as_of,
-        retention: Retention { negative_years: args.negative_years },
-    };
+    let rules = Rules { dispute_days: args.dispute_days, retention: Retention { negative_years: args.negative_years } };
+    let now = Now::at_ms(now_ms());
     let bar = progress(store.max_subject_id()?.max(0) as u64, "subjects");
     let mut failure = None;
-    let count = store.for_each_file(
-        &read,
+    let count = candor_bureau::gate::for_each_reported_file(
+        &mut store,
+        &rules,
+        now,
+        args.known_ms.unwrap_or(now.ms),
+        args.as_of,
         &mut |key, file| {
             let values = compute(file, args.as_of);
             let label = outcomes.as_ref().and_then(|o| o.get(key).copied());
             writer.push(key.to_hex(), &values, label).map_err(|e| {
                 failure = Some(e.to_string());
-                candor_store::StoreError::Corrupt("the features file could not be written".into())
+                candor_store::StoreError::Corrupt("the features file could not be written".into()).into()
             })
         },
         &mut |done| bar.set_position(done.max(0) as u64),

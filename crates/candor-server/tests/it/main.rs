@@ -488,13 +488,14 @@ async fn furnisher_subject_lender_with_consent_refusal_reads_and_a_proof() {
     assert_eq!(decided["state"], "corrected", "{mine}");
     let (_, queue) = call(&f.app, "GET", "/v1/disputes", Some(&api_key("ombudsman")), None).await;
     assert_eq!(queue["disputes"].as_array().map(Vec::len), Some(0));
-    // The shop read the file within six months: it is told of the correction, re-scored.
+    // The shop read the file within six months: it is told of the correction; the person has
+    // revoked its consent since, so it is not given a new score.
     let (status, told) = call(&f.app, "GET", "/v1/notifications", Some(&api_key("shop")), None).await;
     assert_eq!(status, StatusCode::OK);
     let about = told["notifications"].as_array().expect("list").iter().find(|n| n["dispute"] == opened["id"]).cloned();
     let about = about.unwrap_or_else(|| panic!("no notification of the correction: {told}"));
     assert_eq!(about["outcome"], "corrected");
-    assert!(about["new_score"].is_number(), "{about}");
+    assert!(about["new_score"].is_null(), "no consent, no score: {about}");
     let (_, none) = call(&f.app, "GET", "/v1/notifications", Some(&api_key("bank-one")), None).await;
     assert_eq!(none["notifications"].as_array().map(Vec::len), Some(0), "the bank never read this file");
     let (_, reads) = call(&f.app, "GET", "/v1/me/reads", Some(&subject), None).await;

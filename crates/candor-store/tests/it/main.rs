@@ -437,3 +437,47 @@ fn the_audit_finds_every_change_made_behind_the_stores_back() {
         );
     });
 }
+
+/// A unit of work commits its writes and its leaves together, or none of them: a failure after
+/// a write and a leaf leaves neither; a unit inside a unit is part of it.
+#[test]
+fn a_unit_of_work_commits_whole_or_not_at_all() {
+    use candor_log::leaf::SubjectEvent;
+    use candor_log::{Leaf, LEAF_VERSION};
+    on_every_backend("unit", |store, name| {
+        let id = candor_file::ids::NationalId::parse(Scheme::CnRid, "110105199003071239").expect("id");
+        let key = SubjectKey([7; 32]);
+        store.enrol(&SubjectEntry::of(key, &id), Some("hash"), 1).expect("enrol");
+        let event = |ms| {
+            Leaf::FreezePlaced(SubjectEvent { leaf_version: LEAF_VERSION, subject: key.to_hex(), recorded_ms: ms })
+        };
+        let leaves = |store: &mut Store| store.log_tree().expect("tree").size();
+        let before = leaves(store);
+        let failed: Result<(), StoreError> = store.unit(|s| {
+            s.set_freeze(&key, true, 2)?;
+            s.log(&event(2))?;
+            s.unit(|inner| inner.set_freeze(&key, true, 3))?;
+            Err(StoreError::Corrupt("the workflow failed after its writes".into()))
+        });
+        assert!(failed.is_err());
+        assert!(!store.is_frozen(&key).expect("read"), "{name}: the write rolled back");
+        assert_eq!(leaves(store), before, "{name}: and its leaf with it");
+
+        let index = store
+            .unit(|s| {
+                s.set_freeze(&key, true, 4)?;
+                s.log(&event(4))
+            })
+            .expect("committed");
+        assert!(store.is_frozen(&key).expect("read"), "{name}");
+        assert_eq!(leaves(store), before + 1, "{name}");
+        assert_eq!(
+            store.log_leaf(index).expect("leaf"),
+            Some(event(4).to_text()),
+            "{name}: the bytes the log commits to"
+        );
+        let stranger =
+            Leaf::Enrolment(SubjectEvent { leaf_version: LEAF_VERSION, subject: "00".repeat(32), recorded_ms: 5 });
+        assert!(matches!(store.log(&stranger), Err(StoreError::UnknownSubject)), "{name}: a leaf about nobody on file");
+    });
+}

@@ -1,0 +1,185 @@
+//! Consent: a person grants an organisation a purpose until a date, and revokes it; and the
+//! consent gate every third-party read goes through — no live consent, or a frozen file, and the
+//! read is refused and logged where the person sees it.
+
+use candor_file::ids::SubjectKey;
+use candor_file::model::{Consent, OrgId, Organisation, Purpose};
+use candor_log::{leaf, Leaf, LEAF_VERSION};
+use candor_store::Store;
+
+use crate::gate::{reported_file, ReportedFile};
+use crate::policy::{self, Band, Decision, Policy};
+use crate::score::Scoring;
+use crate::{log, unit, BureauError, Deployed, Now, Result, Rules};
+
+/// Why a read was refused (and logged as refused).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Refusal {
+    NoConsent,
+    Frozen,
+}
+
+impl Refusal {
+    /// As the log records it.
+    pub fn reason(self) -> &'static str {
+        match self {
+            Refusal::NoConsent => "no live consent",
+            Refusal::Frozen => "file frozen",
+        }
+    }
+}
+
+fn change_leaf(key: &SubjectKey, c: &Consent, now: Now) -> leaf::ConsentChange {
+    leaf::ConsentChange {
+        leaf_version: LEAF_VERSION,
+        subject: key.to_hex(),
+        org: c.org.as_str().to_owned(),
+        purpose: c.purpose.as_str().to_owned(),
+        granted: c.granted.to_string(),
+        until: c.until.to_string(),
+        revoked: c.revoked.map(|d| d.to_string()),
+        recorded_ms: now.ms,
+    }
+}
+
+/// The person's consents, every state's latest.
+pub fn consents(store: &mut Store, key: &SubjectKey) -> Result<Vec<Consent>> {
+    Ok(store.consents(key, i64::MAX)?)
+}
+
+/// Grants `org` the `purpose` from today until `until`, and logs it.
+pub fn grant(
+    store: &mut Store,
+    now: Now,
+    key: &SubjectKey,
+    org: OrgId,
+    purpose: Purpose,
+    until: time::Date,
+) -> Result<Consent> {
+    if until < now.today {
+        return Err(BureauError::invalid("bad_date", "until", "a consent must last until today or later"));
+    }
+    let consent = Consent { org, purpose, granted: now.today, until, revoked: None };
+    unit(store, |store| {
+        store.put_consent(key, &consent, now.ms)?;
+        log(store, Leaf::ConsentGranted(change_leaf(key, &consent, now)))
+    })?;
+    Ok(consent)
+}
+
+/// Revokes the person's consent to `org` for `purpose`, from today, and logs it.
+pub fn revoke(store: &mut Store, now: Now, key: &SubjectKey, org: &OrgId, purpose: Purpose) -> Result<()> {
+    unit(store, |store| {
+        let current = store
+            .consents(key, i64::MAX)?
+            .into_iter()
+            .find(|c| &c.org == org && c.purpose == purpose)
+            .ok_or(BureauError::not_found("consent"))?;
+        let revoked = Consent { revoked: Some(now.today), ..current };
+        store.put_consent(key, &revoked, now.ms)?;
+        log(store, Leaf::ConsentRevoked(change_leaf(key, &revoked, now)))?;
+        Ok(())
+    })
+}
+
+/// What a lender or merchant is given under a live consent.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Given {
+    pub scoring: Scoring,
+    pub report: ReportedFile,
+    /// Under a policy: its name, version, and the band the score fell in.
+    pub decision: Option<(String, String, Band)>,
+    /// The log leaf that records the read.
+    pub leaf: i64,
+}
+
+impl Given {
+    pub fn decision(&self) -> Option<Decision> {
+        self.decision.as_ref().map(|(_, _, b)| b.decision)
+    }
+}
+
+/// What a lender or merchant asks for: a score for a purpose, or a decision under one of its
+/// policies.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Ask<'a> {
+    pub purpose: Purpose,
+    /// The name of one of the asker's policies, for a decision.
+    pub policy: Option<&'a str>,
+}
+
+/// A score (and, under a policy, a decision) for `org`, with the person's live consent for
+/// the purpose asked: logged as a read or a decision with the inputs and versions that replay it. With
+/// no live consent, or the file frozen, the attempt is logged as a refused read and
+/// [`BureauError::Refused`] says why. The read and its leaf are one unit.
+pub fn consented_read(
+    store: &mut Store,
+    rules: &Rules,
+    now: Now,
+    org: &Organisation,
+    key: &SubjectKey,
+    ask: Ask<'_>,
+    deployed: &Deployed,
+) -> Result<Given> {
+    let (purpose, policy_name) = (ask.purpose, ask.policy);
+    let outcome = unit(store, |store| {
+        let policy: Option<(Policy, String)> = policy_name.map(|n| policy::current(store, &org.id, n)).transpose()?;
+        let consents = store.consents(key, i64::MAX)?;
+        let live = consents.iter().find(|c| c.org == org.id && c.purpose == purpose && c.is_live_on(now.today));
+        let frozen = store.is_frozen(key)?;
+        let consent = match live {
+            Some(consent) if !frozen => consent,
+            _ => {
+                let refusal = if frozen { Refusal::Frozen } else { Refusal::NoConsent };
+                let leaf = log(
+                    store,
+                    Leaf::RefusedRead(leaf::RefusedRead {
+                        leaf_version: LEAF_VERSION,
+                        subject: key.to_hex(),
+                        org: org.id.as_str().to_owned(),
+                        purpose: purpose.as_str().to_owned(),
+                        reason: refusal.reason().to_owned(),
+                        recorded_ms: now.ms,
+                    }),
+                )?;
+                // The refusal is on the record: commit it, and tell the caller after.
+                return Ok(Err(BureauError::Refused { refusal, leaf }));
+            }
+        };
+        let report = reported_file(store, rules, now, key, now.today)?;
+        let scoring = deployed.score_file(&report.file, now.today)?;
+        let decision = match (&policy, policy_name) {
+            (Some((p, version)), Some(name)) => {
+                let band = *p.band(scoring.score).ok_or_else(|| {
+                    BureauError::corrupt(format!(
+                        "the policy `{name}` gives no decision for the score {}",
+                        scoring.score
+                    ))
+                })?;
+                Some((name.to_owned(), version.clone(), band))
+            }
+            _ => None,
+        };
+        let read = leaf::Read {
+            leaf_version: LEAF_VERSION,
+            subject: key.to_hex(),
+            org: org.id.as_str().to_owned(),
+            purpose: purpose.as_str().to_owned(),
+            consent_until: consent.until.to_string(),
+            model_version: deployed.version.clone(),
+            score: scoring.score,
+            pd: scoring.pd,
+            reasons: scoring.reasons.iter().map(|r| r.code.clone()).collect(),
+            decision: decision.as_ref().map(|(_, _, b)| b.decision.as_str().to_owned()),
+            policy: decision
+                .as_ref()
+                .map(|(name, version, _)| leaf::PolicyRef { name: name.clone(), version: version.clone() }),
+            inputs: scoring.inputs(),
+            as_of: now.today.to_string(),
+            recorded_ms: now.ms,
+        };
+        let leaf = log(store, if decision.is_some() { Leaf::Decision(read) } else { Leaf::Read(read) })?;
+        Ok(Ok(Given { scoring, report, decision, leaf }))
+    })?;
+    outcome
+}

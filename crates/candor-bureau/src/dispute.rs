@@ -1,0 +1,383 @@
+//! The dispute and review workflow. A person disputes a record of their file: it is marked
+//! disputed in every report at once (blocked at once with an identity theft report), and its
+//! furnisher is asked to verify or correct it. The whole dispute has one deadline
+//! ([`Rules::dispute_days`]): a record its furnisher has not answered for by then is suppressed;
+//! one answered waits for the ombudsman, who decides (verified, corrected, deleted) and is shown
+//! it overdue past the deadline. A person may also ask for human review of a decision made on
+//! their score: it has no furnisher, stays in the queue until decided (upheld or overridden),
+//! and an overridden decision is marked so in the person's reads and in replay, and its lender
+//! is told. Every decided change re-scores the file and tells each organisation that read it in
+//! the last six months.
+
+use candor_file::disputes::{self, Record};
+use candor_file::ids::SubjectKey;
+use candor_file::model::{Dispute, DisputeState, OrgId};
+use candor_log::{leaf, Leaf, LEAF_VERSION};
+use candor_store::{FileRead, Store};
+
+use crate::gate::reported_file;
+use crate::{log, unit, BureauError, Deployed, Now, Result, Rules};
+
+/// How far back a correction reaches: every organisation that received a report on the person
+/// in this window is told.
+pub const NOTIFY_WINDOW_MS: i64 = 183 * 86_400_000;
+
+/// A dispute as its parties see it: where it stands now and when it is due.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DisputeView {
+    pub dispute: Dispute,
+    /// Where it stands now (a record past its deadline unanswered is suppressed, recorded or not).
+    pub state: DisputeState,
+    /// When the whole dispute must be decided by.
+    pub due_ms: i64,
+    /// Not decided, and past its due date.
+    pub overdue: bool,
+}
+
+fn view(rules: &Rules, now: Now, d: Dispute) -> DisputeView {
+    let state = disputes::effective_state(&d, now.ms, rules.dispute_days);
+    let due_ms = disputes::due_ms(d.opened_ms, rules.dispute_days);
+    DisputeView { overdue: disputes::is_pending(state) && now.ms > due_ms, state, due_ms, dispute: d }
+}
+
+/// The person's disputes, oldest first.
+pub fn of_subject(store: &mut Store, rules: &Rules, now: Now, key: &SubjectKey) -> Result<Vec<DisputeView>> {
+    Ok(store.disputes(key)?.into_iter().map(|d| view(rules, now, d)).collect())
+}
+
+/// The ombudsman's queue: every dispute and review not yet decided, by due date (overdue first).
+pub fn queue(store: &mut Store, rules: &Rules, now: Now) -> Result<Vec<DisputeView>> {
+    let mut list: Vec<DisputeView> = store
+        .open_disputes()?
+        .into_iter()
+        .map(|(d, _)| view(rules, now, d))
+        .filter(|v| disputes::is_pending(v.state) || v.state == DisputeState::Suppressed)
+        .collect();
+    list.sort_by_key(|v| (v.due_ms, v.dispute.id));
+    Ok(list)
+}
+
+/// Disputes of records `org` furnished that wait for its answer.
+pub fn verifications(store: &mut Store, rules: &Rules, now: Now, org: &OrgId) -> Result<Vec<DisputeView>> {
+    Ok(store
+        .open_disputes()?
+        .into_iter()
+        .filter(|(d, _)| d.furnisher.as_ref() == Some(org))
+        .map(|(d, _)| view(rules, now, d))
+        .filter(|v| matches!(v.state, DisputeState::FurnisherAsked | DisputeState::Blocked))
+        .collect())
+}
+
+fn find_view(store: &mut Store, rules: &Rules, now: Now, key: &SubjectKey, id: i64) -> Result<DisputeView> {
+    of_subject(store, rules, now, key)?
+        .into_iter()
+        .find(|v| v.dispute.id == id)
+        .ok_or_else(|| BureauError::corrupt("a dispute just written is missing"))
+}
+
+/// Opens a dispute of a record of the person's file, as reports show it: its furnisher is
+/// asked to verify it; with an identity theft report it is blocked at once and those who read
+/// the file are told.
+pub fn open(
+    store: &mut Store,
+    rules: &Rules,
+    now: Now,
+    key: &SubjectKey,
+    record: &Record,
+    identity_theft_report: Option<&str>,
+    deployed: Option<&Deployed>,
+) -> Result<DisputeView> {
+    let (record_kind, record_ref) = (record.kind(), record.reference());
+    let record_ref = record_ref.as_str();
+    unit(store, |store| {
+        let report = reported_file(store, rules, now, key, now.today)?;
+        let furnisher = record.furnisher_in(&report.file).ok_or(BureauError::NotFound {
+            what: "record of that kind and reference in your file",
+            field: Some("record_ref"),
+        })?;
+        let id = store.open_dispute(key, record_kind, record_ref, Some(&furnisher), now.ms)?;
+        let blocked = identity_theft_report.is_some();
+        if blocked {
+            store.dispute_step(id, DisputeState::Blocked, now.ms)?;
+        }
+        log(
+            store,
+            Leaf::DisputeOpened(leaf::DisputeOpened {
+                leaf_version: LEAF_VERSION,
+                subject: key.to_hex(),
+                dispute: id,
+                record_kind: record_kind.to_owned(),
+                record_ref: record_ref.to_owned(),
+                furnisher_asked: furnisher.as_str().to_owned(),
+                identity_theft_report: identity_theft_report.map(str::to_owned),
+                blocked,
+                due_ms: Some(disputes::due_ms(now.ms, rules.dispute_days)),
+                recorded_ms: now.ms,
+            }),
+        )?;
+        if blocked {
+            notify(store, rules, now, key, id, DisputeState::Blocked, None, deployed)?;
+        }
+        find_view(store, rules, now, key, id)
+    })
+}
+
+/// Asks for human review of a decision about the person (by its log leaf).
+pub fn request_review(
+    store: &mut Store,
+    rules: &Rules,
+    now: Now,
+    key: &SubjectKey,
+    decision_leaf: i64,
+) -> Result<DisputeView> {
+    unit(store, |store| {
+        let body = store
+            .leaves_about(key)?
+            .into_iter()
+            .find(|(i, _)| *i == decision_leaf)
+            .map(|(_, body)| body)
+            .ok_or(BureauError::NotFound { what: "decision about you", field: Some("leaf") })?;
+        let Leaf::Decision(decision) = Leaf::parse(&body).map_err(BureauError::corrupt)? else {
+            return Err(BureauError::invalid("not_a_decision", "leaf", "that log entry is not a decision"));
+        };
+        let id = store.open_dispute(key, "decision", &format!("leaf {decision_leaf}"), None, now.ms)?;
+        log(
+            store,
+            Leaf::ReviewRequested(leaf::ReviewRequested {
+                leaf_version: LEAF_VERSION,
+                subject: key.to_hex(),
+                dispute: id,
+                decision_leaf,
+                org: decision.org,
+                recorded_ms: now.ms,
+            }),
+        )?;
+        find_view(store, rules, now, key, id)
+    })
+}
+
+/// A furnisher's answer to a dispute of its record: verified, or corrected (the corrected
+/// record sent in a batch first).
+pub fn answer(
+    store: &mut Store,
+    rules: &Rules,
+    now: Now,
+    org: &OrgId,
+    id: i64,
+    step: DisputeState,
+) -> Result<DisputeState> {
+    if !matches!(step, DisputeState::FurnisherVerified | DisputeState::FurnisherCorrected) {
+        return Err(BureauError::invalid("bad_outcome", "outcome", "verified or corrected"));
+    }
+    unit(store, |store| {
+        // Another furnisher's dispute is as absent as a missing one.
+        let (dispute, owner) = store
+            .open_disputes()?
+            .into_iter()
+            .find(|(d, _)| d.id == id && d.furnisher.as_ref() == Some(org))
+            .ok_or(BureauError::not_found("dispute of a record of yours"))?;
+        match disputes::effective_state(&dispute, now.ms, rules.dispute_days) {
+            DisputeState::FurnisherAsked => {}
+            DisputeState::Blocked => {
+                return Err(BureauError::conflict(
+                    "blocked",
+                    "the person reported this record as identity theft and it is blocked; the ombudsman decides",
+                ))
+            }
+            DisputeState::Suppressed => {
+                return Err(BureauError::conflict(
+                    "too_late",
+                    "the deadline has passed and the record is suppressed; the ombudsman decides from here",
+                ))
+            }
+            _ => return Err(BureauError::conflict("already_answered", "this dispute has your answer")),
+        }
+        if step == DisputeState::FurnisherCorrected {
+            require_correction(store, rules, now, &owner, &dispute)?;
+        }
+        store.dispute_step(id, step, now.ms)?;
+        log(
+            store,
+            Leaf::DisputeAnswered(leaf::DisputeAnswered {
+                leaf_version: LEAF_VERSION,
+                subject: owner.to_hex(),
+                dispute: id,
+                record_ref: dispute.record_ref.clone(),
+                furnisher: org.as_str().to_owned(),
+                answer: step.as_str().to_owned(),
+                recorded_ms: now.ms,
+            }),
+        )?;
+        Ok(step)
+    })
+}
+
+/// The ombudsman decides a dispute (verified, corrected, deleted) or a review (upheld,
+/// overridden).
+pub fn decide(
+    store: &mut Store,
+    rules: &Rules,
+    now: Now,
+    reviewer: &OrgId,
+    id: i64,
+    outcome: DisputeState,
+    deployed: Option<&Deployed>,
+) -> Result<()> {
+    const OUTCOMES: &str = "verified, corrected or deleted; upheld or overridden for a review";
+    unit(store, |store| {
+        let (dispute, owner) = store
+            .open_disputes()?
+            .into_iter()
+            .find(|(d, _)| d.id == id)
+            .ok_or(BureauError::not_found("open dispute"))?;
+        let review = dispute.record_kind == "decision";
+        let allowed = if review {
+            matches!(outcome, DisputeState::Upheld | DisputeState::Overridden)
+        } else {
+            matches!(outcome, DisputeState::Verified | DisputeState::Corrected | DisputeState::Deleted)
+        };
+        if !allowed {
+            return Err(BureauError::invalid("bad_outcome", "outcome", OUTCOMES));
+        }
+        if outcome == DisputeState::Corrected {
+            require_correction(store, rules, now, &owner, &dispute)?;
+        }
+        let decision_leaf =
+            if review { dispute.record_ref.strip_prefix("leaf ").and_then(|i| i.parse::<i64>().ok()) } else { None };
+        store.dispute_step(id, outcome, now.ms)?;
+        log(
+            store,
+            Leaf::DisputeDecided(leaf::DisputeDecided {
+                leaf_version: LEAF_VERSION,
+                subject: owner.to_hex(),
+                dispute: id,
+                record_kind: dispute.record_kind.clone(),
+                record_ref: dispute.record_ref.clone(),
+                outcome: outcome.as_str().to_owned(),
+                reviewer: reviewer.as_str().to_owned(),
+                decision_leaf,
+                recorded_ms: now.ms,
+            }),
+        )?;
+        if matches!(outcome, DisputeState::Corrected | DisputeState::Deleted | DisputeState::Overridden) {
+            notify(store, rules, now, &owner, id, outcome, decision_leaf, deployed)?;
+        }
+        Ok(())
+    })
+}
+
+/// A `corrected` outcome stands only if the record changed since the dispute opened: the
+/// furnisher sent the corrected record (a newer version) in a batch.
+fn require_correction(store: &mut Store, rules: &Rules, now: Now, owner: &SubjectKey, dispute: &Dispute) -> Result<()> {
+    let record = Record::parse(&dispute.record_kind, &dispute.record_ref).map_err(BureauError::corrupt)?;
+    let read = |known_ms| FileRead { known_ms, today: now.today, retention: rules.retention };
+    let before = store.file(owner, &read(dispute.opened_ms))?.and_then(|f| record.content_in(&f));
+    let after = store.file(owner, &read(now.ms))?.and_then(|f| record.content_in(&f));
+    if before == after {
+        return Err(BureauError::Conflict {
+            code: "no_correction",
+            field: Some("outcome"),
+            message: "the record has not changed since the dispute opened: send the corrected record in a batch first, or answer verified (deleted, for the ombudsman)".into(),
+        });
+    }
+    Ok(())
+}
+
+/// Records the suppression of every disputed record whose furnisher has not answered by the
+/// deadline, logs it and tells the organisations that read the file, each dispute in a unit of
+/// its own. (Reads leave such records out from the deadline on whether or not this has run;
+/// this puts it on the record.) How many it suppressed.
+pub fn sweep_overdue(store: &mut Store, rules: &Rules, now: Now, deployed: Option<&Deployed>) -> Result<usize> {
+    let mut n = 0;
+    for (d, owner) in store.open_disputes()? {
+        if disputes::effective_state(&d, now.ms, rules.dispute_days) != DisputeState::Suppressed {
+            continue;
+        }
+        unit(store, |store| {
+            store.dispute_step(d.id, DisputeState::Suppressed, now.ms)?;
+            log(
+                store,
+                Leaf::DisputeSuppressed(leaf::DisputeSuppressed {
+                    leaf_version: LEAF_VERSION,
+                    subject: owner.to_hex(),
+                    dispute: d.id,
+                    record_kind: d.record_kind.clone(),
+                    record_ref: d.record_ref.clone(),
+                    furnisher: d.furnisher.as_ref().map(|f| f.as_str().to_owned()),
+                    reason: "not verified by the deadline".into(),
+                    recorded_ms: now.ms,
+                }),
+            )?;
+            notify(store, rules, now, &owner, d.id, DisputeState::Suppressed, None, deployed)
+        })?;
+        n += 1;
+    }
+    Ok(n)
+}
+
+/// Tells every organisation that read the person's file in the last six months (and, for an
+/// overridden decision, the lender that made it) of a change, with the score the file gives
+/// now — unless the person has since frozen the file or withdrawn that organisation's consent,
+/// in which case it is told of the change without a score.
+#[allow(clippy::too_many_arguments)]
+fn notify(
+    store: &mut Store,
+    rules: &Rules,
+    now: Now,
+    owner: &SubjectKey,
+    dispute: i64,
+    outcome: DisputeState,
+    decision_leaf: Option<i64>,
+    deployed: Option<&Deployed>,
+) -> Result<()> {
+    let mut recipients: Vec<String> = Vec::new();
+    for (index, body) in store.leaves_about(owner)? {
+        let Ok(leaf) = Leaf::parse(&body) else { continue };
+        let recent = leaf.recorded_ms() >= now.ms - NOTIFY_WINDOW_MS;
+        if let Some(org) = leaf.reader() {
+            if (recent || decision_leaf == Some(index)) && !recipients.iter().any(|r| r == org) {
+                recipients.push(org.to_owned());
+            }
+        }
+    }
+    let rescored = match deployed {
+        Some(deployed) => match reported_file(store, rules, now, owner, now.today) {
+            Ok(report) => Some(deployed.score_file(&report.file, now.today)?.score),
+            Err(BureauError::NotFound { .. }) => None,
+            Err(e) => return Err(e),
+        },
+        None => None,
+    };
+    let frozen = store.is_frozen(owner)?;
+    let consents = store.consents(owner, i64::MAX)?;
+    for org in recipients {
+        let still_consented = consents.iter().any(|c| c.org.as_str() == org && c.is_live_on(now.today));
+        log(
+            store,
+            Leaf::Notification(leaf::Notification {
+                leaf_version: LEAF_VERSION,
+                subject: owner.to_hex(),
+                org,
+                dispute,
+                outcome: outcome.as_str().to_owned(),
+                new_score: rescored.filter(|_| still_consented && !frozen),
+                decision_leaf,
+                recorded_ms: now.ms,
+            }),
+        )?;
+    }
+    Ok(())
+}
+
+/// The notifications for `org`, oldest first, with their leaf index.
+pub fn notifications(store: &mut Store, org: &OrgId) -> Result<Vec<(i64, leaf::Notification)>> {
+    let mut out = Vec::new();
+    for (index, body) in store.leaves_of_kind("notification")? {
+        if let Leaf::Notification(n) = Leaf::parse(&body).map_err(BureauError::corrupt)? {
+            if n.org == org.as_str() {
+                out.push((index, n));
+            }
+        }
+    }
+    Ok(out)
+}

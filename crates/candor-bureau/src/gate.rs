@@ -1,0 +1,104 @@
+//! The read gate: the one way anything reads a person's file — reports, scores, decisions,
+//! notification re-scores, regional statistics and the training data of `candor features`.
+//!
+//! A file read through the gate is the file as known at the moment asked for, after retention
+//! on the reading day, without the records a dispute deleted, suppressed or blocked; the
+//! records with a dispute still pending are named, so every report marks them.
+
+use std::collections::HashMap;
+
+use candor_file::disputes;
+use candor_file::ids::SubjectKey;
+use candor_file::model::{Dispute, SubjectFile};
+use candor_store::{FileRead, Store};
+
+use crate::{unit, BureauError, Now, Result, Rules};
+
+/// A person's file as every report shows it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReportedFile {
+    pub file: SubjectFile,
+    /// References of the records with a dispute not yet decided: marked disputed.
+    pub disputed: Vec<String>,
+    /// The person's statements: (record reference, text).
+    pub statements: Vec<(String, String)>,
+}
+
+/// What the bureau knew at `known_ms`, as reports show it on `today`.
+fn read_at(rules: &Rules, known_ms: i64, today: time::Date) -> FileRead {
+    FileRead { known_ms, today, retention: rules.retention }
+}
+
+/// The subject's file as reports show it now (on `today`, which may be a past date for the
+/// person's own view), or `NotFound` if the bureau has no file on them.
+pub fn reported_file(
+    store: &mut Store,
+    rules: &Rules,
+    now: Now,
+    key: &SubjectKey,
+    today: time::Date,
+) -> Result<ReportedFile> {
+    unit(store, |store| {
+        let mut file =
+            store.file(key, &read_at(rules, now.ms, today))?.ok_or(BureauError::not_found("file for this subject"))?;
+        let all = store.disputes(key)?;
+        disputes::withhold(&mut file, &all, now.ms, rules.dispute_days);
+        let disputed = all
+            .into_iter()
+            .filter(|d| disputes::is_pending(disputes::effective_state(d, now.ms, rules.dispute_days)))
+            .map(|d| d.record_ref)
+            .collect();
+        let statements = store.statements(key)?;
+        Ok(ReportedFile { file, disputed, statements })
+    })
+}
+
+/// Calls `each` with every subject's file as reports show it — as known at `known_ms`, with
+/// retention on `as_of`, without what disputes deleted, suppressed or blocked as they stand
+/// `now` (a record found wrong later was wrong then too: it must not train a model either) — a
+/// chunk of subjects at a time, letting the store go between chunks
+/// so a long walk does not hold up requests. `progress` hears the highest subject id done.
+/// Returns how many files it read.
+pub fn for_each_reported_file<S: Stores>(
+    stores: &mut S,
+    rules: &Rules,
+    now: Now,
+    known_ms: i64,
+    as_of: time::Date,
+    each: &mut dyn FnMut(&SubjectKey, &SubjectFile) -> Result<()>,
+    progress: &mut dyn FnMut(i64),
+) -> Result<u64> {
+    let mut disputed: HashMap<SubjectKey, Vec<Dispute>> = HashMap::new();
+    let (all, max) = stores.with(|store| Ok((store.all_disputes()?, store.max_subject_id()?)))?;
+    for (d, key) in all {
+        disputed.entry(key).or_default().push(d);
+    }
+    let read = read_at(rules, known_ms, as_of);
+    let mut count = 0;
+    for lo in (1..=max).step_by(candor_store::SUBJECTS_PER_CHUNK as usize) {
+        let hi = lo.saturating_add(candor_store::SUBJECTS_PER_CHUNK - 1);
+        let chunk = stores.with(|store| Ok(store.files_in_range(lo, hi, &read)?))?;
+        for (key, mut file) in chunk {
+            if let Some(list) = disputed.get(&key) {
+                disputes::withhold(&mut file, list, now.ms, rules.dispute_days);
+            }
+            each(&key, &file)?;
+            count += 1;
+        }
+        progress(hi.min(max));
+    }
+    Ok(count)
+}
+
+/// Where a long walk gets the store for each chunk: a store of its own (the command line), or a
+/// shared pool it takes a connection from per chunk and gives back (the service), so other
+/// requests run between chunks.
+pub trait Stores {
+    fn with<T>(&mut self, work: impl FnOnce(&mut Store) -> Result<T>) -> Result<T>;
+}
+
+impl Stores for Store {
+    fn with<T>(&mut self, work: impl FnOnce(&mut Store) -> Result<T>) -> Result<T> {
+        work(self)
+    }
+}

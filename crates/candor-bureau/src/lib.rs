@@ -1,0 +1,111 @@
+//! The bureau's rules, as a library every front end calls: the HTTP service, the command line
+//! and (next) the web pages. Nothing here knows HTTP or wire JSON; the time a workflow runs at
+//! is an argument ([`Now`]), so a test replays any workflow at any moment.
+//!
+//! Each workflow is one function over a [`Store`], and runs as one unit of work
+//! ([`Store::unit`]): its writes and the log leaves that record them commit together or not at
+//! all. Every read of a person's file — report, score, decision, notification re-score,
+//! statistic, the training data of `candor features` — goes through one gate,
+//! [`gate::reported_file`] (or its walk over every file, [`gate::for_each_reported_file`]):
+//! the file as known now, after retention, without what disputes deleted, suppressed or
+//! blocked. Every third-party read goes through [`consent::consented_read`].
+
+pub mod consent;
+pub mod dispute;
+pub mod gate;
+pub mod policy;
+pub mod replay;
+pub mod score;
+pub mod stats;
+pub mod subject;
+
+use candor_file::retention::Retention;
+use candor_store::{Store, StoreError};
+
+pub use candor_log::Leaf;
+pub use score::Deployed;
+
+/// The moment a workflow runs at: milliseconds since 1970, and the day it falls on (UTC).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Now {
+    pub ms: i64,
+    pub today: time::Date,
+}
+
+impl Now {
+    /// The moment `ms` milliseconds after 1970, and its day in UTC.
+    pub fn at_ms(ms: i64) -> Now {
+        let today =
+            time::OffsetDateTime::from_unix_timestamp(ms.div_euclid(1000)).map_or(time::Date::MIN, |t| t.date());
+        Now { ms, today }
+    }
+}
+
+/// The bureau's rules as the operator configured them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Rules {
+    /// Days the whole dispute has, from opening to decision; the furnisher answers within them
+    /// or the record is suppressed (30 under the FCRA, 20 under China's 2013 regulation).
+    pub dispute_days: i64,
+    /// How long negative information stays on file.
+    pub retention: Retention,
+}
+
+impl Default for Rules {
+    fn default() -> Rules {
+        Rules { dispute_days: candor_file::disputes::DEFAULT_DEADLINE_DAYS, retention: Retention::default() }
+    }
+}
+
+/// Why a workflow did not do what it was asked, for the caller to turn into its own answer.
+/// Every variant but [`BureauError::Store`] is the caller's to fix or to be told.
+#[derive(Debug, thiserror::Error)]
+pub enum BureauError {
+    /// Nothing of that description, or nothing the caller may see (the two look the same).
+    #[error("no such {what}")]
+    NotFound { what: &'static str, field: Option<&'static str> },
+    /// The request itself is wrong: which rule, which field, and why.
+    #[error("{message}")]
+    Invalid { code: &'static str, field: Option<&'static str>, message: String },
+    /// The request is well formed but the state of things does not allow it now.
+    #[error("{message}")]
+    Conflict { code: &'static str, field: Option<&'static str>, message: String },
+    /// A read refused (and logged, as `leaf`): no live consent, or a frozen file.
+    #[error("{}", .refusal.reason())]
+    Refused { refusal: consent::Refusal, leaf: i64 },
+    #[error("no model is deployed yet")]
+    NoModel,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl BureauError {
+    pub(crate) fn invalid(code: &'static str, field: &'static str, message: impl Into<String>) -> BureauError {
+        BureauError::Invalid { code, field: Some(field), message: message.into() }
+    }
+
+    pub(crate) fn conflict(code: &'static str, message: impl Into<String>) -> BureauError {
+        BureauError::Conflict { code, field: None, message: message.into() }
+    }
+
+    pub(crate) fn not_found(what: &'static str) -> BureauError {
+        BureauError::NotFound { what, field: None }
+    }
+
+    /// A value the store holds that this version cannot read: the store's fault, not the caller's.
+    pub(crate) fn corrupt(what: impl std::fmt::Display) -> BureauError {
+        BureauError::Store(StoreError::Corrupt(what.to_string()))
+    }
+}
+
+pub type Result<T, E = BureauError> = std::result::Result<T, E>;
+
+/// Appends a leaf inside the current unit; its index.
+pub(crate) fn log(store: &mut Store, leaf: Leaf) -> Result<i64> {
+    Ok(store.log(&leaf)?)
+}
+
+/// Runs `work` as one unit of work on the store (see [`Store::unit`]), with the bureau's errors.
+pub(crate) fn unit<T>(store: &mut Store, work: impl FnOnce(&mut Store) -> Result<T>) -> Result<T> {
+    store.unit(work)
+}

@@ -1,0 +1,33 @@
+//! Regional statistics for analysts, from the files as reports show them (through the read
+//! gate's walk), shown only for cells of at least k people.
+
+use candor_file::features::{compute, index};
+use candor_file::stats::{by_region, RegionTable, DEFAULT_K};
+
+use crate::gate::{for_each_reported_file, Stores};
+use crate::{BureauError, Now, Result, Rules};
+
+/// What the figures measure.
+pub const MEASURE: &str = "share of people 30 or more days late in the last 12 months";
+
+/// People, and the share 30+ days late in the last 12 months, by region; a caller may ask for
+/// coarser cells (a larger `k`), never finer ones.
+pub fn regional<S: Stores>(stores: &mut S, rules: &Rules, now: Now, k: Option<u64>) -> Result<RegionTable> {
+    let k = k.unwrap_or(DEFAULT_K).max(DEFAULT_K);
+    let regions = stores.with(|store| Ok(store.regions()?))?;
+    let late = index("worst_dpd_12m").ok_or_else(|| BureauError::corrupt("the catalogue has no worst_dpd_12m"))?;
+    let mut people: Vec<(Option<&str>, bool)> = Vec::with_capacity(regions.len());
+    for_each_reported_file(
+        stores,
+        rules,
+        now,
+        now.ms,
+        now.today,
+        &mut |key, file| {
+            people.push((regions.get(key).and_then(|r| r.as_deref()), compute(file, now.today)[late] >= 30.0));
+            Ok(())
+        },
+        &mut |_| {},
+    )?;
+    Ok(by_region(people, k))
+}

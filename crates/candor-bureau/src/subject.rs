@@ -1,0 +1,104 @@
+//! What a person does to their own file: enrol (opt in), withdraw, freeze and lift the freeze,
+//! attach a statement to a record. Each is one unit with its log leaf.
+
+use candor_file::ids::SubjectKey;
+use candor_log::{leaf, Leaf, LEAF_VERSION};
+use candor_store::{Store, SubjectEntry};
+
+use crate::{log, unit, BureauError, Now, Result};
+
+/// Longest statement a person may attach, in characters.
+pub const MAX_STATEMENT_CHARS: usize = 1_000;
+
+fn event(key: &SubjectKey, now: Now) -> leaf::SubjectEvent {
+    leaf::SubjectEvent { leaf_version: LEAF_VERSION, subject: key.to_hex(), recorded_ms: now.ms }
+}
+
+/// Enrols a person with the hash of their passphrase (making their entry in the file if the
+/// bureau has none yet), and logs it.
+pub fn enrol(store: &mut Store, now: Now, entry: &SubjectEntry, passphrase_hash: &str) -> Result<()> {
+    unit(store, |store| {
+        store.enrol(entry, Some(passphrase_hash), now.ms)?;
+        log(store, Leaf::Enrolment(event(&entry.key, now)))?;
+        Ok(())
+    })
+}
+
+/// Withdraws the person's enrolment: their passphrase is forgotten (the file furnishers send
+/// stays, as the law has it). The caller ends their sessions.
+pub fn withdraw(store: &mut Store, now: Now, key: &SubjectKey) -> Result<()> {
+    unit(store, |store| {
+        store.withdraw(key, now.ms)?;
+        log(store, Leaf::Withdrawal(event(key, now)))?;
+        Ok(())
+    })
+}
+
+/// Places (`true`) or lifts the person's freeze: while placed, every score and decision is
+/// refused, consent or not.
+pub fn set_freeze(store: &mut Store, now: Now, key: &SubjectKey, placed: bool) -> Result<()> {
+    unit(store, |store| {
+        store.set_freeze(key, placed, now.ms)?;
+        let e = event(key, now);
+        log(store, if placed { Leaf::FreezePlaced(e) } else { Leaf::FreezeLifted(e) })?;
+        Ok(())
+    })
+}
+
+/// Attaches the person's statement to a record (an empty text withdraws it); shown with the
+/// record in every report.
+pub fn attach_statement(store: &mut Store, now: Now, key: &SubjectKey, record_ref: &str, text: &str) -> Result<()> {
+    if text.chars().count() > MAX_STATEMENT_CHARS || text.chars().any(|c| c.is_control() && c != '\n') {
+        return Err(BureauError::invalid(
+            "bad_statement",
+            "text",
+            format!("at most {MAX_STATEMENT_CHARS} characters of text"),
+        ));
+    }
+    unit(store, |store| {
+        store.put_statement(key, record_ref, text, now.ms)?;
+        log(
+            store,
+            Leaf::Statement(leaf::Statement {
+                leaf_version: LEAF_VERSION,
+                subject: key.to_hex(),
+                record_ref: record_ref.to_owned(),
+                withdrawn: text.is_empty(),
+                recorded_ms: now.ms,
+            }),
+        )?;
+        Ok(())
+    })
+}
+
+/// Every leaf about the person, oldest first, as typed leaves with their index; a decision an
+/// ombudsman overrode on review is marked so.
+pub fn leaves_about(store: &mut Store, key: &SubjectKey) -> Result<Vec<LeafAbout>> {
+    let mut out = Vec::new();
+    for (index, body) in store.leaves_about(key)? {
+        let leaf = Leaf::parse(&body).map_err(BureauError::corrupt)?;
+        out.push(LeafAbout { index, leaf, overridden: false });
+    }
+    let overridden: Vec<i64> = out
+        .iter()
+        .filter_map(|l| match &l.leaf {
+            Leaf::DisputeDecided(d) if d.outcome == "overridden" => {
+                d.decision_leaf.or_else(|| d.record_ref.strip_prefix("leaf ").and_then(|i| i.parse().ok()))
+            }
+            _ => None,
+        })
+        .collect();
+    for l in &mut out {
+        l.overridden = matches!(l.leaf, Leaf::Decision(_)) && overridden.contains(&l.index);
+    }
+    Ok(out)
+}
+
+/// A leaf about a person, with its index in the log.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LeafAbout {
+    pub index: i64,
+    pub leaf: Leaf,
+    /// A decision the ombudsman overrode on the person's request for review.
+    pub overridden: bool,
+}

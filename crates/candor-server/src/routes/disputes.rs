@@ -1,0 +1,136 @@
+//! Disputes and reviews: the person opens them, the furnisher answers, the ombudsman decides.
+
+use axum::body::Bytes;
+use axum::extract::{Extension, Path, State as Extract};
+use axum::http::StatusCode;
+use candor_bureau::dispute;
+use candor_file::disputes::Record;
+use candor_file::model::{parse_reference, DisputeState};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::{ok, parse_json, with_store, Answer, Caller, Shared};
+use crate::{wire, ApiError};
+
+pub(super) async fn mine(Extract(state): Extract<Shared>, Extension(caller): Extension<Caller>) -> Answer {
+    let key = caller.subject()?;
+    let list = with_store(&state, move |s, store| Ok(dispute::of_subject(store, &s.rules(), s.now(), &key)?)).await?;
+    ok(StatusCode::OK, wire::disputes(&list))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct DisputeRequest {
+    /// `account`, `report`, `inquiry` or `court_record`.
+    record_kind: String,
+    /// Which: the account reference (and month), the case number, ...
+    record_ref: String,
+    /// The reference of an identity theft report (police or authority) the person filed: the
+    /// record is then blocked at once, not only marked, until the ombudsman decides.
+    #[serde(default)]
+    identity_theft_report: Option<String>,
+}
+
+pub(super) async fn open(Extract(state): Extract<Shared>, Extension(caller): Extension<Caller>, body: Bytes) -> Answer {
+    let key = caller.subject()?;
+    let req: DisputeRequest = parse_json(&body)?;
+    if !matches!(req.record_kind.as_str(), "account" | "report" | "inquiry" | "court_record") {
+        return Err(ApiError::bad_request("bad_record_kind", "one of account, report, inquiry, court_record")
+            .field("record_kind"));
+    }
+    let reference = parse_reference(&req.record_ref)
+        .map_err(|e| ApiError::bad_request("bad_record_ref", e.to_string()).field("record_ref"))?;
+    let record = Record::parse(&req.record_kind, &reference)
+        .map_err(|e| ApiError::bad_request("bad_record_ref", e).field("record_ref"))?;
+    let theft_report = req.identity_theft_report.as_deref().map(parse_reference).transpose().map_err(|e| {
+        ApiError::bad_request("bad_identity_theft_report", e.to_string()).field("identity_theft_report")
+    })?;
+    let deployed = state.deployed()?;
+    let view = with_store(&state, move |s, store| {
+        Ok(dispute::open(store, &s.rules(), s.now(), &key, &record, theft_report.as_deref(), deployed.as_deref())?)
+    })
+    .await?;
+    ok(StatusCode::CREATED, wire::dispute(&view))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct ReviewRequest {
+    /// The log leaf of the decision.
+    leaf: i64,
+}
+
+pub(super) async fn request_review(
+    Extract(state): Extract<Shared>,
+    Extension(caller): Extension<Caller>,
+    body: Bytes,
+) -> Answer {
+    let key = caller.subject()?;
+    let req: ReviewRequest = parse_json(&body)?;
+    let view =
+        with_store(&state, move |s, store| Ok(dispute::request_review(store, &s.rules(), s.now(), &key, req.leaf)?))
+            .await?;
+    ok(StatusCode::CREATED, wire::dispute(&view))
+}
+
+pub(super) async fn verifications(Extract(state): Extract<Shared>, Extension(caller): Extension<Caller>) -> Answer {
+    let org = caller.org("verify records")?.id.clone();
+    let list =
+        with_store(&state, move |s, store| Ok(dispute::verifications(store, &s.rules(), s.now(), &org)?)).await?;
+    ok(StatusCode::OK, wire::disputes(&list))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct Outcome {
+    outcome: String,
+}
+
+pub(super) async fn verify(
+    Extract(state): Extract<Shared>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<i64>,
+    body: Bytes,
+) -> Answer {
+    let org = caller.org("verify records")?.id.clone();
+    let answer: Outcome = parse_json(&body)?;
+    let step = match answer.outcome.as_str() {
+        "verified" => DisputeState::FurnisherVerified,
+        "corrected" => DisputeState::FurnisherCorrected,
+        _ => return Err(ApiError::bad_request("bad_outcome", "verified or corrected").field("outcome")),
+    };
+    let now_state =
+        with_store(&state, move |s, store| Ok(dispute::answer(store, &s.rules(), s.now(), &org, id, step)?)).await?;
+    ok(StatusCode::OK, json!({"id": id, "state": now_state.as_str()}))
+}
+
+pub(super) async fn queue(Extract(state): Extract<Shared>) -> Answer {
+    let deployed = state.deployed()?;
+    let list = with_store(&state, move |s, store| {
+        let (rules, now) = (s.rules(), s.now());
+        dispute::sweep_overdue(store, &rules, now, deployed.as_deref())?;
+        Ok(dispute::queue(store, &rules, now)?)
+    })
+    .await?;
+    ok(StatusCode::OK, wire::disputes(&list))
+}
+
+pub(super) async fn decide(
+    Extract(state): Extract<Shared>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<i64>,
+    body: Bytes,
+) -> Answer {
+    let reviewer = caller.org("decide disputes")?.id.clone();
+    let decision: Outcome = parse_json(&body)?;
+    let outcome = DisputeState::parse(&decision.outcome).map_err(|_| {
+        ApiError::bad_request("bad_outcome", "verified, corrected or deleted; upheld or overridden for a review")
+            .field("outcome")
+    })?;
+    let deployed = state.deployed()?;
+    with_store(&state, move |s, store| {
+        Ok(dispute::decide(store, &s.rules(), s.now(), &reviewer, id, outcome, deployed.as_deref())?)
+    })
+    .await?;
+    ok(StatusCode::OK, json!({"id": id, "state": outcome.as_str()}))
+}

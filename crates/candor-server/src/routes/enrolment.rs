@@ -1,0 +1,71 @@
+//! Enrolment, sign-in and withdrawal.
+
+use axum::body::Bytes;
+use axum::extract::{Extension, State as Extract};
+use axum::http::StatusCode;
+use candor_store::SubjectEntry;
+use serde::Deserialize;
+use serde_json::json;
+
+use super::{identify, ok, parse_json, token_hash, with_store, Answer, Caller, Shared};
+use crate::ApiError;
+
+#[derive(Deserialize)]
+pub(super) struct Credentials {
+    scheme: String,
+    number: String,
+    passphrase: String,
+}
+
+/// Shortest passphrase accepted at enrolment.
+const MIN_PASSPHRASE_CHARS: usize = 10;
+
+pub(super) async fn enrol(Extract(state): Extract<Shared>, body: Bytes) -> Answer {
+    let c: Credentials = parse_json(&body)?;
+    let id = identify(&c.scheme, &c.number)?;
+    if c.passphrase.chars().count() < MIN_PASSPHRASE_CHARS {
+        return Err(ApiError::bad_request("weak_passphrase", format!("at least {MIN_PASSPHRASE_CHARS} characters"))
+            .field("passphrase"));
+    }
+    let entry = SubjectEntry::of(state.keys.subject_key(&id), &id);
+    with_store(&state, move |s, store| {
+        let hash = crate::hash_passphrase(&c.passphrase)?;
+        Ok(candor_bureau::subject::enrol(store, s.now(), &entry, &hash)?)
+    })
+    .await?;
+    ok(StatusCode::CREATED, json!({"enrolled": true, "masked": id.masked()}))
+}
+
+pub(super) async fn sign_in(Extract(state): Extract<Shared>, body: Bytes) -> Answer {
+    let c: Credentials = parse_json(&body)?;
+    let bad = || ApiError::new(StatusCode::UNAUTHORIZED, "bad_credentials", "unknown identifier or wrong passphrase");
+    let key = state.keys.subject_key(&identify(&c.scheme, &c.number)?);
+    let stored = with_store(&state, move |_, store| Ok(store.enrolment(&key)?)).await?.ok_or_else(bad)?;
+    let good = tokio::task::spawn_blocking(move || {
+        use argon2::password_hash::{PasswordHash, PasswordVerifier};
+        let parsed = PasswordHash::new(&stored).map_err(|_| ApiError::internal())?;
+        Ok::<_, ApiError>(argon2::Argon2::default().verify_password(c.passphrase.as_bytes(), &parsed).is_ok())
+    })
+    .await
+    .map_err(|_| ApiError::internal())??;
+    if !good {
+        return Err(bad());
+    }
+    let mut raw = [0u8; 32];
+    getrandom::getrandom(&mut raw).map_err(|_| ApiError::internal())?;
+    let token = format!("ses_{}", hex::encode(raw));
+    let now = state.now_ms();
+    let expires = now + state.config.session_minutes * 60_000;
+    let mut sessions = state.sessions.lock().map_err(|_| ApiError::internal())?;
+    // Expired sessions go as new ones come, so the table stays as small as the live ones.
+    sessions.retain(|_, (_, until)| *until > now);
+    sessions.insert(token_hash(&token), (key, expires));
+    ok(StatusCode::OK, json!({"token": token, "expires_ms": expires}))
+}
+
+pub(super) async fn withdraw(Extract(state): Extract<Shared>, Extension(caller): Extension<Caller>) -> Answer {
+    let key = caller.subject()?;
+    with_store(&state, move |s, store| Ok(candor_bureau::subject::withdraw(store, s.now(), &key)?)).await?;
+    state.sessions.lock().map_err(|_| ApiError::internal())?.retain(|_, (k, _)| *k != key);
+    ok(StatusCode::OK, json!({"withdrawn": true}))
+}

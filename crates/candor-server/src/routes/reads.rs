@@ -1,0 +1,154 @@
+//! What lenders and merchants ask for: scores and decisions with consent, policies, and the
+//! notifications of corrections to files they read.
+
+use std::sync::atomic::Ordering;
+
+use axum::body::Bytes;
+use axum::extract::{Extension, Path, State as Extract};
+use axum::http::StatusCode;
+use candor_bureau::policy::{self, Band, Decision, Policy};
+use candor_bureau::{consent, dispute, BureauError};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::me::purpose;
+use super::{deployed, identify, ok, parse_json, with_store, Answer, Caller, Shared};
+use crate::{wire, ApiError};
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct ReadRequest {
+    scheme: String,
+    number: String,
+    purpose: String,
+    /// For a decision: the name of one of the caller's policies.
+    #[serde(default)]
+    policy: Option<String>,
+}
+
+pub(super) async fn score(
+    Extract(state): Extract<Shared>,
+    Extension(caller): Extension<Caller>,
+    body: Bytes,
+) -> Answer {
+    read_with_consent(state, caller, false, body).await
+}
+
+pub(super) async fn decide(
+    Extract(state): Extract<Shared>,
+    Extension(caller): Extension<Caller>,
+    body: Bytes,
+) -> Answer {
+    read_with_consent(state, caller, true, body).await
+}
+
+/// A score (`/v1/scores`) or a decision under a policy (`/v1/decisions`), with consent.
+async fn read_with_consent(state: Shared, caller: Caller, deciding: bool, body: Bytes) -> Answer {
+    let org = caller.org("read files")?.clone();
+    let req: ReadRequest = parse_json(&body)?;
+    if deciding != req.policy.is_some() {
+        let message =
+            if deciding { "name the policy to decide under" } else { "scores take no policy; ask /v1/decisions" };
+        return Err(ApiError::bad_request("bad_policy", message).field("policy"));
+    }
+    if state.suspended.load(Ordering::SeqCst) {
+        return Err(ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "scoring_suspended",
+            "the operator has suspended scoring",
+        ));
+    }
+    let key = state.keys.subject_key(&identify(&req.scheme, &req.number)?);
+    let purpose = purpose(&req.purpose)?;
+    let deployed = deployed(&state)?;
+    let given = with_store(&state, move |s, store| {
+        let (rules, now) = (s.rules(), s.now());
+        match consent::consented_read(
+            store,
+            &rules,
+            now,
+            &org,
+            &key,
+            consent::Ask { purpose, policy: req.policy.as_deref() },
+            &deployed,
+        ) {
+            Err(BureauError::Refused { refusal, leaf }) => Ok(Err((refusal, leaf))),
+            other => Ok(Ok(other?)),
+        }
+    })
+    .await?;
+    match given {
+        Ok(given) => {
+            state.metrics.scores.fetch_add(1, Ordering::Relaxed);
+            ok(StatusCode::OK, wire::given(&given))
+        }
+        Err((refusal, leaf)) => {
+            state.metrics.refused_reads.fetch_add(1, Ordering::Relaxed);
+            Err(BureauError::Refused { refusal, leaf }.into())
+        }
+    }
+}
+
+/// A policy as a lender sends it.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct PolicyBody {
+    bands: Vec<BandBody>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BandBody {
+    min_score: i32,
+    /// `approve`, `waive_deposit`, `limit` or `decline`.
+    decision: String,
+    #[serde(default)]
+    limit_minor: Option<i64>,
+}
+
+pub(super) async fn put_policy(
+    Extract(state): Extract<Shared>,
+    Extension(caller): Extension<Caller>,
+    Path(name): Path<String>,
+    body: Bytes,
+) -> Answer {
+    let org = caller.org("define policies")?.clone();
+    let name = candor_file::model::parse_reference(&name)
+        .map_err(|e| ApiError::bad_request("bad_name", e.to_string()).field("name"))?;
+    let b: PolicyBody = parse_json(&body)?;
+    if b.bands.len() > policy::MAX_BANDS {
+        return Err(ApiError::bad_request("bad_policy", format!("a policy has 1 to {} bands", policy::MAX_BANDS))
+            .field("bands"));
+    }
+    let bands = b
+        .bands
+        .iter()
+        .map(|band| {
+            Ok(Band {
+                min_score: band.min_score,
+                decision: Decision::parse(&band.decision, band.limit_minor)
+                    .map_err(|m| ApiError::bad_request("bad_policy", m).field("bands"))?,
+            })
+        })
+        .collect::<Result<Vec<Band>, ApiError>>()?;
+    let deployed = state.deployed()?;
+    let version = with_store(&state, move |s, store| {
+        Ok(policy::put(store, s.now(), &org.id, &name, &Policy { bands }, deployed.as_deref())?)
+    })
+    .await?;
+    ok(StatusCode::CREATED, json!({"version": version}))
+}
+
+pub(super) async fn notifications(Extract(state): Extract<Shared>, Extension(caller): Extension<Caller>) -> Answer {
+    let org = caller.org("read notifications")?.id.clone();
+    let list = with_store(&state, move |_, store| Ok(dispute::notifications(store, &org)?)).await?;
+    let mine: Vec<serde_json::Value> = list
+        .iter()
+        .map(|(index, n)| {
+            let mut v = serde_json::to_value(candor_bureau::Leaf::Notification(n.clone())).unwrap_or_default();
+            v["leaf"] = json!(index);
+            v
+        })
+        .collect();
+    ok(StatusCode::OK, json!({"notifications": mine}))
+}

@@ -1,0 +1,32 @@
+//! Regional statistics for analysts: only cells of at least k people.
+
+use axum::extract::{Query, State as Extract};
+use axum::http::StatusCode;
+use serde::Deserialize;
+use serde_json::json;
+
+use super::{ok, Answer, Shared};
+use crate::ApiError;
+
+#[derive(Deserialize)]
+pub(super) struct StatsQuery {
+    k: Option<u64>,
+}
+
+pub(super) async fn regions(Extract(state): Extract<Shared>, Query(q): Query<StatsQuery>) -> Answer {
+    let s = state.clone();
+    // A connection per chunk, given back between chunks, so the scan does not hold up requests.
+    let table = tokio::task::spawn_blocking(move || {
+        Ok::<_, ApiError>(candor_bureau::stats::regional(&mut &s.store, &s.rules(), s.now(), q.k)?)
+    })
+    .await
+    .map_err(|_| ApiError::internal())??;
+    ok(
+        StatusCode::OK,
+        json!({
+            "k": table.k, "measure": candor_bureau::stats::MEASURE,
+            "regions": table.cells.iter().map(|c| json!({"region": c.region, "people": c.people, "rate": c.rate})).collect::<Vec<_>>(),
+            "suppressed_cells": table.suppressed_cells, "suppressed_people": table.suppressed_people,
+        }),
+    )
+}
