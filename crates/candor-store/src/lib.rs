@@ -8,6 +8,7 @@
 //! knew it at a time and then apply retention as of the reading day. The purge job deletes what
 //! retention hides and records that it did.
 
+mod audit;
 mod conn;
 mod log;
 mod read;

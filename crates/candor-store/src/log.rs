@@ -347,14 +347,19 @@ impl Store {
     pub fn audit(&mut self) -> Result<Audit, StoreError> {
         transact!(self, |tx| {
             let mut audit = Audit::default();
-            let mut leaves: Vec<(i64, String, Vec<u8>)> = Vec::new();
-            tx.query("SELECT leaf_index, body, leaf_hash FROM log_leaves ORDER BY leaf_index", &[], &mut |r| {
-                leaves.push((r.int(0)?, r.text(1)?, r.opt_bytes(2)?.unwrap_or_default()));
-                Ok(())
-            })?;
+            let mut leaves: Vec<(i64, String, Vec<u8>, Option<i64>)> = Vec::new();
+            tx.query(
+                "SELECT leaf_index, body, leaf_hash, subject_id FROM log_leaves ORDER BY leaf_index",
+                &[],
+                &mut |r| {
+                    leaves.push((r.int(0)?, r.text(1)?, r.opt_bytes(2)?.unwrap_or_default(), r.opt_int(3)?));
+                    Ok(())
+                },
+            )?;
+            let mut audited: Vec<crate::audit::AuditedLeaf> = Vec::new();
             let mut tree = Tree::new();
             let mut logged_batches: BTreeMap<i64, String> = BTreeMap::new();
-            for (expected, (index, body, stored)) in leaves.iter().enumerate() {
+            for (expected, (index, body, stored, subject)) in leaves.iter().enumerate() {
                 if *index != expected as i64 {
                     audit.problems.push(format!("leaf {expected} is missing (the next is {index})"));
                 }
@@ -371,10 +376,10 @@ impl Store {
                     }
                 };
                 match parsed {
-                    Leaf::Ingestion(batch) => {
-                        logged_batches.insert(batch.batch_id, batch.rows);
+                    Leaf::Ingestion(ref batch) => {
+                        logged_batches.insert(batch.batch_id, batch.rows.clone());
                     }
-                    Leaf::Purge(purged) => {
+                    Leaf::Purge(ref purged) => {
                         let purge = purged.purge_id;
                         if hex::encode(purged_digest(&mut tx, purge)?) != purged.purged {
                             audit
@@ -382,9 +387,10 @@ impl Store {
                                 .push(format!("purge {purge}: the record of the rows it removed was altered"));
                         }
                     }
-                    _ => {}
+                    _ => audited.push((*index, *subject, parsed)),
                 }
             }
+            audit.problems.extend(crate::audit::records_against_leaves(&mut tx, &audited)?);
             let mut batches: BTreeSet<i64> = BTreeSet::new();
             tx.query("SELECT batch_id FROM batches", &[], &mut |r| {
                 batches.insert(r.int(0)?);

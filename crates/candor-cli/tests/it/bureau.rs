@@ -319,6 +319,12 @@ fn the_demo_builds_a_bureau_and_prints_a_credential_per_role() {
 
 /// One HTTP/1.1 request over a fresh connection; the status, or `None` if the server vanished.
 fn http(addr: &str, method: &str, path: &str, key: &str, body: &[u8]) -> Option<u16> {
+    http_answer(addr, method, path, key, body).map(|(status, _)| status)
+}
+
+/// One HTTP/1.1 request over a fresh connection; the status and body, or `None` if the server
+/// vanished.
+fn http_answer(addr: &str, method: &str, path: &str, key: &str, body: &[u8]) -> Option<(u16, String)> {
     use std::io::{Read, Write};
     let mut stream = std::net::TcpStream::connect(addr).ok()?;
     stream.set_read_timeout(Some(Duration::from_secs(10))).ok()?;
@@ -330,7 +336,9 @@ fn http(addr: &str, method: &str, path: &str, key: &str, body: &[u8]) -> Option<
     stream.write_all(body).ok()?;
     let mut answer = String::new();
     stream.read_to_string(&mut answer).ok()?;
-    answer.split_whitespace().nth(1)?.parse().ok()
+    let status = answer.split_whitespace().nth(1)?.parse().ok()?;
+    let body = answer.split_once("\r\n\r\n").map(|(_, b)| b.to_owned()).unwrap_or_default();
+    Some((status, body))
 }
 
 /// The bureau's keys from the environment, as a PostgreSQL store needs them.
@@ -346,19 +354,27 @@ fn candor_with_keys(dir: &Path, args: &[&str]) -> Command {
     command
 }
 
-/// Kills the server (kill -9) while four clients submit batches, again and again: every batch
-/// answered 201 is there after restart, and the store still matches its log. On SQLite, and on
-/// PostgreSQL (a pool of connections writing at once) when `DATABASE_URL` names one.
+/// Kills the server (kill -9) while four clients submit batches and people enrol, freeze and
+/// lift their freeze, grant and revoke consents, and dispute records, again and again: every
+/// batch answered 201 and every person's change answered 2xx is there after restart, and the
+/// store still matches its log after every kill — no change without its leaf, no leaf without
+/// its change. On SQLite, and on PostgreSQL (a pool of connections writing at once) when
+/// `DATABASE_URL` names one.
 #[test]
 fn the_server_killed_during_concurrent_writes_keeps_every_answered_write() {
     let dir = TempDir::new().expect("dir");
     let db = dir.path().join("s.db");
-    killed_during_concurrent_writes(dir.path(), &db.display().to_string(), &|| {
+    let stored = || {
         let conn = rusqlite::Connection::open(&db).expect("open");
         let mut stmt = conn.prepare("SELECT digest FROM batches").expect("prepare");
         let digests = stmt.query_map([], |r| r.get::<_, Vec<u8>>(0)).expect("query").map(|r| r.expect("row"));
         digests.collect()
-    });
+    };
+    let changes = || {
+        let conn = rusqlite::Connection::open(&db).expect("open");
+        conn.query_row(PERSON_CHANGES, [], |r| r.get::<_, i64>(0)).expect("count")
+    };
+    killed_during_concurrent_writes(dir.path(), &db.display().to_string(), &stored, &changes);
 }
 
 #[test]
@@ -375,16 +391,59 @@ fn the_server_killed_during_concurrent_writes_keeps_every_answered_write_on_post
     let sep = if url.contains('?') { '&' } else { '?' };
     let db = format!("{url}{sep}schema={}", schema.name);
     let dir = TempDir::new().expect("dir");
-    killed_during_concurrent_writes(dir.path(), &db, &|| {
+    let stored = || {
         let out = crate::sql::psql(&url, &format!("SELECT encode(digest, 'hex') FROM {}.batches", schema.name), None);
         out.lines().filter(|l| !l.is_empty()).map(|l| hex::decode(l).expect("hex")).collect()
-    });
+    };
+    let changes = || {
+        let sql = format!("SET search_path TO {}; {PERSON_CHANGES}", schema.name);
+        crate::sql::psql(&url, &sql, None).trim().parse::<i64>().expect("count")
+    };
+    killed_during_concurrent_writes(dir.path(), &db, &stored, &changes);
+}
+
+/// Rows of the changes people make, in every table the killed test's people write.
+const PERSON_CHANGES: &str = "SELECT (SELECT COUNT(*) FROM enrolments) + (SELECT COUNT(*) FROM freezes) \
+     + (SELECT COUNT(*) FROM consents) + (SELECT COUNT(*) FROM disputes)";
+
+/// A person of the killed test: enrols, signs in, then freezes and lifts, grants and revokes,
+/// and disputes a record of theirs, until the server goes; how many changes were answered.
+fn person_writes(addr: &str, i: u64) -> i64 {
+    let number = format!("KILL{i:08}");
+    let credentials = format!(r#"{{"scheme":"generic","number":"{number}","passphrase":"killed passphrase"}}"#);
+    let mut answered = 0;
+    match http(addr, "POST", "/v1/subjects", "", credentials.as_bytes()) {
+        Some(201) => answered += 1,
+        _ => return answered,
+    }
+    let Some((200, session)) = http_answer(addr, "POST", "/v1/sessions", "", credentials.as_bytes()) else {
+        return answered;
+    };
+    let token = session.split("\"token\":\"").nth(1).and_then(|t| t.split('"').next()).unwrap_or("").to_owned();
+    let grant = br#"{"org":"bank-one","purpose":"tenancy","until":"2099-12-31"}"#;
+    let dispute = format!(r#"{{"record_kind":"account","record_ref":"K{i}"}}"#);
+    let steps: [(&str, &str, &[u8]); 5] = [
+        ("PUT", "/v1/me/freeze", b""),
+        ("DELETE", "/v1/me/freeze", b""),
+        ("POST", "/v1/me/consents", grant),
+        ("DELETE", "/v1/me/consents/bank-one/tenancy", b""),
+        ("POST", "/v1/me/disputes", dispute.as_bytes()),
+    ];
+    for (method, path, body) in steps {
+        match http(addr, method, path, &token, body) {
+            Some(200 | 201) => answered += 1,
+            Some(_) => {}
+            None => return answered,
+        }
+    }
+    answered
 }
 
 fn killed_during_concurrent_writes(
     dir: &Path,
     db: &str,
     stored_digests: &dyn Fn() -> std::collections::HashSet<Vec<u8>>,
+    person_changes: &dyn Fn() -> i64,
 ) {
     use sha2::{Digest, Sha256};
     let added = candor_with_keys(
@@ -396,6 +455,7 @@ fn killed_during_concurrent_writes(
     assert!(added.status.success(), "{}", String::from_utf8_lossy(&added.stderr));
     let key = String::from_utf8_lossy(&added.stdout).trim().to_owned();
     let acknowledged = std::sync::Arc::new(std::sync::Mutex::new(Vec::<Vec<u8>>::new()));
+    let changes_answered = std::sync::Arc::new(std::sync::atomic::AtomicI64::new(0));
     let mut next = 0u64;
     for round in 0..5u64 {
         let port = std::net::TcpListener::bind("127.0.0.1:0").expect("port").local_addr().expect("addr").port();
@@ -429,10 +489,26 @@ fn killed_during_concurrent_writes(
                 })
             })
             .collect();
+        // People whose files the batches above made (those of the rounds before are on file).
+        let people: Vec<_> = (0..2u64)
+            .map(|c| {
+                let (addr, answered) = (addr.clone(), changes_answered.clone());
+                let first = next.saturating_sub(10_000) + c * 1_000;
+                std::thread::spawn(move || {
+                    for i in first..first + 200 {
+                        let done = person_writes(&addr, i);
+                        answered.fetch_add(done, std::sync::atomic::Ordering::SeqCst);
+                        if done == 0 {
+                            return;
+                        }
+                    }
+                })
+            })
+            .collect();
         std::thread::sleep(Duration::from_millis(150 + round * 60));
         server.kill().expect("kill -9");
         server.wait().expect("reap");
-        for c in clients {
+        for c in clients.into_iter().chain(people) {
             c.join().expect("client");
         }
         next += 10_000;
@@ -440,9 +516,18 @@ fn killed_during_concurrent_writes(
         for digest in acknowledged.lock().expect("lock").iter() {
             assert!(stored.contains(digest), "{db}, round {round}: a batch answered 201 is missing after kill -9");
         }
+        let answered = changes_answered.load(std::sync::atomic::Ordering::SeqCst);
+        let on_file = person_changes();
+        // Every answered change is a row; a change the kill cut short after its commit is one more.
+        assert!(on_file >= answered, "{db}, round {round}: {answered} changes answered, {on_file} on file");
+        let audit = candor_with_keys(dir, &["audit", "verify", "--db", db]).output().expect("audit");
+        let text = String::from_utf8_lossy(&audit.stdout);
+        assert!(
+            text.contains("the store matches its log"),
+            "{db}, round {round}: {text}{}",
+            String::from_utf8_lossy(&audit.stderr)
+        );
     }
     assert!(acknowledged.lock().expect("lock").len() > 20, "the clients got few writes through");
-    let audit = candor_with_keys(dir, &["audit", "verify", "--db", db]).output().expect("audit");
-    let text = String::from_utf8_lossy(&audit.stdout);
-    assert!(text.contains("the store matches its log"), "{text}{}", String::from_utf8_lossy(&audit.stderr));
+    assert!(changes_answered.load(std::sync::atomic::Ordering::SeqCst) > 10, "the people got few changes through");
 }

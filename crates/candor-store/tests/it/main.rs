@@ -481,3 +481,41 @@ fn a_unit_of_work_commits_whole_or_not_at_all() {
         assert!(matches!(store.log(&stranger), Err(StoreError::UnknownSubject)), "{name}: a leaf about nobody on file");
     });
 }
+
+/// The audit holds person-level changes to their leaves: a freeze whose row is deleted, or a
+/// consent row slipped in behind the bureau's back, shows.
+#[test]
+fn the_audit_finds_a_change_without_its_leaf_and_a_leaf_without_its_change() {
+    use candor_log::leaf::SubjectEvent;
+    use candor_log::{Leaf, LEAF_VERSION};
+    on_every_backend_raw("audit_records", |store, backend| {
+        let name = backend.name;
+        let id = candor_file::ids::NationalId::parse(Scheme::CnRid, "110105199003071239").expect("id");
+        let key = SubjectKey([9; 32]);
+        let event = |ms| SubjectEvent { leaf_version: LEAF_VERSION, subject: key.to_hex(), recorded_ms: ms };
+        store
+            .unit(|s| {
+                s.enrol(&SubjectEntry::of(key, &id), Some("hash"), 1)?;
+                s.log(&Leaf::Enrolment(event(1)))?;
+                s.set_freeze(&key, true, 2)?;
+                s.log(&Leaf::FreezePlaced(event(2)))
+            })
+            .expect("committed");
+        let audit = store.audit().expect("audit");
+        assert!(audit.problems.is_empty(), "{name}: {:?}", audit.problems);
+
+        behind_the_back(backend, "DELETE FROM freezes");
+        behind_the_back(
+            backend,
+            "INSERT INTO consents (subject_id, recorded_ms, org_id, purpose, granted, until, revoked) \
+             SELECT subject_id, 5, 'shop', 'tenancy', 20000, 20100, NULL FROM subjects",
+        );
+        let problems = store.audit().expect("audit").problems;
+        assert!(
+            problems.iter().any(|p| p == "freezes: 1 leaf(s) whose change is not in the store"),
+            "{name}: {problems:?}"
+        );
+        assert!(problems.iter().any(|p| p == "consents: 1 change(s) with no leaf in the log"), "{name}: {problems:?}");
+        assert_eq!(problems.len(), 2, "{name}: {problems:?}");
+    });
+}
