@@ -10,7 +10,7 @@ use candor_store::Store;
 use crate::gate::{reported_file, ReportedFile};
 use crate::policy::{self, Band, Decision, Policy};
 use crate::score::Scoring;
-use crate::{log, unit, BureauError, Deployed, Now, Result, Rules};
+use crate::{log, unit, BureauError, Deployed, Now, Page, Paged, Result, Rules};
 
 /// Why a read was refused (and logged as refused).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -42,9 +42,13 @@ fn change_leaf(key: &SubjectKey, c: &Consent, now: Now) -> leaf::ConsentChange {
     }
 }
 
-/// The person's consents, every state's latest.
-pub fn consents(store: &mut Store, key: &SubjectKey) -> Result<Vec<Consent>> {
-    Ok(store.consents(key, i64::MAX)?)
+/// A page of the person's consents, each at its latest state, by organisation and purpose
+/// (keyed by position in that order).
+pub fn consents(store: &mut Store, key: &SubjectKey, page: Page) -> Result<Paged<Consent>> {
+    let all: Vec<(i64, Consent)> =
+        store.consents(key, i64::MAX)?.into_iter().enumerate().map(|(i, c)| (i as i64, c)).collect();
+    let paged = page.of(all, |(i, _)| *i);
+    Ok(Paged { next: paged.next, items: paged.items.into_iter().map(|(_, c)| c).collect() })
 }
 
 /// Grants `org` the `purpose` from today until `until`, and logs it.

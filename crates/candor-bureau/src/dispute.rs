@@ -16,7 +16,7 @@ use candor_log::{leaf, Leaf, LEAF_VERSION};
 use candor_store::{FileRead, Store};
 
 use crate::gate::reported_file;
-use crate::{log, unit, BureauError, Deployed, Now, Result, Rules};
+use crate::{log, unit, BureauError, Deployed, Now, Page, Paged, Result, Rules};
 
 /// How far back a correction reaches: every organisation that received a report on the person
 /// in this window is told.
@@ -40,39 +40,56 @@ fn view(rules: &Rules, now: Now, d: Dispute) -> DisputeView {
     DisputeView { overdue: disputes::is_pending(state) && now.ms > due_ms, state, due_ms, dispute: d }
 }
 
-/// The person's disputes, oldest first.
-pub fn of_subject(store: &mut Store, rules: &Rules, now: Now, key: &SubjectKey) -> Result<Vec<DisputeView>> {
-    Ok(store.disputes(key)?.into_iter().map(|d| view(rules, now, d)).collect())
+/// A page of the person's disputes, oldest first, by dispute id.
+pub fn of_subject(
+    store: &mut Store,
+    rules: &Rules,
+    now: Now,
+    key: &SubjectKey,
+    page: Page,
+) -> Result<Paged<DisputeView>> {
+    let all: Vec<DisputeView> = store.disputes(key)?.into_iter().map(|d| view(rules, now, d)).collect();
+    Ok(page.of(all, |v| v.dispute.id))
 }
 
-/// The ombudsman's queue: every dispute and review not yet decided, by due date (overdue first).
-pub fn queue(store: &mut Store, rules: &Rules, now: Now) -> Result<Vec<DisputeView>> {
-    let mut list: Vec<DisputeView> = store
-        .open_disputes()?
-        .into_iter()
-        .map(|(d, _)| view(rules, now, d))
-        .filter(|v| disputes::is_pending(v.state) || v.state == DisputeState::Suppressed)
-        .collect();
-    list.sort_by_key(|v| (v.due_ms, v.dispute.id));
-    Ok(list)
+/// A page of the ombudsman's queue: every dispute and review not yet decided, by due date
+/// (every dispute has the same number of days, so by opening), the overdue marked; by
+/// dispute id.
+pub fn queue(store: &mut Store, rules: &Rules, now: Now, page: Page) -> Result<Paged<DisputeView>> {
+    let read = store.undecided_disputes(None, page.after, page.limit)?;
+    let mut paged = Paged::read(page, read, |(d, _)| d.id);
+    paged.items.sort_by_key(|(d, _)| (disputes::due_ms(d.opened_ms, rules.dispute_days), d.id));
+    Ok(Paged { next: paged.next, items: paged.items.into_iter().map(|(d, _)| view(rules, now, d)).collect() })
 }
 
-/// Disputes of records `org` furnished that wait for its answer.
-pub fn verifications(store: &mut Store, rules: &Rules, now: Now, org: &OrgId) -> Result<Vec<DisputeView>> {
-    Ok(store
-        .open_disputes()?
+/// A page of the disputes of records `org` furnished that wait for its answer, by dispute id
+/// (a page may hold fewer than asked where some wait no longer; `next` still leads on).
+pub fn verifications(
+    store: &mut Store,
+    rules: &Rules,
+    now: Now,
+    org: &OrgId,
+    page: Page,
+) -> Result<Paged<DisputeView>> {
+    let read = store.undecided_disputes(Some(org), page.after, page.limit)?;
+    let paged = Paged::read(page, read, |(d, _)| d.id);
+    let items = paged
+        .items
         .into_iter()
-        .filter(|(d, _)| d.furnisher.as_ref() == Some(org))
         .map(|(d, _)| view(rules, now, d))
         .filter(|v| matches!(v.state, DisputeState::FurnisherAsked | DisputeState::Blocked))
-        .collect())
+        .collect();
+    Ok(Paged { items, next: paged.next })
 }
 
-fn find_view(store: &mut Store, rules: &Rules, now: Now, key: &SubjectKey, id: i64) -> Result<DisputeView> {
-    of_subject(store, rules, now, key)?
-        .into_iter()
-        .find(|v| v.dispute.id == id)
-        .ok_or_else(|| BureauError::corrupt("a dispute just written is missing"))
+fn find_view(store: &mut Store, rules: &Rules, now: Now, id: i64) -> Result<DisputeView> {
+    let (d, _) = store.dispute(id)?.ok_or_else(|| BureauError::corrupt("a dispute just written is missing"))?;
+    Ok(view(rules, now, d))
+}
+
+/// A dispute not yet decided, and whose it is.
+fn undecided(store: &mut Store, id: i64) -> Result<Option<(Dispute, SubjectKey)>> {
+    Ok(store.dispute(id)?.filter(|(d, _)| disputes::is_pending(d.state)))
 }
 
 /// Opens a dispute of a record of the person's file, as reports show it: its furnisher is
@@ -118,7 +135,7 @@ pub fn open(
         if blocked {
             notify(store, rules, now, key, id, DisputeState::Blocked, None, deployed)?;
         }
-        find_view(store, rules, now, key, id)
+        find_view(store, rules, now, id)
     })
 }
 
@@ -132,10 +149,7 @@ pub fn request_review(
 ) -> Result<DisputeView> {
     unit(store, |store| {
         let body = store
-            .leaves_about(key)?
-            .into_iter()
-            .find(|(i, _)| *i == decision_leaf)
-            .map(|(_, body)| body)
+            .leaf_about(decision_leaf, key)?
             .ok_or(BureauError::NotFound { what: "decision about you", field: Some("leaf") })?;
         let Leaf::Decision(decision) = Leaf::parse(&body).map_err(BureauError::corrupt)? else {
             return Err(BureauError::invalid("not_a_decision", "leaf", "that log entry is not a decision"));
@@ -152,7 +166,7 @@ pub fn request_review(
                 recorded_ms: now.ms,
             }),
         )?;
-        find_view(store, rules, now, key, id)
+        find_view(store, rules, now, id)
     })
 }
 
@@ -171,10 +185,8 @@ pub fn answer(
     }
     unit(store, |store| {
         // Another furnisher's dispute is as absent as a missing one.
-        let (dispute, owner) = store
-            .open_disputes()?
-            .into_iter()
-            .find(|(d, _)| d.id == id && d.furnisher.as_ref() == Some(org))
+        let (dispute, owner) = undecided(store, id)?
+            .filter(|(d, _)| d.furnisher.as_ref() == Some(org))
             .ok_or(BureauError::not_found("dispute of a record of yours"))?;
         match disputes::effective_state(&dispute, now.ms, rules.dispute_days) {
             DisputeState::FurnisherAsked => {}
@@ -225,11 +237,7 @@ pub fn decide(
 ) -> Result<()> {
     const OUTCOMES: &str = "verified, corrected or deleted; upheld or overridden for a review";
     unit(store, |store| {
-        let (dispute, owner) = store
-            .open_disputes()?
-            .into_iter()
-            .find(|(d, _)| d.id == id)
-            .ok_or(BureauError::not_found("open dispute"))?;
+        let (dispute, owner) = undecided(store, id)?.ok_or(BureauError::not_found("open dispute"))?;
         let review = dispute.record_kind == "decision";
         let allowed = if review {
             matches!(outcome, DisputeState::Upheld | DisputeState::Overridden)
@@ -289,9 +297,34 @@ fn require_correction(store: &mut Store, rules: &Rules, now: Now, owner: &Subjec
 /// this puts it on the record.) How many it suppressed.
 pub fn sweep_overdue(store: &mut Store, rules: &Rules, now: Now, deployed: Option<&Deployed>) -> Result<usize> {
     let mut n = 0;
-    for (d, owner) in store.open_disputes()? {
+    let mut page = Page::first(SWEEP_PAGE);
+    loop {
+        let read = store.undecided_disputes(None, page.after, page.limit)?;
+        let Some(last) = read.last().map(|(d, _)| d.id) else { break };
+        for (d, owner) in read {
+            n += suppress_if_overdue(store, rules, now, d, &owner, deployed)?;
+        }
+        page.after = last;
+    }
+    Ok(n)
+}
+
+/// Disputes the sweep reads at a time.
+const SWEEP_PAGE: u32 = 500;
+
+/// Records one dispute's suppression if its furnisher has not answered by the deadline, in a
+/// unit of its own; 1 if it did.
+fn suppress_if_overdue(
+    store: &mut Store,
+    rules: &Rules,
+    now: Now,
+    d: Dispute,
+    owner: &SubjectKey,
+    deployed: Option<&Deployed>,
+) -> Result<usize> {
+    {
         if disputes::effective_state(&d, now.ms, rules.dispute_days) != DisputeState::Suppressed {
-            continue;
+            return Ok(0);
         }
         unit(store, |store| {
             store.dispute_step(d.id, DisputeState::Suppressed, now.ms)?;
@@ -308,11 +341,10 @@ pub fn sweep_overdue(store: &mut Store, rules: &Rules, now: Now, deployed: Optio
                     recorded_ms: now.ms,
                 }),
             )?;
-            notify(store, rules, now, &owner, d.id, DisputeState::Suppressed, None, deployed)
+            notify(store, rules, now, owner, d.id, DisputeState::Suppressed, None, deployed)
         })?;
-        n += 1;
+        Ok(1)
     }
-    Ok(n)
 }
 
 /// Tells every organisation that read the person's file in the last six months (and, for an
@@ -369,15 +401,17 @@ fn notify(
     Ok(())
 }
 
-/// The notifications for `org`, oldest first, with their leaf index.
-pub fn notifications(store: &mut Store, org: &OrgId) -> Result<Vec<(i64, leaf::Notification)>> {
-    let mut out = Vec::new();
-    for (index, body) in store.leaves_of_kind("notification")? {
-        if let Leaf::Notification(n) = Leaf::parse(&body).map_err(BureauError::corrupt)? {
-            if n.org == org.as_str() {
-                out.push((index, n));
+/// A page of the notifications for `org`, oldest first, with their leaf index (the key).
+pub fn notifications(store: &mut Store, org: &OrgId, page: Page) -> Result<Paged<(i64, leaf::Notification)>> {
+    let read = store.leaves_addressed_to(org, "notification", page.after, page.limit)?;
+    let mut out = Vec::with_capacity(read.len());
+    for (index, body) in read {
+        match Leaf::parse(&body).map_err(BureauError::corrupt)? {
+            Leaf::Notification(n) => out.push((index, n)),
+            other => {
+                return Err(BureauError::corrupt(format!("leaf {index} is a {}, not a notification", other.kind())))
             }
         }
     }
-    Ok(out)
+    Ok(Paged::read(page, out, |(i, _)| *i))
 }

@@ -100,6 +100,57 @@ impl BureauError {
 
 pub type Result<T, E = BureauError> = std::result::Result<T, E>;
 
+/// Most items a page of any list holds.
+pub const MAX_PAGE: u32 = 500;
+/// Items a page holds unless the caller asks for fewer (or more, up to [`MAX_PAGE`]).
+pub const DEFAULT_PAGE: u32 = 100;
+
+/// Which page of a list: at most `limit` items after the one whose key is `after` (each list
+/// says what its key is: a leaf index, a dispute id, a position).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Page {
+    pub after: i64,
+    pub limit: u32,
+}
+
+impl Page {
+    /// The page a caller asks for; the first page of [`DEFAULT_PAGE`] items by default.
+    pub fn new(after: Option<i64>, limit: Option<u32>) -> Result<Page> {
+        let limit = limit.unwrap_or(DEFAULT_PAGE);
+        if limit == 0 || limit > MAX_PAGE {
+            return Err(BureauError::invalid("bad_page", "limit", format!("a page holds 1 to {MAX_PAGE} items")));
+        }
+        Ok(Page { after: after.unwrap_or(-1), limit })
+    }
+
+    /// Every item: for walks inside the bureau that must see all (bounded by the caller).
+    pub(crate) const fn first(limit: u32) -> Page {
+        Page { after: -1, limit }
+    }
+
+    /// A page of items from a list already read by key, with `key` of each.
+    pub(crate) fn of<T>(self, items: Vec<T>, key: impl Fn(&T) -> i64) -> Paged<T> {
+        let items: Vec<T> = items.into_iter().filter(|i| key(i) > self.after).take(self.limit as usize).collect();
+        let next = (items.len() == self.limit as usize).then(|| items.last().map(&key)).flatten();
+        Paged { items, next }
+    }
+}
+
+/// One page of a list, and the key to ask the next page after (none: this is the last).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Paged<T> {
+    pub items: Vec<T>,
+    pub next: Option<i64>,
+}
+
+impl<T> Paged<T> {
+    /// A page from a store query that read at most `page.limit` items, `key` of each.
+    pub(crate) fn read(page: Page, items: Vec<T>, key: impl Fn(&T) -> i64) -> Paged<T> {
+        let next = (items.len() == page.limit as usize).then(|| items.last().map(key)).flatten();
+        Paged { items, next }
+    }
+}
+
 /// Appends a leaf inside the current unit; its index.
 pub(crate) fn log(store: &mut Store, leaf: Leaf) -> Result<i64> {
     Ok(store.log(&leaf)?)

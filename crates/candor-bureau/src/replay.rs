@@ -70,9 +70,14 @@ pub fn replay(store: &mut Store, index: i64) -> Result<Replayed> {
         && scored.pd == logged.pd
         && reasons == logged.reasons
         && (logged.decision.is_none() || decision == logged.decision);
-    let overridden = store.leaves_of_kind("dispute_decided")?.into_iter().any(|(_, body)| {
-        matches!(Leaf::parse(&body), Ok(Leaf::DisputeDecided(d))
-            if d.outcome == "overridden" && (d.decision_leaf == Some(index) || d.record_ref == format!("leaf {index}")))
+    // The person's reviews say whether this decision was overridden (read by their key).
+    let mut key = [0u8; 32];
+    hex::decode_to_slice(&logged.subject, &mut key).map_err(BureauError::corrupt)?;
+    let reviewed = format!("leaf {index}");
+    let overridden = store.disputes(&candor_file::ids::SubjectKey(key))?.iter().any(|d| {
+        d.record_kind == "decision"
+            && d.record_ref == reviewed
+            && d.state == candor_file::model::DisputeState::Overridden
     });
     Ok(Replayed {
         leaf: index,

@@ -5,7 +5,7 @@ use candor_file::ids::SubjectKey;
 use candor_log::{leaf, Leaf, LEAF_VERSION};
 use candor_store::{Store, SubjectEntry};
 
-use crate::{log, unit, BureauError, Now, Result};
+use crate::{log, unit, BureauError, Now, Page, Paged, Result};
 
 /// Longest statement a person may attach, in characters.
 pub const MAX_STATEMENT_CHARS: usize = 1_000;
@@ -71,27 +71,23 @@ pub fn attach_statement(store: &mut Store, now: Now, key: &SubjectKey, record_re
     })
 }
 
-/// Every leaf about the person, oldest first, as typed leaves with their index; a decision an
-/// ombudsman overrode on review is marked so.
-pub fn leaves_about(store: &mut Store, key: &SubjectKey) -> Result<Vec<LeafAbout>> {
-    let mut out = Vec::new();
-    for (index, body) in store.leaves_about(key)? {
-        let leaf = Leaf::parse(&body).map_err(BureauError::corrupt)?;
-        out.push(LeafAbout { index, leaf, overridden: false });
-    }
-    let overridden: Vec<i64> = out
-        .iter()
-        .filter_map(|l| match &l.leaf {
-            Leaf::DisputeDecided(d) if d.outcome == "overridden" => {
-                d.decision_leaf.or_else(|| d.record_ref.strip_prefix("leaf ").and_then(|i| i.parse().ok()))
-            }
-            _ => None,
-        })
+/// A page of the leaves about the person, oldest first, as typed leaves keyed by their index; a
+/// decision an ombudsman overrode on review is marked so.
+pub fn leaves_about(store: &mut Store, key: &SubjectKey, page: Page) -> Result<Paged<LeafAbout>> {
+    let overridden: Vec<i64> = store
+        .disputes(key)?
+        .into_iter()
+        .filter(|d| d.record_kind == "decision" && d.state == candor_file::model::DisputeState::Overridden)
+        .filter_map(|d| d.record_ref.strip_prefix("leaf ").and_then(|i| i.parse().ok()))
         .collect();
-    for l in &mut out {
-        l.overridden = matches!(l.leaf, Leaf::Decision(_)) && overridden.contains(&l.index);
+    let read = store.leaves_about_page(key, page.after, page.limit)?;
+    let mut out = Vec::with_capacity(read.len());
+    for (index, body) in read {
+        let leaf = Leaf::parse(&body).map_err(BureauError::corrupt)?;
+        let overridden = matches!(leaf, Leaf::Decision(_)) && overridden.contains(&index);
+        out.push(LeafAbout { index, leaf, overridden });
     }
-    Ok(out)
+    Ok(Paged::read(page, out, |l| l.index))
 }
 
 /// A leaf about a person, with its index in the log.

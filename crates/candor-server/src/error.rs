@@ -32,6 +32,9 @@ const fn code(status: u16, code: &'static str, meaning: &'static str) -> Code {
 /// Every error code the API answers with.
 pub const CODES: &[Code] = &[
     code(400, "bad_json", "the body is not the JSON the route takes"),
+    code(400, "bad_query", "a query parameter is missing, unknown or malformed"),
+    code(400, "bad_path", "a path parameter is malformed"),
+    code(400, "bad_page", "a page holds 1 to 500 items"),
     code(400, "bad_identifier", "the scheme or number of a national identifier is not valid"),
     code(400, "weak_passphrase", "the passphrase is too short"),
     code(400, "bad_org", "not an organisation identifier"),

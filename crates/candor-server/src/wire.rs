@@ -81,8 +81,11 @@ pub fn dispute(v: &DisputeView) -> Value {
     })
 }
 
-pub fn disputes(list: &[DisputeView]) -> Value {
-    json!({"disputes": list.iter().map(dispute).collect::<Vec<_>>()})
+/// A notification to an organisation, as the log holds it, with its leaf index.
+pub fn notification(index: i64, n: &candor_log::leaf::Notification) -> Value {
+    let mut v = serde_json::to_value(candor_bureau::Leaf::Notification(n.clone())).unwrap_or(Value::Null);
+    v["leaf"] = json!(index);
+    v
 }
 
 /// A leaf about the person, as the log holds it, with its index (and, for a decision the

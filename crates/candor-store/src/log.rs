@@ -160,7 +160,8 @@ pub(crate) fn append_about<T: Tx>(tx: &mut T, leaf: &Leaf, subject_id: Option<i6
     let (kind, now_ms) = (leaf.kind(), leaf.recorded_ms());
     let hash = leaf_hash(text.as_bytes());
     tx.execute(
-        "INSERT INTO log_leaves (leaf_index, recorded_ms, kind, body, leaf_hash, subject_id) VALUES ($1, $2, $3, $4, $5, $6)",
+        "INSERT INTO log_leaves (leaf_index, recorded_ms, kind, body, leaf_hash, subject_id, org_id) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
         &[
             Param::Int(index),
             Param::Int(now_ms),
@@ -168,6 +169,7 @@ pub(crate) fn append_about<T: Tx>(tx: &mut T, leaf: &Leaf, subject_id: Option<i6
             Param::Text(&text),
             Param::Bytes(&hash),
             Param::OptInt(subject_id),
+            Param::OptText(leaf.addressee()),
         ],
     )?;
     Ok(index)
@@ -248,13 +250,51 @@ impl Store {
         })
     }
 
-    /// Every leaf of one kind: index and body, oldest first.
-    pub fn leaves_of_kind(&mut self, kind: &str) -> Result<Vec<(i64, String)>, StoreError> {
-        transact!(self, |tx| {
+    /// A page of the leaves about a subject: index and body, oldest first, after leaf `after`.
+    pub fn leaves_about_page(
+        &mut self,
+        subject: &candor_file::ids::SubjectKey,
+        after: i64,
+        limit: u32,
+    ) -> Result<Vec<(i64, String)>, StoreError> {
+        fetch!(self, |tx| {
+            let Some(sid) = tx.query_one(
+                "SELECT subject_id FROM subjects WHERE subject_key = $1",
+                &[Param::Bytes(&subject.0)],
+                |r| r.int(0),
+            )?
+            else {
+                return Ok(Vec::new());
+            };
             let mut out = Vec::new();
             tx.query(
-                "SELECT leaf_index, body FROM log_leaves WHERE kind = $1 ORDER BY leaf_index",
-                &[Param::Text(kind)],
+                "SELECT leaf_index, body FROM log_leaves WHERE subject_id = $1 AND leaf_index > $2 \
+                 ORDER BY leaf_index LIMIT $3",
+                &[Param::Int(sid), Param::Int(after), Param::Int(i64::from(limit))],
+                &mut |r| {
+                    out.push((r.int(0)?, r.text(1)?));
+                    Ok(())
+                },
+            )?;
+            out
+        })
+    }
+
+    /// A page of the leaves of one kind addressed to an organisation, oldest first, after leaf
+    /// `after`.
+    pub fn leaves_addressed_to(
+        &mut self,
+        org: &candor_file::model::OrgId,
+        kind: &str,
+        after: i64,
+        limit: u32,
+    ) -> Result<Vec<(i64, String)>, StoreError> {
+        fetch!(self, |tx| {
+            let mut out = Vec::new();
+            tx.query(
+                "SELECT leaf_index, body FROM log_leaves WHERE org_id = $1 AND kind = $2 AND leaf_index > $3 \
+                 ORDER BY leaf_index LIMIT $4",
+                &[Param::Text(org.as_str()), Param::Text(kind), Param::Int(after), Param::Int(i64::from(limit))],
                 &mut |r| {
                     out.push((r.int(0)?, r.text(1)?));
                     Ok(())
@@ -309,6 +349,20 @@ impl Store {
             )?
         })?;
         Ok(())
+    }
+
+    /// The body of a leaf about this subject (none: no such leaf, or not about them).
+    pub fn leaf_about(
+        &mut self,
+        index: i64,
+        subject: &candor_file::ids::SubjectKey,
+    ) -> Result<Option<String>, StoreError> {
+        fetch!(self, |tx| tx.query_one(
+            "SELECT l.body FROM log_leaves l JOIN subjects s ON s.subject_id = l.subject_id \
+             WHERE l.leaf_index = $1 AND s.subject_key = $2",
+            &[Param::Int(index), Param::Bytes(&subject.0)],
+            |r| r.text(0)
+        )?)
     }
 
     /// A leaf's body.

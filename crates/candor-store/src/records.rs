@@ -44,6 +44,31 @@ fn read_dispute(r: &dyn crate::conn::Row) -> Result<Dispute, StoreError> {
     })
 }
 
+/// The columns of a dispute with each of its steps and its subject's key, over `d`.
+const LATEST: &str =
+    "SELECT d.dispute_id, d.record_kind, d.record_ref, d.opened_ms, st.state, d.furnisher, s.subject_key";
+const LATEST_JOIN: &str =
+    "JOIN dispute_steps st ON st.dispute_id = d.dispute_id JOIN subjects s ON s.subject_id = d.subject_id \
+     ORDER BY d.dispute_id, st.recorded_ms, st.seq";
+
+/// Each dispute `sql` selects (with [`LATEST`] and [`LATEST_JOIN`]) at its latest state.
+fn latest_states<T: Tx>(tx: &mut T, sql: &str, params: &[Param<'_>]) -> Result<Vec<(Dispute, SubjectKey)>, StoreError> {
+    let mut out: Vec<(Dispute, SubjectKey)> = Vec::new();
+    tx.query(sql, params, &mut |r| {
+        let dispute = read_dispute(r)?;
+        let key: [u8; 32] = r
+            .opt_bytes(6)?
+            .and_then(|b| b.try_into().ok())
+            .ok_or_else(|| corrupt("subject key of the wrong length"))?;
+        match out.last_mut() {
+            Some(last) if last.0.id == dispute.id => last.0 = dispute,
+            _ => out.push((dispute, SubjectKey(key))),
+        }
+        Ok(())
+    })?;
+    Ok(out)
+}
+
 fn corrupt(e: impl std::fmt::Display) -> StoreError {
     StoreError::Corrupt(e.to_string())
 }
@@ -231,7 +256,13 @@ impl Store {
             tx.execute(
                 "INSERT INTO dispute_steps (dispute_id, recorded_ms, seq, state) VALUES ($1, $2, $3, $4)",
                 &[Param::Int(dispute_id), Param::Int(now_ms), Param::Int(seq), Param::Text(state.as_str())],
-            )?
+            )?;
+            if !candor_file::disputes::is_pending(state) && state != DisputeState::Open {
+                tx.execute(
+                    "UPDATE disputes SET decided_ms = $2 WHERE dispute_id = $1 AND decided_ms IS NULL",
+                    &[Param::Int(dispute_id), Param::Int(now_ms)],
+                )?;
+            }
         })?;
         Ok(())
     }
@@ -462,36 +493,36 @@ impl Store {
         })
     }
 
-    /// Every dispute not yet decided (open, waiting for or answered by the furnisher), with whose it is,
-    /// oldest first: the ombudsman's queue.
-    pub fn open_disputes(&mut self) -> Result<Vec<(Dispute, SubjectKey)>, StoreError> {
-        let mut out = self.all_disputes()?;
-        out.retain(|(d, _)| candor_file::disputes::is_pending(d.state));
-        Ok(out)
+    /// A page of the disputes not yet decided (open, waiting for or answered by the furnisher,
+    /// blocked), with whose each is, oldest first, after dispute `after`: the ombudsman's queue,
+    /// or (with `furnisher`) what one furnisher is asked to verify. Read by index.
+    pub fn undecided_disputes(
+        &mut self,
+        furnisher: Option<&OrgId>,
+        after: i64,
+        limit: u32,
+    ) -> Result<Vec<(Dispute, SubjectKey)>, StoreError> {
+        let filter = if furnisher.is_some() { "furnisher = $3 AND" } else { "" };
+        let sql = format!(
+            "{LATEST} FROM (SELECT * FROM disputes WHERE {filter} decided_ms IS NULL AND dispute_id > $1 \
+             ORDER BY dispute_id LIMIT $2) d {LATEST_JOIN}"
+        );
+        let mut params = vec![Param::Int(after), Param::Int(i64::from(limit))];
+        params.extend(furnisher.map(|f| Param::Text(f.as_str())));
+        fetch!(self, |tx| latest_states(&mut tx, &sql, &params)?)
     }
 
-    /// Every dispute with its latest state and whose it is, oldest first.
+    /// One dispute with its latest state and whose it is.
+    pub fn dispute(&mut self, dispute_id: i64) -> Result<Option<(Dispute, SubjectKey)>, StoreError> {
+        let sql = format!("{LATEST} FROM (SELECT * FROM disputes WHERE dispute_id = $1) d {LATEST_JOIN}");
+        Ok(fetch!(self, |tx| latest_states(&mut tx, &sql, &[Param::Int(dispute_id)])?)?.pop())
+    }
+
+    /// Every dispute with its latest state and whose it is, oldest first (for walks over the
+    /// whole store, which read every file anyway).
     pub fn all_disputes(&mut self) -> Result<Vec<(Dispute, SubjectKey)>, StoreError> {
-        transact!(self, |tx| {
-            let mut out: Vec<(Dispute, SubjectKey)> = Vec::new();
-            tx.query(
-                "SELECT d.dispute_id, d.record_kind, d.record_ref, d.opened_ms, st.state, d.furnisher, s.subject_key FROM disputes d \
-                 JOIN dispute_steps st ON st.dispute_id = d.dispute_id JOIN subjects s ON s.subject_id = d.subject_id \
-                 ORDER BY d.dispute_id, st.recorded_ms, st.seq",
-                &[],
-                &mut |r| {
-                    let dispute = read_dispute(r)?;
-                    let key: [u8; 32] =
-                        r.opt_bytes(6)?.and_then(|b| b.try_into().ok()).ok_or_else(|| corrupt("subject key of the wrong length"))?;
-                    match out.last_mut() {
-                        Some(last) if last.0.id == dispute.id => last.0 = dispute,
-                        _ => out.push((dispute, SubjectKey(key))),
-                    }
-                    Ok(())
-                },
-            )?;
-            out
-        })
+        let sql = format!("{LATEST} FROM disputes d {LATEST_JOIN}");
+        transact!(self, |tx| latest_states(&mut tx, &sql, &[])?)
     }
 
     /// The subject's disputes with their latest state, oldest first.

@@ -14,7 +14,7 @@
 //! the directory that maps keys to ids.
 
 /// Bump with every change to the tables, and add the step to both lists below.
-pub const SCHEMA_VERSION: i64 = 8;
+pub const SCHEMA_VERSION: i64 = 9;
 
 /// Hash partitions per fact table on PostgreSQL.
 pub const PG_PARTITIONS: u32 = 8;
@@ -86,6 +86,7 @@ CREATE TABLE purges (
     STEP_6,
     STEP_7,
     STEP_8,
+    STEP_9_SQLITE,
 ];
 
 /// Step 2: the transparency log. Every batch and purge appends a leaf whose body commits to the
@@ -145,6 +146,29 @@ const STEP_8: &str = r#"
 CREATE TABLE freezes (subject_id BIGINT NOT NULL, recorded_ms BIGINT NOT NULL, placed BIGINT NOT NULL,
     PRIMARY KEY (subject_id, recorded_ms));
 "#;
+
+/// Step 9: lists read by key, a page at a time. A dispute's `decided_ms` is set once, by the step
+/// that decides it (an index derived from `dispute_steps`, which stay the record), so the
+/// queue reads the undecided ones by index; a leaf names the organisation it is addressed to
+/// (notifications), so an organisation reads its own by index.
+macro_rules! step_9 {
+    () => {
+        r#"
+ALTER TABLE disputes ADD COLUMN decided_ms BIGINT;
+UPDATE disputes SET decided_ms = (SELECT MAX(s.recorded_ms) FROM dispute_steps s WHERE s.dispute_id = disputes.dispute_id
+    AND s.state IN ('verified', 'corrected', 'deleted', 'suppressed', 'upheld', 'overridden'));
+CREATE INDEX disputes_undecided ON disputes (decided_ms, dispute_id);
+CREATE INDEX disputes_furnisher_undecided ON disputes (furnisher, decided_ms, dispute_id);
+ALTER TABLE log_leaves ADD COLUMN org_id TEXT;
+CREATE INDEX log_leaves_org ON log_leaves (org_id, kind, leaf_index);
+CREATE INDEX log_leaves_subject_index ON log_leaves (subject_id, leaf_index);
+CREATE INDEX log_leaves_kind ON log_leaves (kind, leaf_index);
+"#
+    };
+}
+const STEP_9: &str = step_9!();
+const STEP_9_SQLITE: &str =
+    concat!(step_9!(), "UPDATE log_leaves SET org_id = json_extract(body, '$.org') WHERE kind = 'notification';");
 
 const STEP_2_SQLITE: &str = r#"
 CREATE TABLE log_leaves (
@@ -269,5 +293,6 @@ pub fn postgres() -> Vec<String> {
         STEP_6.to_owned(),
         STEP_7.to_owned(),
         STEP_8.to_owned(),
+        format!("{STEP_9}UPDATE log_leaves SET org_id = body::json->>'org' WHERE kind = 'notification';"),
     ]
 }

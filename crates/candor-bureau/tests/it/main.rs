@@ -2,7 +2,7 @@
 //! `DATABASE_URL` names a server (each run in its own schema, dropped afterwards).
 
 use candor_bureau::policy::{Band, Decision, Policy};
-use candor_bureau::{consent, dispute, gate, policy, replay, score, subject, BureauError, Deployed, Now, Rules};
+use candor_bureau::{consent, dispute, gate, policy, replay, score, subject, BureauError, Deployed, Now, Page, Rules};
 use candor_file::disputes::Record;
 use candor_file::features::compute;
 use candor_file::ids::{NationalId, Scheme, SubjectKey};
@@ -330,8 +330,8 @@ fn a_review_waits_for_the_ombudsman_and_an_override_is_on_the_record() {
         let review = dispute::request_review(store, &rules, at(START_MS + 1), &key, given.leaf).expect("review");
 
         let late = at(START_MS + 30 * DAY_MS);
-        let queue = dispute::queue(store, &rules, late).expect("queue");
-        let waiting = queue.iter().find(|v| v.dispute.id == review.dispute.id).expect("still queued");
+        let queue = dispute::queue(store, &rules, late, Page::new(None, None).expect("page")).expect("queue");
+        let waiting = queue.items.iter().find(|v| v.dispute.id == review.dispute.id).expect("still queued");
         assert_eq!(waiting.state, DisputeState::Open, "{backend}: a review is never suppressed");
         assert!(waiting.overdue, "{backend}: past its due date, and marked so");
         assert_eq!(dispute::sweep_overdue(store, &rules, late, Some(&deployed)).expect("sweep"), 0);
@@ -344,13 +344,13 @@ fn a_review_waits_for_the_ombudsman_and_an_override_is_on_the_record() {
         dispute::decide(store, &rules, late, &ombudsman, review.dispute.id, DisputeState::Overridden, Some(&deployed))
             .expect("overridden");
 
-        let reads = subject::leaves_about(store, &key).expect("reads");
+        let reads = subject::leaves_about(store, &key, Page::new(None, None).expect("page")).expect("reads").items;
         let decision = reads.iter().find(|l| l.index == given.leaf).expect("the decision");
         assert!(decision.overridden, "{backend}: the person sees the decision was overridden");
         assert!(reads.iter().filter(|l| l.index != given.leaf).all(|l| !l.overridden));
         let replayed = replay::replay(store, given.leaf).expect("replay");
         assert!(replayed.matches && replayed.overridden, "{backend}: {replayed:?}");
-        let told = dispute::notifications(store, &bank.id).expect("notifications");
+        let told = dispute::notifications(store, &bank.id, Page::new(None, None).expect("page")).expect("told").items;
         assert_eq!(told.len(), 1, "{backend}: the lender is told");
         assert_eq!(told[0].1.decision_leaf, Some(given.leaf));
         assert_eq!(told[0].1.outcome, "overridden");
@@ -402,4 +402,40 @@ fn deployed_models_are_checked_before_they_parse_into_a_scorer() {
     let e = Deployed::parse("{}").map(|_| ()).expect_err("not a model");
     assert_eq!(bureau_error_code(&e), "bad_model");
     assert!(Deployed::parse(&standard_model()).is_ok());
+}
+
+/// Every list comes a page at a time, each page read by key; the key of the last item leads to
+/// the next page, and a page has 1 to 500 items.
+#[test]
+fn lists_come_a_bounded_page_at_a_time() {
+    on_every_backend("pages", |store, backend| {
+        setup(store);
+        let key = person();
+        for i in 0..5 {
+            subject::set_freeze(store, at(START_MS + i), &key, i % 2 == 0).expect("freeze");
+        }
+        let all = subject::leaves_about(store, &key, Page::new(None, None).expect("page")).expect("all");
+        assert_eq!(all.items.len(), 6, "{backend}: the enrolment and five freezes");
+        assert_eq!(all.next, None, "{backend}: one page holds them");
+        let mut seen = Vec::new();
+        let mut after = None;
+        loop {
+            let page = subject::leaves_about(store, &key, Page::new(after, Some(4)).expect("page")).expect("page");
+            assert!(page.items.len() <= 4);
+            seen.extend(page.items.iter().map(|l| l.index));
+            match page.next {
+                Some(n) => after = Some(n),
+                None => break,
+            }
+        }
+        assert_eq!(
+            seen,
+            all.items.iter().map(|l| l.index).collect::<Vec<_>>(),
+            "{backend}: pages in order, none twice"
+        );
+        for bad in [Some(0), Some(501)] {
+            let e = Page::new(None, bad).map(|_| ()).expect_err("refused");
+            assert_eq!(bureau_error_code(&e), "bad_page");
+        }
+    });
 }

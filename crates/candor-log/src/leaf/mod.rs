@@ -334,6 +334,14 @@ impl Leaf {
         }
     }
 
+    /// The organisation the leaf is addressed to (a notification's), which reads it by index.
+    pub fn addressee(&self) -> Option<&str> {
+        match self {
+            Leaf::Notification(n) => Some(&n.org),
+            _ => None,
+        }
+    }
+
     /// The organisation that received a report of the person's file in this leaf, if any.
     pub fn reader(&self) -> Option<&str> {
         match self {

@@ -3,12 +3,12 @@
 use std::sync::atomic::Ordering;
 
 use axum::body::Bytes;
-use axum::extract::{Extension, Path, Query, State as Extract};
+use axum::extract::{Extension, State as Extract};
 use axum::http::{HeaderMap, StatusCode};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::{ok, with_store, Answer, Caller, Shared};
+use super::{ok, with_store, Answer, Caller, Key, Params, Shared};
 use crate::ApiError;
 
 #[derive(Deserialize)]
@@ -22,7 +22,7 @@ pub(super) async fn submit(
     Extract(state): Extract<Shared>,
     Extension(caller): Extension<Caller>,
     headers: HeaderMap,
-    Query(q): Query<BatchQuery>,
+    Params(q): Params<BatchQuery>,
     body: Bytes,
 ) -> Answer {
     let org = caller.org("submit batches")?.clone();
@@ -77,7 +77,7 @@ fn nonce() -> [u8; candor_file::secret::NONCE_BYTES] {
 pub(super) async fn result(
     Extract(state): Extract<Shared>,
     Extension(caller): Extension<Caller>,
-    Path(id): Path<i64>,
+    Key(id): Key<i64>,
 ) -> Answer {
     let org = caller.org("read batches")?.clone();
     let body = with_store(&state, move |_, store| {

@@ -1,7 +1,7 @@
 //! Disputes and reviews: the person opens them, the furnisher answers, the ombudsman decides.
 
 use axum::body::Bytes;
-use axum::extract::{Extension, Path, State as Extract};
+use axum::extract::{Extension, State as Extract};
 use axum::http::StatusCode;
 use candor_bureau::dispute;
 use candor_file::disputes::Record;
@@ -9,13 +9,18 @@ use candor_file::model::{parse_reference, DisputeState};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::{ok, parse_json, with_store, Answer, Caller, Shared};
+use super::{ok, paged, parse_json, with_store, Answer, Caller, Key, PageQuery, Params, Shared};
 use crate::{wire, ApiError};
 
-pub(super) async fn mine(Extract(state): Extract<Shared>, Extension(caller): Extension<Caller>) -> Answer {
-    let key = caller.subject()?;
-    let list = with_store(&state, move |s, store| Ok(dispute::of_subject(store, &s.rules(), s.now(), &key)?)).await?;
-    ok(StatusCode::OK, wire::disputes(&list))
+pub(super) async fn mine(
+    Extract(state): Extract<Shared>,
+    Extension(caller): Extension<Caller>,
+    Params(q): Params<PageQuery>,
+) -> Answer {
+    let (key, page) = (caller.subject()?, q.page()?);
+    let list =
+        with_store(&state, move |s, store| Ok(dispute::of_subject(store, &s.rules(), s.now(), &key, page)?)).await?;
+    paged("disputes", &list, wire::dispute)
 }
 
 #[derive(Deserialize)]
@@ -73,11 +78,15 @@ pub(super) async fn request_review(
     ok(StatusCode::CREATED, wire::dispute(&view))
 }
 
-pub(super) async fn verifications(Extract(state): Extract<Shared>, Extension(caller): Extension<Caller>) -> Answer {
-    let org = caller.org("verify records")?.id.clone();
+pub(super) async fn verifications(
+    Extract(state): Extract<Shared>,
+    Extension(caller): Extension<Caller>,
+    Params(q): Params<PageQuery>,
+) -> Answer {
+    let (org, page) = (caller.org("verify records")?.id.clone(), q.page()?);
     let list =
-        with_store(&state, move |s, store| Ok(dispute::verifications(store, &s.rules(), s.now(), &org)?)).await?;
-    ok(StatusCode::OK, wire::disputes(&list))
+        with_store(&state, move |s, store| Ok(dispute::verifications(store, &s.rules(), s.now(), &org, page)?)).await?;
+    paged("disputes", &list, wire::dispute)
 }
 
 #[derive(Deserialize)]
@@ -89,7 +98,7 @@ pub(super) struct Outcome {
 pub(super) async fn verify(
     Extract(state): Extract<Shared>,
     Extension(caller): Extension<Caller>,
-    Path(id): Path<i64>,
+    Key(id): Key<i64>,
     body: Bytes,
 ) -> Answer {
     let org = caller.org("verify records")?.id.clone();
@@ -104,21 +113,22 @@ pub(super) async fn verify(
     ok(StatusCode::OK, json!({"id": id, "state": now_state.as_str()}))
 }
 
-pub(super) async fn queue(Extract(state): Extract<Shared>) -> Answer {
+pub(super) async fn queue(Extract(state): Extract<Shared>, Params(q): Params<PageQuery>) -> Answer {
+    let page = q.page()?;
     let deployed = state.deployed()?;
     let list = with_store(&state, move |s, store| {
         let (rules, now) = (s.rules(), s.now());
         dispute::sweep_overdue(store, &rules, now, deployed.as_deref())?;
-        Ok(dispute::queue(store, &rules, now)?)
+        Ok(dispute::queue(store, &rules, now, page)?)
     })
     .await?;
-    ok(StatusCode::OK, wire::disputes(&list))
+    paged("disputes", &list, wire::dispute)
 }
 
 pub(super) async fn decide(
     Extract(state): Extract<Shared>,
     Extension(caller): Extension<Caller>,
-    Path(id): Path<i64>,
+    Key(id): Key<i64>,
     body: Bytes,
 ) -> Answer {
     let reviewer = caller.org("decide disputes")?.id.clone();

@@ -1,14 +1,14 @@
 //! The transparency log: proofs, checkpoints, the witness's cosignatures, and replay.
 
 use axum::body::Bytes;
-use axum::extract::{Extension, Path, Query, State as Extract};
+use axum::extract::{Extension, State as Extract};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use candor_store::Store;
 use serde::Deserialize;
 use serde_json::json;
 
-use super::{ok, parse_json, with_store, Answer, Caller, Shared};
+use super::{ok, parse_json, with_store, Answer, Caller, Key, Params, Shared};
 use crate::{ApiError, State};
 
 /// The log's name in its checkpoints.
@@ -24,11 +24,11 @@ fn synced_tree<'a>(s: &'a State, store: &mut Store) -> Result<std::sync::MutexGu
 pub(super) async fn proof(
     Extract(state): Extract<Shared>,
     Extension(caller): Extension<Caller>,
-    Path(index): Path<i64>,
+    Key(index): Key<i64>,
 ) -> Answer {
     let body = with_store(&state, move |s, store| {
         if let Caller::Subject(key) = &caller {
-            if !store.leaves_about(key)?.iter().any(|(i, _)| *i == index) {
+            if store.leaf_about(index, key)?.is_none() {
                 return Err(ApiError::not_found("log entry about you"));
             }
         }
@@ -87,7 +87,7 @@ pub(super) struct Sizes {
     to: u64,
 }
 
-pub(super) async fn consistency(Extract(state): Extract<Shared>, Query(q): Query<Sizes>) -> Answer {
+pub(super) async fn consistency(Extract(state): Extract<Shared>, Params(q): Params<Sizes>) -> Answer {
     let proof = with_store(&state, move |s, store| {
         let tree = synced_tree(s, store)?;
         tree.consistency_proof(q.from, q.to).map_err(|e| ApiError::bad_request("bad_sizes", e.to_string()))
@@ -180,7 +180,7 @@ pub(super) async fn cosigned(Extract(state): Extract<Shared>) -> Answer {
 }
 
 /// Scores a logged read or decision again from what the log holds; says whether it matches.
-pub(super) async fn replay(Extract(state): Extract<Shared>, Path(index): Path<i64>) -> Answer {
+pub(super) async fn replay(Extract(state): Extract<Shared>, Key(index): Key<i64>) -> Answer {
     let r = with_store(&state, move |_, store| Ok(candor_bureau::replay::replay(store, index)?)).await?;
     ok(
         StatusCode::OK,

@@ -1,14 +1,14 @@
 //! A person's own pages: file, score, who looked, consents, freeze, statements.
 
 use axum::body::Bytes;
-use axum::extract::{Extension, Path, Query, State as Extract};
+use axum::extract::{Extension, State as Extract};
 use axum::http::StatusCode;
 use candor_bureau::{consent, gate, subject};
 use candor_file::model::{parse_date, parse_reference, OrgId, Purpose};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::{deployed, ok, parse_json, with_store, Answer, Caller, Shared};
+use super::{deployed, ok, paged, parse_json, with_store, Answer, Caller, Key, PageQuery, Params, Shared};
 use crate::{wire, ApiError};
 
 /// How many points above their score the recourse a person is shown aims for.
@@ -29,6 +29,7 @@ async fn set_freeze(state: &Shared, caller: Caller, placed: bool) -> Answer {
 }
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 pub(super) struct AsOf {
     as_of: Option<String>,
 }
@@ -36,7 +37,7 @@ pub(super) struct AsOf {
 pub(super) async fn file(
     Extract(state): Extract<Shared>,
     Extension(caller): Extension<Caller>,
-    Query(q): Query<AsOf>,
+    Params(q): Params<AsOf>,
 ) -> Answer {
     let key = caller.subject()?;
     let day = q
@@ -70,16 +71,24 @@ pub(super) async fn score(Extract(state): Extract<Shared>, Extension(caller): Ex
     ok(StatusCode::OK, body)
 }
 
-pub(super) async fn reads(Extract(state): Extract<Shared>, Extension(caller): Extension<Caller>) -> Answer {
-    let key = caller.subject()?;
-    let leaves = with_store(&state, move |_, store| Ok(subject::leaves_about(store, &key)?)).await?;
-    ok(StatusCode::OK, json!({"entries": leaves.iter().map(wire::leaf_about).collect::<Vec<_>>()}))
+pub(super) async fn reads(
+    Extract(state): Extract<Shared>,
+    Extension(caller): Extension<Caller>,
+    Params(q): Params<PageQuery>,
+) -> Answer {
+    let (key, page) = (caller.subject()?, q.page()?);
+    let leaves = with_store(&state, move |_, store| Ok(subject::leaves_about(store, &key, page)?)).await?;
+    paged("entries", &leaves, wire::leaf_about)
 }
 
-pub(super) async fn consents(Extract(state): Extract<Shared>, Extension(caller): Extension<Caller>) -> Answer {
-    let key = caller.subject()?;
-    let list = with_store(&state, move |_, store| Ok(consent::consents(store, &key)?)).await?;
-    ok(StatusCode::OK, json!({"consents": list.iter().map(wire::consent).collect::<Vec<_>>()}))
+pub(super) async fn consents(
+    Extract(state): Extract<Shared>,
+    Extension(caller): Extension<Caller>,
+    Params(q): Params<PageQuery>,
+) -> Answer {
+    let (key, page) = (caller.subject()?, q.page()?);
+    let list = with_store(&state, move |_, store| Ok(consent::consents(store, &key, page)?)).await?;
+    paged("consents", &list, wire::consent)
 }
 
 #[derive(Deserialize)]
@@ -115,7 +124,7 @@ pub(super) async fn grant(
 pub(super) async fn revoke(
     Extract(state): Extract<Shared>,
     Extension(caller): Extension<Caller>,
-    Path((org, purpose_text)): Path<(String, String)>,
+    Key((org, purpose_text)): Key<(String, String)>,
 ) -> Answer {
     let key = caller.subject()?;
     let (org, purpose) = (org_id(&org)?, purpose(&purpose_text)?);

@@ -461,6 +461,56 @@ pub(crate) async fn with_store<T: Send + 'static>(
     .map_err(|_| ApiError::internal())?
 }
 
+/// Query parameters, read after the caller is known; a bad one is a 400 in our error shape.
+pub(crate) struct Params<T>(pub T);
+
+impl<S: Send + Sync, T: serde::de::DeserializeOwned> axum::extract::FromRequestParts<S> for Params<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, state: &S) -> Result<Self, ApiError> {
+        axum::extract::Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|axum::extract::Query(t)| Params(t))
+            .map_err(|e| ApiError::bad_request("bad_query", e.body_text()))
+    }
+}
+
+/// Path parameters, read after the caller is known; a bad one is a 400 in our error shape.
+pub(crate) struct Key<T>(pub T);
+
+impl<S: Send + Sync, T: serde::de::DeserializeOwned + Send> axum::extract::FromRequestParts<S> for Key<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, state: &S) -> Result<Self, ApiError> {
+        axum::extract::Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|axum::extract::Path(t)| Key(t))
+            .map_err(|e| ApiError::bad_request("bad_path", e.body_text()))
+    }
+}
+
+/// Which page of a list (`?after=KEY&limit=N`).
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct PageQuery {
+    after: Option<i64>,
+    limit: Option<u32>,
+}
+
+impl PageQuery {
+    pub(crate) fn page(&self) -> Result<candor_bureau::Page, ApiError> {
+        Ok(candor_bureau::Page::new(self.after, self.limit)?)
+    }
+}
+
+/// A page of a list under `name`, with the key to ask the next page after.
+pub(crate) fn paged<T>(name: &str, page: &candor_bureau::Paged<T>, item: impl Fn(&T) -> serde_json::Value) -> Answer {
+    let mut body = serde_json::Map::new();
+    body.insert(name.to_owned(), serde_json::Value::Array(page.items.iter().map(item).collect()));
+    body.insert("next".to_owned(), serde_json::json!(page.next));
+    ok(StatusCode::OK, serde_json::Value::Object(body))
+}
+
 /// A JSON body, after the caller is known: bad JSON is a 400 with our error shape.
 pub(crate) fn parse_json<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
     serde_json::from_slice(body)

@@ -4,14 +4,14 @@
 use std::sync::Arc;
 
 use axum::body::Bytes;
-use axum::extract::{Extension, Path, State as Extract};
+use axum::extract::{Extension, State as Extract};
 use axum::http::StatusCode;
 use candor_bureau::gate;
 use candor_file::model::OrgId;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use super::{deployed, ok, parse_json, with_store, Answer, Caller, Shared};
+use super::{deployed, ok, parse_json, with_store, Answer, Caller, Key, Shared};
 use crate::{ApiError, State};
 
 /// Most perks one service point may list.
@@ -128,7 +128,7 @@ fn store_point(
 pub(super) async fn put_point(
     Extract(state): Extract<Shared>,
     Extension(caller): Extension<Caller>,
-    Path(point): Path<String>,
+    Key(point): Key<String>,
     body: Bytes,
 ) -> Answer {
     let org = caller.org("register service points")?.id.clone();
@@ -143,7 +143,7 @@ pub(super) async fn put_point(
 pub(super) async fn remove_point(
     Extract(state): Extract<Shared>,
     Extension(caller): Extension<Caller>,
-    Path(point): Path<String>,
+    Key(point): Key<String>,
 ) -> Answer {
     let org = caller.org("remove service points")?.id.clone();
     let point = point_name(&point)?;

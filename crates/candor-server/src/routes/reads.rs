@@ -4,7 +4,7 @@
 use std::sync::atomic::Ordering;
 
 use axum::body::Bytes;
-use axum::extract::{Extension, Path, State as Extract};
+use axum::extract::{Extension, State as Extract};
 use axum::http::StatusCode;
 use candor_bureau::policy::{self, Band, Decision, Policy};
 use candor_bureau::{consent, dispute, BureauError};
@@ -12,7 +12,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::me::purpose;
-use super::{deployed, identify, ok, parse_json, with_store, Answer, Caller, Shared};
+use super::{deployed, identify, ok, paged, parse_json, with_store, Answer, Caller, Key, PageQuery, Params, Shared};
 use crate::{wire, ApiError};
 
 #[derive(Deserialize)]
@@ -109,7 +109,7 @@ struct BandBody {
 pub(super) async fn put_policy(
     Extract(state): Extract<Shared>,
     Extension(caller): Extension<Caller>,
-    Path(name): Path<String>,
+    Key(name): Key<String>,
     body: Bytes,
 ) -> Answer {
     let org = caller.org("define policies")?.clone();
@@ -139,16 +139,12 @@ pub(super) async fn put_policy(
     ok(StatusCode::CREATED, json!({"version": version}))
 }
 
-pub(super) async fn notifications(Extract(state): Extract<Shared>, Extension(caller): Extension<Caller>) -> Answer {
-    let org = caller.org("read notifications")?.id.clone();
-    let list = with_store(&state, move |_, store| Ok(dispute::notifications(store, &org)?)).await?;
-    let mine: Vec<serde_json::Value> = list
-        .iter()
-        .map(|(index, n)| {
-            let mut v = serde_json::to_value(candor_bureau::Leaf::Notification(n.clone())).unwrap_or_default();
-            v["leaf"] = json!(index);
-            v
-        })
-        .collect();
-    ok(StatusCode::OK, json!({"notifications": mine}))
+pub(super) async fn notifications(
+    Extract(state): Extract<Shared>,
+    Extension(caller): Extension<Caller>,
+    Params(q): Params<PageQuery>,
+) -> Answer {
+    let (org, page) = (caller.org("read notifications")?.id.clone(), q.page()?);
+    let list = with_store(&state, move |_, store| Ok(dispute::notifications(store, &org, page)?)).await?;
+    paged("notifications", &list, |(index, n)| wire::notification(*index, n))
 }

@@ -1,11 +1,11 @@
 //! Regional statistics for analysts: only cells of at least k people.
 
-use axum::extract::{Query, State as Extract};
+use axum::extract::State as Extract;
 use axum::http::StatusCode;
 use serde::Deserialize;
 use serde_json::json;
 
-use super::{ok, Answer, Shared};
+use super::{ok, Answer, Params, Shared};
 use crate::ApiError;
 
 #[derive(Deserialize)]
@@ -13,7 +13,7 @@ pub(super) struct StatsQuery {
     k: Option<u64>,
 }
 
-pub(super) async fn regions(Extract(state): Extract<Shared>, Query(q): Query<StatsQuery>) -> Answer {
+pub(super) async fn regions(Extract(state): Extract<Shared>, Params(q): Params<StatsQuery>) -> Answer {
     let s = state.clone();
     // A connection per chunk, given back between chunks, so the scan does not hold up requests.
     let table = tokio::task::spawn_blocking(move || {

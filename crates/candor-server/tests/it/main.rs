@@ -917,3 +917,51 @@ async fn identity_theft_blocks_a_record_at_once_until_the_ombudsman_decides() {
     let (status, body) = call(&f.app, "POST", "/v1/me/disputes", Some(&subject), json_body(bad)).await;
     assert_eq!((status, body["field"].as_str()), (StatusCode::BAD_REQUEST, Some("identity_theft_report")), "{body}");
 }
+
+/// Lists come a page at a time (`?after=&limit=`, at most 500 items), and a malformed query or
+/// path is a 400 in the API's error shape, after the credentials are checked.
+#[tokio::test]
+async fn lists_are_paged_and_bad_queries_answer_in_the_error_shape() {
+    let f = fixture();
+    let subject = session(&f).await;
+    for _ in 0..3 {
+        call(&f.app, "PUT", "/v1/me/freeze", Some(&subject), None).await;
+        call(&f.app, "DELETE", "/v1/me/freeze", Some(&subject), None).await;
+    }
+    let (status, all) = call(&f.app, "GET", "/v1/me/reads", Some(&subject), None).await;
+    assert_eq!(status, StatusCode::OK);
+    let entries = all["entries"].as_array().expect("entries").len();
+    assert_eq!(entries, 7, "the enrolment and six freeze changes: {all}");
+    assert!(all["next"].is_null(), "{all}");
+    let mut seen = 0;
+    let mut path = "/v1/me/reads?limit=3".to_owned();
+    loop {
+        let (status, page) = call(&f.app, "GET", &path, Some(&subject), None).await;
+        assert_eq!(status, StatusCode::OK, "{page}");
+        let n = page["entries"].as_array().expect("entries").len();
+        assert!(n <= 3, "{page}");
+        seen += n;
+        match page["next"].as_i64() {
+            Some(after) => path = format!("/v1/me/reads?limit=3&after={after}"),
+            None => break,
+        }
+    }
+    assert_eq!(seen, entries, "every entry once over the pages");
+    for (path, code) in [
+        ("/v1/me/reads?limit=0", "bad_page"),
+        ("/v1/me/reads?limit=501", "bad_page"),
+        ("/v1/me/reads?limit=many", "bad_query"),
+        ("/v1/me/reads?colour=blue", "bad_query"),
+        ("/v1/me/file?as_of=yesterday", "bad_date"),
+    ] {
+        let (status, body) = call(&f.app, "GET", path, Some(&subject), None).await;
+        assert_eq!((status, body["code"].as_str()), (StatusCode::BAD_REQUEST, Some(code)), "{path}: {body}");
+    }
+    let (status, body) = call(&f.app, "GET", "/v1/batches/not-a-number", Some(&api_key("bank-one")), None).await;
+    assert_eq!((status, body["code"].as_str()), (StatusCode::BAD_REQUEST, Some("bad_path")), "{body}");
+    // A stranger is refused before the path or query is looked at.
+    let (status, body) = call(&f.app, "GET", "/v1/batches/not-a-number", None, None).await;
+    assert_eq!((status, body["code"].as_str()), (StatusCode::UNAUTHORIZED, Some("unauthenticated")), "{body}");
+    let (status, body) = call(&f.app, "GET", "/v1/me/reads?limit=many", Some(&api_key("shop")), None).await;
+    assert_eq!((status, body["code"].as_str()), (StatusCode::FORBIDDEN, Some("forbidden")), "{body}");
+}

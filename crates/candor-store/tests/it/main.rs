@@ -329,7 +329,7 @@ fn consents_and_disputes_are_records_with_history() {
 
         let bank = OrgId::parse("bank").expect("org");
         let id = store.open_dispute(&key, "report", "A1 2020-02", Some(&bank), 4_000).expect("open");
-        let queue = store.open_disputes().expect("queue");
+        let queue = store.undecided_disputes(None, 0, 100).expect("queue");
         assert_eq!(queue.len(), 1, "{name}");
         assert_eq!(
             (queue[0].0.state, queue[0].0.furnisher.as_ref()),
@@ -337,15 +337,34 @@ fn consents_and_disputes_are_records_with_history() {
             "{name}"
         );
         store.dispute_step(id, DisputeState::FurnisherVerified, 4_500).expect("step");
-        assert_eq!(store.open_disputes().expect("queue").len(), 1, "{name}: answered, not yet decided");
+        assert_eq!(
+            store.undecided_disputes(None, 0, 100).expect("queue").len(),
+            1,
+            "{name}: answered, not yet decided"
+        );
         store.dispute_step(id, DisputeState::Corrected, 5_000).expect("step");
         let disputes = store.disputes(&key).expect("disputes");
         assert_eq!(disputes.len(), 1, "{name}");
         assert_eq!((disputes[0].id, disputes[0].state), (id, DisputeState::Corrected), "{name}");
-        assert!(store.open_disputes().expect("queue").is_empty(), "{name}");
+        assert!(store.undecided_disputes(None, 0, 100).expect("queue").is_empty(), "{name}");
         let review = store.open_dispute(&key, "decision", "leaf 3", None, 6_000).expect("open");
         assert_eq!(store.disputes(&key).expect("disputes")[1].state, DisputeState::Open, "{name}: no furnisher to ask");
         assert!(review > id, "{name}");
+        let second = store.open_dispute(&key, "account", "A1", Some(&bank), 6_500).expect("open");
+        let ids = |page: Vec<(Dispute, SubjectKey)>| page.iter().map(|(d, _)| d.id).collect::<Vec<_>>();
+        assert_eq!(ids(store.undecided_disputes(None, 0, 100).expect("queue")), [review, second], "{name}");
+        assert_eq!(ids(store.undecided_disputes(None, 0, 1).expect("page")), [review], "{name}: a page of one");
+        assert_eq!(ids(store.undecided_disputes(None, review, 1).expect("page")), [second], "{name}: the next page");
+        assert_eq!(
+            ids(store.undecided_disputes(Some(&bank), 0, 100).expect("bank's")),
+            [second],
+            "{name}: the furnisher's"
+        );
+        assert_eq!(
+            store.dispute(second).expect("one").map(|(d, k)| (d.state, k)),
+            Some((DisputeState::FurnisherAsked, key))
+        );
+        assert!(store.dispute(999_999).expect("none").is_none(), "{name}");
 
         let shop = OrgId::parse("shop").expect("org");
         store.put_service_point(&shop, "p1", "{\"lat\":1}", 7_000).expect("point");
