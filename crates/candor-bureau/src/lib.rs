@@ -13,6 +13,7 @@
 pub mod consent;
 pub mod dispute;
 pub mod gate;
+pub mod operator;
 pub mod policy;
 pub mod replay;
 pub mod score;

@@ -1,7 +1,8 @@
 //! What the credit-file commands share: the bureau's keys, the clock, dates on the command line.
 //!
-//! Keys come from `CANDOR_IDENTITY_KEY` and `CANDOR_SEALING_KEY` (64 hex characters each). For an
-//! embedded SQLite store without them, a key file beside the database (`<db>.keys`, readable by
+//! Keys come from the configuration (`[keys]` in the TOML file, or `CANDOR_IDENTITY_KEY`,
+//! `CANDOR_SEALING_KEY` and `CANDOR_LOG_KEY`, 64 hex characters each). For an embedded SQLite
+//! store without them, a key file beside the database (`<db>.keys`, readable by
 //! its owner only) is made on first use and read after, so the default needs no setup; lose it
 //! and the sealed names and the keyed identifiers can no longer be matched.
 
@@ -9,6 +10,8 @@ use std::path::PathBuf;
 
 use anyhow::{bail, Context, Result};
 use candor_file::secret::{Keys, NONCE_BYTES};
+
+use crate::config::KeyConfig;
 use time::{Date, OffsetDateTime};
 
 pub fn now_ms() -> i64 {
@@ -39,12 +42,18 @@ fn sqlite_path(db: &str) -> PathBuf {
     PathBuf::from(db.strip_prefix("sqlite://").or_else(|| db.strip_prefix("sqlite:")).unwrap_or(db))
 }
 
+/// The bureau's keys as the environment gives them, or the SQLite store's own.
 pub fn keys(db: &str) -> Result<Keys> {
-    if let (Ok(identity), Ok(sealing)) = (std::env::var("CANDOR_IDENTITY_KEY"), std::env::var("CANDOR_SEALING_KEY")) {
-        return Keys::from_hex(&identity, &sealing).context("CANDOR_IDENTITY_KEY / CANDOR_SEALING_KEY");
+    keys_from(db, &KeyConfig::from_env())
+}
+
+/// The bureau's keys as configured, or the SQLite store's own.
+pub fn keys_from(db: &str, configured: &KeyConfig) -> Result<Keys> {
+    if let (Some(identity), Some(sealing)) = (&configured.identity, &configured.sealing) {
+        return Keys::from_hex(identity, sealing).context("the identity and sealing keys");
     }
     if !is_sqlite(db) {
-        bail!("set CANDOR_IDENTITY_KEY and CANDOR_SEALING_KEY (64 hex characters each) to use a PostgreSQL store");
+        bail!("set CANDOR_IDENTITY_KEY and CANDOR_SEALING_KEY, or [keys] identity and sealing (64 hex characters each), to use a PostgreSQL store");
     }
     let path = sqlite_path(db).with_extension("keys");
     if !path.exists() {
@@ -65,11 +74,11 @@ pub fn keys(db: &str) -> Result<Keys> {
 
 /// The bureau's checkpoint-signing key: `CANDOR_LOG_KEY` (64 hex characters, an Ed25519 seed),
 /// or the third line of the SQLite store's key file, added on first use.
-pub fn log_signer(db: &str, origin: &str) -> Result<candor_log::Signer> {
-    let seed_hex = match std::env::var("CANDOR_LOG_KEY") {
-        Ok(k) => k,
-        Err(_) if is_sqlite(db) => {
-            keys(db)?;
+pub fn log_signer(db: &str, origin: &str, configured: &KeyConfig) -> Result<candor_log::Signer> {
+    let seed_hex = match &configured.log {
+        Some(k) => k.clone(),
+        None if is_sqlite(db) => {
+            keys_from(db, configured)?;
             let path = sqlite_path(db).with_extension("keys");
             let text =
                 std::fs::read_to_string(&path).with_context(|| format!("{}: cannot read the keys", path.display()))?;
@@ -88,7 +97,7 @@ pub fn log_signer(db: &str, origin: &str) -> Result<candor_log::Signer> {
                 }
             }
         }
-        Err(_) => bail!("set CANDOR_LOG_KEY (64 hex characters) to sign checkpoints of a PostgreSQL store"),
+        None => bail!("set CANDOR_LOG_KEY or [keys] log (64 hex characters) to sign checkpoints of a PostgreSQL store"),
     };
     let mut seed = [0u8; 32];
     hex::decode_to_slice(seed_hex.trim(), &mut seed)

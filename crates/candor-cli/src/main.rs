@@ -7,6 +7,7 @@ use clap::{Parser, Subcommand};
 
 mod bureau;
 mod cmd;
+mod config;
 mod io;
 
 #[derive(Parser)]

@@ -58,8 +58,6 @@ const SHARE: Range = Range { min: 0.0, max: 1.0 };
 const DAYS_LATE: Range = Range { min: 0.0, max: 180.0 };
 /// An amount that may be negative (a credit balance).
 const AMOUNT: Range = Range { min: f64::NEG_INFINITY, max: f64::INFINITY };
-/// Months within a 24-month window.
-const MONTHS_24: Range = Range { min: 0.0, max: 24.0 };
 
 const fn feature(
     name: &'static str,
@@ -124,7 +122,7 @@ pub const CATALOGUE: [Feature; 12] = [
         "Current monthly reports in the last 24 months on utility, telecom, rent and rental accounts.",
         "months",
         false,
-        MONTHS_24,
+        COUNT,
     ),
 ];
 

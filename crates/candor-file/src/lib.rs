@@ -2,11 +2,12 @@
 //! [`secret::Keys`]), what the file holds ([`model`]), which incoming records are inconsistent
 //! ([`rules`]), what may still be shown ([`retention`]) and the characteristics computed from a
 //! file ([`features`]), and aggregate statistics that never show a cell of fewer than k people
-//! ([`stats`]).
+//! ([`stats`]), and a checked submission ready to apply ([`batch`]).
 //!
 //! Storage, ingestion formats and time come from the crates that use it; dates and "today" are
 //! arguments here, so every computation can be replayed.
 
+pub mod batch;
 pub mod disputes;
 pub mod features;
 pub mod ids;

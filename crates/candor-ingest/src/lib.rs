@@ -11,9 +11,9 @@
 mod metro2;
 mod record;
 
+use candor_file::batch::Batch;
 use candor_file::model::{OrgKind, Organisation};
 use candor_file::secret::{Keys, NONCE_BYTES};
-use candor_store::Batch;
 use sha2::{Digest, Sha256};
 use time::Date;
 

@@ -15,10 +15,10 @@
 //!   history was never delinquent, or a current account charged off the month before),
 //!   `unsupported_status` (DA/DF deletions, which must be sent as corrections).
 
+use candor_file::batch::{Batch, Quarantined, ReportEntry};
 use candor_file::ids::{NationalId, Scheme};
 use candor_file::model::*;
 use candor_metro2::{DataRecord, Record};
-use candor_store::{Batch, Quarantined, ReportEntry};
 
 use crate::record::Builder;
 use crate::{Context, Errors, IngestError};

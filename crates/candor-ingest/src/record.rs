@@ -8,10 +8,10 @@
 
 use std::collections::HashMap;
 
+use candor_file::batch::{Batch, ClosureEntry, Quarantined, ReportEntry, SubjectEntry};
 use candor_file::ids::{NationalId, SubjectKey};
 use candor_file::model::*;
 use candor_file::rules;
-use candor_store::{Batch, ClosureEntry, Quarantined, ReportEntry, SubjectEntry};
 use serde_json::Value as Json;
 use time::Date;
 

@@ -7,9 +7,9 @@
 //! consent changes and model deployments are leaves of the transparency log, about the person
 //! where there is one. No log line carries an identifier, a name, a key or a token.
 
-pub mod config;
 mod error;
 mod routes;
+pub mod settings;
 mod wire;
 
 use std::collections::HashMap;
@@ -22,9 +22,9 @@ use candor_file::model::{OrgKind, Organisation};
 use candor_file::secret::Keys;
 use candor_store::Store;
 
-pub use config::Config;
 pub use error::{ApiError, CODES};
 pub use routes::{app, Role, LOG_ORIGIN, ROUTES};
+pub use settings::Settings;
 
 /// Request counts for `/metrics`.
 #[derive(Default)]
@@ -79,7 +79,7 @@ impl candor_bureau::gate::Stores for &StorePool {
 
 /// Everything the handlers share.
 pub struct State {
-    pub config: Config,
+    pub config: Settings,
     pub store: StorePool,
     pub keys: Keys,
     pub model: Mutex<Option<Arc<Deployed>>>,
@@ -101,7 +101,7 @@ pub struct State {
 }
 
 impl State {
-    pub fn new(config: Config, store: Store, keys: Keys) -> State {
+    pub fn new(config: Settings, store: Store, keys: Keys) -> State {
         State {
             config,
             store: StorePool::new(store),

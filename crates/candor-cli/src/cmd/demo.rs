@@ -82,6 +82,10 @@ pub fn run(args: Args) -> Result<()> {
         "revolving_utilisation,total_balance,inquiries_6m,worst_dpd_12m,on_time_share_24m,open_court_records,open_court_amount",
         "--out", &model, "--report", &report])?;
 
+    // The model must be one the service can deploy: its characteristics the file's features.
+    let document = std::fs::read_to_string(&model).with_context(|| format!("{model}: cannot read"))?;
+    candor_bureau::score::Deployed::parse(&document).map_err(|e| anyhow::anyhow!("{model}: {e}"))?;
+
     eprintln!("4/4 registering organisations and a person ...");
     let keys = keys(&db)?;
     let mut store = Store::open(&db)?;
@@ -92,7 +96,12 @@ pub fn run(args: Args) -> Result<()> {
             .map_err(|e| anyhow::anyhow!("no randomness from the operating system: {e}"))?;
         let api_key = format!("cnd_{}", hex::encode(secret));
         let org = Organisation { id: OrgId::parse(id).map_err(|e| anyhow::anyhow!("{e}"))?, kind, name: name.into() };
-        store.put_organisation(&org, Some(&keys.api_key_hash(&api_key)), now_ms())?;
+        candor_bureau::operator::register_organisation(
+            &mut store,
+            candor_bureau::Now::at_ms(now_ms()),
+            &org,
+            &keys.api_key_hash(&api_key),
+        )?;
         credentials.push((kind, id, api_key));
     }
     // The first simulated person enrols with a known passphrase.

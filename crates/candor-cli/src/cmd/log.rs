@@ -82,7 +82,7 @@ pub enum AuditCommand {
 pub fn run_log(command: LogCommand) -> Result<()> {
     match command {
         LogCommand::Checkpoint { db, origin } => {
-            let signer = log_signer(&db, &origin)?;
+            let signer = log_signer(&db, &origin, &crate::config::KeyConfig::from_env())?;
             let mut store = Store::open(&db).with_context(|| format!("{db}: cannot open the store"))?;
             let tree = store.log_tree()?;
             let checkpoint = Checkpoint { origin, size: tree.size(), root: tree.root(), timestamp_ms: now_ms() };
@@ -94,7 +94,7 @@ pub fn run_log(command: LogCommand) -> Result<()> {
             Ok(())
         }
         LogCommand::PublicKey { db, origin } => {
-            println!("{}", log_signer(&db, &origin)?.verifier().to_hex());
+            println!("{}", log_signer(&db, &origin, &crate::config::KeyConfig::from_env())?.verifier().to_hex());
             Ok(())
         }
         LogCommand::WitnessKey { key_file } => {
@@ -172,7 +172,7 @@ pub fn run_audit(command: AuditCommand) -> Result<()> {
     let AuditCommand::Verify { db, public_key, origin } = command;
     let verifier = match public_key {
         Some(hexed) => Verifier::from_hex(&origin, &hexed).map_err(|e| anyhow::anyhow!("--public-key: {e}"))?,
-        None => log_signer(&db, &origin)?.verifier(),
+        None => log_signer(&db, &origin, &crate::config::KeyConfig::from_env())?.verifier(),
     };
     let mut store = Store::open(&db).with_context(|| format!("{db}: cannot open the store"))?;
     let audit = store.audit()?;

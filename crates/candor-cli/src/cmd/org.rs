@@ -36,7 +36,12 @@ pub fn run(command: Command) -> Result<()> {
     getrandom::getrandom(&mut secret).map_err(|e| anyhow::anyhow!("no randomness from the operating system: {e}"))?;
     let api_key = format!("cnd_{}", hex::encode(secret));
     let mut store = Store::open(&db).with_context(|| format!("{db}: cannot open the store"))?;
-    store.put_organisation(&org, Some(&keys.api_key_hash(&api_key)), now_ms())?;
+    candor_bureau::operator::register_organisation(
+        &mut store,
+        candor_bureau::Now::at_ms(now_ms()),
+        &org,
+        &keys.api_key_hash(&api_key),
+    )?;
     eprintln!("{} ({}) registered; its API key, shown this once:", org.id.as_str(), org.kind.as_str());
     println!("{api_key}");
     Ok(())

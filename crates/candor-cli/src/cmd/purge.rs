@@ -20,7 +20,10 @@ pub struct Args {
 pub fn run(args: Args) -> Result<()> {
     let mut store = Store::open(&args.db).with_context(|| format!("{}: cannot open the store", args.db))?;
     let today = args.today.unwrap_or_else(today);
-    let outcome = store.purge(today, Retention { negative_years: args.negative_years }, now_ms())?;
+    let rules =
+        candor_bureau::Rules { retention: Retention { negative_years: args.negative_years }, ..Default::default() };
+    let now = candor_bureau::Now { ms: now_ms(), today };
+    let outcome = candor_bureau::operator::purge(&mut store, &rules, now)?;
     println!(
         "purge {}: {} monthly reports and {} court records deleted as of {today}",
         outcome.purge_id, outcome.reports_deleted, outcome.court_records_deleted

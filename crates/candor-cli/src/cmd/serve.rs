@@ -4,15 +4,16 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::{Context, Result};
-use candor_server::{Config, State};
+use candor_server::State;
 use candor_store::Store;
 
-use crate::bureau::keys;
+use crate::bureau::keys_from;
+use crate::config::Config;
 
 #[derive(clap::Args)]
 pub struct Args {
     /// A TOML file (listen, db, model, max_body_bytes, requests_per_minute, session_minutes,
-    /// dispute_days, db_connections);
+    /// dispute_days, db_connections, and a [keys] table: identity, sealing, log);
     /// `CANDOR_*` variables and the flags below override it.
     #[arg(long)]
     config: Option<PathBuf>,
@@ -41,16 +42,16 @@ pub fn run(args: Args) -> Result<()> {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(std::env::var("CANDOR_LOG").unwrap_or_else(|_| "info".into()))
         .try_init();
-    let keys = keys(&config.db)?;
+    let keys = keys_from(&config.db, &config.keys)?;
     let store = Store::open(&config.db).with_context(|| format!("{}: cannot open the store", config.db))?;
     let postgres = store.is_postgres();
-    let mut state = State::new(config.clone(), store, keys);
+    let mut state = State::new(config.settings(), store, keys);
     if postgres {
         for _ in 1..config.db_connections.clamp(1, 64) {
             state.store.add(Store::open(&config.db).with_context(|| format!("{}: cannot open the store", config.db))?);
         }
     }
-    state.log_signer = Some(crate::bureau::log_signer(&config.db, candor_server::LOG_ORIGIN)?);
+    state.log_signer = Some(crate::bureau::log_signer(&config.db, candor_server::LOG_ORIGIN, &config.keys)?);
     let state = Arc::new(state);
     match &config.model {
         Some(model) => {

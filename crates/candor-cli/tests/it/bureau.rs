@@ -61,6 +61,14 @@ fn simulate_ingest_features_fit() {
         ["features", "--db", "c.db", "--as-of", "2026-09-30", "--outcomes", "pop/outcomes.csv", "--out", "f.parquet"];
     let out = ok(dir.path(), &args);
     assert!(out.contains("12 features as of 2026-09-30"), "{out}");
+    // Every value lies in its feature's declared range: what deployment checks a model's cuts by.
+    let table = candor_table::Table::read(&dir.path().join("f.parquet")).expect("read features");
+    for feature in candor_file::features::CATALOGUE {
+        let column = table.index_of(feature.name).expect("column");
+        let values = table.numbers(column).expect("numbers");
+        let outside = values.iter().filter(|v| v.is_finite() && !feature.range.contains(**v)).count();
+        assert_eq!(outside, 0, "{}: {outside} values outside {}", feature.name, feature.range);
+    }
     let first = std::fs::read(dir.path().join("f.parquet")).expect("features");
     ok(dir.path(), &args);
     assert_eq!(std::fs::read(dir.path().join("f.parquet")).expect("features"), first, "features are deterministic");

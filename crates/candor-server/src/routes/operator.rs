@@ -89,11 +89,8 @@ pub(super) async fn deploy(Extract(state): Extract<Shared>, body: String) -> Ans
 }
 
 pub(super) async fn purge(Extract(state): Extract<Shared>) -> Answer {
-    let done = with_store(&state, move |s, store| {
-        let now = s.now();
-        Ok(store.purge(now.today, s.rules().retention, now.ms)?)
-    })
-    .await?;
+    let done =
+        with_store(&state, move |s, store| Ok(candor_bureau::operator::purge(store, &s.rules(), s.now())?)).await?;
     ok(
         StatusCode::OK,
         json!({"purge_id": done.purge_id, "reports_deleted": done.reports_deleted, "court_records_deleted": done.court_records_deleted}),

@@ -11,7 +11,7 @@ use axum::Router;
 use candor_file::model::{OrgId, OrgKind, Organisation};
 use candor_file::secret::Keys;
 use candor_scorecard::{fit, Column, FitMeta, FitOptions, Values};
-use candor_server::{app, Config, State, ROUTES};
+use candor_server::{app, Settings, State, ROUTES};
 use candor_store::Store;
 use serde_json::{json, Value};
 use tower::ServiceExt;
@@ -43,10 +43,10 @@ struct Fixture {
 const DAY_MS: i64 = 86_400_000;
 
 fn fixture() -> Fixture {
-    fixture_with(Config::default())
+    fixture_with(Settings::default())
 }
 
-fn fixture_with(config: Config) -> Fixture {
+fn fixture_with(config: Settings) -> Fixture {
     let dir = tempfile::tempdir().expect("dir");
     let store = Store::open(&dir.path().join("s.db").display().to_string()).expect("store");
     let keys = Keys::from_hex(&"01".repeat(32), &"02".repeat(32)).expect("keys");
@@ -398,7 +398,7 @@ async fn furnisher_subject_lender_with_consent_refusal_reads_and_a_proof() {
     let (status, body) = call(&f.app, "GET", &replay(0), Some(&api_key("auditor")), None).await;
     assert_eq!((status, body["code"].as_str()), (StatusCode::BAD_REQUEST, Some("not_replayable")), "a batch leaf");
     let restarted = State::new(
-        Config::default(),
+        Settings::default(),
         Store::open(&f._dir.path().join("s.db").display().to_string()).expect("store"),
         Keys::from_hex(&"01".repeat(32), &"02".repeat(32)).expect("keys"),
     );
@@ -593,7 +593,7 @@ async fn example_batch(f: &Fixture) {
 /// score; the suppression is recorded, logged and told to those who read the file.
 #[tokio::test]
 async fn an_unverified_record_is_suppressed_at_the_deadline() {
-    let f = fixture_with(Config { dispute_days: 10, ..Config::default() });
+    let f = fixture_with(Settings { dispute_days: 10, ..Settings::default() });
     example_batch(&f).await;
     let subject = session(&f).await;
     deploy_model(&f).await;

@@ -1,21 +1,54 @@
-//! The service's configuration, layered: defaults in code, then a TOML file, then `CANDOR_*`
-//! environment variables; the command line applies its flags last. Parsed once into this struct
-//! and passed explicitly.
+//! The configuration, loaded in this one place, layered: defaults in code, then a TOML file,
+//! then `CANDOR_*` environment variables; the command line applies its flags last. Parsed once
+//! into these structs and passed down: the service's part as [`candor_server::Settings`], the
+//! bureau's keys to whoever needs them.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-/// Largest request body accepted, in bytes, unless configured: a submission of 10,000 reports is
-/// about 2 MB.
-pub const DEFAULT_MAX_BODY_BYTES: usize = 16 << 20;
-/// Requests a key may make per minute, unless configured.
-pub const DEFAULT_REQUESTS_PER_MINUTE: u32 = 6_000;
+use candor_server::Settings;
+
 /// Connections to a PostgreSQL store, unless configured.
 pub const DEFAULT_DB_CONNECTIONS: usize = 8;
-/// How long a subject's session lasts, unless configured.
-pub const DEFAULT_SESSION_MINUTES: i64 = 30;
+
+/// The bureau's keys, each 64 hex characters, as the TOML file's `[keys]` table or the
+/// `CANDOR_IDENTITY_KEY`, `CANDOR_SEALING_KEY` and `CANDOR_LOG_KEY` variables give them. Unset,
+/// an embedded SQLite store keeps its own beside the database. Never printed.
+#[derive(Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct KeyConfig {
+    /// The key of the keyed hash that stands for a national identifier.
+    pub identity: Option<String>,
+    /// The key that seals names and birth dates.
+    pub sealing: Option<String>,
+    /// The Ed25519 seed that signs the log's checkpoints.
+    pub log: Option<String>,
+}
+
+impl KeyConfig {
+    /// The keys the environment gives, for the commands that take no configuration file.
+    pub fn from_env() -> KeyConfig {
+        let get = |name| std::env::var(name).ok();
+        KeyConfig {
+            identity: get("CANDOR_IDENTITY_KEY"),
+            sealing: get("CANDOR_SEALING_KEY"),
+            log: get("CANDOR_LOG_KEY"),
+        }
+    }
+}
+
+impl std::fmt::Debug for KeyConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let set = |k: &Option<String>| if k.is_some() { "set" } else { "unset" };
+        f.debug_struct("KeyConfig")
+            .field("identity", &set(&self.identity))
+            .field("sealing", &set(&self.sealing))
+            .field("log", &set(&self.log))
+            .finish()
+    }
+}
 
 #[derive(Clone, Debug, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -28,23 +61,27 @@ pub struct Config {
     pub max_body_bytes: usize,
     pub requests_per_minute: u32,
     pub session_minutes: i64,
-    /// Days a furnisher has to verify a disputed record before it is suppressed.
+    /// Days a dispute has, from opening to decision; a furnisher that has not answered by then
+    /// has its record suppressed.
     pub dispute_days: i64,
     /// Connections to a PostgreSQL store (SQLite always has one: it has one writer).
     pub db_connections: usize,
+    pub keys: KeyConfig,
 }
 
 impl Default for Config {
     fn default() -> Config {
+        let service = Settings::default();
         Config {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             db: "candor.db".into(),
             model: None,
-            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
-            requests_per_minute: DEFAULT_REQUESTS_PER_MINUTE,
-            session_minutes: DEFAULT_SESSION_MINUTES,
-            dispute_days: candor_file::disputes::DEFAULT_DEADLINE_DAYS,
+            max_body_bytes: service.max_body_bytes,
+            requests_per_minute: service.requests_per_minute,
+            session_minutes: service.session_minutes,
+            dispute_days: service.dispute_days,
             db_connections: DEFAULT_DB_CONNECTIONS,
+            keys: KeyConfig::default(),
         }
     }
 }
@@ -74,7 +111,26 @@ impl Config {
         Ok(config)
     }
 
+    /// What the service itself needs.
+    pub fn settings(&self) -> Settings {
+        Settings {
+            max_body_bytes: self.max_body_bytes,
+            requests_per_minute: self.requests_per_minute,
+            session_minutes: self.session_minutes,
+            dispute_days: self.dispute_days,
+        }
+    }
+
     pub fn apply_env(&mut self, get: impl Fn(&str) -> Option<String>) -> Result<(), ConfigError> {
+        for (name, slot) in [
+            ("CANDOR_IDENTITY_KEY", &mut self.keys.identity),
+            ("CANDOR_SEALING_KEY", &mut self.keys.sealing),
+            ("CANDOR_LOG_KEY", &mut self.keys.log),
+        ] {
+            if let Some(v) = get(name) {
+                *slot = Some(v);
+            }
+        }
         if let Some(v) = get("CANDOR_LISTEN") {
             self.listen = v
                 .parse()
@@ -130,5 +186,16 @@ mod tests {
         assert_eq!(c.db, "env.db");
         assert!(toml::from_str::<Config>("colour = 1").is_err(), "unknown keys are refused");
         assert!(c.apply_env(|n| (n == "CANDOR_LISTEN").then(|| "nowhere".to_owned())).is_err());
+    }
+
+    #[test]
+    fn keys_come_from_the_file_or_the_environment_and_are_never_printed() {
+        let mut c: Config = toml::from_str("[keys]\nidentity = \"aa\"\nsealing = \"bb\"").expect("toml");
+        assert_eq!((c.keys.identity.as_deref(), c.keys.log.as_deref()), (Some("aa"), None));
+        c.apply_env(|n| (n == "CANDOR_IDENTITY_KEY").then(|| "cc".to_owned())).expect("env");
+        assert_eq!(c.keys.identity.as_deref(), Some("cc"), "the environment overrides the file");
+        let shown = format!("{c:?}");
+        assert!(!shown.contains("cc") && !shown.contains("bb"), "{shown}");
+        assert!(toml::from_str::<Config>("[keys]\nother = \"x\"").is_err(), "unknown keys are refused");
     }
 }
