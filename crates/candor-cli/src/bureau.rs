@@ -124,3 +124,22 @@ fn write_private(path: &std::path::Path, text: &str) -> Result<()> {
 fn write_private(path: &std::path::Path, text: &str) -> Result<()> {
     std::fs::write(path, text).with_context(|| format!("{}: cannot create", path.display()))
 }
+
+/// Registers (or renames) an organisation with a newly issued API key, which it returns: the
+/// only time the key exists outside its holder's hands (the store keeps its keyed hash).
+pub fn issue_api_key(
+    store: &mut candor_store::Store,
+    keys: &Keys,
+    org: &candor_file::model::Organisation,
+) -> Result<String> {
+    let mut secret = [0u8; 32];
+    getrandom::getrandom(&mut secret).map_err(|e| anyhow::anyhow!("no randomness from the operating system: {e}"))?;
+    let api_key = format!("cnd_{}", hex::encode(secret));
+    candor_bureau::operator::register_organisation(
+        store,
+        candor_bureau::Now::at_ms(now_ms()),
+        org,
+        &keys.api_key_hash(&api_key),
+    )?;
+    Ok(api_key)
+}

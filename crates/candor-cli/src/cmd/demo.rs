@@ -91,17 +91,8 @@ pub fn run(args: Args) -> Result<()> {
     let mut store = Store::open(&db)?;
     let mut credentials = Vec::new();
     for (id, kind, name) in ORGS {
-        let mut secret = [0u8; 32];
-        getrandom::getrandom(&mut secret)
-            .map_err(|e| anyhow::anyhow!("no randomness from the operating system: {e}"))?;
-        let api_key = format!("cnd_{}", hex::encode(secret));
         let org = Organisation { id: OrgId::parse(id).map_err(|e| anyhow::anyhow!("{e}"))?, kind, name: name.into() };
-        candor_bureau::operator::register_organisation(
-            &mut store,
-            candor_bureau::Now::at_ms(now_ms()),
-            &org,
-            &keys.api_key_hash(&api_key),
-        )?;
+        let api_key = crate::bureau::issue_api_key(&mut store, &keys, &org)?;
         credentials.push((kind, id, api_key));
     }
     // The first simulated person enrols with a known passphrase.

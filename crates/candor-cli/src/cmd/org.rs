@@ -5,7 +5,7 @@ use anyhow::{Context, Result};
 use candor_file::model::{OrgId, OrgKind, Organisation};
 use candor_store::Store;
 
-use crate::bureau::{keys, now_ms};
+use crate::bureau::keys;
 
 #[derive(clap::Subcommand)]
 pub enum Command {
@@ -32,16 +32,8 @@ pub fn run(command: Command) -> Result<()> {
         name,
     };
     let keys = keys(&db)?;
-    let mut secret = [0u8; 32];
-    getrandom::getrandom(&mut secret).map_err(|e| anyhow::anyhow!("no randomness from the operating system: {e}"))?;
-    let api_key = format!("cnd_{}", hex::encode(secret));
     let mut store = Store::open(&db).with_context(|| format!("{db}: cannot open the store"))?;
-    candor_bureau::operator::register_organisation(
-        &mut store,
-        candor_bureau::Now::at_ms(now_ms()),
-        &org,
-        &keys.api_key_hash(&api_key),
-    )?;
+    let api_key = crate::bureau::issue_api_key(&mut store, &keys, &org)?;
     eprintln!("{} ({}) registered; its API key, shown this once:", org.id.as_str(), org.kind.as_str());
     println!("{api_key}");
     Ok(())
