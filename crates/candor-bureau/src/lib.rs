@@ -13,7 +13,9 @@
 pub mod consent;
 pub mod dispute;
 pub mod gate;
+pub mod log_view;
 pub mod operator;
+pub mod perks;
 pub mod policy;
 pub mod replay;
 pub mod score;

@@ -1,0 +1,121 @@
+//! The log as its readers see it: inclusion proofs (a person only for leaves about them),
+//! checkpoints the bureau signs, consistency proofs, and the witness's cosignatures — each
+//! checked to be the bureau's, of this log's history, and signed by the witness's registered key.
+//!
+//! The tree is the caller's to keep between calls (it grows by the leaves logged since);
+//! every function first brings it up to date.
+
+use candor_file::ids::SubjectKey;
+use candor_file::model::OrgId;
+use candor_log::{Checkpoint, Hash, SignedCheckpoint, Signer, Tree, Verifier};
+use candor_store::Store;
+
+use crate::{BureauError, Now, Result};
+
+/// The log's name in its checkpoints.
+pub const LOG_ORIGIN: &str = "candor.local/log";
+
+/// A leaf with the proof that the log of `size` leaves, whose root is `root`, holds it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Inclusion {
+    pub index: i64,
+    pub size: u64,
+    pub root: Hash,
+    pub leaf_hash: Hash,
+    /// The leaf's body, the bytes its hash commits to.
+    pub body: String,
+    pub proof: Vec<Hash>,
+}
+
+/// An inclusion proof for leaf `index`; for a person (`about`), only of a leaf about them (any
+/// other is as absent as a missing one).
+pub fn inclusion(store: &mut Store, tree: &mut Tree, index: i64, about: Option<&SubjectKey>) -> Result<Inclusion> {
+    let body = match about {
+        Some(key) => store.leaf_about(index, key)?.ok_or(BureauError::not_found("log entry about you"))?,
+        None => store.log_leaf(index)?.ok_or(BureauError::not_found("log entry"))?,
+    };
+    store.extend_log_tree(tree)?;
+    let size = tree.size();
+    let i = u64::try_from(index).map_err(|_| BureauError::not_found("log entry"))?;
+    let proof = tree.inclusion_proof(i, size).map_err(|_| BureauError::not_found("log entry"))?;
+    let leaf_hash = tree.leaf(i).ok_or(BureauError::not_found("log entry"))?;
+    Ok(Inclusion { index, size, root: tree.root(), leaf_hash, body, proof })
+}
+
+/// The log's size and root now, signed by the bureau, kept for the auditors; its signed note.
+pub fn checkpoint(store: &mut Store, tree: &mut Tree, signer: &Signer, now: Now) -> Result<String> {
+    store.extend_log_tree(tree)?;
+    let checkpoint =
+        Checkpoint { origin: LOG_ORIGIN.into(), size: tree.size(), root: tree.root(), timestamp_ms: now.ms };
+    let mut signed = SignedCheckpoint { checkpoint, signatures: vec![] };
+    signed.sign(signer);
+    let text = signed.to_text();
+    store.put_checkpoint(signed.checkpoint.size, now.ms, &text)?;
+    Ok(text)
+}
+
+/// A proof that the log at `from` leaves is a prefix of the log at `to`.
+pub fn consistency(store: &mut Store, tree: &mut Tree, from: u64, to: u64) -> Result<Vec<Hash>> {
+    store.extend_log_tree(tree)?;
+    tree.consistency_proof(from, to).map_err(|e| BureauError::Invalid {
+        code: "bad_sizes",
+        field: None,
+        message: e.to_string(),
+    })
+}
+
+/// Registers (a new version of) a witness's key: its name and Ed25519 public key (hex).
+pub fn register_witness(store: &mut Store, now: Now, org: &OrgId, name: &str, public_key: &str) -> Result<()> {
+    let verifier = Verifier::from_hex(name, public_key).map_err(|e| {
+        let field = if e == candor_log::CheckpointError::BadName { "name" } else { "public_key" };
+        BureauError::invalid("bad_witness_key", field, e.to_string())
+    })?;
+    if verifier.name == LOG_ORIGIN {
+        return Err(BureauError::invalid(
+            "bad_witness_key",
+            "name",
+            "a witness signs under its own name, not the log's",
+        ));
+    }
+    Ok(store.put_witness_key(org, &verifier.name, &verifier.to_hex(), now.ms)?)
+}
+
+/// Keeps a checkpoint the witness `org` countersigned: the bureau's (`bureau` verifies it), of
+/// this log's history, with a valid signature by the witness's registered key; its size.
+pub fn cosign(store: &mut Store, tree: &mut Tree, now: Now, org: &OrgId, bureau: &Verifier, text: &str) -> Result<u64> {
+    let signed = SignedCheckpoint::parse(text).map_err(|e| BureauError::Invalid {
+        code: "bad_checkpoint",
+        field: None,
+        message: e.to_string(),
+    })?;
+    if signed.checkpoint.origin != LOG_ORIGIN || signed.check(bureau).is_err() {
+        return Err(BureauError::Invalid {
+            code: "not_our_checkpoint",
+            field: None,
+            message: "the note carries no valid signature of this log".into(),
+        });
+    }
+    let (name, key) = store
+        .witness_key(org)?
+        .ok_or_else(|| BureauError::conflict("no_witness_key", "register your witness key first"))?;
+    let witness = Verifier::from_hex(&name, &key).map_err(BureauError::corrupt)?;
+    if signed.check(&witness).is_err() {
+        return Err(BureauError::Invalid {
+            code: "not_cosigned",
+            field: None,
+            message: format!("the note carries no valid signature by `{name}`"),
+        });
+    }
+    store.extend_log_tree(tree)?;
+    let size = signed.checkpoint.size;
+    if tree.root_at(size).ok() != Some(signed.checkpoint.root) {
+        return Err(BureauError::conflict("not_in_history", "the log has no such root at that size"));
+    }
+    store.put_cosignature(size, org, text, now.ms)?;
+    Ok(size)
+}
+
+/// The largest checkpoint a witness countersigned, as its note.
+pub fn latest_cosigned(store: &mut Store) -> Result<String> {
+    store.latest_cosigned()?.ok_or(BureauError::not_found("countersigned checkpoint"))
+}
