@@ -11,7 +11,7 @@ use serde_json::json;
 use super::{ok, with_store, Answer, Caller, Key, Params, Shared};
 use crate::ApiError;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 pub(super) struct BatchQuery {
     format: Option<String>,
     #[serde(default)]

@@ -23,7 +23,7 @@ pub(super) async fn mine(
     paged("disputes", &list, wire::dispute)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(super) struct DisputeRequest {
     /// `account`, `report`, `inquiry` or `court_record`.
@@ -58,7 +58,7 @@ pub(super) async fn open(Extract(state): Extract<Shared>, Extension(caller): Ext
     ok(StatusCode::CREATED, wire::dispute(&view))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(super) struct ReviewRequest {
     /// The log leaf of the decision.
@@ -89,7 +89,7 @@ pub(super) async fn verifications(
     paged("disputes", &list, wire::dispute)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(super) struct Outcome {
     outcome: String,

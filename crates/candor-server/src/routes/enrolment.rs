@@ -10,7 +10,7 @@ use serde_json::json;
 use super::{identify, ok, parse_json, token_hash, with_store, Answer, Caller, Shared};
 use crate::ApiError;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 pub(super) struct Credentials {
     scheme: String,
     number: String,

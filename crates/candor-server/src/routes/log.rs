@@ -65,7 +65,7 @@ fn text_answer(text: String) -> Answer {
     Ok((StatusCode::OK, [("content-type", "text/plain; charset=utf-8")], text).into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(super) struct Sizes {
     from: u64,
@@ -79,7 +79,7 @@ pub(super) async fn consistency(Extract(state): Extract<Shared>, Params(q): Para
     ok(StatusCode::OK, json!({"from": q.from, "to": q.to, "proof": proof.iter().map(hex::encode).collect::<Vec<_>>()}))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(super) struct WitnessKey {
     name: String,

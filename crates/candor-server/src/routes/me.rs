@@ -28,7 +28,7 @@ async fn set_freeze(state: &Shared, caller: Caller, placed: bool) -> Answer {
     ok(StatusCode::OK, json!({"frozen": placed}))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(super) struct AsOf {
     as_of: Option<String>,
@@ -91,7 +91,7 @@ pub(super) async fn consents(
     paged("consents", &list, wire::consent)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(super) struct Grant {
     org: String,
@@ -132,7 +132,7 @@ pub(super) async fn revoke(
     ok(StatusCode::OK, json!({"revoked": true}))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(super) struct Statement {
     record_ref: String,

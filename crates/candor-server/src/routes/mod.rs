@@ -49,13 +49,29 @@ pub enum Role {
 pub(crate) type Shared = Arc<State>;
 pub(crate) type Answer = Result<Response, ApiError>;
 
-/// One route: its method and path, who may call it, what it does, and its handler.
+/// The schema of a wire type, from its type (schemars), for the OpenAPI document.
+pub type SchemaOf = fn(&mut schemars::gen::SchemaGenerator) -> schemars::schema::Schema;
+
+/// What a route takes as its body.
+#[derive(Clone, Copy)]
+pub enum RequestBody {
+    None,
+    /// JSON of this wire type.
+    Json(SchemaOf),
+    /// Text in one of these media types (a submission, a signed note, a model document).
+    Text(&'static [&'static str]),
+}
+
+/// One route: its method and path, who may call it, what it does, its handler, and the wire
+/// types of its body and query.
 pub struct RouteSpec {
     pub method: &'static str,
     pub path: &'static str,
     pub roles: &'static [Role],
     pub summary: &'static str,
     handler: fn(MethodFilter) -> MethodRouter<Shared>,
+    pub body: RequestBody,
+    pub query: Option<SchemaOf>,
 }
 
 const fn route(
@@ -65,8 +81,33 @@ const fn route(
     summary: &'static str,
     handler: fn(MethodFilter) -> MethodRouter<Shared>,
 ) -> RouteSpec {
-    RouteSpec { method, path, roles, summary, handler }
+    RouteSpec { method, path, roles, summary, handler, body: RequestBody::None, query: None }
 }
+
+impl RouteSpec {
+    const fn json(mut self, schema: SchemaOf) -> RouteSpec {
+        self.body = RequestBody::Json(schema);
+        self
+    }
+
+    const fn text(mut self, media: &'static [&'static str]) -> RouteSpec {
+        self.body = RequestBody::Text(media);
+        self
+    }
+
+    const fn query(mut self, schema: SchemaOf) -> RouteSpec {
+        self.query = Some(schema);
+        self
+    }
+}
+
+/// The schema of `T`, for the table.
+fn schema<T: schemars::JsonSchema>(g: &mut schemars::gen::SchemaGenerator) -> schemars::schema::Schema {
+    g.subschema_for::<T>()
+}
+
+/// A list's page, as its query.
+const PAGE: SchemaOf = schema::<PageQuery>;
 
 use Role::*;
 
@@ -82,7 +123,7 @@ pub const ROUTES: &[RouteSpec] = &[
         &[Furnisher, Court],
         "Submit a batch (JSON Lines, CSV or Metro 2); applied whole or refused whole.",
         |m| on(m, batches::submit),
-    ),
+    ).query(schema::<batches::BatchQuery>).text(&["application/x-ndjson", "text/csv", "application/octet-stream"]),
     route(
         "GET",
         "/v1/batches/{id}",
@@ -96,14 +137,14 @@ pub const ROUTES: &[RouteSpec] = &[
         &[Anyone],
         "Enrol: opt in with a national identifier and a passphrase.",
         |m| on(m, enrolment::enrol),
-    ),
+    ).json(schema::<enrolment::Credentials>),
     route(
         "POST",
         "/v1/sessions",
         &[Anyone],
         "Sign in as an enrolled subject; returns an expiring session token.",
         |m| on(m, enrolment::sign_in),
-    ),
+    ).json(schema::<enrolment::Credentials>),
     route(
         "DELETE",
         "/v1/me/enrolment",
@@ -119,7 +160,7 @@ pub const ROUTES: &[RouteSpec] = &[
         |m| on(m, me::freeze),
     ),
     route("DELETE", "/v1/me/freeze", &[Subject], "Lift the freeze on your file, at once.", |m| on(m, me::lift_freeze)),
-    route("GET", "/v1/me/file", &[Subject], "Your file, as of a date (`?as_of=YYYY-MM-DD`).", |m| on(m, me::file)),
+    route("GET", "/v1/me/file", &[Subject], "Your file, as of a date (`?as_of=YYYY-MM-DD`).", |m| on(m, me::file)).query(schema::<me::AsOf>),
     route("GET", "/v1/me/score", &[Subject], "Your score with its reasons and what would raise it.", |m| {
         on(m, me::score)
     }),
@@ -129,92 +170,92 @@ pub const ROUTES: &[RouteSpec] = &[
         &[Subject],
         "Every read of your file, refused read and consent change, from the log.",
         |m| on(m, me::reads),
-    ),
-    route("GET", "/v1/me/consents", &[Subject], "Your consents.", |m| on(m, me::consents)),
+    ).query(PAGE),
+    route("GET", "/v1/me/consents", &[Subject], "Your consents.", |m| on(m, me::consents)).query(PAGE),
     route("POST", "/v1/me/consents", &[Subject], "Grant an organisation a purpose until a date.", |m| {
         on(m, me::grant)
-    }),
+    }).json(schema::<me::Grant>),
     route("DELETE", "/v1/me/consents/{org}/{purpose}", &[Subject], "Revoke a consent.", |m| on(m, me::revoke)),
     route("GET", "/v1/me/disputes", &[Subject], "Your disputes and where each stands.", |m| {
         on(m, disputes::mine)
-    }),
+    }).query(PAGE),
     route(
         "POST",
         "/v1/me/disputes",
         &[Subject],
         "Dispute a record of your file; it is marked disputed at once (blocked at once, with `identity_theft_report`).",
         |m| on(m, disputes::open),
-    ),
+    ).json(schema::<disputes::DisputeRequest>),
     route(
         "POST",
         "/v1/me/statements",
         &[Subject],
         "Attach your statement to a record; it is shown with the record in every report.",
         |m| on(m, me::attach_statement),
-    ),
+    ).json(schema::<me::Statement>),
     route(
         "POST",
         "/v1/me/reviews",
         &[Subject],
         "Ask for human review of a decision made on your score (by its log leaf).",
         |m| on(m, disputes::request_review),
-    ),
+    ).json(schema::<disputes::ReviewRequest>),
     route(
         "GET",
         "/v1/verifications",
         &[Furnisher, Court],
         "Disputes of records you furnished, waiting for you to verify or correct them, with their deadlines.",
         |m| on(m, disputes::verifications),
-    ),
+    ).query(PAGE),
     route(
         "POST",
         "/v1/verifications/{id}",
         &[Furnisher, Court],
         "Answer a dispute of your record: verified as accurate, or corrected (send the corrected record in a batch first).",
         |m| on(m, disputes::verify),
-    ),
+    ).json(schema::<disputes::Outcome>),
     route(
         "GET",
         "/v1/disputes",
         &[Ombudsman],
         "The queue: every dispute and review not yet decided, by due date, the overdue marked.",
         |m| on(m, disputes::queue),
-    ),
+    ).query(PAGE),
     route(
         "POST",
         "/v1/disputes/{id}/decision",
         &[Ombudsman],
         "Decide a dispute (verified, corrected, deleted) or a review (upheld, overridden).",
         |m| on(m, disputes::decide),
-    ),
+    ).json(schema::<disputes::Outcome>),
     route(
         "GET",
         "/v1/notifications",
         &[Lender],
         "Corrections to files you received reports from in the last 6 months, re-scored.",
         |m| on(m, reads::notifications),
-    ),
+    ).query(PAGE),
     route(
         "POST",
         "/v1/scores",
         &[Lender],
         "A score with reasons, for a purpose the person consented to.",
         |m| on(m, reads::score),
-    ),
+    ).json(schema::<reads::ReadRequest>),
     route(
         "PUT",
         "/v1/policies/{name}",
         &[Lender],
         "Define (a new version of) a decision policy: score bands and their decisions, covering the deployed model's scale.",
         |m| on(m, reads::put_policy),
-    ),
+    ).json(schema::<reads::PolicyBody>),
     route(
         "POST",
         "/v1/decisions",
         &[Lender],
         "A decision under one of your policies, with consent; a decline carries its adverse-action reasons.",
         |m| on(m, reads::decide),
-    ),
+    ).json(schema::<reads::ReadRequest>),
     route(
         "GET",
         "/v1/log/leaves/{index}/proof",
@@ -235,14 +276,14 @@ pub const ROUTES: &[RouteSpec] = &[
         &[Anyone],
         "A proof that the log at `?from=` leaves is a prefix of the log at `?to=`.",
         |m| on(m, log::consistency),
-    ),
+    ).query(schema::<log::Sizes>),
     route(
         "PUT",
         "/v1/perks/points/{point}",
         &[Lender],
         "Register (or move, or change the perks of) one of your service points: a place and a perk per score band.",
         |m| on(m, perks::put_point),
-    ),
+    ).json(schema::<perks::PointBody>),
     route("DELETE", "/v1/perks/points/{point}", &[Lender], "Remove one of your service points.", |m| {
         on(m, perks::remove_point)
     }),
@@ -252,28 +293,28 @@ pub const ROUTES: &[RouteSpec] = &[
         &[Subject],
         "Service points within a radius (default 500 m) of a place you name that would serve you without a deposit; the place is neither stored nor logged.",
         |m| on(m, perks::mine),
-    ),
+    ).json(schema::<perks::PerksQuery>),
     route(
         "GET",
         "/v1/statistics/regions",
         &[Lender, Auditor, Operator],
         "People and the share 30+ days late in the last 12 months, by region, only for regions of at least k people (`?k=`, never below 20).",
         |m| on(m, statistics::regions),
-    ),
+    ).query(schema::<statistics::StatsQuery>),
     route(
         "PUT",
         "/v1/log/witness-key",
         &[Ombudsman],
         "Register your witness key (a name and an Ed25519 public key) for countersigning checkpoints.",
         |m| on(m, log::put_witness_key),
-    ),
+    ).json(schema::<log::WitnessKey>),
     route(
         "POST",
         "/v1/log/cosignatures",
         &[Ombudsman],
         "Hand back a bureau checkpoint you countersigned as a witness (the signed note with your signature added).",
         |m| on(m, log::cosign),
-    ),
+    ).text(&["text/plain"]),
     route(
         "GET",
         "/v1/log/cosigned",
@@ -289,7 +330,7 @@ pub const ROUTES: &[RouteSpec] = &[
         &[Operator],
         "Deploy a model document from `candor fit` as a new version (earlier versions stay, for replay); refused unless its characteristics are the file's features and every policy covers its scale.",
         |m| on(m, operator::deploy),
-    ),
+    ).text(&["application/json"]),
     route(
         "POST",
         "/v1/operator/purge",
@@ -490,7 +531,7 @@ impl<S: Send + Sync, T: serde::de::DeserializeOwned + Send> axum::extract::FromR
 }
 
 /// Which page of a list (`?after=KEY&limit=N`).
-#[derive(serde::Deserialize)]
+#[derive(serde::Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct PageQuery {
     after: Option<i64>,

@@ -7,7 +7,7 @@ use axum::http::StatusCode;
 use axum::Json;
 use serde_json::{json, Value};
 
-use super::{ok, with_store, Answer, Shared, ROUTES};
+use super::{ok, with_store, Answer, RequestBody, Shared, ROUTES};
 
 pub(super) async fn healthz() -> Json<Value> {
     Json(json!({"status": "ok"}))
@@ -26,47 +26,110 @@ pub(super) async fn metrics(Extract(state): Extract<Shared>) -> String {
     .concat()
 }
 
-/// The OpenAPI 3 document, from [`ROUTES`] and the table of error codes.
+/// The OpenAPI 3 document: every route of [`ROUTES`] with its roles, its path and query
+/// parameters and request body (schemas generated from the wire types), and every error
+/// response from the table of codes.
 pub fn openapi_document() -> Value {
+    let mut g = schemars::gen::SchemaSettings::openapi3().into_generator();
     let mut paths = serde_json::Map::new();
     for r in ROUTES {
         let roles: Vec<String> = r.roles.iter().map(|role| format!("{role:?}").to_lowercase()).collect();
-        let params: Vec<Value> = r
+        let mut params: Vec<Value> = r
             .path
             .split('/')
             .filter_map(|seg| seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
-            .map(|name| json!({"name": name, "in": "path", "required": true, "schema": {"type": "string"}}))
+            .map(|name| {
+                let schema = if matches!(name, "id" | "index") {
+                    json!({"type": "integer", "format": "int64"})
+                } else {
+                    json!({"type": "string", "minLength": 1})
+                };
+                json!({"name": name, "in": "path", "required": true, "schema": schema})
+            })
             .collect();
-        let mut responses = serde_json::Map::new();
-        responses.insert("200".into(), json!({"description": "Done."}));
-        for (status, codes) in crate::error::codes_by_status() {
-            let list: Vec<String> = codes.iter().map(|c| format!("`{}`: {}", c.code, c.meaning)).collect();
-            responses.insert(
-                status.to_string(),
-                json!({"description": list.join("; "), "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}),
-            );
+        if let Some(query) = r.query {
+            params.extend(query_parameters(&mut g, query));
         }
-        let operation = json!({"summary": r.summary, "x-roles": roles, "parameters": params, "responses": responses});
+        let mut operation =
+            json!({"summary": r.summary, "x-roles": roles, "parameters": params, "responses": responses()});
+        match r.body {
+            RequestBody::None => {}
+            RequestBody::Json(schema) => {
+                let schema = serde_json::to_value(schema(&mut g)).unwrap_or(Value::Null);
+                operation["requestBody"] =
+                    json!({"required": true, "content": {"application/json": {"schema": schema}}});
+            }
+            RequestBody::Text(media) => {
+                let content: serde_json::Map<String, Value> =
+                    media.iter().map(|m| ((*m).to_owned(), json!({"schema": {"type": "string"}}))).collect();
+                operation["requestBody"] = json!({"required": true, "content": content});
+            }
+        }
         let entry = paths.entry(r.path.to_owned()).or_insert_with(|| json!({}));
         entry[r.method.to_lowercase()] = operation;
     }
+    let mut schemas: serde_json::Map<String, Value> =
+        g.definitions().iter().map(|(k, v)| (k.clone(), serde_json::to_value(v).unwrap_or(Value::Null))).collect();
+    schemas.insert(
+        "Error".into(),
+        json!({
+            "type": "object", "required": ["code", "message"],
+            "properties": {
+                "code": {"type": "string", "enum": crate::error::CODES.iter().map(|c| c.code).collect::<Vec<_>>()},
+                "message": {"type": "string"},
+                "field": {"type": "string"},
+            },
+        }),
+    );
     json!({
         "openapi": "3.0.3",
         "info": {"title": "Candor bureau API", "version": env!("CARGO_PKG_VERSION")},
-        "components": {
-            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
-            "schemas": {"Error": {
-                "type": "object", "required": ["code", "message"],
-                "properties": {
-                    "code": {"type": "string", "enum": crate::error::CODES.iter().map(|c| c.code).collect::<Vec<_>>()},
-                    "message": {"type": "string"},
-                    "field": {"type": "string"},
-                },
-            }},
-        },
+        "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}, "schemas": schemas},
         "security": [{"bearer": []}],
         "paths": paths,
     })
+}
+
+/// Every response a route may give: 200 and 201 for what it did, and every error by status.
+fn responses() -> Value {
+    let mut responses = serde_json::Map::new();
+    responses.insert("200".into(), json!({"description": "Done."}));
+    responses.insert("201".into(), json!({"description": "Created."}));
+    for (status, codes) in crate::error::codes_by_status() {
+        let list: Vec<String> = codes.iter().map(|c| format!("`{}`: {}", c.code, c.meaning)).collect();
+        responses.insert(
+            status.to_string(),
+            json!({"description": list.join("; "), "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}),
+        );
+    }
+    Value::Object(responses)
+}
+
+/// A query's wire type as OpenAPI parameters, one per field.
+fn query_parameters(g: &mut schemars::gen::SchemaGenerator, query: super::SchemaOf) -> Vec<Value> {
+    let reference = serde_json::to_value(query(g)).unwrap_or(Value::Null);
+    let name = reference["$ref"].as_str().and_then(|r| r.rsplit('/').next()).unwrap_or("").to_owned();
+    let Some(definition) = g.definitions().get(&name).and_then(|d| serde_json::to_value(d).ok()) else {
+        return Vec::new();
+    };
+    let required: Vec<&str> =
+        definition["required"].as_array().map(|r| r.iter().filter_map(Value::as_str).collect()).unwrap_or_default();
+    definition["properties"]
+        .as_object()
+        .map(|props| {
+            props
+                .iter()
+                .map(|(field, schema)| {
+                    let mut schema = schema.clone();
+                    // A query parameter is absent rather than null.
+                    if let Some(o) = schema.as_object_mut() {
+                        o.remove("nullable");
+                    }
+                    json!({"name": field, "in": "query", "required": required.contains(&field.as_str()), "schema": schema})
+                })
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 pub(super) async fn openapi() -> Json<Value> {

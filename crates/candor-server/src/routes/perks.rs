@@ -14,7 +14,7 @@ use crate::{ApiError, State};
 pub use candor_bureau::perks::PerksMap;
 
 /// A service point as a merchant sends it.
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(super) struct PointBody {
     lat: f64,
@@ -22,7 +22,7 @@ pub(super) struct PointBody {
     perks: Vec<PerkBody>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct PerkBody {
     min_score: i32,
@@ -104,7 +104,7 @@ pub(super) async fn remove_point(
 }
 
 /// The place a person asks about: only ever an argument, never stored or logged.
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(super) struct PerksQuery {
     lat: f64,

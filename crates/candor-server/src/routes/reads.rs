@@ -15,7 +15,7 @@ use super::me::purpose;
 use super::{deployed, identify, ok, paged, parse_json, with_store, Answer, Caller, Key, PageQuery, Params, Shared};
 use crate::{wire, ApiError};
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(super) struct ReadRequest {
     scheme: String,
@@ -90,13 +90,13 @@ async fn read_with_consent(state: Shared, caller: Caller, deciding: bool, body: 
 }
 
 /// A policy as a lender sends it.
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(super) struct PolicyBody {
     bands: Vec<BandBody>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct BandBody {
     min_score: i32,

@@ -8,7 +8,7 @@ use serde_json::json;
 use super::{ok, Answer, Params, Shared};
 use crate::ApiError;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 pub(super) struct StatsQuery {
     k: Option<u64>,
 }
