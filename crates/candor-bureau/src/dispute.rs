@@ -154,7 +154,7 @@ pub fn request_review(
         let Leaf::Decision(decision) = Leaf::parse(&body).map_err(BureauError::corrupt)? else {
             return Err(BureauError::invalid("not_a_decision", "leaf", "that log entry is not a decision"));
         };
-        let id = store.open_dispute(key, "decision", &format!("leaf {decision_leaf}"), None, now.ms)?;
+        let id = store.open_dispute(key, disputes::REVIEW_KIND, &disputes::review_ref(decision_leaf), None, now.ms)?;
         log(
             store,
             Leaf::ReviewRequested(leaf::ReviewRequested {
@@ -238,7 +238,8 @@ pub fn decide(
     const OUTCOMES: &str = "verified, corrected or deleted; upheld or overridden for a review";
     unit(store, |store| {
         let (dispute, owner) = undecided(store, id)?.ok_or(BureauError::not_found("open dispute"))?;
-        let review = dispute.record_kind == "decision";
+        let decision_leaf = disputes::reviewed_leaf(&dispute);
+        let review = dispute.record_kind == disputes::REVIEW_KIND;
         let allowed = if review {
             matches!(outcome, DisputeState::Upheld | DisputeState::Overridden)
         } else {
@@ -250,8 +251,6 @@ pub fn decide(
         if outcome == DisputeState::Corrected {
             require_correction(store, rules, now, &owner, &dispute)?;
         }
-        let decision_leaf =
-            if review { dispute.record_ref.strip_prefix("leaf ").and_then(|i| i.parse::<i64>().ok()) } else { None };
         store.dispute_step(id, outcome, now.ms)?;
         log(
             store,
@@ -322,29 +321,27 @@ fn suppress_if_overdue(
     owner: &SubjectKey,
     deployed: Option<&Deployed>,
 ) -> Result<usize> {
-    {
-        if disputes::effective_state(&d, now.ms, rules.dispute_days) != DisputeState::Suppressed {
-            return Ok(0);
-        }
-        unit(store, |store| {
-            store.dispute_step(d.id, DisputeState::Suppressed, now.ms)?;
-            log(
-                store,
-                Leaf::DisputeSuppressed(leaf::DisputeSuppressed {
-                    leaf_version: LEAF_VERSION,
-                    subject: owner.to_hex(),
-                    dispute: d.id,
-                    record_kind: d.record_kind.clone(),
-                    record_ref: d.record_ref.clone(),
-                    furnisher: d.furnisher.as_ref().map(|f| f.as_str().to_owned()),
-                    reason: "not verified by the deadline".into(),
-                    recorded_ms: now.ms,
-                }),
-            )?;
-            notify(store, rules, now, owner, d.id, DisputeState::Suppressed, None, deployed)
-        })?;
-        Ok(1)
+    if disputes::effective_state(&d, now.ms, rules.dispute_days) != DisputeState::Suppressed {
+        return Ok(0);
     }
+    unit(store, |store| {
+        store.dispute_step(d.id, DisputeState::Suppressed, now.ms)?;
+        log(
+            store,
+            Leaf::DisputeSuppressed(leaf::DisputeSuppressed {
+                leaf_version: LEAF_VERSION,
+                subject: owner.to_hex(),
+                dispute: d.id,
+                record_kind: d.record_kind.clone(),
+                record_ref: d.record_ref.clone(),
+                furnisher: d.furnisher.as_ref().map(|f| f.as_str().to_owned()),
+                reason: "not verified by the deadline".into(),
+                recorded_ms: now.ms,
+            }),
+        )?;
+        notify(store, rules, now, owner, d.id, DisputeState::Suppressed, None, deployed)
+    })?;
+    Ok(1)
 }
 
 /// Tells every organisation that read the person's file in the last six months (and, for an

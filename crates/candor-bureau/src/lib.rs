@@ -134,8 +134,7 @@ impl Page {
     /// A page of items from a list already read by key, with `key` of each.
     pub(crate) fn of<T>(self, items: Vec<T>, key: impl Fn(&T) -> i64) -> Paged<T> {
         let items: Vec<T> = items.into_iter().filter(|i| key(i) > self.after).take(self.limit as usize).collect();
-        let next = (items.len() == self.limit as usize).then(|| items.last().map(&key)).flatten();
-        Paged { items, next }
+        Paged::read(self, items, key)
     }
 }
 

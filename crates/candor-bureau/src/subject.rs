@@ -77,8 +77,8 @@ pub fn leaves_about(store: &mut Store, key: &SubjectKey, page: Page) -> Result<P
     let overridden: Vec<i64> = store
         .disputes(key)?
         .into_iter()
-        .filter(|d| d.record_kind == "decision" && d.state == candor_file::model::DisputeState::Overridden)
-        .filter_map(|d| d.record_ref.strip_prefix("leaf ").and_then(|i| i.parse().ok()))
+        .filter(|d| d.state == candor_file::model::DisputeState::Overridden)
+        .filter_map(|d| candor_file::disputes::reviewed_leaf(&d))
         .collect();
     let read = store.leaves_about_page(key, page.after, page.limit)?;
     let mut out = Vec::with_capacity(read.len());

@@ -10,6 +10,25 @@
 
 use crate::model::{parse_date, Dispute, DisputeState, OrgId, SubjectFile, YearMonth};
 
+/// The kinds of record a person may dispute.
+pub const RECORD_KINDS: [&str; 4] = ["account", "report", "inquiry", "court_record"];
+
+/// The record kind of a review: a person asks for human review of a logged decision.
+pub const REVIEW_KIND: &str = "decision";
+
+/// How a review names the decision it is about: by the decision's log leaf.
+pub fn review_ref(decision_leaf: i64) -> String {
+    format!("leaf {decision_leaf}")
+}
+
+/// The log leaf of the decision a dispute reviews, if it is a review.
+pub fn reviewed_leaf(d: &Dispute) -> Option<i64> {
+    if d.record_kind != REVIEW_KIND {
+        return None;
+    }
+    d.record_ref.strip_prefix("leaf ").and_then(|i| i.parse().ok())
+}
+
 /// Days the furnisher has to verify a disputed record, unless configured.
 pub const DEFAULT_DEADLINE_DAYS: i64 = 30;
 
@@ -250,7 +269,13 @@ mod tests {
         let mut f = file();
         withhold(&mut f, &[dispute("account", "CARD-1", DisputeState::Verified)], i64::MAX, 30);
         assert_eq!(f, file(), "a verified record stays");
-        let review = dispute("decision", "leaf 12", DisputeState::Open);
+        let review = dispute(REVIEW_KIND, &review_ref(12), DisputeState::Open);
+        assert_eq!(reviewed_leaf(&review), Some(12));
+        assert_eq!(
+            reviewed_leaf(&dispute("account", "leaf 12", DisputeState::Open)),
+            None,
+            "only a review names a leaf"
+        );
         assert_eq!(effective_state(&review, due + 1, 30), DisputeState::Open, "a review waits for the ombudsman");
     }
 }

@@ -39,7 +39,7 @@ pub(super) struct DisputeRequest {
 pub(super) async fn open(Extract(state): Extract<Shared>, Extension(caller): Extension<Caller>, body: Bytes) -> Answer {
     let key = caller.subject()?;
     let req: DisputeRequest = parse_json(&body)?;
-    if !matches!(req.record_kind.as_str(), "account" | "report" | "inquiry" | "court_record") {
+    if !candor_file::disputes::RECORD_KINDS.contains(&req.record_kind.as_str()) {
         return Err(ApiError::bad_request("bad_record_kind", "one of account, report, inquiry, court_record")
             .field("record_kind"));
     }
