@@ -101,6 +101,12 @@ impl Given {
     pub fn decision(&self) -> Option<Decision> {
         self.decision.as_ref().map(|(_, _, b)| b.decision)
     }
+
+    /// A decline carries its adverse-action reasons: the score's reasons, so the person
+    /// learns why (FCRA §615, China's 2013 regulation art. 22).
+    pub fn adverse_action_reasons(&self) -> Option<&[candor_scorecard::Reason]> {
+        (self.decision() == Some(Decision::Decline)).then_some(self.scoring.reasons.as_slice())
+    }
 }
 
 /// What a lender or merchant asks for: a score for a purpose, or a decision under one of its

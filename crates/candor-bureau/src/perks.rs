@@ -131,7 +131,12 @@ pub struct PerksMap {
     names: Vec<(String, String)>,
 }
 
-/// A service point that would serve a person: whose, which, how far, and the perk.
+/// Distances are given to this many metres: enough to walk there, no finer than the question
+/// needs.
+pub const DISTANCE_STEP_M: f64 = 10.0;
+
+/// A service point that would serve a person: whose, which, how far (to [`DISTANCE_STEP_M`]),
+/// and the perk.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Serving {
     pub merchant: String,
@@ -167,7 +172,7 @@ impl PerksMap {
                 Serving {
                     merchant: merchant.clone(),
                     point: point.clone(),
-                    distance_m: n.distance_m,
+                    distance_m: (n.distance_m / DISTANCE_STEP_M).round() * DISTANCE_STEP_M,
                     perk: n.perk.description.clone(),
                 }
             })

@@ -7,6 +7,39 @@ use candor_store::{Store, SubjectEntry};
 
 use crate::{log, unit, BureauError, Now, Page, Paged, Result};
 
+/// Shortest passphrase accepted at enrolment, in characters.
+pub const MIN_PASSPHRASE_CHARS: usize = 10;
+
+/// How many points above their score the recourse a person is shown aims for.
+pub const RECOURSE_STEP_POINTS: i32 = 40;
+
+/// Whether a passphrase is long enough to enrol with.
+pub fn check_passphrase(passphrase: &str) -> Result<()> {
+    if passphrase.chars().count() < MIN_PASSPHRASE_CHARS {
+        return Err(BureauError::invalid(
+            "weak_passphrase",
+            "passphrase",
+            format!("at least {MIN_PASSPHRASE_CHARS} characters"),
+        ));
+    }
+    Ok(())
+}
+
+/// The person's own score now, through the read gate, with what would raise it by
+/// [`RECOURSE_STEP_POINTS`] (changes to actionable characteristics only).
+pub fn own_score(
+    store: &mut Store,
+    rules: &crate::Rules,
+    now: Now,
+    key: &SubjectKey,
+    deployed: &crate::Deployed,
+) -> Result<(crate::score::Scoring, candor_scorecard::Recourse)> {
+    let report = crate::gate::reported_file(store, rules, now, key, now.today)?;
+    let scoring = deployed.score_file(&report.file, now.today)?;
+    let recourse = deployed.scorer.recourse(&scoring.bins, scoring.score + RECOURSE_STEP_POINTS);
+    Ok((scoring, recourse))
+}
+
 /// Longest statement a person may attach, in characters.
 pub const MAX_STATEMENT_CHARS: usize = 1_000;
 

@@ -45,9 +45,12 @@ pub fn file(report: &ReportedFile) -> Value {
     })
 }
 
+fn reasons(list: &[candor_scorecard::Reason]) -> Value {
+    json!(list.iter().map(|r| json!({"code": r.code, "sentence": r.sentence})).collect::<Vec<_>>())
+}
+
 pub fn scoring(s: &Scoring) -> Value {
-    let reasons: Vec<Value> = s.reasons.iter().map(|r| json!({"code": r.code, "sentence": r.sentence})).collect();
-    json!({"score": s.score, "pd": s.pd, "model_version": s.model_version, "reasons": reasons})
+    json!({"score": s.score, "pd": s.pd, "model_version": s.model_version, "reasons": reasons(&s.reasons)})
 }
 
 /// A score (or decision) given to a lender or merchant.
@@ -60,9 +63,9 @@ pub fn given(g: &Given) -> Value {
         body["decision"] = json!(band.decision.as_str());
         body["limit_minor"] = json!(band.decision.limit_minor());
         body["policy"] = json!({"name": name, "version": version});
-        if band.decision == candor_bureau::policy::Decision::Decline {
-            body["adverse_action_reasons"] = body["reasons"].clone();
-        }
+    }
+    if let Some(adverse) = g.adverse_action_reasons() {
+        body["adverse_action_reasons"] = reasons(adverse);
     }
     body["leaf"] = json!(g.leaf);
     body

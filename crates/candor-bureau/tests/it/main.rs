@@ -439,3 +439,34 @@ fn lists_come_a_bounded_page_at_a_time() {
         }
     });
 }
+
+/// The person's own score aims its recourse a fixed step above it; the perks map gives
+/// distances no finer than the step it promises, and refuses a perk outside the model's scale.
+#[test]
+fn own_score_recourse_and_perks_distances() {
+    on_every_backend("own", |store, backend| {
+        setup(store);
+        let deployed = score::deploy(store, at(START_MS), &standard_model()).expect("deploy");
+        let (scoring, recourse) =
+            subject::own_score(store, &Rules::default(), at(START_MS), &person(), &deployed).expect("own score");
+        assert_eq!(recourse.target_score, scoring.score + subject::RECOURSE_STEP_POINTS, "{backend}");
+
+        let shop = OrgId::parse("shop").expect("org");
+        let place = candor_perks::Place::new(39.9, 116.4).expect("place");
+        let perk = |min_score| candor_perks::Perk { min_score, deposit_waived: true, description: "no deposit".into() };
+        let point = candor_bureau::perks::Point { place, perks: vec![perk(300)] };
+        candor_bureau::perks::put_point(store, at(START_MS), &shop, "p1", &point, Some(&deployed)).expect("point");
+        let outside = candor_bureau::perks::Point { place, perks: vec![perk(950)] };
+        let e = candor_bureau::perks::put_point(store, at(START_MS), &shop, "p2", &outside, Some(&deployed))
+            .map(|_| ())
+            .expect_err("a threshold above the scale");
+        assert_eq!(bureau_error_code(&e), "bad_perks");
+        let map = candor_bureau::perks::PerksMap::build(store).expect("map");
+        let near = candor_perks::Place::new(39.9011, 116.4).expect("near");
+        let found = map.serving(&near, 500.0, 600).expect("serving");
+        assert_eq!(found.len(), 1, "{backend}");
+        let step = candor_bureau::perks::DISTANCE_STEP_M;
+        assert_eq!(found[0].distance_m % step, 0.0, "{backend}: {}", found[0].distance_m);
+        assert!((found[0].distance_m - 122.0).abs() <= step, "{backend}: about 122 m, {}", found[0].distance_m);
+    });
+}

@@ -17,16 +17,10 @@ pub(super) struct Credentials {
     passphrase: String,
 }
 
-/// Shortest passphrase accepted at enrolment.
-const MIN_PASSPHRASE_CHARS: usize = 10;
-
 pub(super) async fn enrol(Extract(state): Extract<Shared>, body: Bytes) -> Answer {
     let c: Credentials = parse_json(&body)?;
     let id = identify(&c.scheme, &c.number)?;
-    if c.passphrase.chars().count() < MIN_PASSPHRASE_CHARS {
-        return Err(ApiError::bad_request("weak_passphrase", format!("at least {MIN_PASSPHRASE_CHARS} characters"))
-            .field("passphrase"));
-    }
+    candor_bureau::subject::check_passphrase(&c.passphrase)?;
     let entry = SubjectEntry::of(state.keys.subject_key(&id), &id);
     with_store(&state, move |s, store| {
         let hash = crate::hash_passphrase(&c.passphrase)?;

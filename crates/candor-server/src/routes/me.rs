@@ -11,9 +11,6 @@ use serde_json::json;
 use super::{deployed, ok, paged, parse_json, with_store, Answer, Caller, Key, PageQuery, Params, Shared};
 use crate::{wire, ApiError};
 
-/// How many points above their score the recourse a person is shown aims for.
-const RECOURSE_STEP_POINTS: i32 = 40;
-
 pub(super) async fn freeze(Extract(state): Extract<Shared>, Extension(caller): Extension<Caller>) -> Answer {
     set_freeze(&state, caller, true).await
 }
@@ -55,15 +52,10 @@ pub(super) async fn file(
 pub(super) async fn score(Extract(state): Extract<Shared>, Extension(caller): Extension<Caller>) -> Answer {
     let key = caller.subject()?;
     let deployed = deployed(&state)?;
-    let (body, recourse) = with_store(&state, move |s, store| {
-        let now = s.now();
-        let report = gate::reported_file(store, &s.rules(), now, &key, now.today)?;
-        let scoring = deployed.score_file(&report.file, now.today)?;
-        let recourse = deployed.scorer.recourse(&scoring.bins, scoring.score + RECOURSE_STEP_POINTS);
-        Ok((wire::scoring(&scoring), recourse))
-    })
-    .await?;
-    let mut body = body;
+    let (scoring, recourse) =
+        with_store(&state, move |s, store| Ok(subject::own_score(store, &s.rules(), s.now(), &key, &deployed)?))
+            .await?;
+    let mut body = wire::scoring(&scoring);
     body["recourse"] = json!({
         "target_score": recourse.target_score, "reachable": recourse.reachable, "new_score": recourse.new_score,
         "changes": recourse.changes.iter().map(|c| json!({"characteristic": c.characteristic, "from": c.from, "to": c.to, "points_gain": c.points_gain})).collect::<Vec<_>>(),

@@ -126,8 +126,7 @@ pub(super) async fn mine(Extract(state): Extract<Shared>, Extension(caller): Ext
     .await?;
     let points: Vec<serde_json::Value> = found
         .iter()
-        // Rounded to 10 m: enough to walk there, no finer than the question needs.
-        .map(|n| json!({"merchant": n.merchant, "point": n.point, "distance_m": (n.distance_m / 10.0).round() * 10.0, "perk": n.perk}))
+        .map(|n| json!({"merchant": n.merchant, "point": n.point, "distance_m": n.distance_m, "perk": n.perk}))
         .collect();
     ok(StatusCode::OK, json!({"score": score, "radius_m": radius, "points": points}))
 }

@@ -116,10 +116,6 @@ pub(super) async fn put_policy(
     let name = candor_file::model::parse_reference(&name)
         .map_err(|e| ApiError::bad_request("bad_name", e.to_string()).field("name"))?;
     let b: PolicyBody = parse_json(&body)?;
-    if b.bands.len() > policy::MAX_BANDS {
-        return Err(ApiError::bad_request("bad_policy", format!("a policy has 1 to {} bands", policy::MAX_BANDS))
-            .field("bands"));
-    }
     let bands = b
         .bands
         .iter()
