@@ -132,8 +132,10 @@ fn query_parameters(g: &mut schemars::gen::SchemaGenerator, query: super::Schema
         .unwrap_or_default()
 }
 
+/// The document is the same for the server's life: made once, on first request.
 pub(super) async fn openapi() -> Json<Value> {
-    Json(openapi_document())
+    static DOCUMENT: std::sync::OnceLock<Value> = std::sync::OnceLock::new();
+    Json(DOCUMENT.get_or_init(openapi_document).clone())
 }
 
 pub(super) async fn suspend(Extract(state): Extract<Shared>) -> Answer {

@@ -965,3 +965,30 @@ async fn lists_are_paged_and_bad_queries_answer_in_the_error_shape() {
     let (status, body) = call(&f.app, "GET", "/v1/me/reads?limit=many", Some(&api_key("shop")), None).await;
     assert_eq!((status, body["code"].as_str()), (StatusCode::FORBIDDEN, Some("forbidden")), "{body}");
 }
+
+/// The operator's deployment refuses, in the error shape and changing nothing, a body that is
+/// not a model and a model whose characteristics the credit file does not have.
+#[tokio::test]
+async fn a_model_the_file_cannot_feed_is_refused_over_http() {
+    let f = fixture();
+    deploy_model(&f).await;
+    let operator = Some(api_key("operator"));
+    let serving = f.state.deployed().expect("state").expect("a model").version.clone();
+    let not_a_model = Some(("application/json", b"{\"bins\": 3}".to_vec()));
+    let (status, body) = call(&f.app, "PUT", "/v1/operator/model", operator.as_deref(), not_a_model).await;
+    assert_eq!((status, body["code"].as_str()), (StatusCode::BAD_REQUEST, Some("bad_model")), "{body}");
+    let foreign = model_document().replace("revolving_utilisation", "shoe_size");
+    let (status, body) = call(
+        &f.app,
+        "PUT",
+        "/v1/operator/model",
+        operator.as_deref(),
+        Some(("application/json", foreign.into_bytes())),
+    )
+    .await;
+    assert_eq!((status, body["code"].as_str()), (StatusCode::BAD_REQUEST, Some("model_not_for_the_file")), "{body}");
+    assert!(body["message"].as_str().is_some_and(|m| m.contains("shoe_size")), "{body}");
+    assert_eq!(f.state.deployed().expect("state").expect("a model").version, serving, "the model serving is unchanged");
+    let (status, _) = call(&f.app, "PUT", "/v1/operator/model", Some(&api_key("shop")), None).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "another party may not deploy");
+}
