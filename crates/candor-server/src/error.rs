@@ -31,6 +31,7 @@ const fn code(status: u16, code: &'static str, meaning: &'static str) -> Code {
 
 /// Every error code the API answers with.
 pub const CODES: &[Code] = &[
+    code(400, "bad_body", "the body could not be read"),
     code(400, "bad_json", "the body is not the JSON the route takes"),
     code(400, "bad_query", "a query parameter is missing, unknown or malformed"),
     code(400, "bad_path", "a path parameter is malformed"),

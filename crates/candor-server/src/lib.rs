@@ -23,7 +23,7 @@ use candor_file::secret::Keys;
 use candor_store::Store;
 
 pub use error::{ApiError, CODES};
-pub use routes::{app, Role, LOG_ORIGIN, ROUTES};
+pub use routes::{app, openapi_document, Role, LOG_ORIGIN, ROUTES};
 pub use settings::Settings;
 
 /// Request counts for `/metrics`.

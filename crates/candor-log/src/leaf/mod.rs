@@ -17,6 +17,7 @@ pub const LEAF_VERSION: u32 = 1;
 
 /// One entry of the transparency log.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Leaf {
     /// A batch applied: it commits to the submission's bytes and the rows it wrote.
@@ -47,6 +48,7 @@ pub enum Leaf {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Ingestion {
     #[serde(default)]
     pub leaf_version: u32,
@@ -61,6 +63,7 @@ pub struct Ingestion {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Purge {
     #[serde(default)]
     pub leaf_version: u32,
@@ -78,6 +81,7 @@ pub struct Purge {
 /// An event about one person with nothing more to say: enrolment, withdrawal, a freeze placed
 /// or lifted.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct SubjectEvent {
     #[serde(default)]
     pub leaf_version: u32,
@@ -87,6 +91,7 @@ pub struct SubjectEvent {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ConsentChange {
     #[serde(default)]
     pub leaf_version: u32,
@@ -100,6 +105,7 @@ pub struct ConsentChange {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct RefusedRead {
     #[serde(default)]
     pub leaf_version: u32,
@@ -113,12 +119,14 @@ pub struct RefusedRead {
 
 /// A policy by name and version (the SHA-256 of its stored text).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct PolicyRef {
     pub name: String,
     pub version: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Read {
     #[serde(default)]
     pub leaf_version: u32,
@@ -147,6 +155,7 @@ pub struct Read {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ModelDeployed {
     #[serde(default)]
     pub leaf_version: u32,
@@ -156,6 +165,7 @@ pub struct ModelDeployed {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct DisputeOpened {
     #[serde(default)]
     pub leaf_version: u32,
@@ -173,6 +183,7 @@ pub struct DisputeOpened {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct DisputeAnswered {
     #[serde(default)]
     pub leaf_version: u32,
@@ -186,6 +197,7 @@ pub struct DisputeAnswered {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct DisputeSuppressed {
     #[serde(default)]
     pub leaf_version: u32,
@@ -199,6 +211,7 @@ pub struct DisputeSuppressed {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct DisputeDecided {
     #[serde(default)]
     pub leaf_version: u32,
@@ -215,6 +228,7 @@ pub struct DisputeDecided {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ReviewRequested {
     #[serde(default)]
     pub leaf_version: u32,
@@ -226,6 +240,7 @@ pub struct ReviewRequested {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Statement {
     #[serde(default)]
     pub leaf_version: u32,
@@ -236,6 +251,7 @@ pub struct Statement {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Notification {
     #[serde(default)]
     pub leaf_version: u32,

@@ -2,14 +2,12 @@
 
 use std::sync::atomic::Ordering;
 
-use axum::body::Bytes;
 use axum::extract::{Extension, State as Extract};
 use axum::http::{HeaderMap, StatusCode};
 use serde::Deserialize;
-use serde_json::json;
 
-use super::{ok, with_store, Answer, Caller, Key, Params, Shared};
-use crate::ApiError;
+use super::{ok, with_store, Answer, Body, Caller, Key, Params, Shared};
+use crate::{wire, ApiError};
 
 #[derive(Deserialize, schemars::JsonSchema)]
 pub(super) struct BatchQuery {
@@ -23,7 +21,7 @@ pub(super) async fn submit(
     Extension(caller): Extension<Caller>,
     headers: HeaderMap,
     Params(q): Params<BatchQuery>,
-    body: Bytes,
+    Body(body): Body,
 ) -> Answer {
     let org = caller.org("submit batches")?.clone();
     let content_type = headers.get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("");
@@ -61,10 +59,14 @@ pub(super) async fn submit(
     state.metrics.batches.fetch_add(1, Ordering::Relaxed);
     ok(
         if outcome.duplicate { StatusCode::OK } else { StatusCode::CREATED },
-        json!({
-            "batch_id": outcome.batch_id, "duplicate": outcome.duplicate, "reports": outcome.reports,
-            "accounts": outcome.accounts, "quarantined": outcome.quarantined, "leaf": outcome.leaf,
-        }),
+        wire::BatchApplied {
+            batch_id: outcome.batch_id,
+            duplicate: outcome.duplicate,
+            reports: outcome.reports,
+            accounts: outcome.accounts,
+            quarantined: outcome.quarantined,
+            leaf: outcome.leaf,
+        },
     )
 }
 
@@ -86,15 +88,21 @@ pub(super) async fn result(
             .batch(id)?
             .filter(|b| b.furnisher == org.id.as_str())
             .ok_or_else(|| ApiError::not_found("batch of yours"))?;
-        let held: Vec<serde_json::Value> = store
+        let held_back = store
             .quarantine(id)?
             .into_iter()
-            .map(|(record, rule, message)| json!({"record": record, "rule": rule, "message": message}))
+            .map(|(record, rule, message)| wire::HeldBack { record, rule, message })
             .collect();
-        Ok(json!({
-            "batch_id": id, "sender": b.furnisher, "format": b.format, "records": b.records, "applied": b.applied,
-            "quarantined": b.quarantined, "held_back": held, "recorded_ms": b.recorded_ms,
-        }))
+        Ok(wire::Batch {
+            batch_id: id,
+            sender: b.furnisher,
+            format: b.format,
+            records: b.records,
+            applied: b.applied,
+            quarantined: b.quarantined,
+            held_back,
+            recorded_ms: b.recorded_ms,
+        })
     })
     .await?;
     ok(StatusCode::OK, body)

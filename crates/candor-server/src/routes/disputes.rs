@@ -1,15 +1,13 @@
 //! Disputes and reviews: the person opens them, the furnisher answers, the ombudsman decides.
 
-use axum::body::Bytes;
 use axum::extract::{Extension, State as Extract};
 use axum::http::StatusCode;
 use candor_bureau::dispute;
 use candor_file::disputes::Record;
 use candor_file::model::{parse_reference, DisputeState};
 use serde::Deserialize;
-use serde_json::json;
 
-use super::{ok, paged, parse_json, with_store, Answer, Caller, Key, PageQuery, Params, Shared};
+use super::{ok, parse_json, with_store, Answer, Body, Caller, Key, PageQuery, Params, Shared};
 use crate::{wire, ApiError};
 
 pub(super) async fn mine(
@@ -20,7 +18,7 @@ pub(super) async fn mine(
     let (key, page) = (caller.subject()?, q.page()?);
     let list =
         with_store(&state, move |s, store| Ok(dispute::of_subject(store, &s.rules(), s.now(), &key, page)?)).await?;
-    paged("disputes", &list, wire::dispute)
+    ok(StatusCode::OK, wire::Disputes::of(&list, wire::dispute))
 }
 
 #[derive(Deserialize, schemars::JsonSchema)]
@@ -36,7 +34,11 @@ pub(super) struct DisputeRequest {
     identity_theft_report: Option<String>,
 }
 
-pub(super) async fn open(Extract(state): Extract<Shared>, Extension(caller): Extension<Caller>, body: Bytes) -> Answer {
+pub(super) async fn open(
+    Extract(state): Extract<Shared>,
+    Extension(caller): Extension<Caller>,
+    Body(body): Body,
+) -> Answer {
     let key = caller.subject()?;
     let req: DisputeRequest = parse_json(&body)?;
     if !candor_file::disputes::RECORD_KINDS.contains(&req.record_kind.as_str()) {
@@ -68,7 +70,7 @@ pub(super) struct ReviewRequest {
 pub(super) async fn request_review(
     Extract(state): Extract<Shared>,
     Extension(caller): Extension<Caller>,
-    body: Bytes,
+    Body(body): Body,
 ) -> Answer {
     let key = caller.subject()?;
     let req: ReviewRequest = parse_json(&body)?;
@@ -86,7 +88,7 @@ pub(super) async fn verifications(
     let (org, page) = (caller.org("verify records")?.id.clone(), q.page()?);
     let list =
         with_store(&state, move |s, store| Ok(dispute::verifications(store, &s.rules(), s.now(), &org, page)?)).await?;
-    paged("disputes", &list, wire::dispute)
+    ok(StatusCode::OK, wire::Disputes::of(&list, wire::dispute))
 }
 
 #[derive(Deserialize, schemars::JsonSchema)]
@@ -99,7 +101,7 @@ pub(super) async fn verify(
     Extract(state): Extract<Shared>,
     Extension(caller): Extension<Caller>,
     Key(id): Key<i64>,
-    body: Bytes,
+    Body(body): Body,
 ) -> Answer {
     let org = caller.org("verify records")?.id.clone();
     let answer: Outcome = parse_json(&body)?;
@@ -110,7 +112,7 @@ pub(super) async fn verify(
     };
     let now_state =
         with_store(&state, move |s, store| Ok(dispute::answer(store, &s.rules(), s.now(), &org, id, step)?)).await?;
-    ok(StatusCode::OK, json!({"id": id, "state": now_state.as_str()}))
+    ok(StatusCode::OK, wire::Step { id, state: now_state.as_str().to_owned() })
 }
 
 pub(super) async fn queue(Extract(state): Extract<Shared>, Params(q): Params<PageQuery>) -> Answer {
@@ -122,14 +124,14 @@ pub(super) async fn queue(Extract(state): Extract<Shared>, Params(q): Params<Pag
         Ok(dispute::queue(store, &rules, now, page)?)
     })
     .await?;
-    paged("disputes", &list, wire::dispute)
+    ok(StatusCode::OK, wire::Disputes::of(&list, wire::dispute))
 }
 
 pub(super) async fn decide(
     Extract(state): Extract<Shared>,
     Extension(caller): Extension<Caller>,
     Key(id): Key<i64>,
-    body: Bytes,
+    Body(body): Body,
 ) -> Answer {
     let reviewer = caller.org("decide disputes")?.id.clone();
     let decision: Outcome = parse_json(&body)?;
@@ -142,5 +144,5 @@ pub(super) async fn decide(
         Ok(dispute::decide(store, &s.rules(), s.now(), &reviewer, id, outcome, deployed.as_deref())?)
     })
     .await?;
-    ok(StatusCode::OK, json!({"id": id, "state": outcome.as_str()}))
+    ok(StatusCode::OK, wire::Step { id, state: outcome.as_str().to_owned() })
 }

@@ -1,14 +1,12 @@
 //! Enrolment, sign-in and withdrawal.
 
-use axum::body::Bytes;
 use axum::extract::{Extension, State as Extract};
 use axum::http::StatusCode;
 use candor_store::SubjectEntry;
 use serde::Deserialize;
-use serde_json::json;
 
-use super::{identify, ok, parse_json, token_hash, with_store, Answer, Caller, Shared};
-use crate::ApiError;
+use super::{identify, ok, parse_json, token_hash, with_store, Answer, Body, Caller, Shared};
+use crate::{wire, ApiError};
 
 #[derive(Deserialize, schemars::JsonSchema)]
 pub(super) struct Credentials {
@@ -17,7 +15,7 @@ pub(super) struct Credentials {
     passphrase: String,
 }
 
-pub(super) async fn enrol(Extract(state): Extract<Shared>, body: Bytes) -> Answer {
+pub(super) async fn enrol(Extract(state): Extract<Shared>, Body(body): Body) -> Answer {
     let c: Credentials = parse_json(&body)?;
     let id = identify(&c.scheme, &c.number)?;
     candor_bureau::subject::check_passphrase(&c.passphrase)?;
@@ -27,10 +25,10 @@ pub(super) async fn enrol(Extract(state): Extract<Shared>, body: Bytes) -> Answe
         Ok(candor_bureau::subject::enrol(store, s.now(), &entry, &hash)?)
     })
     .await?;
-    ok(StatusCode::CREATED, json!({"enrolled": true, "masked": id.masked()}))
+    ok(StatusCode::CREATED, wire::Enrolled { enrolled: true, masked: id.masked() })
 }
 
-pub(super) async fn sign_in(Extract(state): Extract<Shared>, body: Bytes) -> Answer {
+pub(super) async fn sign_in(Extract(state): Extract<Shared>, Body(body): Body) -> Answer {
     let c: Credentials = parse_json(&body)?;
     let bad = || ApiError::new(StatusCode::UNAUTHORIZED, "bad_credentials", "unknown identifier or wrong passphrase");
     let key = state.keys.subject_key(&identify(&c.scheme, &c.number)?);
@@ -54,12 +52,12 @@ pub(super) async fn sign_in(Extract(state): Extract<Shared>, body: Bytes) -> Ans
     // Expired sessions go as new ones come, so the table stays as small as the live ones.
     sessions.retain(|_, (_, until)| *until > now);
     sessions.insert(token_hash(&token), (key, expires));
-    ok(StatusCode::OK, json!({"token": token, "expires_ms": expires}))
+    ok(StatusCode::OK, wire::Session { token, expires_ms: expires })
 }
 
 pub(super) async fn withdraw(Extract(state): Extract<Shared>, Extension(caller): Extension<Caller>) -> Answer {
     let key = caller.subject()?;
     with_store(&state, move |s, store| Ok(candor_bureau::subject::withdraw(store, s.now(), &key)?)).await?;
     state.sessions.lock().map_err(|_| ApiError::internal())?.retain(|_, (k, _)| *k != key);
-    ok(StatusCode::OK, json!({"withdrawn": true}))
+    ok(StatusCode::OK, wire::Withdrawn { withdrawn: true })
 }

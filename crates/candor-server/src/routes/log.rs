@@ -1,15 +1,13 @@
 //! The transparency log: proofs, checkpoints, the witness's cosignatures, and replay.
 
-use axum::body::Bytes;
 use axum::extract::{Extension, State as Extract};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use candor_bureau::log_view;
 use serde::Deserialize;
-use serde_json::json;
 
-use super::{ok, parse_json, with_store, Answer, Caller, Key, Params, Shared};
-use crate::{ApiError, State};
+use super::{ok, parse_json, with_store, Answer, Body, Caller, Key, Params, Shared};
+use crate::{wire, ApiError, State};
 
 pub use candor_bureau::log_view::LOG_ORIGIN;
 
@@ -35,13 +33,7 @@ pub(super) async fn proof(
         with_tree(s, |tree| log_view::inclusion(store, tree, index, about.as_ref()))
     })
     .await?;
-    ok(
-        StatusCode::OK,
-        json!({
-            "index": p.index, "size": p.size, "root": hex::encode(p.root), "leaf_hash": hex::encode(p.leaf_hash),
-            "body": p.body, "proof": p.proof.iter().map(hex::encode).collect::<Vec<_>>(),
-        }),
-    )
+    ok(StatusCode::OK, wire::inclusion(&p))
 }
 
 fn no_log_key() -> ApiError {
@@ -76,7 +68,7 @@ pub(super) async fn consistency(Extract(state): Extract<Shared>, Params(q): Para
     let proof =
         with_store(&state, move |s, store| with_tree(s, |tree| log_view::consistency(store, tree, q.from, q.to)))
             .await?;
-    ok(StatusCode::OK, json!({"from": q.from, "to": q.to, "proof": proof.iter().map(hex::encode).collect::<Vec<_>>()}))
+    ok(StatusCode::OK, wire::Consistency { from: q.from, to: q.to, proof: proof.iter().map(hex::encode).collect() })
 }
 
 #[derive(Deserialize, schemars::JsonSchema)]
@@ -90,20 +82,20 @@ pub(super) struct WitnessKey {
 pub(super) async fn put_witness_key(
     Extract(state): Extract<Shared>,
     Extension(caller): Extension<Caller>,
-    body: Bytes,
+    Body(body): Body,
 ) -> Answer {
     let org = caller.org("register witness keys")?.id.clone();
     let k: WitnessKey = parse_json(&body)?;
     with_store(&state, move |s, store| Ok(log_view::register_witness(store, s.now(), &org, &k.name, &k.public_key)?))
         .await?;
-    ok(StatusCode::CREATED, json!({"registered": true}))
+    ok(StatusCode::CREATED, wire::Registered { registered: true })
 }
 
 /// Keeps a checkpoint the ombudsman countersigned (see [`log_view::cosign`]).
 pub(super) async fn cosign(
     Extract(state): Extract<Shared>,
     Extension(caller): Extension<Caller>,
-    body: Bytes,
+    Body(body): Body,
 ) -> Answer {
     let org = caller.org("countersign checkpoints")?.id.clone();
     let text = std::str::from_utf8(&body)
@@ -114,7 +106,7 @@ pub(super) async fn cosign(
         with_tree(s, |tree| log_view::cosign(store, tree, s.now(), &org, &bureau, &text))
     })
     .await?;
-    ok(StatusCode::CREATED, json!({"size": size}))
+    ok(StatusCode::CREATED, wire::Cosigned { size })
 }
 
 pub(super) async fn cosigned(Extract(state): Extract<Shared>) -> Answer {
@@ -124,13 +116,5 @@ pub(super) async fn cosigned(Extract(state): Extract<Shared>) -> Answer {
 /// Scores a logged read or decision again from what the log holds; says whether it matches.
 pub(super) async fn replay(Extract(state): Extract<Shared>, Key(index): Key<i64>) -> Answer {
     let r = with_store(&state, move |_, store| Ok(candor_bureau::replay::replay(store, index)?)).await?;
-    ok(
-        StatusCode::OK,
-        json!({
-            "leaf": index, "kind": r.kind, "model_version": r.logged.model_version,
-            "logged": {"score": r.logged.score, "pd": r.logged.pd, "reasons": r.logged.reasons, "decision": r.logged.decision},
-            "replayed": {"score": r.score, "pd": r.pd, "reasons": r.reasons, "decision": r.decision},
-            "matches": r.matches, "overridden": r.overridden,
-        }),
-    )
+    ok(StatusCode::OK, wire::replay(&r))
 }

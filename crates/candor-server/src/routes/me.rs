@@ -1,14 +1,12 @@
 //! A person's own pages: file, score, who looked, consents, freeze, statements.
 
-use axum::body::Bytes;
 use axum::extract::{Extension, State as Extract};
 use axum::http::StatusCode;
 use candor_bureau::{consent, gate, subject};
 use candor_file::model::{parse_date, parse_reference, OrgId, Purpose};
 use serde::Deserialize;
-use serde_json::json;
 
-use super::{deployed, ok, paged, parse_json, with_store, Answer, Caller, Key, PageQuery, Params, Shared};
+use super::{deployed, ok, parse_json, with_store, Answer, Body, Caller, Key, PageQuery, Params, Shared};
 use crate::{wire, ApiError};
 
 pub(super) async fn freeze(Extract(state): Extract<Shared>, Extension(caller): Extension<Caller>) -> Answer {
@@ -22,7 +20,7 @@ pub(super) async fn lift_freeze(Extract(state): Extract<Shared>, Extension(calle
 async fn set_freeze(state: &Shared, caller: Caller, placed: bool) -> Answer {
     let key = caller.subject()?;
     with_store(state, move |s, store| Ok(subject::set_freeze(store, s.now(), &key, placed)?)).await?;
-    ok(StatusCode::OK, json!({"frozen": placed}))
+    ok(StatusCode::OK, wire::Frozen { frozen: placed })
 }
 
 #[derive(Deserialize, schemars::JsonSchema)]
@@ -55,12 +53,7 @@ pub(super) async fn score(Extract(state): Extract<Shared>, Extension(caller): Ex
     let (scoring, recourse) =
         with_store(&state, move |s, store| Ok(subject::own_score(store, &s.rules(), s.now(), &key, &deployed)?))
             .await?;
-    let mut body = wire::scoring(&scoring);
-    body["recourse"] = json!({
-        "target_score": recourse.target_score, "reachable": recourse.reachable, "new_score": recourse.new_score,
-        "changes": recourse.changes.iter().map(|c| json!({"characteristic": c.characteristic, "from": c.from, "to": c.to, "points_gain": c.points_gain})).collect::<Vec<_>>(),
-    });
-    ok(StatusCode::OK, body)
+    ok(StatusCode::OK, wire::own_score(&scoring, &recourse))
 }
 
 pub(super) async fn reads(
@@ -70,7 +63,7 @@ pub(super) async fn reads(
 ) -> Answer {
     let (key, page) = (caller.subject()?, q.page()?);
     let leaves = with_store(&state, move |_, store| Ok(subject::leaves_about(store, &key, page)?)).await?;
-    paged("entries", &leaves, wire::leaf_about)
+    ok(StatusCode::OK, wire::Entries::of(&leaves, wire::leaf_about))
 }
 
 pub(super) async fn consents(
@@ -80,7 +73,7 @@ pub(super) async fn consents(
 ) -> Answer {
     let (key, page) = (caller.subject()?, q.page()?);
     let list = with_store(&state, move |_, store| Ok(consent::consents(store, &key, page)?)).await?;
-    paged("consents", &list, wire::consent)
+    ok(StatusCode::OK, wire::Consents::of(&list, wire::consent))
 }
 
 #[derive(Deserialize, schemars::JsonSchema)]
@@ -102,7 +95,7 @@ pub(super) fn purpose(text: &str) -> Result<Purpose, ApiError> {
 pub(super) async fn grant(
     Extract(state): Extract<Shared>,
     Extension(caller): Extension<Caller>,
-    body: Bytes,
+    Body(body): Body,
 ) -> Answer {
     let key = caller.subject()?;
     let g: Grant = parse_json(&body)?;
@@ -121,7 +114,7 @@ pub(super) async fn revoke(
     let key = caller.subject()?;
     let (org, purpose) = (org_id(&org)?, purpose(&purpose_text)?);
     with_store(&state, move |s, store| Ok(consent::revoke(store, s.now(), &key, &org, purpose)?)).await?;
-    ok(StatusCode::OK, json!({"revoked": true}))
+    ok(StatusCode::OK, wire::Revoked { revoked: true })
 }
 
 #[derive(Deserialize, schemars::JsonSchema)]
@@ -134,7 +127,7 @@ pub(super) struct Statement {
 pub(super) async fn attach_statement(
     Extract(state): Extract<Shared>,
     Extension(caller): Extension<Caller>,
-    body: Bytes,
+    Body(body): Body,
 ) -> Answer {
     let key = caller.subject()?;
     let st: Statement = parse_json(&body)?;
@@ -142,5 +135,5 @@ pub(super) async fn attach_statement(
         .map_err(|e| ApiError::bad_request("bad_record_ref", e.to_string()).field("record_ref"))?;
     with_store(&state, move |s, store| Ok(subject::attach_statement(store, s.now(), &key, &reference, &st.text)?))
         .await?;
-    ok(StatusCode::CREATED, json!({"attached": true}))
+    ok(StatusCode::CREATED, wire::Attached { attached: true })
 }

@@ -11,6 +11,7 @@ mod operator;
 mod perks;
 mod reads;
 mod statistics;
+mod table;
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -19,7 +20,7 @@ use axum::extract::{DefaultBodyLimit, Request, State as Extract};
 use axum::http::StatusCode;
 use axum::middleware::{from_fn, from_fn_with_state, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{on, MethodFilter, MethodRouter};
+use axum::routing::{MethodFilter, MethodRouter};
 use axum::{Json, Router};
 use candor_file::ids::SubjectKey;
 use candor_file::model::Organisation;
@@ -29,6 +30,7 @@ use sha2::{Digest, Sha256};
 use crate::{roles_of, ApiError, State};
 
 pub use log::LOG_ORIGIN;
+pub use operator::openapi_document;
 pub use perks::PerksMap;
 
 /// Who may call a route.
@@ -62,6 +64,17 @@ pub enum RequestBody {
     Text(&'static [&'static str]),
 }
 
+/// What a route answers with when it succeeds.
+#[derive(Clone, Copy)]
+pub enum ResponseBody {
+    /// Nothing said yet: the table's test refuses a route left so.
+    Unsaid,
+    /// JSON of this wire type.
+    Json(SchemaOf),
+    /// Text of this media type (metrics, a signed note).
+    Text(&'static str),
+}
+
 /// One route: its method and path, who may call it, what it does, its handler, and the wire
 /// types of its body and query.
 pub struct RouteSpec {
@@ -72,6 +85,9 @@ pub struct RouteSpec {
     handler: fn(MethodFilter) -> MethodRouter<Shared>,
     pub body: RequestBody,
     pub query: Option<SchemaOf>,
+    /// The statuses it answers with on success, and its body then.
+    pub answers: &'static [u16],
+    pub response: ResponseBody,
 }
 
 const fn route(
@@ -81,7 +97,17 @@ const fn route(
     summary: &'static str,
     handler: fn(MethodFilter) -> MethodRouter<Shared>,
 ) -> RouteSpec {
-    RouteSpec { method, path, roles, summary, handler, body: RequestBody::None, query: None }
+    RouteSpec {
+        method,
+        path,
+        roles,
+        summary,
+        handler,
+        body: RequestBody::None,
+        query: None,
+        answers: &[],
+        response: ResponseBody::Unsaid,
+    }
 }
 
 impl RouteSpec {
@@ -99,253 +125,21 @@ impl RouteSpec {
         self.query = Some(schema);
         self
     }
+
+    const fn answers(mut self, statuses: &'static [u16], schema: SchemaOf) -> RouteSpec {
+        self.answers = statuses;
+        self.response = ResponseBody::Json(schema);
+        self
+    }
+
+    const fn answers_text(mut self, statuses: &'static [u16], media: &'static str) -> RouteSpec {
+        self.answers = statuses;
+        self.response = ResponseBody::Text(media);
+        self
+    }
 }
 
-/// The schema of `T`, for the table.
-fn schema<T: schemars::JsonSchema>(g: &mut schemars::gen::SchemaGenerator) -> schemars::schema::Schema {
-    g.subschema_for::<T>()
-}
-
-/// A list's page, as its query.
-const PAGE: SchemaOf = schema::<PageQuery>;
-
-use Role::*;
-
-/// Every route, who may call it, what it does and what serves it: the one list the router, the
-/// OpenAPI document and the authorisation test come from.
-pub const ROUTES: &[RouteSpec] = &[
-    route("GET", "/healthz", &[Anyone], "Liveness.", |m| on(m, operator::healthz)),
-    route("GET", "/metrics", &[Anyone], "Prometheus metrics (counts only).", |m| on(m, operator::metrics)),
-    route("GET", "/openapi.json", &[Anyone], "This API, as OpenAPI 3.", |m| on(m, operator::openapi)),
-    route(
-        "POST",
-        "/v1/batches",
-        &[Furnisher, Court],
-        "Submit a batch (JSON Lines, CSV or Metro 2); applied whole or refused whole.",
-        |m| on(m, batches::submit),
-    ).query(schema::<batches::BatchQuery>).text(&["application/x-ndjson", "text/csv", "application/octet-stream"]),
-    route(
-        "GET",
-        "/v1/batches/{id}",
-        &[Furnisher, Court],
-        "One of your batches: what was applied and what was held back, and why.",
-        |m| on(m, batches::result),
-    ),
-    route(
-        "POST",
-        "/v1/subjects",
-        &[Anyone],
-        "Enrol: opt in with a national identifier and a passphrase.",
-        |m| on(m, enrolment::enrol),
-    ).json(schema::<enrolment::Credentials>),
-    route(
-        "POST",
-        "/v1/sessions",
-        &[Anyone],
-        "Sign in as an enrolled subject; returns an expiring session token.",
-        |m| on(m, enrolment::sign_in),
-    ).json(schema::<enrolment::Credentials>),
-    route(
-        "DELETE",
-        "/v1/me/enrolment",
-        &[Subject],
-        "Withdraw: your passphrase is forgotten and every session of yours ends (the file furnishers send stays, as the law has it).",
-        |m| on(m, enrolment::withdraw),
-    ),
-    route(
-        "PUT",
-        "/v1/me/freeze",
-        &[Subject],
-        "Freeze your file: every score and decision request is refused, consent or not, until you lift it.",
-        |m| on(m, me::freeze),
-    ),
-    route("DELETE", "/v1/me/freeze", &[Subject], "Lift the freeze on your file, at once.", |m| on(m, me::lift_freeze)),
-    route("GET", "/v1/me/file", &[Subject], "Your file, as of a date (`?as_of=YYYY-MM-DD`).", |m| on(m, me::file)).query(schema::<me::AsOf>),
-    route("GET", "/v1/me/score", &[Subject], "Your score with its reasons and what would raise it.", |m| {
-        on(m, me::score)
-    }),
-    route(
-        "GET",
-        "/v1/me/reads",
-        &[Subject],
-        "Every read of your file, refused read and consent change, from the log.",
-        |m| on(m, me::reads),
-    ).query(PAGE),
-    route("GET", "/v1/me/consents", &[Subject], "Your consents.", |m| on(m, me::consents)).query(PAGE),
-    route("POST", "/v1/me/consents", &[Subject], "Grant an organisation a purpose until a date.", |m| {
-        on(m, me::grant)
-    }).json(schema::<me::Grant>),
-    route("DELETE", "/v1/me/consents/{org}/{purpose}", &[Subject], "Revoke a consent.", |m| on(m, me::revoke)),
-    route("GET", "/v1/me/disputes", &[Subject], "Your disputes and where each stands.", |m| {
-        on(m, disputes::mine)
-    }).query(PAGE),
-    route(
-        "POST",
-        "/v1/me/disputes",
-        &[Subject],
-        "Dispute a record of your file; it is marked disputed at once (blocked at once, with `identity_theft_report`).",
-        |m| on(m, disputes::open),
-    ).json(schema::<disputes::DisputeRequest>),
-    route(
-        "POST",
-        "/v1/me/statements",
-        &[Subject],
-        "Attach your statement to a record; it is shown with the record in every report.",
-        |m| on(m, me::attach_statement),
-    ).json(schema::<me::Statement>),
-    route(
-        "POST",
-        "/v1/me/reviews",
-        &[Subject],
-        "Ask for human review of a decision made on your score (by its log leaf).",
-        |m| on(m, disputes::request_review),
-    ).json(schema::<disputes::ReviewRequest>),
-    route(
-        "GET",
-        "/v1/verifications",
-        &[Furnisher, Court],
-        "Disputes of records you furnished, waiting for you to verify or correct them, with their deadlines.",
-        |m| on(m, disputes::verifications),
-    ).query(PAGE),
-    route(
-        "POST",
-        "/v1/verifications/{id}",
-        &[Furnisher, Court],
-        "Answer a dispute of your record: verified as accurate, or corrected (send the corrected record in a batch first).",
-        |m| on(m, disputes::verify),
-    ).json(schema::<disputes::Outcome>),
-    route(
-        "GET",
-        "/v1/disputes",
-        &[Ombudsman],
-        "The queue: every dispute and review not yet decided, by due date, the overdue marked.",
-        |m| on(m, disputes::queue),
-    ).query(PAGE),
-    route(
-        "POST",
-        "/v1/disputes/{id}/decision",
-        &[Ombudsman],
-        "Decide a dispute (verified, corrected, deleted) or a review (upheld, overridden).",
-        |m| on(m, disputes::decide),
-    ).json(schema::<disputes::Outcome>),
-    route(
-        "GET",
-        "/v1/notifications",
-        &[Lender],
-        "Corrections to files you received reports from in the last 6 months, re-scored.",
-        |m| on(m, reads::notifications),
-    ).query(PAGE),
-    route(
-        "POST",
-        "/v1/scores",
-        &[Lender],
-        "A score with reasons, for a purpose the person consented to.",
-        |m| on(m, reads::score),
-    ).json(schema::<reads::ReadRequest>),
-    route(
-        "PUT",
-        "/v1/policies/{name}",
-        &[Lender],
-        "Define (a new version of) a decision policy: score bands and their decisions, covering the deployed model's scale.",
-        |m| on(m, reads::put_policy),
-    ).json(schema::<reads::PolicyBody>),
-    route(
-        "POST",
-        "/v1/decisions",
-        &[Lender],
-        "A decision under one of your policies, with consent; a decline carries its adverse-action reasons.",
-        |m| on(m, reads::decide),
-    ).json(schema::<reads::ReadRequest>),
-    route(
-        "GET",
-        "/v1/log/leaves/{index}/proof",
-        &[Subject, Auditor, Ombudsman],
-        "An inclusion proof for a log entry (a subject: only entries about them).",
-        |m| on(m, log::proof),
-    ),
-    route(
-        "GET",
-        "/v1/log/checkpoint",
-        &[Anyone],
-        "The log's size and root now, signed by the bureau (a signed note).",
-        |m| on(m, log::checkpoint),
-    ),
-    route(
-        "GET",
-        "/v1/log/consistency",
-        &[Anyone],
-        "A proof that the log at `?from=` leaves is a prefix of the log at `?to=`.",
-        |m| on(m, log::consistency),
-    ).query(schema::<log::Sizes>),
-    route(
-        "PUT",
-        "/v1/perks/points/{point}",
-        &[Lender],
-        "Register (or move, or change the perks of) one of your service points: a place and a perk per score band.",
-        |m| on(m, perks::put_point),
-    ).json(schema::<perks::PointBody>),
-    route("DELETE", "/v1/perks/points/{point}", &[Lender], "Remove one of your service points.", |m| {
-        on(m, perks::remove_point)
-    }),
-    route(
-        "POST",
-        "/v1/me/perks",
-        &[Subject],
-        "Service points within a radius (default 500 m) of a place you name that would serve you without a deposit; the place is neither stored nor logged.",
-        |m| on(m, perks::mine),
-    ).json(schema::<perks::PerksQuery>),
-    route(
-        "GET",
-        "/v1/statistics/regions",
-        &[Lender, Auditor, Operator],
-        "People and the share 30+ days late in the last 12 months, by region, only for regions of at least k people (`?k=`, never below 20).",
-        |m| on(m, statistics::regions),
-    ).query(schema::<statistics::StatsQuery>),
-    route(
-        "PUT",
-        "/v1/log/witness-key",
-        &[Ombudsman],
-        "Register your witness key (a name and an Ed25519 public key) for countersigning checkpoints.",
-        |m| on(m, log::put_witness_key),
-    ).json(schema::<log::WitnessKey>),
-    route(
-        "POST",
-        "/v1/log/cosignatures",
-        &[Ombudsman],
-        "Hand back a bureau checkpoint you countersigned as a witness (the signed note with your signature added).",
-        |m| on(m, log::cosign),
-    ).text(&["text/plain"]),
-    route(
-        "GET",
-        "/v1/log/cosigned",
-        &[Anyone],
-        "The largest checkpoint a witness countersigned: the note with the bureau's and the witness's signatures.",
-        |m| on(m, log::cosigned),
-    ),
-    route("POST", "/v1/operator/suspend", &[Operator], "Stop all scoring at once.", |m| on(m, operator::suspend)),
-    route("POST", "/v1/operator/resume", &[Operator], "Resume scoring.", |m| on(m, operator::resume)),
-    route(
-        "PUT",
-        "/v1/operator/model",
-        &[Operator],
-        "Deploy a model document from `candor fit` as a new version (earlier versions stay, for replay); refused unless its characteristics are the file's features and every policy covers its scale.",
-        |m| on(m, operator::deploy),
-    ).text(&["application/json"]),
-    route(
-        "POST",
-        "/v1/operator/purge",
-        &[Operator],
-        "Run the retention purge now: delete what retention hides, keeping its hashes and a log leaf.",
-        |m| on(m, operator::purge),
-    ),
-    route(
-        "GET",
-        "/v1/log/leaves/{index}/replay",
-        &[Ombudsman, Auditor],
-        "Score a logged read or decision again from its logged inputs, model version and policy version; says whether it matches.",
-        |m| on(m, log::replay),
-    ),
-];
+pub use table::ROUTES;
 
 fn method_filter(method: &str) -> MethodFilter {
     match method {
@@ -455,12 +249,12 @@ async fn caller(state: &Shared, spec: &RouteSpec, headers: &axum::http::HeaderMa
     if let Some(t) = token {
         rate(state, token_hash(t))?;
     }
-    if spec.roles.contains(&Anyone) {
+    if spec.roles.contains(&Role::Anyone) {
         return Ok(caller);
     }
     let allowed = match &caller {
         Caller::Anonymous => return Err(ApiError::unauthenticated()),
-        Caller::Subject(_) => spec.roles.contains(&Subject),
+        Caller::Subject(_) => spec.roles.contains(&Role::Subject),
         Caller::Org(_, roles) => roles.iter().any(|r| spec.roles.contains(r)),
     };
     if allowed {
@@ -530,6 +324,23 @@ impl<S: Send + Sync, T: serde::de::DeserializeOwned + Send> axum::extract::FromR
     }
 }
 
+/// The body, read after the caller is known; one over the limit is a 413 in our error shape.
+pub(crate) struct Body(pub axum::body::Bytes);
+
+impl<S: Send + Sync> axum::extract::FromRequest<S> for Body {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        axum::body::Bytes::from_request(req, state).await.map(Body).map_err(|e| {
+            if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "too_large", "the body is larger than the server accepts")
+            } else {
+                ApiError::bad_request("bad_body", e.body_text())
+            }
+        })
+    }
+}
+
 /// Which page of a list (`?after=KEY&limit=N`).
 #[derive(serde::Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -544,21 +355,14 @@ impl PageQuery {
     }
 }
 
-/// A page of a list under `name`, with the key to ask the next page after.
-pub(crate) fn paged<T>(name: &str, page: &candor_bureau::Paged<T>, item: impl Fn(&T) -> serde_json::Value) -> Answer {
-    let mut body = serde_json::Map::new();
-    body.insert(name.to_owned(), serde_json::Value::Array(page.items.iter().map(item).collect()));
-    body.insert("next".to_owned(), serde_json::json!(page.next));
-    ok(StatusCode::OK, serde_json::Value::Object(body))
-}
-
 /// A JSON body, after the caller is known: bad JSON is a 400 with our error shape.
 pub(crate) fn parse_json<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
     serde_json::from_slice(body)
         .map_err(|e| ApiError::bad_request("bad_json", format!("the body is not the JSON this route takes: {e}")))
 }
 
-pub(crate) fn ok(status: StatusCode, body: serde_json::Value) -> Answer {
+/// A success, with its wire type as JSON.
+pub(crate) fn ok<T: serde::Serialize>(status: StatusCode, body: T) -> Answer {
     Ok((status, Json(body)).into_response())
 }
 
@@ -584,6 +388,12 @@ mod tests {
         for r in ROUTES {
             assert!(seen.insert((r.method, r.path)), "{} {} twice", r.method, r.path);
             assert!(!r.roles.is_empty(), "{} {} says nobody may call it", r.method, r.path);
+            assert!(
+                !r.answers.is_empty() && !matches!(r.response, ResponseBody::Unsaid),
+                "{} {} does not say what it answers with",
+                r.method,
+                r.path
+            );
         }
     }
 }

@@ -7,10 +7,11 @@ use axum::http::StatusCode;
 use axum::Json;
 use serde_json::{json, Value};
 
-use super::{ok, with_store, Answer, RequestBody, Shared, ROUTES};
+use super::{ok, with_store, Answer, Body, RequestBody, ResponseBody, Shared, ROUTES};
+use crate::{wire, ApiError};
 
-pub(super) async fn healthz() -> Json<Value> {
-    Json(json!({"status": "ok"}))
+pub(super) async fn healthz() -> Json<wire::Health> {
+    Json(wire::Health { status: "ok".to_owned() })
 }
 
 pub(super) async fn metrics(Extract(state): Extract<Shared>) -> String {
@@ -51,7 +52,7 @@ pub fn openapi_document() -> Value {
             params.extend(query_parameters(&mut g, query));
         }
         let mut operation =
-            json!({"summary": r.summary, "x-roles": roles, "parameters": params, "responses": responses()});
+            json!({"summary": r.summary, "x-roles": roles, "parameters": params, "responses": responses(&mut g, r)});
         match r.body {
             RequestBody::None => {}
             RequestBody::Json(schema) => {
@@ -90,11 +91,21 @@ pub fn openapi_document() -> Value {
     })
 }
 
-/// Every response a route may give: 200 and 201 for what it did, and every error by status.
-fn responses() -> Value {
+/// Every response a route may give: what it answers on success, with its body's schema, and
+/// every error by status.
+fn responses(g: &mut schemars::gen::SchemaGenerator, r: &super::RouteSpec) -> Value {
+    let content = match r.response {
+        ResponseBody::Unsaid => json!({}),
+        ResponseBody::Json(schema) => {
+            json!({"application/json": {"schema": serde_json::to_value(schema(g)).unwrap_or(Value::Null)}})
+        }
+        ResponseBody::Text(media) => json!({media: {"schema": {"type": "string"}}}),
+    };
     let mut responses = serde_json::Map::new();
-    responses.insert("200".into(), json!({"description": "Done."}));
-    responses.insert("201".into(), json!({"description": "Created."}));
+    for status in r.answers {
+        let description = if *status == 201 { "Created." } else { "Done." };
+        responses.insert(status.to_string(), json!({"description": description, "content": content}));
+    }
     for (status, codes) in crate::error::codes_by_status() {
         let list: Vec<String> = codes.iter().map(|c| format!("`{}`: {}", c.code, c.meaning)).collect();
         responses.insert(
@@ -140,17 +151,19 @@ pub(super) async fn openapi() -> Json<Value> {
 
 pub(super) async fn suspend(Extract(state): Extract<Shared>) -> Answer {
     state.suspended.store(true, Ordering::SeqCst);
-    ok(StatusCode::OK, json!({"scoring": "suspended"}))
+    ok(StatusCode::OK, wire::ScoringState { scoring: "suspended".to_owned() })
 }
 
 pub(super) async fn resume(Extract(state): Extract<Shared>) -> Answer {
     state.suspended.store(false, Ordering::SeqCst);
-    ok(StatusCode::OK, json!({"scoring": "running"}))
+    ok(StatusCode::OK, wire::ScoringState { scoring: "running".to_owned() })
 }
 
-pub(super) async fn deploy(Extract(state): Extract<Shared>, body: String) -> Answer {
+pub(super) async fn deploy(Extract(state): Extract<Shared>, Body(body): Body) -> Answer {
+    let body = String::from_utf8(body.to_vec())
+        .map_err(|_| ApiError::bad_request("bad_model", "the body is a model document in UTF-8"))?;
     let version = with_store(&state, move |s, store| s.deploy_with(store, &body)).await?;
-    ok(StatusCode::CREATED, json!({"model_version": version}))
+    ok(StatusCode::CREATED, wire::Deployed { model_version: version })
 }
 
 pub(super) async fn purge(Extract(state): Extract<Shared>) -> Answer {
@@ -158,6 +171,10 @@ pub(super) async fn purge(Extract(state): Extract<Shared>) -> Answer {
         with_store(&state, move |s, store| Ok(candor_bureau::operator::purge(store, &s.rules(), s.now())?)).await?;
     ok(
         StatusCode::OK,
-        json!({"purge_id": done.purge_id, "reports_deleted": done.reports_deleted, "court_records_deleted": done.court_records_deleted}),
+        wire::Purged {
+            purge_id: done.purge_id,
+            reports_deleted: done.reports_deleted,
+            court_records_deleted: done.court_records_deleted,
+        },
     )
 }

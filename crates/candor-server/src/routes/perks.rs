@@ -1,15 +1,13 @@
 //! The perks map: merchants register service points; a person asks which would serve them
 //! without a deposit near a place they name, which is neither stored nor logged.
 
-use axum::body::Bytes;
 use axum::extract::{Extension, State as Extract};
 use axum::http::StatusCode;
 use candor_bureau::perks::{self, Point};
 use serde::Deserialize;
-use serde_json::json;
 
-use super::{deployed, ok, parse_json, with_store, Answer, Caller, Key, Shared};
-use crate::{ApiError, State};
+use super::{deployed, ok, parse_json, with_store, Answer, Body, Caller, Key, Shared};
+use crate::{wire, ApiError, State};
 
 pub use candor_bureau::perks::PerksMap;
 
@@ -62,7 +60,7 @@ pub(super) async fn put_point(
     Extract(state): Extract<Shared>,
     Extension(caller): Extension<Caller>,
     Key(name): Key<String>,
-    body: Bytes,
+    Body(body): Body,
 ) -> Answer {
     let org = caller.org("register service points")?.id.clone();
     let name = point_name(&name)?;
@@ -85,7 +83,7 @@ pub(super) async fn put_point(
         forget_map(s)
     })
     .await?;
-    ok(StatusCode::CREATED, json!({"registered": true}))
+    ok(StatusCode::CREATED, wire::Registered { registered: true })
 }
 
 pub(super) async fn remove_point(
@@ -100,7 +98,7 @@ pub(super) async fn remove_point(
         forget_map(s)
     })
     .await?;
-    ok(StatusCode::OK, json!({"removed": true}))
+    ok(StatusCode::OK, wire::Removed { removed: true })
 }
 
 /// The place a person asks about: only ever an argument, never stored or logged.
@@ -113,7 +111,11 @@ pub(super) struct PerksQuery {
     radius_m: Option<f64>,
 }
 
-pub(super) async fn mine(Extract(state): Extract<Shared>, Extension(caller): Extension<Caller>, body: Bytes) -> Answer {
+pub(super) async fn mine(
+    Extract(state): Extract<Shared>,
+    Extension(caller): Extension<Caller>,
+    Body(body): Body,
+) -> Answer {
     let key = caller.subject()?;
     let q: PerksQuery = parse_json(&body)?;
     let here = candor_perks::Place::new(q.lat, q.lon).map_err(|e| ApiError::bad_request("bad_place", e.to_string()))?;
@@ -124,9 +126,5 @@ pub(super) async fn mine(Extract(state): Extract<Shared>, Extension(caller): Ext
         Ok((score, map(s, store)?.serving(&here, radius, score)?))
     })
     .await?;
-    let points: Vec<serde_json::Value> = found
-        .iter()
-        .map(|n| json!({"merchant": n.merchant, "point": n.point, "distance_m": n.distance_m, "perk": n.perk}))
-        .collect();
-    ok(StatusCode::OK, json!({"score": score, "radius_m": radius, "points": points}))
+    ok(StatusCode::OK, wire::perks(score, radius, &found))
 }

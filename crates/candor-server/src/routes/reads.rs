@@ -9,10 +9,9 @@ use axum::http::StatusCode;
 use candor_bureau::policy::{self, Band, Decision, Policy};
 use candor_bureau::{consent, dispute, BureauError};
 use serde::Deserialize;
-use serde_json::json;
 
 use super::me::purpose;
-use super::{deployed, identify, ok, paged, parse_json, with_store, Answer, Caller, Key, PageQuery, Params, Shared};
+use super::{deployed, identify, ok, parse_json, with_store, Answer, Body, Caller, Key, PageQuery, Params, Shared};
 use crate::{wire, ApiError};
 
 #[derive(Deserialize, schemars::JsonSchema)]
@@ -29,7 +28,7 @@ pub(super) struct ReadRequest {
 pub(super) async fn score(
     Extract(state): Extract<Shared>,
     Extension(caller): Extension<Caller>,
-    body: Bytes,
+    Body(body): Body,
 ) -> Answer {
     read_with_consent(state, caller, false, body).await
 }
@@ -37,7 +36,7 @@ pub(super) async fn score(
 pub(super) async fn decide(
     Extract(state): Extract<Shared>,
     Extension(caller): Extension<Caller>,
-    body: Bytes,
+    Body(body): Body,
 ) -> Answer {
     read_with_consent(state, caller, true, body).await
 }
@@ -110,7 +109,7 @@ pub(super) async fn put_policy(
     Extract(state): Extract<Shared>,
     Extension(caller): Extension<Caller>,
     Key(name): Key<String>,
-    body: Bytes,
+    Body(body): Body,
 ) -> Answer {
     let org = caller.org("define policies")?.clone();
     let name = candor_file::model::parse_reference(&name)
@@ -132,7 +131,7 @@ pub(super) async fn put_policy(
         Ok(policy::put(store, s.now(), &org.id, &name, &Policy { bands }, deployed.as_deref())?)
     })
     .await?;
-    ok(StatusCode::CREATED, json!({"version": version}))
+    ok(StatusCode::CREATED, wire::PolicyVersion { version })
 }
 
 pub(super) async fn notifications(
@@ -142,5 +141,5 @@ pub(super) async fn notifications(
 ) -> Answer {
     let (org, page) = (caller.org("read notifications")?.id.clone(), q.page()?);
     let list = with_store(&state, move |_, store| Ok(dispute::notifications(store, &org, page)?)).await?;
-    paged("notifications", &list, |(index, n)| wire::notification(*index, n))
+    ok(StatusCode::OK, wire::Notifications::of(&list, |(index, n)| wire::notification(*index, n)))
 }

@@ -3,10 +3,9 @@
 use axum::extract::State as Extract;
 use axum::http::StatusCode;
 use serde::Deserialize;
-use serde_json::json;
 
 use super::{ok, Answer, Params, Shared};
-use crate::ApiError;
+use crate::{wire, ApiError};
 
 #[derive(Deserialize, schemars::JsonSchema)]
 pub(super) struct StatsQuery {
@@ -21,12 +20,5 @@ pub(super) async fn regions(Extract(state): Extract<Shared>, Params(q): Params<S
     })
     .await
     .map_err(|_| ApiError::internal())??;
-    ok(
-        StatusCode::OK,
-        json!({
-            "k": table.k, "measure": candor_bureau::stats::MEASURE,
-            "regions": table.cells.iter().map(|c| json!({"region": c.region, "people": c.people, "rate": c.rate})).collect::<Vec<_>>(),
-            "suppressed_cells": table.suppressed_cells, "suppressed_people": table.suppressed_people,
-        }),
-    )
+    ok(StatusCode::OK, wire::regions(&table))
 }

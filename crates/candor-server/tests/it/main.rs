@@ -1,6 +1,8 @@
 //! The service end to end, without a socket: every route × every role, the OpenAPI document, and
 //! a furnisher → subject → lender scenario with consent, refusal, reads and a proof.
 
+mod conformance;
+
 use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
@@ -88,6 +90,7 @@ async fn call(
     let bytes = axum::body::to_bytes(resp.into_body(), 1 << 24).await.expect("body");
     let value =
         serde_json::from_slice(&bytes).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()));
+    conformance::check(method, path, status.as_u16(), &value);
     (status, value)
 }
 
@@ -237,6 +240,21 @@ async fn the_openapi_document_covers_every_route() {
     let documented: usize =
         doc["paths"].as_object().expect("paths").values().map(|p| p.as_object().map_or(0, |o| o.len())).sum();
     assert_eq!(documented, ROUTES.len());
+}
+
+#[tokio::test]
+async fn a_body_too_large_or_not_text_is_refused_in_the_error_shape() {
+    let f = fixture_with(Settings { max_body_bytes: 1024, ..Settings::default() });
+    let big = json!({"scheme": ID.0, "number": ID.1, "passphrase": "x".repeat(4096)});
+    let (status, body) = call(&f.app, "POST", "/v1/subjects", None, json_body(big)).await;
+    assert_eq!((status, body["code"].as_str()), (StatusCode::PAYLOAD_TOO_LARGE, Some("too_large")), "{body}");
+    let creds = json!({"scheme": ID.0, "number": ID.1, "passphrase": "correct horse battery"});
+    let (status, body) = call(&f.app, "POST", "/v1/sessions", None, json_body(creds)).await;
+    assert_eq!(body["code"], "bad_credentials", "the refused request enrolled nobody: {status} {body}");
+    let not_text = Some(("application/json", vec![b'{', 0xff, 0xfe, b'}']));
+    let (status, body) = call(&f.app, "PUT", "/v1/operator/model", Some(&api_key("operator")), not_text).await;
+    assert_eq!((status, body["code"].as_str()), (StatusCode::BAD_REQUEST, Some("bad_model")), "{body}");
+    assert!(f.state.deployed().expect("model").is_none(), "nothing deployed");
 }
 
 /// Log lines written during a test, for the check that none carries personal data or secrets.
