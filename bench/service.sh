@@ -37,7 +37,6 @@ measure() {
         sleep 0.2
     done
     [ -n "$ready" ] || { echo "the server did not come up"; exit 1; }
-    curl -s -o /dev/null -X POST $base/v1/subjects -H 'content-type: application/json' -d "$credentials"
     local token
     token=$(curl -s -X POST $base/v1/sessions -H 'content-type: application/json' -d "$credentials" | sed 's/.*"token":"\([^"]*\)".*/\1/')
     curl -s -o /dev/null -X POST $base/v1/me/consents -H "authorization: Bearer $token" -H 'content-type: application/json' \

@@ -54,6 +54,7 @@ pub fn consents(store: &mut Store, key: &SubjectKey, page: Page) -> Result<Paged
 /// Grants `org` the `purpose` from today until `until`, and logs it.
 pub fn grant(
     store: &mut Store,
+    rules: &Rules,
     now: Now,
     key: &SubjectKey,
     org: OrgId,
@@ -63,12 +64,44 @@ pub fn grant(
     if until < now.today {
         return Err(BureauError::invalid("bad_date", "until", "a consent must last until today or later"));
     }
+    let longest = now.today.saturating_add(time::Duration::days(rules.max_consent_days));
+    if until > longest {
+        return Err(BureauError::invalid(
+            "bad_date",
+            "until",
+            format!("a consent lasts at most {} days: until {longest} at the latest", rules.max_consent_days),
+        ));
+    }
+    match store.organisation(&org)? {
+        Some(o) if o.kind.reads() => {}
+        _ => {
+            return Err(BureauError::invalid(
+                "bad_org",
+                "org",
+                "consent is given only to a lender or merchant the bureau has registered",
+            ))
+        }
+    }
+    crate::subject::check_cooling_off(store, rules, now, key)?;
     let consent = Consent { org, purpose, granted: now.today, until, revoked: None };
     unit(store, |store| {
         store.put_consent(key, &consent, now.ms)?;
         log(store, Leaf::ConsentGranted(change_leaf(key, &consent, now)))
     })?;
     Ok(consent)
+}
+
+/// Revokes every live consent of the person, from today, each with its leaf (a withdrawal ends
+/// them all). Runs inside the caller's unit.
+pub(crate) fn revoke_all(store: &mut Store, now: Now, key: &SubjectKey) -> Result<usize> {
+    let live: Vec<Consent> =
+        store.consents(key, i64::MAX)?.into_iter().filter(|c| c.revoked.is_none() && c.until >= now.today).collect();
+    for current in &live {
+        let revoked = Consent { revoked: Some(now.today), ..current.clone() };
+        store.put_consent(key, &revoked, now.ms)?;
+        log(store, Leaf::ConsentRevoked(change_leaf(key, &revoked, now)))?;
+    }
+    Ok(live.len())
 }
 
 /// Revokes the person's consent to `org` for `purpose`, from today, and logs it.
@@ -134,7 +167,12 @@ pub fn consented_read(
     let (purpose, policy_name) = (ask.purpose, ask.policy);
     let outcome = unit(store, |store| {
         let policy: Option<(Policy, String)> = policy_name.map(|n| policy::current(store, &org.id, n)).transpose()?;
-        let consents = store.consents(key, i64::MAX)?;
+        // Someone the bureau has no file on has given no consent: the answer, and its leaf, are
+        // those of any read without consent, so a reader learns nothing of who is on file.
+        let consents = match store.consents(key, i64::MAX) {
+            Err(candor_store::StoreError::UnknownSubject) => Vec::new(),
+            other => other?,
+        };
         let live = consents.iter().find(|c| c.org == org.id && c.purpose == purpose && c.is_live_on(now.today));
         let frozen = store.is_frozen(key)?;
         let consent = match live {

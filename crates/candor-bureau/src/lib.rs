@@ -44,6 +44,14 @@ impl Now {
     }
 }
 
+/// Milliseconds in a day.
+pub const DAY_MS: i64 = 86_400_000;
+
+/// The day (UTC) a moment falls on.
+pub(crate) fn day_of_ms(ms: i64) -> time::Date {
+    Now::at_ms(ms).today
+}
+
 /// The bureau's rules as the operator configured them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Rules {
@@ -52,11 +60,31 @@ pub struct Rules {
     pub dispute_days: i64,
     /// How long negative information stays on file.
     pub retention: Retention,
+    /// Days an activation code stays valid.
+    pub activation_days: i64,
+    /// Days after an enrolment that followed an earlier one during which the person cannot
+    /// lift a freeze or grant a consent (placing a freeze and revoking stay open).
+    pub cooling_off_days: i64,
+    /// Longest a consent may run, in days from the day it is given.
+    pub max_consent_days: i64,
 }
+
+/// Days an activation code stays valid unless configured otherwise.
+pub const DEFAULT_ACTIVATION_DAYS: i64 = 30;
+/// The cooling-off period after an enrolment over an earlier one, unless configured otherwise.
+pub const DEFAULT_COOLING_OFF_DAYS: i64 = 7;
+/// The longest consent, unless configured otherwise: two years.
+pub const DEFAULT_MAX_CONSENT_DAYS: i64 = 730;
 
 impl Default for Rules {
     fn default() -> Rules {
-        Rules { dispute_days: candor_file::disputes::DEFAULT_DEADLINE_DAYS, retention: Retention::default() }
+        Rules {
+            dispute_days: candor_file::disputes::DEFAULT_DEADLINE_DAYS,
+            retention: Retention::default(),
+            activation_days: DEFAULT_ACTIVATION_DAYS,
+            cooling_off_days: DEFAULT_COOLING_OFF_DAYS,
+            max_consent_days: DEFAULT_MAX_CONSENT_DAYS,
+        }
     }
 }
 
@@ -78,6 +106,10 @@ pub enum BureauError {
     Refused { refusal: consent::Refusal, leaf: i64 },
     #[error("no model is deployed yet")]
     NoModel,
+    /// The person did not prove who they are: an unknown identifier, or an activation code that
+    /// is wrong, used or expired (the two look the same).
+    #[error("unknown identifier, or an activation code that is wrong, used or expired")]
+    Unproven,
     #[error(transparent)]
     Store(#[from] StoreError),
 }

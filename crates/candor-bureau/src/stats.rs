@@ -10,8 +10,9 @@ use crate::{BureauError, Now, Result, Rules};
 /// What the figures measure.
 pub const MEASURE: &str = "share of people 30 or more days late in the last 12 months";
 
-/// People, and the share 30+ days late in the last 12 months, by region; a caller may ask for
-/// coarser cells (a larger `k`), never finer ones.
+/// People with a furnished record (a monthly report or a court record), and the share of them
+/// 30+ days late in the last 12 months, by region; a caller may ask for coarser cells (a larger
+/// `k`), never finer ones.
 pub fn regional<S: Stores>(stores: &mut S, rules: &Rules, now: Now, k: Option<u64>) -> Result<RegionTable> {
     let k = k.unwrap_or(DEFAULT_K).max(DEFAULT_K);
     let regions = stores.with(|store| Ok(store.regions()?))?;
@@ -24,7 +25,11 @@ pub fn regional<S: Stores>(stores: &mut S, rules: &Rules, now: Now, k: Option<u6
         now.ms,
         now.today,
         &mut |key, file| {
-            people.push((regions.get(key).and_then(|r| r.as_deref()), compute(file, now.today)[late] >= 30.0));
+            // Only files with a furnished record count: enrolments alone cannot pad a cell.
+            let furnished = file.accounts.iter().any(|a| !a.reports.is_empty()) || !file.court_records.is_empty();
+            if furnished {
+                people.push((regions.get(key).and_then(|r| r.as_deref()), compute(file, now.today)[late] >= 30.0));
+            }
             Ok(())
         },
         &mut |_| {},

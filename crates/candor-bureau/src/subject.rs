@@ -1,11 +1,14 @@
-//! What a person does to their own file: enrol (opt in), withdraw, freeze and lift the freeze,
+//! What a person does to their own file: enrol (opt in, with an activation code the bureau
+//! issued them), withdraw, freeze and lift the freeze,
 //! attach a statement to a record. Each is one unit with its log leaf.
 
+use candor_file::activation::ActivationCode;
 use candor_file::ids::SubjectKey;
+use candor_file::secret::Keys;
 use candor_log::{leaf, Leaf, LEAF_VERSION};
 use candor_store::{Store, SubjectEntry};
 
-use crate::{log, unit, BureauError, Now, Page, Paged, Result};
+use crate::{log, unit, BureauError, Now, Page, Paged, Result, Rules, DAY_MS};
 
 /// Shortest passphrase accepted at enrolment, in characters.
 pub const MIN_PASSPHRASE_CHARS: usize = 10;
@@ -47,20 +50,103 @@ fn event(key: &SubjectKey, now: Now) -> leaf::SubjectEvent {
     leaf::SubjectEvent { leaf_version: LEAF_VERSION, subject: key.to_hex(), recorded_ms: now.ms }
 }
 
-/// Enrols a person with the hash of their passphrase (making their entry in the file if the
-/// bureau has none yet), and logs it.
-pub fn enrol(store: &mut Store, now: Now, entry: &SubjectEntry, passphrase_hash: &str) -> Result<()> {
+/// Issues a person an activation code, to reach them out of band (a letter, or a furnisher
+/// who knows them): kept only as a keyed hash bound to the person, valid for
+/// `rules.activation_days`, used once. Makes the person's entry in the file if the bureau has
+/// none yet. The leaf says that a code was issued and until when, never the code. Returns when
+/// it expires.
+pub fn invite(
+    store: &mut Store,
+    keys: &Keys,
+    rules: &Rules,
+    now: Now,
+    entry: &SubjectEntry,
+    code: &ActivationCode,
+) -> Result<i64> {
+    let expires_ms = now.ms.saturating_add(rules.activation_days.saturating_mul(DAY_MS));
+    let hash = hex::encode(keys.activation_hash(&entry.key, code));
     unit(store, |store| {
-        store.enrol(entry, Some(passphrase_hash), now.ms)?;
-        log(store, Leaf::Enrolment(event(&entry.key, now)))?;
-        Ok(())
+        store.put_activation(entry, &hash, now.ms, expires_ms)?;
+        log(
+            store,
+            Leaf::ActivationIssued(leaf::ActivationIssued {
+                leaf_version: LEAF_VERSION,
+                subject: entry.key.to_hex(),
+                expires_ms,
+                recorded_ms: now.ms,
+            }),
+        )?;
+        Ok(expires_ms)
     })
 }
 
-/// Withdraws the person's enrolment: their passphrase is forgotten (the file furnishers send
-/// stays, as the law has it). The caller ends their sessions.
+/// What an enrolment did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Enrolled {
+    /// The person's first enrolment.
+    First,
+    /// An enrolment over an earlier one (or after a withdrawal): the caller ends every session
+    /// of the person, and sensitive changes wait until `cooling_off_until_ms`.
+    Again { cooling_off_until_ms: i64 },
+}
+
+/// Enrols a person who holds an activation code the bureau issued them, with the hash of their
+/// passphrase, and logs it. Knowing a national identifier is not enough: the code must be the
+/// person's, unused and unexpired, and it is used up. An unknown identifier and a wrong, used
+/// or expired code get the same answer. An enrolment over an earlier one is logged as such.
+pub fn enrol(
+    store: &mut Store,
+    keys: &Keys,
+    rules: &Rules,
+    now: Now,
+    entry: &SubjectEntry,
+    code: &ActivationCode,
+    passphrase_hash: &str,
+) -> Result<Enrolled> {
+    let key = &entry.key;
+    let hash = hex::encode(keys.activation_hash(key, code));
+    unit(store, |store| {
+        if !store.use_activation(key, &hash, now.ms)? {
+            return Err(BureauError::Unproven);
+        }
+        let before = !store.enrolment_history(key)?.is_empty();
+        store.enrol(entry, Some(passphrase_hash), now.ms)?;
+        let e = event(key, now);
+        log(store, if before { Leaf::Reenrolment(e) } else { Leaf::Enrolment(e) })?;
+        Ok(if before {
+            Enrolled::Again { cooling_off_until_ms: now.ms.saturating_add(rules.cooling_off_days * DAY_MS) }
+        } else {
+            Enrolled::First
+        })
+    })
+}
+
+/// Refuses a sensitive change (lifting a freeze, a new consent) while the person's latest
+/// enrolment is in its cooling-off period: an enrolment that followed an earlier one, so that a
+/// person whose enrolment was taken over has time to see it and act.
+pub fn check_cooling_off(store: &mut Store, rules: &Rules, now: Now, key: &SubjectKey) -> Result<()> {
+    let history = store.enrolment_history(key)?;
+    if let [(latest_ms, true), _] = history.as_slice() {
+        let until = latest_ms.saturating_add(rules.cooling_off_days * DAY_MS);
+        if now.ms < until {
+            return Err(BureauError::conflict(
+                "cooling_off",
+                format!(
+                    "you enrolled again recently: this change waits until {} (UTC), {} days after the new enrolment",
+                    crate::day_of_ms(until),
+                    rules.cooling_off_days
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Withdraws the person's enrolment: their passphrase is forgotten and every live consent ends
+/// (the file furnishers send stays, as the law has it). The caller ends their sessions.
 pub fn withdraw(store: &mut Store, now: Now, key: &SubjectKey) -> Result<()> {
     unit(store, |store| {
+        crate::consent::revoke_all(store, now, key)?;
         store.withdraw(key, now.ms)?;
         log(store, Leaf::Withdrawal(event(key, now)))?;
         Ok(())
@@ -69,7 +155,10 @@ pub fn withdraw(store: &mut Store, now: Now, key: &SubjectKey) -> Result<()> {
 
 /// Places (`true`) or lifts the person's freeze: while placed, every score and decision is
 /// refused, consent or not.
-pub fn set_freeze(store: &mut Store, now: Now, key: &SubjectKey, placed: bool) -> Result<()> {
+pub fn set_freeze(store: &mut Store, rules: &Rules, now: Now, key: &SubjectKey, placed: bool) -> Result<()> {
+    if !placed {
+        check_cooling_off(store, rules, now, key)?;
+    }
     unit(store, |store| {
         store.set_freeze(key, placed, now.ms)?;
         let e = event(key, now);

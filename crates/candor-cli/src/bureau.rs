@@ -143,3 +143,20 @@ pub fn issue_api_key(
     )?;
     Ok(api_key)
 }
+
+/// Issues a person an activation code valid for `days` (see [`candor_bureau::subject::invite`]):
+/// the code, to be shown once, and when it expires.
+pub fn invite(
+    store: &mut candor_store::Store,
+    keys: &Keys,
+    days: i64,
+    entry: &candor_store::SubjectEntry,
+) -> Result<(candor_file::activation::ActivationCode, i64)> {
+    let mut random = [0u8; candor_file::activation::RANDOM_BYTES];
+    getrandom::getrandom(&mut random).map_err(|e| anyhow::anyhow!("no randomness from the operating system: {e}"))?;
+    let code = candor_file::activation::ActivationCode::from_random(random);
+    let rules = candor_bureau::Rules { activation_days: days, ..Default::default() };
+    let expires_ms =
+        candor_bureau::subject::invite(store, keys, &rules, candor_bureau::Now::at_ms(now_ms()), entry, &code)?;
+    Ok((code, expires_ms))
+}

@@ -64,6 +64,13 @@ pub struct Config {
     /// Days a dispute has, from opening to decision; a furnisher that has not answered by then
     /// has its record suppressed.
     pub dispute_days: i64,
+    /// Days an activation code stays valid.
+    pub activation_days: i64,
+    /// Days after an enrolment over an earlier one during which lifting a freeze and new
+    /// consents wait.
+    pub cooling_off_days: i64,
+    /// Longest a consent may run, in days.
+    pub max_consent_days: i64,
     /// Connections to a PostgreSQL store (SQLite always has one: it has one writer).
     pub db_connections: usize,
     pub keys: KeyConfig,
@@ -80,6 +87,9 @@ impl Default for Config {
             requests_per_minute: service.requests_per_minute,
             session_minutes: service.session_minutes,
             dispute_days: service.dispute_days,
+            activation_days: service.activation_days,
+            cooling_off_days: service.cooling_off_days,
+            max_consent_days: service.max_consent_days,
             db_connections: DEFAULT_DB_CONNECTIONS,
             keys: KeyConfig::default(),
         }
@@ -118,6 +128,9 @@ impl Config {
             requests_per_minute: self.requests_per_minute,
             session_minutes: self.session_minutes,
             dispute_days: self.dispute_days,
+            activation_days: self.activation_days,
+            cooling_off_days: self.cooling_off_days,
+            max_consent_days: self.max_consent_days,
         }
     }
 
@@ -152,6 +165,15 @@ impl Config {
         }
         if let Some(days) = ranged(&get, "CANDOR_DISPUTE_DAYS", 1, 365)? {
             self.dispute_days = days;
+        }
+        if let Some(days) = ranged(&get, "CANDOR_ACTIVATION_DAYS", 1, 365)? {
+            self.activation_days = days;
+        }
+        if let Some(days) = ranged(&get, "CANDOR_COOLING_OFF_DAYS", 0, 90)? {
+            self.cooling_off_days = days;
+        }
+        if let Some(days) = ranged(&get, "CANDOR_MAX_CONSENT_DAYS", 1, 3_650)? {
+            self.max_consent_days = days;
         }
         Ok(())
     }

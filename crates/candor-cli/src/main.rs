@@ -43,6 +43,9 @@ enum Command {
     /// Organisations: furnishers, courts, lenders.
     #[command(subcommand)]
     Org(cmd::org::Command),
+    /// People: invite one to enrol (an activation code to send them out of band).
+    #[command(subcommand)]
+    Subject(cmd::subject::Command),
     /// The transparency log: checkpoints.
     #[command(subcommand)]
     Log(cmd::log::LogCommand),
@@ -86,6 +89,7 @@ fn dispatch(command: Command) -> anyhow::Result<()> {
         Command::Purge(a) => cmd::purge::run(a),
         Command::Metro2(c) => cmd::metro2::run(c),
         Command::Org(c) => cmd::org::run(c),
+        Command::Subject(c) => cmd::subject::run(c),
         Command::Log(c) => cmd::log::run_log(c),
         Command::Audit(c) => cmd::log::run_audit(c),
         Command::Serve(a) => cmd::serve::run(a),

@@ -7,6 +7,7 @@
 //! Storage, ingestion formats and time come from the crates that use it; dates and "today" are
 //! arguments here, so every computation can be replayed.
 
+pub mod activation;
 pub mod batch;
 pub mod disputes;
 pub mod features;

@@ -66,6 +66,16 @@ impl Keys {
         SubjectKey(mac.finalize().into_bytes().into())
     }
 
+    /// What an activation code is stored as: keyed, and bound to the person it was issued to,
+    /// so a code is worth nothing for anyone else.
+    pub fn activation_hash(&self, subject: &SubjectKey, code: &crate::activation::ActivationCode) -> [u8; 32] {
+        let mut mac = self.mac();
+        mac.update(b"activation\0");
+        mac.update(&subject.0);
+        mac.update(code.as_str().as_bytes());
+        mac.finalize().into_bytes().into()
+    }
+
     /// What an organisation's API key is stored as.
     pub fn api_key_hash(&self, api_key: &str) -> [u8; 32] {
         let mut mac = self.mac();

@@ -38,6 +38,7 @@ pub const CODES: &[Code] = &[
     code(400, "bad_page", "a page holds 1 to 500 items"),
     code(400, "bad_identifier", "the scheme or number of a national identifier is not valid"),
     code(400, "weak_passphrase", "the passphrase is too short"),
+    code(400, "bad_activation_code", "not an activation code as the bureau prints them"),
     code(400, "bad_org", "not an organisation identifier"),
     code(400, "bad_purpose", "not a purpose the bureau knows"),
     code(400, "bad_date", "not a date, or a date not allowed here"),
@@ -65,10 +66,13 @@ pub const CODES: &[Code] = &[
     code(400, "not_cosigned", "the note carries no valid signature by the witness's key"),
     code(401, "unauthenticated", "no credentials, or credentials the bureau does not know"),
     code(401, "bad_credentials", "unknown identifier or wrong passphrase"),
+    code(401, "not_proven", "unknown identifier, or an activation code that is wrong, used or expired"),
     code(403, "forbidden", "the caller's role may not do this"),
+    code(403, "sender_mismatch", "the batch names its sender with another kind or name than the bureau registered"),
     code(403, "consent_required", "the person has not consented to this purpose; the attempt is logged"),
     code(403, "file_frozen", "the person has frozen their file; the attempt is logged"),
     code(404, "not_found", "no such thing, or none the caller may see"),
+    code(409, "cooling_off", "the person enrolled again recently; this change waits out the cooling-off period"),
     code(409, "no_correction", "the record has not changed since the dispute opened"),
     code(409, "blocked", "the record is blocked as identity theft; the ombudsman decides"),
     code(409, "too_late", "the deadline has passed; the ombudsman decides"),
@@ -170,6 +174,11 @@ impl From<candor_bureau::BureauError> for ApiError {
                 ApiError::new(StatusCode::FORBIDDEN, code, format!("{why}; the attempt is recorded (leaf {leaf})"))
             }
             B::NoModel => ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "no_model", "no model is deployed yet"),
+            B::Unproven => ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "not_proven",
+                "unknown identifier, or an activation code that is wrong, used or expired",
+            ),
             B::Store(s) => s.into(),
         }
     }
@@ -179,6 +188,9 @@ impl From<candor_store::StoreError> for ApiError {
     fn from(e: candor_store::StoreError) -> ApiError {
         match e {
             candor_store::StoreError::UnknownSubject => ApiError::not_found("subject in the file"),
+            candor_store::StoreError::SenderMismatch { field, message } => {
+                ApiError::new(StatusCode::FORBIDDEN, "sender_mismatch", message).field(field)
+            }
             candor_store::StoreError::Rejected(problems) => {
                 let list: Vec<String> =
                     problems.iter().map(|p| format!("record {}: {}", p.record, p.message)).collect();

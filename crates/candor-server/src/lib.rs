@@ -133,7 +133,13 @@ impl State {
 
     /// The bureau's rules as configured.
     pub fn rules(&self) -> Rules {
-        Rules { dispute_days: self.config.dispute_days, ..Rules::default() }
+        Rules {
+            dispute_days: self.config.dispute_days,
+            activation_days: self.config.activation_days,
+            cooling_off_days: self.config.cooling_off_days,
+            max_consent_days: self.config.max_consent_days,
+            ..Rules::default()
+        }
     }
 
     /// The model serving now, if any.

@@ -16,6 +16,13 @@ pub struct Settings {
     pub session_minutes: i64,
     /// Days a dispute has, from opening to decision.
     pub dispute_days: i64,
+    /// Days an activation code stays valid.
+    pub activation_days: i64,
+    /// Days after an enrolment over an earlier one during which lifting a freeze and new
+    /// consents wait.
+    pub cooling_off_days: i64,
+    /// Longest a consent may run, in days.
+    pub max_consent_days: i64,
 }
 
 impl Default for Settings {
@@ -25,6 +32,9 @@ impl Default for Settings {
             requests_per_minute: DEFAULT_REQUESTS_PER_MINUTE,
             session_minutes: DEFAULT_SESSION_MINUTES,
             dispute_days: candor_file::disputes::DEFAULT_DEADLINE_DAYS,
+            activation_days: candor_bureau::DEFAULT_ACTIVATION_DAYS,
+            cooling_off_days: candor_bureau::DEFAULT_COOLING_OFF_DAYS,
+            max_consent_days: candor_bureau::DEFAULT_MAX_CONSENT_DAYS,
         }
     }
 }

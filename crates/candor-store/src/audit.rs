@@ -1,5 +1,6 @@
-//! The audit of what people and the ombudsman change — enrolments, freezes, consents,
-//! statements, dispute steps — and of model deployments, against the log: every row has the
+//! The audit of what people and the ombudsman change — enrolments, activation codes, freezes,
+//! consents, statements, dispute steps — and of model deployments and the operator's scoring
+//! switch, against the log: every row has the
 //! leaf that recorded it and every such leaf its row. The two are compared as multisets of what
 //! each says (who, and what changed), so a row added, altered or removed behind the bureau's
 //! back, or a leaf without its change, shows.
@@ -64,7 +65,9 @@ pub(crate) fn records_against_leaves<T: Tx>(tx: &mut T, leaves: &[AuditedLeaf]) 
     for (_, subject, leaf) in leaves {
         let s = sid(subject);
         match leaf {
-            Leaf::Enrolment(_) => sides.leaf("enrolments", format!("{s} enrolled")),
+            Leaf::Enrolment(_) | Leaf::Reenrolment(_) => sides.leaf("enrolments", format!("{s} enrolled")),
+            Leaf::ActivationIssued(a) => sides.leaf("activation_codes", format!("{s} {}", a.expires_ms)),
+            Leaf::ScoringSwitched(w) => sides.leaf("scoring_switch", w.suspended.to_string()),
             Leaf::Withdrawal(_) => sides.leaf("enrolments", format!("{s} withdrawn")),
             Leaf::FreezePlaced(_) => sides.leaf("freezes", format!("{s} 1")),
             Leaf::FreezeLifted(_) => sides.leaf("freezes", format!("{s} 0")),
@@ -127,6 +130,14 @@ pub(crate) fn records_against_leaves<T: Tx>(tx: &mut T, leaves: &[AuditedLeaf]) 
     })?;
     tx.query("SELECT dispute_id, state FROM dispute_steps", &[], &mut |r| {
         sides.row("dispute_steps", format!("{} {}", r.int(0)?, r.text(1)?));
+        Ok(())
+    })?;
+    tx.query("SELECT subject_id, expires_ms FROM activation_codes", &[], &mut |r| {
+        sides.row("activation_codes", format!("{} {}", r.int(0)?, r.int(1)?));
+        Ok(())
+    })?;
+    tx.query("SELECT suspended FROM scoring_switch", &[], &mut |r| {
+        sides.row("scoring_switch", (r.int(0)? == 1).to_string());
         Ok(())
     })?;
     tx.query("SELECT version FROM deployments", &[], &mut |r| {

@@ -35,6 +35,9 @@ pub enum StoreError {
     UnknownSubject,
     #[error("the database's schema version {found} is newer than this program's ({supported})")]
     TooNew { found: i64, supported: i64 },
+    /// The batch names its sender with another kind or name than the bureau registered.
+    #[error("the batch was refused, nothing was applied: {message}")]
+    SenderMismatch { field: &'static str, message: String },
     #[error("the batch was rejected, nothing was applied:\n{}", .0.iter().map(|p| format!("  record {}: {}", p.record, p.message)).collect::<Vec<_>>().join("\n"))]
     Rejected(Vec<Problem>),
 }

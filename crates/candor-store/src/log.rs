@@ -236,14 +236,20 @@ impl Store {
         };
         transact!(self, |tx| {
             let sid = match &key {
-                Some(key) => Some(
-                    tx.query_one(
+                Some(key) => {
+                    let sid = tx.query_one(
                         "SELECT subject_id FROM subjects WHERE subject_key = $1",
                         &[Param::Bytes(key)],
                         |r| r.int(0),
-                    )?
-                    .ok_or(StoreError::UnknownSubject)?,
-                ),
+                    )?;
+                    match (sid, leaf) {
+                        (Some(sid), _) => Some(sid),
+                        // A refused read may name someone the bureau has no file on: it is
+                        // logged as any refusal, about nobody in the file.
+                        (None, Leaf::RefusedRead(_)) => None,
+                        (None, _) => return Err(StoreError::UnknownSubject),
+                    }
+                }
                 None => None,
             };
             append_about(&mut tx, leaf, sid)?

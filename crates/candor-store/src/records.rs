@@ -69,6 +69,22 @@ fn latest_states<T: Tx>(tx: &mut T, sql: &str, params: &[Param<'_>]) -> Result<V
     Ok(out)
 }
 
+/// The person's entry in the file, made if the bureau has none yet.
+fn ensure_subject<T: Tx>(tx: &mut T, subject: &crate::SubjectEntry, now_ms: i64) -> Result<(), StoreError> {
+    tx.execute(
+        "INSERT INTO subjects (subject_key, scheme, masked, region, recorded_ms) VALUES ($1, $2, $3, $4, $5) \
+         ON CONFLICT (subject_key) DO NOTHING",
+        &[
+            Param::Bytes(&subject.key.0),
+            Param::Text(subject.scheme.as_str()),
+            Param::Text(&subject.masked),
+            Param::OptText(subject.region.as_deref()),
+            Param::Int(now_ms),
+        ],
+    )?;
+    Ok(())
+}
+
 fn corrupt(e: impl std::fmt::Display) -> StoreError {
     StoreError::Corrupt(e.to_string())
 }
@@ -83,17 +99,7 @@ impl Store {
         now_ms: i64,
     ) -> Result<(), StoreError> {
         transact!(self, |tx| {
-            tx.execute(
-                "INSERT INTO subjects (subject_key, scheme, masked, region, recorded_ms) VALUES ($1, $2, $3, $4, $5) \
-                 ON CONFLICT (subject_key) DO NOTHING",
-                &[
-                    Param::Bytes(&subject.key.0),
-                    Param::Text(subject.scheme.as_str()),
-                    Param::Text(&subject.masked),
-                    Param::OptText(subject.region.as_deref()),
-                    Param::Int(now_ms),
-                ],
-            )?;
+            ensure_subject(&mut tx, subject, now_ms)?;
             let sid = crate::records::subject_id_of(&mut tx, &subject.key)?;
             let at = version_ms(&mut tx, "enrolments", "subject_id = $1", &[Param::Int(sid)], now_ms)?;
             tx.execute(
@@ -102,6 +108,80 @@ impl Store {
             )?
         })?;
         Ok(())
+    }
+
+    /// Keeps an activation code's hash for a person (making their entry in the file if the
+    /// bureau has none yet), valid until `expires_ms`.
+    pub fn put_activation(
+        &mut self,
+        subject: &crate::SubjectEntry,
+        code_hash: &str,
+        now_ms: i64,
+        expires_ms: i64,
+    ) -> Result<(), StoreError> {
+        transact!(self, |tx| {
+            ensure_subject(&mut tx, subject, now_ms)?;
+            let sid = subject_id_of(&mut tx, &subject.key)?;
+            tx.execute(
+                "INSERT INTO activation_codes (subject_id, code_hash, issued_ms, expires_ms, used_ms) \
+                 VALUES ($1, $2, $3, $4, NULL)",
+                &[Param::Int(sid), Param::Text(code_hash), Param::Int(now_ms), Param::Int(expires_ms)],
+            )?
+        })?;
+        Ok(())
+    }
+
+    /// Uses the person's activation code of this hash, if it is theirs, unused and unexpired:
+    /// whether it was.
+    pub fn use_activation(&mut self, key: &SubjectKey, code_hash: &str, now_ms: i64) -> Result<bool, StoreError> {
+        transact!(self, |tx| {
+            tx.execute(
+                "UPDATE activation_codes SET used_ms = $3 WHERE subject_id = \
+                 (SELECT subject_id FROM subjects WHERE subject_key = $1) AND code_hash = $2 \
+                 AND used_ms IS NULL AND expires_ms > $3",
+                &[Param::Bytes(&key.0), Param::Text(code_hash), Param::Int(now_ms)],
+            )? == 1
+        })
+    }
+
+    /// The person's last two enrolment rows, newest first: when, and whether it enrolled (a
+    /// passphrase) or withdrew.
+    pub fn enrolment_history(&mut self, key: &SubjectKey) -> Result<Vec<(i64, bool)>, StoreError> {
+        fetch!(self, |tx| {
+            let mut out = Vec::new();
+            tx.query(
+                "SELECT e.recorded_ms, e.passphrase_hash FROM enrolments e JOIN subjects s ON s.subject_id = e.subject_id \
+                 WHERE s.subject_key = $1 ORDER BY e.recorded_ms DESC LIMIT 2",
+                &[Param::Bytes(&key.0)],
+                &mut |r| {
+                    out.push((r.int(0)?, r.opt_text(1)?.is_some()));
+                    Ok(())
+                },
+            )?;
+            out
+        })
+    }
+
+    /// Records the operator's switch: scoring suspended (or resumed).
+    pub fn put_scoring_switch(&mut self, suspended: bool, now_ms: i64) -> Result<(), StoreError> {
+        transact!(self, |tx| {
+            let at = version_ms(&mut tx, "scoring_switch", "1 = 1", &[], now_ms)?;
+            tx.execute(
+                "INSERT INTO scoring_switch (recorded_ms, suspended) VALUES ($1, $2)",
+                &[Param::Int(at), Param::Int(i64::from(suspended))],
+            )?
+        })?;
+        Ok(())
+    }
+
+    /// Whether the operator's last switch suspended scoring.
+    pub fn scoring_suspended(&mut self) -> Result<bool, StoreError> {
+        let last = fetch!(self, |tx| tx.query_one(
+            "SELECT suspended FROM scoring_switch ORDER BY recorded_ms DESC LIMIT 1",
+            &[],
+            |r| r.int(0)
+        )?)?;
+        Ok(last == Some(1))
     }
 
     /// Withdraws a subject's enrolment: their passphrase is forgotten (a row without one).

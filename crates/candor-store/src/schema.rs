@@ -14,7 +14,7 @@
 //! the directory that maps keys to ids.
 
 /// Bump with every change to the tables, and add the step to both lists below.
-pub const SCHEMA_VERSION: i64 = 9;
+pub const SCHEMA_VERSION: i64 = 10;
 
 /// Hash partitions per fact table on PostgreSQL.
 pub const PG_PARTITIONS: u32 = 8;
@@ -87,6 +87,7 @@ CREATE TABLE purges (
     STEP_7,
     STEP_8,
     STEP_9_SQLITE,
+    STEP_10,
 ];
 
 /// Step 2: the transparency log. Every batch and purge appends a leaf whose body commits to the
@@ -169,6 +170,16 @@ CREATE INDEX log_leaves_kind ON log_leaves (kind, leaf_index);
 const STEP_9: &str = step_9!();
 const STEP_9_SQLITE: &str =
     concat!(step_9!(), "UPDATE log_leaves SET org_id = json_extract(body, '$.org') WHERE kind = 'notification';");
+
+/// Step 10: activation codes, by the person they were issued to (a keyed hash of the code, never
+/// the code; used once, before it expires); and the operator's switch for scoring, so a
+/// suspension outlives a restart.
+const STEP_10: &str = r#"
+CREATE TABLE activation_codes (
+    subject_id BIGINT NOT NULL, code_hash TEXT NOT NULL, issued_ms BIGINT NOT NULL,
+    expires_ms BIGINT NOT NULL, used_ms BIGINT, PRIMARY KEY (subject_id, code_hash));
+CREATE TABLE scoring_switch (recorded_ms BIGINT PRIMARY KEY, suspended BIGINT NOT NULL);
+"#;
 
 const STEP_2_SQLITE: &str = r#"
 CREATE TABLE log_leaves (
@@ -294,5 +305,17 @@ pub fn postgres() -> Vec<String> {
         STEP_7.to_owned(),
         STEP_8.to_owned(),
         format!("{STEP_9}UPDATE log_leaves SET org_id = body::json->>'org' WHERE kind = 'notification';"),
+        STEP_10.to_owned(),
     ]
+}
+
+// Every step is in the SQLite list, and the version says how many there are.
+const _: () = assert!(SQLITE.len() as i64 == SCHEMA_VERSION);
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn both_backends_have_every_step() {
+        assert_eq!(super::postgres().len() as i64, super::SCHEMA_VERSION);
+    }
 }

@@ -98,6 +98,33 @@ fn select_in<T: Tx>(
     Ok(())
 }
 
+/// The batch's sender as the bureau registered it: a sender the store has never seen is
+/// registered as the batch names it (the operator's own ingestion of a new furnisher's file);
+/// one it knows must be named with the kind and name it was registered with, which a batch
+/// never changes.
+fn sender_as_registered<T: Tx>(tx: &mut T, sender: &Organisation, now_ms: i64) -> Result<(), StoreError> {
+    match crate::read::organisation(tx, &sender.id)? {
+        None => put_organisation(tx, sender, None, now_ms),
+        Some(registered) if registered.kind != sender.kind => Err(StoreError::SenderMismatch {
+            field: "sender_kind",
+            message: format!(
+                "`{}` is registered as a {}, not a {}: only the operator registers an organisation's kind",
+                sender.id.as_str(),
+                registered.kind.as_str(),
+                sender.kind.as_str()
+            ),
+        }),
+        Some(registered) if registered.name != sender.name => Err(StoreError::SenderMismatch {
+            field: "sender_name",
+            message: format!(
+                "`{}` is registered under another name than the batch gives: only the operator renames an organisation",
+                sender.id.as_str()
+            ),
+        }),
+        Some(_) => Ok(()),
+    }
+}
+
 pub(crate) fn put_organisation<T: Tx>(
     tx: &mut T,
     org: &Organisation,
@@ -151,10 +178,7 @@ pub(crate) fn apply<T: Tx>(tx: &mut T, batch: &Batch, now_ms: i64) -> Result<Bat
     // The hash of every row written, by table, for the batch's leaf in the log.
     let mut hashes = Hashes::new();
 
-    put_organisation(tx, &batch.sender, None, now_ms)?;
-    for org in &batch.organisations {
-        put_organisation(tx, org, None, now_ms)?;
-    }
+    sender_as_registered(tx, &batch.sender, now_ms)?;
 
     // Subjects: insert the new ones, then learn every id, a few hundred per statement.
     let rows: Vec<[Param<'_>; 5]> = batch

@@ -3,6 +3,7 @@
 
 use candor_bureau::policy::{Band, Decision, Policy};
 use candor_bureau::{consent, dispute, gate, policy, replay, score, subject, BureauError, Deployed, Now, Page, Rules};
+use candor_file::activation::ActivationCode;
 use candor_file::disputes::Record;
 use candor_file::features::compute;
 use candor_file::ids::{NationalId, Scheme, SubjectKey};
@@ -68,8 +69,14 @@ fn person() -> SubjectKey {
     keys().subject_key(&NationalId::parse(Scheme::CnRid, PERSON).expect("id"))
 }
 
+/// An organisation, under the name its batches give.
 fn org(id: &str, kind: OrgKind) -> Organisation {
-    Organisation { id: OrgId::parse(id).expect("org"), kind, name: id.to_owned() }
+    let name = match id {
+        "bank-one" => "Bank One",
+        "court-1" => "Court One",
+        other => other,
+    };
+    Organisation { id: OrgId::parse(id).expect("org"), kind, name: name.to_owned() }
 }
 
 fn at(ms: i64) -> Now {
@@ -120,7 +127,14 @@ fn setup(store: &mut Store) {
     apply(store, &org("bank-one", OrgKind::Lender), LENDER_BATCH, START_MS - DAY_MS);
     apply(store, &org("court-1", OrgKind::Court), COURT_BATCH, START_MS - DAY_MS);
     let id = NationalId::parse(Scheme::CnRid, PERSON).expect("id");
-    subject::enrol(store, at(START_MS), &SubjectEntry::of(person(), &id), "$argon2id$stand-in").expect("enrol");
+    enrol(store, &SubjectEntry::of(person(), &id), START_MS);
+}
+
+/// The person invited and enrolled the one way there is: with the activation code issued them.
+fn enrol(store: &mut Store, entry: &SubjectEntry, now_ms: i64) -> candor_bureau::subject::Enrolled {
+    let code = ActivationCode::from_random([now_ms as u8; candor_file::activation::RANDOM_BYTES]);
+    subject::invite(store, &keys(), &Rules::default(), at(now_ms), entry, &code).expect("invite");
+    subject::enrol(store, &keys(), &Rules::default(), at(now_ms), entry, &code, "$argon2id$stand-in").expect("enrol")
 }
 
 /// A small model over catalogue features, fit on a synthetic table (scale `min..=max`).
@@ -169,6 +183,7 @@ fn bureau_error_code(e: &BureauError) -> &'static str {
         BureauError::NotFound { .. } => "not_found",
         BureauError::Refused { .. } => "refused",
         BureauError::NoModel => "no_model",
+        BureauError::Unproven => "unproven",
         BureauError::Store(_) => "store",
     }
 }
@@ -235,7 +250,8 @@ fn what_disputes_take_away_is_in_no_report_score_or_training_file() {
         );
 
         let shop = org("shop", OrgKind::Merchant);
-        consent::grant(store, later, &key, shop.id.clone(), Purpose::DepositWaiver, later.today).expect("grant");
+        consent::grant(store, &Rules::default(), later, &key, shop.id.clone(), Purpose::DepositWaiver, later.today)
+            .expect("grant");
         let given =
             consent::consented_read(store, &rules, later, &shop, &key, ask(Purpose::DepositWaiver, None), &deployed)
                 .expect("read");
@@ -315,7 +331,16 @@ fn a_review_waits_for_the_ombudsman_and_an_override_is_on_the_record() {
         let bands = vec![Band { min_score: 300, decision: Decision::Decline }];
         policy::put(store, at(START_MS), &bank.id, "all", &Policy { bands }, Some(&deployed)).expect("policy");
         let until = at(START_MS + 60 * DAY_MS).today;
-        consent::grant(store, at(START_MS), &key, bank.id.clone(), Purpose::CreditApplication, until).expect("grant");
+        consent::grant(
+            store,
+            &Rules::default(),
+            at(START_MS),
+            &key,
+            bank.id.clone(),
+            Purpose::CreditApplication,
+            until,
+        )
+        .expect("grant");
         let given = consent::consented_read(
             store,
             &rules,
@@ -376,15 +401,24 @@ fn the_consent_gate_logs_what_it_refuses() {
         assert_eq!(refusal, consent::Refusal::NoConsent);
         let logged = store.log_leaf(leaf).expect("read").expect("the refusal is logged");
         assert!(logged.contains("refused_read") && logged.contains("no live consent"), "{logged}");
-        consent::grant(store, at(START_MS), &key, shop.id.clone(), Purpose::Tenancy, at(START_MS).today)
-            .expect("grant");
+        consent::grant(
+            store,
+            &Rules::default(),
+            at(START_MS),
+            &key,
+            shop.id.clone(),
+            Purpose::Tenancy,
+            at(START_MS).today,
+        )
+        .expect("grant");
         assert!(read(store, Purpose::Tenancy).is_ok(), "{backend}");
         assert!(read(store, Purpose::DepositWaiver).is_err(), "{backend}: another purpose needs its own consent");
-        subject::set_freeze(store, at(START_MS), &key, true).expect("freeze");
+        subject::set_freeze(store, &Rules::default(), at(START_MS), &key, true).expect("freeze");
         let e = read(store, Purpose::Tenancy).map(|_| ()).expect_err("frozen");
         assert!(matches!(e, BureauError::Refused { refusal: consent::Refusal::Frozen, .. }), "{backend}: {e}");
         let e = consent::grant(
             store,
+            &Rules::default(),
             at(START_MS),
             &key,
             shop.id.clone(),
@@ -412,10 +446,10 @@ fn lists_come_a_bounded_page_at_a_time() {
         setup(store);
         let key = person();
         for i in 0..5 {
-            subject::set_freeze(store, at(START_MS + i), &key, i % 2 == 0).expect("freeze");
+            subject::set_freeze(store, &Rules::default(), at(START_MS + i), &key, i % 2 == 0).expect("freeze");
         }
         let all = subject::leaves_about(store, &key, Page::new(None, None).expect("page")).expect("all");
-        assert_eq!(all.items.len(), 6, "{backend}: the enrolment and five freezes");
+        assert_eq!(all.items.len(), 7, "{backend}: the invitation, the enrolment and five freezes");
         assert_eq!(all.next, None, "{backend}: one page holds them");
         let mut seen = Vec::new();
         let mut after = None;

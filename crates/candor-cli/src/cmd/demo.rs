@@ -1,6 +1,6 @@
 //! `candor demo`: a whole bureau on one machine in under a minute. It simulates a population into
 //! a fresh SQLite file, computes features, fits a scorecard, deploys it, registers one
-//! organisation per role, enrols one person, and serves — printing a credential and a first
+//! organisation per role, invites two people and enrols one of them, and serves — printing a credential and a first
 //! request for every role.
 
 use std::path::PathBuf;
@@ -95,15 +95,26 @@ pub fn run(args: Args) -> Result<()> {
         let api_key = crate::bureau::issue_api_key(&mut store, &keys, &org)?;
         credentials.push((kind, id, api_key));
     }
-    // The first simulated person enrols with a known passphrase.
+    // The first simulated person is invited and enrols with a known passphrase, the way the
+    // service enrols anyone: with the activation code the bureau issued them. The second is
+    // invited only, for whoever tries the demo to enrol.
     let outcomes_text = std::fs::read_to_string(&outcomes)?;
-    let number =
-        outcomes_text.lines().nth(1).and_then(|l| l.split(',').nth(1)).context("no simulated person")?.to_owned();
-    let id = NationalId::parse(Scheme::CnRid, &number).map_err(|e| anyhow::anyhow!("{e}"))?;
-    let entry = SubjectEntry::of(keys.subject_key(&id), &id);
+    let person = |n: usize| -> Result<(String, SubjectEntry)> {
+        let number =
+            outcomes_text.lines().nth(n).and_then(|l| l.split(',').nth(1)).context("no simulated person")?.to_owned();
+        let id = NationalId::parse(Scheme::CnRid, &number).map_err(|e| anyhow::anyhow!("{e}"))?;
+        let entry = SubjectEntry::of(keys.subject_key(&id), &id);
+        Ok((number, entry))
+    };
+    let (number, entry) = person(1)?;
+    let (code, _) = crate::bureau::invite(&mut store, &keys, candor_bureau::DEFAULT_ACTIVATION_DAYS, &entry)?;
     let hash = candor_server::hash_passphrase(PASSPHRASE).map_err(|e| anyhow::anyhow!("{}", e.message))?;
-    // The same enrolment as the service's, with its log leaf.
-    candor_bureau::subject::enrol(&mut store, candor_bureau::Now::at_ms(now_ms()), &entry, &hash)?;
+    let rules = candor_bureau::Rules::default();
+    let now = candor_bureau::Now::at_ms(now_ms());
+    candor_bureau::subject::enrol(&mut store, &keys, &rules, now, &entry, &code, &hash)?;
+    let (invited, invited_entry) = person(2)?;
+    let (invited_code, _) =
+        crate::bureau::invite(&mut store, &keys, candor_bureau::DEFAULT_ACTIVATION_DAYS, &invited_entry)?;
     drop(store);
 
     let base = format!("http://{}", args.listen);
@@ -119,6 +130,9 @@ pub fn run(args: Args) -> Result<()> {
         "  then: curl -s {base}/v1/me/score -H 'authorization: Bearer <token>'   (also /v1/me/file, /v1/me/reads)"
     );
     println!("  grant the shop a consent: curl -s -X POST {base}/v1/me/consents -H 'authorization: Bearer <token>' -H 'content-type: application/json' -d '{{\"org\":\"demo-shop\",\"purpose\":\"deposit_waiver\",\"until\":\"2030-12-31\"}}'");
+    println!("A person invited to enrol: cn_rid {invited}, activation code {invited_code} (as if on a letter the bureau sent)");
+    println!("  curl -s -X POST {base}/v1/subjects -H 'content-type: application/json' -d '{{\"scheme\":\"cn_rid\",\"number\":\"{invited}\",\"activation_code\":\"{invited_code}\",\"passphrase\":\"<at least 10 characters>\"}}'");
+    println!("  (the operator invites others: candor subject invite --db {db} --scheme cn_rid --number <number>)");
     println!("Merchant (demo-shop): {}", key_of(OrgKind::Merchant));
     println!("  curl -s -X POST {base}/v1/scores -H 'authorization: Bearer {}' -H 'content-type: application/json' -d '{{\"scheme\":\"cn_rid\",\"number\":\"{number}\",\"purpose\":\"deposit_waiver\"}}'", key_of(OrgKind::Merchant));
     println!("Lender and furnisher (demo-bank): {}", key_of(OrgKind::Lender));

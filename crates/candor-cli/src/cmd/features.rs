@@ -67,7 +67,11 @@ pub fn run(args: Args) -> Result<()> {
     let names: Vec<&str> = CATALOGUE.iter().map(|f| f.name).collect();
     let tmp = args.out.with_extension("parquet.tmp");
     let mut writer = ParquetWriter::create(&tmp, "subject", &names, outcomes.as_ref().map(|_| "bad"))?;
-    let rules = Rules { dispute_days: args.dispute_days, retention: Retention { negative_years: args.negative_years } };
+    let rules = Rules {
+        dispute_days: args.dispute_days,
+        retention: Retention { negative_years: args.negative_years },
+        ..Rules::default()
+    };
     let now = Now::at_ms(now_ms());
     let bar = progress(store.max_subject_id()?.max(0) as u64, "subjects");
     let mut failure = None;

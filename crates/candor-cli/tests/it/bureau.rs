@@ -411,16 +411,27 @@ fn the_server_killed_during_concurrent_writes_keeps_every_answered_write_on_post
 }
 
 /// Rows of the changes people make, in every table the killed test's people write.
-const PERSON_CHANGES: &str = "SELECT (SELECT COUNT(*) FROM enrolments) + (SELECT COUNT(*) FROM freezes) \
+const PERSON_CHANGES: &str = "SELECT (SELECT COUNT(*) FROM activation_codes) \
+     + (SELECT COUNT(*) FROM enrolments) + (SELECT COUNT(*) FROM freezes) \
      + (SELECT COUNT(*) FROM consents) + (SELECT COUNT(*) FROM disputes)";
 
-/// A person of the killed test: enrols, signs in, then freezes and lifts, grants and revokes,
-/// and disputes a record of theirs, until the server goes; how many changes were answered.
-fn person_writes(addr: &str, i: u64) -> i64 {
+/// A person of the killed test: is invited by the operator, enrols with the code, signs in,
+/// then freezes and lifts, grants and revokes, and disputes a record of theirs, until the server
+/// goes; how many changes were answered.
+fn person_writes(addr: &str, operator: &str, i: u64) -> i64 {
     let number = format!("KILL{i:08}");
-    let credentials = format!(r#"{{"scheme":"generic","number":"{number}","passphrase":"killed passphrase"}}"#);
+    let who = format!(r#"{{"scheme":"generic","number":"{number}"}}"#);
     let mut answered = 0;
-    match http(addr, "POST", "/v1/subjects", "", credentials.as_bytes()) {
+    let Some((201, invitation)) = http_answer(addr, "POST", "/v1/operator/invites", operator, who.as_bytes()) else {
+        return answered;
+    };
+    answered += 1;
+    let code = invitation.split("\"activation_code\":\"").nth(1).and_then(|t| t.split('"').next()).unwrap_or("");
+    let enrolment = format!(
+        r#"{{"scheme":"generic","number":"{number}","activation_code":"{code}","passphrase":"killed passphrase"}}"#
+    );
+    let credentials = format!(r#"{{"scheme":"generic","number":"{number}","passphrase":"killed passphrase"}}"#);
+    match http(addr, "POST", "/v1/subjects", "", enrolment.as_bytes()) {
         Some(201) => answered += 1,
         _ => return answered,
     }
@@ -428,12 +439,13 @@ fn person_writes(addr: &str, i: u64) -> i64 {
         return answered;
     };
     let token = session.split("\"token\":\"").nth(1).and_then(|t| t.split('"').next()).unwrap_or("").to_owned();
-    let grant = br#"{"org":"bank-one","purpose":"tenancy","until":"2099-12-31"}"#;
+    let until = candor_bureau::Now::at_ms(now_ms() + 365 * 86_400_000).today;
+    let grant = format!(r#"{{"org":"bank-one","purpose":"tenancy","until":"{until}"}}"#);
     let dispute = format!(r#"{{"record_kind":"account","record_ref":"K{i}"}}"#);
     let steps: [(&str, &str, &[u8]); 5] = [
         ("PUT", "/v1/me/freeze", b""),
         ("DELETE", "/v1/me/freeze", b""),
-        ("POST", "/v1/me/consents", grant),
+        ("POST", "/v1/me/consents", grant.as_bytes()),
         ("DELETE", "/v1/me/consents/bank-one/tenancy", b""),
         ("POST", "/v1/me/disputes", dispute.as_bytes()),
     ];
@@ -462,6 +474,14 @@ fn killed_during_concurrent_writes(
     .expect("org add");
     assert!(added.status.success(), "{}", String::from_utf8_lossy(&added.stderr));
     let key = String::from_utf8_lossy(&added.stdout).trim().to_owned();
+    let added = candor_with_keys(
+        dir,
+        &["org", "add", "--db", db, "--id", "operator", "--kind", "operator", "--name", "Operator"],
+    )
+    .output()
+    .expect("org add");
+    assert!(added.status.success(), "{}", String::from_utf8_lossy(&added.stderr));
+    let operator = String::from_utf8_lossy(&added.stdout).trim().to_owned();
     let acknowledged = std::sync::Arc::new(std::sync::Mutex::new(Vec::<Vec<u8>>::new()));
     let changes_answered = std::sync::Arc::new(std::sync::atomic::AtomicI64::new(0));
     let mut next = 0u64;
@@ -500,11 +520,11 @@ fn killed_during_concurrent_writes(
         // People whose files the batches above made (those of the rounds before are on file).
         let people: Vec<_> = (0..2u64)
             .map(|c| {
-                let (addr, answered) = (addr.clone(), changes_answered.clone());
+                let (addr, answered, operator) = (addr.clone(), changes_answered.clone(), operator.clone());
                 let first = next.saturating_sub(10_000) + c * 1_000;
                 std::thread::spawn(move || {
                     for i in first..first + 200 {
-                        let done = person_writes(&addr, i);
+                        let done = person_writes(&addr, &operator, i);
                         answered.fetch_add(done, std::sync::atomic::Ordering::SeqCst);
                         if done == 0 {
                             return;
@@ -538,4 +558,8 @@ fn killed_during_concurrent_writes(
     }
     assert!(acknowledged.lock().expect("lock").len() > 20, "the clients got few writes through");
     assert!(changes_answered.load(std::sync::atomic::Ordering::SeqCst) > 10, "the people got few changes through");
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
 }

@@ -45,6 +45,15 @@ pub enum Leaf {
     Statement(Statement),
     /// An organisation that read the file is told of a change to it.
     Notification(Notification),
+    /// An activation code issued to a person, out of band (the code itself is never logged).
+    ActivationIssued(ActivationIssued),
+    /// An enrolment over an earlier one: every session of the earlier ends, and sensitive
+    /// changes wait out a cooling-off period.
+    Reenrolment(SubjectEvent),
+    /// The operator registered an organisation (or renamed it) and issued it a key.
+    OrganisationRegistered(OrganisationRegistered),
+    /// The operator stopped (or resumed) all scoring.
+    ScoringSwitched(ScoringSwitched),
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -267,6 +276,41 @@ pub struct Notification {
     pub recorded_ms: i64,
 }
 
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct ActivationIssued {
+    #[serde(default)]
+    pub leaf_version: u32,
+    pub subject: String,
+    pub expires_ms: i64,
+    pub recorded_ms: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct OrganisationRegistered {
+    #[serde(default)]
+    pub leaf_version: u32,
+    pub org: String,
+    /// What the bureau registered it as (lender, merchant, court, ...).
+    pub org_kind: String,
+    pub name: String,
+    /// A new API key was issued (any earlier one stops working).
+    pub key_issued: bool,
+    pub recorded_ms: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct ScoringSwitched {
+    #[serde(default)]
+    pub leaf_version: u32,
+    pub suspended: bool,
+    /// The operator who switched it.
+    pub by: String,
+    pub recorded_ms: i64,
+}
+
 /// A leaf body that is not one this program can read.
 #[derive(Debug, thiserror::Error)]
 #[error("not a log leaf this version can read: {0}")]
@@ -307,16 +351,27 @@ impl Leaf {
             Leaf::ReviewRequested(_) => "review_requested",
             Leaf::Statement(_) => "statement",
             Leaf::Notification(_) => "notification",
+            Leaf::ActivationIssued(_) => "activation_issued",
+            Leaf::Reenrolment(_) => "reenrolment",
+            Leaf::OrganisationRegistered(_) => "organisation_registered",
+            Leaf::ScoringSwitched(_) => "scoring_switched",
         }
     }
 
     /// The subject the leaf is about (its keyed hash, hex), if any.
     pub fn subject(&self) -> Option<&str> {
         match self {
-            Leaf::Ingestion(_) | Leaf::Purge(_) | Leaf::ModelDeployed(_) => None,
-            Leaf::Enrolment(e) | Leaf::Withdrawal(e) | Leaf::FreezePlaced(e) | Leaf::FreezeLifted(e) => {
-                Some(&e.subject)
-            }
+            Leaf::Ingestion(_)
+            | Leaf::Purge(_)
+            | Leaf::ModelDeployed(_)
+            | Leaf::OrganisationRegistered(_)
+            | Leaf::ScoringSwitched(_) => None,
+            Leaf::Enrolment(e)
+            | Leaf::Withdrawal(e)
+            | Leaf::FreezePlaced(e)
+            | Leaf::FreezeLifted(e)
+            | Leaf::Reenrolment(e) => Some(&e.subject),
+            Leaf::ActivationIssued(a) => Some(&a.subject),
             Leaf::ConsentGranted(c) | Leaf::ConsentRevoked(c) => Some(&c.subject),
             Leaf::RefusedRead(r) => Some(&r.subject),
             Leaf::Read(r) | Leaf::Decision(r) => Some(&r.subject),
@@ -335,7 +390,14 @@ impl Leaf {
         match self {
             Leaf::Ingestion(x) => x.recorded_ms,
             Leaf::Purge(x) => x.recorded_ms,
-            Leaf::Enrolment(x) | Leaf::Withdrawal(x) | Leaf::FreezePlaced(x) | Leaf::FreezeLifted(x) => x.recorded_ms,
+            Leaf::Enrolment(x)
+            | Leaf::Withdrawal(x)
+            | Leaf::FreezePlaced(x)
+            | Leaf::FreezeLifted(x)
+            | Leaf::Reenrolment(x) => x.recorded_ms,
+            Leaf::ActivationIssued(x) => x.recorded_ms,
+            Leaf::OrganisationRegistered(x) => x.recorded_ms,
+            Leaf::ScoringSwitched(x) => x.recorded_ms,
             Leaf::ConsentGranted(x) | Leaf::ConsentRevoked(x) => x.recorded_ms,
             Leaf::RefusedRead(x) => x.recorded_ms,
             Leaf::Read(x) | Leaf::Decision(x) => x.recorded_ms,

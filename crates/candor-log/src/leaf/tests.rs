@@ -241,6 +241,43 @@ fn the_bytes_of_every_kind_are_pinned() {
             r#"{"kind":"notification","leaf_version":1,"subject":"5f1c2a","org":"demo-bank","dispute":5,"outcome":"overridden","new_score":640,"decision_leaf":12,"recorded_ms":7}"#
         ]],
     );
+    check(
+        Leaf::ActivationIssued(ActivationIssued {
+            leaf_version: LEAF_VERSION,
+            subject: SUBJECT.into(),
+            expires_ms: 99,
+            recorded_ms: 7,
+        }),
+        expect![[
+            r#"{"kind":"activation_issued","leaf_version":1,"subject":"5f1c2a","expires_ms":99,"recorded_ms":7}"#
+        ]],
+    );
+    check(
+        Leaf::Reenrolment(event()),
+        expect![[r#"{"kind":"reenrolment","leaf_version":1,"subject":"5f1c2a","recorded_ms":7}"#]],
+    );
+    check(
+        Leaf::OrganisationRegistered(OrganisationRegistered {
+            leaf_version: LEAF_VERSION,
+            org: "demo-bank".into(),
+            org_kind: "lender".into(),
+            name: "Demo Bank".into(),
+            key_issued: true,
+            recorded_ms: 7,
+        }),
+        expect![[
+            r#"{"kind":"organisation_registered","leaf_version":1,"org":"demo-bank","org_kind":"lender","name":"Demo Bank","key_issued":true,"recorded_ms":7}"#
+        ]],
+    );
+    check(
+        Leaf::ScoringSwitched(ScoringSwitched {
+            leaf_version: LEAF_VERSION,
+            suspended: true,
+            by: "operator".into(),
+            recorded_ms: 7,
+        }),
+        expect![[r#"{"kind":"scoring_switched","leaf_version":1,"suspended":true,"by":"operator","recorded_ms":7}"#]],
+    );
 }
 
 /// Leaves exactly as the untyped versions wrote them (keys in their order, no version): each

@@ -1,7 +1,10 @@
-//! Enrolment, sign-in and withdrawal.
+//! Enrolment (with the activation code the bureau sent the person), the operator's
+//! invitations, sign-in and withdrawal.
 
 use axum::extract::{Extension, State as Extract};
 use axum::http::StatusCode;
+use candor_bureau::subject::Enrolled;
+use candor_file::activation::ActivationCode;
 use candor_store::SubjectEntry;
 use serde::Deserialize;
 
@@ -9,23 +12,70 @@ use super::{identify, ok, parse_json, token_hash, with_store, Answer, Body, Call
 use crate::{wire, ApiError};
 
 #[derive(Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub(super) struct Credentials {
     scheme: String,
     number: String,
     passphrase: String,
 }
 
+/// An enrolment: the identifier, the activation code the bureau sent the person, and the
+/// passphrase they choose.
+#[derive(Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(super) struct Enrolment {
+    scheme: String,
+    number: String,
+    /// As printed on the letter: 20 letters and digits (case, spaces and dashes do not matter).
+    activation_code: String,
+    passphrase: String,
+}
+
 pub(super) async fn enrol(Extract(state): Extract<Shared>, Body(body): Body) -> Answer {
-    let c: Credentials = parse_json(&body)?;
+    let c: Enrolment = parse_json(&body)?;
     let id = identify(&c.scheme, &c.number)?;
+    let code = ActivationCode::parse(&c.activation_code)
+        .map_err(|e| ApiError::bad_request("bad_activation_code", e).field("activation_code"))?;
     candor_bureau::subject::check_passphrase(&c.passphrase)?;
     let entry = SubjectEntry::of(state.keys.subject_key(&id), &id);
-    with_store(&state, move |s, store| {
+    let key = entry.key;
+    // The passphrase is hashed before the code is checked, so a wrong code takes as long.
+    let enrolled = with_store(&state, move |s, store| {
         let hash = crate::hash_passphrase(&c.passphrase)?;
-        Ok(candor_bureau::subject::enrol(store, s.now(), &entry, &hash)?)
+        Ok(candor_bureau::subject::enrol(store, &s.keys, &s.rules(), s.now(), &entry, &code, &hash)?)
     })
     .await?;
-    ok(StatusCode::CREATED, wire::Enrolled { enrolled: true, masked: id.masked() })
+    // Whoever held a session of this person's before holds none now.
+    state.sessions.lock().map_err(|_| ApiError::internal())?.retain(|_, (k, _)| *k != key);
+    let cooling_off_until_ms = match enrolled {
+        Enrolled::First => None,
+        Enrolled::Again { cooling_off_until_ms } => Some(cooling_off_until_ms),
+    };
+    ok(StatusCode::CREATED, wire::Enrolled { enrolled: true, masked: id.masked(), cooling_off_until_ms })
+}
+
+/// Whom the operator invites to enrol.
+#[derive(Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(super) struct Invitee {
+    scheme: String,
+    number: String,
+}
+
+/// Issues an activation code for a person, shown this once, to send them out of band.
+pub(super) async fn invite(Extract(state): Extract<Shared>, Body(body): Body) -> Answer {
+    let who: Invitee = parse_json(&body)?;
+    let id = identify(&who.scheme, &who.number)?;
+    let entry = SubjectEntry::of(state.keys.subject_key(&id), &id);
+    let mut random = [0u8; candor_file::activation::RANDOM_BYTES];
+    getrandom::getrandom(&mut random).map_err(|_| ApiError::internal())?;
+    let code = ActivationCode::from_random(random);
+    let shown = code.to_string();
+    let expires_ms = with_store(&state, move |s, store| {
+        Ok(candor_bureau::subject::invite(store, &s.keys, &s.rules(), s.now(), &entry, &code)?)
+    })
+    .await?;
+    ok(StatusCode::CREATED, wire::Invitation { masked: id.masked(), activation_code: shown, expires_ms })
 }
 
 pub(super) async fn sign_in(Extract(state): Extract<Shared>, Body(body): Body) -> Answer {

@@ -19,7 +19,7 @@ pub(super) async fn lift_freeze(Extract(state): Extract<Shared>, Extension(calle
 
 async fn set_freeze(state: &Shared, caller: Caller, placed: bool) -> Answer {
     let key = caller.subject()?;
-    with_store(state, move |s, store| Ok(subject::set_freeze(store, s.now(), &key, placed)?)).await?;
+    with_store(state, move |s, store| Ok(subject::set_freeze(store, &s.rules(), s.now(), &key, placed)?)).await?;
     ok(StatusCode::OK, wire::Frozen { frozen: placed })
 }
 
@@ -102,7 +102,8 @@ pub(super) async fn grant(
     let (org, purpose) = (org_id(&g.org)?, purpose(&g.purpose)?);
     let until = parse_date(&g.until).map_err(|e| ApiError::bad_request("bad_date", e.to_string()).field("until"))?;
     let consent =
-        with_store(&state, move |s, store| Ok(consent::grant(store, s.now(), &key, org, purpose, until)?)).await?;
+        with_store(&state, move |s, store| Ok(consent::grant(store, &s.rules(), s.now(), &key, org, purpose, until)?))
+            .await?;
     ok(StatusCode::CREATED, wire::consent(&consent))
 }
 

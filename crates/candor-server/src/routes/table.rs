@@ -42,9 +42,9 @@ pub const ROUTES: &[RouteSpec] = &[
         "POST",
         "/v1/subjects",
         &[Anyone],
-        "Enrol: opt in with a national identifier and a passphrase.",
+        "Enrol: opt in with a national identifier, the activation code the bureau sent you, and a passphrase. Enrolling again ends every session and makes lifting a freeze and new consents wait out a cooling-off period.",
         |m| on(m, enrolment::enrol),
-    ).json(schema::<enrolment::Credentials>).answers(&[201], schema::<wire::Enrolled>),
+    ).json(schema::<enrolment::Enrolment>).answers(&[201], schema::<wire::Enrolled>),
     route(
         "POST",
         "/v1/sessions",
@@ -229,6 +229,13 @@ pub const ROUTES: &[RouteSpec] = &[
         "The largest checkpoint a witness countersigned: the note with the bureau's and the witness's signatures.",
         |m| on(m, log::cosigned),
     ).answers_text(&[200], "text/plain"),
+    route(
+        "POST",
+        "/v1/operator/invites",
+        &[Operator],
+        "Issue a person an activation code (shown this once; kept as a keyed hash; it expires) to send them out of band.",
+        |m| on(m, enrolment::invite),
+    ).json(schema::<enrolment::Invitee>).answers(&[201], schema::<wire::Invitation>),
     route("POST", "/v1/operator/suspend", &[Operator], "Stop all scoring at once.", |m| on(m, operator::suspend)).answers(&[200], schema::<wire::ScoringState>),
     route("POST", "/v1/operator/resume", &[Operator], "Resume scoring.", |m| on(m, operator::resume)).answers(&[200], schema::<wire::ScoringState>),
     route(

@@ -75,6 +75,17 @@ pub struct Enrolled {
     pub enrolled: bool,
     /// The identifier, masked.
     pub masked: String,
+    /// For an enrolment over an earlier one: until when lifting a freeze and new consents wait.
+    pub cooling_off_until_ms: Option<i64>,
+}
+
+/// An activation code for a person, shown this once: send it to them out of band.
+#[derive(Serialize, JsonSchema)]
+pub struct Invitation {
+    pub masked: String,
+    /// 20 letters and digits in groups of four.
+    pub activation_code: String,
+    pub expires_ms: i64,
 }
 
 /// A session: the token to send as `Authorization: Bearer`, and when it ends.

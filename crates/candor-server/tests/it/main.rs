@@ -30,6 +30,16 @@ const ORGS: [(&str, OrgKind); 8] = [
     ("homes", OrgKind::Landlord),
 ];
 
+/// The name the bureau registered an organisation under, as its batches give it.
+fn org_name(id: &str) -> String {
+    match id {
+        "bank-one" => "Bank One".into(),
+        "court-1" => "Court One".into(),
+        "court-bj-chaoyang" => "Chaoyang District People's Court".into(),
+        other => other.into(),
+    }
+}
+
 fn api_key(org: &str) -> String {
     format!("cnd_test_{org}")
 }
@@ -61,7 +71,7 @@ fn fixture_with(config: Settings) -> Fixture {
     {
         let mut store = state.store.lock().expect("lock");
         for (id, kind) in ORGS {
-            let org = Organisation { id: OrgId::parse(id).expect("id"), kind, name: id.to_owned() };
+            let org = Organisation { id: OrgId::parse(id).expect("id"), kind, name: org_name(id) };
             store.put_organisation(&org, Some(&state.keys.api_key_hash(&api_key(id))), 0).expect("org");
         }
     }
@@ -101,10 +111,27 @@ fn json_body(v: Value) -> Option<(&'static str, Vec<u8>)> {
 const ID: (&str, &str) = ("cn_rid", "110105199003071239");
 
 async fn session(f: &Fixture) -> String {
-    let creds = json!({"scheme": ID.0, "number": ID.1, "passphrase": "correct horse battery"});
-    let (status, _) = call(&f.app, "POST", "/v1/subjects", None, json_body(creds.clone())).await;
-    assert_eq!(status, StatusCode::CREATED);
-    sign_in(f).await
+    enrol(f, ID.0, ID.1, "correct horse battery").await
+}
+
+/// The operator's activation code for a person, as the bureau would send it.
+async fn invite(f: &Fixture, scheme: &str, number: &str) -> String {
+    let who = json!({"scheme": scheme, "number": number});
+    let (status, body) = call(&f.app, "POST", "/v1/operator/invites", Some(&api_key("operator")), json_body(who)).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    body["activation_code"].as_str().expect("code").to_owned()
+}
+
+/// A person invited, enrolled with their activation code, and signed in: their session token.
+async fn enrol(f: &Fixture, scheme: &str, number: &str, passphrase: &str) -> String {
+    let code = invite(f, scheme, number).await;
+    let creds = json!({"scheme": scheme, "number": number, "activation_code": code, "passphrase": passphrase});
+    let (status, body) = call(&f.app, "POST", "/v1/subjects", None, json_body(creds)).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let creds = json!({"scheme": scheme, "number": number, "passphrase": passphrase});
+    let (status, body) = call(&f.app, "POST", "/v1/sessions", None, json_body(creds)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    body["token"].as_str().expect("token").to_owned()
 }
 
 async fn sign_in(f: &Fixture) -> String {
@@ -245,7 +272,7 @@ async fn the_openapi_document_covers_every_route() {
 #[tokio::test]
 async fn a_body_too_large_or_not_text_is_refused_in_the_error_shape() {
     let f = fixture_with(Settings { max_body_bytes: 1024, ..Settings::default() });
-    let big = json!({"scheme": ID.0, "number": ID.1, "passphrase": "x".repeat(4096)});
+    let big = json!({"scheme": ID.0, "number": ID.1, "activation_code": "0000-0000-0000-0000-0000", "passphrase": "x".repeat(4096)});
     let (status, body) = call(&f.app, "POST", "/v1/subjects", None, json_body(big)).await;
     assert_eq!((status, body["code"].as_str()), (StatusCode::PAYLOAD_TOO_LARGE, Some("too_large")), "{body}");
     let creds = json!({"scheme": ID.0, "number": ID.1, "passphrase": "correct horse battery"});
@@ -322,7 +349,7 @@ async fn furnisher_subject_lender_with_consent_refusal_reads_and_a_proof() {
     assert_eq!(status, StatusCode::OK);
     let kinds: Vec<&str> =
         reads["entries"].as_array().expect("entries").iter().filter_map(|e| e["kind"].as_str()).collect();
-    assert_eq!(kinds, ["enrolment", "refused_read", "consent_granted", "read"], "{reads}");
+    assert_eq!(kinds, ["activation_issued", "enrolment", "refused_read", "consent_granted", "read"], "{reads}");
 
     let leaf = scored["leaf"].as_i64().expect("leaf");
     let (status, p) = call(&f.app, "GET", &format!("/v1/log/leaves/{leaf}/proof"), Some(&subject), None).await;
@@ -681,13 +708,14 @@ async fn bad_credentials_and_bad_input_get_stable_codes() {
     let f = fixture();
     let (status, body) = call(&f.app, "POST", "/v1/scores", Some("cnd_nobody"), json_body(json!({}))).await;
     assert_eq!((status, body["code"].as_str()), (StatusCode::UNAUTHORIZED, Some("unauthenticated")));
-    let weak = json!({"scheme": ID.0, "number": ID.1, "passphrase": "short"});
+    let code = "0000-0000-0000-0000-0000";
+    let weak = json!({"scheme": ID.0, "number": ID.1, "activation_code": code, "passphrase": "short"});
     let (status, body) = call(&f.app, "POST", "/v1/subjects", None, json_body(weak)).await;
     assert_eq!(
         (status, body["code"].as_str(), body["field"].as_str()),
         (StatusCode::BAD_REQUEST, Some("weak_passphrase"), Some("passphrase"))
     );
-    let bad_id = json!({"scheme": ID.0, "number": "110105199003071238", "passphrase": "long enough passphrase"});
+    let bad_id = json!({"scheme": ID.0, "number": "110105199003071238", "activation_code": code, "passphrase": "long enough passphrase"});
     let (_, body) = call(&f.app, "POST", "/v1/subjects", None, json_body(bad_id)).await;
     assert_eq!(body["code"], "bad_identifier");
     assert!(!body.to_string().contains("110105199003071238"), "errors never repeat the number");
@@ -805,15 +833,50 @@ async fn regional_statistics_show_no_small_cell() {
     let (_, coarse) = call(&f.app, "GET", "/v1/statistics/regions?k=30", Some(&api_key("auditor")), None).await;
     assert_eq!(coarse["regions"].as_array().map(Vec::len), Some(0), "{coarse}");
     // A late month the person reports as identity theft counts here no more than in reports.
-    let creds = json!({"scheme": "us_ssn", "number": "123-45-1000", "passphrase": "a long passphrase"});
-    call(&f.app, "POST", "/v1/subjects", None, json_body(creds.clone())).await;
-    let (_, session) = call(&f.app, "POST", "/v1/sessions", None, json_body(creds)).await;
-    let person = session["token"].as_str().expect("token").to_owned();
+    let person = enrol(&f, "us_ssn", "123-45-1000", "a long passphrase").await;
     let theft = json!({"record_kind": "report", "record_ref": "L-MI-0 2026-09", "identity_theft_report": "R-1"});
     let (status, body) = call(&f.app, "POST", "/v1/me/disputes", Some(&person), json_body(theft)).await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
     let (_, table) = call(&f.app, "GET", "/v1/statistics/regions", Some(&api_key("auditor")), None).await;
-    assert_eq!(table["regions"][0]["rate"], 5.0 / 24.0, "{table}");
+    assert_eq!(
+        (table["regions"][0]["people"].as_u64(), table["regions"][0]["rate"].as_f64()),
+        (Some(23), Some(5.0 / 23.0)),
+        "the person's only record is blocked, so they have no furnished record left to count: {table}"
+    );
+}
+
+/// A cn_rid number of region 110105 born on 1990-01-01, with sequence `seq` and a valid check
+/// character.
+fn resident_number(seq: u32) -> String {
+    let stem = format!("11010519900101{:03}", seq % 1000);
+    "0123456789X"
+        .chars()
+        .map(|c| format!("{stem}{c}"))
+        .find(|n| candor_file::ids::NationalId::parse_text("cn_rid", n).is_ok())
+        .expect("a check character")
+}
+
+/// People who enrol but have no furnished record do not count toward a cell: one real late
+/// payer among 25 made-up enrolments in their region stays hidden.
+#[tokio::test]
+async fn enrolments_without_records_cannot_pad_a_cell() {
+    let f = fixture();
+    let real = resident_number(1);
+    let batch = format!(
+        "{{\"type\": \"batch\", \"sender\": \"bank-one\", \"sender_kind\": \"lender\", \"sender_name\": \"Bank One\"}}\n\
+         {{\"type\": \"subject\", \"scheme\": \"cn_rid\", \"number\": \"{real}\"}}\n\
+         {{\"type\": \"account\", \"scheme\": \"cn_rid\", \"number\": \"{real}\", \"account\": \"PAD-1\", \"kind\": \"loan\", \"opened\": \"2025-01-01\", \"currency\": \"CNY\"}}\n\
+         {{\"type\": \"report\", \"scheme\": \"cn_rid\", \"number\": \"{real}\", \"account\": \"PAD-1\", \"month\": \"2026-09\", \"balance_minor\": 100, \"limit_minor\": 1000, \"paid_minor\": 0, \"dpd\": 60, \"status\": \"open\", \"delinquent_since\": \"2026-07-20\", \"notice_given\": true}}\n"
+    );
+    let (status, body) = submit(&f, "bank-one", "/v1/batches?format=jsonl", batch.into()).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    for seq in 2..27 {
+        enrol(&f, "cn_rid", &resident_number(seq), "a made-up person").await;
+    }
+    let (status, table) = call(&f.app, "GET", "/v1/statistics/regions", Some(&api_key("auditor")), None).await;
+    assert_eq!(status, StatusCode::OK, "{table}");
+    assert_eq!(table["regions"].as_array().map(Vec::len), Some(0), "no cell shown: {table}");
+    assert_eq!(table["suppressed_people"], 1, "only the person with a record counts: {table}");
 }
 
 /// A court lists an enforcement record, is asked to verify it when the person disputes it, and
@@ -823,7 +886,7 @@ async fn a_court_record_is_listed_verified_by_the_court_and_leaves_when_performe
     let f = fixture();
     let court = "court-bj-chaoyang";
     {
-        let org = Organisation { id: OrgId::parse(court).expect("id"), kind: OrgKind::Court, name: court.into() };
+        let org = Organisation { id: OrgId::parse(court).expect("id"), kind: OrgKind::Court, name: org_name(court) };
         let mut store = f.state.store.lock().expect("lock");
         store.put_organisation(&org, Some(&f.state.keys.api_key_hash(&api_key(court))), 0).expect("org");
     }
@@ -832,10 +895,7 @@ async fn a_court_record_is_listed_verified_by_the_court_and_leaves_when_performe
     };
     let (status, body) = submit(&f, court, "/v1/batches?format=jsonl", example("court-batch.jsonl")).await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
-    let creds = json!({"scheme": "cn_rid", "number": "310115198506124561", "passphrase": "a long passphrase"});
-    call(&f.app, "POST", "/v1/subjects", None, json_body(creds.clone())).await;
-    let (_, session) = call(&f.app, "POST", "/v1/sessions", None, json_body(creds)).await;
-    let person = session["token"].as_str().expect("token").to_owned();
+    let person = enrol(&f, "cn_rid", "310115198506124561", "a long passphrase").await;
     let (_, file) = call(&f.app, "GET", "/v1/me/file", Some(&person), None).await;
     assert_eq!(file["court_records"].as_array().map(Vec::len), Some(1), "{file}");
     let case = file["court_records"][0]["case"].as_str().expect("case").to_owned();
@@ -875,7 +935,11 @@ async fn a_person_withdraws_and_may_come_back() {
     let (_, reads) = call(&f.app, "GET", "/v1/me/reads", Some(&again), None).await;
     let kinds: Vec<&str> =
         reads["entries"].as_array().expect("entries").iter().filter_map(|e| e["kind"].as_str()).collect();
-    assert_eq!(kinds, ["enrolment", "withdrawal", "enrolment"], "{reads}");
+    assert_eq!(
+        kinds,
+        ["activation_issued", "enrolment", "withdrawal", "activation_issued", "reenrolment"],
+        "coming back takes a new invitation, and is an enrolment over an earlier one: {reads}"
+    );
 }
 
 /// A person freezes their file: a lender with consent is refused (and the attempt is in the
@@ -949,7 +1013,7 @@ async fn lists_are_paged_and_bad_queries_answer_in_the_error_shape() {
     let (status, all) = call(&f.app, "GET", "/v1/me/reads", Some(&subject), None).await;
     assert_eq!(status, StatusCode::OK);
     let entries = all["entries"].as_array().expect("entries").len();
-    assert_eq!(entries, 7, "the enrolment and six freeze changes: {all}");
+    assert_eq!(entries, 8, "the invitation, the enrolment and six freeze changes: {all}");
     assert!(all["next"].is_null(), "{all}");
     let mut seen = 0;
     let mut path = "/v1/me/reads?limit=3".to_owned();
@@ -1009,4 +1073,167 @@ async fn a_model_the_file_cannot_feed_is_refused_over_http() {
     assert_eq!(f.state.deployed().expect("state").expect("a model").version, serving, "the model serving is unchanged");
     let (status, _) = call(&f.app, "PUT", "/v1/operator/model", Some(&api_key("shop")), None).await;
     assert_eq!(status, StatusCode::FORBIDDEN, "another party may not deploy");
+}
+
+/// Knowing a national identifier is not enough to become the person: enrolment takes the
+/// activation code the bureau issued them, used once, bound to them and expiring; enrolling
+/// again ends every old session and makes lifting the freeze and new consents wait.
+#[tokio::test]
+async fn an_identifier_alone_cannot_take_over_an_enrolment() {
+    let f = fixture();
+    let victim = session(&f).await;
+    let (status, _) = call(&f.app, "PUT", "/v1/me/freeze", Some(&victim), None).await;
+    assert_eq!(status, StatusCode::OK);
+    let takeover = |code: &str| {
+        json_body(json!({"scheme": ID.0, "number": ID.1, "activation_code": code, "passphrase": "the intruder's own"}))
+    };
+    let (status, body) = call(
+        &f.app,
+        "POST",
+        "/v1/subjects",
+        None,
+        json_body(json!({"scheme": ID.0, "number": ID.1, "passphrase": "the intruder's own"})),
+    )
+    .await;
+    assert_eq!((status, body["code"].as_str()), (StatusCode::BAD_REQUEST, Some("bad_json")), "no code: {body}");
+    let (status, body) = call(&f.app, "POST", "/v1/subjects", None, takeover("ABCD-EFGH-JKMN-PQRS-TVWX")).await;
+    assert_eq!((status, body["code"].as_str()), (StatusCode::UNAUTHORIZED, Some("not_proven")), "{body}");
+    // A code issued to someone else is worth nothing for this person.
+    let other = invite(&f, "cn_rid", &resident_number(5)).await;
+    let (status, body) = call(&f.app, "POST", "/v1/subjects", None, takeover(&other)).await;
+    assert_eq!((status, body["code"].as_str()), (StatusCode::UNAUTHORIZED, Some("not_proven")), "{body}");
+    // An unknown identifier gets the same answer as a wrong code.
+    let stranger = json!({"scheme": "cn_rid", "number": resident_number(9), "activation_code": other, "passphrase": "long enough really"});
+    let (status, unknown) = call(&f.app, "POST", "/v1/subjects", None, json_body(stranger)).await;
+    assert_eq!((status, unknown["code"].as_str()), (StatusCode::UNAUTHORIZED, Some("not_proven")), "{unknown}");
+    let (status, _) = call(&f.app, "GET", "/v1/me/file", Some(&victim), None).await;
+    assert_eq!(status, StatusCode::OK, "the person is still signed in and enrolled as before");
+
+    // A new code, as the bureau would send the person when they lost their passphrase.
+    let code = invite(&f, ID.0, ID.1).await;
+    let (status, body) = call(&f.app, "POST", "/v1/subjects", None, takeover(&code)).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert!(body["cooling_off_until_ms"].as_i64().is_some(), "{body}");
+    let (status, _) = call(&f.app, "POST", "/v1/subjects", None, takeover(&code)).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "a code is used once");
+    let (status, _) = call(&f.app, "GET", "/v1/me/file", Some(&victim), None).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "every earlier session ended");
+    let creds = json!({"scheme": ID.0, "number": ID.1, "passphrase": "the intruder's own"});
+    let (_, signed) = call(&f.app, "POST", "/v1/sessions", None, json_body(creds)).await;
+    let new = signed["token"].as_str().expect("token").to_owned();
+    let (status, body) = call(&f.app, "DELETE", "/v1/me/freeze", Some(&new), None).await;
+    assert_eq!((status, body["code"].as_str()), (StatusCode::CONFLICT, Some("cooling_off")), "{body}");
+    let grant = json!({"org": "shop", "purpose": "deposit_waiver", "until": "2027-01-31"});
+    let (status, body) = call(&f.app, "POST", "/v1/me/consents", Some(&new), json_body(grant.clone())).await;
+    assert_eq!((status, body["code"].as_str()), (StatusCode::CONFLICT, Some("cooling_off")), "{body}");
+    let (status, _) = call(&f.app, "PUT", "/v1/me/freeze", Some(&new), None).await;
+    assert_eq!(status, StatusCode::OK, "placing a freeze never waits");
+    let (_, reads) = call(&f.app, "GET", "/v1/me/reads", Some(&new), None).await;
+    assert!(reads["entries"].as_array().expect("entries").iter().any(|e| e["kind"] == "reenrolment"), "{reads}");
+    f.clock.fetch_add(8 * DAY_MS, Ordering::SeqCst);
+    let creds = json!({"scheme": ID.0, "number": ID.1, "passphrase": "the intruder's own"});
+    let (_, signed) = call(&f.app, "POST", "/v1/sessions", None, json_body(creds)).await;
+    let later = signed["token"].as_str().expect("token").to_owned();
+    let (status, body) = call(&f.app, "DELETE", "/v1/me/freeze", Some(&later), None).await;
+    assert_eq!(status, StatusCode::OK, "after the cooling-off period: {body}");
+
+    // A code not used in time is refused.
+    let late = invite(&f, "cn_rid", &resident_number(7)).await;
+    f.clock.fetch_add(31 * DAY_MS, Ordering::SeqCst);
+    let expired = json!({"scheme": "cn_rid", "number": resident_number(7), "activation_code": late, "passphrase": "long enough really"});
+    let (status, _) = call(&f.app, "POST", "/v1/subjects", None, json_body(expired)).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "an expired code");
+    // Only the operator invites.
+    let who = json_body(json!({"scheme": ID.0, "number": ID.1}));
+    let (status, _) = call(&f.app, "POST", "/v1/operator/invites", Some(&api_key("bank-one")), who.clone()).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _) = call(&f.app, "POST", "/v1/operator/invites", None, who).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+}
+
+/// Consents go only to registered lenders and merchants, for a bounded time; withdrawing ends
+/// them; and a reader asking about someone the bureau has no file on gets the same logged
+/// refusal as one without consent.
+#[tokio::test]
+async fn consents_are_bounded_and_strangers_files_are_not_told_apart() {
+    let f = fixture();
+    deploy_model(&f).await;
+    let subject = session(&f).await;
+    for (org, why) in [("nobody-here", "not registered"), ("ombudsman", "not a reader"), ("court-1", "not a reader")] {
+        let grant = json!({"org": org, "purpose": "deposit_waiver", "until": "2027-01-31"});
+        let (status, body) = call(&f.app, "POST", "/v1/me/consents", Some(&subject), json_body(grant)).await;
+        assert_eq!((status, body["code"].as_str()), (StatusCode::BAD_REQUEST, Some("bad_org")), "{why}: {body}");
+    }
+    let forever = json!({"org": "shop", "purpose": "deposit_waiver", "until": "9999-12-31"});
+    let (status, body) = call(&f.app, "POST", "/v1/me/consents", Some(&subject), json_body(forever)).await;
+    assert_eq!((status, body["field"].as_str()), (StatusCode::BAD_REQUEST, Some("until")), "{body}");
+    let grant = json!({"org": "shop", "purpose": "deposit_waiver", "until": "2028-10-01"});
+    let (status, body) = call(&f.app, "POST", "/v1/me/consents", Some(&subject), json_body(grant)).await;
+    assert_eq!(status, StatusCode::CREATED, "within two years: {body}");
+    let ask = |number: &str| json_body(json!({"scheme": "cn_rid", "number": number, "purpose": "deposit_waiver"}));
+    let (status, _) = call(&f.app, "POST", "/v1/scores", Some(&api_key("shop")), ask(ID.1)).await;
+    assert_eq!(status, StatusCode::OK);
+
+    let (status, _) = call(&f.app, "DELETE", "/v1/me/enrolment", Some(&subject), None).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, known) = call(&f.app, "POST", "/v1/scores", Some(&api_key("shop")), ask(ID.1)).await;
+    assert_eq!(
+        (status, known["code"].as_str()),
+        (StatusCode::FORBIDDEN, Some("consent_required")),
+        "withdrawal ended the consent"
+    );
+    let (status, unknown) = call(&f.app, "POST", "/v1/scores", Some(&api_key("shop")), ask(&resident_number(3))).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{unknown}");
+    let shape = |v: &Value| {
+        (v["code"].clone(), v["message"].as_str().map(|m| m.split(" (leaf").next().unwrap_or("").to_owned()))
+    };
+    assert_eq!(shape(&unknown), shape(&known), "the same answer for a file the bureau has and one it has not");
+    assert!(unknown["message"].as_str().is_some_and(|m| m.contains("(leaf ")), "and it is logged: {unknown}");
+}
+
+/// A batch cannot change its sender's kind or name: a lender that declares itself a court is
+/// refused (and puts no court record on anyone's file), a court that declares itself a lender
+/// gains no lender's role, and a renamed sender is refused; nothing of a refused batch is applied.
+#[tokio::test]
+async fn a_furnisher_cannot_change_its_own_kind() {
+    let f = fixture();
+    let court_record = |sender: &str, kind: &str, name: &str| {
+        format!(
+            "{{\"type\": \"batch\", \"sender\": \"{sender}\", \"sender_kind\": \"{kind}\", \"sender_name\": \"{name}\"}}\n\
+             {{\"type\": \"court_record\", \"scheme\": \"cn_rid\", \"number\": \"{}\", \"case\": \"FAKE-1\", \"amount_minor\": 4500000, \"currency\": \"CNY\", \"grounds\": \"made up\", \"listed\": \"2026-10-01\"}}\n",
+            ID.1
+        )
+        .into_bytes()
+    };
+    let (status, body) =
+        submit(&f, "bank-one", "/v1/batches?format=jsonl", court_record("bank-one", "court", "Bank One")).await;
+    assert_eq!(
+        (status, body["code"].as_str(), body["field"].as_str()),
+        (StatusCode::FORBIDDEN, Some("sender_mismatch"), Some("sender_kind")),
+        "{body}"
+    );
+    let (status, body) =
+        submit(&f, "court-1", "/v1/batches?format=jsonl", court_record("court-1", "court", "Not The Court")).await;
+    assert_eq!((status, body["field"].as_str()), (StatusCode::FORBIDDEN, Some("sender_name")), "{body}");
+    let lender_batch = format!(
+        "{{\"type\": \"batch\", \"sender\": \"court-1\", \"sender_kind\": \"lender\", \"sender_name\": \"Court One\"}}\n\
+         {{\"type\": \"account\", \"scheme\": \"cn_rid\", \"number\": \"{}\", \"account\": \"X-1\", \"kind\": \"loan\", \"opened\": \"2025-01-01\", \"currency\": \"CNY\"}}\n",
+        ID.1
+    );
+    let (status, body) = submit(&f, "court-1", "/v1/batches?format=jsonl", lender_batch.into_bytes()).await;
+    assert_eq!((status, body["code"].as_str()), (StatusCode::FORBIDDEN, Some("sender_mismatch")), "{body}");
+    // Still a court: no score, no statistics.
+    let ask = json_body(json!({"scheme": ID.0, "number": ID.1, "purpose": "deposit_waiver"}));
+    let (status, _) = call(&f.app, "POST", "/v1/scores", Some(&api_key("court-1")), ask).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _) = call(&f.app, "GET", "/v1/statistics/regions", Some(&api_key("court-1")), None).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let subject = session(&f).await;
+    let (_, file) = call(&f.app, "GET", "/v1/me/file", Some(&subject), None).await;
+    assert_eq!(file["court_records"].as_array().map(Vec::len), Some(0), "no record of a refused batch: {file}");
+    assert_eq!(file["accounts"].as_array().map(Vec::len), Some(0), "{file}");
+    // The court, as registered, does put its records on file.
+    let (status, body) =
+        submit(&f, "court-1", "/v1/batches?format=jsonl", court_record("court-1", "court", "Court One")).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
 }
