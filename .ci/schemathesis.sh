@@ -28,11 +28,12 @@ for _ in $(seq 100); do
   kill -0 $pid 2>/dev/null || { cat "$work/serve.log"; exit 1; }
   sleep 0.2
 done
-number=$(grep "A person" "$work/demo.txt" | sed 's/.*cn_rid \([0-9X]*\),.*/\1/')
+number=$(grep "^A person (subject)" "$work/demo.txt" | sed 's/.*cn_rid \([0-9X]*\),.*/\1/')
 session=$(curl -s -X POST "$base/v1/sessions" -H 'content-type: application/json' \
   -d "{\"scheme\":\"cn_rid\",\"number\":\"$number\",\"passphrase\":\"demo passphrase one\"}" | sed 's/.*"token":"\([^"]*\)".*/\1/')
 checks=not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance
 curl -sf "$base/openapi.json" > "$venv/openapi.json"
+case $session in ses_*) ;; *) echo "the demo person could not sign in: $session"; exit 1 ;; esac
 key() { grep "^$1" "$work/demo.txt" | awk '{print $NF}'; }
 for who in stranger subject Merchant Lender Court Ombudsman Auditor Operator; do
   skip=()

@@ -11,7 +11,7 @@ cargo build --release --quiet --bin candor --bin candor-loadgen
 out=bench/out/service
 rm -rf "$out"; mkdir -p "$out"
 ./target/release/candor demo --no-serve --dir "$out/demo" --subjects 20000 > "$out/demo.txt" 2> "$out/demo.err"
-number=$(grep "A person" "$out/demo.txt" | sed 's/.*cn_rid \([0-9X]*\),.*/\1/')
+number=$(grep "^A person (subject)" "$out/demo.txt" | sed 's/.*cn_rid \([0-9X]*\),.*/\1/')
 credentials="{\"scheme\":\"cn_rid\",\"number\":\"$number\",\"passphrase\":\"demo passphrase one\"}"
 body="{\"scheme\":\"cn_rid\",\"number\":\"$number\",\"purpose\":\"deposit_waiver\"}"
 pid=

@@ -153,7 +153,8 @@ fn number(s: &str) -> Option<u32> {
 }
 
 fn date_digits(s: &str) -> Option<Date> {
-    if s.len() != 8 {
+    // Digits only, so every slice below falls on a character boundary.
+    if s.len() != 8 || !s.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
     let month = Month::try_from(u8::try_from(number(&s[0..2])?).ok()?).ok()?;
@@ -163,7 +164,7 @@ fn date_digits(s: &str) -> Option<Date> {
 }
 
 fn stamp_digits(s: &str) -> Option<PrimitiveDateTime> {
-    if s.len() != 14 {
+    if s.len() != 14 || !s.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
     let date = date_digits(&s[0..8])?;
@@ -221,6 +222,15 @@ mod tests {
 
     fn field(layout: &crate::layout::Layout, name: &str) -> Field {
         layout.fields[layout.field(name).expect(name)]
+    }
+
+    /// Found by the damaged-files property test: a character of several bytes inside a date
+    /// once split it mid-character.
+    #[test]
+    fn dates_and_stamps_with_multibyte_characters_are_refused_not_split() {
+        assert_eq!(date_digits("0\u{710}12020"), None);
+        assert_eq!(stamp_digits("0\u{710}120200111223"), None);
+        assert_eq!(date_text("0\u{710}12020".as_bytes()), None);
     }
 
     #[test]

@@ -72,6 +72,7 @@ pub const CODES: &[Code] = &[
     code(403, "consent_required", "the person has not consented to this purpose; the attempt is logged"),
     code(403, "file_frozen", "the person has frozen their file; the attempt is logged"),
     code(404, "not_found", "no such thing, or none the caller may see"),
+    code(405, "method_not_allowed", "the route does not take this method"),
     code(409, "cooling_off", "the person enrolled again recently; this change waits out the cooling-off period"),
     code(409, "no_correction", "the record has not changed since the dispute opened"),
     code(409, "blocked", "the record is blocked as identity theft; the ombudsman decides"),
@@ -85,8 +86,10 @@ pub const CODES: &[Code] = &[
     code(422, "batch_refused", "the batch does not parse or check; every problem is listed, nothing applied"),
     code(422, "batch_rejected", "the batch conflicts with the file; every problem is listed, nothing applied"),
     code(429, "rate_limited", "too many requests this minute"),
+    code(429, "locked_out", "too many failed sign-ins or enrolments for this identifier or address; wait"),
     code(500, "internal", "something went wrong on the bureau's side"),
     code(503, "no_model", "no model is deployed yet"),
+    code(503, "busy", "too many sign-ins at once; try again in a moment"),
     code(503, "scoring_suspended", "the operator has suspended scoring"),
     code(503, "no_log_key", "the server has no checkpoint key"),
 ];

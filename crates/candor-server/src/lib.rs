@@ -8,6 +8,7 @@
 //! where there is one. No log line carries an identifier, a name, a key or a token.
 
 mod error;
+pub mod guard;
 mod routes;
 pub mod settings;
 mod wire;
@@ -23,7 +24,7 @@ use candor_file::secret::Keys;
 use candor_store::Store;
 
 pub use error::{ApiError, CODES};
-pub use routes::{app, openapi_document, Role, LOG_ORIGIN, ROUTES};
+pub use routes::{app, openapi_document, Role, ANONYMOUS_BODY_BYTES, LOG_ORIGIN, ROUTES};
 pub use settings::Settings;
 
 /// Request counts for `/metrics`.
@@ -77,6 +78,9 @@ impl candor_bureau::gate::Stores for &StorePool {
     }
 }
 
+/// Passphrases hashed at once, at most (about 19 MiB each).
+pub const HASHING_AT_ONCE: usize = 4;
+
 /// Everything the handlers share.
 pub struct State {
     pub config: Settings,
@@ -90,6 +94,10 @@ pub struct State {
     pub metrics: Metrics,
     /// Requests per key in the current minute: (minute, count).
     pub rates: Mutex<HashMap<[u8; 32], (i64, u32)>>,
+    /// Failed sign-ins and enrolments, by identifier and by address.
+    pub throttle: guard::Throttle,
+    /// Turns to hash a passphrase: argon2 takes 19 MiB and tens of milliseconds each.
+    pub hashing: tokio::sync::Semaphore,
     /// The clock, replaceable in tests: milliseconds since 1970.
     pub clock: Box<dyn Fn() -> i64 + Send + Sync>,
     /// The bureau's checkpoint key; without it no checkpoints are issued.
@@ -101,21 +109,26 @@ pub struct State {
 }
 
 impl State {
-    pub fn new(config: Settings, store: Store, keys: Keys) -> State {
-        State {
+    /// The service's state over `store`; scoring starts suspended if the operator's last switch
+    /// suspended it, before a restart or not.
+    pub fn new(config: Settings, mut store: Store, keys: Keys) -> Result<State, candor_store::StoreError> {
+        let suspended = store.scoring_suspended()?;
+        Ok(State {
             config,
             store: StorePool::new(store),
             keys,
             model: Mutex::new(None),
             sessions: Mutex::new(HashMap::new()),
-            suspended: AtomicBool::new(false),
+            suspended: AtomicBool::new(suspended),
             metrics: Metrics::default(),
             rates: Mutex::new(HashMap::new()),
+            throttle: guard::Throttle::default(),
+            hashing: tokio::sync::Semaphore::new(HASHING_AT_ONCE),
             clock: Box::new(|| (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64),
             log_signer: None,
             perks: Mutex::new(None),
             tree: Mutex::new(candor_log::Tree::new()),
-        }
+        })
     }
 
     pub fn now_ms(&self) -> i64 {
@@ -236,7 +249,8 @@ pub async fn serve(
             }
         })
     };
-    let served = axum::serve(listener, app(state)).with_graceful_shutdown(shutdown).await;
+    let app = app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    let served = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
     sweeper.abort();
     served
 }

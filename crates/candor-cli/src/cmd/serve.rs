@@ -45,7 +45,7 @@ pub fn run(args: Args) -> Result<()> {
     let keys = keys_from(&config.db, &config.keys)?;
     let store = Store::open(&config.db).with_context(|| format!("{}: cannot open the store", config.db))?;
     let postgres = store.is_postgres();
-    let mut state = State::new(config.settings(), store, keys);
+    let mut state = State::new(config.settings(), store, keys)?;
     if postgres {
         for _ in 1..config.db_connections.clamp(1, 64) {
             state.store.add(Store::open(&config.db).with_context(|| format!("{}: cannot open the store", config.db))?);

@@ -217,9 +217,56 @@ fn an_api_key_is_shown_once_and_stored_hashed() {
     let again =
         ok(dir.path(), &["org", "add", "--db", "c.db", "--id", "bank-one", "--kind", "lender", "--name", "Bank One"]);
     assert_ne!(again.trim(), key, "a new key each time");
+    let logged: Vec<String> = conn
+        .prepare("SELECT body FROM log_leaves WHERE kind = 'organisation_registered' ORDER BY leaf_index")
+        .expect("query")
+        .query_map([], |r| r.get(0))
+        .expect("rows")
+        .collect::<Result<_, _>>()
+        .expect("bodies");
+    assert_eq!(logged.len(), 2, "each registration and key issue is a leaf: {logged:?}");
+    assert!(logged.iter().all(|b| b.contains(r#""org_kind":"lender""#) && !b.contains("cnd_")), "{logged:?}");
     let bad =
         candor(dir.path(), &["org", "add", "--db", "c.db", "--id", "Bank One", "--kind", "lender", "--name", "x"]);
     assert!(String::from_utf8_lossy(&bad.stderr).contains("--id: expected an organisation id"));
+}
+
+#[test]
+fn an_activation_code_is_shown_once_and_stored_hashed() {
+    let dir = TempDir::new().expect("dir");
+    let args = ["subject", "invite", "--db", "c.db", "--scheme", "cn_rid", "--number", "110105199003071239"];
+    let code = ok(dir.path(), &args);
+    let code = code.trim();
+    assert_eq!((code.len(), code.matches('-').count()), (24, 4), "{code}");
+    let again = ok(dir.path(), &args);
+    assert_ne!(again.trim(), code, "a new code each time");
+    let conn = rusqlite::Connection::open(dir.path().join("c.db")).expect("open");
+    let hashes: Vec<String> = conn
+        .prepare("SELECT code_hash FROM activation_codes")
+        .expect("query")
+        .query_map([], |r| r.get(0))
+        .expect("rows")
+        .collect::<Result<_, _>>()
+        .expect("hashes");
+    assert_eq!(hashes.len(), 2);
+    let plain = code.replace('-', "");
+    let bodies: String = conn
+        .prepare("SELECT body FROM log_leaves")
+        .expect("query")
+        .query_map([], |r| r.get::<_, String>(0))
+        .expect("rows")
+        .collect::<Result<Vec<_>, _>>()
+        .expect("bodies")
+        .concat();
+    assert!(!hashes.iter().any(|h| h.contains(&plain)) && !bodies.contains(&plain), "the code itself is not stored");
+    assert_eq!(bodies.matches("activation_issued").count(), 2, "{bodies}");
+    let bad = candor(
+        dir.path(),
+        &["subject", "invite", "--db", "c.db", "--scheme", "cn_rid", "--number", "110105199003071238"],
+    );
+    assert!(!bad.status.success());
+    let said = String::from_utf8_lossy(&bad.stderr);
+    assert!(said.contains("--number") && !said.contains("110105199003071238"), "{said}");
 }
 
 #[test]

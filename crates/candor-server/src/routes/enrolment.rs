@@ -1,15 +1,18 @@
 //! Enrolment (with the activation code the bureau sent the person), the operator's
 //! invitations, sign-in and withdrawal.
 
-use axum::extract::{Extension, State as Extract};
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, Extension, State as Extract};
 use axum::http::StatusCode;
 use candor_bureau::subject::Enrolled;
 use candor_file::activation::ActivationCode;
+use candor_file::ids::SubjectKey;
 use candor_store::SubjectEntry;
 use serde::Deserialize;
 
 use super::{identify, ok, parse_json, token_hash, with_store, Answer, Body, Caller, Shared};
-use crate::{wire, ApiError};
+use crate::{guard, wire, ApiError};
 
 #[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -31,7 +34,31 @@ pub(super) struct Enrolment {
     passphrase: String,
 }
 
-pub(super) async fn enrol(Extract(state): Extract<Shared>, Body(body): Body) -> Answer {
+/// The throttle's keys for an attempt: the identifier, and the caller's address when known.
+fn attempt_keys(key: &SubjectKey, from: Option<Extension<ConnectInfo<SocketAddr>>>) -> Vec<[u8; 32]> {
+    let mut keys = vec![key.0];
+    keys.extend(from.map(|Extension(ConnectInfo(addr))| guard::address_key(&addr)));
+    keys
+}
+
+/// Refuses while any of the attempt's keys is locked out.
+fn check_attempt(state: &Shared, keys: &[[u8; 32]], now_ms: i64) -> Result<(), ApiError> {
+    keys.iter().try_for_each(|k| state.throttle.check(k, now_ms))
+}
+
+/// Counts a failed attempt against each of its keys, and answers with `error`.
+fn failed_attempt(state: &Shared, keys: &[[u8; 32]], now_ms: i64, error: ApiError) -> Answer {
+    for k in keys {
+        state.throttle.failed(k, now_ms)?;
+    }
+    Err(error)
+}
+
+pub(super) async fn enrol(
+    Extract(state): Extract<Shared>,
+    from: Option<Extension<ConnectInfo<SocketAddr>>>,
+    Body(body): Body,
+) -> Answer {
     let c: Enrolment = parse_json(&body)?;
     let id = identify(&c.scheme, &c.number)?;
     let code = ActivationCode::parse(&c.activation_code)
@@ -39,12 +66,21 @@ pub(super) async fn enrol(Extract(state): Extract<Shared>, Body(body): Body) -> 
     candor_bureau::subject::check_passphrase(&c.passphrase)?;
     let entry = SubjectEntry::of(state.keys.subject_key(&id), &id);
     let key = entry.key;
+    let (attempt, now_ms) = (attempt_keys(&key, from), state.now_ms());
+    check_attempt(&state, &attempt, now_ms)?;
     // The passphrase is hashed before the code is checked, so a wrong code takes as long.
+    let hash = guard::hashing(&state.hashing, move || crate::hash_passphrase(&c.passphrase)).await?;
     let enrolled = with_store(&state, move |s, store| {
-        let hash = crate::hash_passphrase(&c.passphrase)?;
-        Ok(candor_bureau::subject::enrol(store, &s.keys, &s.rules(), s.now(), &entry, &code, &hash)?)
+        Ok(candor_bureau::subject::enrol(store, &s.keys, &s.rules(), s.now(), &entry, &code, &hash))
     })
     .await?;
+    let enrolled = match enrolled {
+        Err(candor_bureau::BureauError::Unproven) => {
+            return failed_attempt(&state, &attempt, now_ms, candor_bureau::BureauError::Unproven.into())
+        }
+        other => other?,
+    };
+    state.throttle.succeeded(&key.0)?;
     // Whoever held a session of this person's before holds none now.
     state.sessions.lock().map_err(|_| ApiError::internal())?.retain(|_, (k, _)| *k != key);
     let cooling_off_until_ms = match enrolled {
@@ -78,21 +114,24 @@ pub(super) async fn invite(Extract(state): Extract<Shared>, Body(body): Body) ->
     ok(StatusCode::CREATED, wire::Invitation { masked: id.masked(), activation_code: shown, expires_ms })
 }
 
-pub(super) async fn sign_in(Extract(state): Extract<Shared>, Body(body): Body) -> Answer {
+pub(super) async fn sign_in(
+    Extract(state): Extract<Shared>,
+    from: Option<Extension<ConnectInfo<SocketAddr>>>,
+    Body(body): Body,
+) -> Answer {
     let c: Credentials = parse_json(&body)?;
     let bad = || ApiError::new(StatusCode::UNAUTHORIZED, "bad_credentials", "unknown identifier or wrong passphrase");
     let key = state.keys.subject_key(&identify(&c.scheme, &c.number)?);
-    let stored = with_store(&state, move |_, store| Ok(store.enrolment(&key)?)).await?.ok_or_else(bad)?;
-    let good = tokio::task::spawn_blocking(move || {
-        use argon2::password_hash::{PasswordHash, PasswordVerifier};
-        let parsed = PasswordHash::new(&stored).map_err(|_| ApiError::internal())?;
-        Ok::<_, ApiError>(argon2::Argon2::default().verify_password(c.passphrase.as_bytes(), &parsed).is_ok())
-    })
-    .await
-    .map_err(|_| ApiError::internal())??;
+    let (attempt, now_ms) = (attempt_keys(&key, from), state.now_ms());
+    check_attempt(&state, &attempt, now_ms)?;
+    let stored = with_store(&state, move |_, store| Ok(store.enrolment(&key)?)).await?;
+    // An unknown identifier is checked against a hash of the same cost: the same answer, as late.
+    let good =
+        guard::hashing(&state.hashing, move || guard::passphrase_matches(stored.as_deref(), &c.passphrase)).await?;
     if !good {
-        return Err(bad());
+        return failed_attempt(&state, &attempt, now_ms, bad());
     }
+    state.throttle.succeeded(&key.0)?;
     let mut raw = [0u8; 32];
     getrandom::getrandom(&mut raw).map_err(|_| ApiError::internal())?;
     let token = format!("ses_{}", hex::encode(raw));

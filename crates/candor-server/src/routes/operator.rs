@@ -2,12 +2,12 @@
 
 use std::sync::atomic::Ordering;
 
-use axum::extract::State as Extract;
+use axum::extract::{Extension, State as Extract};
 use axum::http::StatusCode;
 use axum::Json;
 use serde_json::{json, Value};
 
-use super::{ok, with_store, Answer, Body, RequestBody, ResponseBody, Shared, ROUTES};
+use super::{ok, with_store, Answer, Body, Caller, RequestBody, ResponseBody, Shared, ROUTES};
 use crate::{wire, ApiError};
 
 pub(super) async fn healthz() -> Json<wire::Health> {
@@ -149,14 +149,22 @@ pub(super) async fn openapi() -> Json<Value> {
     Json(DOCUMENT.get_or_init(openapi_document).clone())
 }
 
-pub(super) async fn suspend(Extract(state): Extract<Shared>) -> Answer {
-    state.suspended.store(true, Ordering::SeqCst);
-    ok(StatusCode::OK, wire::ScoringState { scoring: "suspended".to_owned() })
+pub(super) async fn suspend(Extract(state): Extract<Shared>, Extension(caller): Extension<Caller>) -> Answer {
+    switch(state, caller, true).await
 }
 
-pub(super) async fn resume(Extract(state): Extract<Shared>) -> Answer {
-    state.suspended.store(false, Ordering::SeqCst);
-    ok(StatusCode::OK, wire::ScoringState { scoring: "running".to_owned() })
+pub(super) async fn resume(Extract(state): Extract<Shared>, Extension(caller): Extension<Caller>) -> Answer {
+    switch(state, caller, false).await
+}
+
+/// Stops or resumes scoring: recorded and logged first, so it holds after a restart.
+async fn switch(state: Shared, caller: Caller, suspended: bool) -> Answer {
+    let by = caller.org("stop or resume scoring")?.id.clone();
+    with_store(&state, move |s, store| Ok(candor_bureau::operator::switch_scoring(store, s.now(), &by, suspended)?))
+        .await?;
+    state.suspended.store(suspended, Ordering::SeqCst);
+    let scoring = if suspended { "suspended" } else { "running" };
+    ok(StatusCode::OK, wire::ScoringState { scoring: scoring.to_owned() })
 }
 
 pub(super) async fn deploy(Extract(state): Extract<Shared>, Body(body): Body) -> Answer {

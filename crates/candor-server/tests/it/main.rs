@@ -62,7 +62,7 @@ fn fixture_with(config: Settings) -> Fixture {
     let dir = tempfile::tempdir().expect("dir");
     let store = Store::open(&dir.path().join("s.db").display().to_string()).expect("store");
     let keys = Keys::from_hex(&"01".repeat(32), &"02".repeat(32)).expect("keys");
-    let mut state = State::new(config, store, keys);
+    let mut state = State::new(config, store, keys).expect("state");
     // 2026-10-31T12:00:00Z: after the example batch's months.
     let clock = Arc::new(AtomicI64::new(1_793_448_000_000));
     let c = clock.clone();
@@ -305,12 +305,25 @@ impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Captured {
     }
 }
 
+/// Every log line of every test of this binary: one subscriber for the process, since a
+/// subscriber per test thread misses lines when tests race to register their call sites. A
+/// test checks that its own requests are there and that no test's line holds a secret.
+fn captured_logs() -> Captured {
+    static CAPTURED: std::sync::OnceLock<Captured> = std::sync::OnceLock::new();
+    CAPTURED
+        .get_or_init(|| {
+            let captured = Captured::default();
+            let subscriber =
+                tracing_subscriber::fmt().with_writer(captured.clone()).with_max_level(tracing::Level::TRACE).finish();
+            tracing::subscriber::set_global_default(subscriber).expect("the only subscriber");
+            captured
+        })
+        .clone()
+}
+
 #[tokio::test]
 async fn furnisher_subject_lender_with_consent_refusal_reads_and_a_proof() {
-    let captured = Captured::default();
-    let subscriber =
-        tracing_subscriber::fmt().with_writer(captured.clone()).with_max_level(tracing::Level::TRACE).finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let captured = captured_logs();
     let f = fixture();
     let batch =
         std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/examples/lender-batch.jsonl")).expect("example");
@@ -446,7 +459,8 @@ async fn furnisher_subject_lender_with_consent_refusal_reads_and_a_proof() {
         Settings::default(),
         Store::open(&f._dir.path().join("s.db").display().to_string()).expect("store"),
         Keys::from_hex(&"01".repeat(32), &"02".repeat(32)).expect("keys"),
-    );
+    )
+    .expect("state");
     let serving = f.state.model.lock().expect("lock").as_ref().map(|d| d.version.clone());
     assert_eq!(restarted.restore_model().expect("restore"), serving, "a restart serves the model deployed last");
     let (status, purged) = call(&f.app, "POST", "/v1/operator/purge", Some(&api_key("operator")), None).await;
@@ -456,7 +470,22 @@ async fn furnisher_subject_lender_with_consent_refusal_reads_and_a_proof() {
     assert_eq!(status, StatusCode::OK);
     let (status, body) = call(&f.app, "POST", "/v1/scores", Some(&api_key("shop")), json_body(ask.clone())).await;
     assert_eq!((status, body["code"].as_str()), (StatusCode::SERVICE_UNAVAILABLE, Some("scoring_suspended")));
+    let restart = || {
+        State::new(
+            Settings::default(),
+            Store::open(&f._dir.path().join("s.db").display().to_string()).expect("store"),
+            Keys::from_hex(&"01".repeat(32), &"02".repeat(32)).expect("keys"),
+        )
+        .expect("state")
+    };
+    assert!(restart().suspended.load(Ordering::SeqCst), "a suspension outlives a restart");
     call(&f.app, "POST", "/v1/operator/resume", Some(&api_key("operator")), None).await;
+    assert!(!restart().suspended.load(Ordering::SeqCst), "and so does the resumption");
+    {
+        let mut store = f.state.store.lock().expect("lock");
+        let audit = store.audit().expect("audit");
+        assert!(audit.problems.is_empty(), "each switch is logged: {:?}", audit.problems);
+    }
 
     let (status, _) = call(&f.app, "DELETE", "/v1/me/consents/shop/deposit_waiver", Some(&subject), None).await;
     assert_eq!(status, StatusCode::OK);
@@ -619,6 +648,14 @@ async fn furnisher_subject_lender_with_consent_refusal_reads_and_a_proof() {
             .is_some_and(|m| m.contains("candor_scores_total 2") && m.contains("candor_refused_reads_total 2")),
         "{metrics}"
     );
+
+    // The log lines name routes as the table does, and carry no identifier, key or token.
+    let logs = String::from_utf8(captured.0.lock().expect("lock").clone()).expect("utf-8");
+    assert!(logs.contains("/v1/batches/{id}") && logs.contains("/v1/log/leaves/{index}/proof"), "{logs}");
+    assert!(!logs.contains("/v1/batches/1 ") && !logs.contains(&path), "a raw path is in the logs");
+    for secret in [ID.1, &api_key("shop"), &api_key("bank-one"), subject.as_str(), "correct horse battery"] {
+        assert!(!logs.contains(secret), "the logs hold a secret or an identifier");
+    }
 }
 
 /// The example batch's September report of CARD-001, corrected by the bank: paid, not late.
@@ -729,10 +766,7 @@ async fn bad_credentials_and_bad_input_get_stable_codes() {
 /// store.
 #[tokio::test]
 async fn the_perks_map_answers_without_keeping_the_place() {
-    let captured = Captured::default();
-    let subscriber =
-        tracing_subscriber::fmt().with_writer(captured.clone()).with_max_level(tracing::Level::TRACE).finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let captured = captured_logs();
     let f = fixture();
     example_batch(&f).await;
     deploy_model(&f).await;
@@ -1236,4 +1270,58 @@ async fn a_furnisher_cannot_change_its_own_kind() {
     let (status, body) =
         submit(&f, "court-1", "/v1/batches?format=jsonl", court_record("court-1", "court", "Court One")).await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
+}
+
+/// A stranger, or a caller with a forged credential, learns nothing from any route that is not
+/// public: every one answers 401 in the error shape before its path, query or body is read,
+/// however malformed they are; an unknown route or method answers in the error shape too.
+#[tokio::test]
+async fn strangers_and_forged_credentials_get_401_before_anything_is_parsed() {
+    let f = fixture();
+    let malformed = Some(("application/json", b"{\"not json".to_vec()));
+    for route in ROUTES.iter().filter(|r| !r.roles.contains(&candor_server::Role::Anyone)) {
+        let path = route.path.replace('{', "%ZZ{").replace('}', "}%ZZ") + "?limit=minus-one&%zz=%";
+        for token in [None, Some("cnd_forged"), Some("ses_forged"), Some("")] {
+            let (status, answer) = call(&f.app, route.method, &path, token, malformed.clone()).await;
+            assert_eq!(
+                (status, answer["code"].as_str()),
+                (StatusCode::UNAUTHORIZED, Some("unauthenticated")),
+                "{} {} with {token:?}: {answer}",
+                route.method,
+                route.path
+            );
+        }
+    }
+    let (status, body) = call(&f.app, "GET", "/v1/no/such/route", None, None).await;
+    assert_eq!((status, body["code"].as_str()), (StatusCode::NOT_FOUND, Some("not_found")), "{body}");
+    let (status, body) = call(&f.app, "PATCH", "/v1/me/freeze", None, None).await;
+    assert_eq!((status, body["code"].as_str()), (StatusCode::METHOD_NOT_ALLOWED, Some("method_not_allowed")), "{body}");
+}
+
+/// Guessing a passphrase stops after a few tries: the identifier is locked for a time that
+/// doubles, the right passphrase included, and an unknown identifier the same way; a stranger's
+/// body is read only up to a small size.
+#[tokio::test]
+async fn sign_in_locks_out_guessers_and_a_strangers_body_is_small() {
+    let f = fixture_with(Settings { max_body_bytes: 1 << 20, ..Settings::default() });
+    session(&f).await;
+    let try_with =
+        |number: &str, passphrase: &str| json_body(json!({"scheme": ID.0, "number": number, "passphrase": passphrase}));
+    let unknown = resident_number(11);
+    for number in [ID.1, unknown.as_str()] {
+        for _ in 0..candor_server::guard::FREE_FAILURES {
+            let (status, body) = call(&f.app, "POST", "/v1/sessions", None, try_with(number, "a wrong guess")).await;
+            assert_eq!(body["code"], "bad_credentials", "{status} {body}");
+        }
+        let (status, body) =
+            call(&f.app, "POST", "/v1/sessions", None, try_with(number, "correct horse battery")).await;
+        assert_eq!((status, body["code"].as_str()), (StatusCode::TOO_MANY_REQUESTS, Some("locked_out")), "{body}");
+    }
+    f.clock.fetch_add(candor_server::guard::FIRST_LOCK_MS, Ordering::SeqCst);
+    let (status, body) = call(&f.app, "POST", "/v1/sessions", None, try_with(ID.1, "correct horse battery")).await;
+    assert_eq!(status, StatusCode::OK, "after the lockout: {body}");
+
+    let big = json!({"scheme": ID.0, "number": ID.1, "passphrase": "x".repeat(candor_server::ANONYMOUS_BODY_BYTES)});
+    let (status, body) = call(&f.app, "POST", "/v1/sessions", None, json_body(big)).await;
+    assert_eq!((status, body["code"].as_str()), (StatusCode::PAYLOAD_TOO_LARGE, Some("too_large")), "{body}");
 }
