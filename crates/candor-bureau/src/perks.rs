@@ -54,7 +54,7 @@ impl Point {
             }
             if p.description.trim().is_empty()
                 || p.description.chars().count() > MAX_PERK_CHARS
-                || p.description.chars().any(char::is_control)
+                || candor_file::text::check(&p.description, false).is_err()
             {
                 return bad(format!("a description is 1 to {MAX_PERK_CHARS} characters of text"));
             }

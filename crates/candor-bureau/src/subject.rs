@@ -170,13 +170,14 @@ pub fn set_freeze(store: &mut Store, rules: &Rules, now: Now, key: &SubjectKey, 
 /// Attaches the person's statement to a record (an empty text withdraws it); shown with the
 /// record in every report.
 pub fn attach_statement(store: &mut Store, now: Now, key: &SubjectKey, record_ref: &str, text: &str) -> Result<()> {
-    if text.chars().count() > MAX_STATEMENT_CHARS || text.chars().any(|c| c.is_control() && c != '\n') {
+    if text.chars().count() > MAX_STATEMENT_CHARS {
         return Err(BureauError::invalid(
             "bad_statement",
             "text",
             format!("at most {MAX_STATEMENT_CHARS} characters of text"),
         ));
     }
+    candor_file::text::check(text, true).map_err(|why| BureauError::invalid("bad_statement", "text", why))?;
     unit(store, |store| {
         store.put_statement(key, record_ref, text, now.ms)?;
         log(

@@ -42,6 +42,21 @@ fn sqlite_path(db: &str) -> PathBuf {
     PathBuf::from(db.strip_prefix("sqlite://").or_else(|| db.strip_prefix("sqlite:")).unwrap_or(db))
 }
 
+/// Refuses a SQLite store that is not there: a command that only reads one must not make an
+/// empty store (with new keys) and then report on it.
+pub fn existing_store(db: &str) -> Result<()> {
+    if is_sqlite(db) && !sqlite_path(db).exists() {
+        bail!("{db}: no such store");
+    }
+    Ok(())
+}
+
+/// Where the last signed checkpoint of a SQLite store is kept: beside it, outside it
+/// (`<db>.checkpoint`), where a rollback of the store cannot take it.
+pub fn checkpoint_file(db: &str) -> Option<PathBuf> {
+    is_sqlite(db).then(|| sqlite_path(db).with_extension("checkpoint"))
+}
+
 /// The bureau's keys as the environment gives them, or the SQLite store's own.
 pub fn keys(db: &str) -> Result<Keys> {
     keys_from(db, &KeyConfig::from_env())
@@ -57,6 +72,16 @@ pub fn keys_from(db: &str, configured: &KeyConfig) -> Result<Keys> {
     }
     let path = sqlite_path(db).with_extension("keys");
     if !path.exists() {
+        let store = sqlite_path(db);
+        if std::fs::metadata(&store).is_ok_and(|m| m.len() > 0) {
+            bail!(
+                "{}: the store exists but its keys file {} does not; new keys would make every keyed identifier \
+                 and sealed name in it unreadable, so none are made: put the keys file back beside the store, or \
+                 set CANDOR_IDENTITY_KEY and CANDOR_SEALING_KEY",
+                store.display(),
+                path.display()
+            );
+        }
         let mut bytes = [0u8; 64];
         getrandom::getrandom(&mut bytes)
             .map_err(|e| anyhow::anyhow!("no randomness from the operating system: {e}"))?;
@@ -106,7 +131,7 @@ pub fn log_signer(db: &str, origin: &str, configured: &KeyConfig) -> Result<cand
 }
 
 #[cfg(unix)]
-fn write_private(path: &std::path::Path, text: &str) -> Result<()> {
+pub(crate) fn write_private(path: &std::path::Path, text: &str) -> Result<()> {
     use std::io::Write;
     use std::os::unix::fs::OpenOptionsExt;
     let mut f = std::fs::OpenOptions::new()
@@ -121,7 +146,7 @@ fn write_private(path: &std::path::Path, text: &str) -> Result<()> {
 }
 
 #[cfg(not(unix))]
-fn write_private(path: &std::path::Path, text: &str) -> Result<()> {
+pub(crate) fn write_private(path: &std::path::Path, text: &str) -> Result<()> {
     std::fs::write(path, text).with_context(|| format!("{}: cannot create", path.display()))
 }
 

@@ -131,6 +131,7 @@ impl Config {
             activation_days: self.activation_days,
             cooling_off_days: self.cooling_off_days,
             max_consent_days: self.max_consent_days,
+            checkpoint_file: crate::bureau::checkpoint_file(&self.db),
         }
     }
 

@@ -17,5 +17,6 @@ pub mod retention;
 pub mod rules;
 pub mod secret;
 pub mod stats;
+pub mod text;
 
 pub use time::Date;

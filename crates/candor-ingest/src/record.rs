@@ -190,7 +190,13 @@ impl Rec {
 
     fn text(&self, name: &str, errors: &mut Errors) -> Option<String> {
         match self.fields.get(name)? {
-            V::Str(s) => Some(s.clone()),
+            V::Str(s) => match candor_file::text::check(s, false) {
+                Ok(()) => Some(s.clone()),
+                Err(why) => {
+                    errors.add(self.no, Some(name), why);
+                    None
+                }
+            },
             other => {
                 errors.add(self.no, Some(name), format!("expected text, found {other:?}"));
                 None
@@ -540,12 +546,47 @@ fn build(
     Some(builder.batch)
 }
 
+/// A JSON object's members in their order, a repeated name kept, so that it can be refused
+/// (a JSON parser keeps one of the two silently, and another reader may keep the other).
+struct Members(Vec<(String, Json)>);
+
+impl<'de> serde::Deserialize<'de> for Members {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Members, D::Error> {
+        struct Visit;
+        impl<'de> serde::de::Visitor<'de> for Visit {
+            type Value = Members;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Members, A::Error> {
+                let mut members = Vec::new();
+                while let Some(member) = map.next_entry::<String, Json>()? {
+                    members.push(member);
+                }
+                Ok(Members(members))
+            }
+        }
+        d.deserialize_map(Visit)
+    }
+}
+
 fn json_fields(no: usize, line: &str) -> Result<HashMap<String, V>, IngestError> {
     let err = |message: String| IngestError { record: no, field: None, rule: None, message };
-    let value: Json = serde_json::from_str(line).map_err(|e| err(format!("not JSON: {e}")))?;
-    let Json::Object(object) = value else { return Err(err("a record must be a JSON object".into())) };
+    let Members(object) = serde_json::from_str(line).map_err(|e| match serde_json::from_str::<Json>(line) {
+        Ok(_) => err("a record must be a JSON object".into()),
+        Err(_) => err(format!("not JSON: {e}")),
+    })?;
     let mut fields = HashMap::with_capacity(object.len());
+    let mut seen = std::collections::HashSet::with_capacity(object.len());
     for (name, value) in object {
+        if !seen.insert(name.clone()) {
+            return Err(IngestError {
+                record: no,
+                field: Some(clip(&name)),
+                rule: None,
+                message: "the field appears twice in the record".into(),
+            });
+        }
         let v = match value {
             Json::Null => continue,
             Json::String(s) => V::Str(s),

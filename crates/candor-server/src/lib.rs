@@ -192,6 +192,25 @@ pub fn sweep_overdue(state: &State) -> Result<usize, ApiError> {
     Ok(candor_bureau::dispute::sweep_overdue(&mut store, &state.rules(), state.now(), deployed.as_deref())?)
 }
 
+/// Keeps a signed checkpoint in a file outside the store, replacing one of a smaller size: what
+/// an audit holds the store to, so that a store rolled back (a restored backup, a lost write-ahead
+/// log) cannot pass for the log the bureau signed. Written to a temporary file and renamed.
+pub fn keep_checkpoint(path: &std::path::Path, text: &str) -> std::io::Result<()> {
+    let size_of = |t: &str| candor_log::SignedCheckpoint::parse(t).map(|c| c.checkpoint.size).ok();
+    let kept = std::fs::read_to_string(path).ok().as_deref().and_then(size_of);
+    if kept.is_some_and(|kept| size_of(text).is_none_or(|new| new < kept)) {
+        return Ok(());
+    }
+    let tmp = path.with_extension("checkpoint.tmp");
+    {
+        use std::io::Write;
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(text.as_bytes())?;
+        f.sync_all()?;
+    }
+    std::fs::rename(&tmp, path)
+}
+
 /// A passphrase as stored: argon2id with a fresh salt, in the PHC string form.
 pub fn hash_passphrase(passphrase: &str) -> Result<String, ApiError> {
     use argon2::password_hash::{PasswordHasher, SaltString};

@@ -23,6 +23,9 @@ pub struct Settings {
     pub cooling_off_days: i64,
     /// Longest a consent may run, in days.
     pub max_consent_days: i64,
+    /// Where the last checkpoint the bureau signed is kept, outside the store (see
+    /// [`crate::keep_checkpoint`]); none: not kept.
+    pub checkpoint_file: Option<std::path::PathBuf>,
 }
 
 impl Default for Settings {
@@ -35,6 +38,7 @@ impl Default for Settings {
             activation_days: candor_bureau::DEFAULT_ACTIVATION_DAYS,
             cooling_off_days: candor_bureau::DEFAULT_COOLING_OFF_DAYS,
             max_consent_days: candor_bureau::DEFAULT_MAX_CONSENT_DAYS,
+            checkpoint_file: None,
         }
     }
 }

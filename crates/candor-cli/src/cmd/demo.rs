@@ -15,7 +15,8 @@ use crate::run_line;
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// Where the demo keeps its files; emptied first.
+    /// Where the demo keeps its files: a new or empty directory, or one an earlier demo made
+    /// (emptied first); any other is refused.
     #[arg(long, default_value = "candor-demo")]
     dir: PathBuf,
     #[arg(long, default_value_t = 20_000)]
@@ -38,12 +39,31 @@ const ORGS: [(&str, OrgKind, &str); 6] = [
 ];
 const PASSPHRASE: &str = "demo passphrase one";
 
+/// The file that marks a directory as one a demo made, so a later demo may empty it.
+const MARK: &str = ".candor-demo";
+
+/// Empties a directory an earlier demo made, or makes a new one; refuses any other directory
+/// with something in it, which a demo must never delete.
+fn prepare_dir(dir: &std::path::Path) -> Result<()> {
+    if dir.exists() {
+        let empty = std::fs::read_dir(dir).with_context(|| format!("{}: cannot read", dir.display()))?.next().is_none();
+        if !empty && !dir.join(MARK).exists() {
+            anyhow::bail!(
+                "{}: the directory holds files a demo did not make; name a new or empty directory with --dir",
+                dir.display()
+            );
+        }
+        std::fs::remove_dir_all(dir).with_context(|| format!("{}: cannot empty", dir.display()))?;
+    }
+    std::fs::create_dir_all(dir).with_context(|| format!("{}: cannot create", dir.display()))?;
+    std::fs::write(dir.join(MARK), "made by candor demo; a later demo empties this directory\n")
+        .with_context(|| format!("{}: cannot write", dir.display()))?;
+    Ok(())
+}
+
 pub fn run(args: Args) -> Result<()> {
     let started = std::time::Instant::now();
-    if args.dir.exists() {
-        std::fs::remove_dir_all(&args.dir).with_context(|| format!("{}: cannot empty", args.dir.display()))?;
-    }
-    std::fs::create_dir_all(&args.dir).with_context(|| format!("{}: cannot create", args.dir.display()))?;
+    prepare_dir(&args.dir)?;
     let path = |name: &str| args.dir.join(name).display().to_string();
     let (db, pop) = (path("candor.db"), path("pop"));
     let last_month = YearMonth::of(today()).plus(-1).to_string();

@@ -76,12 +76,17 @@ pub enum AuditCommand {
         public_key: Option<String>,
         #[arg(long, default_value = DEFAULT_ORIGIN)]
         origin: String,
+        /// A signed checkpoint kept outside the store (the bureau's `<db>.checkpoint`, which is
+        /// read by default, or a witness's state file): the store must still hold that log.
+        #[arg(long)]
+        checkpoint: Vec<PathBuf>,
     },
 }
 
 pub fn run_log(command: LogCommand) -> Result<()> {
     match command {
         LogCommand::Checkpoint { db, origin } => {
+            crate::bureau::existing_store(&db)?;
             let signer = log_signer(&db, &origin, &crate::config::KeyConfig::from_env())?;
             let mut store = Store::open(&db).with_context(|| format!("{db}: cannot open the store"))?;
             let tree = store.log_tree()?;
@@ -90,10 +95,14 @@ pub fn run_log(command: LogCommand) -> Result<()> {
             signed.sign(&signer);
             let text = signed.to_text();
             store.put_checkpoint(signed.checkpoint.size, signed.checkpoint.timestamp_ms, &text)?;
+            if let Some(path) = crate::bureau::checkpoint_file(&db) {
+                candor_server::keep_checkpoint(&path, &text).with_context(|| format!("{}", path.display()))?;
+            }
             print!("{text}");
             Ok(())
         }
         LogCommand::PublicKey { db, origin } => {
+            crate::bureau::existing_store(&db)?;
             println!("{}", log_signer(&db, &origin, &crate::config::KeyConfig::from_env())?.verifier().to_hex());
             Ok(())
         }
@@ -102,7 +111,8 @@ pub fn run_log(command: LogCommand) -> Result<()> {
                 let mut seed = [0u8; 32];
                 getrandom::getrandom(&mut seed)
                     .map_err(|e| anyhow::anyhow!("no randomness from the operating system: {e}"))?;
-                write_atomically(&key_file, |w| Ok(w.write_all(format!("{}\n", hex::encode(seed)).as_bytes())?))?;
+                // Readable by its owner only, from the moment it exists.
+                crate::bureau::write_private(&key_file, &format!("{}\n", hex::encode(seed)))?;
                 eprintln!("made a witness key in {}", key_file.display());
             }
             println!("{}", witness_signer(&key_file, "witness")?.verifier().to_hex());
@@ -169,7 +179,8 @@ fn proof_hashes(text: &str) -> Result<Vec<candor_log::Hash>> {
 }
 
 pub fn run_audit(command: AuditCommand) -> Result<()> {
-    let AuditCommand::Verify { db, public_key, origin } = command;
+    let AuditCommand::Verify { db, public_key, origin, checkpoint } = command;
+    crate::bureau::existing_store(&db)?;
     let verifier = match public_key {
         Some(hexed) => Verifier::from_hex(&origin, &hexed).map_err(|e| anyhow::anyhow!("--public-key: {e}"))?,
         None => log_signer(&db, &origin, &crate::config::KeyConfig::from_env())?.verifier(),
@@ -194,6 +205,25 @@ pub fn run_audit(command: AuditCommand) -> Result<()> {
                     )),
                 }
             }
+        }
+    }
+    let mut kept = checkpoint;
+    kept.extend(crate::bureau::checkpoint_file(&db).filter(|p| p.exists()));
+    for path in &kept {
+        let text = std::fs::read_to_string(path).with_context(|| format!("{}: cannot read", path.display()))?;
+        let cp = SignedCheckpoint::parse(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        if let Err(e) = cp.check(&verifier) {
+            problems.push(format!("{}: not a checkpoint this log signed: {e}", path.display()));
+            continue;
+        }
+        match tree.root_at(cp.checkpoint.size) {
+            Ok(root) if root == cp.checkpoint.root => {}
+            _ => problems.push(format!(
+                "the store has rolled back behind the checkpoint the bureau signed at size {} (kept in {}): it holds {} leaves",
+                cp.checkpoint.size,
+                path.display(),
+                tree.size()
+            )),
         }
     }
     println!(

@@ -370,6 +370,57 @@ fn the_demo_builds_a_bureau_and_prints_a_credential_per_role() {
     }
     let audit = ok(dir.path(), &["audit", "verify", "--db", "d/candor.db"]);
     assert!(audit.contains("the store matches its log"), "{audit}");
+    assert!(out.contains("A person invited to enrol: cn_rid") && out.contains("activation code"), "{out}");
+    // A directory the demo did not make is never emptied.
+    std::fs::create_dir(dir.path().join("mine")).expect("dir");
+    std::fs::write(dir.path().join("mine/thesis.txt"), "four years of work").expect("file");
+    let refused = candor(dir.path(), &["demo", "--no-serve", "--subjects", "1500", "--dir", "mine"]);
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("a demo did not make"));
+    assert!(dir.path().join("mine/thesis.txt").exists(), "nothing deleted");
+}
+
+/// The operator's commands do not make what they should find: a mistyped store is refused,
+/// not created empty and reported as matching its log; a store whose keys file is missing gets
+/// no new keys; and key files are readable by their owner only.
+#[test]
+fn operator_commands_refuse_what_is_not_there_and_keep_keys_private() {
+    let dir = TempDir::new().expect("dir");
+    let mistyped = candor(dir.path(), &["audit", "verify", "--db", "cnador.db"]);
+    assert!(!mistyped.status.success());
+    assert!(String::from_utf8_lossy(&mistyped.stderr).contains("no such store"));
+    assert!(!dir.path().join("cnador.db").exists() && !dir.path().join("cnador.keys").exists(), "nothing made");
+    let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/examples");
+    let lender = examples.join("lender-batch.jsonl").to_string_lossy().into_owned();
+    ok(dir.path(), &["ingest", "--db", "c.db", "--today", "2026-11-01", &lender]);
+    ok(dir.path(), &["log", "checkpoint", "--db", "c.db"]);
+    std::fs::copy(dir.path().join("c.db"), dir.path().join("copy.db")).expect("copy");
+    let no_keys = candor(dir.path(), &["audit", "verify", "--db", "copy.db"]);
+    assert!(!no_keys.status.success());
+    assert!(
+        String::from_utf8_lossy(&no_keys.stderr).contains("its keys file"),
+        "{}",
+        String::from_utf8_lossy(&no_keys.stderr)
+    );
+    assert!(!dir.path().join("copy.keys").exists(), "no keys made for a store that has data");
+    // A store restored from before a checkpoint the bureau signed does not pass for its log.
+    std::fs::copy(dir.path().join("c.db"), dir.path().join("backup.db")).expect("backup");
+    let court = examples.join("court-batch.jsonl").to_string_lossy().into_owned();
+    ok(dir.path(), &["ingest", "--db", "c.db", "--today", "2026-11-01", &court]);
+    ok(dir.path(), &["log", "checkpoint", "--db", "c.db"]);
+    let audit = ok(dir.path(), &["audit", "verify", "--db", "c.db"]);
+    assert!(audit.contains("the store matches its log"), "{audit}");
+    std::fs::copy(dir.path().join("backup.db"), dir.path().join("c.db")).expect("restore");
+    let rolled = candor(dir.path(), &["audit", "verify", "--db", "c.db"]);
+    let said = String::from_utf8_lossy(&rolled.stdout);
+    assert!(!rolled.status.success() && said.contains("rolled back behind the checkpoint"), "{said}");
+    ok(dir.path(), &["log", "witness-key", "--key-file", "witness.key"]);
+    #[cfg(unix)]
+    for file in ["c.keys", "witness.key"] {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(dir.path().join(file)).expect("file").permissions().mode();
+        assert_eq!(mode & 0o077, 0, "{file} is readable by others: {mode:o}");
+    }
 }
 
 /// One HTTP/1.1 request over a fresh connection; the status, or `None` if the server vanished.

@@ -114,6 +114,19 @@ fn every_refusal_names_record_field_and_why() {
         (r#"{"type": "court_closure", "case": "1", "date": "2026-01-01", "outcome": "performed"}"#, "record 2, field `type`: only a court sends"),
         (r#"not json"#, "record 2: not JSON"),
         (r#"{"type": "subject", "scheme": "cn_rid", "number": {"nested": 1}}"#, "record 2, field `number`: fields are flat"),
+        (r#"["type", "subject"]"#, "record 2: a record must be a JSON object"),
+        (
+            r#"{"type": "subject", "scheme": "cn_rid", "number": "110105199003071239", "number": "310115198506124561"}"#,
+            "record 2, field `number`: the field appears twice in the record",
+        ),
+        (
+            r#"{"type": "subject", "scheme": "cn_rid", "number": "110105199003071239", "name": "Zhang\u0000Wei"}"#,
+            "record 2, field `name`: text may not hold NUL or other control characters",
+        ),
+        (
+            r#"{"type": "subject", "scheme": "cn_rid", "number": "110105199003071239", "name": "Zhang\u202eieW"}"#,
+            "record 2, field `name`: text may not hold bidirectional control characters",
+        ),
     ];
     for (line, expected) in cases {
         let errors = refused(&format!("{HEADER}\n{line}\n"));

@@ -46,7 +46,15 @@ pub(super) async fn checkpoint(Extract(state): Extract<Shared>) -> Answer {
     }
     let text = with_store(&state, move |s, store| {
         let signer = s.log_signer.as_ref().ok_or_else(no_log_key)?;
-        with_tree(s, |tree| log_view::checkpoint(store, tree, signer, s.now()))
+        let text = with_tree(s, |tree| log_view::checkpoint(store, tree, signer, s.now()))?;
+        if let Some(path) = &s.config.checkpoint_file {
+            // Under the store's lock, so two checkpoints never race to the file.
+            crate::keep_checkpoint(path, &text).map_err(|e| {
+                tracing::error!(error = %e, "cannot keep the checkpoint outside the store");
+                ApiError::internal()
+            })?;
+        }
+        Ok(text)
     })
     .await?;
     text_answer(text)
