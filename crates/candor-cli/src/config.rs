@@ -71,6 +71,8 @@ pub struct Config {
     pub cooling_off_days: i64,
     /// Longest a consent may run, in days.
     pub max_consent_days: i64,
+    /// Most connections the service holds open at once (below the process's file descriptors).
+    pub max_connections: usize,
     /// Connections to a PostgreSQL store (SQLite always has one: it has one writer).
     pub db_connections: usize,
     pub keys: KeyConfig,
@@ -90,6 +92,7 @@ impl Default for Config {
             activation_days: service.activation_days,
             cooling_off_days: service.cooling_off_days,
             max_consent_days: service.max_consent_days,
+            max_connections: candor_server::listener::Limits::default().max_connections,
             db_connections: DEFAULT_DB_CONNECTIONS,
             keys: KeyConfig::default(),
         }
@@ -132,6 +135,10 @@ impl Config {
             cooling_off_days: self.cooling_off_days,
             max_consent_days: self.max_consent_days,
             checkpoint_file: crate::bureau::checkpoint_file(&self.db),
+            connections: candor_server::listener::Limits {
+                max_connections: self.max_connections,
+                ..Default::default()
+            },
         }
     }
 
@@ -160,6 +167,9 @@ impl Config {
             self.max_body_bytes = v
                 .parse()
                 .map_err(|_| ConfigError::Env { name: "CANDOR_MAX_BODY_BYTES", message: "expected bytes".into() })?;
+        }
+        if let Some(n) = ranged(&get, "CANDOR_MAX_CONNECTIONS", 8, 65_536)? {
+            self.max_connections = n as usize;
         }
         if let Some(n) = ranged(&get, "CANDOR_DB_CONNECTIONS", 1, 64)? {
             self.db_connections = n as usize;

@@ -9,6 +9,7 @@
 
 mod error;
 pub mod guard;
+pub mod listener;
 mod routes;
 pub mod settings;
 mod wire;
@@ -268,8 +269,9 @@ pub async fn serve(
             }
         })
     };
-    let app = app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
-    let served = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
+    let bounded = listener::Bounded::new(listener, state.config.connections);
+    let app = app(state).into_make_service_with_connect_info::<listener::Peer>();
+    let served = axum::serve(bounded, app).with_graceful_shutdown(shutdown).await;
     sweeper.abort();
     served
 }

@@ -26,6 +26,8 @@ pub struct Settings {
     /// Where the last checkpoint the bureau signed is kept, outside the store (see
     /// [`crate::keep_checkpoint`]); none: not kept.
     pub checkpoint_file: Option<std::path::PathBuf>,
+    /// How many connections, from where, for how long.
+    pub connections: crate::listener::Limits,
 }
 
 impl Default for Settings {
@@ -39,6 +41,7 @@ impl Default for Settings {
             cooling_off_days: candor_bureau::DEFAULT_COOLING_OFF_DAYS,
             max_consent_days: candor_bureau::DEFAULT_MAX_CONSENT_DAYS,
             checkpoint_file: None,
+            connections: crate::listener::Limits::default(),
         }
     }
 }

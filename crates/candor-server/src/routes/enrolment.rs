@@ -1,8 +1,6 @@
 //! Enrolment (with the activation code the bureau sent the person), the operator's
 //! invitations, sign-in and withdrawal.
 
-use std::net::SocketAddr;
-
 use axum::extract::{ConnectInfo, Extension, State as Extract};
 use axum::http::StatusCode;
 use candor_bureau::subject::Enrolled;
@@ -12,6 +10,7 @@ use candor_store::SubjectEntry;
 use serde::Deserialize;
 
 use super::{identify, ok, parse_json, token_hash, with_store, Answer, Body, Caller, Shared};
+use crate::listener::Peer;
 use crate::{guard, wire, ApiError};
 
 #[derive(Deserialize, schemars::JsonSchema)]
@@ -35,9 +34,9 @@ pub(super) struct Enrolment {
 }
 
 /// The throttle's keys for an attempt: the identifier, and the caller's address when known.
-fn attempt_keys(key: &SubjectKey, from: Option<Extension<ConnectInfo<SocketAddr>>>) -> Vec<[u8; 32]> {
+fn attempt_keys(key: &SubjectKey, from: Option<Extension<ConnectInfo<Peer>>>) -> Vec<[u8; 32]> {
     let mut keys = vec![key.0];
-    keys.extend(from.map(|Extension(ConnectInfo(addr))| guard::address_key(&addr)));
+    keys.extend(from.map(|Extension(ConnectInfo(Peer(addr)))| guard::address_key(&addr)));
     keys
 }
 
@@ -56,7 +55,7 @@ fn failed_attempt(state: &Shared, keys: &[[u8; 32]], now_ms: i64, error: ApiErro
 
 pub(super) async fn enrol(
     Extract(state): Extract<Shared>,
-    from: Option<Extension<ConnectInfo<SocketAddr>>>,
+    from: Option<Extension<ConnectInfo<Peer>>>,
     Body(body): Body,
 ) -> Answer {
     let c: Enrolment = parse_json(&body)?;
@@ -116,7 +115,7 @@ pub(super) async fn invite(Extract(state): Extract<Shared>, Body(body): Body) ->
 
 pub(super) async fn sign_in(
     Extract(state): Extract<Shared>,
-    from: Option<Extension<ConnectInfo<SocketAddr>>>,
+    from: Option<Extension<ConnectInfo<Peer>>>,
     Body(body): Body,
 ) -> Answer {
     let c: Credentials = parse_json(&body)?;

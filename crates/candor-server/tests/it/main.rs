@@ -1325,3 +1325,70 @@ async fn sign_in_locks_out_guessers_and_a_strangers_body_is_small() {
     let (status, body) = call(&f.app, "POST", "/v1/sessions", None, json_body(big)).await;
     assert_eq!((status, body["code"].as_str()), (StatusCode::PAYLOAD_TOO_LARGE, Some("too_large")), "{body}");
 }
+
+/// The listener keeps its bounds over real sockets: connections past the cap from one address
+/// are closed at once, idle ones are dropped after the idle time, one that trickles a byte at a
+/// time is dropped at the end of its life, and the service still answers.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn idle_trickling_and_excess_connections_are_dropped() {
+    use std::io::{Read, Write};
+    use std::time::{Duration, Instant};
+    let limits = candor_server::listener::Limits {
+        max_connections: 8,
+        per_address: 3,
+        idle: Duration::from_millis(300),
+        lifetime: Duration::from_millis(1_500),
+    };
+    let f = fixture_with(Settings { connections: limits, ..Settings::default() });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(candor_server::serve(listener, f.state.clone(), async {
+        let _ = stopped.await;
+    }));
+    // Closed (an end of stream, or a reset) within the time, not merely quiet.
+    let closed_within = |mut s: std::net::TcpStream, within: Duration| {
+        s.set_read_timeout(Some(within)).expect("timeout");
+        match s.read(&mut [0u8; 1]) {
+            Ok(n) => n == 0,
+            Err(e) => !matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut),
+        }
+    };
+    let checks = tokio::task::spawn_blocking(move || {
+        let idle: Vec<_> = (0..3).map(|_| std::net::TcpStream::connect(addr).expect("connect")).collect();
+        std::thread::sleep(Duration::from_millis(50));
+        let excess = std::net::TcpStream::connect(addr).expect("connect");
+        assert!(closed_within(excess, Duration::from_millis(200)), "a fourth connection from one address is closed");
+        let started = Instant::now();
+        for s in idle {
+            assert!(closed_within(s, Duration::from_secs(2)), "an idle connection is dropped");
+        }
+        assert!(started.elapsed() < Duration::from_secs(1), "soon after the idle time");
+        let mut trickle = std::net::TcpStream::connect(addr).expect("connect");
+        let started = Instant::now();
+        let mut dropped = false;
+        for byte in b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: ".iter().cycle().take(200) {
+            if trickle.write_all(&[*byte]).is_err() {
+                dropped = true;
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+            if started.elapsed() > Duration::from_secs(4) {
+                break;
+            }
+        }
+        assert!(
+            dropped || closed_within(trickle, Duration::from_secs(1)),
+            "a trickling client is dropped at the end of its life"
+        );
+        assert!(started.elapsed() < Duration::from_secs(4), "{:?}", started.elapsed());
+        let mut ok = std::net::TcpStream::connect(addr).expect("connect");
+        ok.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").expect("write");
+        let mut answer = String::new();
+        ok.read_to_string(&mut answer).expect("read");
+        assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    });
+    checks.await.expect("checks");
+    let _ = stop.send(());
+    let _ = server.await;
+}
