@@ -2,7 +2,7 @@
 //! gate's walk), shown only for cells of at least k people.
 
 use candor_file::features::{compute, index};
-use candor_file::stats::{by_region, RegionTable, DEFAULT_K};
+use candor_file::stats::{RegionCounts, RegionTable, DEFAULT_K};
 
 use crate::gate::{for_each_reported_file, Stores};
 use crate::{BureauError, Now, Result, Rules};
@@ -14,7 +14,17 @@ pub const MEASURE: &str = "share of people 30 or more days late in the last 12 m
 /// 30+ days late in the last 12 months, by region; a caller may ask for coarser cells (a larger
 /// `k`), never finer ones.
 pub fn regional<S: Stores>(stores: &mut S, rules: &Rules, now: Now, k: Option<u64>) -> Result<RegionTable> {
-    let k = k.unwrap_or(DEFAULT_K).max(DEFAULT_K);
+    Ok(shown(&regional_counts(stores, rules, now)?, k))
+}
+
+/// The cells a caller asking for `k` sees: never finer than [`DEFAULT_K`].
+pub fn shown(counts: &RegionCounts, k: Option<u64>) -> RegionTable {
+    counts.shown(k.unwrap_or(DEFAULT_K).max(DEFAULT_K))
+}
+
+/// The counts behind [`regional`], by region, before any cell is hidden: a whole walk of the
+/// file, which the service runs on a schedule rather than per request.
+pub fn regional_counts<S: Stores>(stores: &mut S, rules: &Rules, now: Now) -> Result<RegionCounts> {
     let regions = stores.with(|store| Ok(store.regions()?))?;
     let late = index("worst_dpd_12m").ok_or_else(|| BureauError::corrupt("the catalogue has no worst_dpd_12m"))?;
     let mut people: Vec<(Option<&str>, bool)> = Vec::with_capacity(regions.len());
@@ -34,5 +44,5 @@ pub fn regional<S: Stores>(stores: &mut S, rules: &Rules, now: Now, k: Option<u6
         },
         &mut |_| {},
     )?;
-    Ok(by_region(people, k))
+    Ok(RegionCounts::count(people))
 }

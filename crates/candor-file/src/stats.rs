@@ -25,33 +25,57 @@ pub struct RegionTable {
     pub suppressed_cells: u64,
 }
 
-/// Counts people and flags by region from `(region, flag)` pairs; drops cells under `k` people
-/// (k is at least 2, so no cell is ever one person). People without a region count as
-/// suppressed.
-pub fn by_region<'a>(people: impl IntoIterator<Item = (Option<&'a str>, bool)>, k: u64) -> RegionTable {
-    let k = k.max(2);
-    let mut counts: BTreeMap<&str, (u64, u64)> = BTreeMap::new();
-    let mut unplaced = 0;
-    for (region, flag) in people {
-        match region {
-            Some(r) => {
-                let c = counts.entry(r).or_default();
-                c.0 += 1;
-                c.1 += u64::from(flag);
+/// People and flags counted by region, before any cell is hidden: what the figures are made
+/// from, kept so that cells of any `k` can be shown without counting again.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct RegionCounts {
+    /// Region → (people, of them flagged).
+    counts: BTreeMap<String, (u64, u64)>,
+    /// People without a region: never shown, counted as suppressed.
+    unplaced: u64,
+}
+
+impl RegionCounts {
+    /// Counts `(region, flag)` pairs.
+    pub fn count<'a>(people: impl IntoIterator<Item = (Option<&'a str>, bool)>) -> RegionCounts {
+        let mut out = RegionCounts::default();
+        for (region, flag) in people {
+            match region {
+                Some(r) => {
+                    let c = match out.counts.get_mut(r) {
+                        Some(c) => c,
+                        None => out.counts.entry(r.to_owned()).or_default(),
+                    };
+                    c.0 += 1;
+                    c.1 += u64::from(flag);
+                }
+                None => out.unplaced += 1,
             }
-            None => unplaced += 1,
         }
+        out
     }
-    let mut table = RegionTable { k, cells: Vec::new(), suppressed_people: unplaced, suppressed_cells: 0 };
-    for (region, (n, flagged)) in counts {
-        if n >= k {
-            table.cells.push(RegionCell { region: region.to_owned(), people: n, rate: flagged as f64 / n as f64 });
-        } else {
-            table.suppressed_people += n;
-            table.suppressed_cells += 1;
+
+    /// The cells of at least `k` people (k is at least 2, so no cell is ever one person); the
+    /// rest are counted as suppressed.
+    pub fn shown(&self, k: u64) -> RegionTable {
+        let k = k.max(2);
+        let mut table = RegionTable { k, cells: Vec::new(), suppressed_people: self.unplaced, suppressed_cells: 0 };
+        for (region, &(n, flagged)) in &self.counts {
+            if n >= k {
+                table.cells.push(RegionCell { region: region.clone(), people: n, rate: flagged as f64 / n as f64 });
+            } else {
+                table.suppressed_people += n;
+                table.suppressed_cells += 1;
+            }
         }
+        table
     }
-    table
+}
+
+/// Counts people and flags by region from `(region, flag)` pairs and shows the cells of at
+/// least `k` people (see [`RegionCounts`]).
+pub fn by_region<'a>(people: impl IntoIterator<Item = (Option<&'a str>, bool)>, k: u64) -> RegionTable {
+    RegionCounts::count(people).shown(k)
 }
 
 #[cfg(test)]

@@ -99,6 +99,10 @@ pub struct State {
     pub throttle: guard::Throttle,
     /// Turns to hash a passphrase: argon2 takes 19 MiB and tens of milliseconds each.
     pub hashing: tokio::sync::Semaphore,
+    /// The regional counts as last computed, and when: statistics are served from these.
+    pub statistics: Mutex<Option<(i64, Arc<candor_file::stats::RegionCounts>)>>,
+    /// Held while the counts are computed, so callers wait for one walk rather than start many.
+    pub counting: tokio::sync::Mutex<()>,
     /// The clock, replaceable in tests: milliseconds since 1970.
     pub clock: Box<dyn Fn() -> i64 + Send + Sync>,
     /// The bureau's checkpoint key; without it no checkpoints are issued.
@@ -124,6 +128,8 @@ impl State {
             metrics: Metrics::default(),
             rates: Mutex::new(HashMap::new()),
             throttle: guard::Throttle::default(),
+            statistics: Mutex::new(None),
+            counting: tokio::sync::Mutex::new(()),
             hashing: tokio::sync::Semaphore::new(HASHING_AT_ONCE),
             clock: Box::new(|| (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64),
             log_signer: None,
@@ -212,6 +218,25 @@ pub fn keep_checkpoint(path: &std::path::Path, text: &str) -> std::io::Result<()
     std::fs::rename(&tmp, path)
 }
 
+/// How often the server counts the regional statistics again.
+pub const STATISTICS_EVERY: std::time::Duration = std::time::Duration::from_secs(600);
+
+/// Counts the regional statistics again (a walk of the whole file, a chunk of subjects per store
+/// connection at a time) and keeps the result for callers; when they were counted.
+pub async fn refresh_statistics(state: &Arc<State>) -> Result<i64, ApiError> {
+    let _one_walk = state.counting.lock().await;
+    let s = state.clone();
+    let (at, counts) = tokio::task::spawn_blocking(move || {
+        let now = s.now();
+        let counts = candor_bureau::stats::regional_counts(&mut &s.store, &s.rules(), now)?;
+        Ok::<_, ApiError>((now.ms, counts))
+    })
+    .await
+    .map_err(|_| ApiError::internal())??;
+    *state.statistics.lock().map_err(|_| ApiError::internal())? = Some((at, Arc::new(counts)));
+    Ok(at)
+}
+
 /// A passphrase as stored: argon2id with a fresh salt, in the PHC string form.
 pub fn hash_passphrase(passphrase: &str) -> Result<String, ApiError> {
     use argon2::password_hash::{PasswordHasher, SaltString};
@@ -269,9 +294,22 @@ pub async fn serve(
             }
         })
     };
+    let counter = {
+        let state = state.clone();
+        tokio::spawn(async move {
+            let mut every = tokio::time::interval(STATISTICS_EVERY);
+            loop {
+                every.tick().await;
+                if let Err(e) = refresh_statistics(&state).await {
+                    tracing::warn!(code = e.code, "counting the regional statistics failed");
+                }
+            }
+        })
+    };
     let bounded = listener::Bounded::new(listener, state.config.connections);
     let app = app(state).into_make_service_with_connect_info::<listener::Peer>();
     let served = axum::serve(bounded, app).with_graceful_shutdown(shutdown).await;
     sweeper.abort();
+    counter.abort();
     served
 }

@@ -1,4 +1,5 @@
-//! Regional statistics for analysts: only cells of at least k people.
+//! Regional statistics for analysts: only cells of at least k people, served from the counts
+//! the server keeps (see [`crate::refresh_statistics`]).
 
 use axum::extract::State as Extract;
 use axum::http::StatusCode;
@@ -13,12 +14,15 @@ pub(super) struct StatsQuery {
 }
 
 pub(super) async fn regions(Extract(state): Extract<Shared>, Params(q): Params<StatsQuery>) -> Answer {
-    let s = state.clone();
-    // A connection per chunk, given back between chunks, so the scan does not hold up requests.
-    let table = tokio::task::spawn_blocking(move || {
-        Ok::<_, ApiError>(candor_bureau::stats::regional(&mut &s.store, &s.rules(), s.now(), q.k)?)
-    })
-    .await
-    .map_err(|_| ApiError::internal())??;
-    ok(StatusCode::OK, wire::regions(&table))
+    // Served from the last count (the server counts on a schedule); only a server that has not
+    // counted yet counts now, once, however many callers ask.
+    let cached = state.statistics.lock().map_err(|_| ApiError::internal())?.clone();
+    let (at, counts) = match cached {
+        Some(c) => c,
+        None => {
+            crate::refresh_statistics(&state).await?;
+            state.statistics.lock().map_err(|_| ApiError::internal())?.clone().ok_or_else(ApiError::internal)?
+        }
+    };
+    ok(StatusCode::OK, wire::regions(&candor_bureau::stats::shown(&counts, q.k), at))
 }

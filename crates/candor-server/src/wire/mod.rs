@@ -177,6 +177,8 @@ pub struct Regions {
     pub regions: Vec<Region>,
     pub suppressed_cells: u64,
     pub suppressed_people: u64,
+    /// When the figures were counted (ms since 1970): they are recounted on a schedule.
+    pub counted_ms: i64,
 }
 
 #[derive(Serialize, JsonSchema)]
@@ -186,7 +188,7 @@ pub struct Region {
     pub rate: f64,
 }
 
-pub fn regions(table: &candor_file::stats::RegionTable) -> Regions {
+pub fn regions(table: &candor_file::stats::RegionTable, counted_ms: i64) -> Regions {
     Regions {
         k: table.k,
         measure: candor_bureau::stats::MEASURE.to_owned(),
@@ -197,6 +199,7 @@ pub fn regions(table: &candor_file::stats::RegionTable) -> Regions {
             .collect(),
         suppressed_cells: table.suppressed_cells,
         suppressed_people: table.suppressed_people,
+        counted_ms,
     }
 }
 

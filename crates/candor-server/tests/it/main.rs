@@ -871,7 +871,11 @@ async fn regional_statistics_show_no_small_cell() {
     let theft = json!({"record_kind": "report", "record_ref": "L-MI-0 2026-09", "identity_theft_report": "R-1"});
     let (status, body) = call(&f.app, "POST", "/v1/me/disputes", Some(&person), json_body(theft)).await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
+    let (_, stale) = call(&f.app, "GET", "/v1/statistics/regions", Some(&api_key("auditor")), None).await;
+    assert_eq!(stale["regions"][0]["people"], 24, "served from the last count, not a walk per request: {stale}");
+    let counted = candor_server::refresh_statistics(&f.state).await.expect("count");
     let (_, table) = call(&f.app, "GET", "/v1/statistics/regions", Some(&api_key("auditor")), None).await;
+    assert_eq!(table["counted_ms"], counted, "{table}");
     assert_eq!(
         (table["regions"][0]["people"].as_u64(), table["regions"][0]["rate"].as_f64()),
         (Some(23), Some(5.0 / 23.0)),
