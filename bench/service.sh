@@ -25,7 +25,9 @@ measure() {
     shift 4
     local base=http://127.0.0.1:$port log="$out/serve-$port.log"
     # The per-key limit is lifted: the load generator is one key.
-    printf 'listen = "127.0.0.1:%s"\ndb = "%s"\nmodel = "%s"\nrequests_per_minute = 100000000\n' \
+    # Every caller here is 127.0.0.1: the cap per address is lifted so the flood and the
+    # lenders, who would come from different addresses, both get connections.
+    printf 'listen = "127.0.0.1:%s"\ndb = "%s"\nmodel = "%s"\nrequests_per_minute = 100000000\nmax_connections_per_address = 512\n' \
         "$port" "$db" "$out/demo/model.json" > "$out/candor-$port.toml"
     ./target/release/candor serve --config "$out/candor-$port.toml" > "$log" 2>&1 &
     pid=$!
@@ -38,9 +40,17 @@ measure() {
     done
     [ -n "$ready" ] || { echo "the server did not come up"; exit 1; }
     local token
-    token=$(curl -s -X POST $base/v1/sessions -H 'content-type: application/json' -d "$credentials" | sed 's/.*"token":"\([^"]*\)".*/\1/')
+    token=$(curl -s -X POST $base/v1/sessions -H 'content-type: application/json' -d "$credentials" | sed -n 's/.*"token":"\([^"]*\)".*/\1/p')
+    if [ -z "$token" ]; then
+        # A store that has the person's file but not their enrolment: invited, then enrolled.
+        local code
+        code=$(./target/release/candor subject invite --db "$db" --scheme cn_rid --number "$number" 2>/dev/null)
+        curl -s -o /dev/null -X POST $base/v1/subjects -H 'content-type: application/json' \
+            -d "{\"scheme\":\"cn_rid\",\"number\":\"$number\",\"activation_code\":\"$code\",\"passphrase\":\"demo passphrase one\"}"
+        token=$(curl -s -X POST $base/v1/sessions -H 'content-type: application/json' -d "$credentials" | sed -n 's/.*"token":"\([^"]*\)".*/\1/p')
+    fi
     curl -s -o /dev/null -X POST $base/v1/me/consents -H "authorization: Bearer $token" -H 'content-type: application/json' \
-        -d '{"org":"demo-shop","purpose":"deposit_waiver","until":"2030-12-31"}'
+        -d "{\"org\":\"demo-shop\",\"purpose\":\"deposit_waiver\",\"until\":\"$(date -u -d '+1 year' +%F)\"}"
     local status
     status=$(curl -s -o "$out/first-$port.json" -w '%{http_code}' -X POST $base/v1/scores -H "authorization: Bearer $shop" -H 'content-type: application/json' -d "$body")
     [ "$status" = 200 ] || { echo "the first score request answered $status: $(cat "$out/first-$port.json")"; exit 1; }
@@ -50,6 +60,23 @@ measure() {
         echo "== $label: consented score requests, $connections connections, 20 s"
         wrk -t2 -c$connections -d20s --latency -s "$out/score-$port.lua" $base/v1/scores | grep -E "Requests/sec|Latency|50%|90%|99%|Non-2xx"
     done
+    if [ "$label" = SQLite ]; then
+        # A sign-in flood (wrong passphrases for an unknown identifier, 64 connections) while
+        # lenders score at a constant rate: the others' latency, and the server's peak memory.
+        printf 'wrk.method = "POST"\nwrk.body = %s\nwrk.headers["content-type"] = "application/json"\n' \
+            "'{\"scheme\":\"cn_rid\",\"number\":\"110105199001011232\",\"passphrase\":\"a wrong guess\"}'" > "$out/flood.lua"
+        echo "== $label: sign-in flood (64 connections) during consented scores at 500/s, 20 s (target: the scores' p99 < 20 ms, memory bounded)"
+        local before
+        before=$(grep VmRSS /proc/$pid/status | awk '{print $2/1024}')
+        wrk -t2 -c64 -d22s -s "$out/flood.lua" $base/v1/sessions > "$out/flood.txt" 2>&1 &
+        local flood=$!
+        sleep 1
+        ./target/release/candor-loadgen "$base/v1/scores" --method POST -H "content-type: application/json" \
+            -H "authorization: Bearer $shop" --body "$body" --rate 500 --duration 20 --label "$label during a sign-in flood"
+        wait $flood || true
+        grep -E "Requests/sec|Non-2xx" "$out/flood.txt" | sed 's/^/  flood: /'
+        echo "  server memory: $before MiB before the flood, $(grep VmRSS /proc/$pid/status | awk '{print $2/1024}') MiB after, peak $(grep VmHWM /proc/$pid/status | awk '{print $2/1024}') MiB"
+    fi
     for rate in "$@"; do
         echo "== $label: consented score requests at a constant $rate/s, 30 s (target on SQLite: p99 <= 10 ms at 1,000/s)"
         ./target/release/candor-loadgen "$base/v1/scores" --method POST -H "content-type: application/json" \

@@ -19,6 +19,7 @@ pub mod perks;
 pub mod policy;
 pub mod replay;
 pub mod score;
+pub mod second_factor;
 pub mod stats;
 pub mod subject;
 

@@ -73,6 +73,8 @@ pub struct Config {
     pub max_consent_days: i64,
     /// Most connections the service holds open at once (below the process's file descriptors).
     pub max_connections: usize,
+    /// Most of them from one address.
+    pub max_connections_per_address: u32,
     /// Connections to a PostgreSQL store (SQLite always has one: it has one writer).
     pub db_connections: usize,
     pub keys: KeyConfig,
@@ -93,6 +95,7 @@ impl Default for Config {
             cooling_off_days: service.cooling_off_days,
             max_consent_days: service.max_consent_days,
             max_connections: candor_server::listener::Limits::default().max_connections,
+            max_connections_per_address: candor_server::listener::Limits::default().per_address,
             db_connections: DEFAULT_DB_CONNECTIONS,
             keys: KeyConfig::default(),
         }
@@ -137,6 +140,7 @@ impl Config {
             checkpoint_file: crate::bureau::checkpoint_file(&self.db),
             connections: candor_server::listener::Limits {
                 max_connections: self.max_connections,
+                per_address: self.max_connections_per_address,
                 ..Default::default()
             },
         }

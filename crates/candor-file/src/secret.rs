@@ -76,6 +76,15 @@ impl Keys {
         mac.finalize().into_bytes().into()
     }
 
+    /// What a second factor's recovery code is stored as: keyed, and bound to the person.
+    pub fn recovery_hash(&self, subject: &SubjectKey, code: &str) -> [u8; 32] {
+        let mut mac = self.mac();
+        mac.update(b"recovery\0");
+        mac.update(&subject.0);
+        mac.update(code.as_bytes());
+        mac.finalize().into_bytes().into()
+    }
+
     /// What an organisation's API key is stored as.
     pub fn api_key_hash(&self, api_key: &str) -> [u8; 32] {
         let mut mac = self.mac();

@@ -69,6 +69,19 @@ fn latest_states<T: Tx>(tx: &mut T, sql: &str, params: &[Param<'_>]) -> Result<V
     Ok(out)
 }
 
+/// A person's second factor as the store keeps it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SecondFactor {
+    /// The TOTP secret, sealed to the person.
+    pub secret_sealed: Vec<u8>,
+    /// The keyed hashes of the recovery codes not yet used, comma-separated.
+    pub recovery_hashes: String,
+    /// When it was put in force; none while being turned on.
+    pub confirmed_ms: Option<i64>,
+    /// The last step whose code was accepted.
+    pub last_step: Option<i64>,
+}
+
 /// The person's entry in the file, made if the bureau has none yet.
 fn ensure_subject<T: Tx>(tx: &mut T, subject: &crate::SubjectEntry, now_ms: i64) -> Result<(), StoreError> {
     tx.execute(
@@ -160,6 +173,83 @@ impl Store {
             )?;
             out
         })
+    }
+
+    /// The person's second factor, on or being turned on.
+    pub fn second_factor(&mut self, key: &SubjectKey) -> Result<Option<SecondFactor>, StoreError> {
+        fetch!(self, |tx| {
+            tx.query_one(
+                "SELECT f.secret_sealed, f.recovery_hashes, f.confirmed_ms, f.last_step FROM second_factors f \
+                 JOIN subjects s ON s.subject_id = f.subject_id WHERE s.subject_key = $1",
+                &[Param::Bytes(&key.0)],
+                |r| {
+                    Ok(SecondFactor {
+                        secret_sealed: hex::decode(r.text(0)?).map_err(corrupt)?,
+                        recovery_hashes: r.text(1)?,
+                        confirmed_ms: r.opt_int(2)?,
+                        last_step: r.opt_int(3)?,
+                    })
+                },
+            )?
+        })
+    }
+
+    /// Starts the person's second factor afresh (replacing one not confirmed).
+    pub fn put_second_factor(
+        &mut self,
+        key: &SubjectKey,
+        secret_sealed: &[u8],
+        recovery_hashes: &str,
+        now_ms: i64,
+    ) -> Result<(), StoreError> {
+        transact!(self, |tx| {
+            let sid = subject(&mut tx, key)?;
+            tx.execute("DELETE FROM second_factors WHERE subject_id = $1", &[Param::Int(sid)])?;
+            tx.execute(
+                "INSERT INTO second_factors (subject_id, recorded_ms, secret_sealed, recovery_hashes) \
+                 VALUES ($1, $2, $3, $4)",
+                &[
+                    Param::Int(sid),
+                    Param::Int(now_ms),
+                    Param::Text(&hex::encode(secret_sealed)),
+                    Param::Text(recovery_hashes),
+                ],
+            )?
+        })?;
+        Ok(())
+    }
+
+    /// Puts the person's second factor in force, with the step of the code that confirmed it.
+    pub fn confirm_second_factor(&mut self, key: &SubjectKey, step: i64, now_ms: i64) -> Result<(), StoreError> {
+        self.update_second_factor(key, "confirmed_ms = $2, last_step = $3", &[Param::Int(now_ms), Param::Int(step)])
+    }
+
+    /// Remembers the step of a code used, so it is never accepted again.
+    pub fn use_second_factor_step(&mut self, key: &SubjectKey, step: i64) -> Result<(), StoreError> {
+        self.update_second_factor(key, "last_step = $2", &[Param::Int(step)])
+    }
+
+    /// The keyed hashes of the recovery codes left.
+    pub fn set_recovery_hashes(&mut self, key: &SubjectKey, hashes: &str) -> Result<(), StoreError> {
+        self.update_second_factor(key, "recovery_hashes = $2", &[Param::Text(hashes)])
+    }
+
+    /// Turns the person's second factor off.
+    pub fn remove_second_factor(&mut self, key: &SubjectKey) -> Result<(), StoreError> {
+        transact!(self, |tx| {
+            let sid = subject(&mut tx, key)?;
+            tx.execute("DELETE FROM second_factors WHERE subject_id = $1", &[Param::Int(sid)])?
+        })?;
+        Ok(())
+    }
+
+    fn update_second_factor(&mut self, key: &SubjectKey, set: &str, params: &[Param<'_>]) -> Result<(), StoreError> {
+        transact!(self, |tx| {
+            let sid = subject(&mut tx, key)?;
+            let all: Vec<Param<'_>> = std::iter::once(Param::Int(sid)).chain(params.iter().cloned()).collect();
+            tx.execute(&format!("UPDATE second_factors SET {set} WHERE subject_id = $1"), &all)?
+        })?;
+        Ok(())
     }
 
     /// Records the operator's switch: scoring suspended (or resumed).

@@ -14,7 +14,7 @@
 //! the directory that maps keys to ids.
 
 /// Bump with every change to the tables, and add the step to both lists below.
-pub const SCHEMA_VERSION: i64 = 10;
+pub const SCHEMA_VERSION: i64 = 11;
 
 /// Hash partitions per fact table on PostgreSQL.
 pub const PG_PARTITIONS: u32 = 8;
@@ -88,6 +88,7 @@ CREATE TABLE purges (
     STEP_8,
     STEP_9_SQLITE,
     STEP_10,
+    STEP_11,
 ];
 
 /// Step 2: the transparency log. Every batch and purge appends a leaf whose body commits to the
@@ -179,6 +180,14 @@ CREATE TABLE activation_codes (
     subject_id BIGINT NOT NULL, code_hash TEXT NOT NULL, issued_ms BIGINT NOT NULL,
     expires_ms BIGINT NOT NULL, used_ms BIGINT, PRIMARY KEY (subject_id, code_hash));
 CREATE TABLE scoring_switch (recorded_ms BIGINT PRIMARY KEY, suspended BIGINT NOT NULL);
+"#;
+
+/// Step 11: a person's second factor: the TOTP secret sealed (hex), the keyed hashes of the
+/// recovery codes left, when it was confirmed (none: being turned on), and the last step used.
+const STEP_11: &str = r#"
+CREATE TABLE second_factors (
+    subject_id BIGINT PRIMARY KEY, recorded_ms BIGINT NOT NULL, secret_sealed TEXT NOT NULL,
+    recovery_hashes TEXT NOT NULL, confirmed_ms BIGINT, last_step BIGINT);
 "#;
 
 const STEP_2_SQLITE: &str = r#"
@@ -306,6 +315,7 @@ pub fn postgres() -> Vec<String> {
         STEP_8.to_owned(),
         format!("{STEP_9}UPDATE log_leaves SET org_id = body::json->>'org' WHERE kind = 'notification';"),
         STEP_10.to_owned(),
+        STEP_11.to_owned(),
     ]
 }
 

@@ -149,7 +149,9 @@ pub fn run(args: Args) -> Result<()> {
     println!(
         "  then: curl -s {base}/v1/me/score -H 'authorization: Bearer <token>'   (also /v1/me/file, /v1/me/reads)"
     );
-    println!("  grant the shop a consent: curl -s -X POST {base}/v1/me/consents -H 'authorization: Bearer <token>' -H 'content-type: application/json' -d '{{\"org\":\"demo-shop\",\"purpose\":\"deposit_waiver\",\"until\":\"2030-12-31\"}}'");
+    // A consent lasts at most two years: the example asks for one.
+    let until = candor_bureau::Now::at_ms(now_ms() + 365 * candor_bureau::DAY_MS).today;
+    println!("  grant the shop a consent: curl -s -X POST {base}/v1/me/consents -H 'authorization: Bearer <token>' -H 'content-type: application/json' -d '{{\"org\":\"demo-shop\",\"purpose\":\"deposit_waiver\",\"until\":\"{until}\"}}'");
     println!("A person invited to enrol: cn_rid {invited}, activation code {invited_code} (as if on a letter the bureau sent)");
     println!("  curl -s -X POST {base}/v1/subjects -H 'content-type: application/json' -d '{{\"scheme\":\"cn_rid\",\"number\":\"{invited}\",\"activation_code\":\"{invited_code}\",\"passphrase\":\"<at least 10 characters>\"}}'");
     println!("  (the operator invites others: candor subject invite --db {db} --scheme cn_rid --number <number>)");

@@ -54,6 +54,10 @@ pub enum Leaf {
     OrganisationRegistered(OrganisationRegistered),
     /// The operator stopped (or resumed) all scoring.
     ScoringSwitched(ScoringSwitched),
+    /// The person put a second factor in force for signing in.
+    SecondFactorOn(SubjectEvent),
+    /// The person turned their second factor off.
+    SecondFactorOff(SubjectEvent),
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -355,6 +359,8 @@ impl Leaf {
             Leaf::Reenrolment(_) => "reenrolment",
             Leaf::OrganisationRegistered(_) => "organisation_registered",
             Leaf::ScoringSwitched(_) => "scoring_switched",
+            Leaf::SecondFactorOn(_) => "second_factor_on",
+            Leaf::SecondFactorOff(_) => "second_factor_off",
         }
     }
 
@@ -370,7 +376,9 @@ impl Leaf {
             | Leaf::Withdrawal(e)
             | Leaf::FreezePlaced(e)
             | Leaf::FreezeLifted(e)
-            | Leaf::Reenrolment(e) => Some(&e.subject),
+            | Leaf::Reenrolment(e)
+            | Leaf::SecondFactorOn(e)
+            | Leaf::SecondFactorOff(e) => Some(&e.subject),
             Leaf::ActivationIssued(a) => Some(&a.subject),
             Leaf::ConsentGranted(c) | Leaf::ConsentRevoked(c) => Some(&c.subject),
             Leaf::RefusedRead(r) => Some(&r.subject),
@@ -394,7 +402,9 @@ impl Leaf {
             | Leaf::Withdrawal(x)
             | Leaf::FreezePlaced(x)
             | Leaf::FreezeLifted(x)
-            | Leaf::Reenrolment(x) => x.recorded_ms,
+            | Leaf::Reenrolment(x)
+            | Leaf::SecondFactorOn(x)
+            | Leaf::SecondFactorOff(x) => x.recorded_ms,
             Leaf::ActivationIssued(x) => x.recorded_ms,
             Leaf::OrganisationRegistered(x) => x.recorded_ms,
             Leaf::ScoringSwitched(x) => x.recorded_ms,

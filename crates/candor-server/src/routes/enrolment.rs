@@ -3,6 +3,7 @@
 
 use axum::extract::{ConnectInfo, Extension, State as Extract};
 use axum::http::StatusCode;
+use candor_bureau::second_factor;
 use candor_bureau::subject::Enrolled;
 use candor_file::activation::ActivationCode;
 use candor_file::ids::SubjectKey;
@@ -19,6 +20,9 @@ pub(super) struct Credentials {
     scheme: String,
     number: String,
     passphrase: String,
+    /// With a second factor on: the 6 digits the authenticator shows, or a recovery code.
+    #[serde(default)]
+    code: Option<String>,
 }
 
 /// An enrolment: the identifier, the activation code the bureau sent the person, and the
@@ -130,6 +134,32 @@ pub(super) async fn sign_in(
     if !good {
         return failed_attempt(&state, &attempt, now_ms, bad());
     }
+    let code = c.code;
+    let second = with_store(&state, move |s, store| {
+        let now = s.now();
+        if !second_factor::required(store, &key)? {
+            return Ok(Ok(()));
+        }
+        let Some(code) = code else {
+            return Ok(Err(ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "second_factor_required",
+                "this person signs in with a second factor: send `code`, the 6 digits the authenticator shows, or a recovery code",
+            )
+            .field("code")));
+        };
+        if second_factor::check(store, &s.keys, now, &key, &code)? {
+            Ok(Ok(()))
+        } else {
+            Ok(Err(bad()))
+        }
+    })
+    .await?;
+    match second {
+        Ok(()) => {}
+        Err(e) if e.code == "second_factor_required" => return Err(e),
+        Err(e) => return failed_attempt(&state, &attempt, now_ms, e),
+    }
     state.throttle.succeeded(&key.0)?;
     let mut raw = [0u8; 32];
     getrandom::getrandom(&mut raw).map_err(|_| ApiError::internal())?;
@@ -148,4 +178,65 @@ pub(super) async fn withdraw(Extract(state): Extract<Shared>, Extension(caller):
     with_store(&state, move |s, store| Ok(candor_bureau::subject::withdraw(store, s.now(), &key)?)).await?;
     state.sessions.lock().map_err(|_| ApiError::internal())?.retain(|_, (k, _)| *k != key);
     ok(StatusCode::OK, wire::Withdrawn { withdrawn: true })
+}
+
+/// Starts turning on a second factor: the secret for an authenticator app and the recovery
+/// codes, shown this once; in force once confirmed with a code.
+pub(super) async fn start_second_factor(
+    Extract(state): Extract<Shared>,
+    Extension(caller): Extension<Caller>,
+) -> Answer {
+    let key = caller.subject()?;
+    let mut fresh = second_factor::Fresh {
+        secret: [0; second_factor::SECRET_BYTES],
+        recovery: [[0; second_factor::RECOVERY_BYTES]; second_factor::RECOVERY_CODES],
+        nonce: [0; candor_file::secret::NONCE_BYTES],
+    };
+    let fill = |bytes: &mut [u8]| getrandom::getrandom(bytes).map_err(|_| ApiError::internal());
+    fill(&mut fresh.secret)?;
+    fill(&mut fresh.nonce)?;
+    for code in &mut fresh.recovery {
+        fill(code)?;
+    }
+    let started =
+        with_store(&state, move |s, store| Ok(second_factor::start(store, &s.keys, s.now(), &key, &fresh)?)).await?;
+    ok(
+        StatusCode::CREATED,
+        wire::SecondFactorStarted {
+            secret: started.secret_base32,
+            otpauth_uri: started.uri,
+            recovery_codes: started.recovery_codes,
+        },
+    )
+}
+
+/// A code from the authenticator (or a recovery code).
+#[derive(Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(super) struct Code {
+    code: String,
+}
+
+/// Puts the second factor in force with a code from its secret.
+pub(super) async fn confirm_second_factor(
+    Extract(state): Extract<Shared>,
+    Extension(caller): Extension<Caller>,
+    Body(body): Body,
+) -> Answer {
+    let key = caller.subject()?;
+    let c: Code = parse_json(&body)?;
+    with_store(&state, move |s, store| Ok(second_factor::confirm(store, &s.keys, s.now(), &key, &c.code)?)).await?;
+    ok(StatusCode::OK, wire::SecondFactorState { second_factor: "on".into() })
+}
+
+/// Turns the second factor off, with a code from it.
+pub(super) async fn turn_off_second_factor(
+    Extract(state): Extract<Shared>,
+    Extension(caller): Extension<Caller>,
+    Body(body): Body,
+) -> Answer {
+    let key = caller.subject()?;
+    let c: Code = parse_json(&body)?;
+    with_store(&state, move |s, store| Ok(second_factor::turn_off(store, &s.keys, s.now(), &key, &c.code)?)).await?;
+    ok(StatusCode::OK, wire::SecondFactorState { second_factor: "off".into() })
 }

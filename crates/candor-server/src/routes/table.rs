@@ -108,6 +108,27 @@ pub const ROUTES: &[RouteSpec] = &[
         |m| on(m, disputes::request_review),
     ).json(schema::<disputes::ReviewRequest>).answers(&[201], schema::<wire::Dispute>),
     route(
+        "POST",
+        "/v1/me/second-factor",
+        &[Subject],
+        "Start turning on a second factor for signing in (TOTP): the secret for an authenticator app and ten recovery codes, shown this once; in force once confirmed.",
+        |m| on(m, enrolment::start_second_factor),
+    ).answers(&[201], schema::<wire::SecondFactorStarted>),
+    route(
+        "POST",
+        "/v1/me/second-factor/confirm",
+        &[Subject],
+        "Put the second factor in force with a code the authenticator shows.",
+        |m| on(m, enrolment::confirm_second_factor),
+    ).json(schema::<enrolment::Code>).answers(&[200], schema::<wire::SecondFactorState>),
+    route(
+        "POST",
+        "/v1/me/second-factor/off",
+        &[Subject],
+        "Turn the second factor off, with a code from it or a recovery code.",
+        |m| on(m, enrolment::turn_off_second_factor),
+    ).json(schema::<enrolment::Code>).answers(&[200], schema::<wire::SecondFactorState>),
+    route(
         "GET",
         "/v1/verifications",
         &[Furnisher, Court],

@@ -79,6 +79,21 @@ pub struct Enrolled {
     pub cooling_off_until_ms: Option<i64>,
 }
 
+/// A second factor being turned on: the secret for an authenticator app (base32, and as an
+/// `otpauth://` URI to show as a QR code), and the recovery codes, shown this once.
+#[derive(Serialize, JsonSchema)]
+pub struct SecondFactorStarted {
+    pub secret: String,
+    pub otpauth_uri: String,
+    pub recovery_codes: Vec<String>,
+}
+
+/// Whether the person's second factor is on.
+#[derive(Serialize, JsonSchema)]
+pub struct SecondFactorState {
+    pub second_factor: String,
+}
+
 /// An activation code for a person, shown this once: send it to them out of band.
 #[derive(Serialize, JsonSchema)]
 pub struct Invitation {

@@ -1396,3 +1396,75 @@ async fn idle_trickling_and_excess_connections_are_dropped() {
     let _ = stop.send(());
     let _ = server.await;
 }
+
+/// A person may turn on a second factor: confirmed with a code before it is in force, then
+/// asked for at every sign-in; a code works once; a recovery code works once; turning it off
+/// takes a code; and it is logged.
+#[tokio::test]
+async fn a_second_factor_guards_sign_in_once_turned_on() {
+    use candor_bureau::second_factor::code_for;
+    let f = fixture();
+    let subject = session(&f).await;
+    let (status, started) = call(&f.app, "POST", "/v1/me/second-factor", Some(&subject), None).await;
+    assert_eq!(status, StatusCode::CREATED, "{started}");
+    let secret = started["secret"].as_str().expect("secret").to_owned();
+    assert!(started["otpauth_uri"].as_str().is_some_and(|u| u.starts_with("otpauth://totp/") && u.contains(&secret)));
+    let recovery: Vec<String> = started["recovery_codes"]
+        .as_array()
+        .expect("codes")
+        .iter()
+        .filter_map(|c| c.as_str().map(str::to_owned))
+        .collect();
+    assert_eq!(recovery.len(), 10);
+    let signing_in = |code: Option<&str>| {
+        let mut creds = json!({"scheme": ID.0, "number": ID.1, "passphrase": "correct horse battery"});
+        if let Some(c) = code {
+            creds["code"] = json!(c);
+        }
+        json_body(creds)
+    };
+    let (status, _) = call(&f.app, "POST", "/v1/sessions", None, signing_in(None)).await;
+    assert_eq!(status, StatusCode::OK, "not in force until confirmed");
+    let (status, body) =
+        call(&f.app, "POST", "/v1/me/second-factor/confirm", Some(&subject), json_body(json!({"code": "000000"})))
+            .await;
+    assert_eq!((status, body["code"].as_str()), (StatusCode::BAD_REQUEST, Some("bad_second_factor")), "{body}");
+    let now = code_for(&secret, f.clock.load(Ordering::SeqCst)).expect("code");
+    let (status, body) =
+        call(&f.app, "POST", "/v1/me/second-factor/confirm", Some(&subject), json_body(json!({"code": now}))).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+
+    let (status, body) = call(&f.app, "POST", "/v1/sessions", None, signing_in(None)).await;
+    assert_eq!((status, body["code"].as_str()), (StatusCode::UNAUTHORIZED, Some("second_factor_required")), "{body}");
+    let (status, _) = call(&f.app, "POST", "/v1/sessions", None, signing_in(Some(&now))).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "the code that confirmed it is used up");
+    f.clock.fetch_add(30_000, Ordering::SeqCst);
+    let next = code_for(&secret, f.clock.load(Ordering::SeqCst)).expect("code");
+    let (status, body) = call(&f.app, "POST", "/v1/sessions", None, signing_in(Some(&next))).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, _) = call(&f.app, "POST", "/v1/sessions", None, signing_in(Some(&next))).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "never the same code twice");
+    let (status, body) =
+        call(&f.app, "POST", "/v1/sessions", None, signing_in(Some(&recovery[3].to_uppercase()))).await;
+    assert_eq!(status, StatusCode::OK, "a recovery code: {body}");
+    let (status, _) = call(&f.app, "POST", "/v1/sessions", None, signing_in(Some(&recovery[3]))).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "a recovery code works once");
+
+    let (status, _) =
+        call(&f.app, "POST", "/v1/me/second-factor/off", Some(&subject), json_body(json!({"code": "123456"}))).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "turning it off takes a code");
+    let (status, body) =
+        call(&f.app, "POST", "/v1/me/second-factor/off", Some(&subject), json_body(json!({"code": recovery[0]}))).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, _) = call(&f.app, "POST", "/v1/sessions", None, signing_in(None)).await;
+    assert_eq!(status, StatusCode::OK, "off again");
+    let (_, reads) = call(&f.app, "GET", "/v1/me/reads", Some(&subject), None).await;
+    let kinds: Vec<&str> =
+        reads["entries"].as_array().expect("entries").iter().filter_map(|e| e["kind"].as_str()).collect();
+    assert!(kinds.ends_with(&["second_factor_on", "second_factor_off"]), "{kinds:?}");
+    // The secret is not in the store in clear.
+    for file in ["s.db", "s.db-wal"] {
+        let bytes = std::fs::read(f._dir.path().join(file)).unwrap_or_default();
+        assert!(!bytes.windows(secret.len()).any(|w| w == secret.as_bytes()), "the secret is sealed ({file})");
+    }
+}
