@@ -26,6 +26,25 @@ pub fn register_organisation(store: &mut Store, now: Now, org: &Organisation, ap
     })
 }
 
+/// Revokes an organisation's API key at once, and logs it; a new one is issued by registering
+/// it again.
+pub fn revoke_key(store: &mut Store, now: Now, org: &OrgId) -> Result<()> {
+    unit(store, |store| {
+        if !store.revoke_api_key(org)? {
+            return Err(crate::BureauError::not_found("organisation with a key"));
+        }
+        log(
+            store,
+            Leaf::KeyRevoked(leaf::KeyRevoked {
+                leaf_version: LEAF_VERSION,
+                org: org.as_str().to_owned(),
+                recorded_ms: now.ms,
+            }),
+        )?;
+        Ok(())
+    })
+}
+
 /// Stops (or resumes) all scoring, as the operator `by` asked, kept across restarts and logged.
 pub fn switch_scoring(store: &mut Store, now: Now, by: &OrgId, suspended: bool) -> Result<()> {
     unit(store, |store| {

@@ -79,6 +79,10 @@ impl candor_bureau::gate::Stores for &StorePool {
     }
 }
 
+/// Threads the server runs store work and hashing on, at most: a store has at most 64
+/// connections, so more threads would only wait for one.
+pub const MAX_BLOCKING_THREADS: usize = 64;
+
 /// Passphrases hashed at once, at most (about 19 MiB each).
 pub const HASHING_AT_ONCE: usize = 4;
 

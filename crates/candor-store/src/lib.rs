@@ -254,6 +254,16 @@ impl Store {
         transact!(self, |tx| write::put_organisation(&mut tx, org, api_key_hash, now_ms)?)
     }
 
+    /// Revokes an organisation's API key: whether it had one.
+    pub fn revoke_api_key(&mut self, id: &OrgId) -> Result<bool, StoreError> {
+        transact!(self, |tx| {
+            tx.execute(
+                "UPDATE organisations SET api_key_hash = NULL WHERE org_id = $1 AND api_key_hash IS NOT NULL",
+                &[Param::Text(id.as_str())],
+            )? == 1
+        })
+    }
+
     pub fn organisation(&mut self, id: &OrgId) -> Result<Option<Organisation>, StoreError> {
         transact!(self, |tx| read::organisation(&mut tx, id)?)
     }

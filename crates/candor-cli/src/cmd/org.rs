@@ -1,5 +1,5 @@
 //! `candor org add`: register a furnisher, court or lender and issue its API key, shown once and
-//! stored only as a keyed hash.
+//! stored only as a keyed hash; `candor org revoke`: revoke it. Both are logged.
 
 use anyhow::{Context, Result};
 use candor_file::model::{OrgId, OrgKind, Organisation};
@@ -22,10 +22,28 @@ pub enum Command {
         #[arg(long)]
         name: String,
     },
+    /// Revoke an organisation's API key at once (register it again for a new one).
+    Revoke {
+        #[arg(long, default_value = "candor.db")]
+        db: String,
+        #[arg(long)]
+        id: String,
+    },
 }
 
 pub fn run(command: Command) -> Result<()> {
-    let Command::Add { db, id, kind, name } = command;
+    let (db, id, kind, name) = match command {
+        Command::Add { db, id, kind, name } => (db, id, kind, name),
+        Command::Revoke { db, id } => {
+            crate::bureau::existing_store(&db)?;
+            let id = OrgId::parse(&id).map_err(|e| anyhow::anyhow!("--id: {e}"))?;
+            let mut store = Store::open(&db).with_context(|| format!("{db}: cannot open the store"))?;
+            candor_bureau::operator::revoke_key(&mut store, candor_bureau::Now::at_ms(crate::bureau::now_ms()), &id)
+                .map_err(|e| anyhow::anyhow!("{}: {e}", id.as_str()))?;
+            eprintln!("{}: its API key is revoked", id.as_str());
+            return Ok(());
+        }
+    };
     let org = Organisation {
         id: OrgId::parse(&id).map_err(|e| anyhow::anyhow!("--id: {e}"))?,
         kind: OrgKind::parse(&kind).map_err(|e| anyhow::anyhow!("--kind: {e}"))?,

@@ -66,7 +66,13 @@ pub fn run(args: Args) -> Result<()> {
             None => eprintln!("no model deployed yet: scores answer 503 until the operator deploys one"),
         },
     }
-    let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+    // Store work runs on blocking threads; a bounded pool keeps a flood from spawning hundreds
+    // of them (each with its stack and allocator arena): past it, work waits its turn.
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .max_blocking_threads(candor_server::MAX_BLOCKING_THREADS)
+        .build()
+        .context("cannot start the async runtime")?;
     runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(config.listen)
             .await

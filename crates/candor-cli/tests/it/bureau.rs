@@ -226,6 +226,16 @@ fn an_api_key_is_shown_once_and_stored_hashed() {
         .expect("bodies");
     assert_eq!(logged.len(), 2, "each registration and key issue is a leaf: {logged:?}");
     assert!(logged.iter().all(|b| b.contains(r#""org_kind":"lender""#) && !b.contains("cnd_")), "{logged:?}");
+    ok(dir.path(), &["org", "revoke", "--db", "c.db", "--id", "bank-one"]);
+    let gone: Option<Vec<u8>> = conn
+        .query_row("SELECT api_key_hash FROM organisations WHERE org_id = 'bank-one'", [], |r| r.get(0))
+        .expect("row");
+    assert_eq!(gone, None, "the key no longer opens anything");
+    let revoked: i64 =
+        conn.query_row("SELECT COUNT(*) FROM log_leaves WHERE kind = 'key_revoked'", [], |r| r.get(0)).expect("count");
+    assert_eq!(revoked, 1, "the revocation is a leaf");
+    let again = candor(dir.path(), &["org", "revoke", "--db", "c.db", "--id", "bank-one"]);
+    assert!(!again.status.success(), "nothing left to revoke");
     let bad =
         candor(dir.path(), &["org", "add", "--db", "c.db", "--id", "Bank One", "--kind", "lender", "--name", "x"]);
     assert!(String::from_utf8_lossy(&bad.stderr).contains("--id: expected an organisation id"));

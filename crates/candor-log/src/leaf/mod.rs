@@ -58,6 +58,8 @@ pub enum Leaf {
     SecondFactorOn(SubjectEvent),
     /// The person turned their second factor off.
     SecondFactorOff(SubjectEvent),
+    /// The operator revoked an organisation's API key.
+    KeyRevoked(KeyRevoked),
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -306,6 +308,15 @@ pub struct OrganisationRegistered {
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct KeyRevoked {
+    #[serde(default)]
+    pub leaf_version: u32,
+    pub org: String,
+    pub recorded_ms: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ScoringSwitched {
     #[serde(default)]
     pub leaf_version: u32,
@@ -361,6 +372,7 @@ impl Leaf {
             Leaf::ScoringSwitched(_) => "scoring_switched",
             Leaf::SecondFactorOn(_) => "second_factor_on",
             Leaf::SecondFactorOff(_) => "second_factor_off",
+            Leaf::KeyRevoked(_) => "key_revoked",
         }
     }
 
@@ -371,6 +383,7 @@ impl Leaf {
             | Leaf::Purge(_)
             | Leaf::ModelDeployed(_)
             | Leaf::OrganisationRegistered(_)
+            | Leaf::KeyRevoked(_)
             | Leaf::ScoringSwitched(_) => None,
             Leaf::Enrolment(e)
             | Leaf::Withdrawal(e)
@@ -408,6 +421,7 @@ impl Leaf {
             Leaf::ActivationIssued(x) => x.recorded_ms,
             Leaf::OrganisationRegistered(x) => x.recorded_ms,
             Leaf::ScoringSwitched(x) => x.recorded_ms,
+            Leaf::KeyRevoked(x) => x.recorded_ms,
             Leaf::ConsentGranted(x) | Leaf::ConsentRevoked(x) => x.recorded_ms,
             Leaf::RefusedRead(x) => x.recorded_ms,
             Leaf::Read(x) | Leaf::Decision(x) => x.recorded_ms,
