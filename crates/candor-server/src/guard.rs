@@ -35,23 +35,20 @@ pub struct Throttle {
 }
 
 impl Throttle {
-    /// Refuses while `key` is locked out, saying until when.
-    pub fn check(&self, key: &[u8; 32], now_ms: i64) -> Result<(), ApiError> {
-        let failures = self.failures.lock().map_err(|_| ApiError::internal())?;
-        match failures.get(key) {
-            Some(f) if f.locked_until_ms > now_ms => Err(locked_out(f.locked_until_ms, now_ms)),
-            _ => Ok(()),
-        }
-    }
-
-    /// Counts a failure of `key`; past [`FREE_FAILURES`], locks it out for a time that doubles.
-    pub fn failed(&self, key: &[u8; 32], now_ms: i64) -> Result<(), ApiError> {
+    /// Counts an attempt by `key` before it is tried, so that concurrent attempts cannot slip
+    /// past the count; refuses while `key` is locked out, saying until when. Past
+    /// [`FREE_FAILURES`] attempts not undone, `key` is locked out for a time that doubles.
+    pub fn attempt(&self, key: &[u8; 32], now_ms: i64) -> Result<(), ApiError> {
         let mut failures = self.failures.lock().map_err(|_| ApiError::internal())?;
+        if let Some(f) = failures.get(key) {
+            if f.locked_until_ms > now_ms {
+                return Err(locked_out(f.locked_until_ms, now_ms));
+            }
+        }
         if failures.len() >= MAX_TRACKED && !failures.contains_key(key) {
             failures.retain(|_, f| f.locked_until_ms > now_ms);
             if failures.len() >= MAX_TRACKED {
-                // Full of live lockouts: the newest stranger waits as if locked.
-                return Ok(());
+                return Err(locked_out(now_ms + FIRST_LOCK_MS, now_ms));
             }
         }
         let f = failures.entry(*key).or_default();
@@ -64,9 +61,25 @@ impl Throttle {
         Ok(())
     }
 
-    /// Forgets the failures of `key` after a success.
+    /// After a success: the identifier's count starts again.
     pub fn succeeded(&self, key: &[u8; 32]) -> Result<(), ApiError> {
         self.failures.lock().map_err(|_| ApiError::internal())?.remove(key);
+        Ok(())
+    }
+
+    /// After a success from an address: that attempt does not count against the address (many
+    /// people may share one), and a lock it alone set is lifted.
+    pub fn undo(&self, key: &[u8; 32]) -> Result<(), ApiError> {
+        let mut failures = self.failures.lock().map_err(|_| ApiError::internal())?;
+        if let Some(f) = failures.get_mut(key) {
+            f.count = f.count.saturating_sub(1);
+            if f.count < FREE_FAILURES {
+                f.locked_until_ms = 0;
+            }
+            if f.count == 0 {
+                failures.remove(key);
+            }
+        }
         Ok(())
     }
 }
@@ -96,19 +109,56 @@ pub fn address_key(addr: &std::net::SocketAddr) -> [u8; 32] {
     h.finalize().into()
 }
 
-/// Waits for a turn to hash a passphrase (at most as many at once as the permits), then runs
-/// `work` on a blocking thread.
+type Job = Box<dyn FnOnce() + Send>;
+
+/// The threads passphrases are hashed on, and no others: argon2 takes 19 MiB a hash, and a
+/// thread's allocator keeps what it once held, so a few dedicated threads bound the memory a
+/// flood of sign-ins can make the server hold.
+pub struct Hashers {
+    jobs: std::sync::mpsc::SyncSender<Job>,
+}
+
+impl Hashers {
+    /// `threads` hashing threads, with room for `queue` waiting jobs.
+    pub fn new(threads: usize, queue: usize) -> Hashers {
+        let (jobs, waiting) = std::sync::mpsc::sync_channel::<Job>(queue);
+        let waiting = std::sync::Arc::new(Mutex::new(waiting));
+        for i in 0..threads {
+            let waiting = waiting.clone();
+            let spawned = std::thread::Builder::new().name(format!("candor-hash-{i}")).spawn(move || loop {
+                let job = match waiting.lock() {
+                    Ok(queue) => queue.recv(),
+                    Err(_) => return,
+                };
+                match job {
+                    Ok(job) => job(),
+                    Err(_) => return,
+                }
+            });
+            if let Err(e) = spawned {
+                tracing::error!(error = %e, "cannot start a hashing thread");
+            }
+        }
+        Hashers { jobs }
+    }
+}
+
+fn busy() -> ApiError {
+    ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "busy", "too many sign-ins at once; try again in a moment")
+}
+
+/// Runs `work` (a passphrase hash or check) on a hashing thread; `busy` when the queue is full
+/// or the turn does not come within [`HASH_WAIT`].
 pub async fn hashing<T: Send + 'static>(
-    permits: &tokio::sync::Semaphore,
+    hashers: &Hashers,
     work: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
 ) -> Result<T, ApiError> {
-    let _turn = tokio::time::timeout(HASH_WAIT, permits.acquire())
-        .await
-        .map_err(|_| {
-            ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "busy", "too many sign-ins at once; try again in a moment")
-        })?
-        .map_err(|_| ApiError::internal())?;
-    tokio::task::spawn_blocking(work).await.map_err(|_| ApiError::internal())?
+    let (done, answer) = tokio::sync::oneshot::channel();
+    let job: Job = Box::new(move || {
+        let _ = done.send(work());
+    });
+    hashers.jobs.try_send(job).map_err(|_| busy())?;
+    tokio::time::timeout(HASH_WAIT, answer).await.map_err(|_| busy())?.map_err(|_| ApiError::internal())?
 }
 
 /// Whether `passphrase` is the one `stored` hashes; with no stored hash (an identifier the
@@ -134,24 +184,45 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_lockout_starts_after_the_free_failures_and_doubles() {
+    fn a_lockout_starts_after_the_free_attempts_and_doubles() {
         let t = Throttle::default();
         let key = [7; 32];
-        for _ in 0..FREE_FAILURES - 1 {
-            t.failed(&key, 0).expect("count");
-            assert!(t.check(&key, 0).is_ok());
+        for _ in 0..FREE_FAILURES {
+            t.attempt(&key, 0).expect("allowed");
         }
-        t.failed(&key, 0).expect("count");
-        let e = t.check(&key, 0).expect_err("locked");
+        let e = t.attempt(&key, 0).expect_err("locked");
         assert_eq!((e.status, e.code), (429, "locked_out"));
-        assert!(t.check(&key, FIRST_LOCK_MS).is_ok(), "the first lock lasts a minute");
-        t.failed(&key, FIRST_LOCK_MS).expect("count");
-        assert!(t.check(&key, 2 * FIRST_LOCK_MS).is_err(), "the next lasts two");
-        assert!(t.check(&key, 3 * FIRST_LOCK_MS).is_ok());
-        assert!(t.check(&[8; 32], 0).is_ok(), "others are not locked");
+        t.attempt(&key, FIRST_LOCK_MS).expect("the first lock lasts a minute");
+        assert!(t.attempt(&key, 2 * FIRST_LOCK_MS).is_err(), "the next lasts two");
+        t.attempt(&key, 3 * FIRST_LOCK_MS).expect("then one more try");
+        assert!(t.attempt(&[8; 32], 0).is_ok(), "others are not locked");
         t.succeeded(&key).expect("forget");
-        t.failed(&key, 0).expect("count");
-        assert!(t.check(&key, 0).is_ok(), "a success starts the count again");
+        t.attempt(&key, 0).expect("a success starts the count again");
+        let shared = [9; 32];
+        for _ in 0..3 * FREE_FAILURES {
+            t.attempt(&shared, 0).expect("an address whose attempts succeed");
+            t.undo(&shared).expect("undo");
+        }
+    }
+
+    #[tokio::test]
+    async fn hashing_runs_on_its_threads_and_says_busy_when_full() {
+        let hashers: &'static Hashers = Box::leak(Box::new(Hashers::new(1, 1)));
+        assert_eq!(hashing(hashers, || Ok(6 * 7)).await.expect("done"), 42);
+        let (hold, held) = std::sync::mpsc::channel::<()>();
+        let first = hashing(hashers, move || {
+            let _ = held.recv();
+            Ok(())
+        });
+        let first = tokio::spawn(first);
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let queued = tokio::spawn(hashing(hashers, || Ok(())));
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let e = hashing(hashers, || Ok(())).await.expect_err("the queue is full");
+        assert_eq!(e.code, "busy");
+        hold.send(()).expect("release");
+        first.await.expect("join").expect("first");
+        queued.await.expect("join").expect("queued");
     }
 
     #[test]

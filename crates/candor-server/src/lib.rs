@@ -85,6 +85,8 @@ pub const MAX_BLOCKING_THREADS: usize = 64;
 
 /// Passphrases hashed at once, at most (about 19 MiB each).
 pub const HASHING_AT_ONCE: usize = 4;
+/// Sign-ins and enrolments waiting for a hashing thread, at most; past it, `busy`.
+pub const HASHING_QUEUE: usize = 64;
 
 /// Everything the handlers share.
 pub struct State {
@@ -101,8 +103,8 @@ pub struct State {
     pub rates: Mutex<HashMap<[u8; 32], (i64, u32)>>,
     /// Failed sign-ins and enrolments, by identifier and by address.
     pub throttle: guard::Throttle,
-    /// Turns to hash a passphrase: argon2 takes 19 MiB and tens of milliseconds each.
-    pub hashing: tokio::sync::Semaphore,
+    /// The threads passphrases are hashed on: argon2 takes 19 MiB and tens of milliseconds each.
+    pub hashing: guard::Hashers,
     /// The regional counts as last computed, and when: statistics are served from these.
     pub statistics: Mutex<Option<(i64, Arc<candor_file::stats::RegionCounts>)>>,
     /// Held while the counts are computed, so callers wait for one walk rather than start many.
@@ -134,7 +136,7 @@ impl State {
             throttle: guard::Throttle::default(),
             statistics: Mutex::new(None),
             counting: tokio::sync::Mutex::new(()),
-            hashing: tokio::sync::Semaphore::new(HASHING_AT_ONCE),
+            hashing: guard::Hashers::new(HASHING_AT_ONCE, HASHING_QUEUE),
             clock: Box::new(|| (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64),
             log_signer: None,
             perks: Mutex::new(None),

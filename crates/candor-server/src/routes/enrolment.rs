@@ -44,17 +44,20 @@ fn attempt_keys(key: &SubjectKey, from: Option<Extension<ConnectInfo<Peer>>>) ->
     keys
 }
 
-/// Refuses while any of the attempt's keys is locked out.
-fn check_attempt(state: &Shared, keys: &[[u8; 32]], now_ms: i64) -> Result<(), ApiError> {
-    keys.iter().try_for_each(|k| state.throttle.check(k, now_ms))
+/// Counts the attempt against each of its keys (the identifier, the address) before it is
+/// tried; refuses while any is locked out.
+fn begin_attempt(state: &Shared, keys: &[[u8; 32]], now_ms: i64) -> Result<(), ApiError> {
+    keys.iter().try_for_each(|k| state.throttle.attempt(k, now_ms))
 }
 
-/// Counts a failed attempt against each of its keys, and answers with `error`.
-fn failed_attempt(state: &Shared, keys: &[[u8; 32]], now_ms: i64, error: ApiError) -> Answer {
-    for k in keys {
-        state.throttle.failed(k, now_ms)?;
+/// A successful attempt: the identifier's count starts again, and the address's attempt is
+/// undone (many people may share an address).
+fn attempt_succeeded(state: &Shared, keys: &[[u8; 32]]) -> Result<(), ApiError> {
+    if let Some((id, addresses)) = keys.split_first() {
+        state.throttle.succeeded(id)?;
+        addresses.iter().try_for_each(|k| state.throttle.undo(k))?;
     }
-    Err(error)
+    Ok(())
 }
 
 pub(super) async fn enrol(
@@ -70,7 +73,7 @@ pub(super) async fn enrol(
     let entry = SubjectEntry::of(state.keys.subject_key(&id), &id);
     let key = entry.key;
     let (attempt, now_ms) = (attempt_keys(&key, from), state.now_ms());
-    check_attempt(&state, &attempt, now_ms)?;
+    begin_attempt(&state, &attempt, now_ms)?;
     // The passphrase is hashed before the code is checked, so a wrong code takes as long.
     let hash = guard::hashing(&state.hashing, move || crate::hash_passphrase(&c.passphrase)).await?;
     let enrolled = with_store(&state, move |s, store| {
@@ -78,12 +81,10 @@ pub(super) async fn enrol(
     })
     .await?;
     let enrolled = match enrolled {
-        Err(candor_bureau::BureauError::Unproven) => {
-            return failed_attempt(&state, &attempt, now_ms, candor_bureau::BureauError::Unproven.into())
-        }
+        Err(candor_bureau::BureauError::Unproven) => return Err(candor_bureau::BureauError::Unproven.into()),
         other => other?,
     };
-    state.throttle.succeeded(&key.0)?;
+    attempt_succeeded(&state, &attempt)?;
     // Whoever held a session of this person's before holds none now.
     state.sessions.lock().map_err(|_| ApiError::internal())?.retain(|_, (k, _)| *k != key);
     let cooling_off_until_ms = match enrolled {
@@ -126,13 +127,13 @@ pub(super) async fn sign_in(
     let bad = || ApiError::new(StatusCode::UNAUTHORIZED, "bad_credentials", "unknown identifier or wrong passphrase");
     let key = state.keys.subject_key(&identify(&c.scheme, &c.number)?);
     let (attempt, now_ms) = (attempt_keys(&key, from), state.now_ms());
-    check_attempt(&state, &attempt, now_ms)?;
+    begin_attempt(&state, &attempt, now_ms)?;
     let stored = with_store(&state, move |_, store| Ok(store.enrolment(&key)?)).await?;
     // An unknown identifier is checked against a hash of the same cost: the same answer, as late.
     let good =
         guard::hashing(&state.hashing, move || guard::passphrase_matches(stored.as_deref(), &c.passphrase)).await?;
     if !good {
-        return failed_attempt(&state, &attempt, now_ms, bad());
+        return Err(bad());
     }
     let code = c.code;
     let second = with_store(&state, move |s, store| {
@@ -157,10 +158,9 @@ pub(super) async fn sign_in(
     .await?;
     match second {
         Ok(()) => {}
-        Err(e) if e.code == "second_factor_required" => return Err(e),
-        Err(e) => return failed_attempt(&state, &attempt, now_ms, e),
+        Err(e) => return Err(e),
     }
-    state.throttle.succeeded(&key.0)?;
+    attempt_succeeded(&state, &attempt)?;
     let mut raw = [0u8; 32];
     getrandom::getrandom(&mut raw).map_err(|_| ApiError::internal())?;
     let token = format!("ses_{}", hex::encode(raw));
