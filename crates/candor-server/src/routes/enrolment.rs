@@ -223,10 +223,7 @@ pub(super) async fn confirm_second_factor(
     Extension(caller): Extension<Caller>,
     Body(body): Body,
 ) -> Answer {
-    let key = caller.subject()?;
-    let c: Code = parse_json(&body)?;
-    with_store(&state, move |s, store| Ok(second_factor::confirm(store, &s.keys, s.now(), &key, &c.code)?)).await?;
-    ok(StatusCode::OK, wire::SecondFactorState { second_factor: "on".into() })
+    switch_second_factor(state, caller, body, true).await
 }
 
 /// Turns the second factor off, with a code from it.
@@ -235,8 +232,22 @@ pub(super) async fn turn_off_second_factor(
     Extension(caller): Extension<Caller>,
     Body(body): Body,
 ) -> Answer {
+    switch_second_factor(state, caller, body, false).await
+}
+
+/// Turns the second factor on (confirming it) or off, with a code.
+async fn switch_second_factor(state: Shared, caller: Caller, body: axum::body::Bytes, on: bool) -> Answer {
     let key = caller.subject()?;
     let c: Code = parse_json(&body)?;
-    with_store(&state, move |s, store| Ok(second_factor::turn_off(store, &s.keys, s.now(), &key, &c.code)?)).await?;
-    ok(StatusCode::OK, wire::SecondFactorState { second_factor: "off".into() })
+    with_store(&state, move |s, store| {
+        let (keys, now) = (&s.keys, s.now());
+        let switched = if on {
+            second_factor::confirm(store, keys, now, &key, &c.code)
+        } else {
+            second_factor::turn_off(store, keys, now, &key, &c.code)
+        };
+        Ok(switched?)
+    })
+    .await?;
+    ok(StatusCode::OK, wire::SecondFactorState { second_factor: if on { "on" } else { "off" }.into() })
 }
