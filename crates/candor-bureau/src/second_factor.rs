@@ -149,6 +149,27 @@ pub fn check(store: &mut Store, keys: &Keys, now: Now, key: &SubjectKey, code: &
     }
 }
 
+/// What a sign-in's second factor came to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SignIn {
+    /// No second factor is on, or the code given passed.
+    Passed,
+    /// A second factor is on and no code was given.
+    CodeMissing,
+    /// The code given is not the authenticator's now, nor a recovery code left.
+    CodeWrong,
+}
+
+/// The second step of a sign-in whose passphrase was right: passes without a second factor,
+/// and with one only on a good `code` (see [`check`]).
+pub fn sign_in(store: &mut Store, keys: &Keys, now: Now, key: &SubjectKey, code: Option<&str>) -> Result<SignIn> {
+    if !required(store, key)? {
+        return Ok(SignIn::Passed);
+    }
+    let Some(code) = code else { return Ok(SignIn::CodeMissing) };
+    Ok(if check(store, keys, now, key, code)? { SignIn::Passed } else { SignIn::CodeWrong })
+}
+
 /// Turns the second factor off, given a code (or a recovery code) from it.
 pub fn turn_off(store: &mut Store, keys: &Keys, now: Now, key: &SubjectKey, code: &str) -> Result<()> {
     if !required(store, key)? {

@@ -22,6 +22,7 @@ use candor_bureau::{Deployed, Now, Rules};
 use candor_file::ids::SubjectKey;
 use candor_file::model::{OrgKind, Organisation};
 use candor_file::secret::Keys;
+use candor_file::stats::RegionCounts;
 use candor_store::Store;
 
 pub use error::{ApiError, CODES};
@@ -106,7 +107,7 @@ pub struct State {
     /// The threads passphrases are hashed on: argon2 takes 19 MiB and tens of milliseconds each.
     pub hashing: guard::Hashers,
     /// The regional counts as last computed, and when: statistics are served from these.
-    pub statistics: Mutex<Option<(i64, Arc<candor_file::stats::RegionCounts>)>>,
+    pub statistics: Mutex<Option<(i64, Arc<RegionCounts>)>>,
     /// Held while the counts are computed, so callers wait for one walk rather than start many.
     pub counting: tokio::sync::Mutex<()>,
     /// The clock, replaceable in tests: milliseconds since 1970.
@@ -231,6 +232,26 @@ pub const STATISTICS_EVERY: std::time::Duration = std::time::Duration::from_secs
 /// connection at a time) and keeps the result for callers; when they were counted.
 pub async fn refresh_statistics(state: &Arc<State>) -> Result<i64, ApiError> {
     let _one_walk = state.counting.lock().await;
+    count_statistics(state).await
+}
+
+/// The counts callers are served: the last ones, or — on a server that has not counted yet —
+/// one walk, which every caller arriving meanwhile waits for instead of starting its own.
+pub async fn current_statistics(state: &Arc<State>) -> Result<(i64, Arc<RegionCounts>), ApiError> {
+    if let Some(kept) = state.statistics.lock().map_err(|_| ApiError::internal())?.clone() {
+        return Ok(kept);
+    }
+    let _one_walk = state.counting.lock().await;
+    if let Some(kept) = state.statistics.lock().map_err(|_| ApiError::internal())?.clone() {
+        return Ok(kept);
+    }
+    count_statistics(state).await?;
+    state.statistics.lock().map_err(|_| ApiError::internal())?.clone().ok_or_else(ApiError::internal)
+}
+
+/// Walks the file for the regional counts and keeps them; when they were counted. The caller
+/// holds [`State::counting`].
+async fn count_statistics(state: &Arc<State>) -> Result<i64, ApiError> {
     let s = state.clone();
     let (at, counts) = tokio::task::spawn_blocking(move || {
         let now = s.now();

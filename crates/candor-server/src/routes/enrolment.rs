@@ -136,29 +136,20 @@ pub(super) async fn sign_in(
         return Err(bad());
     }
     let code = c.code;
-    let second = with_store(&state, move |s, store| {
-        let now = s.now();
-        if !second_factor::required(store, &key)? {
-            return Ok(Ok(()));
-        }
-        let Some(code) = code else {
-            return Ok(Err(ApiError::new(
+    let second =
+        with_store(&state, move |s, store| Ok(second_factor::sign_in(store, &s.keys, s.now(), &key, code.as_deref())?))
+            .await?;
+    match second {
+        second_factor::SignIn::Passed => {}
+        second_factor::SignIn::CodeMissing => {
+            return Err(ApiError::new(
                 StatusCode::UNAUTHORIZED,
                 "second_factor_required",
                 "this person signs in with a second factor: send `code`, the 6 digits the authenticator shows, or a recovery code",
             )
-            .field("code")));
-        };
-        if second_factor::check(store, &s.keys, now, &key, &code)? {
-            Ok(Ok(()))
-        } else {
-            Ok(Err(bad()))
+            .field("code"))
         }
-    })
-    .await?;
-    match second {
-        Ok(()) => {}
-        Err(e) => return Err(e),
+        second_factor::SignIn::CodeWrong => return Err(bad()),
     }
     attempt_succeeded(&state, &attempt)?;
     let mut raw = [0u8; 32];

@@ -6,7 +6,7 @@ use axum::http::StatusCode;
 use serde::Deserialize;
 
 use super::{ok, Answer, Params, Shared};
-use crate::{wire, ApiError};
+use crate::wire;
 
 #[derive(Deserialize, schemars::JsonSchema)]
 pub(super) struct StatsQuery {
@@ -16,13 +16,6 @@ pub(super) struct StatsQuery {
 pub(super) async fn regions(Extract(state): Extract<Shared>, Params(q): Params<StatsQuery>) -> Answer {
     // Served from the last count (the server counts on a schedule); only a server that has not
     // counted yet counts now, once, however many callers ask.
-    let cached = state.statistics.lock().map_err(|_| ApiError::internal())?.clone();
-    let (at, counts) = match cached {
-        Some(c) => c,
-        None => {
-            crate::refresh_statistics(&state).await?;
-            state.statistics.lock().map_err(|_| ApiError::internal())?.clone().ok_or_else(ApiError::internal)?
-        }
-    };
+    let (at, counts) = crate::current_statistics(&state).await?;
     ok(StatusCode::OK, wire::regions(&candor_bureau::stats::shown(&counts, q.k), at))
 }
