@@ -10,20 +10,14 @@ use crate::{BureauError, Now, Result, Rules};
 /// What the figures measure.
 pub const MEASURE: &str = "share of people 30 or more days late in the last 12 months";
 
-/// People with a furnished record (a monthly report or a court record), and the share of them
-/// 30+ days late in the last 12 months, by region; a caller may ask for coarser cells (a larger
-/// `k`), never finer ones.
-pub fn regional<S: Stores>(stores: &mut S, rules: &Rules, now: Now, k: Option<u64>) -> Result<RegionTable> {
-    Ok(shown(&regional_counts(stores, rules, now)?, k))
-}
-
 /// The cells a caller asking for `k` sees: never finer than [`DEFAULT_K`].
 pub fn shown(counts: &RegionCounts, k: Option<u64>) -> RegionTable {
     counts.shown(k.unwrap_or(DEFAULT_K).max(DEFAULT_K))
 }
 
-/// The counts behind [`regional`], by region, before any cell is hidden: a whole walk of the
-/// file, which the service runs on a schedule rather than per request.
+/// People with a furnished record (a monthly report or a court record), and how many of them
+/// were 30+ days late in the last 12 months, by region, before any cell is hidden: a whole walk
+/// of the file, which the service runs on a schedule rather than per request.
 pub fn regional_counts<S: Stores>(stores: &mut S, rules: &Rules, now: Now) -> Result<RegionCounts> {
     let regions = stores.with(|store| Ok(store.regions()?))?;
     let late = index("worst_dpd_12m").ok_or_else(|| BureauError::corrupt("the catalogue has no worst_dpd_12m"))?;
