@@ -27,26 +27,40 @@ pub struct Inclusion {
     pub proof: Vec<Hash>,
 }
 
-/// An inclusion proof for leaf `index`; for a person (`about`), only of a leaf about them (any
-/// other is as absent as a missing one).
-pub fn inclusion(store: &mut Store, tree: &mut Tree, index: i64, about: Option<&SubjectKey>) -> Result<Inclusion> {
+/// An inclusion proof for leaf `index` in the log of `size` leaves (default: the log now), so a
+/// client ties it to a checkpoint it already holds; for a person (`about`), only of a leaf about
+/// them (any other is as absent as a missing one).
+pub fn inclusion(
+    store: &mut Store,
+    tree: &mut Tree,
+    index: i64,
+    size: Option<u64>,
+    about: Option<&SubjectKey>,
+) -> Result<Inclusion> {
     let body = match about {
         Some(key) => store.leaf_about(index, key)?.ok_or(BureauError::not_found("log entry about you"))?,
         None => store.log_leaf(index)?.ok_or(BureauError::not_found("log entry"))?,
     };
     store.extend_log_tree(tree)?;
-    let size = tree.size();
     let i = u64::try_from(index).map_err(|_| BureauError::not_found("log entry"))?;
+    let size = size.unwrap_or(tree.size());
+    if size <= i || size > tree.size() {
+        return Err(BureauError::invalid(
+            "bad_size",
+            "size",
+            format!("a proof for entry {i} is at a size from {} to {}, the log's size now", i + 1, tree.size()),
+        ));
+    }
     let proof = tree.inclusion_proof(i, size).map_err(|_| BureauError::not_found("log entry"))?;
+    let root = tree.root_at(size).map_err(|_| BureauError::not_found("log entry"))?;
     let leaf_hash = tree.leaf(i).ok_or(BureauError::not_found("log entry"))?;
-    Ok(Inclusion { index, size, root: tree.root(), leaf_hash, body, proof })
+    Ok(Inclusion { index, size, root, leaf_hash, body, proof })
 }
 
 /// The log's size and root now, signed by the bureau, kept for the auditors; its signed note.
 pub fn checkpoint(store: &mut Store, tree: &mut Tree, signer: &Signer, now: Now) -> Result<String> {
     store.extend_log_tree(tree)?;
-    let checkpoint =
-        Checkpoint { origin: LOG_ORIGIN.into(), size: tree.size(), root: tree.root(), timestamp_ms: now.ms };
+    let checkpoint = Checkpoint { origin: LOG_ORIGIN.into(), size: tree.size(), root: tree.root() };
     let mut signed = SignedCheckpoint { checkpoint, signatures: vec![] };
     signed.sign(signer);
     let text = signed.to_text();
@@ -64,9 +78,10 @@ pub fn consistency(store: &mut Store, tree: &mut Tree, from: u64, to: u64) -> Re
     })
 }
 
-/// Registers (a new version of) a witness's key: its name and Ed25519 public key (hex).
+/// Registers (a new version of) a witness's key: its name and Ed25519 public key (hex, or a
+/// C2SP verifier key under that name).
 pub fn register_witness(store: &mut Store, now: Now, org: &OrgId, name: &str, public_key: &str) -> Result<()> {
-    let verifier = Verifier::from_hex(name, public_key).map_err(|e| {
+    let verifier = Verifier::parse(name, public_key).map_err(|e| {
         let field = if e == candor_log::CheckpointError::BadName { "name" } else { "public_key" };
         BureauError::invalid("bad_witness_key", field, e.to_string())
     })?;

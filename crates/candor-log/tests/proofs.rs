@@ -229,9 +229,8 @@ fn ombudsman() -> Signer {
     Signer::from_seed("ombudsman.example", [2; 32]).expect("signer")
 }
 
-fn signed(t: &Tree, size: u64, timestamp_ms: i64) -> SignedCheckpoint {
-    let checkpoint =
-        Checkpoint { origin: "candor.example/log".into(), size, root: t.root_at(size).expect("root"), timestamp_ms };
+fn signed(t: &Tree, size: u64) -> SignedCheckpoint {
+    let checkpoint = Checkpoint { origin: "candor.example/log".into(), size, root: t.root_at(size).expect("root") };
     let mut s = SignedCheckpoint { checkpoint, signatures: vec![] };
     s.sign(&bureau());
     s
@@ -240,8 +239,8 @@ fn signed(t: &Tree, size: u64, timestamp_ms: i64) -> SignedCheckpoint {
 #[test]
 fn checkpoints_sign_round_trip_and_refuse_tampering() {
     let t = tree(&data(10));
-    let mut cp = signed(&t, 10, 1_700_000_000_000);
-    cp.sign(&ombudsman());
+    let mut cp = signed(&t, 10);
+    cp.signatures.push(ombudsman().cosign(&cp.checkpoint, 1_700_000_000));
     let text = cp.to_text();
     let back = SignedCheckpoint::parse(&text).expect("parse");
     assert_eq!(back, cp);
@@ -250,12 +249,20 @@ fn checkpoints_sign_round_trip_and_refuse_tampering() {
 
     for tamper in [
         text.replacen("\n10\n", "\n11\n", 1),
-        text.replacen("1700000000000", "1700000000001", 1),
-        text.replacen(&hex::encode(cp.checkpoint.root), &hex::encode([9u8; 32]), 1),
+        text.replacen(&data_encoding::BASE64.encode(&cp.checkpoint.root), &data_encoding::BASE64.encode(&[9u8; 32]), 1),
     ] {
         let forged = SignedCheckpoint::parse(&tamper).expect("parse");
         assert!(forged.check(&bureau().verifier()).is_err(), "a tampered body verified:\n{tamper}");
+        assert!(forged.check(&ombudsman().verifier()).is_err(), "a tampered body's cosignature verified:\n{tamper}");
     }
+    // The cosignature's time is signed too.
+    let mut redated = cp.clone();
+    redated.signatures[1].rest[7] ^= 1;
+    assert!(redated.check(&ombudsman().verifier()).is_err(), "a re-dated cosignature verified");
+    // A note signature is not a cosignature: the key ids differ by type.
+    let mut retyped = cp.clone();
+    retyped.signatures[0].key_id = retyped.signatures[1].key_id;
+    assert!(retyped.check(&bureau().verifier()).is_err());
     let stranger = Signer::from_seed("candor.example/log", [3; 32]).expect("signer");
     assert!(cp.check(&stranger.verifier()).is_err(), "another key under the same name");
     assert!(SignedCheckpoint::parse("garbage").is_err());
@@ -265,23 +272,23 @@ fn checkpoints_sign_round_trip_and_refuse_tampering() {
 fn a_witness_refuses_a_split_view() {
     let honest = tree(&data(20));
     let mut witness = Witness::new(ombudsman(), bureau().verifier());
-    let mut first = signed(&honest, 12, 1);
-    witness.cosign(&mut first, &[]).expect("first checkpoint");
-    let mut next = signed(&honest, 20, 2);
+    let mut first = signed(&honest, 12);
+    witness.cosign(&mut first, &[], 1).expect("first checkpoint");
+    let mut next = signed(&honest, 20);
     let proof = honest.consistency_proof(12, 20).expect("proof");
-    witness.cosign(&mut next, &proof).expect("an honest extension");
+    witness.cosign(&mut next, &proof, 2).expect("an honest extension");
     assert_eq!(next.signatures.len(), 2);
 
     // The log shows someone else a history where leaf 5 differs, and tries to get it witnessed.
     let mut forked_data = data(24);
     forked_data[5] = b"rewritten".to_vec();
     let forked = tree(&forked_data);
-    let mut fork = signed(&forked, 24, 3);
+    let mut fork = signed(&forked, 24);
     let proof = forked.consistency_proof(20, 24).expect("proof");
-    assert!(matches!(witness.cosign(&mut fork, &proof), Err(WitnessError::SplitView(_))));
+    assert!(matches!(witness.cosign(&mut fork, &proof, 3), Err(WitnessError::SplitView(_))));
     assert_eq!(fork.signatures.len(), 1, "not cosigned");
     let mut unsigned = SignedCheckpoint { checkpoint: next.checkpoint.clone(), signatures: vec![] };
-    assert!(matches!(witness.cosign(&mut unsigned, &[]), Err(WitnessError::NotSigned(_))));
+    assert!(matches!(witness.cosign(&mut unsigned, &[], 4), Err(WitnessError::NotSigned(_))));
 }
 
 proptest! {

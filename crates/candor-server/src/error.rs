@@ -61,6 +61,7 @@ pub const CODES: &[Code] = &[
     code(400, "bad_point", "not a service point name"),
     code(400, "bad_radius", "the radius is out of bounds"),
     code(400, "bad_sizes", "log sizes that do not make a consistency proof"),
+    code(400, "bad_size", "a tree size at which the log cannot prove that entry (at most the log's size, above the entry's index)"),
     code(400, "bad_witness_key", "not a witness name and Ed25519 key"),
     code(400, "bad_checkpoint", "not a signed note"),
     code(400, "not_our_checkpoint", "the note carries no valid signature of this log"),

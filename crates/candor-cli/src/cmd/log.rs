@@ -22,7 +22,8 @@ pub enum LogCommand {
         #[arg(long, default_value = DEFAULT_ORIGIN)]
         origin: String,
     },
-    /// Print the public key that verifies the bureau's checkpoints.
+    /// Print the public key that verifies the bureau's checkpoints, as a C2SP signed-note verifier
+    /// key (`<name>+<key id>+<base64 key>`).
     PublicKey {
         #[arg(long, default_value = "candor.db")]
         db: String,
@@ -45,7 +46,8 @@ pub enum LogCommand {
         /// The witness's name in its signature lines.
         #[arg(long)]
         name: String,
-        /// The bureau's checkpoint key (hex), as `candor log public-key` prints it.
+        /// The bureau's checkpoint key, as `candor log public-key` prints it (a C2SP verifier key;
+        /// 64 hex characters also do).
         #[arg(long)]
         log_public_key: String,
         #[arg(long, default_value = DEFAULT_ORIGIN)]
@@ -70,7 +72,7 @@ pub enum AuditCommand {
     Verify {
         #[arg(long, default_value = "candor.db")]
         db: String,
-        /// The bureau's checkpoint key (hex), as `candor log public-key` prints it; default: the
+        /// The bureau's checkpoint key, as `candor log public-key` prints it (or in hex); default: the
         /// store's own key.
         #[arg(long)]
         public_key: Option<String>,
@@ -90,11 +92,11 @@ pub fn run_log(command: LogCommand) -> Result<()> {
             let signer = log_signer(&db, &origin, &crate::config::KeyConfig::from_env())?;
             let mut store = Store::open(&db).with_context(|| format!("{db}: cannot open the store"))?;
             let tree = store.log_tree()?;
-            let checkpoint = Checkpoint { origin, size: tree.size(), root: tree.root(), timestamp_ms: now_ms() };
+            let checkpoint = Checkpoint { origin, size: tree.size(), root: tree.root() };
             let mut signed = SignedCheckpoint { checkpoint, signatures: vec![] };
             signed.sign(&signer);
             let text = signed.to_text();
-            store.put_checkpoint(signed.checkpoint.size, signed.checkpoint.timestamp_ms, &text)?;
+            store.put_checkpoint(signed.checkpoint.size, now_ms(), &text)?;
             if let Some(path) = crate::bureau::checkpoint_file(&db) {
                 candor_server::keep_checkpoint(&path, &text).with_context(|| format!("{}", path.display()))?;
             }
@@ -103,7 +105,7 @@ pub fn run_log(command: LogCommand) -> Result<()> {
         }
         LogCommand::PublicKey { db, origin } => {
             crate::bureau::existing_store(&db)?;
-            println!("{}", log_signer(&db, &origin, &crate::config::KeyConfig::from_env())?.verifier().to_hex());
+            println!("{}", log_signer(&db, &origin, &crate::config::KeyConfig::from_env())?.verifier().to_vkey());
             Ok(())
         }
         LogCommand::WitnessKey { key_file } => {
@@ -121,7 +123,7 @@ pub fn run_log(command: LogCommand) -> Result<()> {
         LogCommand::Cosign { key_file, name, log_public_key, origin, checkpoint, state, proof } => {
             let signer = witness_signer(&key_file, &name)?;
             let log =
-                Verifier::from_hex(&origin, &log_public_key).map_err(|e| anyhow::anyhow!("--log-public-key: {e}"))?;
+                Verifier::parse(&origin, &log_public_key).map_err(|e| anyhow::anyhow!("--log-public-key: {e}"))?;
             let read = |path: &PathBuf| {
                 std::fs::read_to_string(path).with_context(|| format!("{}: cannot read", path.display()))
             };
@@ -144,7 +146,7 @@ pub fn run_log(command: LogCommand) -> Result<()> {
             };
             let mut witness = Witness::resume(signer, log, last);
             witness
-                .cosign(&mut signed, &hashes)
+                .cosign(&mut signed, &hashes, u64::try_from(now_ms() / 1000).unwrap_or(0))
                 .map_err(|e| anyhow::anyhow!("{}: refused: {e}", checkpoint.display()))?;
             let text = signed.to_text();
             write_atomically(&state, |w| Ok(w.write_all(text.as_bytes())?))?;
@@ -182,7 +184,7 @@ pub fn run_audit(command: AuditCommand) -> Result<()> {
     let AuditCommand::Verify { db, public_key, origin, checkpoint } = command;
     crate::bureau::existing_store(&db)?;
     let verifier = match public_key {
-        Some(hexed) => Verifier::from_hex(&origin, &hexed).map_err(|e| anyhow::anyhow!("--public-key: {e}"))?,
+        Some(key) => Verifier::parse(&origin, &key).map_err(|e| anyhow::anyhow!("--public-key: {e}"))?,
         None => log_signer(&db, &origin, &crate::config::KeyConfig::from_env())?.verifier(),
     };
     let mut store = Store::open(&db).with_context(|| format!("{db}: cannot open the store"))?;

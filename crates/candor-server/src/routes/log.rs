@@ -20,17 +20,25 @@ fn with_tree<T>(
     Ok(work(&mut tree)?)
 }
 
+#[derive(Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(super) struct ProofAt {
+    /// The tree size of a checkpoint you hold (default: the log's size now).
+    size: Option<u64>,
+}
+
 pub(super) async fn proof(
     Extract(state): Extract<Shared>,
     Extension(caller): Extension<Caller>,
     Key(index): Key<i64>,
+    Params(q): Params<ProofAt>,
 ) -> Answer {
     let about = match caller {
         Caller::Subject(key) => Some(key),
         _ => None,
     };
     let p = with_store(&state, move |s, store| {
-        with_tree(s, |tree| log_view::inclusion(store, tree, index, about.as_ref()))
+        with_tree(s, |tree| log_view::inclusion(store, tree, index, q.size, about.as_ref()))
     })
     .await?;
     ok(StatusCode::OK, wire::inclusion(&p))
@@ -58,6 +66,12 @@ pub(super) async fn checkpoint(Extract(state): Extract<Shared>) -> Answer {
     })
     .await?;
     text_answer(text)
+}
+
+/// The key that verifies the log's checkpoints, as a C2SP verifier key.
+pub(super) async fn public_key(Extract(state): Extract<Shared>) -> Answer {
+    let signer = state.log_signer.as_ref().ok_or_else(no_log_key)?;
+    text_answer(format!("{}\n", signer.verifier().to_vkey()))
 }
 
 /// A signed note, as plain text.

@@ -603,6 +603,33 @@ async fn furnisher_subject_lender_with_consent_refusal_reads_and_a_proof() {
     candor_log::verify_consistency(a.size, b.size, &proof, &a.root, &b.root)
         .expect("the later checkpoint extends the earlier");
 
+    // A client holding the first checkpoint checks it, and the person's scored read in it, with an
+    // implementation of C2SP signed-note and tlog-checkpoint that is not Candor's.
+    let (status, vkey) = call(&f.app, "GET", "/v1/log/public-key", None, None).await;
+    assert_eq!(status, StatusCode::OK, "{vkey}");
+    let theirs = signed_note::StandardVerifier::new(vkey.as_str().expect("text").trim()).expect("a verifier key");
+    let known = signed_note::VerifierList::new(vec![Box::new(theirs)]);
+    let note = signed_note::Note::from_bytes(first.to_text().as_bytes()).expect("a signed note");
+    note.verify(&known).expect("signed by the key the bureau publishes");
+    let held = tlog_tiles::Checkpoint::from_bytes(note.text()).expect("a tlog checkpoint");
+    let at = format!("/v1/log/leaves/{leaf}/proof?size={}", held.size());
+    let (status, p) = call(&f.app, "GET", &at, Some(&subject), None).await;
+    assert_eq!(status, StatusCode::OK, "{p}");
+    assert_eq!(p["size"].as_u64(), Some(held.size()), "{p}");
+    let audit_path: Vec<tlog_tiles::Hash> =
+        p["proof"].as_array().expect("proof").iter().map(|h| tlog_tiles::Hash(hash(h))).collect();
+    let record = tlog_tiles::record_hash(p["body"].as_str().expect("body").as_bytes());
+    tlog_tiles::check_record(&audit_path, held.size(), *held.hash(), leaf as u64, record)
+        .expect("the read is in the log the client's checkpoint commits to");
+    for bad in [0, leaf as u64, 1_000_000] {
+        let (status, body) =
+            call(&f.app, "GET", &format!("/v1/log/leaves/{leaf}/proof?size={bad}"), Some(&subject), None).await;
+        assert_eq!((status, body["code"].as_str()), (StatusCode::BAD_REQUEST, Some("bad_size")), "size {bad}: {body}");
+    }
+    let (status, body) =
+        call(&f.app, "GET", &format!("/v1/log/leaves/{leaf}/proof?size=x"), Some(&subject), None).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+
     // The ombudsman witnesses both: it cosigns the first, and the second only with the proof that
     // it extends the first; the bureau keeps the cosigned notes for anyone to fetch.
     let bureau = candor_log::Signer::from_seed(candor_server::LOG_ORIGIN, [9; 32]).expect("signer").verifier();
@@ -621,10 +648,10 @@ async fn furnisher_subject_lender_with_consent_refusal_reads_and_a_proof() {
     assert_eq!((status, body["code"].as_str()), (StatusCode::BAD_REQUEST, Some("not_cosigned")), "{body}");
     let mut forged = first.clone();
     forged.checkpoint.root[0] ^= 1;
-    witness.cosign(&mut forged.clone(), &[]).expect_err("the witness refuses what the log did not sign");
+    witness.cosign(&mut forged.clone(), &[], 1).expect_err("the witness refuses what the log did not sign");
     let (mut one, mut two) = (first.clone(), second.clone());
-    witness.cosign(&mut one, &[]).expect("first cosigned");
-    witness.cosign(&mut two, &proof).expect("second cosigned, with the proof");
+    witness.cosign(&mut one, &[], 2).expect("first cosigned");
+    witness.cosign(&mut two, &proof, 3).expect("second cosigned, with the proof");
     let (status, body) = call(&f.app, "POST", "/v1/log/cosignatures", ombudsman.as_deref(), plain(one.to_text())).await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
     let (status, body) = call(&f.app, "POST", "/v1/log/cosignatures", ombudsman.as_deref(), plain(two.to_text())).await;
