@@ -142,6 +142,16 @@ pub fn check_cooling_off(store: &mut Store, rules: &Rules, now: Now, key: &Subje
     Ok(())
 }
 
+/// What the holder of an enrolment replaced at `at_ms` is told when they sign in with its
+/// passphrase: when, until when the changes a taker would want are held, and what to do.
+pub fn replaced_notice(rules: &Rules, at_ms: i64) -> String {
+    let held_until = crate::day_of_ms(at_ms.saturating_add(rules.cooling_off_days * DAY_MS));
+    format!(
+        "this passphrase was for an enrolment replaced by a new one on {} (UTC); if that was not you, ask the bureau for a new activation code or complain to the ombudsman: lifting a freeze and new consents are held until {held_until}",
+        crate::day_of_ms(at_ms)
+    )
+}
+
 /// Withdraws the person's enrolment: their passphrase is forgotten and every live consent ends
 /// (the file furnishers send stays, as the law has it). The caller ends their sessions.
 pub fn withdraw(store: &mut Store, now: Now, key: &SubjectKey) -> Result<()> {

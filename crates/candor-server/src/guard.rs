@@ -179,6 +179,30 @@ pub fn passphrase_matches(stored: Option<&str>, passphrase: &str) -> Result<bool
     Ok(matches && stored.is_some())
 }
 
+/// Which enrolment a sign-in's passphrase is for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Passphrase {
+    /// The enrolment now.
+    Current,
+    /// The enrolment the one now replaced (at this time): its holder is told.
+    Replaced(i64),
+    Wrong,
+}
+
+/// Checks a sign-in's passphrase against the enrolment now and, if that fails, the one it
+/// replaced. A wrong passphrase always costs two hashes (of the same cost when there is no
+/// enrolment or no replaced one), so the answer's time says nothing about either.
+pub fn check_sign_in(hashes: &candor_store::SignInHashes, passphrase: &str) -> Result<Passphrase, ApiError> {
+    if passphrase_matches(hashes.current.as_deref(), passphrase)? {
+        return Ok(Passphrase::Current);
+    }
+    let replaced = hashes.replaced.as_ref();
+    if passphrase_matches(replaced.map(|(_, h)| h.as_str()), passphrase)? {
+        return Ok(Passphrase::Replaced(replaced.map_or(0, |(at, _)| *at)));
+    }
+    Ok(Passphrase::Wrong)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

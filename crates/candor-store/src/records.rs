@@ -69,6 +69,14 @@ fn latest_states<T: Tx>(tx: &mut T, sql: &str, params: &[Param<'_>]) -> Result<V
     Ok(out)
 }
 
+/// The passphrase hashes a sign-in is checked against ([`Store::sign_in_hashes`]).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SignInHashes {
+    pub current: Option<String>,
+    /// When the enrolment now replaced the one before, and that one's hash.
+    pub replaced: Option<(i64, String)>,
+}
+
 /// A person's second factor as the store keeps it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SecondFactor {
@@ -321,6 +329,32 @@ impl Store {
                 |r| r.opt_text(0),
             )?
             .flatten()
+        })
+    }
+
+    /// What a sign-in is checked against: the passphrase hash of the person's enrolment now (none
+    /// if never enrolled or withdrawn) and, when that enrolment replaced an earlier one without a
+    /// withdrawal between, when it did and the replaced passphrase's hash (whose holder is told).
+    pub fn sign_in_hashes(&mut self, key: &SubjectKey) -> Result<SignInHashes, StoreError> {
+        let rows = fetch!(self, |tx| {
+            let mut out = Vec::new();
+            tx.query(
+                "SELECT e.recorded_ms, e.passphrase_hash FROM enrolments e JOIN subjects s ON s.subject_id = e.subject_id \
+                 WHERE s.subject_key = $1 ORDER BY e.recorded_ms DESC LIMIT 2",
+                &[Param::Bytes(&key.0)],
+                &mut |r| {
+                    out.push((r.int(0)?, r.opt_text(1)?));
+                    Ok(())
+                },
+            )?;
+            out
+        })?;
+        Ok(match rows.as_slice() {
+            [(at, Some(now)), (_, Some(before)), ..] => {
+                SignInHashes { current: Some(now.clone()), replaced: Some((*at, before.clone())) }
+            }
+            [(_, now), ..] => SignInHashes { current: now.clone(), replaced: None },
+            [] => SignInHashes::default(),
         })
     }
 

@@ -12,7 +12,7 @@ use serde::Deserialize;
 
 use super::{identify, ok, parse_json, token_hash, with_store, Answer, Body, Caller, Shared};
 use crate::listener::Peer;
-use crate::{guard, wire, ApiError};
+use crate::{guard, wire, ApiError, State};
 
 #[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -128,12 +128,14 @@ pub(super) async fn sign_in(
     let key = state.keys.subject_key(&identify(&c.scheme, &c.number)?);
     let (attempt, now_ms) = (attempt_keys(&key, from), state.now_ms());
     begin_attempt(&state, &attempt, now_ms)?;
-    let stored = with_store(&state, move |_, store| Ok(store.enrolment(&key)?)).await?;
-    // An unknown identifier is checked against a hash of the same cost: the same answer, as late.
-    let good =
-        guard::hashing(&state.hashing, move || guard::passphrase_matches(stored.as_deref(), &c.passphrase)).await?;
-    if !good {
-        return Err(bad());
+    let stored = with_store(&state, move |_, store| Ok(store.sign_in_hashes(&key)?)).await?;
+    // An unknown identifier is checked against hashes of the same cost: the same answer, as late.
+    let checked = guard::hashing(&state.hashing, move || guard::check_sign_in(&stored, &c.passphrase)).await?;
+    match checked {
+        guard::Passphrase::Current => {}
+        guard::Passphrase::Wrong => return Err(bad()),
+        // The holder of the enrolment that was replaced is told, the one place only they reach.
+        guard::Passphrase::Replaced(at_ms) => return Err(replaced(&state, at_ms)),
     }
     let code = c.code;
     let second =
@@ -162,6 +164,12 @@ pub(super) async fn sign_in(
     sessions.retain(|_, (_, until)| *until > now);
     sessions.insert(token_hash(&token), (key, expires));
     ok(StatusCode::OK, wire::Session { token, expires_ms: expires })
+}
+
+/// The answer to the holder of a replaced enrolment (see [`candor_bureau::subject::replaced_notice`]).
+fn replaced(state: &State, at_ms: i64) -> ApiError {
+    let notice = candor_bureau::subject::replaced_notice(&state.rules(), at_ms);
+    ApiError::new(StatusCode::UNAUTHORIZED, "enrolment_replaced", notice)
 }
 
 pub(super) async fn withdraw(Extract(state): Extract<Shared>, Extension(caller): Extension<Caller>) -> Answer {

@@ -1183,6 +1183,16 @@ async fn an_identifier_alone_cannot_take_over_an_enrolment() {
     assert_eq!(status, StatusCode::UNAUTHORIZED, "a code is used once");
     let (status, _) = call(&f.app, "GET", "/v1/me/file", Some(&victim), None).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED, "every earlier session ended");
+    // The holder of the replaced enrolment is told, when they next sign in with its passphrase.
+    let old = json!({"scheme": ID.0, "number": ID.1, "passphrase": "correct horse battery"});
+    let (status, body) = call(&f.app, "POST", "/v1/sessions", None, json_body(old)).await;
+    assert_eq!((status, body["code"].as_str()), (StatusCode::UNAUTHORIZED, Some("enrolment_replaced")), "{body}");
+    let told = body["message"].as_str().expect("message");
+    assert!(told.contains("replaced by a new one on 2026-") && told.contains("held until"), "{told}");
+    assert!(body.get("token").is_none(), "no session for the replaced enrolment");
+    let wrong = json!({"scheme": ID.0, "number": ID.1, "passphrase": "neither of the two"});
+    let (status, body) = call(&f.app, "POST", "/v1/sessions", None, json_body(wrong)).await;
+    assert_eq!((status, body["code"].as_str()), (StatusCode::UNAUTHORIZED, Some("bad_credentials")), "{body}");
     let creds = json!({"scheme": ID.0, "number": ID.1, "passphrase": "the intruder's own"});
     let (_, signed) = call(&f.app, "POST", "/v1/sessions", None, json_body(creds)).await;
     let new = signed["token"].as_str().expect("token").to_owned();
