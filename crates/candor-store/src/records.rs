@@ -168,6 +168,12 @@ impl Store {
     /// The person's last two enrolment rows, newest first: when, and whether it enrolled (a
     /// passphrase) or withdrew.
     pub fn enrolment_history(&mut self, key: &SubjectKey) -> Result<Vec<(i64, bool)>, StoreError> {
+        Ok(self.last_enrolments(key)?.into_iter().map(|(at, hash)| (at, hash.is_some())).collect())
+    }
+
+    /// The person's last two enrolment rows, newest first: when, and the passphrase's hash
+    /// (none for a withdrawal).
+    fn last_enrolments(&mut self, key: &SubjectKey) -> Result<Vec<(i64, Option<String>)>, StoreError> {
         fetch!(self, |tx| {
             let mut out = Vec::new();
             tx.query(
@@ -175,7 +181,7 @@ impl Store {
                  WHERE s.subject_key = $1 ORDER BY e.recorded_ms DESC LIMIT 2",
                 &[Param::Bytes(&key.0)],
                 &mut |r| {
-                    out.push((r.int(0)?, r.opt_text(1)?.is_some()));
+                    out.push((r.int(0)?, r.opt_text(1)?));
                     Ok(())
                 },
             )?;
@@ -336,19 +342,7 @@ impl Store {
     /// if never enrolled or withdrawn) and, when that enrolment replaced an earlier one without a
     /// withdrawal between, when it did and the replaced passphrase's hash (whose holder is told).
     pub fn sign_in_hashes(&mut self, key: &SubjectKey) -> Result<SignInHashes, StoreError> {
-        let rows = fetch!(self, |tx| {
-            let mut out = Vec::new();
-            tx.query(
-                "SELECT e.recorded_ms, e.passphrase_hash FROM enrolments e JOIN subjects s ON s.subject_id = e.subject_id \
-                 WHERE s.subject_key = $1 ORDER BY e.recorded_ms DESC LIMIT 2",
-                &[Param::Bytes(&key.0)],
-                &mut |r| {
-                    out.push((r.int(0)?, r.opt_text(1)?));
-                    Ok(())
-                },
-            )?;
-            out
-        })?;
+        let rows = self.last_enrolments(key)?;
         Ok(match rows.as_slice() {
             [(at, Some(now)), (_, Some(before)), ..] => {
                 SignInHashes { current: Some(now.clone()), replaced: Some((*at, before.clone())) }
