@@ -17,6 +17,7 @@ pub mod log_view;
 pub mod operator;
 pub mod perks;
 pub mod policy;
+pub mod proofing;
 pub mod replay;
 pub mod score;
 pub mod second_factor;
@@ -111,6 +112,9 @@ pub enum BureauError {
     /// is wrong, used or expired (the two look the same).
     #[error("unknown identifier, or an activation code that is wrong, used or expired")]
     Unproven,
+    /// A way of proving identity closed to this identifier for now (too many wrong answers).
+    #[error("{message}")]
+    Closed { message: String },
     #[error(transparent)]
     Store(#[from] StoreError),
 }

@@ -6,7 +6,7 @@ use candor_file::activation::ActivationCode;
 use candor_file::ids::SubjectKey;
 use candor_file::secret::Keys;
 use candor_log::{leaf, Leaf, LEAF_VERSION};
-use candor_store::{Store, SubjectEntry};
+use candor_store::{Proofing, Store, SubjectEntry};
 
 use crate::{log, unit, BureauError, Now, Page, Paged, Result, Rules, DAY_MS};
 
@@ -85,8 +85,9 @@ pub fn invite(
 pub enum Enrolled {
     /// The person's first enrolment.
     First,
-    /// An enrolment over an earlier one (or after a withdrawal): the caller ends every session
-    /// of the person, and sensitive changes wait until `cooling_off_until_ms`.
+    /// An enrolment over an earlier one (or after a withdrawal), or one proven by questions: the
+    /// caller ends every session of the person, and sensitive changes wait until
+    /// `cooling_off_until_ms`.
     Again { cooling_off_until_ms: i64 },
 }
 
@@ -109,24 +110,43 @@ pub fn enrol(
         if !store.use_activation(key, &hash, now.ms)? {
             return Err(BureauError::Unproven);
         }
-        let before = !store.enrolment_history(key)?.is_empty();
-        store.enrol(entry, Some(passphrase_hash), now.ms)?;
-        let e = event(key, now);
-        log(store, if before { Leaf::Reenrolment(e) } else { Leaf::Enrolment(e) })?;
-        Ok(if before {
-            Enrolled::Again { cooling_off_until_ms: now.ms.saturating_add(rules.cooling_off_days * DAY_MS) }
-        } else {
-            Enrolled::First
-        })
+        record_enrolment(store, rules, now, entry, passphrase_hash, Proofing::Code)
+    })
+}
+
+/// Records a proven enrolment and its leaf, inside the caller's unit of work.
+pub(crate) fn record_enrolment(
+    store: &mut Store,
+    rules: &Rules,
+    now: Now,
+    entry: &SubjectEntry,
+    passphrase_hash: &str,
+    proofing: Proofing,
+) -> Result<Enrolled> {
+    let before = !store.enrolment_history(&entry.key)?.is_empty();
+    store.enrol(entry, Some(passphrase_hash), proofing, now.ms)?;
+    let e = event(&entry.key, now);
+    log(store, if before { Leaf::Reenrolment(e) } else { Leaf::Enrolment(e) })?;
+    Ok(if before || proofing == Proofing::Questions {
+        Enrolled::Again { cooling_off_until_ms: now.ms.saturating_add(rules.cooling_off_days * DAY_MS) }
+    } else {
+        Enrolled::First
     })
 }
 
 /// Refuses a sensitive change (lifting a freeze, a new consent) while the person's latest
-/// enrolment is in its cooling-off period: an enrolment that followed an earlier one, so that a
-/// person whose enrolment was taken over has time to see it and act.
+/// enrolment is in its cooling-off period: an enrolment that followed an earlier one, or one
+/// proven only by questions from the file (which someone close to the person might answer), so
+/// that a person whose enrolment was taken over has time to see it and act.
 pub fn check_cooling_off(store: &mut Store, rules: &Rules, now: Now, key: &SubjectKey) -> Result<()> {
     let history = store.enrolment_history(key)?;
-    if let [(latest_ms, true), _] = history.as_slice() {
+    let held = match history.as_slice() {
+        [latest, rest @ ..] if latest.passphrase_hash.is_some() => {
+            (!rest.is_empty() || latest.proofing == Proofing::Questions).then_some(latest.recorded_ms)
+        }
+        _ => None,
+    };
+    if let Some(latest_ms) = held {
         let until = latest_ms.saturating_add(rules.cooling_off_days * DAY_MS);
         if now.ms < until {
             return Err(BureauError::conflict(

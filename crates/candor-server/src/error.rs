@@ -72,9 +72,11 @@ pub const CODES: &[Code] = &[
     code(400, "not_cosigned", "the note carries no valid signature by the witness's key"),
     code(401, "unauthenticated", "no credentials, or credentials the bureau does not know"),
     code(401, "bad_credentials", "unknown identifier or wrong passphrase"),
+    code(400, "bad_proof", "an enrolment gives either an activation code or answers"),
+    code(400, "bad_answers", "an answer that was not among the choices"),
     code(401, "enrolment_replaced", "the passphrase of an enrolment a newer one replaced: when, and what to do"),
     code(401, "second_factor_required", "this person signs in with a second factor: send `code`"),
-    code(401, "not_proven", "unknown identifier, or an activation code that is wrong, used or expired"),
+    code(401, "not_proven", "unknown identifier, an activation code that is wrong, used or expired, or wrong answers"),
     code(403, "forbidden", "the caller's role may not do this"),
     code(403, "sender_mismatch", "the batch names its sender with another kind or name than the bureau registered"),
     code(403, "consent_required", "the person has not consented to this purpose; the attempt is logged"),
@@ -95,6 +97,12 @@ pub const CODES: &[Code] = &[
     code(422, "batch_refused", "the batch does not parse or check; every problem is listed, nothing applied"),
     code(422, "batch_rejected", "the batch conflicts with the file; every problem is listed, nothing applied"),
     code(429, "rate_limited", "too many requests this minute"),
+    code(
+        429,
+        "proofing_closed",
+        "too many wrong answers to the enrolment questions for this identifier: ask for an activation code",
+    ),
+    code(409, "already_enrolled", "enrolled already: enrolling again takes an activation code"),
     code(429, "locked_out", "too many failed sign-ins or enrolments for this identifier or address; wait"),
     code(500, "internal", "something went wrong on the bureau's side"),
     code(503, "no_model", "no model is deployed yet"),
@@ -189,8 +197,9 @@ impl From<candor_bureau::BureauError> for ApiError {
             B::Unproven => ApiError::new(
                 StatusCode::UNAUTHORIZED,
                 "not_proven",
-                "unknown identifier, or an activation code that is wrong, used or expired",
+                "unknown identifier, an activation code that is wrong, used or expired, or wrong answers",
             ),
+            B::Closed { message } => ApiError::new(StatusCode::TOO_MANY_REQUESTS, "proofing_closed", message),
             B::Store(s) => s.into(),
         }
     }

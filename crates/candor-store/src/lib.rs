@@ -21,7 +21,7 @@ use candor_file::model::{OrgId, Organisation};
 use conn::{Param, Tx};
 pub use log::Audit;
 pub use read::{FileRead, PurgeOutcome, SUBJECTS_PER_CHUNK};
-pub use records::{SecondFactor, SignInHashes};
+pub use records::{EnrolmentRow, Proofing, SecondFactor, SignInHashes};
 pub use write::BatchOutcome;
 
 #[derive(Debug, thiserror::Error)]
@@ -266,6 +266,20 @@ impl Store {
 
     pub fn organisation(&mut self, id: &OrgId) -> Result<Option<Organisation>, StoreError> {
         transact!(self, |tx| read::organisation(&mut tx, id)?)
+    }
+
+    /// Every registered organisation that furnishes accounts (lenders, utilities, landlords,
+    /// rental services), by id.
+    pub fn furnishers(&mut self) -> Result<Vec<Organisation>, StoreError> {
+        let all = fetch!(self, |tx| {
+            let mut out = Vec::new();
+            tx.query("SELECT org_id, kind, name FROM organisations ORDER BY org_id", &[], &mut |r| {
+                out.push(read::read_org(r)?);
+                Ok(())
+            })?;
+            out
+        })?;
+        Ok(all.into_iter().filter(|o| o.kind.furnishes()).collect())
     }
 
     /// The organisation an API key hash belongs to.

@@ -200,7 +200,7 @@ pub(crate) fn organisation_by_key<T: Tx>(tx: &mut T, hash: &[u8]) -> Result<Opti
     )
 }
 
-fn read_org(r: &dyn Row) -> Result<Organisation, StoreError> {
+pub(crate) fn read_org(r: &dyn Row) -> Result<Organisation, StoreError> {
     Ok(Organisation {
         id: parse(OrgId::parse(&r.text(0)?))?,
         kind: parse(OrgKind::parse(&r.text(1)?))?,

@@ -69,6 +69,33 @@ fn latest_states<T: Tx>(tx: &mut T, sql: &str, params: &[Param<'_>]) -> Result<V
     Ok(out)
 }
 
+/// How an enrolment proved that the person is who they say.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Proofing {
+    /// An activation code the bureau issued them out of band.
+    Code,
+    /// Questions from their own file.
+    Questions,
+}
+
+impl Proofing {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Proofing::Code => "code",
+            Proofing::Questions => "questions",
+        }
+    }
+}
+
+/// One version of a person's enrolment.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EnrolmentRow {
+    pub recorded_ms: i64,
+    /// None for a withdrawal.
+    pub passphrase_hash: Option<String>,
+    pub proofing: Proofing,
+}
+
 /// The passphrase hashes a sign-in is checked against ([`Store::sign_in_hashes`]).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct SignInHashes {
@@ -117,6 +144,7 @@ impl Store {
         &mut self,
         subject: &crate::SubjectEntry,
         passphrase_hash: Option<&str>,
+        proofing: Proofing,
         now_ms: i64,
     ) -> Result<(), StoreError> {
         transact!(self, |tx| {
@@ -124,8 +152,38 @@ impl Store {
             let sid = crate::records::subject_id_of(&mut tx, &subject.key)?;
             let at = version_ms(&mut tx, "enrolments", "subject_id = $1", &[Param::Int(sid)], now_ms)?;
             tx.execute(
-                "INSERT INTO enrolments (subject_id, recorded_ms, passphrase_hash) VALUES ($1, $2, $3)",
-                &[Param::Int(sid), Param::Int(at), Param::OptText(passphrase_hash)],
+                "INSERT INTO enrolments (subject_id, recorded_ms, passphrase_hash, proofing) VALUES ($1, $2, $3, $4)",
+                &[Param::Int(sid), Param::Int(at), Param::OptText(passphrase_hash), Param::Text(proofing.as_str())],
+            )?
+        })?;
+        Ok(())
+    }
+
+    /// How many wrong answers to the enrolment questions were given for this identifier's keyed
+    /// hash since `since_ms` (whether or not the bureau knows the person).
+    pub fn proofing_failures(&mut self, key: &SubjectKey, since_ms: i64) -> Result<i64, StoreError> {
+        fetch!(self, |tx| tx
+            .query_one(
+                "SELECT COUNT(*) FROM proofing_failures WHERE subject_key = $1 AND at_ms >= $2",
+                &[Param::Bytes(&key.0), Param::Int(since_ms)],
+                |r| r.int(0),
+            )?
+            .unwrap_or(0))
+    }
+
+    /// Records a wrong answer to the enrolment questions, and forgets those from before
+    /// `forget_before_ms`, so the table holds one window's failures only.
+    pub fn put_proofing_failure(
+        &mut self,
+        key: &SubjectKey,
+        now_ms: i64,
+        forget_before_ms: i64,
+    ) -> Result<(), StoreError> {
+        transact!(self, |tx| {
+            tx.execute("DELETE FROM proofing_failures WHERE at_ms < $1", &[Param::Int(forget_before_ms)])?;
+            tx.execute(
+                "INSERT INTO proofing_failures (subject_key, at_ms) VALUES ($1, $2)",
+                &[Param::Bytes(&key.0), Param::Int(now_ms)],
             )?
         })?;
         Ok(())
@@ -165,23 +223,21 @@ impl Store {
         })
     }
 
-    /// The person's last two enrolment rows, newest first: when, and whether it enrolled (a
-    /// passphrase) or withdrew.
-    pub fn enrolment_history(&mut self, key: &SubjectKey) -> Result<Vec<(i64, bool)>, StoreError> {
-        Ok(self.last_enrolments(key)?.into_iter().map(|(at, hash)| (at, hash.is_some())).collect())
-    }
-
-    /// The person's last two enrolment rows, newest first: when, and the passphrase's hash
-    /// (none for a withdrawal).
-    fn last_enrolments(&mut self, key: &SubjectKey) -> Result<Vec<(i64, Option<String>)>, StoreError> {
+    /// The person's last two enrolment rows, newest first.
+    pub fn enrolment_history(&mut self, key: &SubjectKey) -> Result<Vec<EnrolmentRow>, StoreError> {
         fetch!(self, |tx| {
             let mut out = Vec::new();
             tx.query(
-                "SELECT e.recorded_ms, e.passphrase_hash FROM enrolments e JOIN subjects s ON s.subject_id = e.subject_id \
+                "SELECT e.recorded_ms, e.passphrase_hash, e.proofing FROM enrolments e \
+                 JOIN subjects s ON s.subject_id = e.subject_id \
                  WHERE s.subject_key = $1 ORDER BY e.recorded_ms DESC LIMIT 2",
                 &[Param::Bytes(&key.0)],
                 &mut |r| {
-                    out.push((r.int(0)?, r.opt_text(1)?));
+                    let proofing = match r.opt_text(2)?.as_deref() {
+                        Some("questions") => Proofing::Questions,
+                        _ => Proofing::Code,
+                    };
+                    out.push(EnrolmentRow { recorded_ms: r.int(0)?, passphrase_hash: r.opt_text(1)?, proofing });
                     Ok(())
                 },
             )?;
@@ -342,14 +398,15 @@ impl Store {
     /// if never enrolled or withdrawn) and, when that enrolment replaced an earlier one without a
     /// withdrawal between, when it did and the replaced passphrase's hash (whose holder is told).
     pub fn sign_in_hashes(&mut self, key: &SubjectKey) -> Result<SignInHashes, StoreError> {
-        let rows = self.last_enrolments(key)?;
-        Ok(match rows.as_slice() {
-            [(at, Some(now)), (_, Some(before)), ..] => {
-                SignInHashes { current: Some(now.clone()), replaced: Some((*at, before.clone())) }
+        let mut rows = self.enrolment_history(key)?.into_iter();
+        let (now, before) = (rows.next(), rows.next());
+        let replaced = match (&now, before) {
+            (Some(now), Some(before)) if now.passphrase_hash.is_some() => {
+                before.passphrase_hash.map(|hash| (now.recorded_ms, hash))
             }
-            [(_, now), ..] => SignInHashes { current: now.clone(), replaced: None },
-            [] => SignInHashes::default(),
-        })
+            _ => None,
+        };
+        Ok(SignInHashes { current: now.and_then(|r| r.passphrase_hash), replaced })
     }
 
     /// Records a consent, or a new state of one (a revocation is the same consent with `revoked`).

@@ -14,7 +14,7 @@
 //! the directory that maps keys to ids.
 
 /// Bump with every change to the tables, and add the step to both lists below.
-pub const SCHEMA_VERSION: i64 = 11;
+pub const SCHEMA_VERSION: i64 = 12;
 
 /// Hash partitions per fact table on PostgreSQL.
 pub const PG_PARTITIONS: u32 = 8;
@@ -89,6 +89,7 @@ CREATE TABLE purges (
     STEP_9_SQLITE,
     STEP_10,
     STEP_11,
+    STEP_12_SQLITE,
 ];
 
 /// Step 2: the transparency log. Every batch and purge appends a leaf whose body commits to the
@@ -188,6 +189,21 @@ const STEP_11: &str = r#"
 CREATE TABLE second_factors (
     subject_id BIGINT PRIMARY KEY, recorded_ms BIGINT NOT NULL, secret_sealed TEXT NOT NULL,
     recovery_hashes TEXT NOT NULL, confirmed_ms BIGINT, last_step BIGINT);
+"#;
+
+/// Step 12: how each enrolment proved the person (an activation code, or questions from their own
+/// file), and the wrong answers to the questions per identifier's keyed hash, known or not, so
+/// guessing is capped across restarts.
+const STEP_12_SQLITE: &str = r#"
+ALTER TABLE enrolments ADD COLUMN proofing TEXT;
+CREATE TABLE proofing_failures (subject_key BLOB NOT NULL, at_ms INTEGER NOT NULL);
+CREATE INDEX proofing_failures_key ON proofing_failures (subject_key, at_ms);
+"#;
+
+const STEP_12_POSTGRES: &str = r#"
+ALTER TABLE enrolments ADD COLUMN proofing TEXT;
+CREATE TABLE proofing_failures (subject_key BYTEA NOT NULL, at_ms BIGINT NOT NULL);
+CREATE INDEX proofing_failures_key ON proofing_failures (subject_key, at_ms);
 "#;
 
 const STEP_2_SQLITE: &str = r#"
@@ -316,6 +332,7 @@ pub fn postgres() -> Vec<String> {
         format!("{STEP_9}UPDATE log_leaves SET org_id = body::json->>'org' WHERE kind = 'notification';"),
         STEP_10.to_owned(),
         STEP_11.to_owned(),
+        STEP_12_POSTGRES.to_owned(),
     ]
 }
 

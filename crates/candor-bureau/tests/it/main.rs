@@ -184,6 +184,7 @@ fn bureau_error_code(e: &BureauError) -> &'static str {
         BureauError::Refused { .. } => "refused",
         BureauError::NoModel => "no_model",
         BureauError::Unproven => "unproven",
+        BureauError::Closed { .. } => "closed",
         BureauError::Store(_) => "store",
     }
 }
@@ -502,5 +503,65 @@ fn own_score_recourse_and_perks_distances() {
         let step = candor_bureau::perks::DISTANCE_STEP_M;
         assert_eq!(found[0].distance_m % step, 0.0, "{backend}: {}", found[0].distance_m);
         assert!((found[0].distance_m - 122.0).abs() <= step, "{backend}: about 122 m, {}", found[0].distance_m);
+    });
+}
+
+/// Enrolment by questions, on every backend: at most six organisations offered, the person's
+/// own among them, the same each time; the answers checked against the file; wrong answers
+/// counted in the store and capped; the enrolment waits out the cooling-off period.
+#[test]
+fn questions_from_the_file_prove_a_person_and_cap_guessing() {
+    use candor_bureau::proofing::{self, Answers};
+    on_every_backend("proofing", |store, _| {
+        for (id, kind) in [("bank-one", OrgKind::Lender), ("court-1", OrgKind::Court), ("shop", OrgKind::Merchant)] {
+            store.put_organisation(&org(id, kind), None, 0).expect("org");
+        }
+        for i in 0..8 {
+            store.put_organisation(&org(&format!("lender-{i}"), OrgKind::Lender), None, 0).expect("org");
+        }
+        apply(store, &org("bank-one", OrgKind::Lender), LENDER_BATCH, START_MS - DAY_MS);
+        let (rules, now) = (Rules::default(), at(START_MS));
+        let asked = proofing::questions(store, &rules, now, &person()).expect("questions");
+        assert_eq!(asked, proofing::questions(store, &rules, now, &person()).expect("again"), "stable");
+        let offered: Vec<&str> = asked[0].choices.iter().map(|c| c.id.as_str()).collect();
+        assert_eq!(offered.len(), proofing::SHOWN_ORGANISATIONS, "{offered:?}");
+        assert!(offered.contains(&"bank-one"), "{offered:?}");
+        assert!(!offered.contains(&"court-1") && !offered.contains(&"shop"), "{offered:?}");
+        let stranger_id = NationalId::parse(Scheme::CnRid, "110105199001010029").expect("id");
+        let nobody = keys().subject_key(&stranger_id);
+        let stranger = SubjectEntry::of(nobody, &stranger_id);
+        let theirs = proofing::questions(store, &rules, now, &nobody).expect("questions for nobody");
+        assert_eq!(theirs[0].choices.len(), proofing::SHOWN_ORGANISATIONS);
+        assert_eq!(theirs.len(), asked.len());
+
+        let entry = SubjectEntry::of(person(), &NationalId::parse(Scheme::CnRid, PERSON).expect("id"));
+        let answer = |organisations: &[&str], limit: &str| Answers {
+            organisations: organisations.iter().map(|s| (*s).to_owned()).collect(),
+            largest_limit: limit.into(),
+            oldest_account: "1_to_3".into(),
+        };
+        // The loan's amount is 12,000.00, the card opened 2024-01-15.
+        let wrong = proofing::enrol(store, &rules, now, &entry, &answer(&["bank-one"], "up_to_5000"), "$argon2id$x");
+        assert!(matches!(wrong, Err(BureauError::Unproven)), "{wrong:?}");
+        assert_eq!(store.proofing_failures(&person(), 0).expect("count"), 1);
+        let decoy = offered.iter().find(|o| **o != "bank-one").copied().expect("a decoy");
+        let wrong = proofing::enrol(store, &rules, now, &entry, &answer(&["bank-one", decoy], "up_to_20000"), "$a");
+        assert!(matches!(wrong, Err(BureauError::Unproven)), "{wrong:?}");
+        let right = proofing::enrol(store, &rules, now, &entry, &answer(&["bank-one"], "up_to_20000"), "$argon2id$x");
+        assert!(matches!(right, Ok(subject::Enrolled::Again { .. })), "{right:?}");
+        let held = subject::check_cooling_off(store, &rules, now, &person());
+        assert!(matches!(held, Err(BureauError::Conflict { code: "cooling_off", .. })), "{held:?}");
+        let later = at(START_MS + 8 * DAY_MS);
+        subject::check_cooling_off(store, &rules, later, &person()).expect("after the cooling-off period");
+
+        for _ in 0..proofing::FAILURES_ALLOWED {
+            let e = proofing::enrol(store, &rules, now, &stranger, &answer(&[], "none"), "$a");
+            assert!(matches!(e, Err(BureauError::Unproven)), "{e:?}");
+        }
+        let e = proofing::enrol(store, &rules, now, &stranger, &answer(&[], "none"), "$a");
+        assert!(matches!(e, Err(BureauError::Closed { .. })), "{e:?}");
+        let after_window = at(START_MS + (proofing::FAILURE_WINDOW_DAYS + 1) * DAY_MS);
+        let e = proofing::enrol(store, &rules, after_window, &stranger, &answer(&[], "none"), "$a");
+        assert!(matches!(e, Err(BureauError::Unproven)), "open again after the window: {e:?}");
     });
 }

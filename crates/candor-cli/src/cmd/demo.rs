@@ -155,6 +155,10 @@ pub fn run(args: Args) -> Result<()> {
     println!("A person invited to enrol: cn_rid {invited}, activation code {invited_code} (as if on a letter the bureau sent)");
     println!("  curl -s -X POST {base}/v1/subjects -H 'content-type: application/json' -d '{{\"scheme\":\"cn_rid\",\"number\":\"{invited}\",\"activation_code\":\"{invited_code}\",\"passphrase\":\"<at least 10 characters>\"}}'");
     println!("  (the operator invites others: candor subject invite --db {db} --scheme cn_rid --number <number>)");
+    println!(
+        "  without a code, a person with accounts answers questions from their own file, then enrols with \"answers\":"
+    );
+    println!("  curl -s -X POST {base}/v1/subjects/questions -H 'content-type: application/json' -d '{{\"scheme\":\"cn_rid\",\"number\":\"<number>\"}}'");
     println!("Merchant (demo-shop): {}", key_of(OrgKind::Merchant));
     println!("  curl -s -X POST {base}/v1/scores -H 'authorization: Bearer {}' -H 'content-type: application/json' -d '{{\"scheme\":\"cn_rid\",\"number\":\"{number}\",\"purpose\":\"deposit_waiver\"}}'", key_of(OrgKind::Merchant));
     println!("Lender and furnisher (demo-bank): {}", key_of(OrgKind::Lender));

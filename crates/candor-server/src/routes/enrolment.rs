@@ -25,16 +25,56 @@ pub(super) struct Credentials {
     code: Option<String>,
 }
 
-/// An enrolment: the identifier, the activation code the bureau sent the person, and the
-/// passphrase they choose.
+/// An enrolment: the identifier, the proof that the person is who they say (the activation code
+/// the bureau sent them, or answers to the questions from their file), and the passphrase they
+/// choose.
 #[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(super) struct Enrolment {
     scheme: String,
     number: String,
     /// As printed on the letter: 20 letters and digits (case, spaces and dashes do not matter).
-    activation_code: String,
+    #[serde(default)]
+    activation_code: Option<String>,
+    /// Answers to `POST /v1/subjects/questions`, for a person without a code.
+    #[serde(default)]
+    answers: Option<Answers>,
     passphrase: String,
+}
+
+/// Answers to the enrolment questions, by question id.
+#[derive(Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(super) struct Answers {
+    /// The ids of the organisations picked (perhaps none).
+    organisations: Vec<String>,
+    largest_limit: String,
+    oldest_account: String,
+}
+
+/// Whose questions to ask.
+#[derive(Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(super) struct Asking {
+    scheme: String,
+    number: String,
+}
+
+/// The least time a question or an answer takes, so how long the bureau took to read a file does
+/// not say whether it has one.
+const PROOFING_FLOOR: std::time::Duration = std::time::Duration::from_millis(60);
+
+/// The questions from a person's own file, with decoys (the same for an identifier the bureau
+/// does not know).
+pub(super) async fn questions(Extract(state): Extract<Shared>, Body(body): Body) -> Answer {
+    let started = tokio::time::Instant::now();
+    let a: Asking = parse_json(&body)?;
+    let key = state.keys.subject_key(&identify(&a.scheme, &a.number)?);
+    let asked =
+        with_store(&state, move |s, store| Ok(candor_bureau::proofing::questions(store, &s.rules(), s.now(), &key)?))
+            .await;
+    tokio::time::sleep_until(started + PROOFING_FLOOR).await;
+    ok(StatusCode::OK, wire::questions(&asked?))
 }
 
 /// The throttle's keys for an attempt: the identifier, and the caller's address when known.
@@ -65,25 +105,48 @@ pub(super) async fn enrol(
     from: Option<Extension<ConnectInfo<Peer>>>,
     Body(body): Body,
 ) -> Answer {
+    let started = tokio::time::Instant::now();
     let c: Enrolment = parse_json(&body)?;
     let id = identify(&c.scheme, &c.number)?;
-    let code = ActivationCode::parse(&c.activation_code)
-        .map_err(|e| ApiError::bad_request("bad_activation_code", e).field("activation_code"))?;
+    enum Proof {
+        Code(ActivationCode),
+        Answers(candor_bureau::proofing::Answers),
+    }
+    let proof = match (c.activation_code, c.answers) {
+        (Some(code), None) => Proof::Code(
+            ActivationCode::parse(&code)
+                .map_err(|e| ApiError::bad_request("bad_activation_code", e).field("activation_code"))?,
+        ),
+        (None, Some(a)) => Proof::Answers(candor_bureau::proofing::Answers {
+            organisations: a.organisations,
+            largest_limit: a.largest_limit,
+            oldest_account: a.oldest_account,
+        }),
+        _ => return Err(ApiError::bad_request(
+            "bad_proof",
+            "give either `activation_code` (from the bureau's letter) or `answers` (to POST /v1/subjects/questions)",
+        )
+        .field("activation_code")),
+    };
     candor_bureau::subject::check_passphrase(&c.passphrase)?;
     let entry = SubjectEntry::of(state.keys.subject_key(&id), &id);
     let key = entry.key;
     let (attempt, now_ms) = (attempt_keys(&key, from), state.now_ms());
     begin_attempt(&state, &attempt, now_ms)?;
-    // The passphrase is hashed before the code is checked, so a wrong code takes as long.
-    let hash = guard::hashing(&state.hashing, move || crate::hash_passphrase(&c.passphrase)).await?;
+    // The passphrase is hashed before the proof is checked, so a wrong one takes as long.
+    let passphrase = c.passphrase;
+    let hash = guard::hashing(&state.hashing, move || crate::hash_passphrase(&passphrase)).await?;
     let enrolled = with_store(&state, move |s, store| {
-        Ok(candor_bureau::subject::enrol(store, &s.keys, &s.rules(), s.now(), &entry, &code, &hash))
+        Ok(match &proof {
+            Proof::Code(code) => {
+                candor_bureau::subject::enrol(store, &s.keys, &s.rules(), s.now(), &entry, code, &hash)
+            }
+            Proof::Answers(a) => candor_bureau::proofing::enrol(store, &s.rules(), s.now(), &entry, a, &hash),
+        })
     })
-    .await?;
-    let enrolled = match enrolled {
-        Err(candor_bureau::BureauError::Unproven) => return Err(candor_bureau::BureauError::Unproven.into()),
-        other => other?,
-    };
+    .await;
+    tokio::time::sleep_until(started + PROOFING_FLOOR).await;
+    let enrolled = enrolled??;
     attempt_succeeded(&state, &attempt)?;
     // Whoever held a session of this person's before holds none now.
     state.sessions.lock().map_err(|_| ApiError::internal())?.retain(|_, (k, _)| *k != key);

@@ -42,9 +42,16 @@ pub const ROUTES: &[RouteSpec] = &[
         "POST",
         "/v1/subjects",
         &[Anyone],
-        "Enrol: opt in with a national identifier, the activation code the bureau sent you, and a passphrase. Enrolling again ends every session and makes lifting a freeze and new consents wait out a cooling-off period.",
+        "Enrol: opt in with a national identifier, a proof (the activation code the bureau sent you, or answers to the questions from your file) and a passphrase. Enrolling again takes a code, ends every session and makes lifting a freeze and new consents wait out a cooling-off period, as does an enrolment proven by answers.",
         |m| on(m, enrolment::enrol),
     ).json(schema::<enrolment::Enrolment>).answers(&[201], schema::<wire::Enrolled>),
+    route(
+        "POST",
+        "/v1/subjects/questions",
+        &[Anyone],
+        "Questions from your own file, with decoys, to enrol without an activation code (the same shape for anyone; three wrong answers in 30 days close them for the identifier).",
+        |m| on(m, enrolment::questions),
+    ).json(schema::<enrolment::Asking>).answers(&[200], schema::<wire::Questions>),
     route(
         "POST",
         "/v1/sessions",

@@ -70,12 +70,48 @@ pub struct HeldBack {
     pub message: String,
 }
 
+/// The enrolment questions: answer each by its choices' ids.
+#[derive(Serialize, JsonSchema)]
+pub struct Questions {
+    pub questions: Vec<Question>,
+}
+
+#[derive(Serialize, JsonSchema)]
+pub struct Question {
+    pub id: &'static str,
+    pub prompt: &'static str,
+    /// Whether several choices may be picked (perhaps none).
+    pub multiple: bool,
+    pub choices: Vec<Choice>,
+}
+
+#[derive(Serialize, JsonSchema)]
+pub struct Choice {
+    pub id: String,
+    pub label: String,
+}
+
+pub fn questions(asked: &[candor_bureau::proofing::Question]) -> Questions {
+    Questions {
+        questions: asked
+            .iter()
+            .map(|q| Question {
+                id: q.id,
+                prompt: q.prompt,
+                multiple: q.multiple,
+                choices: q.choices.iter().map(|c| Choice { id: c.id.clone(), label: c.label.clone() }).collect(),
+            })
+            .collect(),
+    }
+}
+
 #[derive(Serialize, JsonSchema)]
 pub struct Enrolled {
     pub enrolled: bool,
     /// The identifier, masked.
     pub masked: String,
-    /// For an enrolment over an earlier one: until when lifting a freeze and new consents wait.
+    /// For an enrolment over an earlier one, or proven by answers: until when lifting a freeze
+    /// and new consents wait.
     pub cooling_off_until_ms: Option<i64>,
 }
 

@@ -1160,7 +1160,7 @@ async fn an_identifier_alone_cannot_take_over_an_enrolment() {
         json_body(json!({"scheme": ID.0, "number": ID.1, "passphrase": "the intruder's own"})),
     )
     .await;
-    assert_eq!((status, body["code"].as_str()), (StatusCode::BAD_REQUEST, Some("bad_json")), "no code: {body}");
+    assert_eq!((status, body["code"].as_str()), (StatusCode::BAD_REQUEST, Some("bad_proof")), "no code: {body}");
     let (status, body) = call(&f.app, "POST", "/v1/subjects", None, takeover("ABCD-EFGH-JKMN-PQRS-TVWX")).await;
     assert_eq!((status, body["code"].as_str()), (StatusCode::UNAUTHORIZED, Some("not_proven")), "{body}");
     // A code issued to someone else is worth nothing for this person.
@@ -1504,4 +1504,108 @@ async fn a_second_factor_guards_sign_in_once_turned_on() {
         let bytes = std::fs::read(f._dir.path().join(file)).unwrap_or_default();
         assert!(!bytes.windows(secret.len()).any(|w| w == secret.as_bytes()), "the secret is sealed ({file})");
     }
+}
+
+/// A person without an activation code enrols by answering questions from their own file: the
+/// questions look the same for an identifier the bureau does not know, asking again shows the
+/// same choices, wrong answers are capped per identifier, and a person proven this way waits out
+/// the cooling-off period and cannot replace an enrolment that exists.
+#[tokio::test]
+async fn a_person_enrols_by_questions_from_their_own_file() {
+    let f = fixture();
+    example_batch(&f).await;
+    let ask = |number: &str| json_body(json!({"scheme": "cn_rid", "number": number}));
+    let (status, mine) = call(&f.app, "POST", "/v1/subjects/questions", None, ask(ID.1)).await;
+    assert_eq!(status, StatusCode::OK, "{mine}");
+    let (_, again) = call(&f.app, "POST", "/v1/subjects/questions", None, ask(ID.1)).await;
+    assert_eq!(mine, again, "asking again shows the same choices");
+    let stranger = resident_number(9);
+    let (status, theirs) = call(&f.app, "POST", "/v1/subjects/questions", None, ask(&stranger)).await;
+    assert_eq!(status, StatusCode::OK, "{theirs}");
+    let shape = |v: &Value| -> Vec<(String, usize)> {
+        v["questions"]
+            .as_array()
+            .expect("questions")
+            .iter()
+            .map(|q| (q["id"].as_str().expect("id").to_owned(), q["choices"].as_array().map_or(0, Vec::len)))
+            .collect()
+    };
+    assert_eq!(shape(&mine), shape(&theirs), "an unknown identifier gets questions of the same shape");
+    let organisations: Vec<&str> =
+        mine["questions"][0]["choices"].as_array().expect("choices").iter().filter_map(|c| c["id"].as_str()).collect();
+    assert!(
+        organisations.contains(&"bank-one") && organisations.len() >= 2,
+        "the person's lender among decoys: {mine}"
+    );
+    assert!(!organisations.contains(&"court-1") && !organisations.contains(&"shop"), "only furnishers: {mine}");
+
+    let enrol_with = |number: &str, organisations: &[&str], limit: &str, age: &str| {
+        json_body(json!({
+            "scheme": "cn_rid", "number": number, "passphrase": "answered it myself",
+            "answers": {"organisations": organisations, "largest_limit": limit, "oldest_account": age},
+        }))
+    };
+    // The card's limit is 5,000.00 CNY, opened 2024-01-15: 2 years before the fixture's day.
+    let (status, body) = call(
+        &f.app,
+        "POST",
+        "/v1/subjects",
+        None,
+        enrol_with(ID.1, &["bank-one", "power-co"], "up_to_20000", "1_to_3"),
+    )
+    .await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::UNAUTHORIZED, Some("not_proven")),
+        "a decoy picked: {body}"
+    );
+    let (status, body) =
+        call(&f.app, "POST", "/v1/subjects", None, enrol_with(ID.1, &["bank-one"], "spaceship", "1_to_3")).await;
+    assert_eq!((status, body["field"].as_str()), (StatusCode::BAD_REQUEST, Some("answers.largest_limit")), "{body}");
+    let (status, body) =
+        call(&f.app, "POST", "/v1/subjects", None, enrol_with(ID.1, &["court-1"], "up_to_20000", "1_to_3")).await;
+    assert_eq!((status, body["code"].as_str()), (StatusCode::BAD_REQUEST, Some("bad_answers")), "not offered: {body}");
+    let both = json!({"scheme": "cn_rid", "number": ID.1, "passphrase": "answered it myself", "activation_code": "ABCD-EFGH-JKMN-PQRS-TVWX",
+        "answers": {"organisations": [], "largest_limit": "none", "oldest_account": "under_1"}});
+    let (status, body) = call(&f.app, "POST", "/v1/subjects", None, json_body(both)).await;
+    assert_eq!((status, body["code"].as_str()), (StatusCode::BAD_REQUEST, Some("bad_proof")), "{body}");
+
+    let (status, body) =
+        call(&f.app, "POST", "/v1/subjects", None, enrol_with(ID.1, &["bank-one"], "up_to_20000", "1_to_3")).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert!(body["cooling_off_until_ms"].as_i64().is_some(), "proven by answers, so changes wait: {body}");
+    let creds = json!({"scheme": ID.0, "number": ID.1, "passphrase": "answered it myself"});
+    let (status, signed) = call(&f.app, "POST", "/v1/sessions", None, json_body(creds)).await;
+    assert_eq!(status, StatusCode::OK, "{signed}");
+    let token = signed["token"].as_str().expect("token").to_owned();
+    let grant = json!({"org": "shop", "purpose": "deposit_waiver", "until": "2027-01-31"});
+    let (status, body) = call(&f.app, "POST", "/v1/me/consents", Some(&token), json_body(grant)).await;
+    assert_eq!((status, body["code"].as_str()), (StatusCode::CONFLICT, Some("cooling_off")), "{body}");
+    let (status, body) =
+        call(&f.app, "POST", "/v1/subjects", None, enrol_with(ID.1, &["bank-one"], "up_to_20000", "1_to_3")).await;
+    assert_eq!((status, body["code"].as_str()), (StatusCode::CONFLICT, Some("already_enrolled")), "{body}");
+
+    // Guessing for someone the bureau does not know: three wrong answers close the questions.
+    for _ in 0..3 {
+        let (status, body) =
+            call(&f.app, "POST", "/v1/subjects", None, enrol_with(&stranger, &[], "none", "under_1")).await;
+        assert_eq!((status, body["code"].as_str()), (StatusCode::UNAUTHORIZED, Some("not_proven")), "{body}");
+    }
+    let (status, body) =
+        call(&f.app, "POST", "/v1/subjects", None, enrol_with(&stranger, &[], "none", "under_1")).await;
+    assert_eq!((status, body["code"].as_str()), (StatusCode::TOO_MANY_REQUESTS, Some("proofing_closed")), "{body}");
+    // The count is in the store, not the process: a day later it still holds.
+    f.clock.fetch_add(DAY_MS, Ordering::SeqCst);
+    let (status, body) =
+        call(&f.app, "POST", "/v1/subjects", None, enrol_with(&stranger, &[], "none", "under_1")).await;
+    assert_eq!((status, body["code"].as_str()), (StatusCode::TOO_MANY_REQUESTS, Some("proofing_closed")), "{body}");
+    let count = f.state.store.lock().expect("lock").proofing_failures(
+        &f.state.keys.subject_key(&candor_file::ids::NationalId::parse_text("cn_rid", &stranger).expect("id")),
+        0,
+    );
+    assert_eq!(count.expect("count"), 3);
+    // A malformed question request gets a clear error.
+    let (status, body) =
+        call(&f.app, "POST", "/v1/subjects/questions", None, json_body(json!({"scheme": "cn_rid"}))).await;
+    assert_eq!((status, body["code"].as_str()), (StatusCode::BAD_REQUEST, Some("bad_json")), "{body}");
 }

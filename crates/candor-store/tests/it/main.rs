@@ -466,7 +466,7 @@ fn a_unit_of_work_commits_whole_or_not_at_all() {
     on_every_backend("unit", |store, name| {
         let id = candor_file::ids::NationalId::parse(Scheme::CnRid, "110105199003071239").expect("id");
         let key = SubjectKey([7; 32]);
-        store.enrol(&SubjectEntry::of(key, &id), Some("hash"), 1).expect("enrol");
+        store.enrol(&SubjectEntry::of(key, &id), Some("hash"), candor_store::Proofing::Code, 1).expect("enrol");
         let event = |ms| {
             Leaf::FreezePlaced(SubjectEvent { leaf_version: LEAF_VERSION, subject: key.to_hex(), recorded_ms: ms })
         };
@@ -514,7 +514,7 @@ fn the_audit_finds_a_change_without_its_leaf_and_a_leaf_without_its_change() {
         let event = |ms| SubjectEvent { leaf_version: LEAF_VERSION, subject: key.to_hex(), recorded_ms: ms };
         store
             .unit(|s| {
-                s.enrol(&SubjectEntry::of(key, &id), Some("hash"), 1)?;
+                s.enrol(&SubjectEntry::of(key, &id), Some("hash"), candor_store::Proofing::Code, 1)?;
                 s.log(&Leaf::Enrolment(event(1)))?;
                 s.set_freeze(&key, true, 2)?;
                 s.log(&Leaf::FreezePlaced(event(2)))
