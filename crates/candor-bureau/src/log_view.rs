@@ -60,12 +60,50 @@ pub fn inclusion(
 /// The log's size and root now, signed by the bureau, kept for the auditors; its signed note.
 pub fn checkpoint(store: &mut Store, tree: &mut Tree, signer: &Signer, now: Now) -> Result<String> {
     store.extend_log_tree(tree)?;
+    let text = sign(tree, signer);
+    store.put_checkpoint(tree.size(), now.ms, &text)?;
+    Ok(text)
+}
+
+/// The signed note of the tree's size and root.
+fn sign(tree: &Tree, signer: &Signer) -> String {
     let checkpoint = Checkpoint { origin: LOG_ORIGIN.into(), size: tree.size(), root: tree.root() };
     let mut signed = SignedCheckpoint { checkpoint, signatures: vec![] };
     signed.sign(signer);
-    let text = signed.to_text();
-    store.put_checkpoint(signed.checkpoint.size, now.ms, &text)?;
-    Ok(text)
+    signed.to_text()
+}
+
+/// Whether the log still holds what a checkpoint kept outside the store says it held: signed by
+/// `bureau`, and the tree has that root at that size. A store restored from a backup, or one
+/// that lost its write-ahead log, holds fewer leaves or other ones, and fails here; the message
+/// says which.
+pub fn holds_kept(tree: &Tree, bureau: &Verifier, text: &str) -> std::result::Result<(), String> {
+    let kept = SignedCheckpoint::parse(text).map_err(|e| format!("not a checkpoint: {e}"))?;
+    kept.check(bureau).map_err(|e| format!("not a checkpoint this log signed: {e}"))?;
+    match tree.root_at(kept.checkpoint.size) {
+        Ok(root) if root == kept.checkpoint.root => Ok(()),
+        Ok(_) => Err(format!(
+            "the log's first {} leaves are not the ones the bureau signed: its history was rewritten",
+            kept.checkpoint.size
+        )),
+        Err(_) => Err(format!(
+            "the store has rolled back behind the checkpoint the bureau signed at size {}: it holds {} leaves",
+            kept.checkpoint.size,
+            tree.size()
+        )),
+    }
+}
+
+/// A checkpoint of the log now, signed, if it grew past `kept_size` (not stored: for the copy
+/// the service keeps outside the store): its size and note, or `None`.
+pub fn sign_if_grown(
+    store: &mut Store,
+    tree: &mut Tree,
+    signer: &Signer,
+    kept_size: u64,
+) -> Result<Option<(u64, String)>> {
+    store.extend_log_tree(tree)?;
+    Ok((tree.size() > kept_size).then(|| (tree.size(), sign(tree, signer))))
 }
 
 /// A proof that the log at `from` leaves is a prefix of the log at `to`.

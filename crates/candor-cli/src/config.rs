@@ -77,6 +77,9 @@ pub struct Config {
     pub max_connections_per_address: u32,
     /// Connections to a PostgreSQL store (SQLite always has one: it has one writer).
     pub db_connections: usize,
+    /// Where the last signed checkpoint is kept, outside the store (a rolled-back store is
+    /// refused at start); default: beside a SQLite store; for PostgreSQL, set it.
+    pub checkpoint_file: Option<PathBuf>,
     pub keys: KeyConfig,
 }
 
@@ -97,6 +100,7 @@ impl Default for Config {
             max_connections: candor_server::listener::Limits::default().max_connections,
             max_connections_per_address: candor_server::listener::Limits::default().per_address,
             db_connections: DEFAULT_DB_CONNECTIONS,
+            checkpoint_file: None,
             keys: KeyConfig::default(),
         }
     }
@@ -137,7 +141,7 @@ impl Config {
             activation_days: self.activation_days,
             cooling_off_days: self.cooling_off_days,
             max_consent_days: self.max_consent_days,
-            checkpoint_file: crate::bureau::checkpoint_file(&self.db),
+            checkpoint_file: self.checkpoint_file.clone().or_else(|| crate::bureau::checkpoint_file(&self.db)),
             connections: candor_server::listener::Limits {
                 max_connections: self.max_connections,
                 per_address: self.max_connections_per_address,
@@ -166,6 +170,9 @@ impl Config {
         }
         if let Some(v) = get("CANDOR_MODEL") {
             self.model = Some(v.into());
+        }
+        if let Some(v) = get("CANDOR_CHECKPOINT_FILE") {
+            self.checkpoint_file = Some(v.into());
         }
         if let Some(v) = get("CANDOR_MAX_BODY_BYTES") {
             self.max_body_bytes = v

@@ -225,6 +225,52 @@ pub fn keep_checkpoint(path: &std::path::Path, text: &str) -> std::io::Result<()
     std::fs::rename(&tmp, path)
 }
 
+/// How often the server signs the log's checkpoint, when it grew, into the file kept outside the
+/// store: a store that loses writes (a deleted write-ahead log, a restored backup) is caught at
+/// the next start unless it lost less than this much of the most recent work.
+pub const KEEP_CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Signs the log into the kept checkpoint file if it grew past `kept` leaves; the size kept.
+pub fn keep_if_grown(state: &State, kept: u64) -> Result<u64, ApiError> {
+    let (Some(signer), Some(path)) = (state.log_signer.as_ref(), state.config.checkpoint_file.as_ref()) else {
+        return Ok(kept);
+    };
+    let mut store = state.store.lock().map_err(|_| ApiError::internal())?;
+    let mut tree = state.tree.lock().map_err(|_| ApiError::internal())?;
+    match candor_bureau::log_view::sign_if_grown(&mut store, &mut tree, signer, kept)? {
+        None => Ok(kept),
+        Some((size, text)) => {
+            keep_checkpoint(path, &text).map_err(|e| {
+                tracing::error!(error = %e, "cannot keep the checkpoint outside the store");
+                ApiError::internal()
+            })?;
+            Ok(size)
+        }
+    }
+}
+
+/// Whether the store still holds the log the kept checkpoint file says the bureau signed (see
+/// [`candor_bureau::log_view::holds_kept`]); the reason when it does not.
+pub fn check_kept_checkpoint(state: &State) -> Result<(), String> {
+    let (Some(signer), Some(path)) = (state.log_signer.as_ref(), state.config.checkpoint_file.as_ref()) else {
+        return Ok(());
+    };
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(format!("{}: cannot read: {e}", path.display())),
+    };
+    let mut store = state.store.lock().map_err(|_| "the store's lock".to_owned())?;
+    let mut tree = state.tree.lock().map_err(|_| "the log's lock".to_owned())?;
+    store.extend_log_tree(&mut tree).map_err(|e| e.to_string())?;
+    candor_bureau::log_view::holds_kept(&tree, &signer.verifier(), &text).map_err(|why| {
+        format!(
+            "{why} (kept in {}): the store lost writes or was restored from an older copy; restore the store it came from, or move that file aside to accept the loss",
+            path.display()
+        )
+    })
+}
+
 /// How often the server counts the regional statistics again.
 pub const STATISTICS_EVERY: std::time::Duration = std::time::Duration::from_secs(600);
 
@@ -333,10 +379,29 @@ pub async fn serve(
             }
         })
     };
+    let keeper = {
+        let state = state.clone();
+        tokio::spawn(async move {
+            let mut every = tokio::time::interval(KEEP_CHECKPOINT_EVERY);
+            let mut kept = 0;
+            loop {
+                every.tick().await;
+                let s = state.clone();
+                match tokio::task::spawn_blocking(move || keep_if_grown(&s, kept)).await {
+                    Ok(Ok(size)) => kept = size,
+                    Ok(Err(e)) => tracing::warn!(code = e.code, "keeping the checkpoint failed"),
+                    Err(_) => tracing::warn!("keeping the checkpoint stopped"),
+                }
+            }
+        })
+    };
     let bounded = listener::Bounded::new(listener, state.config.connections);
-    let app = app(state).into_make_service_with_connect_info::<listener::Peer>();
+    let app = app(state.clone()).into_make_service_with_connect_info::<listener::Peer>();
     let served = axum::serve(bounded, app).with_graceful_shutdown(shutdown).await;
     sweeper.abort();
     counter.abort();
+    keeper.abort();
+    // What was answered before the stop is in the kept checkpoint too.
+    let _ = tokio::task::spawn_blocking(move || keep_if_grown(&state, 0)).await;
     served
 }

@@ -213,19 +213,8 @@ pub fn run_audit(command: AuditCommand) -> Result<()> {
     kept.extend(crate::bureau::checkpoint_file(&db).filter(|p| p.exists()));
     for path in &kept {
         let text = std::fs::read_to_string(path).with_context(|| format!("{}: cannot read", path.display()))?;
-        let cp = SignedCheckpoint::parse(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
-        if let Err(e) = cp.check(&verifier) {
-            problems.push(format!("{}: not a checkpoint this log signed: {e}", path.display()));
-            continue;
-        }
-        match tree.root_at(cp.checkpoint.size) {
-            Ok(root) if root == cp.checkpoint.root => {}
-            _ => problems.push(format!(
-                "the store has rolled back behind the checkpoint the bureau signed at size {} (kept in {}): it holds {} leaves",
-                cp.checkpoint.size,
-                path.display(),
-                tree.size()
-            )),
+        if let Err(why) = candor_bureau::log_view::holds_kept(&tree, &verifier, &text) {
+            problems.push(format!("{}: {why}", path.display()));
         }
     }
     println!(

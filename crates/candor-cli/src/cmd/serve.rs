@@ -52,6 +52,7 @@ pub fn run(args: Args) -> Result<()> {
         }
     }
     state.log_signer = Some(crate::bureau::log_signer(&config.db, candor_server::LOG_ORIGIN, &config.keys)?);
+    candor_server::check_kept_checkpoint(&state).map_err(|why| anyhow::anyhow!("{}: {why}", config.db))?;
     let state = Arc::new(state);
     match &config.model {
         Some(model) => {

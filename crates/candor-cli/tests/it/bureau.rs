@@ -309,6 +309,55 @@ fn checkpoints_and_the_audit_catch_tampering() {
     assert!(stdout.contains("the log no longer has that root"), "{stdout}");
 }
 
+/// A store that lost writes after the bureau signed them (its write-ahead log deleted, an older
+/// copy restored) is refused by the server at start, not served with leaf indexes reused; the
+/// server keeps the checkpoint file up to date itself.
+#[test]
+fn the_server_refuses_a_store_rolled_back_behind_its_checkpoint() {
+    let dir = TempDir::new().expect("dir");
+    let d = dir.path();
+    let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/examples");
+    let example = |name: &str| examples.join(name).to_string_lossy().into_owned();
+    ok(d, &["ingest", "--db", "r.db", "--today", "2026-11-01", &example("lender-batch.jsonl")]);
+    std::fs::copy(d.join("r.db"), d.join("older.db")).expect("an older copy");
+    ok(d, &["ingest", "--db", "r.db", "--today", "2026-11-01", &example("court-batch.jsonl")]);
+
+    // The server signs the grown log into the kept file within a second of starting.
+    let port = std::net::TcpListener::bind("127.0.0.1:0").expect("port").local_addr().expect("addr").port();
+    let addr = format!("127.0.0.1:{port}");
+    let mut server = std::process::Command::new(env!("CARGO_BIN_EXE_candor"))
+        .current_dir(d)
+        .args(["serve", "--db", "r.db", "--listen", &addr])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("serve");
+    let kept = d.join("r.checkpoint");
+    let started = Instant::now();
+    while !std::fs::read_to_string(&kept).is_ok_and(|t| t.starts_with("candor.local/log\n2\n"))
+        && started.elapsed() < Duration::from_secs(20)
+    {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    server.kill().expect("stop");
+    server.wait().expect("reap");
+    let text = std::fs::read_to_string(&kept).expect("the server kept a checkpoint");
+    assert!(text.starts_with("candor.local/log\n2\n"), "{text}");
+
+    // The older copy comes back in its place: the server will not serve it.
+    for suffix in ["-wal", "-shm"] {
+        let _ = std::fs::remove_file(d.join(format!("r.db{suffix}")));
+    }
+    std::fs::copy(d.join("older.db"), d.join("r.db")).expect("restore");
+    let refused = candor(d, &["serve", "--db", "r.db", "--listen", &addr]);
+    assert!(!refused.status.success());
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(stderr.contains("rolled back behind the checkpoint the bureau signed at size 2"), "{stderr}");
+    assert!(stderr.contains("r.checkpoint"), "says which file: {stderr}");
+    let audit = candor(d, &["audit", "verify", "--db", "r.db"]);
+    assert!(!audit.status.success(), "the audit fails too");
+}
+
 /// The ombudsman's own tool: a witness key kept apart from the bureau, and countersignatures
 /// given only to checkpoints the bureau signed that extend the last one countersigned.
 #[test]
