@@ -46,10 +46,7 @@ impl Throttle {
             }
         }
         if failures.len() >= MAX_TRACKED && !failures.contains_key(key) {
-            failures.retain(|_, f| f.locked_until_ms > now_ms);
-            if failures.len() >= MAX_TRACKED {
-                return Err(locked_out(now_ms + FIRST_LOCK_MS, now_ms));
-            }
+            make_room(&mut failures, now_ms);
         }
         let f = failures.entry(*key).or_default();
         f.count = f.count.saturating_add(1);
@@ -82,6 +79,20 @@ impl Throttle {
         }
         Ok(())
     }
+}
+
+/// Room in a full table: those not locked go first; if every one is locked (someone locking
+/// identifiers by the hundred thousand), the tenth whose locks end soonest go, rather than every
+/// newcomer being refused (which would lock everyone out).
+fn make_room(failures: &mut HashMap<[u8; 32], Failures>, now_ms: i64) {
+    failures.retain(|_, f| f.locked_until_ms > now_ms);
+    if failures.len() < MAX_TRACKED {
+        return;
+    }
+    let mut ends: Vec<i64> = failures.values().map(|f| f.locked_until_ms).collect();
+    let cut = ends.len() / 10;
+    let (_, &mut threshold, _) = ends.select_nth_unstable(cut);
+    failures.retain(|_, f| f.locked_until_ms > threshold);
 }
 
 fn locked_out(until_ms: i64, now_ms: i64) -> ApiError {
@@ -247,6 +258,33 @@ mod tests {
         hold.send(()).expect("release");
         first.await.expect("join").expect("first");
         queued.await.expect("join").expect("queued");
+    }
+
+    /// Someone who locks identifiers by the hundred thousand does not lock everyone else out:
+    /// the locks ending soonest make room, the newest stand.
+    #[test]
+    fn a_full_table_makes_room_instead_of_refusing_everyone() {
+        let t = Throttle::default();
+        let key = |i: u32| {
+            let mut k = [0u8; 32];
+            k[..4].copy_from_slice(&i.to_le_bytes());
+            k
+        };
+        {
+            let mut failures = t.failures.lock().expect("lock");
+            for i in 0..MAX_TRACKED as u32 {
+                failures.insert(key(i), Failures { count: FREE_FAILURES, locked_until_ms: 1_000_000 + i64::from(i) });
+            }
+        }
+        let newcomer = key(u32::MAX);
+        t.attempt(&newcomer, 0).expect("a newcomer is let try");
+        let failures = t.failures.lock().expect("lock");
+        assert!(failures.len() <= MAX_TRACKED, "bounded: {}", failures.len());
+        assert!(failures.len() > MAX_TRACKED * 8 / 10, "only a tenth made room: {}", failures.len());
+        assert!(!failures.contains_key(&key(0)), "the lock ending soonest went");
+        assert!(failures.contains_key(&key(MAX_TRACKED as u32 - 1)), "the latest lock stands");
+        drop(failures);
+        assert!(t.attempt(&key(MAX_TRACKED as u32 - 1), 0).is_err(), "and still refuses");
     }
 
     #[test]

@@ -282,9 +282,17 @@ async fn caller(state: &Shared, spec: &RouteSpec, headers: &axum::http::HeaderMa
     }
 }
 
+/// How many callers' rates are remembered before those of earlier minutes are forgotten.
+const RATES_PRUNED_AT: usize = 10_000;
+
 fn rate(state: &Shared, key: [u8; 32]) -> Result<(), ApiError> {
     let minute = state.now_ms() / 60_000;
     let mut rates = state.rates.lock().map_err(|_| ApiError::internal())?;
+    // Callers of earlier minutes are forgotten once many are remembered (a session token is
+    // a new caller each sign-in), so the table stays as large as one minute's callers.
+    if rates.len() >= RATES_PRUNED_AT && !rates.contains_key(&key) {
+        rates.retain(|_, (m, _)| *m == minute);
+    }
     let entry = rates.entry(key).or_insert((minute, 0));
     if entry.0 != minute {
         *entry = (minute, 0);
