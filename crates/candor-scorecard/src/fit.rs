@@ -6,7 +6,7 @@ use thiserror::Error;
 
 use crate::binning::{bin_column, totals, woe, Binned, BinningOptions};
 use crate::data::{Column, DataError};
-use crate::logistic::{fit_logistic, polish};
+use crate::logistic::{fit_logistic, fit_logistic_nonpositive, polish};
 use crate::metrics::{band_shares, quantile_edges};
 use crate::model::{Bin, Characteristic, Kind, Model, Scaling, TrainingSummary, FORMAT_NAME, FORMAT_VERSION};
 use crate::parallel::par_map;
@@ -34,11 +34,16 @@ pub struct SelectionOptions {
     /// characteristic: on the public credit data in `bench/`, elimination at 0.05 cost up to 0.01
     /// of test AUC, and the L2 penalty already tames weak characteristics.
     pub max_p_value: Option<f64>,
+    /// Lets a characteristic's points fall as its weight of evidence rises (a coefficient of
+    /// the "wrong" sign, which only corrects other characteristics). Off by default: the
+    /// regression is fitted with every coefficient's sign constrained, and a characteristic
+    /// the constraint holds at zero is dropped as [`CharacteristicOutcome::Reversed`].
+    pub allow_reversals: bool,
 }
 
 impl Default for SelectionOptions {
     fn default() -> Self {
-        SelectionOptions { min_iv: 0.002, max_correlation: 0.8, max_p_value: None }
+        SelectionOptions { min_iv: 0.002, max_correlation: 0.8, max_p_value: None, allow_reversals: false }
     }
 }
 
@@ -110,6 +115,9 @@ pub enum CharacteristicOutcome {
     WrongSign {
         coefficient: f64,
     },
+    /// Dropped because, beside the others, its points would fall as its weight of evidence
+    /// rises: the sign-constrained fit holds its coefficient at zero.
+    Reversed,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -218,7 +226,23 @@ pub fn fit(
     progress(FitStage::Regressing);
     let z_scale = (bad.len() as f64 / search_bad.len() as f64).sqrt();
     let x: Vec<&[f64]> = kept.iter().map(|&i| search_woes[i].as_slice()).collect();
-    let mut fit = fit_logistic(&x, search_bad, options.l2);
+    let mut fit = if options.selection.allow_reversals {
+        fit_logistic(&x, search_bad, options.l2)
+    } else {
+        let (constrained, held) = fit_logistic_nonpositive(&x, search_bad, options.l2);
+        if held.iter().any(|&h| h) {
+            drop_held(&mut kept, &held, &mut outcomes);
+            let x: Vec<&[f64]> = kept.iter().map(|&i| search_woes[i].as_slice()).collect();
+            // With the held ones gone the constraint binds nowhere: the same optimum, and
+            // standard errors without them.
+            fit_logistic(&x, search_bad, options.l2)
+        } else {
+            constrained
+        }
+    };
+    if kept.is_empty() {
+        return Err(FitError::NothingSelected { best_iv: ivs.iter().copied().fold(0.0, f64::max) });
+    }
     if let Some(max_p) = options.selection.max_p_value {
         while kept.len() > 1 {
             // Weights of evidence point towards goods, so the coefficient on the log-odds of
@@ -243,12 +267,27 @@ pub fn fit(
             fit = fit.refit_without(j, &x, search_bad, options.l2);
         }
     }
-    let fit = if stride > 1 {
+    let mut fit = if stride > 1 {
         let x: Vec<&[f64]> = kept.iter().map(|&i| woes[i].as_slice()).collect();
         polish(&x, bad, options.l2, &fit, bad.len() as f64 / search_bad.len() as f64)
     } else {
         fit
     };
+    // The sample's fit moved to all rows may tip a coefficient held near zero over it: then
+    // the constrained fit runs on all rows.
+    if !options.selection.allow_reversals && fit.coefficients.iter().any(|&c| c > 0.0) {
+        let x: Vec<&[f64]> = kept.iter().map(|&i| woes[i].as_slice()).collect();
+        let (constrained, held) = fit_logistic_nonpositive(&x, bad, options.l2);
+        fit = constrained;
+        if held.iter().any(|&h| h) {
+            drop_held(&mut kept, &held, &mut outcomes);
+            if kept.is_empty() {
+                return Err(FitError::NothingSelected { best_iv: ivs.iter().copied().fold(0.0, f64::max) });
+            }
+            let x: Vec<&[f64]> = kept.iter().map(|&i| woes[i].as_slice()).collect();
+            fit = fit_logistic(&x, bad, options.l2);
+        }
+    }
     for &i in &kept {
         outcomes[i] = Some(CharacteristicOutcome::Selected);
     }
@@ -320,6 +359,19 @@ pub fn fit(
         characteristics,
     };
     Ok((model, FitReport { columns: report }))
+}
+
+/// Drops from `kept` the characteristics the sign constraint held at zero, saying why.
+fn drop_held(kept: &mut Vec<usize>, held: &[bool], outcomes: &mut [Option<CharacteristicOutcome>]) {
+    let mut j = 0;
+    kept.retain(|&i| {
+        let keep = !held[j];
+        j += 1;
+        if !keep {
+            outcomes[i] = Some(CharacteristicOutcome::Reversed);
+        }
+        keep
+    });
 }
 
 /// A reason code from a characteristic name: upper case, letters, digits and underscores, at

@@ -62,6 +62,68 @@ pub(crate) fn fit_logistic(x: &[&[f64]], y: &[bool], l2: f64) -> LogisticFit {
     LogisticFit { intercept: beta[0], coefficients: beta[1..].to_vec(), std_errors, hessian }
 }
 
+/// Fits as [`fit_logistic`] with every coefficient held at or below zero (the intercept is
+/// free): a projected Newton method with an active set. A step that would push a coefficient
+/// above zero stops at zero and holds it there; at convergence, one held whose gradient points
+/// below zero is let go again, until the Karush-Kuhn-Tucker conditions hold. Weights of evidence
+/// point towards goods, so a coefficient above zero on the log-odds of bad would reverse a
+/// characteristic. Returns the fit and which coefficients the bound holds at zero.
+pub(crate) fn fit_logistic_nonpositive(x: &[&[f64]], y: &[bool], l2: f64) -> (LogisticFit, Vec<bool>) {
+    let p = x.len() + 1;
+    let n = y.len();
+    let positives = y.iter().filter(|&&v| v).count() as f64;
+    let rate = (positives / n.max(1) as f64).clamp(1e-9, 1.0 - 1e-9);
+    let mut beta = vec![0.0; p];
+    beta[0] = (rate / (1.0 - rate)).ln();
+    let mut held = vec![false; p];
+    let mut hessian = vec![0.0; p * p];
+    for _round in 0..2 * p + 2 {
+        let mut grad = vec![0.0; p];
+        for _ in 0..MAX_ITERATIONS * 2 {
+            let (g, h) = newton_sums(x, y, l2, &beta);
+            (grad, hessian) = (g, h);
+            let free: Vec<usize> = (0..p).filter(|&i| !held[i]).collect();
+            let sub: Vec<f64> =
+                free.iter().flat_map(|&a| free.iter().map(move |&b| (a, b))).map(|(a, b)| hessian[a * p + b]).collect();
+            let g_free: Vec<f64> = free.iter().map(|&i| grad[i]).collect();
+            let Some(step) = solve_spd(&sub, &g_free, free.len()) else { break };
+            let max_step = step.iter().fold(0.0f64, |m, s| m.max(s.abs()));
+            let mut scale = if max_step > 5.0 { 5.0 / max_step } else { 1.0 };
+            let mut blocked = None;
+            for (k, &i) in free.iter().enumerate() {
+                if i > 0 && step[k] > 0.0 {
+                    let room = (-beta[i]).max(0.0) / step[k];
+                    if room < scale {
+                        scale = room;
+                        blocked = Some(i);
+                    }
+                }
+            }
+            for (k, &i) in free.iter().enumerate() {
+                beta[i] += scale * step[k];
+            }
+            if let Some(i) = blocked {
+                beta[i] = 0.0;
+                held[i] = true;
+                continue;
+            }
+            if max_step * scale < TOLERANCE {
+                break;
+            }
+        }
+        let (g, h) = newton_sums(x, y, l2, &beta);
+        (grad, hessian) = (g, h);
+        let release: Vec<usize> = (1..p).filter(|&j| held[j] && grad[j] < -1e-9).collect();
+        if release.is_empty() {
+            break;
+        }
+        release.into_iter().for_each(|j| held[j] = false);
+    }
+    let std_errors = standard_errors(&hessian, p);
+    let fit = LogisticFit { intercept: beta[0], coefficients: beta[1..].to_vec(), std_errors, hessian };
+    (fit, held[1..].to_vec())
+}
+
 impl LogisticFit {
     /// Refits without feature `j`, starting from this fit: the old Hessian less row and column
     /// `j` steers gradient-only steps (a feature's removal barely moves the others' curvature),
@@ -301,23 +363,23 @@ pub(crate) fn erfc(x: f64) -> f64 {
 mod tests {
     use super::*;
 
-    #[test]
-    fn recovers_known_coefficients() {
-        // Deterministic pseudo-random design from a linear congruential generator.
-        let n = 40_000;
-        let mut state = 12345u64;
+    /// Two uniform features on [-1, 1] and outcomes drawn with log-odds `b0 + b1·x1 + b2·x2`,
+    /// from a linear congruential generator seeded with `seed`.
+    fn design(seed: u64, n: usize, [b0, b1, b2]: [f64; 3]) -> (Vec<f64>, Vec<f64>, Vec<bool>) {
+        let mut state = seed;
         let mut next = || {
             state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
             (state >> 11) as f64 / (1u64 << 53) as f64
         };
         let x1: Vec<f64> = (0..n).map(|_| next() * 2.0 - 1.0).collect();
         let x2: Vec<f64> = (0..n).map(|_| next() * 2.0 - 1.0).collect();
-        let y: Vec<bool> = (0..n)
-            .map(|i| {
-                let t = -1.0 + 2.0 * x1[i] - 0.5 * x2[i];
-                next() < 1.0 / (1.0 + (-t).exp())
-            })
-            .collect();
+        let y = (0..n).map(|i| next() < 1.0 / (1.0 + (-(b0 + b1 * x1[i] + b2 * x2[i])).exp())).collect();
+        (x1, x2, y)
+    }
+
+    #[test]
+    fn recovers_known_coefficients() {
+        let (x1, x2, y) = design(12345, 40_000, [-1.0, 2.0, -0.5]);
         let fit = fit_logistic(&[&x1, &x2], &y, 0.0);
         assert!((fit.intercept + 1.0).abs() < 0.06, "{fit:?}");
         assert!((fit.coefficients[0] - 2.0).abs() < 0.1, "{fit:?}");
@@ -330,6 +392,30 @@ mod tests {
         assert!((warm.intercept - cold.intercept).abs() < 1e-6, "{warm:?} {cold:?}");
         assert!((warm.coefficients[0] - cold.coefficients[0]).abs() < 1e-6);
         assert!((warm.std_errors[0] - cold.std_errors[0]).abs() < 1e-6);
+    }
+
+    /// The bound holds a coefficient at zero that would otherwise come out positive, and leaves
+    /// the others at their unconstrained optimum without it; with nothing to hold it is the
+    /// ordinary fit.
+    #[test]
+    fn the_nonpositive_fit_holds_a_reversed_coefficient_at_zero() {
+        let (x1, x2, y) = design(99, 40_000, [-1.0, -1.5, 0.7]);
+        let free = fit_logistic(&[&x1, &x2], &y, 1.0);
+        assert!(free.coefficients[1] > 0.5, "{free:?}");
+        let (held, at_zero) = fit_logistic_nonpositive(&[&x1, &x2], &y, 1.0);
+        assert_eq!(at_zero, [false, true]);
+        assert_eq!(held.coefficients[1], 0.0);
+        let without = fit_logistic(&[&x1], &y, 1.0);
+        assert!((held.coefficients[0] - without.coefficients[0]).abs() < 1e-6, "{held:?} {without:?}");
+        assert!((held.intercept - without.intercept).abs() < 1e-6);
+
+        let (x1, x2, y2) = design(98, 40_000, [-1.0, -1.5, -0.7]);
+        let free = fit_logistic(&[&x1, &x2], &y2, 1.0);
+        let (held, at_zero) = fit_logistic_nonpositive(&[&x1, &x2], &y2, 1.0);
+        assert_eq!(at_zero, [false, false]);
+        for (a, b) in held.coefficients.iter().zip(&free.coefficients) {
+            assert!((a - b).abs() < 1e-6, "{held:?} {free:?}");
+        }
     }
 
     #[test]

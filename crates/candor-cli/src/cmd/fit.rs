@@ -63,6 +63,10 @@ pub struct Args {
     /// Wald p-value above this, one at a time. 1 (the default) turns it off.
     #[arg(long, default_value_t = 1.0)]
     max_p_value: f64,
+    /// Let a characteristic's points fall as its weight of evidence rises. By default every
+    /// coefficient's sign is constrained and a characteristic that would be reversed is dropped.
+    #[arg(long)]
+    allow_reversals: bool,
     #[arg(long, default_value_t = 1.0)]
     l2: f64,
     #[arg(long, default_value_t = 600.0)]
@@ -147,6 +151,7 @@ pub fn run(args: Args) -> Result<()> {
             min_iv: args.min_iv,
             max_correlation: args.max_correlation,
             max_p_value: (args.max_p_value < 1.0).then_some(args.max_p_value),
+            allow_reversals: args.allow_reversals,
         },
         scaling: Scaling {
             base_points: args.base_points,

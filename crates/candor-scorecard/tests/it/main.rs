@@ -210,10 +210,18 @@ proptest! {
         prop_assume!(bad.iter().any(|&b| b) && bad.iter().any(|&b| !b));
         let options = FitOptions {
             binning: BinningOptions { max_bins, min_bin_share: share, trend, ..options().binning },
-            selection: SelectionOptions { min_iv: 0.0, max_correlation: 1.0, max_p_value: None },
+            selection: SelectionOptions { min_iv: 0.0, max_correlation: 1.0, ..SelectionOptions::default() },
             ..FitOptions::default()
         };
         let Ok((model, report)) = fit(&cols, &bad, meta(&[]), &options, &|_| {}) else { return Ok(()) };
+        // No reversals: in every characteristic of the model, more weight of evidence never
+        // earns fewer points.
+        for c in &model.characteristics {
+            prop_assert!(c.coefficient <= 0.0, "{}: {}", c.name, c.coefficient);
+            let mut by_woe: Vec<_> = c.bins.iter().filter(|b| b.count > 0).map(|b| (b.woe, b.points)).collect();
+            by_woe.sort_by(|a, b| a.0.total_cmp(&b.0));
+            prop_assert!(by_woe.windows(2).all(|w| w[1].1 >= w[0].1), "{}: {:?}", c.name, by_woe);
+        }
         for (c, _) in &report.columns {
             let ranges: Vec<_> = c.bins.iter().filter(|b| matches!(b.rule, BinRule::Range { .. } | BinRule::Categories { .. }) && b.count > 0).collect();
             prop_assert!(ranges.len() <= max_bins);
