@@ -310,7 +310,7 @@ fn count_at_most(cuts: &[f64], v: f64) -> usize {
     base + (cuts[base] <= v) as usize
 }
 
-fn min_count(share: f64, rows: usize) -> u64 {
+pub(crate) fn min_count(share: f64, rows: usize) -> u64 {
     (share * rows as f64).ceil().max(1.0) as u64
 }
 
@@ -363,15 +363,13 @@ fn bin_categorical(codes: &[u32], levels: &[String], bad: &[bool], total: Counts
     }
     let rare_limit = (options.rare_category_share * codes.len() as f64).ceil() as u64;
 
-    // Pre-bins: each frequent level alone, rare levels pooled in the "other" pre-bin, which is
-    // also where levels never seen in training will be scored.
+    // Pre-bins: each frequent level alone, rare levels pooled in one pre-bin.
     struct Pre {
         levels: Vec<usize>,
         counts: Counts,
-        other: bool,
     }
     let mut pres: Vec<Pre> = Vec::new();
-    let mut other = Pre { levels: Vec::new(), counts: Counts::default(), other: true };
+    let mut rare = Pre { levels: Vec::new(), counts: Counts::default() };
     let mut order: Vec<usize> = (0..levels.len()).collect();
     order.sort_by(|&a, &b| levels[a].cmp(&levels[b]));
     for l in order {
@@ -380,16 +378,15 @@ fn bin_categorical(codes: &[u32], levels: &[String], bad: &[bool], total: Counts
             continue;
         }
         if c.total() < rare_limit {
-            other.levels.push(l);
-            other.counts.goods += c.goods;
-            other.counts.bads += c.bads;
+            rare.levels.push(l);
+            rare.counts.goods += c.goods;
+            rare.counts.bads += c.bads;
         } else {
-            pres.push(Pre { levels: vec![l], counts: c, other: false });
+            pres.push(Pre { levels: vec![l], counts: c });
         }
     }
-    let other_empty = other.counts.total() == 0;
-    if !other_empty {
-        pres.push(other);
+    if rare.counts.total() > 0 {
+        pres.push(rare);
     }
     // Order by weight of evidence, riskiest last; the sort is stable and the input is in level
     // name order, so ties are broken the same way every time.
@@ -401,33 +398,29 @@ fn bin_categorical(codes: &[u32], levels: &[String], bad: &[bool], total: Counts
 
     let mut level_to_bin = vec![u16::MAX; levels.len()];
     let mut bins = Vec::new();
-    let mut other_bin = None;
     for (g, &(start, end)) in groups.iter().enumerate() {
         let mut names = Vec::new();
         let mut c = Counts::default();
-        let mut has_other = false;
         for p in &pres[start..=end] {
             c.goods += p.counts.goods;
             c.bads += p.counts.bads;
-            has_other |= p.other;
             for &l in &p.levels {
                 names.push(levels[l].clone());
                 level_to_bin[l] = g as u16;
             }
         }
         names.sort();
-        if has_other {
-            other_bin = Some(g as u16);
-        }
-        bins.push((BinRule::Categories { categories: names, other: has_other }, c));
+        bins.push((BinRule::Categories { categories: names, other: false }, c));
     }
-    let other_bin = match other_bin {
-        Some(b) => b,
-        None => {
-            bins.push((BinRule::Categories { categories: Vec::new(), other: true }, Counts::default()));
-            (bins.len() - 1) as u16
-        }
-    };
+    // A category never seen in training is scored with the riskiest group (the last: groups
+    // run from the least risky), not with wherever the rare levels were pooled: nothing is
+    // known of it, so it earns no benefit of the doubt.
+    if bins.is_empty() {
+        bins.push((BinRule::Categories { categories: Vec::new(), other: true }, Counts::default()));
+    } else if let Some((BinRule::Categories { other, .. }, _)) = bins.last_mut() {
+        *other = true;
+    }
+    let other_bin = (bins.len() - 1) as u16;
     let missing_bin = bins.len() as u16;
     bins.push((BinRule::Missing, missing));
     let assignment = codes

@@ -4,11 +4,11 @@ use std::collections::BTreeSet;
 
 use thiserror::Error;
 
-use crate::binning::{bin_column, totals, woe, Binned, BinningOptions};
+use crate::binning::{bin_column, min_count, totals, woe, Binned, BinningOptions, Counts};
 use crate::data::{Column, DataError};
 use crate::logistic::{fit_logistic, fit_logistic_nonpositive, polish};
 use crate::metrics::{band_shares, quantile_edges};
-use crate::model::{Bin, Characteristic, Kind, Model, Scaling, TrainingSummary, FORMAT_NAME, FORMAT_VERSION};
+use crate::model::{Bin, BinRule, Characteristic, Kind, Model, Scaling, TrainingSummary, FORMAT_NAME, FORMAT_VERSION};
 use crate::parallel::par_map;
 use crate::Values;
 
@@ -185,9 +185,11 @@ pub fn fit(
     // Columns already dropped get no weights (an empty column).
     let candidates: Vec<Option<&Binned>> =
         binned.iter().zip(&outcomes).map(|(b, o)| o.is_none().then_some(b)).collect();
+    let min_rows = min_count(options.binning.min_bin_share, bad.len());
+    let bin_woe = |rule: &BinRule, c: Counts| credible_woe(rule, c, total, min_rows);
     let woes: Vec<Vec<f64>> = par_map(&candidates, |b| {
         let Some(b) = b else { return Vec::new() };
-        let table: Vec<f64> = b.bins.iter().map(|(_, c)| woe(*c, total)).collect();
+        let table: Vec<f64> = b.bins.iter().map(|(rule, c)| bin_woe(rule, *c)).collect();
         b.assignment.iter().map(|&a| table[a as usize]).collect()
     });
     // On large data, correlation and the stepwise search run on a strided sample.
@@ -306,7 +308,7 @@ pub fn fit(
             .bins
             .iter()
             .map(|(rule, c)| {
-                let w = woe(*c, total);
+                let w = bin_woe(rule, *c);
                 let points = offset / m + factor * (-(beta * w) - fit.intercept / m);
                 Bin { rule: rule.clone(), count: c.total(), bads: c.bads, woe: w, points: points.round() as i32 }
             })
@@ -359,6 +361,18 @@ pub fn fit(
         characteristics,
     };
     Ok((model, FitReport { columns: report }))
+}
+
+/// A bin's weight of evidence as the model uses it: the missing bin with fewer rows than a
+/// regular bin may hold scores no better than the population (a weight of evidence of at most
+/// zero), since so few rows are not evidence that not knowing a value is good news.
+fn credible_woe(rule: &BinRule, c: Counts, total: Counts, min_rows: u64) -> f64 {
+    let w = woe(c, total);
+    if *rule == BinRule::Missing && c.total() < min_rows {
+        w.min(0.0)
+    } else {
+        w
+    }
 }
 
 /// Drops from `kept` the characteristics the sign constraint held at zero, saying why.

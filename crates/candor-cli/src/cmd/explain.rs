@@ -21,6 +21,10 @@ pub struct Args {
     /// Print JSON instead of text.
     #[arg(long)]
     json: bool,
+    /// List keys that are not characteristics of the model instead of refusing the row (a
+    /// misspelled key would otherwise score as missing without a word).
+    #[arg(long)]
+    ignore_unknown: bool,
 }
 
 #[derive(Serialize)]
@@ -74,6 +78,23 @@ pub fn run(args: Args) -> Result<()> {
     let row: serde_json::Map<String, serde_json::Value> =
         serde_json::from_str(&args.row).context("--row: expected a JSON object such as {\"age\": 31}")?;
     let chars = &scorer.model().characteristics;
+    let mut unused_fields: Vec<String> = row.keys().filter(|k| !chars.iter().any(|c| &c.name == *k)).cloned().collect();
+    unused_fields.sort();
+    if !args.ignore_unknown && !unused_fields.is_empty() {
+        let fold = |s: &str| s.chars().filter(|c| c.is_alphanumeric()).flat_map(char::to_lowercase).collect::<String>();
+        let named: Vec<String> = unused_fields
+            .iter()
+            .map(|k| match chars.iter().find(|c| fold(&c.name) == fold(k)) {
+                Some(c) => format!("`{k}` (did you mean `{}`?)", c.name),
+                None => format!("`{k}`"),
+            })
+            .collect();
+        bail!(
+            "--row: {} not a characteristic of this model (it has {}); --ignore-unknown lists such keys instead",
+            named.join(", "),
+            chars.iter().map(|c| format!("`{}`", c.name)).collect::<Vec<_>>().join(", ")
+        );
+    }
     let mut values = Vec::with_capacity(chars.len());
     for c in chars {
         let v = match row.get(&c.name) {
@@ -117,8 +138,6 @@ pub fn run(args: Args) -> Result<()> {
             sentence: r.sentence,
         })
         .collect();
-    let mut unused_fields: Vec<String> = row.keys().filter(|k| !chars.iter().any(|c| &c.name == *k)).cloned().collect();
-    unused_fields.sort();
     let recourse = args.target_score.map(|t| {
         let r = scorer.recourse(&bins, t);
         RecourseOut {

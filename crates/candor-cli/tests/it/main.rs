@@ -120,6 +120,7 @@ fn fit_score_explain_and_validate_agree() {
             r#"{"income": 900, "utilisation": 0.99, "region": "centre", "bad": 1}"#,
             "--target-score",
             "600",
+            "--ignore-unknown",
         ],
     );
     assert!(text.contains("reasons:\n  1. ["), "{text}");
@@ -335,4 +336,12 @@ fn scoring_errors_name_the_line_and_column() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("--row: expected a JSON object"));
     let out = candor(d, &["explain", "--model", "model.json", "--row", r#"{"income": "lots"}"#]);
     assert!(String::from_utf8_lossy(&out.stderr).contains("--row: `income` is numeric, but got \"lots\""));
+    // A misspelled key is refused, not scored as missing; asked to, explain lists it instead.
+    let misspelled = r#"{"Income": 900, "utilisation": 0.5}"#;
+    let out = candor(d, &["explain", "--model", "model.json", "--row", misspelled]);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("`Income` (did you mean `income`?)"), "{stderr}");
+    let listed = ok(d, &["explain", "--model", "model.json", "--row", misspelled, "--json", "--ignore-unknown"]);
+    assert!(listed.contains("\"unused_fields\"") && listed.contains("\"Income\""), "{listed}");
 }

@@ -323,3 +323,50 @@ fn batch_matches_bins(model: &Model, mut cols: Vec<Column>) {
         }
     }
 }
+
+/// Nothing known earns nothing: a category never seen in training scores as the riskiest bin
+/// (not with the rare levels, not as the best), and a missing bin too small to be a bin of its
+/// own scores no better than the population, however clean its few rows were.
+#[test]
+fn the_unknown_gets_no_benefit_of_the_doubt() {
+    let mut r = Lcg(5);
+    let (mut purpose, mut years, mut bad) = (vec![], vec![], vec![]);
+    for i in 0..10_000 {
+        let risk = r.next();
+        // "car" is safe, "cash" risky, "rare-good" a rare and clean level.
+        let p = if i % 200 == 0 {
+            "rare-good"
+        } else if risk < 0.5 {
+            "car"
+        } else {
+            "cash"
+        };
+        purpose.push(Some(p));
+        // Twenty rows without a value, none of them bad: too few to be a bin of their own.
+        let missing = i % 500 == 0;
+        years.push(if missing { f64::NAN } else { (1.0 - risk) * 20.0 + r.next() * 5.0 });
+        bad.push(!missing && p != "rare-good" && r.next() < 0.05 + 0.4 * risk);
+    }
+    let cols = vec![Column::categorical("purpose", &purpose), Column::numeric("years", years)];
+    let (model, _) = fit(&cols, &bad, meta(&[]), &FitOptions::default(), &|_| {}).unwrap_or_else(|e| panic!("{e}"));
+    let scorer = Scorer::new(model.clone()).unwrap_or_else(|e| panic!("{e}"));
+    let c = model.characteristics.iter().position(|c| c.name == "purpose").expect("purpose in the model");
+    let bins = &model.characteristics[c].bins;
+    let riskiest = (0..bins.len())
+        .filter(|&b| bins[b].count > 0)
+        .min_by(|&a, &b| bins[a].woe.total_cmp(&bins[b].woe))
+        .expect("a bin");
+    for unseen in ["spaceship", "Car", "CASH "] {
+        assert_eq!(scorer.bin_of(c, &Value::Text(unseen.into())).expect("bin"), riskiest, "{unseen}");
+    }
+    let rare = scorer.bin_of(c, &Value::Text("rare-good".into())).expect("bin");
+    assert!(
+        matches!(&bins[rare].rule, BinRule::Categories { categories, .. } if categories.contains(&"rare-good".to_string()))
+    );
+    let y = model.characteristics.iter().find(|c| c.name == "years").expect("years in the model");
+    let missing = y.bins.iter().find(|b| b.rule == BinRule::Missing).expect("a missing bin");
+    assert_eq!((missing.count, missing.bads), (20, 0));
+    assert!(missing.woe <= 0.0, "twenty clean rows are not evidence: {}", missing.woe);
+    let best = y.bins.iter().map(|b| b.points).max().expect("points");
+    assert!(missing.points < best, "{:?}", y.bins);
+}
