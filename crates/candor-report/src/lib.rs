@@ -204,6 +204,9 @@ fn outcome_text(o: &CharacteristicOutcome) -> String {
         CharacteristicOutcome::WrongSign { coefficient } => {
             format!("dropped: coefficient of the wrong sign ({coefficient:.3})")
         }
+        CharacteristicOutcome::Protected => {
+            "kept out: a protected attribute (fit with --allow-protected to use it)".into()
+        }
         CharacteristicOutcome::Reversed => {
             "dropped: beside the others its points would fall as its weight of evidence rises (the sign-constrained fit holds it at zero)".into()
         }

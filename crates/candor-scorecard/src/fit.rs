@@ -39,11 +39,20 @@ pub struct SelectionOptions {
     /// regression is fitted with every coefficient's sign constrained, and a characteristic
     /// the constraint holds at zero is dropped as [`CharacteristicOutcome::Reversed`].
     pub allow_reversals: bool,
+    /// Columns kept out of the scorecard as protected attributes (see [`crate::looks_protected`]),
+    /// reported as [`CharacteristicOutcome::Protected`].
+    pub protected: BTreeSet<String>,
 }
 
 impl Default for SelectionOptions {
     fn default() -> Self {
-        SelectionOptions { min_iv: 0.002, max_correlation: 0.8, max_p_value: None, allow_reversals: false }
+        SelectionOptions {
+            min_iv: 0.002,
+            max_correlation: 0.8,
+            max_p_value: None,
+            allow_reversals: false,
+            protected: BTreeSet::new(),
+        }
     }
 }
 
@@ -118,6 +127,8 @@ pub enum CharacteristicOutcome {
     /// Dropped because, beside the others, its points would fall as its weight of evidence
     /// rises: the sign-constrained fit holds its coefficient at zero.
     Reversed,
+    /// Kept out as a protected attribute.
+    Protected,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -168,7 +179,9 @@ pub fn fit(
         .zip(&ivs)
         .zip(columns)
         .map(|((b, &iv), column)| {
-            if b.populated() < 2 && is_constant(&column.values) {
+            if options.selection.protected.contains(&column.name) {
+                Some(CharacteristicOutcome::Protected)
+            } else if b.populated() < 2 && is_constant(&column.values) {
                 Some(CharacteristicOutcome::Constant)
             } else if b.populated() < 2 {
                 Some(CharacteristicOutcome::NoSplit)

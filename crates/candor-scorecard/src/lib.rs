@@ -14,6 +14,7 @@ mod logistic;
 pub mod metrics;
 mod model;
 mod parallel;
+mod protected;
 
 pub use batch::Batch;
 pub use binning::{BinningOptions, Trend};
@@ -24,3 +25,4 @@ pub use model::{
     Bin, BinRule, Characteristic, Kind, Model, ModelError, Scaling, Scored, Scorer, TrainingSummary, Value,
     FORMAT_NAME, FORMAT_VERSION,
 };
+pub use protected::looks_protected;

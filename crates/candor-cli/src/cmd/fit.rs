@@ -63,6 +63,10 @@ pub struct Args {
     /// Wald p-value above this, one at a time. 1 (the default) turns it off.
     #[arg(long, default_value_t = 1.0)]
     max_p_value: f64,
+    /// Use a column that looks like a protected attribute (sex, age, marital status, nationality,
+    /// ethnicity, religion) as a characteristic; by default such columns are kept out.
+    #[arg(long)]
+    allow_protected: Vec<String>,
     /// Let a characteristic's points fall as its weight of evidence rises. By default every
     /// coefficient's sign is constrained and a characteristic that would be reversed is dropped.
     #[arg(long)]
@@ -106,7 +110,8 @@ pub fn run(args: Args) -> Result<()> {
     let excluded: BTreeSet<String> = super::list(&args.exclude).into_iter().collect();
     let categorical: BTreeSet<String> = super::list(&args.categorical).into_iter().collect();
     let actionable: BTreeSet<String> = super::list(&args.actionable).into_iter().collect();
-    for name in excluded.iter().chain(&categorical).chain(&actionable) {
+    let allowed: BTreeSet<String> = super::list(&args.allow_protected).into_iter().collect();
+    for name in excluded.iter().chain(&categorical).chain(&actionable).chain(&allowed) {
         known(name)?;
     }
     let specials = parse_pairs(&args.special, "--special", |v| {
@@ -152,6 +157,11 @@ pub fn run(args: Args) -> Result<()> {
             max_correlation: args.max_correlation,
             max_p_value: (args.max_p_value < 1.0).then_some(args.max_p_value),
             allow_reversals: args.allow_reversals,
+            protected: columns
+                .iter()
+                .filter(|c| !allowed.contains(&c.name) && candor_scorecard::looks_protected(&c.name).is_some())
+                .map(|c| c.name.clone())
+                .collect(),
         },
         scaling: Scaling {
             base_points: args.base_points,
@@ -189,6 +199,14 @@ pub fn run(args: Args) -> Result<()> {
             Values::Numeric(v) => v.iter().all(|x| x.is_nan()),
             Values::Categorical { codes, .. } => codes.iter().all(|&x| x == candor_scorecard::MISSING_CODE),
         };
+        if *outcome == CharacteristicOutcome::Protected {
+            let what = candor_scorecard::looks_protected(&c.name).unwrap_or("a protected attribute");
+            eprintln!(
+                "note: column `{}` kept out: it looks like {what}, which a credit score must not use (--allow-protected {} to use it)",
+                c.name, c.name
+            );
+            continue;
+        }
         let why = match outcome {
             CharacteristicOutcome::Constant if all_missing => "every value is missing",
             CharacteristicOutcome::Constant => "it is constant",

@@ -191,10 +191,33 @@ fn the_readme_example_fits_the_german_credit_data() {
     let out = candor(d, &["fit", "--data", data, "--target", "creditability", "--out", "m.json", "--report", "r.html"]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        stderr.contains("warning: column `foreign_worker` skipped: no split into bins meets the minimum bin share"),
-        "{stderr}"
+    // Sex, age and nationality are kept out of the scorecard, and the fit says so.
+    for (column, what) in [
+        ("personal_status_and_sex", "marital status and sex"),
+        ("age_in_years", "age"),
+        ("foreign_worker", "nationality"),
+    ] {
+        assert!(stderr.contains(&format!("note: column `{column}` kept out: it looks like {what}")), "{stderr}");
+    }
+    let model: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(d.join("m.json")).unwrap_or_default()).unwrap_or_default();
+    let names: Vec<&str> =
+        model["characteristics"].as_array().into_iter().flatten().filter_map(|c| c["name"].as_str()).collect();
+    assert!(!names.contains(&"age_in_years") && !names.contains(&"personal_status_and_sex"), "{names:?}");
+    // No characteristic of the README model is reversed.
+    let reversed: Vec<&str> = model["characteristics"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|c| c["coefficient"].as_f64().unwrap_or(0.0) > 0.0)
+        .filter_map(|c| c["name"].as_str())
+        .collect();
+    assert!(reversed.is_empty(), "{reversed:?}");
+    let allowed = candor(
+        d,
+        &["fit", "--data", data, "--target", "creditability", "--out", "a.json", "--allow-protected", "age_in_years"],
     );
+    assert!(!String::from_utf8_lossy(&allowed.stderr).contains("`age_in_years` kept out"));
     let auc: f64 =
         stderr.lines().last().and_then(|l| l.split_whitespace().nth(1)).and_then(|s| s.parse().ok()).unwrap_or(0.0);
     assert!(auc > 0.78, "training AUC {auc}");
