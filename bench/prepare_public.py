@@ -1,5 +1,6 @@
 """Public credit data sets that ship inside PyPI packages, split 70/30 (stratified, seeded) into
-out/public/<name>/{train,test}.csv with the target column `bad` (1 = bad)."""
+out/public/<name>/{train,test}.csv with the target column `bad` (1 = bad), without the columns
+that are protected attributes."""
 import glob
 import io
 import os
@@ -42,11 +43,19 @@ def aer_creditcard():
     return d
 
 
+# Columns that are protected attributes: a bureau does not score on them (Candor keeps them out
+# by default), so no tool gets them here and every tool fits on the same columns.
+PROTECTED = {
+    "german": ["personal_status_and_sex", "age_in_years", "foreign_worker"],
+    "uci_credit_card": ["MARRIAGE"],
+    "aer_creditcard": ["age"],
+}
+
 SETS = {"german": german, "uci_credit_card": uci_credit_card, "islp_default": islp_default, "aer_creditcard": aer_creditcard}
 
 if __name__ == "__main__":
     for name, load in SETS.items():
-        d = load()
+        d = load().drop(columns=PROTECTED.get(name, []))
         train, test = train_test_split(d, test_size=0.3, stratify=d["bad"], random_state=0)
         out = os.path.join(here, "out", "public", name)
         os.makedirs(out, exist_ok=True)
