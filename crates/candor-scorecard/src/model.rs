@@ -99,11 +99,17 @@ pub enum BinRule {
 impl BinRule {
     /// A short human description, used in reports and reason sentences.
     pub fn label(&self) -> String {
+        let (l, u) = match self {
+            BinRule::Range { lower, upper } => (lower.map(readable), upper.map(readable)),
+            _ => (None, None),
+        };
         match self {
             BinRule::Range { lower: None, upper: None } => "any value".into(),
-            BinRule::Range { lower: None, upper: Some(u) } => format!("below {u}"),
-            BinRule::Range { lower: Some(l), upper: None } => format!("{l} or more"),
-            BinRule::Range { lower: Some(l), upper: Some(u) } => format!("from {l} to below {u}"),
+            BinRule::Range { lower: None, upper: Some(_) } => format!("below {}", u.unwrap_or_default()),
+            BinRule::Range { lower: Some(_), upper: None } => format!("{} or more", l.unwrap_or_default()),
+            BinRule::Range { lower: Some(_), upper: Some(_) } => {
+                format!("from {} to below {}", l.unwrap_or_default(), u.unwrap_or_default())
+            }
             BinRule::Special { value } => format!("the special value {value}"),
             BinRule::Missing => "missing".into(),
             BinRule::Categories { categories, other } => {
@@ -122,6 +128,23 @@ impl BinRule {
     /// Whether a person could move into this bin by acting (not by becoming missing or special).
     pub fn is_attainable(&self) -> bool {
         matches!(self, BinRule::Range { .. } | BinRule::Categories { .. })
+    }
+}
+
+/// A cut point as people read it: at most four significant digits (`0.1277`, not
+/// `0.12772207676096814`; `5577`, not `5577.32`); whole numbers stay whole. The model keeps the
+/// exact cut.
+fn readable(x: f64) -> String {
+    if x == x.trunc() && x.abs() < 1e15 {
+        return format!("{x}");
+    }
+    let digits = 4 - (x.abs().log10().floor() as i32 + 1);
+    let places = digits.clamp(0, 12) as usize;
+    let s = format!("{x:.places$}");
+    if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.').to_owned()
+    } else {
+        s
     }
 }
 
@@ -374,5 +397,28 @@ fn compile(c: &Characteristic) -> Result<Lookup, String> {
             let other = other.ok_or("no bin takes categories not seen in training")?;
             Ok(Lookup::Categorical { by_name, other, missing })
         }
+    }
+}
+
+#[cfg(test)]
+mod label_tests {
+    use super::{readable, BinRule};
+
+    #[test]
+    fn cut_points_read_as_people_write_numbers() {
+        for (x, shown) in [
+            (0.12772207676096814, "0.1277"),
+            (0.2148510242085661, "0.2149"),
+            (5577.32, "5577"),
+            (1591.53, "1592"),
+            (12.0, "12"),
+            (-1.5, "-1.5"),
+            (0.0004567, "0.0004567"),
+            (123456.7, "123457"),
+        ] {
+            assert_eq!(readable(x), shown, "{x}");
+        }
+        let r = BinRule::Range { lower: Some(0.12772207676096814), upper: Some(0.2148510242085661) };
+        assert_eq!(r.label(), "from 0.1277 to below 0.2149");
     }
 }

@@ -200,8 +200,11 @@ fn text(e: &Explanation, any_actionable: bool) -> String {
             let _ = writeln!(s, "  already reached");
         } else {
             for c in &r.changes {
-                let _ =
-                    writeln!(s, "  - {}: from {} to {} (+{} points)", c.characteristic, c.from, c.to, c.points_gain);
+                let _ = writeln!(
+                    s,
+                    "  - {}: now {}; {} would give +{} points",
+                    c.characteristic, c.from, c.to, c.points_gain
+                );
             }
             let verdict = if r.reachable { "reaches" } else { "falls short at" };
             let _ = writeln!(s, "  these changes {verdict} a score of {}", r.new_score);
