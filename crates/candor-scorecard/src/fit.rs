@@ -401,6 +401,42 @@ fn drop_held(kept: &mut Vec<usize>, held: &[bool], outcomes: &mut [Option<Charac
     });
 }
 
+/// Information value above this suggests a characteristic that knows the outcome (recorded
+/// after it, or derived from it).
+pub const LEAKAGE_IV: f64 = 1.0;
+
+/// What an analyst should look at before signing a model: characteristics with an information
+/// value that suggests leakage, bins of a characteristic with no bads or no goods (their weight
+/// of evidence is an estimate from the smoothing alone), and reversed coefficients (only when
+/// fitted with reversals allowed).
+pub fn warnings(model: &Model) -> Vec<String> {
+    let mut out = Vec::new();
+    for c in &model.characteristics {
+        if c.iv > LEAKAGE_IV {
+            out.push(format!(
+                "`{}` has an information value of {:.2} (above {LEAKAGE_IV}): check that it is not recorded after the outcome or derived from it",
+                c.name, c.iv
+            ));
+        }
+        for b in c.bins.iter().filter(|b| b.count > 0 && (b.bads == 0 || b.bads == b.count)) {
+            let which = if b.bads == 0 { "no bads" } else { "no goods" };
+            out.push(format!(
+                "`{}`: the bin {} holds {which} ({} rows): its weight of evidence rests on the smoothing",
+                c.name,
+                b.rule.label(),
+                b.count
+            ));
+        }
+        if c.coefficient > 0.0 {
+            out.push(format!(
+                "`{}` is reversed (coefficient {:.3}): its points fall as its weight of evidence rises",
+                c.name, c.coefficient
+            ));
+        }
+    }
+    out
+}
+
 /// A reason code from a characteristic name: upper case, letters, digits and underscores, at
 /// most 32 characters, made unique with a numeric suffix.
 fn unique_code(name: &str, taken: &mut BTreeSet<String>) -> String {

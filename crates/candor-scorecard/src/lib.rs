@@ -20,7 +20,9 @@ pub use batch::Batch;
 pub use binning::{BinningOptions, Trend};
 pub use data::{Column, DataError, Values, MISSING_CODE};
 pub use explain::{Change, Reason, Recourse, MAX_REASONS};
-pub use fit::{fit, CharacteristicOutcome, FitError, FitMeta, FitOptions, FitReport, FitStage, SelectionOptions};
+pub use fit::{
+    fit, warnings, CharacteristicOutcome, FitError, FitMeta, FitOptions, FitReport, FitStage, SelectionOptions,
+};
 pub use model::{
     Bin, BinRule, Characteristic, Kind, Model, ModelError, Scaling, Scored, Scorer, TrainingSummary, Value,
     FORMAT_NAME, FORMAT_VERSION,

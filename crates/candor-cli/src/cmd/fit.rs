@@ -216,6 +216,9 @@ pub fn run(args: Args) -> Result<()> {
         eprintln!("warning: column `{}` skipped: {why}", c.name);
     }
 
+    for warning in candor_scorecard::warnings(&model) {
+        eprintln!("warning: {warning}");
+    }
     let json = serde_json::to_string_pretty(&model)?;
     write_atomically(&args.out, |w| Ok(w.write_all(json.as_bytes())?))?;
     clock.mark("written");

@@ -370,3 +370,42 @@ fn the_unknown_gets_no_benefit_of_the_doubt() {
     let best = y.bins.iter().map(|b| b.points).max().expect("points");
     assert!(missing.points < best, "{:?}", y.bins);
 }
+
+/// A column that all but knows the outcome is flagged as possible leakage, and a bin without a
+/// bad is flagged as resting on the smoothing; a clean fit has neither.
+#[test]
+fn a_fit_warns_of_leakage_and_of_bins_without_bads() {
+    let mut r = Lcg(17);
+    let (mut leak, mut noise, mut group, mut bad) = (vec![], vec![], vec![], vec![]);
+    for i in 0..5_000 {
+        // Group "z", a tenth of the rows, never goes bad.
+        let z = i % 10 == 0;
+        group.push(Some(if z {
+            "z"
+        } else if i % 2 == 0 {
+            "x"
+        } else {
+            "y"
+        }));
+        let b = !z && r.next() < 0.2;
+        // Recorded after the outcome: almost always 1 for the bad, 0 for the good.
+        leak.push(if (r.next() < 0.95) == b { 1.0 } else { 0.0 });
+        noise.push(r.next());
+        bad.push(b);
+    }
+    let cols = vec![
+        Column::numeric("paid_late_after", leak),
+        Column::numeric("noise", noise),
+        Column::categorical("group", &group),
+    ];
+    let (model, _) = fit(&cols, &bad, meta(&[]), &FitOptions::default(), &|_| {}).unwrap_or_else(|e| panic!("{e}"));
+    let warnings = candor_scorecard::warnings(&model);
+    assert!(warnings.iter().any(|w| w.starts_with("`paid_late_after` has an information value of")), "{warnings:?}");
+    assert!(
+        warnings.iter().any(|w| w.starts_with("`group`: the bin \"z\"") && w.contains("holds no bads")),
+        "{warnings:?}"
+    );
+    let (clean, _, _) = fitted(5_000, 3, &[]);
+    let clean_warnings = candor_scorecard::warnings(&clean);
+    assert!(clean_warnings.iter().all(|w| !w.contains("information value")), "{clean_warnings:?}");
+}
