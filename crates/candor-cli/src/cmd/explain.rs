@@ -206,7 +206,7 @@ fn text(e: &Explanation, any_actionable: bool) -> String {
                     c.characteristic, c.from, c.to, c.points_gain
                 );
             }
-            let verdict = if r.reachable { "reaches" } else { "falls short at" };
+            let verdict = if r.reachable { "reach" } else { "fall short at" };
             let _ = writeln!(s, "  these changes {verdict} a score of {}", r.new_score);
         }
     }
