@@ -218,7 +218,11 @@ fn bin_numeric(
     // (the public data in `bench/`) the extra cuts only give the search more noise to fit
     // (-0.002 of mean test AUC).
     let tails = min_count as f64 * total.bads as f64 / values.len() as f64 >= TAIL_CUT_MIN_BADS;
-    let cuts = quantile_cuts(values, specials, options.prebins, min_count, tails);
+    let mut cuts = quantile_cuts(values, specials, options.prebins, min_count, tails);
+    let rare_tail = (options.max_bins >= 2).then(|| rare_top_tail(values, bad, specials, &cuts, min_count)).flatten();
+    if let Some(cut) = rare_tail {
+        cuts.push(cut);
+    }
 
     // First pass: every row gets a pre-bin index or a tag, and the pre-bins their counts.
     let mut pre = vec![Counts::default(); cuts.len() + 1];
@@ -240,15 +244,19 @@ fn bin_numeric(
         tags.push(tag);
     }
 
-    let (groups, trend) = match trend {
+    // A rare tail is binned on its own, after the rest.
+    let (searched, max_bins) = match rare_tail {
+        Some(_) => (&pre[..pre.len() - 1], options.max_bins - 1),
+        None => (&pre[..], options.max_bins),
+    };
+    let (mut groups, trend) = match trend {
         Trend::Auto => {
             // The monotone trends first; a peak or valley must carry clearly more information
             // to be chosen, since a monotone scorecard is easier to explain and to act on.
-            let (mut groups, mut best_iv) =
-                optimal_partition(&pre, total, min_count, options.max_bins, Trend::Ascending);
+            let (mut groups, mut best_iv) = optimal_partition(searched, total, min_count, max_bins, Trend::Ascending);
             let mut chosen = Trend::Ascending;
             for t in [Trend::Descending, Trend::Peak, Trend::Valley] {
-                let (g, iv) = optimal_partition(&pre, total, min_count, options.max_bins, t);
+                let (g, iv) = optimal_partition(searched, total, min_count, max_bins, t);
                 let margin = if matches!(t, Trend::Peak | Trend::Valley) { AUTO_SHAPE_MARGIN } else { 1.0 };
                 if iv > best_iv * margin + 1e-12 {
                     (groups, best_iv, chosen) = (g, iv, t);
@@ -256,8 +264,26 @@ fn bin_numeric(
             }
             (groups, chosen)
         }
-        t => (optimal_partition(&pre, total, min_count, options.max_bins, t).0, t),
+        t => (optimal_partition(searched, total, min_count, max_bins, t).0, t),
     };
+    if rare_tail.is_some() {
+        let tail = pre.len() - 1;
+        let rate = |c: Counts| c.bads as f64 / c.total().max(1) as f64;
+        let last = groups.last().map(|&(a, b)| {
+            pre[a..=b].iter().fold(Counts::default(), |mut c, p| {
+                c.goods += p.goods;
+                c.bads += p.bads;
+                c
+            })
+        });
+        // Its own bin where that keeps the trend (risk still rising at the top); otherwise it
+        // joins the last group.
+        let rising = matches!(trend, Trend::Ascending | Trend::Valley | Trend::None);
+        match (groups.last_mut(), last) {
+            (Some(g), Some(c)) if !(rising && rate(pre[tail]) > rate(c)) => g.1 = tail,
+            _ => groups.push((tail, tail)),
+        }
+    }
 
     let mut bins = Vec::with_capacity(groups.len() + specials.len() + 1);
     let mut pre_to_bin = vec![0u16; pre.len()];
@@ -292,6 +318,44 @@ fn bin_numeric(
         })
         .collect();
     Binned { bins, assignment, trend }
+}
+
+/// Fewest rows a rare tail must hold to keep a bin of its own below the minimum share.
+const RARE_MIN_ROWS: u64 = 20;
+/// How far apart (a two-proportion z statistic) the tail's bad rate must be from the rest's:
+/// p < 0.001, two-sided.
+const RARE_Z: f64 = 3.29;
+
+/// A rare severe event: the values above the last cut (above the smallest value, with no cut),
+/// too few for a bin of the minimum share but at least [`RARE_MIN_ROWS`], whose bad rate is
+/// significantly above the rest's — an open court judgment, a charge-off, a collection among
+/// files that have none. The cut that gives them a bin of their own: the smallest such value.
+fn rare_top_tail(values: &[f64], bad: &[bool], specials: &[f64], cuts: &[f64], min_count: u64) -> Option<f64> {
+    let regular = |v: f64| v.is_finite() && !specials.contains(&v);
+    let top = match cuts.last() {
+        Some(&c) => c,
+        None => values.iter().copied().filter(|&v| regular(v)).min_by(f64::total_cmp)?,
+    };
+    let (mut tail, mut rest, mut first) = (Counts::default(), Counts::default(), f64::INFINITY);
+    for (&v, &b) in values.iter().zip(bad) {
+        if !regular(v) {
+            continue;
+        }
+        if v > top {
+            tail.add(b);
+            first = first.min(v);
+        } else {
+            rest.add(b);
+        }
+    }
+    let (nt, nr) = (tail.total() as f64, rest.total() as f64);
+    if tail.total() < RARE_MIN_ROWS || tail.total() >= min_count || nr == 0.0 {
+        return None;
+    }
+    let (rt, rr) = (tail.bads as f64 / nt, rest.bads as f64 / nr);
+    let pooled = (tail.bads + rest.bads) as f64 / (nt + nr);
+    let se = (pooled * (1.0 - pooled) * (1.0 / nt + 1.0 / nr)).sqrt();
+    (se > 0.0 && rt > rr && (rt - rr) / se >= RARE_Z).then_some(first)
 }
 
 /// How many of the sorted `cuts` are `<= v`: a binary search without branches, which the
@@ -658,8 +722,13 @@ mod tests {
             assert!(ranges.len() > 2, "{rows}: {ranges:?}");
             let exact = rows > 4_000;
             assert_eq!(ranges[0] == min, exact, "{rows}: {ranges:?}");
-            assert_eq!(ranges[ranges.len() - 1] == min, exact, "{rows}: {ranges:?}");
-            assert!(ranges.iter().all(|&c| c >= min), "{rows}: {ranges:?}");
+            // The top: exactly the minimum, or a rare tail riskier still on a bin of its own.
+            let top = ranges[ranges.len() - 1];
+            assert!(top == min || !exact || top < min, "{rows}: {ranges:?}");
+            // Every bin holds the minimum share but a rare top tail riskier than the rest.
+            let (last, rest) = ranges.split_last().expect("ranges");
+            assert!(rest.iter().all(|&c| c >= min), "{rows}: {ranges:?}");
+            assert!(*last >= min || *last >= RARE_MIN_ROWS, "{rows}: {ranges:?}");
         }
     }
 

@@ -227,7 +227,13 @@ proptest! {
             prop_assert!(ranges.len() <= max_bins);
             if ranges.len() > 1 {
                 let min = (share * rows as f64).ceil() as u64;
-                prop_assert!(ranges.iter().all(|b| b.count >= min), "{}: {:?}", c.name, ranges.iter().map(|b| b.count).collect::<Vec<_>>());
+                // A numeric characteristic's top range may be a rare severe tail below the
+                // minimum (at least 20 rows, riskier than the range below it).
+                let (last, rest) = ranges.split_last().expect("ranges");
+                let counts = ranges.iter().map(|b| b.count).collect::<Vec<_>>();
+                prop_assert!(rest.iter().all(|b| b.count >= min), "{}: {:?}", c.name, counts);
+                let below = rest.last().map_or(0.0, |b| b.woe);
+                prop_assert!(last.count >= min || (last.count >= 20 && last.woe < below), "{}: {:?}", c.name, counts);
             }
             if c.name != "region" {
                 let risk: Vec<f64> = ranges.iter().map(|b| -b.woe).collect();
@@ -408,4 +414,45 @@ fn a_fit_warns_of_leakage_and_of_bins_without_bads() {
     let (clean, _, _) = fitted(5_000, 3, &[]);
     let clean_warnings = candor_scorecard::warnings(&clean);
     assert!(clean_warnings.iter().all(|w| !w.contains("information value")), "{clean_warnings:?}");
+}
+
+/// A rare severe event keeps a bin of its own below the minimum share: an open court judgment
+/// on 1% of files, with a bad rate far above the rest, costs points and is the person's first
+/// reason; a rare value that is not riskier does not.
+#[test]
+fn a_rare_severe_event_keeps_a_bin_of_its_own() {
+    let mut r = Lcg(23);
+    let (mut judgments, mut harmless, mut utilisation, mut bad) = (vec![], vec![], vec![], vec![]);
+    for i in 0..10_000 {
+        let judged = i % 100 == 0;
+        let risk = r.next();
+        judgments.push(if judged { 1.0 + (i % 300 == 0) as u8 as f64 } else { 0.0 });
+        harmless.push(if i % 100 == 1 { 1.0 } else { 0.0 });
+        utilisation.push(risk);
+        bad.push(r.next() < if judged { 0.6 } else { 0.05 + 0.2 * risk });
+    }
+    let cols = vec![
+        Column::numeric("open_judgments", judgments),
+        Column::numeric("harmless_flag", harmless),
+        Column::numeric("utilisation", utilisation),
+    ];
+    let (model, report) =
+        fit(&cols, &bad, meta(&[]), &FitOptions::default(), &|_| {}).unwrap_or_else(|e| panic!("{e}"));
+    let c = model.characteristics.iter().position(|c| c.name == "open_judgments").expect("the judgments count");
+    let bins = &model.characteristics[c].bins;
+    let ranges: Vec<_> = bins.iter().filter(|b| matches!(b.rule, BinRule::Range { .. })).collect();
+    assert_eq!(ranges.len(), 2, "{bins:?}");
+    assert_eq!(ranges[1].count, 100, "the judged files alone: {bins:?}");
+    assert!(ranges[1].points < ranges[0].points - 20, "a judgment costs points: {bins:?}");
+    let harmless = report.columns.iter().find(|(c, _)| c.name == "harmless_flag").expect("reported");
+    assert_ne!(harmless.1, candor_scorecard::CharacteristicOutcome::Selected, "{:?}", harmless.0.bins);
+    let scorer = Scorer::new(model.clone()).unwrap_or_else(|e| panic!("{e}"));
+    let row: Vec<Value> = model
+        .characteristics
+        .iter()
+        .map(|ch| Value::Number(if ch.name == "open_judgments" { 1.0 } else { 0.5 }))
+        .collect();
+    let (_, bins_of) = scorer.score_values(&row).expect("scored");
+    let reasons = scorer.reasons(&bins_of);
+    assert_eq!(reasons.first().map(|r| r.characteristic.as_str()), Some("open_judgments"), "{reasons:?}");
 }
