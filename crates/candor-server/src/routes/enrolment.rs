@@ -66,8 +66,16 @@ const PROOFING_FLOOR: std::time::Duration = std::time::Duration::from_millis(60)
 
 /// The questions from a person's own file, with decoys (the same for an identifier the bureau
 /// does not know).
-pub(super) async fn questions(Extract(state): Extract<Shared>, Body(body): Body) -> Answer {
+pub(super) async fn questions(
+    Extract(state): Extract<Shared>,
+    from: Option<Extension<ConnectInfo<Peer>>>,
+    Body(body): Body,
+) -> Answer {
     let started = tokio::time::Instant::now();
+    // Each asking reads a file: an address asks at most the per-caller rate a minute.
+    if let Some(Extension(ConnectInfo(Peer(addr)))) = from {
+        super::rate(&state, guard::address_key(&addr))?;
+    }
     let a: Asking = parse_json(&body)?;
     let key = state.keys.subject_key(&identify(&a.scheme, &a.number)?);
     let asked =

@@ -1604,6 +1604,25 @@ async fn a_person_enrols_by_questions_from_their_own_file() {
         0,
     );
     assert_eq!(count.expect("count"), 3);
+    // One address asks at most the per-caller rate a minute (each asking reads a file).
+    let limited = fixture_with(Settings { requests_per_minute: 3, ..Settings::default() });
+    let from = |number: &str| {
+        let mut req = Request::builder()
+            .method("POST")
+            .uri("/v1/subjects/questions")
+            .header("content-type", "application/json")
+            .body(Body::from(json!({"scheme": "cn_rid", "number": number}).to_string()))
+            .expect("request");
+        let peer = candor_server::listener::Peer("192.0.2.7:4000".parse().expect("addr"));
+        req.extensions_mut().insert(axum::extract::ConnectInfo(peer));
+        req
+    };
+    for i in 0..3 {
+        let resp = limited.app.clone().oneshot(from(&resident_number(20 + i))).await.expect("response");
+        assert_eq!(resp.status(), StatusCode::OK);
+    }
+    let resp = limited.app.clone().oneshot(from(&resident_number(30))).await.expect("response");
+    assert_eq!(resp.status(), StatusCode::TOO_MANY_REQUESTS, "the fourth asking this minute");
     // A malformed question request gets a clear error.
     let (status, body) =
         call(&f.app, "POST", "/v1/subjects/questions", None, json_body(json!({"scheme": "cn_rid"}))).await;
