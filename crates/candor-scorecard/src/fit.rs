@@ -230,9 +230,10 @@ pub fn fit(
             None => kept.push(i),
         }
     }
+    // What a fit left with no characteristic answers, with the best it had.
+    let nothing_selected = || FitError::NothingSelected { best_iv: ivs.iter().copied().fold(0.0, f64::max) };
     if kept.is_empty() {
-        let best_iv = ivs.iter().copied().fold(0.0, f64::max);
-        return Err(FitError::NothingSelected { best_iv });
+        return Err(nothing_selected());
     }
     kept.sort_unstable();
 
@@ -256,7 +257,7 @@ pub fn fit(
         }
     };
     if kept.is_empty() {
-        return Err(FitError::NothingSelected { best_iv: ivs.iter().copied().fold(0.0, f64::max) });
+        return Err(nothing_selected());
     }
     if let Some(max_p) = options.selection.max_p_value {
         while kept.len() > 1 {
@@ -297,7 +298,7 @@ pub fn fit(
         if held.iter().any(|&h| h) {
             drop_held(&mut kept, &held, &mut outcomes);
             if kept.is_empty() {
-                return Err(FitError::NothingSelected { best_iv: ivs.iter().copied().fold(0.0, f64::max) });
+                return Err(nothing_selected());
             }
             let x: Vec<&[f64]> = kept.iter().map(|&i| woes[i].as_slice()).collect();
             fit = fit_logistic(&x, bad, options.l2);

@@ -316,11 +316,9 @@ fn checkpoints_and_the_audit_catch_tampering() {
 fn the_server_refuses_a_store_rolled_back_behind_its_checkpoint() {
     let dir = TempDir::new().expect("dir");
     let d = dir.path();
-    let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/examples");
-    let example = |name: &str| examples.join(name).to_string_lossy().into_owned();
-    ok(d, &["ingest", "--db", "r.db", "--today", "2026-11-01", &example("lender-batch.jsonl")]);
+    ok(d, &["ingest", "--db", "r.db", "--today", "2026-11-01", &example_batch("lender-batch.jsonl")]);
     std::fs::copy(d.join("r.db"), d.join("older.db")).expect("an older copy");
-    ok(d, &["ingest", "--db", "r.db", "--today", "2026-11-01", &example("court-batch.jsonl")]);
+    ok(d, &["ingest", "--db", "r.db", "--today", "2026-11-01", &example_batch("court-batch.jsonl")]);
 
     // The server signs the grown log into the kept file within a second of starting.
     let port = std::net::TcpListener::bind("127.0.0.1:0").expect("port").local_addr().expect("addr").port();
@@ -364,11 +362,9 @@ fn the_server_refuses_a_store_rolled_back_behind_its_checkpoint() {
 fn the_witness_cosigns_only_a_consistent_history() {
     let dir = TempDir::new().expect("dir");
     let d = dir.path();
-    let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/examples");
-    let example = |name: &str| examples.join(name).to_string_lossy().into_owned();
-    ok(d, &["ingest", "--db", "w.db", "--today", "2026-11-01", &example("lender-batch.jsonl")]);
+    ok(d, &["ingest", "--db", "w.db", "--today", "2026-11-01", &example_batch("lender-batch.jsonl")]);
     std::fs::write(d.join("one.txt"), ok(d, &["log", "checkpoint", "--db", "w.db"])).expect("write");
-    ok(d, &["ingest", "--db", "w.db", "--today", "2026-11-01", &example("court-batch.jsonl")]);
+    ok(d, &["ingest", "--db", "w.db", "--today", "2026-11-01", &example_batch("court-batch.jsonl")]);
     std::fs::write(d.join("two.txt"), ok(d, &["log", "checkpoint", "--db", "w.db"])).expect("write");
     let bureau = ok(d, &["log", "public-key", "--db", "w.db"]).trim().to_owned();
     let public = ok(d, &["log", "witness-key", "--key-file", "witness.key"]).trim().to_owned();
@@ -719,4 +715,9 @@ fn killed_during_concurrent_writes(
 
 fn now_ms() -> i64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
+}
+
+/// The path of one of the example batches in `docs/examples`.
+fn example_batch(name: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/examples").join(name).to_string_lossy().into_owned()
 }
