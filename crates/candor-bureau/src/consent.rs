@@ -51,6 +51,12 @@ pub fn consents(store: &mut Store, key: &SubjectKey, page: Page) -> Result<Paged
     Ok(Paged { next: paged.next, items: paged.items.into_iter().map(|(_, c)| c).collect() })
 }
 
+/// The organisations a person may give consent to: the lenders and merchants the bureau has
+/// registered, by id.
+pub fn readers(store: &mut Store) -> Result<Vec<candor_file::model::Organisation>> {
+    Ok(store.organisations()?.into_iter().filter(|o| o.kind.reads()).collect())
+}
+
 /// Grants `org` the `purpose` from today until `until`, and logs it.
 pub fn grant(
     store: &mut Store,

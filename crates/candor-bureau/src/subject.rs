@@ -183,6 +183,11 @@ pub fn withdraw(store: &mut Store, now: Now, key: &SubjectKey) -> Result<()> {
     })
 }
 
+/// Whether the person's file is frozen now.
+pub fn is_frozen(store: &mut Store, key: &SubjectKey) -> Result<bool> {
+    Ok(store.is_frozen(key)?)
+}
+
 /// Places (`true`) or lifts the person's freeze: while placed, every score and decision is
 /// refused, consent or not.
 pub fn set_freeze(store: &mut Store, rules: &Rules, now: Now, key: &SubjectKey, placed: bool) -> Result<()> {

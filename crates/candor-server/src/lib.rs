@@ -10,6 +10,7 @@
 mod error;
 pub mod guard;
 pub mod listener;
+pub mod pages;
 mod routes;
 pub mod settings;
 mod wire;

@@ -268,18 +268,22 @@ impl Store {
         transact!(self, |tx| read::organisation(&mut tx, id)?)
     }
 
-    /// Every registered organisation that furnishes accounts (lenders, utilities, landlords,
-    /// rental services), by id.
-    pub fn furnishers(&mut self) -> Result<Vec<Organisation>, StoreError> {
-        let all = fetch!(self, |tx| {
+    /// Every registered organisation, by id.
+    pub fn organisations(&mut self) -> Result<Vec<Organisation>, StoreError> {
+        fetch!(self, |tx| {
             let mut out = Vec::new();
             tx.query("SELECT org_id, kind, name FROM organisations ORDER BY org_id", &[], &mut |r| {
                 out.push(read::read_org(r)?);
                 Ok(())
             })?;
             out
-        })?;
-        Ok(all.into_iter().filter(|o| o.kind.furnishes()).collect())
+        })
+    }
+
+    /// Every registered organisation that furnishes accounts (lenders, utilities, landlords,
+    /// rental services), by id.
+    pub fn furnishers(&mut self) -> Result<Vec<Organisation>, StoreError> {
+        Ok(self.organisations()?.into_iter().filter(|o| o.kind.furnishes()).collect())
     }
 
     /// The organisation an API key hash belongs to.

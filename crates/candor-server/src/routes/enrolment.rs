@@ -86,9 +86,9 @@ pub(super) async fn questions(
 }
 
 /// The throttle's keys for an attempt: the identifier, and the caller's address when known.
-fn attempt_keys(key: &SubjectKey, from: Option<Extension<ConnectInfo<Peer>>>) -> Vec<[u8; 32]> {
+fn attempt_keys(key: &SubjectKey, from: Option<std::net::SocketAddr>) -> Vec<[u8; 32]> {
     let mut keys = vec![key.0];
-    keys.extend(from.map(|Extension(ConnectInfo(Peer(addr)))| guard::address_key(&addr)));
+    keys.extend(from.map(|addr| guard::address_key(&addr)));
     keys
 }
 
@@ -113,18 +113,9 @@ pub(super) async fn enrol(
     from: Option<Extension<ConnectInfo<Peer>>>,
     Body(body): Body,
 ) -> Answer {
-    let started = tokio::time::Instant::now();
     let c: Enrolment = parse_json(&body)?;
-    let id = identify(&c.scheme, &c.number)?;
-    enum Proof {
-        Code(ActivationCode),
-        Answers(candor_bureau::proofing::Answers),
-    }
     let proof = match (c.activation_code, c.answers) {
-        (Some(code), None) => Proof::Code(
-            ActivationCode::parse(&code)
-                .map_err(|e| ApiError::bad_request("bad_activation_code", e).field("activation_code"))?,
-        ),
+        (Some(code), None) => Proof::Code(code),
         (None, Some(a)) => Proof::Answers(candor_bureau::proofing::Answers {
             organisations: a.organisations,
             largest_limit: a.largest_limit,
@@ -136,33 +127,68 @@ pub(super) async fn enrol(
         )
         .field("activation_code")),
     };
-    candor_bureau::subject::check_passphrase(&c.passphrase)?;
+    let from = from.map(|Extension(ConnectInfo(Peer(addr)))| addr);
+    ok(StatusCode::CREATED, enrol_person(&state, from, &c.scheme, &c.number, proof, c.passphrase).await?)
+}
+
+/// How a person proves who they are at enrolment.
+pub(crate) enum Proof {
+    /// The activation code as they typed it.
+    Code(String),
+    Answers(candor_bureau::proofing::Answers),
+}
+
+/// Enrols a person — the JSON API's and the portal's one way: the proof parsed, the attempt
+/// counted against the identifier and the address, the passphrase hashed before the proof is
+/// checked (so a wrong proof takes as long), no answer sooner than [`PROOFING_FLOOR`]; every
+/// earlier session of the person ends.
+pub(crate) async fn enrol_person(
+    state: &Shared,
+    from: Option<std::net::SocketAddr>,
+    scheme: &str,
+    number: &str,
+    proof: Proof,
+    passphrase: String,
+) -> Result<wire::Enrolled, ApiError> {
+    let started = tokio::time::Instant::now();
+    let id = identify(scheme, number)?;
+    enum Checked {
+        Code(ActivationCode),
+        Answers(candor_bureau::proofing::Answers),
+    }
+    let proof = match proof {
+        Proof::Code(code) => Checked::Code(
+            ActivationCode::parse(&code)
+                .map_err(|e| ApiError::bad_request("bad_activation_code", e).field("activation_code"))?,
+        ),
+        Proof::Answers(a) => Checked::Answers(a),
+    };
+    candor_bureau::subject::check_passphrase(&passphrase)?;
     let entry = SubjectEntry::of(state.keys.subject_key(&id), &id);
     let key = entry.key;
     let (attempt, now_ms) = (attempt_keys(&key, from), state.now_ms());
-    begin_attempt(&state, &attempt, now_ms)?;
+    begin_attempt(state, &attempt, now_ms)?;
     // The passphrase is hashed before the proof is checked, so a wrong one takes as long.
-    let passphrase = c.passphrase;
     let hash = guard::hashing(&state.hashing, move || crate::hash_passphrase(&passphrase)).await?;
-    let enrolled = with_store(&state, move |s, store| {
+    let enrolled = with_store(state, move |s, store| {
         Ok(match &proof {
-            Proof::Code(code) => {
+            Checked::Code(code) => {
                 candor_bureau::subject::enrol(store, &s.keys, &s.rules(), s.now(), &entry, code, &hash)
             }
-            Proof::Answers(a) => candor_bureau::proofing::enrol(store, &s.rules(), s.now(), &entry, a, &hash),
+            Checked::Answers(a) => candor_bureau::proofing::enrol(store, &s.rules(), s.now(), &entry, a, &hash),
         })
     })
     .await;
     tokio::time::sleep_until(started + PROOFING_FLOOR).await;
     let enrolled = enrolled??;
-    attempt_succeeded(&state, &attempt)?;
+    attempt_succeeded(state, &attempt)?;
     // Whoever held a session of this person's before holds none now.
     state.sessions.lock().map_err(|_| ApiError::internal())?.retain(|_, (k, _)| *k != key);
     let cooling_off_until_ms = match enrolled {
         Enrolled::First => None,
         Enrolled::Again { cooling_off_until_ms } => Some(cooling_off_until_ms),
     };
-    ok(StatusCode::CREATED, wire::Enrolled { enrolled: true, masked: id.masked(), cooling_off_until_ms })
+    Ok(wire::Enrolled { enrolled: true, masked: id.masked(), cooling_off_until_ms })
 }
 
 /// Whom the operator invites to enrol.
@@ -195,22 +221,38 @@ pub(super) async fn sign_in(
     Body(body): Body,
 ) -> Answer {
     let c: Credentials = parse_json(&body)?;
+    let from = from.map(|Extension(ConnectInfo(Peer(addr)))| addr);
+    let session = sign_in_person(&state, from, &c.scheme, &c.number, c.passphrase, c.code).await?;
+    ok(StatusCode::OK, session)
+}
+
+/// Signs a person in — the JSON API's and the portal's one way: counted against the identifier
+/// and the address before it is tried, the passphrase checked on a hashing thread (against hashes
+/// of the same cost for an identifier the bureau does not know), then the second factor; a new
+/// session.
+pub(crate) async fn sign_in_person(
+    state: &Shared,
+    from: Option<std::net::SocketAddr>,
+    scheme: &str,
+    number: &str,
+    passphrase: String,
+    code: Option<String>,
+) -> Result<wire::Session, ApiError> {
     let bad = || ApiError::new(StatusCode::UNAUTHORIZED, "bad_credentials", "unknown identifier or wrong passphrase");
-    let key = state.keys.subject_key(&identify(&c.scheme, &c.number)?);
+    let key = state.keys.subject_key(&identify(scheme, number)?);
     let (attempt, now_ms) = (attempt_keys(&key, from), state.now_ms());
-    begin_attempt(&state, &attempt, now_ms)?;
-    let stored = with_store(&state, move |_, store| Ok(store.sign_in_hashes(&key)?)).await?;
+    begin_attempt(state, &attempt, now_ms)?;
+    let stored = with_store(state, move |_, store| Ok(store.sign_in_hashes(&key)?)).await?;
     // An unknown identifier is checked against hashes of the same cost: the same answer, as late.
-    let checked = guard::hashing(&state.hashing, move || guard::check_sign_in(&stored, &c.passphrase)).await?;
+    let checked = guard::hashing(&state.hashing, move || guard::check_sign_in(&stored, &passphrase)).await?;
     match checked {
         guard::Passphrase::Current => {}
         guard::Passphrase::Wrong => return Err(bad()),
         // The holder of the enrolment that was replaced is told, the one place only they reach.
-        guard::Passphrase::Replaced(at_ms) => return Err(replaced(&state, at_ms)),
+        guard::Passphrase::Replaced(at_ms) => return Err(replaced(state, at_ms)),
     }
-    let code = c.code;
     let second =
-        with_store(&state, move |s, store| Ok(second_factor::sign_in(store, &s.keys, s.now(), &key, code.as_deref())?))
+        with_store(state, move |s, store| Ok(second_factor::sign_in(store, &s.keys, s.now(), &key, code.as_deref())?))
             .await?;
     match second {
         second_factor::SignIn::Passed => {}
@@ -224,7 +266,7 @@ pub(super) async fn sign_in(
         }
         second_factor::SignIn::CodeWrong => return Err(bad()),
     }
-    attempt_succeeded(&state, &attempt)?;
+    attempt_succeeded(state, &attempt)?;
     let mut raw = [0u8; 32];
     getrandom::getrandom(&mut raw).map_err(|_| ApiError::internal())?;
     let token = format!("ses_{}", hex::encode(raw));
@@ -234,7 +276,7 @@ pub(super) async fn sign_in(
     // Expired sessions go as new ones come, so the table stays as small as the live ones.
     sessions.retain(|_, (_, until)| *until > now);
     sessions.insert(token_hash(&token), (key, expires));
-    ok(StatusCode::OK, wire::Session { token, expires_ms: expires })
+    Ok(wire::Session { token, expires_ms: expires })
 }
 
 /// The answer to the holder of a replaced enrolment (see [`candor_bureau::subject::replaced_notice`]).

@@ -84,11 +84,11 @@ pub(super) struct Grant {
     until: String,
 }
 
-fn org_id(text: &str) -> Result<OrgId, ApiError> {
+pub(crate) fn org_id(text: &str) -> Result<OrgId, ApiError> {
     OrgId::parse(text).map_err(|e| ApiError::bad_request("bad_org", e.to_string()).field("org"))
 }
 
-pub(super) fn purpose(text: &str) -> Result<Purpose, ApiError> {
+pub(crate) fn purpose(text: &str) -> Result<Purpose, ApiError> {
     Purpose::parse(text).map_err(|e| ApiError::bad_request("bad_purpose", e.to_string()).field("purpose"))
 }
 

@@ -4,9 +4,9 @@
 
 mod batches;
 mod disputes;
-mod enrolment;
+pub(crate) mod enrolment;
 mod log;
-mod me;
+pub(crate) mod me;
 mod operator;
 mod perks;
 mod reads;
@@ -165,6 +165,7 @@ pub fn app(state: Shared) -> Router {
         router = router.route(spec.path, guarded);
     }
     router
+        .merge(crate::pages::router(state.clone()))
         .fallback(|| async { ApiError::not_found("route") })
         .method_not_allowed_fallback(|| async {
             ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "the route does not take this method")
@@ -285,7 +286,7 @@ async fn caller(state: &Shared, spec: &RouteSpec, headers: &axum::http::HeaderMa
 /// How many callers' rates are remembered before those of earlier minutes are forgotten.
 const RATES_PRUNED_AT: usize = 10_000;
 
-fn rate(state: &Shared, key: [u8; 32]) -> Result<(), ApiError> {
+pub(crate) fn rate(state: &Shared, key: [u8; 32]) -> Result<(), ApiError> {
     let minute = state.now_ms() / 60_000;
     let mut rates = state.rates.lock().map_err(|_| ApiError::internal())?;
     // Callers of earlier minutes are forgotten once many are remembered (a session token is

@@ -2,6 +2,7 @@
 //! a furnisher → subject → lender scenario with consent, refusal, reads and a proof.
 
 mod conformance;
+mod pages;
 
 use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicI64, Ordering};

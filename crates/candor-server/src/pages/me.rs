@@ -1,0 +1,287 @@
+//! A person's own pages: the overview, the file, the score with its reasons and what would raise
+//! it, who looked, consents, and the freeze. Each calls the bureau function the JSON API calls.
+
+use axum::extract::{Extension, RawQuery, State as Extract};
+use axum::http::header::HeaderMap;
+use axum::http::StatusCode;
+use axum::response::Response;
+use candor_bureau::{consent, gate, subject, Page};
+use candor_file::model::{parse_date, Purpose};
+use serde::Deserialize;
+
+use super::text::Text;
+use super::views::{self, Chrome, Shown};
+use super::{check_form, language, parse_form, see_other, Person};
+use crate::routes::me as me_api;
+use crate::routes::{with_store, Shared};
+use crate::{wire, ApiError};
+
+/// What the page was sent back after (`?done=`), said in the status region.
+#[derive(Deserialize, Default)]
+struct Done {
+    done: Option<String>,
+    as_of: Option<String>,
+    after: Option<i64>,
+}
+
+/// The query of a page of one's own, read after the session check; a malformed one is a 400.
+fn query(raw: &RawQuery) -> Result<Done, ApiError> {
+    match raw.0.as_deref() {
+        None | Some("") => Ok(Done::default()),
+        Some(q) => serde_urlencoded::from_str(q)
+            .map_err(|e| ApiError::bad_request("bad_query", format!("the page's query is not one it takes: {e}"))),
+    }
+}
+
+/// The status line a `done` names, if it names one the pages know.
+fn notice(t: Text, done: Option<&str>) -> Option<String> {
+    const KNOWN: &[&str] = &["frozen", "unfrozen", "granted", "revoked"];
+    done.filter(|d| KNOWN.contains(d)).map(|d| t.get(&format!("done-{d}")))
+}
+
+/// Runs a page's work, rendering its error page when it fails.
+fn page(headers: &HeaderMap, made: Result<Response, ApiError>) -> Response {
+    made.unwrap_or_else(|e| views::error(Text::new(language(headers)), &e))
+}
+
+pub(super) async fn overview(
+    Extract(state): Extract<Shared>,
+    Extension(person): Extension<Person>,
+    headers: HeaderMap,
+    raw: RawQuery,
+) -> Response {
+    let t = Text::new(language(&headers));
+    let made = async {
+        let q = query(&raw)?;
+        let key = person.key;
+        let deployed = state.deployed()?;
+        let (frozen, score) = with_store(&state, move |s, store| {
+            let frozen = subject::is_frozen(store, &key)?;
+            let score = match deployed {
+                Some(d) => Some(subject::own_score(store, &s.rules(), s.now(), &key, &d)?),
+                None => None,
+            };
+            Ok((frozen, score))
+        })
+        .await?;
+        let score = score.map(|(scoring, recourse)| views::ScoreShown::of(t, &wire::own_score(&scoring, &recourse)));
+        let c = Chrome::signed_in(t, "/me", &person);
+        Ok(views::render(StatusCode::OK, &views::Overview { notice: notice(t, q.done.as_deref()), c, frozen, score }))
+    }
+    .await;
+    page(&headers, made)
+}
+
+pub(super) async fn file(
+    Extract(state): Extract<Shared>,
+    Extension(person): Extension<Person>,
+    headers: HeaderMap,
+    raw: RawQuery,
+) -> Response {
+    let t = Text::new(language(&headers));
+    let made = async {
+        let q = query(&raw)?;
+        let day = q
+            .as_of
+            .filter(|d| !d.is_empty())
+            .map(|d| parse_date(&d).map_err(|e| ApiError::bad_request("bad_date", e.to_string()).field("as_of")))
+            .transpose()?;
+        let key = person.key;
+        let report = with_store(&state, move |s, store| {
+            let now = s.now();
+            Ok(gate::reported_file(store, &s.rules(), now, &key, day.unwrap_or(now.today))?)
+        })
+        .await?;
+        let as_of = day.unwrap_or(state.today()).to_string();
+        let file = views::FileShown::of(t, &wire::file(&report));
+        let c = Chrome::signed_in(t, "/me/file", &person);
+        Ok(views::render(StatusCode::OK, &views::FilePage { c, as_of, file }))
+    }
+    .await;
+    page(&headers, made)
+}
+
+pub(super) async fn score(
+    Extract(state): Extract<Shared>,
+    Extension(person): Extension<Person>,
+    headers: HeaderMap,
+) -> Response {
+    let t = Text::new(language(&headers));
+    let made = async {
+        let key = person.key;
+        let deployed = state.deployed()?;
+        let scored = match deployed {
+            None => None,
+            Some(d) => Some(
+                with_store(&state, move |s, store| Ok(subject::own_score(store, &s.rules(), s.now(), &key, &d)?))
+                    .await?,
+            ),
+        };
+        let score = scored.map(|(scoring, recourse)| views::ScoreShown::of(t, &wire::own_score(&scoring, &recourse)));
+        let c = Chrome::signed_in(t, "/me/score", &person);
+        Ok(views::render(StatusCode::OK, &views::ScorePage { c, score }))
+    }
+    .await;
+    page(&headers, made)
+}
+
+/// Entries a page of who looked holds.
+const READS_PAGE: u32 = 100;
+
+pub(super) async fn reads(
+    Extract(state): Extract<Shared>,
+    Extension(person): Extension<Person>,
+    headers: HeaderMap,
+    raw: RawQuery,
+) -> Response {
+    let t = Text::new(language(&headers));
+    let made = async {
+        let q = query(&raw)?;
+        let page = Page::new(q.after, Some(READS_PAGE))?;
+        let key = person.key;
+        let leaves = with_store(&state, move |_, store| Ok(subject::leaves_about(store, &key, page)?)).await?;
+        let entries = views::entries(t, &leaves.items);
+        let c = Chrome::signed_in(t, "/me/reads", &person);
+        Ok(views::render(StatusCode::OK, &views::ReadsPage { c, entries, next: leaves.next }))
+    }
+    .await;
+    page(&headers, made)
+}
+
+/// The consents page, with the grant form (and the error of a grant that failed).
+async fn consents_page(
+    state: &Shared,
+    person: &Person,
+    t: Text,
+    status: StatusCode,
+    notice: Option<String>,
+    error: Option<Shown>,
+) -> Result<Response, ApiError> {
+    let key = person.key;
+    let (list, readers) = with_store(state, move |_, store| {
+        let list = consent::consents(store, &key, Page::new(None, Some(candor_bureau::MAX_PAGE))?)?;
+        Ok((list.items, consent::readers(store)?))
+    })
+    .await?;
+    let today = state.today();
+    let consents = list.iter().map(|c| views::ConsentRow::of(t, &wire::consent(c), today)).collect();
+    let readers = readers.iter().map(|o| (o.id.as_str().to_owned(), o.name.clone())).collect();
+    let purposes = Purpose::ALL.iter().map(|p| (p.as_str().to_owned(), t.named("purpose", p.as_str()))).collect();
+    let default_until = today.saturating_add(time::Duration::days(90)).to_string();
+    let c = Chrome::signed_in(t, "/me/consents", person);
+    Ok(views::render(
+        status,
+        &views::ConsentsPage { c, notice, error, consents, readers, purposes, default_until, today: today.to_string() },
+    ))
+}
+
+pub(super) async fn consents(
+    Extract(state): Extract<Shared>,
+    Extension(person): Extension<Person>,
+    headers: HeaderMap,
+    raw: RawQuery,
+) -> Response {
+    let t = Text::new(language(&headers));
+    let made = async {
+        let q = query(&raw)?;
+        consents_page(&state, &person, t, StatusCode::OK, notice(t, q.done.as_deref()), None).await
+    }
+    .await;
+    page(&headers, made)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct GrantForm {
+    csrf: String,
+    org: String,
+    purpose: String,
+    until: String,
+}
+
+pub(super) async fn grant(
+    Extract(state): Extract<Shared>,
+    Extension(person): Extension<Person>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
+    let t = Text::new(language(&headers));
+    let granted = async {
+        let f: GrantForm = parse_form(&body)?;
+        check_form(&person, &f.csrf)?;
+        let org = me_api::org_id(&f.org)?;
+        let purpose = me_api::purpose(&f.purpose)?;
+        let until =
+            parse_date(&f.until).map_err(|e| ApiError::bad_request("bad_date", e.to_string()).field("until"))?;
+        let key = person.key;
+        with_store(&state, move |s, store| Ok(consent::grant(store, &s.rules(), s.now(), &key, org, purpose, until)?))
+            .await
+    }
+    .await;
+    match granted {
+        Ok(_) => see_other("/me/consents?done=granted"),
+        Err(e) if e.code == "form_expired" || e.status >= 500 => views::error(t, &e),
+        Err(e) => {
+            let status = StatusCode::from_u16(e.status).unwrap_or(StatusCode::BAD_REQUEST);
+            let shown = Some(Shown::of(t, &e));
+            page(&headers, consents_page(&state, &person, t, status, None, shown).await)
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RevokeForm {
+    csrf: String,
+    org: String,
+    purpose: String,
+}
+
+pub(super) async fn revoke(
+    Extract(state): Extract<Shared>,
+    Extension(person): Extension<Person>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
+    let revoked = async {
+        let f: RevokeForm = parse_form(&body)?;
+        check_form(&person, &f.csrf)?;
+        let org = me_api::org_id(&f.org)?;
+        let purpose = me_api::purpose(&f.purpose)?;
+        let key = person.key;
+        with_store(&state, move |s, store| Ok(consent::revoke(store, s.now(), &key, &org, purpose)?)).await?;
+        Ok(see_other("/me/consents?done=revoked"))
+    }
+    .await;
+    page(&headers, revoked)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct FreezeForm {
+    csrf: String,
+    /// `on` to place the freeze, `off` to lift it.
+    freeze: String,
+}
+
+pub(super) async fn freeze(
+    Extract(state): Extract<Shared>,
+    Extension(person): Extension<Person>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
+    let switched = async {
+        let f: FreezeForm = parse_form(&body)?;
+        check_form(&person, &f.csrf)?;
+        let placed = match f.freeze.as_str() {
+            "on" => true,
+            "off" => false,
+            _ => return Err(ApiError::bad_request("bad_form", "`freeze` is `on` or `off`").field("freeze")),
+        };
+        let key = person.key;
+        with_store(&state, move |s, store| Ok(subject::set_freeze(store, &s.rules(), s.now(), &key, placed)?)).await?;
+        Ok(see_other(if placed { "/me?done=frozen" } else { "/me?done=unfrozen" }))
+    }
+    .await;
+    page(&headers, switched)
+}

@@ -1,0 +1,235 @@
+//! The person's portal: server-rendered pages over the same bureau functions as the JSON API,
+//! in Chinese and English, every action a plain form that works with JavaScript off.
+//!
+//! What holds on every page: a strict `Content-Security-Policy` (`default-src 'self'`, no inline
+//! script or style), no caching, no referrer; the session in a `__Host-` cookie that is `Secure`,
+//! `HttpOnly` and `SameSite=Strict`; every form carries a token tied to the session (or, before
+//! signing in, to a cookie of its own) and a cross-site `Sec-Fetch-Site` is refused; a page of
+//! a person's own is served only after the session is checked, before its query or body is
+//! read; no national identifier is shown in full or put in a URL.
+
+mod me;
+mod person;
+pub mod text;
+mod views;
+
+use axum::extract::{DefaultBodyLimit, Request, State as Extract};
+use axum::http::header::{HeaderMap, HeaderValue};
+use axum::http::{Method, StatusCode};
+use axum::middleware::{from_fn, from_fn_with_state, Next};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use candor_file::ids::SubjectKey;
+use sha2::{Digest, Sha256};
+
+use crate::routes::{token_hash, Shared};
+use crate::ApiError;
+use text::{Lang, Text};
+
+/// The session cookie: a `__Host-` cookie, so no other host or path can set or read it.
+pub const SESSION_COOKIE: &str = "__Host-candor-session";
+/// Before signing in, the cookie a form's token must match (a double-submit token).
+pub const FORM_COOKIE: &str = "__Host-candor-form";
+/// The language the person chose with the switch.
+pub const LANG_COOKIE: &str = "__Host-candor-lang";
+
+/// Largest form body a page reads.
+pub const PAGE_BODY_BYTES: usize = 16 << 10;
+
+/// What every page answers with besides its body.
+const CSP: &str = "default-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'; object-src 'none'";
+
+/// The pages, each behind the checks its kind needs: the person's own behind their session.
+pub(crate) fn router(state: Shared) -> Router<Shared> {
+    let own = Router::new()
+        .route("/me", get(me::overview))
+        .route("/me/file", get(me::file))
+        .route("/me/score", get(me::score))
+        .route("/me/reads", get(me::reads))
+        .route("/me/consents", get(me::consents).post(me::grant))
+        .route("/me/consents/revoke", post(me::revoke))
+        .route("/me/freeze", post(me::freeze))
+        .route("/sign-out", post(person::sign_out))
+        .route_layer(from_fn_with_state(state, require_person));
+    Router::new()
+        .route("/", get(person::home))
+        .route("/static/portal.css", get(stylesheet))
+        .route("/lang/{tag}", get(switch_language))
+        .route("/sign-in", get(person::sign_in_page).post(person::sign_in))
+        .route("/enrol", get(person::enrol_page).post(person::enrol))
+        .merge(own)
+        .layer(from_fn(refuse_cross_site))
+        .layer(from_fn(page_headers))
+        .layer(DefaultBodyLimit::max(PAGE_BODY_BYTES))
+}
+
+/// The headers every page and its stylesheet carry.
+async fn page_headers(req: Request, next: Next) -> Response {
+    let mut response = next.run(req).await;
+    let h = response.headers_mut();
+    h.insert("content-security-policy", HeaderValue::from_static(CSP));
+    h.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
+    h.insert("x-frame-options", HeaderValue::from_static("DENY"));
+    h.insert("referrer-policy", HeaderValue::from_static("no-referrer"));
+    h.entry("cache-control").or_insert(HeaderValue::from_static("no-store"));
+    response
+}
+
+/// A form sent from another site is refused before anything reads it (browsers say where a
+/// request comes from in `Sec-Fetch-Site`; the form token covers those that do not).
+async fn refuse_cross_site(req: Request, next: Next) -> Response {
+    if req.method() != Method::GET && req.method() != Method::HEAD {
+        let site = req.headers().get("sec-fetch-site").and_then(|v| v.to_str().ok());
+        if site.is_some_and(|s| s != "same-origin" && s != "none") {
+            let t = Text::new(language(req.headers()));
+            return views::problem(t, StatusCode::FORBIDDEN, &t.get("error-cross-site"));
+        }
+    }
+    next.run(req).await
+}
+
+/// The stylesheet: the one file the pages load, served from the binary.
+async fn stylesheet() -> Response {
+    (
+        [
+            ("content-type", HeaderValue::from_static("text/css; charset=utf-8")),
+            ("cache-control", HeaderValue::from_static("public, max-age=3600")),
+        ],
+        include_str!("../../static/portal.css"),
+    )
+        .into_response()
+}
+
+/// The pages a language switch may send the person back to: its own paths, nothing else.
+const RETURNABLE: &[&str] = &["/", "/sign-in", "/enrol", "/me", "/me/file", "/me/score", "/me/reads", "/me/consents"];
+
+#[derive(serde::Deserialize)]
+struct Back {
+    back: Option<String>,
+}
+
+/// Sets the language the person chose and sends them back to the page they were on.
+async fn switch_language(axum::extract::Path(tag): axum::extract::Path<String>, req: Request) -> Response {
+    let back = req
+        .uri()
+        .query()
+        .and_then(|q| serde_urlencoded::from_str::<Back>(q).ok())
+        .and_then(|b| b.back)
+        .and_then(|b| RETURNABLE.iter().find(|p| **p == b).copied())
+        .unwrap_or("/");
+    let Some(lang) = Lang::parse(&tag).filter(|l| l.tag() == tag) else {
+        let t = Text::new(language(req.headers()));
+        return views::problem(t, StatusCode::NOT_FOUND, &t.get("error-no-such-language"));
+    };
+    let cookie = format!("{LANG_COOKIE}={}; Path=/; Secure; SameSite=Lax; Max-Age=31536000", lang.tag());
+    see_other_with(back, &cookie)
+}
+
+/// A cookie's value from the request's `Cookie` headers.
+pub(crate) fn cookie<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
+    headers
+        .get_all("cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(n, _)| *n == name)
+        .map(|(_, v)| v.trim())
+}
+
+/// The language of a request: the person's choice, else their browser's, else English.
+pub(crate) fn language(headers: &HeaderMap) -> Lang {
+    if let Some(lang) = cookie(headers, LANG_COOKIE).and_then(Lang::parse) {
+        return lang;
+    }
+    headers.get("accept-language").and_then(|v| v.to_str().ok()).map_or(Lang::En, Lang::negotiate)
+}
+
+/// The person a page of their own is for, as the session check found them.
+#[derive(Clone)]
+pub(crate) struct Person {
+    pub key: SubjectKey,
+    /// The token forms must carry: derived from the session, so another session's is no use.
+    pub csrf: String,
+    /// The session token's hash, to end it.
+    pub session: [u8; 32],
+}
+
+/// The form token of a session (or of the pre-sign-in cookie).
+fn form_token(secret: &str) -> String {
+    let mut h = Sha256::new();
+    h.update(b"candor form token\0");
+    h.update(secret.as_bytes());
+    hex::encode(&h.finalize()[..16])
+}
+
+/// Whether two tokens are equal, in time that does not depend on where they differ.
+fn same_token(a: &str, b: &str) -> bool {
+    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |d, (x, y)| d | (x ^ y)) == 0
+}
+
+/// Checks the session cookie before the page reads anything of the request; without a live
+/// session the person is sent to sign in.
+async fn require_person(Extract(state): Extract<Shared>, mut req: Request, next: Next) -> Response {
+    match person(&state, req.headers()) {
+        Ok(Some(person)) => {
+            req.extensions_mut().insert(person);
+            next.run(req).await
+        }
+        Ok(None) => Redirect::to("/sign-in").into_response(),
+        Err(e) => {
+            let t = Text::new(language(req.headers()));
+            views::error(t, &e)
+        }
+    }
+}
+
+/// The person whose live session the request's cookie holds, if any; counts the request against
+/// the session's rate.
+fn person(state: &Shared, headers: &HeaderMap) -> Result<Option<Person>, ApiError> {
+    let Some(token) = cookie(headers, SESSION_COOKIE).filter(|t| t.starts_with("ses_")) else {
+        return Ok(None);
+    };
+    let hash = token_hash(token);
+    let now = state.now_ms();
+    let key = match state.sessions.lock().map_err(|_| ApiError::internal())?.get(&hash) {
+        Some((key, expires)) if *expires > now => *key,
+        _ => return Ok(None),
+    };
+    crate::routes::rate(state, hash)?;
+    Ok(Some(Person { key, csrf: form_token(token), session: hash }))
+}
+
+/// Whether a form's token is the one of this person's session.
+fn check_form(person: &Person, sent: &str) -> Result<(), ApiError> {
+    if same_token(&person.csrf, sent) {
+        Ok(())
+    } else {
+        Err(form_expired())
+    }
+}
+
+fn form_expired() -> ApiError {
+    ApiError::new(StatusCode::FORBIDDEN, "form_expired", "the form is out of date; open the page again and resend it")
+}
+
+/// A form body, parsed after the caller is checked; a malformed one is a clear 400.
+pub(crate) fn parse_form<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    serde_urlencoded::from_bytes(body)
+        .map_err(|e| ApiError::bad_request("bad_form", format!("the form's fields are not what this page takes: {e}")))
+}
+
+/// A redirect after a form (303: the browser asks for the page with GET).
+pub(crate) fn see_other(to: &str) -> Response {
+    Redirect::to(to).into_response()
+}
+
+/// A redirect that sets a cookie.
+pub(crate) fn see_other_with(to: &str, cookie: &str) -> Response {
+    let mut response = Redirect::to(to).into_response();
+    if let Ok(v) = HeaderValue::from_str(cookie) {
+        response.headers_mut().append("set-cookie", v);
+    }
+    response
+}

@@ -1,0 +1,218 @@
+//! The pages anyone may open — the welcome, signing in, enrolling — and signing out. Signing in
+//! and enrolling call the same functions as the JSON API, so the throttles, the proofing and the
+//! timing rules are the API's.
+
+use axum::extract::{ConnectInfo, Extension, State as Extract};
+use axum::http::header::HeaderMap;
+use axum::http::StatusCode;
+use axum::response::Response;
+use serde::Deserialize;
+
+use super::text::Text;
+use super::views::{self, Chrome, Shown};
+use super::{cookie, form_expired, form_token, language, parse_form, same_token, see_other_with, Person};
+use super::{FORM_COOKIE, SESSION_COOKIE};
+use crate::listener::Peer;
+use crate::routes::enrolment::{enrol_person, sign_in_person, Proof};
+use crate::routes::Shared;
+use crate::ApiError;
+
+/// The welcome page: what the bureau is and what the person can do here.
+pub(super) async fn home(Extract(state): Extract<Shared>, headers: HeaderMap) -> Response {
+    let t = Text::new(language(&headers));
+    let signed_in = super::person(&state, &headers).ok().flatten();
+    let c = match &signed_in {
+        Some(p) => Chrome::signed_in(t, "/", p),
+        None => Chrome::stranger(t, "/"),
+    };
+    views::render(StatusCode::OK, &views::Home { c })
+}
+
+/// The pre-sign-in form token for this browser, and the cookie to set when it has none yet.
+fn stranger_token(headers: &HeaderMap) -> Result<(String, Option<String>), ApiError> {
+    if let Some(secret) = cookie(headers, FORM_COOKIE).filter(|s| s.len() == 32) {
+        return Ok((form_token(secret), None));
+    }
+    let mut raw = [0u8; 16];
+    getrandom::getrandom(&mut raw).map_err(|_| ApiError::internal())?;
+    let secret = hex::encode(raw);
+    let set = format!("{FORM_COOKIE}={secret}; Path=/; Secure; HttpOnly; SameSite=Strict");
+    Ok((form_token(&secret), Some(set)))
+}
+
+/// Whether a form sent before signing in carries the token of this browser's form cookie.
+fn check_stranger_form(headers: &HeaderMap, sent: &str) -> Result<(), ApiError> {
+    match cookie(headers, FORM_COOKIE) {
+        Some(secret) if same_token(&form_token(secret), sent) => Ok(()),
+        _ => Err(form_expired()),
+    }
+}
+
+/// A form page for someone not signed in, with the form cookie set if it was not.
+fn stranger_page(
+    headers: &HeaderMap,
+    status: StatusCode,
+    page: impl FnOnce(Chrome) -> Result<String, askama::Error>,
+    path: &'static str,
+) -> Response {
+    let t = Text::new(language(headers));
+    let (token, set) = match stranger_token(headers) {
+        Ok(pair) => pair,
+        Err(e) => return views::error(t, &e),
+    };
+    let mut c = Chrome::stranger(t, path);
+    c.csrf = token;
+    let mut response = views::html(status, page(c));
+    if let Some(set) = set.and_then(|s| axum::http::HeaderValue::from_str(&s).ok()) {
+        response.headers_mut().append("set-cookie", set);
+    }
+    response
+}
+
+#[derive(Deserialize)]
+pub(super) struct SignInQuery {
+    enrolled: Option<String>,
+}
+
+pub(super) async fn sign_in_page(headers: HeaderMap, query: axum::extract::RawQuery) -> Response {
+    let enrolled =
+        query.0.and_then(|q| serde_urlencoded::from_str::<SignInQuery>(&q).ok()).and_then(|q| q.enrolled).is_some();
+    stranger_page(
+        &headers,
+        StatusCode::OK,
+        |c| {
+            let notice = enrolled.then(|| c.t.get("enrolled-now-sign-in"));
+            askama::Template::render(&views::SignIn { c, error: None, notice, scheme: "cn_rid".into() })
+        },
+        "/sign-in",
+    )
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct SignInForm {
+    csrf: String,
+    scheme: String,
+    number: String,
+    passphrase: String,
+    #[serde(default)]
+    code: String,
+}
+
+pub(super) async fn sign_in(
+    Extract(state): Extract<Shared>,
+    from: Option<Extension<ConnectInfo<Peer>>>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
+    let from = from.map(|Extension(ConnectInfo(Peer(addr)))| addr);
+    let mut scheme = "cn_rid".to_owned();
+    let signed = async {
+        let f: SignInForm = parse_form(&body)?;
+        check_stranger_form(&headers, &f.csrf)?;
+        scheme = f.scheme.clone();
+        let code = Some(f.code.trim().to_owned()).filter(|c| !c.is_empty());
+        sign_in_person(&state, from, &f.scheme, f.number.trim(), f.passphrase, code).await
+    }
+    .await;
+    match signed {
+        Ok(session) => {
+            let max_age = (session.expires_ms - state.now_ms()).max(0) / 1000;
+            let cookie = format!(
+                "{SESSION_COOKIE}={}; Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age={max_age}",
+                session.token
+            );
+            see_other_with("/me", &cookie)
+        }
+        Err(e) => stranger_page(
+            &headers,
+            StatusCode::from_u16(e.status).unwrap_or(StatusCode::BAD_REQUEST),
+            |c| {
+                let error = Some(Shown::of(c.t, &e));
+                askama::Template::render(&views::SignIn { c, error, notice: None, scheme })
+            },
+            "/sign-in",
+        ),
+    }
+}
+
+pub(super) async fn enrol_page(headers: HeaderMap) -> Response {
+    stranger_page(
+        &headers,
+        StatusCode::OK,
+        |c| askama::Template::render(&views::Enrol { c, error: None, scheme: "cn_rid".into() }),
+        "/enrol",
+    )
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct EnrolForm {
+    csrf: String,
+    scheme: String,
+    number: String,
+    activation_code: String,
+    passphrase: String,
+    passphrase_again: String,
+}
+
+pub(super) async fn enrol(
+    Extract(state): Extract<Shared>,
+    from: Option<Extension<ConnectInfo<Peer>>>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
+    let from = from.map(|Extension(ConnectInfo(Peer(addr)))| addr);
+    let mut scheme = "cn_rid".to_owned();
+    let enrolled = async {
+        let f: EnrolForm = parse_form(&body)?;
+        check_stranger_form(&headers, &f.csrf)?;
+        scheme = f.scheme.clone();
+        if f.passphrase != f.passphrase_again {
+            return Err(ApiError::bad_request("passphrases_differ", "the two passphrases are not the same")
+                .field("passphrase_again"));
+        }
+        let proof = Proof::Code(f.activation_code);
+        enrol_person(&state, from, &f.scheme, f.number.trim(), proof, f.passphrase).await
+    }
+    .await;
+    match enrolled {
+        Ok(_) => super::see_other("/sign-in?enrolled=1"),
+        Err(e) => stranger_page(
+            &headers,
+            StatusCode::from_u16(e.status).unwrap_or(StatusCode::BAD_REQUEST),
+            |c| {
+                let error = Some(Shown::of(c.t, &e));
+                askama::Template::render(&views::Enrol { c, error, scheme })
+            },
+            "/enrol",
+        ),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct TokenOnly {
+    csrf: String,
+}
+
+/// Ends the session and forgets the cookie.
+pub(super) async fn sign_out(
+    Extract(state): Extract<Shared>,
+    Extension(person): Extension<Person>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
+    let done = (|| {
+        let f: TokenOnly = parse_form(&body)?;
+        super::check_form(&person, &f.csrf)?;
+        state.sessions.lock().map_err(|_| ApiError::internal())?.remove(&person.session);
+        Ok::<_, ApiError>(())
+    })();
+    match done {
+        Ok(()) => {
+            see_other_with("/", &format!("{SESSION_COOKIE}=; Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age=0"))
+        }
+        Err(e) => views::error(Text::new(language(&headers)), &e),
+    }
+}

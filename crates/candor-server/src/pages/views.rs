@@ -1,0 +1,458 @@
+//! What each page shows, and its template (`templates/`). The words come from [`Text`]: the
+//! templates hold markup and names of messages only (a test holds them to that).
+
+use askama::Template;
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+use candor_bureau::subject::LeafAbout;
+use candor_bureau::Leaf;
+
+use super::text::{Arg, Lang, Text};
+use super::Person;
+use crate::{wire, ApiError};
+
+/// What surrounds every page: the words, who is signed in, the form token, where the language
+/// switch sends the person back to.
+pub(crate) struct Chrome {
+    pub t: Text,
+    pub signed_in: bool,
+    pub csrf: String,
+    pub path: &'static str,
+}
+
+/// A language the switch offers.
+pub(crate) struct LangLink {
+    pub tag: &'static str,
+    pub name: String,
+    pub current: bool,
+}
+
+impl Chrome {
+    pub fn stranger(t: Text, path: &'static str) -> Chrome {
+        Chrome { t, signed_in: false, csrf: String::new(), path }
+    }
+
+    pub fn signed_in(t: Text, path: &'static str, person: &Person) -> Chrome {
+        Chrome { t, signed_in: true, csrf: person.csrf.clone(), path }
+    }
+
+    pub fn languages(&self) -> Vec<LangLink> {
+        Lang::ALL
+            .iter()
+            .map(|l| LangLink {
+                tag: l.tag(),
+                name: self.t.get(&format!("lang-{}", l.tag())),
+                current: *l == self.t.lang,
+            })
+            .collect()
+    }
+
+    /// The identifier schemes a person picks from, with their names.
+    pub fn schemes(&self) -> Vec<(&'static str, String)> {
+        ["cn_rid", "us_ssn", "generic"].into_iter().map(|s| (s, self.t.get(&format!("scheme-{s}")))).collect()
+    }
+
+    /// Whether `path` is this page, for `aria-current`.
+    pub fn here(&self, path: &str) -> bool {
+        self.path == path
+    }
+}
+
+/// An error as a form shows it: the message in the page's language, and the field at fault.
+pub(crate) struct Shown {
+    pub code: &'static str,
+    pub message: String,
+    pub field: Option<String>,
+}
+
+impl Shown {
+    /// The message of an error's code in the page's language (`error-{code}`), else the
+    /// bureau's own words, which say what, where and why.
+    pub fn of(t: Text, e: &ApiError) -> Shown {
+        let message = t.lookup(&format!("error-{}", e.code), &[]).unwrap_or_else(|| e.message.clone());
+        Shown { code: e.code, message, field: e.field.clone() }
+    }
+
+    /// Whether the identifier or the passphrase was wrong (the answer does not say which).
+    pub fn code_is_credentials(&self) -> bool {
+        self.code == "bad_credentials"
+    }
+
+    /// Whether the error is about `field`, for `aria-invalid`.
+    pub fn on(&self, field: &str) -> bool {
+        self.field.as_deref() == Some(field)
+    }
+}
+
+/// A page, rendered; a template that fails to render is the server's fault.
+pub(crate) fn render(status: StatusCode, page: &impl Template) -> Response {
+    html(status, page.render())
+}
+
+pub(crate) fn html(status: StatusCode, rendered: Result<String, askama::Error>) -> Response {
+    match rendered {
+        Ok(body) => (status, Html(body)).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "a page did not render");
+            (StatusCode::INTERNAL_SERVER_ERROR, Html("<!doctype html><title>500</title>")).into_response()
+        }
+    }
+}
+
+/// A page that says what went wrong, with the error's status.
+pub(crate) fn error(t: Text, e: &ApiError) -> Response {
+    let status = StatusCode::from_u16(e.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    problem(t, status, &Shown::of(t, e).message)
+}
+
+pub(crate) fn problem(t: Text, status: StatusCode, message: &str) -> Response {
+    let c = Chrome::stranger(t, "/");
+    render(status, &Problem { c, message: message.to_owned() })
+}
+
+#[derive(Template)]
+#[template(path = "problem.html")]
+pub(crate) struct Problem {
+    pub c: Chrome,
+    pub message: String,
+}
+
+#[derive(Template)]
+#[template(path = "home.html")]
+pub(crate) struct Home {
+    pub c: Chrome,
+}
+
+#[derive(Template)]
+#[template(path = "sign_in.html")]
+pub(crate) struct SignIn {
+    pub c: Chrome,
+    pub error: Option<Shown>,
+    pub notice: Option<String>,
+    pub scheme: String,
+}
+
+#[derive(Template)]
+#[template(path = "enrol.html")]
+pub(crate) struct Enrol {
+    pub c: Chrome,
+    pub error: Option<Shown>,
+    pub scheme: String,
+}
+
+/// A score as the person is shown it: the number, the reasons as sentences and what would raise
+/// it.
+pub(crate) struct ScoreShown {
+    pub score: i32,
+    pub reasons: Vec<String>,
+    pub target: i32,
+    pub reachable: bool,
+    pub changes: Vec<String>,
+}
+
+impl ScoreShown {
+    pub fn of(t: Text, s: &wire::OwnScore) -> ScoreShown {
+        let reasons = s.score.reasons.iter().map(|r| reason_sentence(t, r.code.as_str(), &r.sentence)).collect();
+        let changes = s
+            .recourse
+            .changes
+            .iter()
+            .map(|c| {
+                let what = t.named("feature", &c.characteristic);
+                t.with(
+                    "recourse-change",
+                    &[
+                        ("what", Arg::Text(&what)),
+                        ("from", Arg::Text(&c.from)),
+                        ("to", Arg::Text(&c.to)),
+                        ("points", Arg::Number(i64::from(c.points_gain))),
+                    ],
+                )
+            })
+            .collect();
+        ScoreShown {
+            score: s.score.score,
+            reasons,
+            target: s.recourse.target_score,
+            reachable: s.recourse.reachable,
+            changes,
+        }
+    }
+}
+
+/// A reason in the person's language: the sentence the messages have for its characteristic
+/// (the code's first part), else the model's own sentence.
+fn reason_sentence(t: Text, code: &str, sentence: &str) -> String {
+    let characteristic = code.split(':').next().unwrap_or(code);
+    t.lookup(&format!("reason-{characteristic}"), &[]).unwrap_or_else(|| sentence.to_owned())
+}
+
+#[derive(Template)]
+#[template(path = "overview.html")]
+pub(crate) struct Overview {
+    pub c: Chrome,
+    pub notice: Option<String>,
+    pub frozen: bool,
+    pub score: Option<ScoreShown>,
+}
+
+#[derive(Template)]
+#[template(path = "score.html")]
+pub(crate) struct ScorePage {
+    pub c: Chrome,
+    pub score: Option<ScoreShown>,
+}
+
+/// An amount in minor units as people write it: `12,345.67 CNY`.
+pub(crate) fn money(minor: i64, currency: &str) -> String {
+    let sign = if minor < 0 { "-" } else { "" };
+    let abs = minor.unsigned_abs();
+    let (major, cents) = (abs / 100, abs % 100);
+    let digits = major.to_string();
+    let mut grouped = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, d) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(d);
+    }
+    format!("{sign}{grouped}.{cents:02} {currency}")
+}
+
+pub(crate) struct AccountShown {
+    pub furnisher: String,
+    pub account: String,
+    pub kind: String,
+    pub opened: String,
+    pub disputed: bool,
+    pub statement: Option<String>,
+    pub reports: Vec<ReportShown>,
+}
+
+pub(crate) struct ReportShown {
+    pub month: String,
+    pub balance: String,
+    pub limit: String,
+    pub paid: String,
+    pub late: String,
+    pub status: String,
+    /// Late, charged off or in collection: marked beside the row.
+    pub negative: bool,
+}
+
+pub(crate) struct InquiryShown {
+    pub org: String,
+    pub date: String,
+    pub purpose: String,
+}
+
+pub(crate) struct CourtShown {
+    pub court: String,
+    pub case: String,
+    pub amount: String,
+    pub grounds: String,
+    pub listed: String,
+}
+
+pub(crate) struct FileShown {
+    pub accounts: Vec<AccountShown>,
+    pub inquiries: Vec<InquiryShown>,
+    pub court_records: Vec<CourtShown>,
+}
+
+impl FileShown {
+    pub fn of(t: Text, f: &wire::File) -> FileShown {
+        let accounts = f
+            .accounts
+            .iter()
+            .map(|a| AccountShown {
+                furnisher: a.furnisher.clone(),
+                account: a.account.clone(),
+                kind: t.named("kind", &a.kind),
+                opened: a.opened.clone(),
+                disputed: a.disputed,
+                statement: a.statement.clone(),
+                reports: a
+                    .reports
+                    .iter()
+                    .rev()
+                    .map(|r| ReportShown {
+                        month: r.month.clone(),
+                        balance: money(r.balance_minor, &a.currency),
+                        limit: money(r.limit_minor, &a.currency),
+                        paid: money(r.paid_minor, &a.currency),
+                        late: if r.dpd == 0 {
+                            t.get("on-time")
+                        } else {
+                            t.with("days-late", &[("days", Arg::Number(i64::from(r.dpd)))])
+                        },
+                        status: t.named("status", &r.status),
+                        negative: r.dpd > 0 || r.status == "charged_off" || r.status == "collection",
+                    })
+                    .collect(),
+            })
+            .collect();
+        FileShown {
+            accounts,
+            inquiries: f
+                .inquiries
+                .iter()
+                .map(|i| InquiryShown {
+                    org: i.org.clone(),
+                    date: i.date.clone(),
+                    purpose: t.named("purpose", &i.purpose),
+                })
+                .collect(),
+            court_records: f
+                .court_records
+                .iter()
+                .map(|c| CourtShown {
+                    court: c.court.clone(),
+                    case: c.case.clone(),
+                    amount: money(c.amount_minor, &c.currency),
+                    grounds: c.grounds.clone(),
+                    listed: c.listed.clone(),
+                })
+                .collect(),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "file.html")]
+pub(crate) struct FilePage {
+    pub c: Chrome,
+    pub as_of: String,
+    pub file: FileShown,
+}
+
+/// An entry of the log about the person, in words.
+pub(crate) struct EntryShown {
+    pub leaf: i64,
+    pub when: String,
+    pub what: String,
+    /// A refused read: marked.
+    pub refused: bool,
+}
+
+/// The time of a leaf as a UTC date and minute.
+fn when(ms: i64) -> String {
+    let Ok(t) = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000) else {
+        return String::new();
+    };
+    format!("{} {:02}:{:02} UTC", t.date(), t.hour(), t.minute())
+}
+
+/// The entries about the person, newest first, in words.
+pub(crate) fn entries(t: Text, leaves: &[LeafAbout]) -> Vec<EntryShown> {
+    leaves.iter().rev().map(|l| entry(t, l)).collect()
+}
+
+fn entry(t: Text, l: &LeafAbout) -> EntryShown {
+    let org_purpose = |id: &str, org: &str, purpose: &str| {
+        let purpose = t.named("purpose", purpose);
+        t.with(id, &[("org", Arg::Text(org)), ("purpose", Arg::Text(&purpose))])
+    };
+    let (ms, what, refused) = match &l.leaf {
+        Leaf::Read(r) => (r.recorded_ms, org_purpose("entry-read", &r.org, &r.purpose), false),
+        Leaf::Decision(r) => {
+            let id = if l.overridden { "entry-decision-overridden" } else { "entry-decision" };
+            (r.recorded_ms, org_purpose(id, &r.org, &r.purpose), false)
+        }
+        Leaf::RefusedRead(r) => (r.recorded_ms, org_purpose("entry-refused-read", &r.org, &r.purpose), true),
+        Leaf::ConsentGranted(c) => (c.recorded_ms, org_purpose("entry-consent-granted", &c.org, &c.purpose), false),
+        Leaf::ConsentRevoked(c) => (c.recorded_ms, org_purpose("entry-consent-revoked", &c.org, &c.purpose), false),
+        Leaf::Enrolment(e) => (e.recorded_ms, t.get("entry-enrolment"), false),
+        Leaf::Reenrolment(e) => (e.recorded_ms, t.get("entry-reenrolment"), false),
+        Leaf::Withdrawal(e) => (e.recorded_ms, t.get("entry-withdrawal"), false),
+        Leaf::FreezePlaced(e) => (e.recorded_ms, t.get("entry-freeze-placed"), false),
+        Leaf::FreezeLifted(e) => (e.recorded_ms, t.get("entry-freeze-lifted"), false),
+        Leaf::SecondFactorOn(e) => (e.recorded_ms, t.get("entry-second-factor-on"), false),
+        Leaf::SecondFactorOff(e) => (e.recorded_ms, t.get("entry-second-factor-off"), false),
+        Leaf::ActivationIssued(e) => (e.recorded_ms, t.get("entry-activation-issued"), false),
+        Leaf::Statement(e) => (e.recorded_ms, t.get("entry-statement"), false),
+        Leaf::DisputeOpened(e) => (e.recorded_ms, t.get("entry-dispute-opened"), false),
+        Leaf::DisputeAnswered(e) => (e.recorded_ms, t.get("entry-dispute-answered"), false),
+        Leaf::DisputeSuppressed(e) => (e.recorded_ms, t.get("entry-dispute-suppressed"), false),
+        Leaf::DisputeDecided(e) => (e.recorded_ms, t.get("entry-dispute-decided"), false),
+        Leaf::ReviewRequested(e) => (e.recorded_ms, t.get("entry-review-requested"), false),
+        Leaf::Notification(e) => (e.recorded_ms, t.get("entry-notification"), false),
+        // Entries about no one person; none is ever about this one.
+        Leaf::Ingestion(_)
+        | Leaf::Purge(_)
+        | Leaf::ModelDeployed(_)
+        | Leaf::OrganisationRegistered(_)
+        | Leaf::ScoringSwitched(_)
+        | Leaf::KeyRevoked(_) => (0, t.get("entry-other"), false),
+    };
+    EntryShown { leaf: l.index, when: when(ms), what, refused }
+}
+
+#[derive(Template)]
+#[template(path = "reads.html")]
+pub(crate) struct ReadsPage {
+    pub c: Chrome,
+    pub entries: Vec<EntryShown>,
+    pub next: Option<i64>,
+}
+
+/// A consent as the list shows it.
+pub(crate) struct ConsentRow {
+    pub org: String,
+    pub purpose: String,
+    pub purpose_name: String,
+    pub granted: String,
+    pub until: String,
+    /// Live: not revoked and not past its end; such a consent can be revoked.
+    pub live: bool,
+    pub state: String,
+}
+
+impl ConsentRow {
+    pub fn of(t: Text, c: &wire::ConsentShown, today: time::Date) -> ConsentRow {
+        let ended = candor_file::model::parse_date(&c.until).is_ok_and(|until| until < today);
+        let (live, state) = match (&c.revoked, ended) {
+            (Some(day), _) => (false, t.with("consent-revoked-on", &[("day", Arg::Text(day))])),
+            (None, true) => (false, t.get("consent-ended")),
+            (None, false) => (true, t.get("consent-live")),
+        };
+        ConsentRow {
+            org: c.org.clone(),
+            purpose: c.purpose.clone(),
+            purpose_name: t.named("purpose", &c.purpose),
+            granted: c.granted.clone(),
+            until: c.until.clone(),
+            live,
+            state,
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "consents.html")]
+pub(crate) struct ConsentsPage {
+    pub c: Chrome,
+    pub notice: Option<String>,
+    pub error: Option<Shown>,
+    pub consents: Vec<ConsentRow>,
+    /// Registered lenders and merchants: (id, name).
+    pub readers: Vec<(String, String)>,
+    /// (code, name).
+    pub purposes: Vec<(String, String)>,
+    pub default_until: String,
+    pub today: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn amounts_read_as_people_write_them() {
+        assert_eq!(money(0, "CNY"), "0.00 CNY");
+        assert_eq!(money(5, "CNY"), "0.05 CNY");
+        assert_eq!(money(123_456_789, "CNY"), "1,234,567.89 CNY");
+        assert_eq!(money(-100_000, "USD"), "-1,000.00 USD");
+        assert_eq!(money(i64::MIN, "X"), "-92,233,720,368,547,758.08 X");
+    }
+}

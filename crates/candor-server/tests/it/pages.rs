@@ -1,0 +1,379 @@
+//! The person's portal over HTTP, as a browser uses it: forms, cookies, redirects, the two
+//! languages, and what strangers, other people's sessions and malformed requests get.
+
+use axum::body::Body;
+use axum::http::{HeaderMap, Request, StatusCode};
+use serde_json::json;
+use tower::ServiceExt;
+
+use super::*;
+
+/// A browser: the cookies it holds, the language it asks for, and what it last saw.
+struct Browser<'f> {
+    f: &'f Fixture,
+    cookies: Vec<(String, String)>,
+    accept_language: &'static str,
+}
+
+/// What a page answered.
+struct Seen {
+    status: StatusCode,
+    headers: HeaderMap,
+    body: String,
+}
+
+impl Seen {
+    fn location(&self) -> &str {
+        self.headers.get("location").and_then(|v| v.to_str().ok()).unwrap_or("")
+    }
+
+    /// The form token the page's forms carry.
+    fn csrf(&self) -> String {
+        let at = self.body.find("name=\"csrf\" value=\"").expect("a form with a token") + 19;
+        self.body[at..].split('"').next().expect("token").to_owned()
+    }
+}
+
+impl<'f> Browser<'f> {
+    fn new(f: &'f Fixture) -> Browser<'f> {
+        Browser { f, cookies: Vec::new(), accept_language: "en-GB,en;q=0.9" }
+    }
+
+    async fn send(&mut self, method: &str, path: &str, form: Option<String>, extra: &[(&str, &str)]) -> Seen {
+        let mut req = Request::builder().method(method).uri(path).header("accept-language", self.accept_language);
+        if !self.cookies.is_empty() {
+            let jar: Vec<String> = self.cookies.iter().map(|(n, v)| format!("{n}={v}")).collect();
+            req = req.header("cookie", jar.join("; "));
+        }
+        for (name, value) in extra {
+            req = req.header(*name, *value);
+        }
+        let req = match form {
+            Some(body) => req.header("content-type", "application/x-www-form-urlencoded").body(Body::from(body)),
+            None => req.body(Body::empty()),
+        }
+        .expect("request");
+        let resp = self.f.app.clone().oneshot(req).await.expect("response");
+        let (status, headers) = (resp.status(), resp.headers().clone());
+        for set in headers.get_all("set-cookie") {
+            let set = set.to_str().expect("ascii");
+            let (pair, _) = set.split_once(';').unwrap_or((set, ""));
+            let (name, value) = pair.split_once('=').expect("name=value");
+            self.cookies.retain(|(n, _)| n != name);
+            if !set.contains("Max-Age=0") {
+                self.cookies.push((name.to_owned(), value.to_owned()));
+            }
+        }
+        let bytes = axum::body::to_bytes(resp.into_body(), 1 << 22).await.expect("body");
+        Seen { status, headers, body: String::from_utf8(bytes.to_vec()).expect("utf-8") }
+    }
+
+    async fn get(&mut self, path: &str) -> Seen {
+        self.send("GET", path, None, &[]).await
+    }
+
+    async fn post(&mut self, path: &str, fields: &[(&str, &str)]) -> Seen {
+        let body = serde_urlencoded::to_string(fields).expect("form");
+        self.send("POST", path, Some(body), &[("sec-fetch-site", "same-origin")]).await
+    }
+
+    /// Signs in through the sign-in page.
+    async fn sign_in(&mut self, number: &str, passphrase: &str) -> Seen {
+        let page = self.get("/sign-in").await;
+        assert_eq!(page.status, StatusCode::OK);
+        let csrf = page.csrf();
+        self.post("/sign-in", &[("csrf", &csrf), ("scheme", "cn_rid"), ("number", number), ("passphrase", passphrase)])
+            .await
+    }
+}
+
+const PASSPHRASE: &str = "correct horse battery";
+
+/// Every page carries the headers that keep it from being framed, cached, sniffed or scripted.
+fn assert_page_headers(seen: &Seen) {
+    let csp = seen.headers.get("content-security-policy").and_then(|v| v.to_str().ok()).unwrap_or("");
+    assert!(csp.contains("default-src 'self'") && !csp.contains("unsafe-inline"), "{csp}");
+    assert_eq!(seen.headers.get("x-content-type-options").map(|v| v.as_bytes()), Some(&b"nosniff"[..]));
+    assert_eq!(seen.headers.get("cache-control").map(|v| v.as_bytes()), Some(&b"no-store"[..]));
+    assert!(!seen.body.contains("<script") && !seen.body.contains("style="), "no inline script or style");
+}
+
+#[tokio::test]
+async fn a_person_signs_in_and_sees_file_score_and_readers_in_both_languages() {
+    let f = fixture();
+    example_batch(&f).await;
+    deploy_model(&f).await;
+    session(&f).await;
+    let mut b = Browser::new(&f);
+    let signed = b.sign_in(ID.1, PASSPHRASE).await;
+    assert_eq!((signed.status, signed.location()), (StatusCode::SEE_OTHER, "/me"), "{}", signed.body);
+    let cookie = signed.headers.get("set-cookie").and_then(|v| v.to_str().ok()).expect("session cookie");
+    for flag in ["__Host-candor-session=ses_", "Path=/", "Secure", "HttpOnly", "SameSite=Strict"] {
+        assert!(cookie.contains(flag), "{flag} in {cookie}");
+    }
+    for path in ["/me", "/me/file", "/me/score", "/me/reads", "/me/consents", "/"] {
+        let seen = b.get(path).await;
+        assert_eq!(seen.status, StatusCode::OK, "{path}: {}", seen.body);
+        assert_page_headers(&seen);
+        assert!(seen.body.contains("<html lang=\"en\">"), "{path}");
+        assert!(!seen.body.contains(ID.1) && !seen.body.contains(&ID.1[..14]), "no identifier on {path}");
+    }
+    let file = b.get("/me/file").await;
+    assert!(file.body.contains("bank-one"), "the furnisher of each account: {}", file.body);
+    let score = b.get("/me/score").await;
+    assert!(score.body.contains("score-number"), "{}", score.body);
+    let reads = b.get("/me/reads").await;
+    assert!(reads.body.contains("You enrolled"), "{}", reads.body);
+    let past = b.get("/me/file?as_of=2020-01-01").await;
+    assert!(past.status == StatusCode::OK && past.body.contains("value=\"2020-01-01\""), "as of a past date");
+
+    // The browser asks for Chinese: every page answers in it; the switch sets English again.
+    b.accept_language = "zh-CN,zh;q=0.9,en;q=0.5";
+    let zh = b.get("/me").await;
+    assert!(zh.body.contains("<html lang=\"zh-CN\">") && zh.body.contains("您的信用档案"), "{}", zh.body);
+    let switched = b.get("/lang/en?back=/me/file").await;
+    assert_eq!((switched.status, switched.location()), (StatusCode::SEE_OTHER, "/me/file"));
+    assert!(b.get("/me/file").await.body.contains("<html lang=\"en\">"), "the choice outweighs the browser's");
+    let away = b.get("/lang/zh-CN?back=https://evil.example/").await;
+    assert_eq!(away.location(), "/", "the switch sends back only to the portal's own pages");
+    assert_eq!(b.get("/lang/fr").await.status, StatusCode::NOT_FOUND);
+
+    // Signing out ends the session: the cookie no longer opens anything.
+    let me = b.get("/me").await;
+    let kept = b.cookies.clone();
+    let out = b.post("/sign-out", &[("csrf", &me.csrf())]).await;
+    assert_eq!((out.status, out.location()), (StatusCode::SEE_OTHER, "/"));
+    let after = b.get("/me").await;
+    assert_eq!((after.status, after.location()), (StatusCode::SEE_OTHER, "/sign-in"));
+    b.cookies = kept;
+    assert_eq!(b.get("/me").await.location(), "/sign-in", "the old session cookie, sent again");
+}
+
+#[tokio::test]
+async fn consents_and_the_freeze_are_plain_forms_that_lenders_feel_at_once() {
+    let f = fixture();
+    example_batch(&f).await;
+    deploy_model(&f).await;
+    session(&f).await;
+    let mut b = Browser::new(&f);
+    b.sign_in(ID.1, PASSPHRASE).await;
+    let ask = json_body(json!({"scheme": ID.0, "number": ID.1, "purpose": "deposit_waiver"}));
+    let shop = api_key("shop");
+    let score = |ask| call(&f.app, "POST", "/v1/scores", Some(&shop), ask);
+
+    let page = b.get("/me/consents").await;
+    assert!(page.body.contains("value=\"shop\"") && !page.body.contains("value=\"power-co\""), "only readers offered");
+    let csrf = page.csrf();
+    let granted = b
+        .post(
+            "/me/consents",
+            &[("csrf", &csrf), ("org", "shop"), ("purpose", "deposit_waiver"), ("until", "2027-06-30")],
+        )
+        .await;
+    assert_eq!((granted.status, granted.location()), (StatusCode::SEE_OTHER, "/me/consents?done=granted"));
+    assert!(b.get("/me/consents?done=granted").await.body.contains("The consent is given."));
+    assert_eq!(score(ask.clone()).await.0, StatusCode::OK, "the consent is live");
+
+    // A grant the bureau refuses is shown on the form, and nothing is granted.
+    let refused = b
+        .post("/me/consents", &[("csrf", &csrf), ("org", "power-co"), ("purpose", "tenancy"), ("until", "2027-06-30")])
+        .await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+    assert!(
+        refused.body.contains("role=\"alert\"") && refused.body.contains("aria-invalid=\"true\""),
+        "{}",
+        refused.body
+    );
+    let too_long = b
+        .post("/me/consents", &[("csrf", &csrf), ("org", "shop"), ("purpose", "tenancy"), ("until", "9999-12-31")])
+        .await;
+    assert_eq!(too_long.status, StatusCode::BAD_REQUEST);
+
+    let frozen = b.post("/me/freeze", &[("csrf", &csrf), ("freeze", "on")]).await;
+    assert_eq!(frozen.location(), "/me?done=frozen");
+    assert!(b.get("/me").await.body.contains("Lift the freeze"));
+    assert_eq!(score(ask.clone()).await.0, StatusCode::FORBIDDEN, "frozen: refused");
+    b.post("/me/freeze", &[("csrf", &csrf), ("freeze", "off")]).await;
+    assert_eq!(score(ask.clone()).await.0, StatusCode::OK, "lifted");
+
+    let revoked =
+        b.post("/me/consents/revoke", &[("csrf", &csrf), ("org", "shop"), ("purpose", "deposit_waiver")]).await;
+    assert_eq!(revoked.location(), "/me/consents?done=revoked");
+    assert_eq!(score(ask).await.0, StatusCode::FORBIDDEN, "revoked: refused");
+    let reads = b.get("/me/reads").await;
+    for seen in ["You gave shop consent", "shop asked for your score", "was refused", "You froze your file"] {
+        assert!(reads.body.contains(seen), "{seen}: {}", reads.body);
+    }
+}
+
+#[tokio::test]
+async fn a_person_enrols_with_the_code_from_the_letter() {
+    let f = fixture();
+    example_batch(&f).await;
+    let code = invite(&f, ID.0, ID.1).await;
+    let mut b = Browser::new(&f);
+    let page = b.get("/enrol").await;
+    assert_eq!(page.status, StatusCode::OK);
+    let csrf = page.csrf();
+    let form = |code: &'static str, again: &'static str| {
+        vec![
+            ("scheme", "cn_rid"),
+            ("number", ID.1),
+            ("activation_code", code),
+            ("passphrase", PASSPHRASE),
+            ("passphrase_again", again),
+        ]
+    };
+    let mut differ = form("ABCDE-FGHJK-LMNPQ-RSTVW", "another passphrase");
+    differ.push(("csrf", &csrf));
+    let seen = b.post("/enrol", &differ).await;
+    assert_eq!(seen.status, StatusCode::BAD_REQUEST);
+    assert!(seen.body.contains("The two passphrases are not the same."), "{}", seen.body);
+    assert!(!seen.body.contains(ID.1), "the number is not shown back");
+    let mut wrong = form("ABCDE-FGHJK-LMNPQ-RSTVW", PASSPHRASE);
+    wrong.push(("csrf", &csrf));
+    let seen = b.post("/enrol", &wrong).await;
+    assert_eq!(seen.status, StatusCode::UNAUTHORIZED, "{}", seen.body);
+    let mut right = vec![
+        ("csrf", csrf.as_str()),
+        ("scheme", "cn_rid"),
+        ("number", ID.1),
+        ("activation_code", code.as_str()),
+        ("passphrase", PASSPHRASE),
+        ("passphrase_again", PASSPHRASE),
+    ];
+    let seen = b.post("/enrol", &right).await;
+    assert_eq!((seen.status, seen.location()), (StatusCode::SEE_OTHER, "/sign-in?enrolled=1"), "{}", seen.body);
+    assert!(b.get("/sign-in?enrolled=1").await.body.contains("You are enrolled."));
+    right[0].1 = "";
+    assert_eq!(b.post("/enrol", &right).await.status, StatusCode::FORBIDDEN, "no token, no enrolment");
+    assert_eq!(b.sign_in(ID.1, PASSPHRASE).await.location(), "/me");
+}
+
+/// A stranger, someone holding another person's session, a form from another site and malformed
+/// requests: none reaches a person's page or changes anything.
+#[tokio::test]
+async fn strangers_other_sessions_cross_site_and_malformed_forms_change_nothing() {
+    let f = fixture();
+    example_batch(&f).await;
+    deploy_model(&f).await;
+    session(&f).await;
+    enrol(&f, "cn_rid", &resident_number(7), "another long passphrase").await;
+    let mut stranger = Browser::new(&f);
+    for path in ["/me", "/me/file?as_of=not-a-date", "/me/score", "/me/reads?after=x", "/me/consents"] {
+        let seen = stranger.get(path).await;
+        assert_eq!((seen.status, seen.location()), (StatusCode::SEE_OTHER, "/sign-in"), "{path}");
+    }
+    for path in ["/me/freeze", "/me/consents", "/me/consents/revoke", "/sign-out"] {
+        let seen = stranger.post(path, &[("csrf", "x"), ("freeze", "on")]).await;
+        assert_eq!(seen.location(), "/sign-in", "{path}");
+    }
+    stranger.cookies.push(("__Host-candor-session".into(), "ses_forged".into()));
+    assert_eq!(stranger.get("/me").await.location(), "/sign-in", "a forged session");
+    let no_form_cookie = stranger
+        .post("/sign-in", &[("csrf", "x"), ("scheme", "cn_rid"), ("number", ID.1), ("passphrase", PASSPHRASE)])
+        .await;
+    assert_eq!(no_form_cookie.status, StatusCode::FORBIDDEN, "sign-in needs the form's own token");
+
+    let mut owner = Browser::new(&f);
+    owner.sign_in(ID.1, PASSPHRASE).await;
+    let mut other = Browser::new(&f);
+    other.sign_in(&resident_number(7), "another long passphrase").await;
+    let others_token = other.get("/me").await.csrf();
+    let frozen = || async {
+        let (_, body) = call(
+            &f.app,
+            "POST",
+            "/v1/scores",
+            Some(&api_key("shop")),
+            json_body(json!({"scheme": ID.0, "number": ID.1, "purpose": "tenancy"})),
+        )
+        .await;
+        body["code"] == "file_frozen"
+    };
+    let seen = owner.post("/me/freeze", &[("csrf", &others_token), ("freeze", "on")]).await;
+    assert_eq!(seen.status, StatusCode::FORBIDDEN, "another session's token");
+    let seen = owner.post("/me/freeze", &[("freeze", "on")]).await;
+    assert_eq!(seen.status, StatusCode::BAD_REQUEST, "no token at all: {}", seen.body);
+    let own = owner.get("/me").await.csrf();
+    let body = serde_urlencoded::to_string([("csrf", own.as_str()), ("freeze", "on")]).expect("form");
+    let seen = owner.send("POST", "/me/freeze", Some(body.clone()), &[("sec-fetch-site", "cross-site")]).await;
+    assert_eq!(seen.status, StatusCode::FORBIDDEN, "from another site");
+    let seen = owner.send("POST", "/me/freeze", Some(body), &[("sec-fetch-site", "same-site")]).await;
+    assert_eq!(seen.status, StatusCode::FORBIDDEN, "from a sibling site");
+    assert!(!frozen().await, "none of these froze the file");
+
+    for (fields, what) in [
+        (vec![("csrf", own.as_str()), ("freeze", "sideways")], "a bad value"),
+        (vec![("csrf", own.as_str()), ("freeze", "on"), ("extra", "1")], "an unknown field"),
+    ] {
+        let seen = owner.post("/me/freeze", &fields).await;
+        assert_eq!(seen.status, StatusCode::BAD_REQUEST, "{what}");
+        assert!(seen.body.contains("role=\"alert\""), "{what}: said on a page");
+    }
+    let seen = owner.send("POST", "/me/freeze", Some("%ZZ=%%".into()), &[]).await;
+    assert_eq!(seen.status, StatusCode::BAD_REQUEST, "a body that is no form");
+    let seen = owner.send("POST", "/me/freeze", Some("x".repeat(64 << 10)), &[]).await;
+    assert_eq!(seen.status, StatusCode::PAYLOAD_TOO_LARGE, "a body over the pages' limit");
+    assert_eq!(owner.get("/me/file?as_of=2026-13-45").await.status, StatusCode::BAD_REQUEST);
+    assert_eq!(owner.get("/me/reads?after=x").await.status, StatusCode::BAD_REQUEST);
+    assert_eq!(owner.get("/me/file?unknown=1").await.status, StatusCode::OK, "an unknown parameter is ignored");
+    assert!(!frozen().await, "and nothing froze the file");
+    let revoked = owner.post("/me/consents/revoke", &[("csrf", &own), ("org", "shop"), ("purpose", "tenancy")]).await;
+    assert_eq!(revoked.status, StatusCode::NOT_FOUND, "no such consent: {}", revoked.body);
+}
+
+/// The templates hold markup and message names only: every word a page shows comes from the
+/// message files, so no page is half in one language.
+#[test]
+fn templates_hold_no_words_and_every_message_they_name_exists() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/templates");
+    let mut named = BTreeSet::new();
+    for entry in std::fs::read_dir(dir).expect("templates") {
+        let path = entry.expect("entry").path();
+        let text = std::fs::read_to_string(&path).expect("template");
+        let mut rest = text.as_str();
+        let mut words = String::new();
+        // Drop {{ }}, {% %}, {# #} and <...>; what is left is what the page says on its own.
+        while let Some(at) = rest.find(['{', '<']) {
+            words.push_str(&rest[..at]);
+            let close = match &rest[at..at + 2.min(rest.len() - at)] {
+                "{{" => "}}",
+                "{%" => "%}",
+                "{#" => "#}",
+                s if s.starts_with('<') => ">",
+                _ => {
+                    words.push('{');
+                    rest = &rest[at + 1..];
+                    continue;
+                }
+            };
+            let inner = &rest[at..];
+            let end = inner.find(close).expect("closed") + close.len();
+            for call in inner[..end].split("t.get(\"").skip(1) {
+                named.insert(call.split('"').next().expect("id").to_owned());
+            }
+            rest = &inner[end..];
+        }
+        words.push_str(rest);
+        let letters: String = words.chars().filter(|c| c.is_alphabetic()).collect();
+        assert!(letters.is_empty(), "{}: words outside messages: {letters:?}", path.display());
+    }
+    assert!(named.len() > 40, "{named:?}");
+    for lang in candor_server::pages::text::Lang::ALL {
+        let t = candor_server::pages::text::Text::new(lang);
+        for id in &named {
+            assert!(t.lookup(id, &[]).is_some(), "{id} missing in {}", lang.tag());
+        }
+        // Words for values of the file the pages name by their set.
+        let kinds = candor_file::model::AccountKind::ALL.iter().map(|k| format!("kind-{}", k.as_str()));
+        let statuses = candor_file::model::Status::ALL.iter().map(|s| format!("status-{}", s.as_str()));
+        let purposes = candor_file::model::Purpose::ALL.iter().map(|p| format!("purpose-{}", p.as_str()));
+        let features = candor_file::features::CATALOGUE
+            .iter()
+            .flat_map(|f| [format!("feature-{}", f.name), format!("reason-{}", f.name)]);
+        for id in kinds.chain(statuses).chain(purposes).chain(features) {
+            assert!(t.lookup(&id, &[]).is_some(), "{id} missing in {}", lang.tag());
+        }
+    }
+}
