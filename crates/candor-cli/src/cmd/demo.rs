@@ -144,6 +144,10 @@ pub fn run(args: Args) -> Result<()> {
         started.elapsed().as_secs_f64(),
         args.dir.display()
     );
+    println!("The person's portal (English and Chinese): {base}/");
+    println!(
+        "  sign in at {base}/sign-in as the person below; the invited person enrols at {base}/enrol with their code"
+    );
     println!("A person (subject): cn_rid {number}, passphrase \"{PASSPHRASE}\"");
     println!("  curl -s -X POST {base}/v1/sessions -H 'content-type: application/json' -d '{{\"scheme\":\"cn_rid\",\"number\":\"{number}\",\"passphrase\":\"{PASSPHRASE}\"}}'");
     println!(

@@ -152,7 +152,7 @@ pub(crate) struct ScoreShown {
 
 impl ScoreShown {
     pub fn of(t: Text, s: &wire::OwnScore) -> ScoreShown {
-        let reasons = s.score.reasons.iter().map(|r| reason_sentence(t, r.code.as_str(), &r.sentence)).collect();
+        let reasons = s.score.reasons.iter().map(|r| reason_sentence(t, &r.characteristic, &r.sentence)).collect();
         let changes = s
             .recourse
             .changes
@@ -180,10 +180,9 @@ impl ScoreShown {
     }
 }
 
-/// A reason in the person's language: the sentence the messages have for its characteristic
-/// (the code's first part), else the model's own sentence.
-fn reason_sentence(t: Text, code: &str, sentence: &str) -> String {
-    let characteristic = code.split(':').next().unwrap_or(code);
+/// A reason in the person's language: the sentence the messages have for its characteristic,
+/// else the model's own sentence.
+fn reason_sentence(t: Text, characteristic: &str, sentence: &str) -> String {
     t.lookup(&format!("reason-{characteristic}"), &[]).unwrap_or_else(|| sentence.to_owned())
 }
 

@@ -132,11 +132,19 @@ pub fn file(report: &ReportedFile) -> File {
 #[derive(Serialize, JsonSchema)]
 pub struct Reason {
     pub code: String,
+    /// The characteristic the reason is about (a feature of the catalogue).
+    pub characteristic: String,
     pub sentence: String,
 }
 
 fn reasons(list: &[candor_scorecard::Reason]) -> Vec<Reason> {
-    list.iter().map(|r| Reason { code: r.code.clone(), sentence: r.sentence.clone() }).collect()
+    list.iter()
+        .map(|r| Reason {
+            code: r.code.clone(),
+            characteristic: r.characteristic.clone(),
+            sentence: r.sentence.clone(),
+        })
+        .collect()
 }
 
 /// A score, its probability of default, the model that gave it and its reasons.

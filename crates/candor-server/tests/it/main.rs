@@ -1,6 +1,7 @@
 //! The service end to end, without a socket: every route × every role, the OpenAPI document, and
 //! a furnisher → subject → lender scenario with consent, refusal, reads and a proof.
 
+mod browser;
 mod conformance;
 mod pages;
 
@@ -110,9 +111,11 @@ fn json_body(v: Value) -> Option<(&'static str, Vec<u8>)> {
 }
 
 const ID: (&str, &str) = ("cn_rid", "110105199003071239");
+/// The passphrase [`session`] enrols the person with.
+const PASSPHRASE: &str = "correct horse battery";
 
 async fn session(f: &Fixture) -> String {
-    enrol(f, ID.0, ID.1, "correct horse battery").await
+    enrol(f, ID.0, ID.1, PASSPHRASE).await
 }
 
 /// The operator's activation code for a person, as the bureau would send it.

@@ -87,8 +87,6 @@ impl<'f> Browser<'f> {
     }
 }
 
-const PASSPHRASE: &str = "correct horse battery";
-
 /// Every page carries the headers that keep it from being framed, cached, sniffed or scripted.
 fn assert_page_headers(seen: &Seen) {
     let csp = seen.headers.get("content-security-policy").and_then(|v| v.to_str().ok()).unwrap_or("");
@@ -122,6 +120,7 @@ async fn a_person_signs_in_and_sees_file_score_and_readers_in_both_languages() {
     assert!(file.body.contains("bank-one"), "the furnisher of each account: {}", file.body);
     let score = b.get("/me/score").await;
     assert!(score.body.contains("score-number"), "{}", score.body);
+    assert!(score.body.contains("Balances are high compared with your limits."), "reasons in words: {}", score.body);
     let reads = b.get("/me/reads").await;
     assert!(reads.body.contains("You enrolled"), "{}", reads.body);
     let past = b.get("/me/file?as_of=2020-01-01").await;

@@ -1,0 +1,307 @@
+//! The portal in a real browser: the machine's headless Chromium, driven over WebDriver by its
+//! ChromeDriver, against the service on a loopback socket. A person enrols with the letter's
+//! code, signs in, reads file, score and who looked, grants and revokes a consent and freezes
+//! the file — in English with JavaScript on (axe-core checking every page for WCAG 2.2 A/AA
+//! violations, screenshots at phone and desktop width), and in Chinese with JavaScript off.
+//!
+//! Without `/usr/bin/chromedriver` the test says so and passes, except under CI (`CI` set),
+//! where `.ci/run` installs it and its absence fails. axe-core comes from the npm registry
+//! (`CANDOR_AXE_JS` names its `axe.min.js`; `.ci/run` installs it).
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::{json, Value};
+
+use super::*;
+
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+const CHROMIUM: &str = "/usr/bin/chromium";
+
+/// Where screenshots go: `target/browser-shots/`.
+fn shots_dir() -> PathBuf {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/browser-shots");
+    std::fs::create_dir_all(&dir).expect("screenshot directory");
+    dir
+}
+
+/// Whether the browser tests must run here: under CI they must.
+fn required() -> bool {
+    std::env::var_os("CI").is_some_and(|v| !v.is_empty() && v != "false")
+}
+
+/// ChromeDriver on a free loopback port, stopped when dropped.
+struct Driver {
+    child: std::process::Child,
+    port: u16,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port()
+}
+
+async fn start_driver() -> Driver {
+    let port = free_port();
+    let child = std::process::Command::new(CHROMEDRIVER)
+        .arg(format!("--port={port}"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("chromedriver starts");
+    let driver = Driver { child, port };
+    for _ in 0..100 {
+        if tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
+            return driver;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("chromedriver did not listen on {port}");
+}
+
+/// A fresh headless Chromium session asking for `language`, with JavaScript on or off.
+async fn browser(driver: &Driver, profile: &Path, language: &str, javascript: bool) -> Client {
+    let mut prefs = json!({"intl.accept_languages": language});
+    if !javascript {
+        prefs["profile.managed_default_content_settings.javascript"] = json!(2);
+    }
+    let caps = json!({
+        "browserName": "chrome",
+        "goog:chromeOptions": {
+            "binary": CHROMIUM,
+            "args": [
+                "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                "--disable-quic", "--disable-component-update", "--disable-sync", "--no-first-run",
+                "--window-size=1280,900", format!("--lang={language}"),
+                format!("--user-data-dir={}", profile.display()),
+            ],
+            "prefs": prefs,
+        }
+    });
+    let Value::Object(caps) = caps else { unreachable!("an object") };
+    let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+    ClientBuilder::new(connector)
+        .capabilities(caps)
+        .connect(&format!("http://127.0.0.1:{}", driver.port))
+        .await
+        .expect("a browser session")
+}
+
+/// The page's path once it has one other than `from` (after a form is sent).
+async fn path_after(c: &Client, from: &str) -> String {
+    for _ in 0..100 {
+        let url = c.current_url().await.expect("url");
+        let path = match url.query() {
+            Some(q) => format!("{}?{q}", url.path()),
+            None => url.path().to_owned(),
+        };
+        if path != from {
+            return path;
+        }
+        tokio::time::sleep(Duration::from_millis(30)).await;
+    }
+    panic!("the page stayed at {from}");
+}
+
+async fn text_of(c: &Client) -> String {
+    c.find(Locator::Css("main")).await.expect("main").text().await.expect("text")
+}
+
+async fn type_into(c: &Client, css: &str, text: &str) {
+    let field = c.find(Locator::Css(css)).await.unwrap_or_else(|e| panic!("{css}: {e}"));
+    field.clear().await.expect("clear");
+    field.send_keys(text).await.expect("type");
+}
+
+async fn click(c: &Client, css: &str) {
+    c.find(Locator::Css(css)).await.unwrap_or_else(|e| panic!("{css}: {e}")).click().await.expect("click");
+}
+
+/// What the page's checks found: axe-core's WCAG A/AA violations, and a page wider than a phone.
+async fn check_page(c: &Client, axe: Option<&str>, name: &str, lang: &str) -> Vec<String> {
+    let mut problems = Vec::new();
+    for (width, label) in [(360, "phone"), (1280, "desktop")] {
+        c.set_window_size(width, 900).await.expect("resize");
+        let png = c.screenshot().await.expect("screenshot");
+        std::fs::write(shots_dir().join(format!("{lang}-{name}-{label}.png")), png).expect("write screenshot");
+        if axe.is_some() && width == 360 {
+            let overflow = c
+                .execute("return document.documentElement.scrollWidth > window.innerWidth + 1;", vec![])
+                .await
+                .expect("measure");
+            if overflow == json!(true) {
+                problems.push(format!("{name}: wider than a 360 px phone"));
+            }
+        }
+    }
+    if let Some(axe) = axe {
+        c.execute(axe, vec![]).await.expect("inject axe-core");
+        let found = c
+            .execute_async(
+                "const done = arguments[arguments.length - 1];
+                 axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa']}})
+                   .then(r => done(r.violations.map(v => v.id + ' (' + v.impact + '): ' + v.nodes.map(n => n.target.join(' ')).join(', '))))
+                   .catch(e => done(['axe failed: ' + e]));",
+                vec![],
+            )
+            .await
+            .expect("axe-core runs");
+        let found = found.as_array().unwrap_or_else(|| panic!("axe-core answered {found}"));
+        for v in found {
+            problems.push(format!("{name}: {}", v.as_str().unwrap_or_default()));
+        }
+    }
+    problems
+}
+
+/// Words each language's pages show at each step.
+struct Words {
+    tag: &'static str,
+    enrolled: &'static str,
+    no_consent_yet: &'static str,
+    granted: &'static str,
+    revoked: &'static str,
+    frozen: &'static str,
+    lift: &'static str,
+    gave_consent: &'static str,
+    refused: &'static str,
+}
+
+const ENGLISH: Words = Words {
+    tag: "en",
+    enrolled: "You are enrolled.",
+    no_consent_yet: "You have given no consent.",
+    granted: "The consent is given.",
+    revoked: "The consent is revoked.",
+    frozen: "Your file is frozen.",
+    lift: "Lift the freeze",
+    gave_consent: "You gave shop consent",
+    refused: "was refused",
+};
+
+const CHINESE: Words = Words {
+    tag: "zh-CN",
+    enrolled: "注册成功",
+    no_consent_yet: "您还没有授权任何机构。",
+    granted: "授权已生效。",
+    revoked: "授权已撤销。",
+    frozen: "您的档案已冻结。",
+    lift: "解除冻结",
+    gave_consent: "您授权 shop",
+    refused: "被拒绝",
+};
+
+/// One person's whole visit, by clicking: enrol, sign in, file, score, consent, freeze, who
+/// looked, sign out. Returns what the page checks found.
+async fn visit(f: &Fixture, base: &str, c: &Client, who: (&str, &str), w: &Words, axe: Option<&str>) -> Vec<String> {
+    let mut problems = Vec::new();
+    let code = invite(f, who.0, who.1).await;
+    let shop = api_key("shop");
+    let ask = || json_body(json!({"scheme": who.0, "number": who.1, "purpose": "deposit_waiver"}));
+
+    c.goto(&format!("{base}/")).await.expect("home");
+    problems.extend(check_page(c, axe, "home", w.tag).await);
+    c.goto(&format!("{base}/enrol")).await.expect("enrol page");
+    problems.extend(check_page(c, axe, "enrol", w.tag).await);
+    c.find(Locator::Css("#scheme")).await.expect("scheme").select_by_value(who.0).await.expect("pick scheme");
+    type_into(c, "#number", who.1).await;
+    type_into(c, "#activation_code", &code).await;
+    type_into(c, "#passphrase", PASSPHRASE).await;
+    type_into(c, "#passphrase_again", PASSPHRASE).await;
+    click(c, "main form button[type=submit]").await;
+    assert_eq!(path_after(c, "/enrol").await, "/sign-in?enrolled=1");
+    assert!(text_of(c).await.contains(w.enrolled), "{}", text_of(c).await);
+    problems.extend(check_page(c, axe, "sign-in", w.tag).await);
+
+    c.find(Locator::Css("#scheme")).await.expect("scheme").select_by_value(who.0).await.expect("pick scheme");
+    type_into(c, "#number", who.1).await;
+    type_into(c, "#passphrase", PASSPHRASE).await;
+    click(c, "main form button[type=submit]").await;
+    assert_eq!(path_after(c, "/sign-in?enrolled=1").await, "/me");
+    problems.extend(check_page(c, axe, "overview", w.tag).await);
+
+    c.goto(&format!("{base}/me/file")).await.expect("file");
+    let file = text_of(c).await;
+    assert!(file.contains("bank-one"), "the account and its furnisher: {file}");
+    assert!(!c.source().await.expect("source").contains(who.1), "the identifier is never shown in full");
+    problems.extend(check_page(c, axe, "file", w.tag).await);
+    c.goto(&format!("{base}/me/score")).await.expect("score");
+    c.find(Locator::Css(".score-number")).await.expect("a score is shown");
+    problems.extend(check_page(c, axe, "score", w.tag).await);
+
+    c.goto(&format!("{base}/me/consents")).await.expect("consents");
+    assert!(text_of(c).await.contains(w.no_consent_yet));
+    problems.extend(check_page(c, axe, "consents", w.tag).await);
+    c.find(Locator::Css("#org")).await.expect("org").select_by_value("shop").await.expect("pick shop");
+    c.find(Locator::Css("#purpose")).await.expect("purpose").select_by_value("deposit_waiver").await.expect("pick");
+    click(c, "form[action='/me/consents'] button[type=submit]").await;
+    assert_eq!(path_after(c, "/me/consents").await, "/me/consents?done=granted");
+    assert!(text_of(c).await.contains(w.granted));
+    assert_eq!(call(&f.app, "POST", "/v1/scores", Some(&shop), ask()).await.0, StatusCode::OK, "the shop may read");
+    click(c, "form[action='/me/consents/revoke'] button[type=submit]").await;
+    assert_eq!(path_after(c, "/me/consents?done=granted").await, "/me/consents?done=revoked");
+    assert!(text_of(c).await.contains(w.revoked));
+    assert_eq!(call(&f.app, "POST", "/v1/scores", Some(&shop), ask()).await.0, StatusCode::FORBIDDEN, "no longer");
+
+    c.goto(&format!("{base}/me")).await.expect("overview");
+    click(c, "form[action='/me/freeze'] button[type=submit]").await;
+    assert_eq!(path_after(c, "/me").await, "/me?done=frozen");
+    let overview = text_of(c).await;
+    assert!(overview.contains(w.frozen) && overview.contains(w.lift), "{overview}");
+    click(c, "form[action='/me/freeze'] button[type=submit]").await;
+    assert_eq!(path_after(c, "/me?done=frozen").await, "/me?done=unfrozen");
+
+    c.goto(&format!("{base}/me/reads")).await.expect("reads");
+    let reads = text_of(c).await;
+    assert!(reads.contains(w.gave_consent) && reads.contains(w.refused), "{reads}");
+    problems.extend(check_page(c, axe, "reads", w.tag).await);
+    click(c, "header form[action='/sign-out'] button").await;
+    assert_eq!(path_after(c, "/me/reads").await, "/");
+    c.goto(&format!("{base}/me")).await.expect("after signing out");
+    assert_eq!(c.current_url().await.expect("url").path(), "/sign-in", "signed out");
+    problems
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_person_does_everything_by_clicking_in_both_languages_with_and_without_javascript() {
+    if !Path::new(CHROMEDRIVER).exists() || !Path::new(CHROMIUM).exists() {
+        assert!(!required(), "CI must install chromium and chromium-driver (.ci/run does)");
+        eprintln!("skipped: no {CHROMIUM} or {CHROMEDRIVER} on this machine");
+        return;
+    }
+    let axe = std::env::var("CANDOR_AXE_JS").ok().map(|p| std::fs::read_to_string(&p).expect("axe-core's axe.min.js"));
+    assert!(axe.is_some() || !required(), "CI must install axe-core and set CANDOR_AXE_JS (.ci/run does)");
+    let f = fixture();
+    example_batch(&f).await;
+    deploy_model(&f).await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let base = format!("http://{}", listener.local_addr().expect("addr"));
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(candor_server::serve(listener, f.state.clone(), async {
+        let _ = stopped.await;
+    }));
+    let driver = start_driver().await;
+    let profiles = tempfile::tempdir().expect("profiles");
+
+    let english = browser(&driver, &profiles.path().join("en"), "en", true).await;
+    let problems = visit(&f, &base, &english, ID, &ENGLISH, axe.as_deref()).await;
+    english.close().await.expect("close");
+
+    let chinese = browser(&driver, &profiles.path().join("zh"), "zh-CN", false).await;
+    let jane = ("us_ssn", "123-45-6789");
+    let more = visit(&f, &base, &chinese, jane, &CHINESE, None).await;
+    // With scripts off, the page's own scripts do not run: nothing of the portal needs them.
+    chinese.close().await.expect("close");
+
+    let _ = stop.send(());
+    let _ = server.await;
+    let all: Vec<String> = problems.into_iter().chain(more).collect();
+    assert!(all.is_empty(), "accessibility and layout problems:\n{}", all.join("\n"));
+}
