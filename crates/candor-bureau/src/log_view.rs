@@ -57,6 +57,45 @@ pub fn inclusion(
     Ok(Inclusion { index, size, root, leaf_hash, body, proof })
 }
 
+/// A leaf about the person with its proof, checked the way a client checks it: against the
+/// checkpoint the bureau signs now, whose signature is verified with the bureau's key, and the
+/// leaf's hash recomputed from its body.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Checked {
+    pub inclusion: Inclusion,
+    /// The signed note of the checkpoint the proof is checked against.
+    pub checkpoint: String,
+    /// Whether everything checks: signature, leaf hash, path to the root.
+    pub verified: bool,
+}
+
+/// Leaf `index` about the person, with its inclusion proof checked against the latest checkpoint.
+pub fn checked_inclusion(
+    store: &mut Store,
+    tree: &mut Tree,
+    signer: &Signer,
+    now: Now,
+    index: i64,
+    about: &SubjectKey,
+) -> Result<Checked> {
+    let checkpoint = self::checkpoint(store, tree, signer, now)?;
+    let signed = candor_log::SignedCheckpoint::parse(&checkpoint).map_err(BureauError::corrupt)?;
+    let inclusion = inclusion(store, tree, index, Some(signed.checkpoint.size), Some(about))?;
+    let signature_holds = signed.check(&signer.verifier()).is_ok();
+    let hash_holds = candor_log::leaf_hash(inclusion.body.as_bytes()) == inclusion.leaf_hash;
+    let path_holds = u64::try_from(index).is_ok_and(|i| {
+        candor_log::verify_inclusion(
+            &inclusion.leaf_hash,
+            i,
+            signed.checkpoint.size,
+            &inclusion.proof,
+            &signed.checkpoint.root,
+        )
+        .is_ok()
+    });
+    Ok(Checked { inclusion, checkpoint, verified: signature_holds && hash_holds && path_holds })
+}
+
 /// The log's size and root now, signed by the bureau, kept for the auditors; its signed note.
 pub fn checkpoint(store: &mut Store, tree: &mut Tree, signer: &Signer, now: Now) -> Result<String> {
     store.extend_log_tree(tree)?;

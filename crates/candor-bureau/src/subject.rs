@@ -256,3 +256,41 @@ pub struct LeafAbout {
     /// A decision the ombudsman overrode on the person's request for review.
     pub overridden: bool,
 }
+
+/// Most log entries a copy of everything holds (a person with more is told the copy is not
+/// complete and reads the rest page by page).
+pub const MAX_COPY_ENTRIES: usize = 50_000;
+
+/// Everything the bureau holds about a person: the statutory copy.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Everything {
+    pub report: crate::gate::ReportedFile,
+    pub frozen: bool,
+    pub consents: Vec<candor_file::model::Consent>,
+    pub disputes: Vec<crate::dispute::DisputeView>,
+    pub leaves: Vec<LeafAbout>,
+    /// Whether every log entry about them is in `leaves` (at most [`MAX_COPY_ENTRIES`]).
+    pub complete: bool,
+}
+
+/// Everything the bureau holds about the person now, as one copy, read in one unit.
+pub fn everything(store: &mut Store, rules: &Rules, now: Now, key: &SubjectKey) -> Result<Everything> {
+    unit(store, |store| {
+        let report = crate::gate::reported_file(store, rules, now, key, now.today)?;
+        let frozen = store.is_frozen(key)?;
+        let consents = store.consents(key, i64::MAX)?;
+        let disputes = crate::dispute::of_subject(store, rules, now, key, Page::first(u32::MAX))?.items;
+        let mut leaves = Vec::new();
+        let mut page = Page::first(crate::MAX_PAGE);
+        let complete = loop {
+            let read = leaves_about(store, key, page)?;
+            leaves.extend(read.items);
+            match read.next {
+                None => break true,
+                Some(_) if leaves.len() >= MAX_COPY_ENTRIES => break false,
+                Some(after) => page.after = after,
+            }
+        };
+        Ok(Everything { report, frozen, consents, disputes, leaves, complete })
+    })
+}

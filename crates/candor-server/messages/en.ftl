@@ -214,3 +214,17 @@ error-busy = The bureau is busy; please try again in a moment.
 error-no_model = The bureau has no model serving scores yet.
 error-internal = Something went wrong on our side. Nothing was changed; please try again.
 error-not_found = There is nothing here.
+
+## An entry's proof
+proof-title = Log entry
+proof-verified = This entry is in the bureau's log: its proof checks against the checkpoint the bureau signed just now.
+proof-not-verified = This entry's proof does not check against the bureau's latest checkpoint. Keep this page and tell the ombudsman.
+proof-lead = The bureau cannot change or remove this entry without everyone holding a later checkpoint noticing. You or anyone you trust can check it again with any implementation of the C2SP signed-note and tlog-checkpoint standards.
+proof-entry = The entry, exactly as logged
+proof-checkpoint = The checkpoint (signed by the bureau)
+proof-path = The path from the entry to the checkpoint's root
+proof-leaf-hash = Entry hash:
+proof-how = The same proof as data:
+proof-back = Back to who looked
+file-copy = This is everything reported about you, free. To keep a copy of all the bureau holds about you — this file, your consents, disputes and every log entry — download it, or print this page.
+file-download = Download everything (JSON)

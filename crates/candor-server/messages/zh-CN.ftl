@@ -213,3 +213,17 @@ error-busy = 征信机构正忙，请稍后再试。
 error-no_model = 征信机构尚未部署评分模型。
 error-internal = 我们这边出了问题。没有任何更改，请重试。
 error-not_found = 这里什么也没有。
+
+## 条目的证明
+proof-title = 日志条目
+proof-verified = 此条目在征信机构的日志中：它的证明与征信机构刚刚签署的检查点相符。
+proof-not-verified = 此条目的证明与征信机构最新的检查点不符。请保存本页并告知申诉专员。
+proof-lead = 征信机构无法更改或删除此条目而不被持有更新检查点的任何人发现。您或您信任的任何人都可以用 C2SP signed-note 和 tlog-checkpoint 标准的任何实现再次核验。
+proof-entry = 条目原文，与记录时完全一致
+proof-checkpoint = 检查点（由征信机构签署）
+proof-path = 从条目到检查点根哈希的路径
+proof-leaf-hash = 条目哈希：
+proof-how = 同一证明的数据形式：
+proof-back = 返回查询记录
+file-copy = 这是报送的关于您的全部信息，免费查看。如需保存征信机构掌握的关于您的一切——本档案、您的授权、异议和每一条日志条目——请下载，或打印本页。
+file-download = 下载全部信息（JSON）

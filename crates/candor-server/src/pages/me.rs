@@ -4,7 +4,7 @@
 use axum::extract::{Extension, RawQuery, State as Extract};
 use axum::http::header::HeaderMap;
 use axum::http::StatusCode;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use candor_bureau::{consent, gate, subject, Page};
 use candor_file::model::{parse_date, Purpose};
 use serde::Deserialize;
@@ -284,4 +284,31 @@ pub(super) async fn freeze(
     }
     .await;
     page(&headers, switched)
+}
+
+/// The statutory copy: everything the bureau holds about the person, with sources, as JSON to
+/// keep (the file page prints as the readable copy).
+pub(super) async fn download(
+    Extract(state): Extract<Shared>,
+    Extension(person): Extension<Person>,
+    headers: HeaderMap,
+) -> Response {
+    let made = async {
+        let key = person.key;
+        let all =
+            with_store(&state, move |s, store| Ok(subject::everything(store, &s.rules(), s.now(), &key)?)).await?;
+        let today = state.today();
+        let json = serde_json::to_vec_pretty(&wire::everything(&all, today)).map_err(|_| ApiError::internal())?;
+        let disposition = format!("attachment; filename=\"candor-my-file-{today}.json\"");
+        Ok((
+            [
+                (axum::http::header::CONTENT_TYPE, "application/json".to_owned()),
+                (axum::http::header::CONTENT_DISPOSITION, disposition),
+            ],
+            json,
+        )
+            .into_response())
+    }
+    .await;
+    page(&headers, made)
 }

@@ -10,6 +10,7 @@
 
 mod me;
 mod person;
+mod proof;
 pub mod text;
 mod views;
 
@@ -45,8 +46,10 @@ pub(crate) fn router(state: Shared) -> Router<Shared> {
     let own = Router::new()
         .route("/me", get(me::overview))
         .route("/me/file", get(me::file))
+        .route("/me/file.json", get(me::download))
         .route("/me/score", get(me::score))
         .route("/me/reads", get(me::reads))
+        .route("/me/reads/{leaf}", get(proof::entry))
         .route("/me/consents", get(me::consents).post(me::grant))
         .route("/me/consents/revoke", post(me::revoke))
         .route("/me/freeze", post(me::freeze))

@@ -395,6 +395,20 @@ pub(crate) struct ReadsPage {
     pub next: Option<i64>,
 }
 
+#[derive(Template)]
+#[template(path = "proof.html")]
+pub(crate) struct ProofPage {
+    pub c: Chrome,
+    pub index: i64,
+    /// The API route that gives the same proof, at the same size.
+    pub api_path: String,
+    pub body: String,
+    pub leaf_hash: String,
+    pub path: Vec<String>,
+    pub checkpoint: String,
+    pub verified: bool,
+}
+
 /// A consent as the list shows it.
 pub(crate) struct ConsentRow {
     pub org: String,

@@ -325,3 +325,30 @@ pub fn leaf_about(l: &LeafAbout) -> Entry {
 pub fn notification(index: i64, n: &candor_log::leaf::Notification) -> Entry {
     Entry { leaf: index, overridden: None, body: Leaf::Notification(n.clone()) }
 }
+
+/// Everything the bureau holds about a person, with sources: the copy they download.
+#[derive(Serialize, JsonSchema)]
+pub struct Everything {
+    /// `YYYY-MM-DD`: the day the copy was made.
+    pub as_of: String,
+    pub file: File,
+    pub frozen: bool,
+    pub consents: Vec<ConsentShown>,
+    pub disputes: Vec<Dispute>,
+    /// Every log entry about the person, oldest first.
+    pub log_entries: Vec<Entry>,
+    /// Whether `log_entries` holds every entry (a copy holds at most 50,000).
+    pub complete: bool,
+}
+
+pub fn everything(e: &candor_bureau::subject::Everything, as_of: time::Date) -> Everything {
+    Everything {
+        as_of: as_of.to_string(),
+        file: file(&e.report),
+        frozen: e.frozen,
+        consents: e.consents.iter().map(consent).collect(),
+        disputes: e.disputes.iter().map(dispute).collect(),
+        log_entries: e.leaves.iter().map(leaf_about).collect(),
+        complete: e.complete,
+    }
+}

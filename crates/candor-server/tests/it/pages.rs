@@ -123,6 +123,24 @@ async fn a_person_signs_in_and_sees_file_score_and_readers_in_both_languages() {
     assert!(score.body.contains("Balances are high compared with your limits."), "reasons in words: {}", score.body);
     let reads = b.get("/me/reads").await;
     assert!(reads.body.contains("You enrolled"), "{}", reads.body);
+    // Each entry of who looked opens its proof, checked against the checkpoint signed now.
+    let first = reads.body.split("href=\"/me/reads/").nth(1).and_then(|r| r.split('"').next()).expect("a link");
+    let proof = b.get(&format!("/me/reads/{first}")).await;
+    assert_eq!(proof.status, StatusCode::OK, "{}", proof.body);
+    assert!(proof.body.contains("its proof checks against the checkpoint"), "{}", proof.body);
+    assert!(proof.body.contains("candor.local/log"), "the signed checkpoint is shown");
+    assert_eq!(b.get("/me/reads/0").await.status, StatusCode::NOT_FOUND, "an entry about nobody in particular");
+    assert_eq!(b.get("/me/reads/x").await.status, StatusCode::BAD_REQUEST);
+    assert_eq!(b.get("/me/reads/99999999999999999999").await.status, StatusCode::BAD_REQUEST);
+    // The statutory copy: everything held, as JSON to keep.
+    let copy = b.get("/me/file.json").await;
+    assert_eq!(copy.status, StatusCode::OK);
+    let disposition = copy.headers.get("content-disposition").and_then(|v| v.to_str().ok()).unwrap_or("");
+    assert!(disposition.starts_with("attachment;"), "{disposition}");
+    let all: Value = serde_json::from_str(&copy.body).expect("JSON");
+    assert_eq!(all["file"]["accounts"][0]["furnisher"], "bank-one", "{all}");
+    assert!(all["log_entries"].as_array().is_some_and(|e| e.len() >= 2) && all["complete"] == true, "{all}");
+    assert!(!copy.body.contains(ID.1), "no identifier in the copy");
     let past = b.get("/me/file?as_of=2020-01-01").await;
     assert!(past.status == StatusCode::OK && past.body.contains("value=\"2020-01-01\""), "as of a past date");
 
@@ -259,7 +277,15 @@ async fn strangers_other_sessions_cross_site_and_malformed_forms_change_nothing(
     session(&f).await;
     enrol(&f, "cn_rid", &resident_number(7), "another long passphrase").await;
     let mut stranger = Browser::new(&f);
-    for path in ["/me", "/me/file?as_of=not-a-date", "/me/score", "/me/reads?after=x", "/me/consents"] {
+    for path in [
+        "/me",
+        "/me/file?as_of=not-a-date",
+        "/me/score",
+        "/me/reads?after=x",
+        "/me/consents",
+        "/me/reads/1",
+        "/me/file.json",
+    ] {
         let seen = stranger.get(path).await;
         assert_eq!((seen.status, seen.location()), (StatusCode::SEE_OTHER, "/sign-in"), "{path}");
     }
@@ -318,6 +344,10 @@ async fn strangers_other_sessions_cross_site_and_malformed_forms_change_nothing(
     assert_eq!(owner.get("/me/reads?after=x").await.status, StatusCode::BAD_REQUEST);
     assert_eq!(owner.get("/me/file?unknown=1").await.status, StatusCode::OK, "an unknown parameter is ignored");
     assert!(!frozen().await, "and nothing froze the file");
+    // The other person's entries are not this one's to see.
+    let others_reads = other.get("/me/reads").await;
+    let theirs = others_reads.body.split("href=\"/me/reads/").nth(1).and_then(|r| r.split('"').next()).expect("a link");
+    assert_eq!(owner.get(&format!("/me/reads/{theirs}")).await.status, StatusCode::NOT_FOUND);
     let revoked = owner.post("/me/consents/revoke", &[("csrf", &own), ("org", "shop"), ("purpose", "tenancy")]).await;
     assert_eq!(revoked.status, StatusCode::NOT_FOUND, "no such consent: {}", revoked.body);
 }
