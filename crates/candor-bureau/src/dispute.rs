@@ -9,11 +9,13 @@
 //! is told. Every decided change re-scores the file and tells each organisation that read it in
 //! the last six months.
 
+use candor_file::claim::{Claim, MediaType};
 use candor_file::disputes::{self, Record};
 use candor_file::ids::SubjectKey;
 use candor_file::model::{Dispute, DisputeState, OrgId};
+use candor_file::secret::{Keys, NONCE_BYTES};
 use candor_log::{leaf, Leaf, LEAF_VERSION};
-use candor_store::{FileRead, Store};
+use candor_store::{FileRead, Store, StoredClaim, StoredEvidence};
 
 use crate::gate::reported_file;
 use crate::{log, unit, BureauError, Deployed, Now, Page, Paged, Result, Rules};
@@ -92,6 +94,15 @@ fn undecided(store: &mut Store, id: i64) -> Result<Option<(Dispute, SubjectKey)>
     Ok(store.dispute(id)?.filter(|(d, _)| disputes::is_pending(d.state)))
 }
 
+/// What a person sends to open a dispute: the record, perhaps the reference of an identity theft
+/// report they filed, and perhaps what they say is wrong (sealed by [`seal_claim`]).
+#[derive(Clone, Copy, Debug)]
+pub struct Opening<'a> {
+    pub record: &'a Record,
+    pub identity_theft_report: Option<&'a str>,
+    pub claim: Option<&'a StoredClaim>,
+}
+
 /// Opens a dispute of a record of the person's file, as reports show it: its furnisher is
 /// asked to verify it; with an identity theft report it is blocked at once and those who read
 /// the file are told.
@@ -100,10 +111,10 @@ pub fn open(
     rules: &Rules,
     now: Now,
     key: &SubjectKey,
-    record: &Record,
-    identity_theft_report: Option<&str>,
+    opening: &Opening<'_>,
     deployed: Option<&Deployed>,
 ) -> Result<DisputeView> {
+    let Opening { record, identity_theft_report, claim } = *opening;
     let (record_kind, record_ref) = (record.kind(), record.reference());
     let record_ref = record_ref.as_str();
     unit(store, |store| {
@@ -113,6 +124,9 @@ pub fn open(
             field: Some("record_ref"),
         })?;
         let id = store.open_dispute(key, record_kind, record_ref, Some(&furnisher), now.ms)?;
+        if let Some(claim) = claim {
+            store.put_claim(key, id, claim)?;
+        }
         let blocked = identity_theft_report.is_some();
         if blocked {
             store.dispute_step(id, DisputeState::Blocked, now.ms)?;
@@ -129,6 +143,8 @@ pub fn open(
                 identity_theft_report: identity_theft_report.map(str::to_owned),
                 blocked,
                 due_ms: Some(disputes::due_ms(now.ms, rules.dispute_days)),
+                claim_reason: claim.map(|c| c.reason.clone()),
+                claim_sha256: claim.map(|c| hex::encode(c.claim_sha256)),
                 recorded_ms: now.ms,
             }),
         )?;
@@ -137,6 +153,75 @@ pub fn open(
         }
         find_view(store, rules, now, id)
     })
+}
+
+/// What the person sends with a dispute, sealed for the store under their key: their words and
+/// their evidence (each with a fresh nonce), with the digests the log and the receipt show.
+pub fn seal_claim(keys: &Keys, key: &SubjectKey, claim: &Claim, nonces: [[u8; NONCE_BYTES]; 2]) -> StoredClaim {
+    StoredClaim {
+        reason: claim.reason.as_str().to_owned(),
+        text_sealed: keys.seal(key, &claim.text, nonces[0]),
+        evidence: claim.evidence.as_ref().map(|e| StoredEvidence {
+            media_type: e.media_type,
+            sha256: e.sha256(),
+            sealed: keys.seal_bytes(key, &e.bytes, nonces[1]),
+        }),
+        claim_sha256: claim.digest(),
+    }
+}
+
+/// What a person sent with a dispute, opened for them (or the ombudsman): the receipt.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Receipt {
+    pub reason: String,
+    pub text: String,
+    /// The evidence's type, size and digest.
+    pub evidence: Option<(MediaType, usize, [u8; 32])>,
+    pub claim_sha256: [u8; 32],
+}
+
+/// One of the person's disputes with every step and when, and what they sent.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Timeline {
+    pub view: DisputeView,
+    pub steps: Vec<(candor_file::model::DisputeState, i64)>,
+    pub receipt: Option<Receipt>,
+}
+
+/// One of the person's disputes, whole; `NotFound` for another person's (the two look the same).
+pub fn timeline(
+    store: &mut Store,
+    keys: &Keys,
+    rules: &Rules,
+    now: Now,
+    key: &SubjectKey,
+    id: i64,
+) -> Result<Timeline> {
+    let mine = store.dispute(id)?.filter(|(_, whose)| whose == key);
+    let Some((d, _)) = mine else { return Err(BureauError::not_found("dispute of yours")) };
+    let steps = store.dispute_steps(id)?;
+    let receipt = match store.claim(key, id)? {
+        None => None,
+        Some(c) => Some(Receipt {
+            text: keys.open(key, &c.text_sealed).map_err(BureauError::corrupt)?,
+            evidence: match &c.evidence {
+                None => None,
+                Some(e) => {
+                    let size = keys.open_bytes(key, &e.sealed).map_err(BureauError::corrupt)?.len();
+                    Some((e.media_type, size, e.sha256))
+                }
+            },
+            reason: c.reason,
+            claim_sha256: c.claim_sha256,
+        }),
+    };
+    Ok(Timeline { view: view(rules, now, d), steps, receipt })
+}
+
+/// The evidence the person sent with one of their disputes: its type and bytes.
+pub fn evidence(store: &mut Store, keys: &Keys, key: &SubjectKey, id: i64) -> Result<(MediaType, Vec<u8>)> {
+    let sealed = store.claim(key, id)?.and_then(|c| c.evidence).ok_or(BureauError::not_found("evidence"))?;
+    Ok((sealed.media_type, keys.open_bytes(key, &sealed.sealed).map_err(BureauError::corrupt)?))
 }
 
 /// Asks for human review of a decision about the person (by its log leaf).

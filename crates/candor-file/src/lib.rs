@@ -9,6 +9,7 @@
 
 pub mod activation;
 pub mod batch;
+pub mod claim;
 pub mod disputes;
 pub mod features;
 pub mod ids;

@@ -199,6 +199,13 @@ named!(
     Deleted = "deleted", Suppressed = "suppressed", Upheld = "upheld", Overridden = "overridden",
 });
 
+named!(
+    /// What a person says is wrong with a record they dispute.
+    ClaimReason, "a reason: not_mine, never_late, wrong_amount, paid, closed, duplicate or other", {
+    NotMine = "not_mine", NeverLate = "never_late", WrongAmount = "wrong_amount", Paid = "paid",
+    Closed = "closed", Duplicate = "duplicate", Other = "other",
+});
+
 impl AccountKind {
     pub fn is_revolving(self) -> bool {
         matches!(self, AccountKind::Card | AccountKind::Line)

@@ -94,9 +94,18 @@ impl Keys {
     }
 
     pub fn seal(&self, subject: &SubjectKey, plaintext: &str, nonce: [u8; NONCE_BYTES]) -> Vec<u8> {
+        self.seal_bytes(subject, plaintext.as_bytes(), nonce)
+    }
+
+    pub fn open(&self, subject: &SubjectKey, sealed: &[u8]) -> Result<String, KeyError> {
+        String::from_utf8(self.open_bytes(subject, sealed)?).map_err(|_| KeyError::Open)
+    }
+
+    /// Seals bytes for one subject (a document they sent): only this subject's key opens them.
+    pub fn seal_bytes(&self, subject: &SubjectKey, plaintext: &[u8], nonce: [u8; NONCE_BYTES]) -> Vec<u8> {
         let cipher = XChaCha20Poly1305::new(&self.sealing.into());
         let sealed = cipher
-            .encrypt(XNonce::from_slice(&nonce), Payload { msg: plaintext.as_bytes(), aad: &subject.0 })
+            .encrypt(XNonce::from_slice(&nonce), Payload { msg: plaintext, aad: &subject.0 })
             .unwrap_or_else(|_| unreachable!("encryption of an in-memory buffer cannot fail"));
         let mut out = Vec::with_capacity(NONCE_BYTES + sealed.len());
         out.extend_from_slice(&nonce);
@@ -104,16 +113,13 @@ impl Keys {
         out
     }
 
-    pub fn open(&self, subject: &SubjectKey, sealed: &[u8]) -> Result<String, KeyError> {
+    pub fn open_bytes(&self, subject: &SubjectKey, sealed: &[u8]) -> Result<Vec<u8>, KeyError> {
         if sealed.len() < NONCE_BYTES {
             return Err(KeyError::Open);
         }
         let (nonce, body) = sealed.split_at(NONCE_BYTES);
         let cipher = XChaCha20Poly1305::new(&self.sealing.into());
-        let plain = cipher
-            .decrypt(XNonce::from_slice(nonce), Payload { msg: body, aad: &subject.0 })
-            .map_err(|_| KeyError::Open)?;
-        String::from_utf8(plain).map_err(|_| KeyError::Open)
+        cipher.decrypt(XNonce::from_slice(nonce), Payload { msg: body, aad: &subject.0 }).map_err(|_| KeyError::Open)
     }
 }
 

@@ -773,6 +773,80 @@ impl Store {
         Ok(fetch!(self, |tx| latest_states(&mut tx, &sql, &[Param::Int(dispute_id)])?)?.pop())
     }
 
+    /// Keeps what the person sent with a dispute of theirs.
+    pub fn put_claim(&mut self, key: &SubjectKey, dispute_id: i64, claim: &StoredClaim) -> Result<(), StoreError> {
+        transact!(self, |tx| {
+            let sid = subject(&mut tx, key)?;
+            let evidence = claim.evidence.as_ref();
+            tx.execute(
+                "INSERT INTO dispute_claims (subject_id, dispute_id, reason, text_sealed, evidence_type, evidence_sha256, \
+                 evidence_sealed, claim_sha256) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                &[
+                    Param::Int(sid),
+                    Param::Int(dispute_id),
+                    Param::Text(&claim.reason),
+                    Param::Bytes(&claim.text_sealed),
+                    Param::OptText(evidence.map(|e| e.media_type.as_str())),
+                    Param::OptBytes(evidence.map(|e| &e.sha256[..])),
+                    Param::OptBytes(evidence.map(|e| &e.sealed[..])),
+                    Param::Bytes(&claim.claim_sha256),
+                ],
+            )?;
+        })
+    }
+
+    /// What the person sent with one of their disputes, if they sent anything.
+    pub fn claim(&mut self, key: &SubjectKey, dispute_id: i64) -> Result<Option<StoredClaim>, StoreError> {
+        fetch!(self, |tx| {
+            let sid = subject(&mut tx, key)?;
+            let mut found = None;
+            tx.query(
+                "SELECT reason, text_sealed, evidence_type, evidence_sha256, evidence_sealed, claim_sha256 \
+                 FROM dispute_claims WHERE subject_id = $1 AND dispute_id = $2",
+                &[Param::Int(sid), Param::Int(dispute_id)],
+                &mut |r| {
+                    let hash = |b: Option<Vec<u8>>| -> Result<[u8; 32], StoreError> {
+                        b.and_then(|b| b.try_into().ok()).ok_or_else(|| corrupt("a claim digest is not 32 bytes"))
+                    };
+                    let evidence = match (r.opt_text(2)?, r.opt_bytes(3)?, r.opt_bytes(4)?) {
+                        (Some(t), sha, Some(sealed)) => Some(StoredEvidence {
+                            media_type: candor_file::claim::MediaType::parse(&t)
+                                .ok_or_else(|| corrupt("an evidence type this version does not know"))?,
+                            sha256: hash(sha)?,
+                            sealed,
+                        }),
+                        _ => None,
+                    };
+                    found = Some(StoredClaim {
+                        reason: r.text(0)?,
+                        text_sealed: r.opt_bytes(1)?.unwrap_or_default(),
+                        evidence,
+                        claim_sha256: hash(r.opt_bytes(5)?)?,
+                    });
+                    Ok(())
+                },
+            )?;
+            found
+        })
+    }
+
+    /// A dispute's steps, in order: each state and when it was recorded.
+    pub fn dispute_steps(&mut self, dispute_id: i64) -> Result<Vec<(DisputeState, i64)>, StoreError> {
+        fetch!(self, |tx| {
+            let mut out = Vec::new();
+            tx.query(
+                "SELECT state, recorded_ms FROM dispute_steps WHERE dispute_id = $1 ORDER BY recorded_ms, seq",
+                &[Param::Int(dispute_id)],
+                &mut |r| {
+                    let state = DisputeState::parse(&r.text(0)?).map_err(corrupt)?;
+                    out.push((state, r.int(1)?));
+                    Ok(())
+                },
+            )?;
+            out
+        })
+    }
+
     /// Every dispute with its latest state and whose it is, oldest first (for walks over the
     /// whole store, which read every file anyway).
     pub fn all_disputes(&mut self) -> Result<Vec<(Dispute, SubjectKey)>, StoreError> {
@@ -802,4 +876,21 @@ impl Store {
             out
         })
     }
+}
+
+/// What a person sent with a dispute, as kept: the reason, their words sealed, the evidence
+/// sealed with its type and digest, and the digest of the whole claim.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredClaim {
+    pub reason: String,
+    pub text_sealed: Vec<u8>,
+    pub evidence: Option<StoredEvidence>,
+    pub claim_sha256: [u8; 32],
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredEvidence {
+    pub media_type: candor_file::claim::MediaType,
+    pub sha256: [u8; 32],
+    pub sealed: Vec<u8>,
 }

@@ -14,7 +14,7 @@
 //! the directory that maps keys to ids.
 
 /// Bump with every change to the tables, and add the step to both lists below.
-pub const SCHEMA_VERSION: i64 = 12;
+pub const SCHEMA_VERSION: i64 = 13;
 
 /// Hash partitions per fact table on PostgreSQL.
 pub const PG_PARTITIONS: u32 = 8;
@@ -90,6 +90,7 @@ CREATE TABLE purges (
     STEP_10,
     STEP_11,
     STEP_12_SQLITE,
+    STEP_13_SQLITE,
 ];
 
 /// Step 2: the transparency log. Every batch and purge appends a leaf whose body commits to the
@@ -204,6 +205,23 @@ const STEP_12_POSTGRES: &str = r#"
 ALTER TABLE enrolments ADD COLUMN proofing TEXT;
 CREATE TABLE proofing_failures (subject_key BYTEA NOT NULL, at_ms BIGINT NOT NULL);
 CREATE INDEX proofing_failures_key ON proofing_failures (subject_key, at_ms);
+"#;
+
+/// Step 13: what a person sends with a dispute: a reason, their words sealed, and perhaps one
+/// evidence document sealed, with its type and digest, and the digest of the whole claim the
+/// log records. Keyed by subject and dispute, like every fact of one person's.
+const STEP_13_SQLITE: &str = r#"
+CREATE TABLE dispute_claims (
+    subject_id INTEGER NOT NULL, dispute_id INTEGER NOT NULL, reason TEXT NOT NULL,
+    text_sealed BLOB NOT NULL, evidence_type TEXT, evidence_sha256 BLOB, evidence_sealed BLOB,
+    claim_sha256 BLOB NOT NULL, PRIMARY KEY (subject_id, dispute_id)) WITHOUT ROWID;
+"#;
+
+const STEP_13_POSTGRES: &str = r#"
+CREATE TABLE dispute_claims (
+    subject_id BIGINT NOT NULL, dispute_id BIGINT NOT NULL, reason TEXT NOT NULL,
+    text_sealed BYTEA NOT NULL, evidence_type TEXT, evidence_sha256 BYTEA, evidence_sealed BYTEA,
+    claim_sha256 BYTEA NOT NULL, PRIMARY KEY (subject_id, dispute_id));
 "#;
 
 const STEP_2_SQLITE: &str = r#"
@@ -333,6 +351,7 @@ pub fn postgres() -> Vec<String> {
         STEP_10.to_owned(),
         STEP_11.to_owned(),
         STEP_12_POSTGRES.to_owned(),
+        STEP_13_POSTGRES.to_owned(),
     ]
 }
 

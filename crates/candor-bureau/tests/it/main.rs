@@ -202,10 +202,17 @@ fn what_disputes_take_away_is_in_no_report_score_or_training_file() {
         let ombudsman = OrgId::parse("ombudsman").expect("org");
         let open = |store: &mut Store, kind: &str, reference: &str, theft: Option<&str>| {
             let record = Record::parse(kind, reference).expect("record");
-            dispute::open(store, &rules, at(START_MS), &key, &record, theft, Some(&deployed))
-                .expect("opened")
-                .dispute
-                .id
+            dispute::open(
+                store,
+                &rules,
+                at(START_MS),
+                &key,
+                &dispute::Opening { record: &record, identity_theft_report: theft, claim: None },
+                Some(&deployed),
+            )
+            .expect("opened")
+            .dispute
+            .id
         };
         let deleted = open(store, "report", "CARD-001 2026-09", None);
         dispute::decide(store, &rules, at(START_MS + 1), &ombudsman, deleted, DisputeState::Deleted, Some(&deployed))

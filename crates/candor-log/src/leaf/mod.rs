@@ -194,6 +194,13 @@ pub struct DisputeOpened {
     /// When the whole dispute must be decided, ms since 1970 (absent in version 0).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub due_ms: Option<i64>,
+    /// What the person says is wrong (`not_mine`, `paid`, ...), when they said (absent before).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub claim_reason: Option<String>,
+    /// The SHA-256 (hex) of everything they sent — reason, words, evidence — which their receipt
+    /// shows; the words and the evidence themselves are kept sealed, never in the log.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub claim_sha256: Option<String>,
     pub recorded_ms: i64,
 }
 

@@ -150,10 +150,31 @@ fn the_bytes_of_every_kind_are_pinned() {
             identity_theft_report: Some("POLICE-22".into()),
             blocked: true,
             due_ms: Some(2_592_000_007),
+            claim_reason: None,
+            claim_sha256: None,
             recorded_ms: 7,
         }),
         expect![[
             r#"{"kind":"dispute_opened","leaf_version":1,"subject":"5f1c2a","dispute":4,"record_kind":"report","record_ref":"CARD-1 2026-09","furnisher_asked":"demo-bank","identity_theft_report":"POLICE-22","blocked":true,"due_ms":2592000007,"recorded_ms":7}"#
+        ]],
+    );
+    check(
+        Leaf::DisputeOpened(DisputeOpened {
+            leaf_version: LEAF_VERSION,
+            subject: SUBJECT.into(),
+            dispute: 5,
+            record_kind: "report".into(),
+            record_ref: "CARD-1 2026-09".into(),
+            furnisher_asked: "demo-bank".into(),
+            identity_theft_report: None,
+            blocked: false,
+            due_ms: Some(2_592_000_007),
+            claim_reason: Some("paid".into()),
+            claim_sha256: Some("00ff".into()),
+            recorded_ms: 7,
+        }),
+        expect![[
+            r#"{"kind":"dispute_opened","leaf_version":1,"subject":"5f1c2a","dispute":5,"record_kind":"report","record_ref":"CARD-1 2026-09","furnisher_asked":"demo-bank","identity_theft_report":null,"blocked":false,"due_ms":2592000007,"claim_reason":"paid","claim_sha256":"00ff","recorded_ms":7}"#
         ]],
     );
     check(

@@ -8,6 +8,7 @@
 //! a person's own is served only after the session is checked, before its query or body is
 //! read; no national identifier is shown in full or put in a URL.
 
+mod disputes;
 mod me;
 mod person;
 mod proof;
@@ -53,6 +54,13 @@ pub(crate) fn router(state: Shared) -> Router<Shared> {
         .route("/me/consents", get(me::consents).post(me::grant))
         .route("/me/consents/revoke", post(me::revoke))
         .route("/me/freeze", post(me::freeze))
+        .route(
+            "/me/disputes",
+            get(disputes::list).post(disputes::open).layer(DefaultBodyLimit::max(disputes::DISPUTE_BODY_BYTES)),
+        )
+        .route("/me/disputes/{id}", get(disputes::one))
+        .route("/me/disputes/{id}/evidence", get(disputes::evidence))
+        .route("/me/reviews", post(disputes::review))
         .route("/sign-out", post(person::sign_out))
         .route_layer(from_fn_with_state(state, require_person));
     Router::new()

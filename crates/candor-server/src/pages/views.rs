@@ -332,10 +332,18 @@ pub(crate) struct EntryShown {
     pub what: String,
     /// A refused read: marked.
     pub refused: bool,
+    /// A decision the person may ask a human to review.
+    pub reviewable: bool,
+}
+
+/// A moment's UTC date.
+pub(crate) fn day(ms: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+        .map_or_else(|_| String::new(), |t| t.date().to_string())
 }
 
 /// The time of a leaf as a UTC date and minute.
-fn when(ms: i64) -> String {
+pub(crate) fn when(ms: i64) -> String {
     let Ok(t) = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000) else {
         return String::new();
     };
@@ -384,7 +392,8 @@ fn entry(t: Text, l: &LeafAbout) -> EntryShown {
         | Leaf::ScoringSwitched(_)
         | Leaf::KeyRevoked(_) => (0, t.get("entry-other"), false),
     };
-    EntryShown { leaf: l.index, when: when(ms), what, refused }
+    let reviewable = matches!(l.leaf, Leaf::Decision(_)) && !l.overridden;
+    EntryShown { leaf: l.index, when: when(ms), what, refused, reviewable }
 }
 
 #[derive(Template)]
@@ -407,6 +416,37 @@ pub(crate) struct ProofPage {
     pub path: Vec<String>,
     pub checkpoint: String,
     pub verified: bool,
+}
+
+#[derive(Template)]
+#[template(path = "disputes.html")]
+pub(crate) struct DisputesPage {
+    pub c: Chrome,
+    pub error: Option<Shown>,
+    pub records: Vec<super::disputes::Choice>,
+    /// (code, words).
+    pub reasons: Vec<(String, String)>,
+    pub disputes: Vec<super::disputes::DisputeRow>,
+}
+
+/// What the person sent with a dispute, as the receipt shows it.
+pub(crate) struct ReceiptShown {
+    pub reason: String,
+    pub text: String,
+    pub evidence: Option<String>,
+    /// The SHA-256 of the whole claim, as the log holds it.
+    pub digest: String,
+}
+
+#[derive(Template)]
+#[template(path = "dispute.html")]
+pub(crate) struct DisputePage {
+    pub c: Chrome,
+    pub notice: Option<String>,
+    pub row: super::disputes::DisputeRow,
+    pub decided: bool,
+    pub steps: Vec<super::disputes::StepShown>,
+    pub receipt: Option<ReceiptShown>,
 }
 
 /// A consent as the list shows it.

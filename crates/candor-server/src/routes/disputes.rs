@@ -32,6 +32,16 @@ pub(super) struct DisputeRequest {
     /// record is then blocked at once, not only marked, until the ombudsman decides.
     #[serde(default)]
     identity_theft_report: Option<String>,
+    /// What is wrong: `not_mine`, `never_late`, `wrong_amount`, `paid`, `closed`, `duplicate` or
+    /// `other` (with `text`, the person's own words).
+    #[serde(default)]
+    reason: Option<String>,
+    /// In the person's own words, at most 2,000 characters; kept sealed.
+    #[serde(default)]
+    text: Option<String>,
+    /// One evidence document, base64: a PDF, PNG or JPEG of at most 2 MiB; kept sealed.
+    #[serde(default)]
+    evidence: Option<String>,
 }
 
 pub(super) async fn open(
@@ -52,12 +62,66 @@ pub(super) async fn open(
     let theft_report = req.identity_theft_report.as_deref().map(parse_reference).transpose().map_err(|e| {
         ApiError::bad_request("bad_identity_theft_report", e.to_string()).field("identity_theft_report")
     })?;
-    let deployed = state.deployed()?;
-    let view = with_store(&state, move |s, store| {
-        Ok(dispute::open(store, &s.rules(), s.now(), &key, &record, theft_report.as_deref(), deployed.as_deref())?)
-    })
-    .await?;
+    let evidence = req
+        .evidence
+        .map(|b64| {
+            data_encoding::BASE64
+                .decode(b64.as_bytes())
+                .map_err(|_| ApiError::bad_request("bad_evidence", "the evidence is not base64").field("evidence"))
+        })
+        .transpose()?;
+    let claim = claim(&state, &key, req.reason.as_deref(), req.text.as_deref(), evidence)?;
+    let view = open_dispute(&state, key, record, theft_report, claim).await?;
     ok(StatusCode::CREATED, wire::dispute(&view))
+}
+
+/// The claim a dispute carries, checked and sealed for the store: none when neither a reason nor
+/// words nor evidence was sent (a reason is needed with either of the others).
+pub(crate) fn claim(
+    state: &Shared,
+    key: &candor_file::ids::SubjectKey,
+    reason: Option<&str>,
+    text: Option<&str>,
+    evidence: Option<Vec<u8>>,
+) -> Result<Option<candor_store::StoredClaim>, ApiError> {
+    let reason = match reason.filter(|r| !r.is_empty()) {
+        Some(r) => candor_file::model::ClaimReason::parse(r)
+            .map_err(|e| ApiError::bad_request("bad_claim", e.to_string()).field("reason"))?,
+        None if text.is_some_and(|t| !t.trim().is_empty()) || evidence.is_some() => {
+            return Err(ApiError::bad_request("bad_claim", "say what is wrong: a reason from the list").field("reason"))
+        }
+        None => return Ok(None),
+    };
+    let evidence = evidence
+        .map(|bytes| {
+            candor_file::claim::Evidence::check(bytes)
+                .map_err(|why| ApiError::bad_request("bad_evidence", why).field("evidence"))
+        })
+        .transpose()?;
+    let claim = candor_file::claim::Claim::new(reason, text.unwrap_or(""), evidence)
+        .map_err(|why| ApiError::bad_request("bad_claim", why).field("text"))?;
+    let mut nonces = [[0u8; candor_file::secret::NONCE_BYTES]; 2];
+    for n in &mut nonces {
+        getrandom::getrandom(n).map_err(|_| ApiError::internal())?;
+    }
+    Ok(Some(dispute::seal_claim(&state.keys, key, &claim, nonces)))
+}
+
+/// Opens a dispute — the JSON API's and the portal's one way.
+pub(crate) async fn open_dispute(
+    state: &Shared,
+    key: candor_file::ids::SubjectKey,
+    record: Record,
+    theft_report: Option<String>,
+    claim: Option<candor_store::StoredClaim>,
+) -> Result<dispute::DisputeView, ApiError> {
+    let deployed = state.deployed()?;
+    with_store(state, move |s, store| {
+        let opening =
+            dispute::Opening { record: &record, identity_theft_report: theft_report.as_deref(), claim: claim.as_ref() };
+        Ok(dispute::open(store, &s.rules(), s.now(), &key, &opening, deployed.as_deref())?)
+    })
+    .await
 }
 
 #[derive(Deserialize, schemars::JsonSchema)]

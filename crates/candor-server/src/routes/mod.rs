@@ -3,7 +3,7 @@
 //! path, query or body is read; handlers then parse, call the bureau and convert.
 
 mod batches;
-mod disputes;
+pub(crate) mod disputes;
 pub(crate) mod enrolment;
 mod log;
 pub(crate) mod me;

@@ -172,6 +172,8 @@ struct Words {
     lift: &'static str,
     gave_consent: &'static str,
     refused: &'static str,
+    dispute_recorded: &'static str,
+    deleted: &'static str,
 }
 
 const ENGLISH: Words = Words {
@@ -184,6 +186,8 @@ const ENGLISH: Words = Words {
     lift: "Lift the freeze",
     gave_consent: "You gave shop consent",
     refused: "was refused",
+    dispute_recorded: "Your dispute is recorded.",
+    deleted: "Decided: the record was deleted",
 };
 
 const CHINESE: Words = Words {
@@ -196,6 +200,8 @@ const CHINESE: Words = Words {
     lift: "解除冻结",
     gave_consent: "您授权 shop",
     refused: "被拒绝",
+    dispute_recorded: "您的异议已记录。",
+    deleted: "已裁决：记录已删除",
 };
 
 /// One person's whole visit, by clicking: enrol, sign in, file, score, consent, freeze, who
@@ -257,6 +263,50 @@ async fn visit(f: &Fixture, base: &str, c: &Client, who: (&str, &str), w: &Words
     assert!(overview.contains(w.frozen) && overview.contains(w.lift), "{overview}");
     click(c, "form[action='/me/freeze'] button[type=submit]").await;
     assert_eq!(path_after(c, "/me?done=frozen").await, "/me?done=unfrozen");
+
+    // A dispute with evidence; the furnisher answers, the ombudsman decides, the person sees it.
+    c.goto(&format!("{base}/me/disputes")).await.expect("disputes");
+    problems.extend(check_page(c, axe, "disputes", w.tag).await);
+    let evidence = std::env::temp_dir().join(format!("candor-evidence-{}.pdf", w.tag));
+    std::fs::write(&evidence, b"%PDF-1.4\n% a statement\n").expect("evidence file");
+    let report = c.find(Locator::Css("#record option")).await.expect("a record to dispute");
+    let record = report.attr("value").await.expect("value").expect("a value");
+    c.find(Locator::Css("#record")).await.expect("record").select_by_value(&record).await.expect("pick");
+    c.find(Locator::Css("#reason")).await.expect("reason").select_by_value("paid").await.expect("pick");
+    type_into(c, "#text", "Paid in full; statement attached.").await;
+    c.find(Locator::Css("#evidence"))
+        .await
+        .expect("file input")
+        .send_keys(&evidence.display().to_string())
+        .await
+        .expect("attach");
+    click(c, "form[action='/me/disputes'] button[type=submit]").await;
+    let at = path_after(c, "/me/disputes").await;
+    assert!(at.ends_with("?done=opened"), "{at}");
+    assert!(text_of(c).await.contains(w.dispute_recorded), "{}", text_of(c).await);
+    problems.extend(check_page(c, axe, "dispute", w.tag).await);
+    let id = at.trim_start_matches("/me/disputes/").trim_end_matches("?done=opened").to_owned();
+    let furnisher = record.split('|').nth(1).map(|_| "bank-one").expect("furnisher");
+    let (status, body) = call(
+        &f.app,
+        "POST",
+        &format!("/v1/verifications/{id}"),
+        Some(&api_key(furnisher)),
+        json_body(json!({"outcome": "verified"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, body) = call(
+        &f.app,
+        "POST",
+        &format!("/v1/disputes/{id}/decision"),
+        Some(&api_key("ombudsman")),
+        json_body(json!({"outcome": "deleted"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    c.goto(&format!("{base}/me/disputes/{id}")).await.expect("the dispute again");
+    assert!(text_of(c).await.contains(w.deleted), "{}", text_of(c).await);
 
     c.goto(&format!("{base}/me/reads")).await.expect("reads");
     let reads = text_of(c).await;

@@ -406,3 +406,154 @@ fn templates_hold_no_words_and_every_message_they_name_exists() {
         }
     }
 }
+
+/// A multipart form body, as a browser sends a form with a file: its content type and bytes.
+fn multipart(fields: &[(&str, &[u8])]) -> (String, Vec<u8>) {
+    let boundary = "----candor-test-boundary-7MA4YWxkTrZu0gW";
+    let mut body = Vec::new();
+    for (name, value) in fields {
+        body.extend_from_slice(format!("--{boundary}\r\n").as_bytes());
+        if *name == "evidence" {
+            body.extend_from_slice(
+                b"Content-Disposition: form-data; name=\"evidence\"; filename=\"proof.pdf\"\r\nContent-Type: application/octet-stream\r\n\r\n",
+            );
+        } else {
+            body.extend_from_slice(format!("Content-Disposition: form-data; name=\"{name}\"\r\n\r\n").as_bytes());
+        }
+        body.extend_from_slice(value);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+impl Browser<'_> {
+    /// Sends the dispute form with these fields.
+    async fn post_fields(&mut self, fields: Vec<(String, Vec<u8>)>) -> Seen {
+        let refs: Vec<(&str, &[u8])> = fields.iter().map(|(n, v)| (n.as_str(), v.as_slice())).collect();
+        self.post_multipart("/me/disputes", &refs).await
+    }
+
+    async fn post_multipart(&mut self, path: &str, fields: &[(&str, &[u8])]) -> Seen {
+        let (content_type, body) = multipart(fields);
+        let mut req = Request::builder()
+            .method("POST")
+            .uri(path)
+            .header("content-type", content_type)
+            .header("sec-fetch-site", "same-origin");
+        let jar: Vec<String> = self.cookies.iter().map(|(n, v)| format!("{n}={v}")).collect();
+        req = req.header("cookie", jar.join("; "));
+        let resp = self.f.app.clone().oneshot(req.body(Body::from(body)).expect("request")).await.expect("response");
+        let (status, headers) = (resp.status(), resp.headers().clone());
+        let bytes = axum::body::to_bytes(resp.into_body(), 1 << 22).await.expect("body");
+        Seen { status, headers, body: String::from_utf8_lossy(&bytes).into_owned() }
+    }
+}
+
+#[tokio::test]
+async fn a_person_disputes_a_record_with_evidence_and_follows_it_to_the_outcome() {
+    let f = fixture();
+    example_batch(&f).await;
+    deploy_model(&f).await;
+    let subject = session(&f).await;
+    let mut b = Browser::new(&f);
+    b.sign_in(ID.1, PASSPHRASE).await;
+    let page = b.get("/me/disputes?record=report%7CCARD-001%202026-09").await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(page.body.contains("value=\"report|CARD-001 2026-09\" selected"), "the record picked on the file page");
+    let csrf = page.csrf();
+    let pdf = b"%PDF-1.4\n% a bank statement showing the September payment\n".to_vec();
+    let words = "I paid on 3 September; the statement is attached.";
+    let count = |f: &Fixture| {
+        let key = f.state.keys.subject_key(&candor_file::ids::NationalId::parse_text(ID.0, ID.1).expect("id"));
+        f.state.store.lock().expect("store").disputes(&key).expect("disputes").len()
+    };
+
+    // Refused whole, and nothing opened: no token, a document that is not one, no reason, a
+    // field the form does not have, a document over the limit.
+    let exe = b"MZ\x90\x00\x03".to_vec();
+    let mut big = b"%PDF-".to_vec();
+    big.resize(candor_file::claim::MAX_EVIDENCE_BYTES + 100, b' ');
+    let base: Vec<(&str, &[u8])> = vec![("record", b"report|CARD-001 2026-09"), ("text", words.as_bytes())];
+    let with = |extra: &[(&'static str, &'static [u8])], csrf: &str| {
+        let mut v = base.clone();
+        v.extend_from_slice(extra);
+        let mut owned: Vec<(String, Vec<u8>)> = v.into_iter().map(|(n, b)| (n.to_owned(), b.to_vec())).collect();
+        owned.push(("csrf".into(), csrf.as_bytes().to_vec()));
+        owned
+    };
+    let seen = b.post_fields(with(&[("reason", b"paid")], "not-the-token")).await;
+    assert_eq!(seen.status, StatusCode::FORBIDDEN);
+    let mut exe_fields = with(&[("reason", b"paid")], &csrf);
+    exe_fields.push(("evidence".into(), exe));
+    let seen = b.post_fields(exe_fields).await;
+    assert_eq!(seen.status, StatusCode::BAD_REQUEST, "{}", seen.body);
+    assert!(seen.body.contains("Evidence must be one PDF, PNG or JPEG"), "{}", seen.body);
+    let seen = b.post_fields(with(&[], &csrf)).await;
+    assert_eq!(seen.status, StatusCode::BAD_REQUEST, "no reason");
+    let seen = b.post_fields(with(&[("reason", b"paid"), ("colour", b"red")], &csrf)).await;
+    assert_eq!(seen.status, StatusCode::BAD_REQUEST, "an unknown field");
+    let seen = b.post_fields(with(&[("reason", b"spaceship")], &csrf)).await;
+    assert_eq!(seen.status, StatusCode::BAD_REQUEST, "a reason not on the list");
+    let mut big_fields = with(&[("reason", b"paid")], &csrf);
+    big_fields.push(("evidence".into(), big.clone()));
+    let seen = b.post_fields(big_fields).await;
+    assert_eq!(seen.status, StatusCode::BAD_REQUEST, "just over the evidence limit");
+    big.resize(3 << 20, b' ');
+    let mut huge_fields = with(&[("reason", b"paid")], &csrf);
+    huge_fields.push(("evidence".into(), big));
+    let seen = b.post_fields(huge_fields).await;
+    assert_eq!(seen.status, StatusCode::PAYLOAD_TOO_LARGE, "over the form's limit: {}", seen.body);
+    assert_eq!(count(&f), 0, "none of these opened a dispute");
+
+    let mut good = with(&[("reason", b"paid")], &csrf);
+    good.push(("evidence".into(), pdf.clone()));
+    let seen = b.post_fields(good).await;
+    assert_eq!(seen.status, StatusCode::SEE_OTHER, "{}", seen.body);
+    let at = seen.location().to_owned();
+    assert!(at.starts_with("/me/disputes/") && at.ends_with("?done=opened"), "{at}");
+    let id: i64 = at["/me/disputes/".len()..at.len() - "?done=opened".len()].parse().expect("id");
+    let page = b.get(&at).await;
+    assert_eq!(page.status, StatusCode::OK);
+    let evidence_sha: [u8; 32] = <sha2::Sha256 as sha2::Digest>::digest(&pdf).into();
+    let digest = candor_file::claim::digest(candor_file::model::ClaimReason::Paid, words, Some(&evidence_sha));
+    for shown in ["Your dispute is recorded.", words, "I paid it", &hex::encode(digest), &hex::encode(evidence_sha)] {
+        assert!(page.body.contains(shown), "{shown}: {}", page.body);
+    }
+    let download = b.get(&format!("/me/disputes/{id}/evidence")).await;
+    assert_eq!(download.headers.get("content-type").map(|v| v.as_bytes()), Some(&b"application/pdf"[..]));
+    assert_eq!(download.body.as_bytes(), &pdf[..], "the evidence comes back as sent");
+    assert!(b.get("/me/file").await.body.contains("Disputed: under review"));
+    let (_, reads) = call(&f.app, "GET", "/v1/me/reads", Some(&subject), None).await;
+    let opened = reads["entries"].as_array().expect("entries").iter().find(|e| e["kind"] == "dispute_opened").cloned();
+    let opened = opened.expect("a dispute_opened entry");
+    assert_eq!(opened["claim_sha256"], hex::encode(digest), "the log holds the receipt's digest");
+    assert_eq!(opened["claim_reason"], "paid");
+    assert!(!reads.to_string().contains("3 September"), "never the person's words in the log");
+
+    // Someone else cannot see it, nor its evidence.
+    enrol(&f, "cn_rid", &resident_number(7), "another long passphrase").await;
+    let mut other = Browser::new(&f);
+    other.sign_in(&resident_number(7), "another long passphrase").await;
+    assert_eq!(other.get(&format!("/me/disputes/{id}")).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(other.get(&format!("/me/disputes/{id}/evidence")).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(b.get("/me/disputes/x").await.status, StatusCode::BAD_REQUEST);
+
+    // The furnisher verifies, the ombudsman decides: the person sees each step and the outcome.
+    let answer = json_body(json!({"outcome": "verified"}));
+    let (status, body) =
+        call(&f.app, "POST", &format!("/v1/verifications/{id}"), Some(&api_key("bank-one")), answer).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let decide = json_body(json!({"outcome": "deleted"}));
+    let (status, body) =
+        call(&f.app, "POST", &format!("/v1/disputes/{id}/decision"), Some(&api_key("ombudsman")), decide).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let page = b.get(&format!("/me/disputes/{id}")).await;
+    for step in [
+        "The organisation answered that the record is right",
+        "The ombudsman deleted the record",
+        "Decided: the record was deleted",
+    ] {
+        assert!(page.body.contains(step), "{step}: {}", page.body);
+    }
+}
