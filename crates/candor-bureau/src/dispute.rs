@@ -184,7 +184,8 @@ pub struct Receipt {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Timeline {
     pub view: DisputeView,
-    pub steps: Vec<(candor_file::model::DisputeState, i64)>,
+    /// Each step, when, and a decision's explanation.
+    pub steps: Vec<(candor_file::model::DisputeState, i64, Option<String>)>,
     pub receipt: Option<Receipt>,
 }
 
@@ -197,17 +198,24 @@ pub fn timeline(
     key: &SubjectKey,
     id: i64,
 ) -> Result<Timeline> {
-    let mine = store.dispute(id)?.filter(|(_, whose)| whose == key);
-    let Some((d, _)) = mine else { return Err(BureauError::not_found("dispute of yours")) };
+    match whole(store, keys, rules, now, id)? {
+        Some((timeline, owner)) if owner == *key => Ok(timeline),
+        _ => Err(BureauError::not_found("dispute of yours")),
+    }
+}
+
+/// A dispute whole, and whose it is.
+fn whole(store: &mut Store, keys: &Keys, rules: &Rules, now: Now, id: i64) -> Result<Option<(Timeline, SubjectKey)>> {
+    let Some((d, owner)) = store.dispute(id)? else { return Ok(None) };
     let steps = store.dispute_steps(id)?;
-    let receipt = match store.claim(key, id)? {
+    let receipt = match store.claim(&owner, id)? {
         None => None,
         Some(c) => Some(Receipt {
-            text: keys.open(key, &c.text_sealed).map_err(BureauError::corrupt)?,
+            text: keys.open(&owner, &c.text_sealed).map_err(BureauError::corrupt)?,
             evidence: match &c.evidence {
                 None => None,
                 Some(e) => {
-                    let size = keys.open_bytes(key, &e.sealed).map_err(BureauError::corrupt)?.len();
+                    let size = keys.open_bytes(&owner, &e.sealed).map_err(BureauError::corrupt)?.len();
                     Some((e.media_type, size, e.sha256))
                 }
             },
@@ -215,7 +223,106 @@ pub fn timeline(
             claim_sha256: c.claim_sha256,
         }),
     };
-    Ok(Timeline { view: view(rules, now, d), steps, receipt })
+    Ok(Some((Timeline { view: view(rules, now, d), steps, receipt }, owner)))
+}
+
+/// A case as the ombudsman's staff see it: the dispute whole, the record as the person's file
+/// shows it now (none once it left the file), and the log entries about the dispute.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Case {
+    pub timeline: Timeline,
+    pub owner: SubjectKey,
+    pub record: Option<RecordNow>,
+    /// The log entries of the dispute's steps, with their indexes.
+    pub entries: Vec<crate::subject::LeafAbout>,
+}
+
+/// A disputed record as the file shows it now.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RecordNow {
+    Account(candor_file::model::AccountHistory),
+    CourtRecord(candor_file::model::CourtRecord),
+    Inquiry(candor_file::model::Inquiry),
+}
+
+/// Opens a case for a member of the ombudsman's staff: logged as a leaf about the person (who
+/// sees that their case was looked at, and by whom), in the same unit as the reading.
+pub fn open_case(
+    store: &mut Store,
+    keys: &Keys,
+    rules: &Rules,
+    now: Now,
+    staff: &candor_store::StaffRow,
+    id: i64,
+) -> Result<Case> {
+    unit(store, |store| {
+        let (timeline, owner) = whole(store, keys, rules, now, id)?.ok_or(BureauError::not_found("dispute"))?;
+        let d = &timeline.view.dispute;
+        let record = match Record::parse(&d.record_kind, &d.record_ref) {
+            Err(_) => None,
+            Ok(record) => {
+                let file =
+                    store.file(&owner, &FileRead { known_ms: now.ms, today: now.today, retention: rules.retention })?;
+                file.and_then(|f| record_now(&record, &f))
+            }
+        };
+        let mut entries = Vec::new();
+        let mut page = Page::first(crate::MAX_PAGE);
+        loop {
+            let read = crate::subject::leaves_about(store, &owner, page)?;
+            entries.extend(read.items.into_iter().filter(|l| leaf_dispute(&l.leaf) == Some(id)));
+            match read.next {
+                Some(after) if entries.len() < 1_000 => page.after = after,
+                _ => break,
+            }
+        }
+        log(
+            store,
+            Leaf::CaseOpened(leaf::CaseOpened {
+                leaf_version: LEAF_VERSION,
+                subject: owner.to_hex(),
+                dispute: id,
+                org: staff.org.as_str().to_owned(),
+                staff: staff.id.clone(),
+                recorded_ms: now.ms,
+            }),
+        )?;
+        Ok(Case { timeline, owner, record, entries })
+    })
+}
+
+/// The dispute a leaf is a step of, if any.
+fn leaf_dispute(leaf: &Leaf) -> Option<i64> {
+    match leaf {
+        Leaf::DisputeOpened(x) => Some(x.dispute),
+        Leaf::DisputeAnswered(x) => Some(x.dispute),
+        Leaf::DisputeSuppressed(x) => Some(x.dispute),
+        Leaf::DisputeDecided(x) => Some(x.dispute),
+        Leaf::ReviewRequested(x) => Some(x.dispute),
+        Leaf::CaseOpened(x) => Some(x.dispute),
+        _ => None,
+    }
+}
+
+/// The record a dispute names, in the file as it stands.
+fn record_now(record: &Record, file: &candor_file::model::SubjectFile) -> Option<RecordNow> {
+    match record {
+        Record::Account(r) | Record::Report(r, _) => {
+            file.accounts.iter().find(|a| &a.account.reference == r).cloned().map(RecordNow::Account)
+        }
+        Record::CourtRecord(case) => {
+            file.court_records.iter().find(|c| &c.case_number == case).cloned().map(RecordNow::CourtRecord)
+        }
+        Record::Inquiry(org, day) => {
+            file.inquiries.iter().find(|i| &i.org == org && i.date == *day).cloned().map(RecordNow::Inquiry)
+        }
+    }
+}
+
+/// The evidence sent with any dispute, for the ombudsman's staff.
+pub fn case_evidence(store: &mut Store, keys: &Keys, id: i64) -> Result<(MediaType, Vec<u8>)> {
+    let (_, owner) = store.dispute(id)?.ok_or(BureauError::not_found("dispute"))?;
+    evidence(store, keys, &owner, id)
 }
 
 /// The evidence the person sent with one of their disputes: its type and bytes.
@@ -253,6 +360,37 @@ pub fn request_review(
         )?;
         find_view(store, rules, now, id)
     })
+}
+
+/// The explanations an ombudsman's decision may give, each for one outcome: published, so a
+/// person and a furnisher read the same words for the same reason, in their language.
+pub const EXPLANATIONS: &[(&str, DisputeState)] = &[
+    ("verified_furnisher_records", DisputeState::Verified),
+    ("verified_evidence_insufficient", DisputeState::Verified),
+    ("corrected_as_claimed", DisputeState::Corrected),
+    ("corrected_in_part", DisputeState::Corrected),
+    ("deleted_not_verifiable", DisputeState::Deleted),
+    ("deleted_evidence_shows_wrong", DisputeState::Deleted),
+    ("deleted_identity_theft", DisputeState::Deleted),
+    ("upheld_policy_applied", DisputeState::Upheld),
+    ("overridden_record_wrong", DisputeState::Overridden),
+    ("overridden_policy_misapplied", DisputeState::Overridden),
+];
+
+/// An ombudsman's ruling: the outcome, the published explanation, and the member of staff who
+/// gave it (when given in the console).
+#[derive(Clone, Copy, Debug)]
+pub struct Ruling<'a> {
+    pub outcome: DisputeState,
+    pub explanation: Option<&'a str>,
+    pub staff: Option<&'a str>,
+}
+
+impl Ruling<'_> {
+    /// An outcome alone.
+    pub fn of(outcome: DisputeState) -> Ruling<'static> {
+        Ruling { outcome, explanation: None, staff: None }
+    }
 }
 
 /// A furnisher's answer to a dispute of its record: verified, or corrected (the corrected
@@ -317,9 +455,19 @@ pub fn decide(
     now: Now,
     reviewer: &OrgId,
     id: i64,
-    outcome: DisputeState,
+    ruling: &Ruling<'_>,
     deployed: Option<&Deployed>,
 ) -> Result<()> {
+    let Ruling { outcome, explanation, staff } = *ruling;
+    if let Some(e) = explanation {
+        if !EXPLANATIONS.iter().any(|(id, o)| *id == e && *o == outcome) {
+            return Err(BureauError::invalid(
+                "bad_explanation",
+                "explanation",
+                format!("not an explanation the bureau publishes for `{}`", outcome.as_str()),
+            ));
+        }
+    }
     const OUTCOMES: &str = "verified, corrected or deleted; upheld or overridden for a review";
     unit(store, |store| {
         let (dispute, owner) = undecided(store, id)?.ok_or(BureauError::not_found("open dispute"))?;
@@ -336,7 +484,7 @@ pub fn decide(
         if outcome == DisputeState::Corrected {
             require_correction(store, rules, now, &owner, &dispute)?;
         }
-        store.dispute_step(id, outcome, now.ms)?;
+        store.dispute_step_explained(id, outcome, now.ms, explanation)?;
         log(
             store,
             Leaf::DisputeDecided(leaf::DisputeDecided {
@@ -348,6 +496,8 @@ pub fn decide(
                 outcome: outcome.as_str().to_owned(),
                 reviewer: reviewer.as_str().to_owned(),
                 decision_leaf,
+                explanation: explanation.map(str::to_owned),
+                staff: staff.map(str::to_owned),
                 recorded_ms: now.ms,
             }),
         )?;

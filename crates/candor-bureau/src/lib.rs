@@ -21,6 +21,7 @@ pub mod proofing;
 pub mod replay;
 pub mod score;
 pub mod second_factor;
+pub mod staff;
 pub mod stats;
 pub mod subject;
 

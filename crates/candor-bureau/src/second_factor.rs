@@ -100,7 +100,7 @@ fn secret_of(keys: &Keys, key: &SubjectKey, factor: &SecondFactor) -> Result<Vec
 }
 
 /// The step a 6-digit `code` matches, within one step of now and after the last one used.
-fn matching_step(secret: &[u8], code: &str, now: Now, last_step: Option<i64>) -> Option<i64> {
+pub(crate) fn matching_step(secret: &[u8], code: &str, now: Now, last_step: Option<i64>) -> Option<i64> {
     let code: u32 = code.trim().parse().ok().filter(|_| code.trim().len() == 6)?;
     let here = step_of(now.ms);
     (here - 1..=here + 1).find(|&s| last_step.is_none_or(|last| s > last) && code_at(secret, s) == code)

@@ -185,3 +185,23 @@ pub fn invite(
         candor_bureau::subject::invite(store, keys, &rules, candor_bureau::Now::at_ms(now_ms()), entry, &code)?;
     Ok((code, expires_ms))
 }
+
+/// Registers a member of an ombudsman's staff with a fresh setup code, valid for `days`; the
+/// code and when it expires.
+pub fn add_staff(
+    store: &mut candor_store::Store,
+    keys: &Keys,
+    days: i64,
+    org: &candor_file::model::OrgId,
+    id: &str,
+    name: &str,
+) -> Result<(candor_file::activation::ActivationCode, i64)> {
+    let mut random = [0u8; candor_file::activation::RANDOM_BYTES];
+    getrandom::getrandom(&mut random).map_err(|e| anyhow::anyhow!("no randomness from the operating system: {e}"))?;
+    let code = candor_file::activation::ActivationCode::from_random(random);
+    let rules = candor_bureau::Rules { activation_days: days, ..Default::default() };
+    let member = candor_bureau::staff::NewMember { org, id, name };
+    let now = candor_bureau::Now::at_ms(now_ms());
+    let expires_ms = candor_bureau::staff::register(store, keys, &rules, now, &member, &code)?;
+    Ok((code, expires_ms))
+}

@@ -46,6 +46,9 @@ enum Command {
     /// People: invite one to enrol (an activation code to send them out of band).
     #[command(subcommand)]
     Subject(cmd::subject::Command),
+    /// The ombudsman's staff: register a member for the console (a setup code to hand them).
+    #[command(subcommand)]
+    Staff(cmd::staff::Command),
     /// The transparency log: checkpoints.
     #[command(subcommand)]
     Log(cmd::log::LogCommand),
@@ -90,6 +93,7 @@ fn dispatch(command: Command) -> anyhow::Result<()> {
         Command::Metro2(c) => cmd::metro2::run(c),
         Command::Org(c) => cmd::org::run(c),
         Command::Subject(c) => cmd::subject::run(c),
+        Command::Staff(c) => cmd::staff::run(c),
         Command::Log(c) => cmd::log::run_log(c),
         Command::Audit(c) => cmd::log::run_audit(c),
         Command::Serve(a) => cmd::serve::run(a),

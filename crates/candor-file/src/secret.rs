@@ -68,6 +68,15 @@ impl Keys {
 
     /// What an activation code is stored as: keyed, and bound to the person it was issued to,
     /// so a code is worth nothing for anyone else.
+    /// The key a member of an overseer's staff is kept under, as a person is under their
+    /// subject key: what their setup code is bound to and their second factor sealed with.
+    pub fn staff_key(&self, staff_id: &str) -> SubjectKey {
+        let mut mac = self.mac();
+        mac.update(b"staff\0");
+        mac.update(staff_id.as_bytes());
+        SubjectKey(mac.finalize().into_bytes().into())
+    }
+
     pub fn activation_hash(&self, subject: &SubjectKey, code: &crate::activation::ActivationCode) -> [u8; 32] {
         let mut mac = self.mac();
         mac.update(b"activation\0");

@@ -98,6 +98,8 @@ pub struct State {
     pub model: Mutex<Option<Arc<Deployed>>>,
     /// Session token hash → (subject, expiry in ms since 1970).
     pub sessions: Mutex<HashMap<[u8; 32], (SubjectKey, i64)>>,
+    /// The console's sessions: token hash → (member of staff, expiry in ms since 1970).
+    pub staff_sessions: Mutex<HashMap<[u8; 32], (String, i64)>>,
     /// Scoring stopped by the operator.
     pub suspended: AtomicBool,
     pub metrics: Metrics,
@@ -132,6 +134,7 @@ impl State {
             keys,
             model: Mutex::new(None),
             sessions: Mutex::new(HashMap::new()),
+            staff_sessions: Mutex::new(HashMap::new()),
             suspended: AtomicBool::new(suspended),
             metrics: Metrics::default(),
             rates: Mutex::new(HashMap::new()),

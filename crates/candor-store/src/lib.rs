@@ -21,7 +21,7 @@ use candor_file::model::{OrgId, Organisation};
 use conn::{Param, Tx};
 pub use log::Audit;
 pub use read::{FileRead, PurgeOutcome, SUBJECTS_PER_CHUNK};
-pub use records::{EnrolmentRow, Proofing, SecondFactor, SignInHashes, StoredClaim, StoredEvidence};
+pub use records::{EnrolmentRow, Proofing, SecondFactor, SignInHashes, StaffRow, StoredClaim, StoredEvidence};
 pub use write::BatchOutcome;
 
 #[derive(Debug, thiserror::Error)]

@@ -500,6 +500,17 @@ impl Store {
 
     /// Records the next state of a dispute.
     pub fn dispute_step(&mut self, dispute_id: i64, state: DisputeState, now_ms: i64) -> Result<(), StoreError> {
+        self.dispute_step_explained(dispute_id, state, now_ms, None)
+    }
+
+    /// Records the next state of a dispute with the explanation the decider gave.
+    pub fn dispute_step_explained(
+        &mut self,
+        dispute_id: i64,
+        state: DisputeState,
+        now_ms: i64,
+        explanation: Option<&str>,
+    ) -> Result<(), StoreError> {
         transact!(self, |tx| {
             let seq = tx
                 .query_one(
@@ -509,8 +520,14 @@ impl Store {
                 )?
                 .unwrap_or(0);
             tx.execute(
-                "INSERT INTO dispute_steps (dispute_id, recorded_ms, seq, state) VALUES ($1, $2, $3, $4)",
-                &[Param::Int(dispute_id), Param::Int(now_ms), Param::Int(seq), Param::Text(state.as_str())],
+                "INSERT INTO dispute_steps (dispute_id, recorded_ms, seq, state, explanation) VALUES ($1, $2, $3, $4, $5)",
+                &[
+                    Param::Int(dispute_id),
+                    Param::Int(now_ms),
+                    Param::Int(seq),
+                    Param::Text(state.as_str()),
+                    Param::OptText(explanation),
+                ],
             )?;
             if !candor_file::disputes::is_pending(state) && state != DisputeState::Open {
                 tx.execute(
@@ -830,20 +847,69 @@ impl Store {
         })
     }
 
-    /// A dispute's steps, in order: each state and when it was recorded.
-    pub fn dispute_steps(&mut self, dispute_id: i64) -> Result<Vec<(DisputeState, i64)>, StoreError> {
+    /// A dispute's steps, in order: each state, when it was recorded, and the explanation of a
+    /// decision.
+    pub fn dispute_steps(&mut self, dispute_id: i64) -> Result<Vec<(DisputeState, i64, Option<String>)>, StoreError> {
         fetch!(self, |tx| {
             let mut out = Vec::new();
             tx.query(
-                "SELECT state, recorded_ms FROM dispute_steps WHERE dispute_id = $1 ORDER BY recorded_ms, seq",
+                "SELECT state, recorded_ms, explanation FROM dispute_steps WHERE dispute_id = $1 ORDER BY recorded_ms, seq",
                 &[Param::Int(dispute_id)],
                 &mut |r| {
                     let state = DisputeState::parse(&r.text(0)?).map_err(corrupt)?;
-                    out.push((state, r.int(1)?));
+                    out.push((state, r.int(1)?, r.opt_text(2)?));
                     Ok(())
                 },
             )?;
             out
+        })
+    }
+
+    /// Registers a member of an overseer's staff, or issues them a new setup code: until they
+    /// set up again, their passphrase and second factor no longer sign them in.
+    pub fn put_staff(&mut self, staff: &StaffRow, now_ms: i64) -> Result<(), StoreError> {
+        transact!(self, |tx| {
+            tx.execute("DELETE FROM staff WHERE staff_id = $1", &[Param::Text(&staff.id)])?;
+            tx.execute(
+                "INSERT INTO staff (staff_id, org_id, name, setup_hash, setup_expires_ms, passphrase_hash, totp_sealed, \
+                 last_step, active_ms, recorded_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                &[
+                    Param::Text(&staff.id),
+                    Param::Text(staff.org.as_str()),
+                    Param::Text(&staff.name),
+                    Param::OptText(staff.setup_hash.as_deref()),
+                    Param::OptInt(staff.setup_expires_ms),
+                    Param::OptText(staff.passphrase_hash.as_deref()),
+                    Param::OptText(staff.totp_sealed.as_deref()),
+                    Param::OptInt(staff.last_step),
+                    Param::OptInt(staff.active_ms),
+                    Param::Int(now_ms),
+                ],
+            )?;
+        })
+    }
+
+    /// A member of staff by id.
+    pub fn staff(&mut self, id: &str) -> Result<Option<StaffRow>, StoreError> {
+        fetch!(self, |tx| {
+            tx.query_one(
+                "SELECT staff_id, org_id, name, setup_hash, setup_expires_ms, passphrase_hash, totp_sealed, last_step, \
+                 active_ms FROM staff WHERE staff_id = $1",
+                &[Param::Text(id)],
+                |r| {
+                    Ok(StaffRow {
+                        id: r.text(0)?,
+                        org: OrgId::parse(&r.text(1)?).map_err(corrupt)?,
+                        name: r.text(2)?,
+                        setup_hash: r.opt_text(3)?,
+                        setup_expires_ms: r.opt_int(4)?,
+                        passphrase_hash: r.opt_text(5)?,
+                        totp_sealed: r.opt_text(6)?,
+                        last_step: r.opt_int(7)?,
+                        active_ms: r.opt_int(8)?,
+                    })
+                },
+            )?
         })
     }
 
@@ -893,4 +959,19 @@ pub struct StoredEvidence {
     pub media_type: candor_file::claim::MediaType,
     pub sha256: [u8; 32],
     pub sealed: Vec<u8>,
+}
+
+/// A member of an overseer's staff as kept: set up with a one-time code (its keyed hash, until it
+/// is used), then a passphrase (argon2) and a TOTP secret (sealed, hex) in force once active.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StaffRow {
+    pub id: String,
+    pub org: OrgId,
+    pub name: String,
+    pub setup_hash: Option<String>,
+    pub setup_expires_ms: Option<i64>,
+    pub passphrase_hash: Option<String>,
+    pub totp_sealed: Option<String>,
+    pub last_step: Option<i64>,
+    pub active_ms: Option<i64>,
 }

@@ -14,7 +14,7 @@
 //! the directory that maps keys to ids.
 
 /// Bump with every change to the tables, and add the step to both lists below.
-pub const SCHEMA_VERSION: i64 = 13;
+pub const SCHEMA_VERSION: i64 = 14;
 
 /// Hash partitions per fact table on PostgreSQL.
 pub const PG_PARTITIONS: u32 = 8;
@@ -91,6 +91,7 @@ CREATE TABLE purges (
     STEP_11,
     STEP_12_SQLITE,
     STEP_13_SQLITE,
+    STEP_14,
 ];
 
 /// Step 2: the transparency log. Every batch and purge appends a leaf whose body commits to the
@@ -224,6 +225,17 @@ CREATE TABLE dispute_claims (
     claim_sha256 BYTEA NOT NULL, PRIMARY KEY (subject_id, dispute_id));
 "#;
 
+/// Step 14: the overseers' staff — people who sign in to the console with a passphrase and a
+/// mandatory second factor, set up with a one-time code the operator issued (kept as a keyed
+/// hash); and the explanation an ombudsman's decision gives, on its step.
+const STEP_14: &str = r#"
+CREATE TABLE staff (
+    staff_id TEXT PRIMARY KEY, org_id TEXT NOT NULL, name TEXT NOT NULL, setup_hash TEXT,
+    setup_expires_ms BIGINT, passphrase_hash TEXT, totp_sealed TEXT, last_step BIGINT,
+    active_ms BIGINT, recorded_ms BIGINT NOT NULL);
+ALTER TABLE dispute_steps ADD COLUMN explanation TEXT;
+"#;
+
 const STEP_2_SQLITE: &str = r#"
 CREATE TABLE log_leaves (
     leaf_index INTEGER PRIMARY KEY, recorded_ms INTEGER NOT NULL, kind TEXT NOT NULL,
@@ -352,6 +364,7 @@ pub fn postgres() -> Vec<String> {
         STEP_11.to_owned(),
         STEP_12_POSTGRES.to_owned(),
         STEP_13_POSTGRES.to_owned(),
+        STEP_14.to_owned(),
     ]
 }
 

@@ -215,8 +215,16 @@ fn what_disputes_take_away_is_in_no_report_score_or_training_file() {
             .id
         };
         let deleted = open(store, "report", "CARD-001 2026-09", None);
-        dispute::decide(store, &rules, at(START_MS + 1), &ombudsman, deleted, DisputeState::Deleted, Some(&deployed))
-            .expect("deleted");
+        dispute::decide(
+            store,
+            &rules,
+            at(START_MS + 1),
+            &ombudsman,
+            deleted,
+            &dispute::Ruling::of(DisputeState::Deleted),
+            Some(&deployed),
+        )
+        .expect("deleted");
         open(store, "account", "LOAN-2", None);
         open(store, "court_record", "C-2025-1", Some("POLICE-7"));
 
@@ -370,12 +378,28 @@ fn a_review_waits_for_the_ombudsman_and_an_override_is_on_the_record() {
         assert_eq!(dispute::sweep_overdue(store, &rules, late, Some(&deployed)).expect("sweep"), 0);
 
         let ombudsman = OrgId::parse("ombudsman").expect("org");
-        let e = dispute::decide(store, &rules, late, &ombudsman, review.dispute.id, DisputeState::Deleted, None)
-            .map(|_| ())
-            .expect_err("a review is not deleted");
+        let e = dispute::decide(
+            store,
+            &rules,
+            late,
+            &ombudsman,
+            review.dispute.id,
+            &dispute::Ruling::of(DisputeState::Deleted),
+            None,
+        )
+        .map(|_| ())
+        .expect_err("a review is not deleted");
         assert_eq!(bureau_error_code(&e), "bad_outcome");
-        dispute::decide(store, &rules, late, &ombudsman, review.dispute.id, DisputeState::Overridden, Some(&deployed))
-            .expect("overridden");
+        dispute::decide(
+            store,
+            &rules,
+            late,
+            &ombudsman,
+            review.dispute.id,
+            &dispute::Ruling::of(DisputeState::Overridden),
+            Some(&deployed),
+        )
+        .expect("overridden");
 
         let reads = subject::leaves_about(store, &key, Page::new(None, None).expect("page")).expect("reads").items;
         let decision = reads.iter().find(|l| l.index == given.leaf).expect("the decision");

@@ -132,6 +132,8 @@ pub fn run(args: Args) -> Result<()> {
     let rules = candor_bureau::Rules::default();
     let now = candor_bureau::Now::at_ms(now_ms());
     candor_bureau::subject::enrol(&mut store, &keys, &rules, now, &entry, &code, &hash)?;
+    let ombudsman = OrgId::parse("demo-ombudsman").map_err(|e| anyhow::anyhow!("{e}"))?;
+    let (staff_code, _) = crate::bureau::add_staff(&mut store, &keys, 7, &ombudsman, "ombudsman-1", "Li Ming")?;
     let (invited, invited_entry) = person(2)?;
     let (invited_code, _) =
         crate::bureau::invite(&mut store, &keys, candor_bureau::DEFAULT_ACTIVATION_DAYS, &invited_entry)?;
@@ -148,6 +150,8 @@ pub fn run(args: Args) -> Result<()> {
     println!(
         "  sign in at {base}/sign-in as the person below; the invited person enrols at {base}/enrol with their code"
     );
+    println!("The ombudsman's console: {base}/console");
+    println!("  a member of staff, ombudsman-1, sets up at {base}/console/setup with the setup code {staff_code}, a passphrase and an authenticator app (a second factor is always required)");
     println!("A person (subject): cn_rid {number}, passphrase \"{PASSPHRASE}\"");
     println!("  curl -s -X POST {base}/v1/sessions -H 'content-type: application/json' -d '{{\"scheme\":\"cn_rid\",\"number\":\"{number}\",\"passphrase\":\"{PASSPHRASE}\"}}'");
     println!(

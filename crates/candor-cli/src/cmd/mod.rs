@@ -13,6 +13,7 @@ pub mod purge;
 pub mod score;
 pub mod serve;
 pub mod simulate;
+pub mod staff;
 pub mod subject;
 pub mod validate;
 

@@ -60,6 +60,11 @@ pub enum Leaf {
     SecondFactorOff(SubjectEvent),
     /// The operator revoked an organisation's API key.
     KeyRevoked(KeyRevoked),
+    /// The operator registered a member of an overseeing organisation's staff (a person who signs
+    /// in to the console with a passphrase and a second factor).
+    StaffRegistered(StaffRegistered),
+    /// A member of the ombudsman's staff opened a case: who looked at which dispute.
+    CaseOpened(CaseOpened),
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -246,6 +251,12 @@ pub struct DisputeDecided {
     /// For a review: the log leaf of the decision reviewed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub decision_leaf: Option<i64>,
+    /// Why, as one of the explanations the bureau publishes (`deleted_not_verified`, ...).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub explanation: Option<String>,
+    /// The member of the ombudsman's staff who decided, when decided in the console.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub staff: Option<String>,
     pub recorded_ms: i64,
 }
 
@@ -310,6 +321,29 @@ pub struct OrganisationRegistered {
     pub name: String,
     /// A new API key was issued (any earlier one stops working).
     pub key_issued: bool,
+    pub recorded_ms: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct StaffRegistered {
+    #[serde(default)]
+    pub leaf_version: u32,
+    /// The organisation the member works for.
+    pub org: String,
+    pub staff: String,
+    pub recorded_ms: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct CaseOpened {
+    #[serde(default)]
+    pub leaf_version: u32,
+    pub subject: String,
+    pub dispute: i64,
+    pub org: String,
+    pub staff: String,
     pub recorded_ms: i64,
 }
 
@@ -380,6 +414,8 @@ impl Leaf {
             Leaf::SecondFactorOn(_) => "second_factor_on",
             Leaf::SecondFactorOff(_) => "second_factor_off",
             Leaf::KeyRevoked(_) => "key_revoked",
+            Leaf::StaffRegistered(_) => "staff_registered",
+            Leaf::CaseOpened(_) => "case_opened",
         }
     }
 
@@ -391,7 +427,9 @@ impl Leaf {
             | Leaf::ModelDeployed(_)
             | Leaf::OrganisationRegistered(_)
             | Leaf::KeyRevoked(_)
+            | Leaf::StaffRegistered(_)
             | Leaf::ScoringSwitched(_) => None,
+            Leaf::CaseOpened(c) => Some(&c.subject),
             Leaf::Enrolment(e)
             | Leaf::Withdrawal(e)
             | Leaf::FreezePlaced(e)
@@ -429,6 +467,8 @@ impl Leaf {
             Leaf::OrganisationRegistered(x) => x.recorded_ms,
             Leaf::ScoringSwitched(x) => x.recorded_ms,
             Leaf::KeyRevoked(x) => x.recorded_ms,
+            Leaf::StaffRegistered(x) => x.recorded_ms,
+            Leaf::CaseOpened(x) => x.recorded_ms,
             Leaf::ConsentGranted(x) | Leaf::ConsentRevoked(x) => x.recorded_ms,
             Leaf::RefusedRead(x) => x.recorded_ms,
             Leaf::Read(x) | Leaf::Decision(x) => x.recorded_ms,

@@ -178,6 +178,28 @@ fn the_bytes_of_every_kind_are_pinned() {
         ]],
     );
     check(
+        Leaf::StaffRegistered(StaffRegistered {
+            leaf_version: LEAF_VERSION,
+            org: "ombudsman".into(),
+            staff: "alice".into(),
+            recorded_ms: 7,
+        }),
+        expect![[r#"{"kind":"staff_registered","leaf_version":1,"org":"ombudsman","staff":"alice","recorded_ms":7}"#]],
+    );
+    check(
+        Leaf::CaseOpened(CaseOpened {
+            leaf_version: LEAF_VERSION,
+            subject: SUBJECT.into(),
+            dispute: 5,
+            org: "ombudsman".into(),
+            staff: "alice".into(),
+            recorded_ms: 7,
+        }),
+        expect![[
+            r#"{"kind":"case_opened","leaf_version":1,"subject":"5f1c2a","dispute":5,"org":"ombudsman","staff":"alice","recorded_ms":7}"#
+        ]],
+    );
+    check(
         Leaf::DisputeAnswered(DisputeAnswered {
             leaf_version: LEAF_VERSION,
             subject: SUBJECT.into(),
@@ -216,6 +238,8 @@ fn the_bytes_of_every_kind_are_pinned() {
             outcome: "overridden".into(),
             reviewer: "demo-ombudsman".into(),
             decision_leaf: Some(12),
+            explanation: None,
+            staff: None,
             recorded_ms: 7,
         }),
         expect![[

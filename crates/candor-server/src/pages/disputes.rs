@@ -230,10 +230,15 @@ fn dispute_id(id: Result<Path<String>, PathRejection>) -> Result<i64, ApiError> 
         .ok_or_else(|| ApiError::bad_request("bad_path", "a dispute is named by its number").field("dispute"))
 }
 
-/// A step of a dispute, as the timeline shows it.
+/// A step of a dispute, as the timeline shows it: a decision with its explanation.
 pub(crate) struct StepShown {
     pub when: String,
     pub what: String,
+    pub why: Option<String>,
+}
+
+pub(crate) fn step_shown(t: Text, state: candor_file::model::DisputeState, ms: i64, why: Option<&str>) -> StepShown {
+    StepShown { when: views::when(ms), what: t.named("step", state.as_str()), why: why.map(|w| t.named("explain", w)) }
 }
 
 pub(super) async fn one(
@@ -252,11 +257,7 @@ pub(super) async fn one(
             with_store(&state, move |s, store| Ok(dispute::timeline(store, &s.keys, &s.rules(), s.now(), &key, id)?))
                 .await?;
         let d = wire::dispute(&tl.view);
-        let steps = tl
-            .steps
-            .iter()
-            .map(|(st, ms)| StepShown { when: views::when(*ms), what: t.named("step", st.as_str()) })
-            .collect();
+        let steps = tl.steps.iter().map(|(st, ms, why)| step_shown(t, *st, *ms, why.as_deref())).collect();
         let receipt = tl.receipt.map(|r| views::ReceiptShown {
             reason: t.named("claim", &r.reason),
             text: r.text,
@@ -298,23 +299,28 @@ pub(super) async fn evidence(
         let key = person.key;
         let (media, bytes) =
             with_store(&state, move |s, store| Ok(dispute::evidence(store, &s.keys, &key, id)?)).await?;
-        let extension = match media {
-            candor_file::claim::MediaType::Pdf => "pdf",
-            candor_file::claim::MediaType::Png => "png",
-            candor_file::claim::MediaType::Jpeg => "jpg",
-        };
-        let disposition = format!("attachment; filename=\"dispute-{id}-evidence.{extension}\"");
-        Ok((
-            [
-                (axum::http::header::CONTENT_TYPE, media.as_str().to_owned()),
-                (axum::http::header::CONTENT_DISPOSITION, disposition),
-            ],
-            bytes,
-        )
-            .into_response())
+        Ok(evidence_download(id, media, bytes))
     }
     .await;
     made.unwrap_or_else(|e| views::error(Text::new(language(&headers)), &e))
+}
+
+/// Evidence as a download, never shown inline (`nosniff` is on every page's answer).
+pub(crate) fn evidence_download(id: i64, media: candor_file::claim::MediaType, bytes: Vec<u8>) -> Response {
+    let extension = match media {
+        candor_file::claim::MediaType::Pdf => "pdf",
+        candor_file::claim::MediaType::Png => "png",
+        candor_file::claim::MediaType::Jpeg => "jpg",
+    };
+    let disposition = format!("attachment; filename=\"dispute-{id}-evidence.{extension}\"");
+    (
+        [
+            (axum::http::header::CONTENT_TYPE, media.as_str().to_owned()),
+            (axum::http::header::CONTENT_DISPOSITION, disposition),
+        ],
+        bytes,
+    )
+        .into_response()
 }
 
 #[derive(Deserialize)]

@@ -8,6 +8,7 @@
 //! a person's own is served only after the session is checked, before its query or body is
 //! read; no national identifier is shown in full or put in a URL.
 
+mod console;
 mod disputes;
 mod me;
 mod person;
@@ -62,14 +63,25 @@ pub(crate) fn router(state: Shared) -> Router<Shared> {
         .route("/me/disputes/{id}/evidence", get(disputes::evidence))
         .route("/me/reviews", post(disputes::review))
         .route("/sign-out", post(person::sign_out))
-        .route_layer(from_fn_with_state(state, require_person));
+        .route_layer(from_fn_with_state(state.clone(), require_person));
+    let console = Router::new()
+        .route("/console", get(console::queue))
+        .route("/console/disputes/{id}", get(console::case))
+        .route("/console/disputes/{id}/decide", post(console::decide))
+        .route("/console/disputes/{id}/evidence", get(console::evidence))
+        .route("/console/witness", get(console::witness).post(console::cosign))
+        .route("/console/sign-out", post(console::sign_out))
+        .route_layer(from_fn_with_state(state.clone(), console::require_staff));
     Router::new()
         .route("/", get(person::home))
+        .route("/console/sign-in", get(console::sign_in_page).post(console::sign_in))
+        .route("/console/setup", get(console::setup_page).post(console::setup))
         .route("/static/portal.css", get(stylesheet))
         .route("/lang/{tag}", get(switch_language))
         .route("/sign-in", get(person::sign_in_page).post(person::sign_in))
         .route("/enrol", get(person::enrol_page).post(person::enrol))
         .merge(own)
+        .merge(console)
         .layer(from_fn(refuse_cross_site))
         .layer(from_fn(page_headers))
         .layer(DefaultBodyLimit::max(PAGE_BODY_BYTES))
@@ -241,6 +253,47 @@ pub(crate) fn see_other_with(to: &str, cookie: &str) -> Response {
     let mut response = Redirect::to(to).into_response();
     if let Ok(v) = HeaderValue::from_str(cookie) {
         response.headers_mut().append("set-cookie", v);
+    }
+    response
+}
+
+/// The pre-sign-in form token for this browser, and the cookie to set when it has none yet.
+pub(crate) fn stranger_token(headers: &HeaderMap) -> Result<(String, Option<String>), ApiError> {
+    if let Some(secret) = cookie(headers, FORM_COOKIE).filter(|s| s.len() == 32) {
+        return Ok((form_token(secret), None));
+    }
+    let mut raw = [0u8; 16];
+    getrandom::getrandom(&mut raw).map_err(|_| ApiError::internal())?;
+    let secret = hex::encode(raw);
+    let set = format!("{FORM_COOKIE}={secret}; Path=/; Secure; HttpOnly; SameSite=Strict");
+    Ok((form_token(&secret), Some(set)))
+}
+
+/// Whether a form sent before signing in carries the token of this browser's form cookie.
+pub(crate) fn check_stranger_form(headers: &HeaderMap, sent: &str) -> Result<(), ApiError> {
+    match cookie(headers, FORM_COOKIE) {
+        Some(secret) if same_token(&form_token(secret), sent) => Ok(()),
+        _ => Err(form_expired()),
+    }
+}
+
+/// A form page for someone not signed in, with the form cookie set if it was not.
+pub(crate) fn stranger_page(
+    headers: &HeaderMap,
+    status: StatusCode,
+    page: impl FnOnce(views::Chrome) -> Result<String, askama::Error>,
+    path: &'static str,
+) -> Response {
+    let t = Text::new(language(headers));
+    let (token, set) = match stranger_token(headers) {
+        Ok(pair) => pair,
+        Err(e) => return views::error(t, &e),
+    };
+    let mut c = views::Chrome::stranger(t, path);
+    c.csrf = token;
+    let mut response = views::html(status, page(c));
+    if let Some(set) = set.and_then(|s| axum::http::HeaderValue::from_str(&s).ok()) {
+        response.headers_mut().append("set-cookie", set);
     }
     response
 }

@@ -10,8 +10,8 @@ use serde::Deserialize;
 
 use super::text::Text;
 use super::views::{self, Chrome, Shown};
-use super::{cookie, form_expired, form_token, language, parse_form, same_token, see_other_with, Person};
-use super::{FORM_COOKIE, SESSION_COOKIE};
+use super::SESSION_COOKIE;
+use super::{check_stranger_form, language, parse_form, see_other_with, stranger_page, Person};
 use crate::listener::Peer;
 use crate::routes::enrolment::{enrol_person, sign_in_person, Proof};
 use crate::routes::Shared;
@@ -26,47 +26,6 @@ pub(super) async fn home(Extract(state): Extract<Shared>, headers: HeaderMap) ->
         None => Chrome::stranger(t, "/"),
     };
     views::render(StatusCode::OK, &views::Home { c })
-}
-
-/// The pre-sign-in form token for this browser, and the cookie to set when it has none yet.
-fn stranger_token(headers: &HeaderMap) -> Result<(String, Option<String>), ApiError> {
-    if let Some(secret) = cookie(headers, FORM_COOKIE).filter(|s| s.len() == 32) {
-        return Ok((form_token(secret), None));
-    }
-    let mut raw = [0u8; 16];
-    getrandom::getrandom(&mut raw).map_err(|_| ApiError::internal())?;
-    let secret = hex::encode(raw);
-    let set = format!("{FORM_COOKIE}={secret}; Path=/; Secure; HttpOnly; SameSite=Strict");
-    Ok((form_token(&secret), Some(set)))
-}
-
-/// Whether a form sent before signing in carries the token of this browser's form cookie.
-fn check_stranger_form(headers: &HeaderMap, sent: &str) -> Result<(), ApiError> {
-    match cookie(headers, FORM_COOKIE) {
-        Some(secret) if same_token(&form_token(secret), sent) => Ok(()),
-        _ => Err(form_expired()),
-    }
-}
-
-/// A form page for someone not signed in, with the form cookie set if it was not.
-fn stranger_page(
-    headers: &HeaderMap,
-    status: StatusCode,
-    page: impl FnOnce(Chrome) -> Result<String, askama::Error>,
-    path: &'static str,
-) -> Response {
-    let t = Text::new(language(headers));
-    let (token, set) = match stranger_token(headers) {
-        Ok(pair) => pair,
-        Err(e) => return views::error(t, &e),
-    };
-    let mut c = Chrome::stranger(t, path);
-    c.csrf = token;
-    let mut response = views::html(status, page(c));
-    if let Some(set) = set.and_then(|s| axum::http::HeaderValue::from_str(&s).ok()) {
-        response.headers_mut().append("set-cookie", set);
-    }
-    response
 }
 
 #[derive(Deserialize)]

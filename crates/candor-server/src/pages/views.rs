@@ -16,6 +16,8 @@ use crate::{wire, ApiError};
 pub(crate) struct Chrome {
     pub t: Text,
     pub signed_in: bool,
+    /// A page of the ombudsman's console (its own navigation).
+    pub console: bool,
     pub csrf: String,
     pub path: &'static str,
 }
@@ -29,11 +31,16 @@ pub(crate) struct LangLink {
 
 impl Chrome {
     pub fn stranger(t: Text, path: &'static str) -> Chrome {
-        Chrome { t, signed_in: false, csrf: String::new(), path }
+        Chrome { t, signed_in: false, console: path.starts_with("/console"), csrf: String::new(), path }
+    }
+
+    /// A console page for a signed-in member of staff.
+    pub fn staff(t: Text, path: &'static str, csrf: String) -> Chrome {
+        Chrome { t, signed_in: true, console: true, csrf, path }
     }
 
     pub fn signed_in(t: Text, path: &'static str, person: &Person) -> Chrome {
-        Chrome { t, signed_in: true, csrf: person.csrf.clone(), path }
+        Chrome { t, signed_in: true, console: false, csrf: person.csrf.clone(), path }
     }
 
     pub fn languages(&self) -> Vec<LangLink> {
@@ -384,12 +391,18 @@ fn entry(t: Text, l: &LeafAbout) -> EntryShown {
         Leaf::DisputeDecided(e) => (e.recorded_ms, t.get("entry-dispute-decided"), false),
         Leaf::ReviewRequested(e) => (e.recorded_ms, t.get("entry-review-requested"), false),
         Leaf::Notification(e) => (e.recorded_ms, t.get("entry-notification"), false),
+        Leaf::CaseOpened(e) => (
+            e.recorded_ms,
+            t.with("entry-case-opened", &[("staff", Arg::Text(&e.staff)), ("org", Arg::Text(&e.org))]),
+            false,
+        ),
         // Entries about no one person; none is ever about this one.
         Leaf::Ingestion(_)
         | Leaf::Purge(_)
         | Leaf::ModelDeployed(_)
         | Leaf::OrganisationRegistered(_)
         | Leaf::ScoringSwitched(_)
+        | Leaf::StaffRegistered(_)
         | Leaf::KeyRevoked(_) => (0, t.get("entry-other"), false),
     };
     let reviewable = matches!(l.leaf, Leaf::Decision(_)) && !l.overridden;
@@ -447,6 +460,134 @@ pub(crate) struct DisputePage {
     pub decided: bool,
     pub steps: Vec<super::disputes::StepShown>,
     pub receipt: Option<ReceiptShown>,
+}
+
+#[derive(Template)]
+#[template(path = "console_sign_in.html")]
+pub(crate) struct StaffSignIn {
+    pub c: Chrome,
+    pub error: Option<Shown>,
+    pub notice: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "console_setup.html")]
+pub(crate) struct StaffSetup {
+    pub c: Chrome,
+    pub error: Option<Shown>,
+    pub authenticator: Option<super::console::AuthenticatorShown>,
+}
+
+#[derive(Template)]
+#[template(path = "console_queue.html")]
+pub(crate) struct QueuePage {
+    pub c: Chrome,
+    pub rows: Vec<super::console::QueueRow>,
+    pub furnisher: String,
+    pub kind: String,
+    /// (code, words).
+    pub kinds: Vec<(String, String)>,
+    pub next: Option<i64>,
+}
+
+/// A decision about to be made, as the person and the furnisher will read it.
+pub(crate) struct PreviewShown {
+    pub ruling: String,
+    pub en_outcome: String,
+    pub en_explanation: String,
+    pub zh_outcome: String,
+    pub zh_explanation: String,
+}
+
+/// A step's log entry, checked against the checkpoint signed now.
+pub(crate) struct CheckedEntry {
+    pub index: i64,
+    pub kind: String,
+    pub verified: bool,
+}
+
+/// A disputed record as the file shows it now: a heading and lines.
+pub(crate) struct RecordShown {
+    pub heading: String,
+    pub lines: Vec<String>,
+}
+
+pub(crate) fn record_now(t: Text, r: &candor_bureau::dispute::RecordNow) -> RecordShown {
+    use candor_bureau::dispute::RecordNow;
+    match r {
+        RecordNow::Account(h) => {
+            let a = &h.account;
+            let lines = h
+                .reports
+                .iter()
+                .rev()
+                .map(|r| {
+                    let late = if r.dpd.days() == 0 {
+                        t.get("on-time")
+                    } else {
+                        t.with("days-late", &[("days", Arg::Number(i64::from(r.dpd.days())))])
+                    };
+                    format!(
+                        "{} · {} / {} · {} · {}",
+                        r.month,
+                        money(r.balance_minor, a.currency.as_str()),
+                        money(r.limit_minor, a.currency.as_str()),
+                        late,
+                        t.named("status", r.status.as_str())
+                    )
+                })
+                .collect();
+            let heading = format!("{} · {} · {}", t.named("kind", a.kind.as_str()), a.furnisher.as_str(), a.reference);
+            RecordShown { heading, lines }
+        }
+        RecordNow::CourtRecord(c) => RecordShown {
+            heading: format!("{} · {}", c.court.as_str(), c.case_number),
+            lines: vec![format!("{} · {} · {}", money(c.amount_minor, c.currency.as_str()), c.grounds, c.listed)],
+        },
+        RecordNow::Inquiry(i) => RecordShown {
+            heading: format!("{} · {}", i.org.as_str(), i.date),
+            lines: vec![t.named("purpose", i.purpose.as_str())],
+        },
+    }
+}
+
+/// An outcome a case may end with, and its published explanations as (id, words).
+pub(crate) struct OutcomeChoice {
+    pub outcome: String,
+    pub words: String,
+    pub explanations: Vec<(String, String)>,
+}
+
+#[derive(Template)]
+#[template(path = "console_case.html")]
+pub(crate) struct CasePage {
+    pub c: Chrome,
+    pub id: i64,
+    pub what: String,
+    pub state: String,
+    pub furnisher: String,
+    pub due: String,
+    pub overdue: bool,
+    pub decided: bool,
+    pub record: Option<RecordShown>,
+    pub receipt: Option<ReceiptShown>,
+    pub steps: Vec<super::disputes::StepShown>,
+    pub entries: Vec<CheckedEntry>,
+    pub outcomes: Vec<OutcomeChoice>,
+    pub preview: Option<PreviewShown>,
+    pub error: Option<Shown>,
+}
+
+#[derive(Template)]
+#[template(path = "console_witness.html")]
+pub(crate) struct WitnessPage {
+    pub c: Chrome,
+    pub latest: String,
+    pub cosigned: Option<String>,
+    /// Whether the latest extends the last cosigned (none: nothing cosigned yet).
+    pub consistent: Option<bool>,
+    pub notice: Option<String>,
+    pub error: Option<Shown>,
 }
 
 /// A consent as the list shows it.

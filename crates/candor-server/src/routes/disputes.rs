@@ -191,6 +191,17 @@ pub(super) async fn queue(Extract(state): Extract<Shared>, Params(q): Params<Pag
     ok(StatusCode::OK, wire::Disputes::of(&list, wire::dispute))
 }
 
+/// An ombudsman's decision: the outcome and, optionally, one of the published explanations.
+#[derive(Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RulingRequest {
+    /// `verified`, `corrected` or `deleted`; `upheld` or `overridden` for a review.
+    outcome: String,
+    /// One of the explanations the bureau publishes for that outcome (`deleted_not_verifiable`, ...).
+    #[serde(default)]
+    explanation: Option<String>,
+}
+
 pub(super) async fn decide(
     Extract(state): Extract<Shared>,
     Extension(caller): Extension<Caller>,
@@ -198,15 +209,29 @@ pub(super) async fn decide(
     Body(body): Body,
 ) -> Answer {
     let reviewer = caller.org("decide disputes")?.id.clone();
-    let decision: Outcome = parse_json(&body)?;
-    let outcome = DisputeState::parse(&decision.outcome).map_err(|_| {
+    let decision: RulingRequest = parse_json(&body)?;
+    let outcome = decide_dispute(&state, reviewer, id, &decision.outcome, decision.explanation, None).await?;
+    ok(StatusCode::OK, wire::Step { id, state: outcome.as_str().to_owned() })
+}
+
+/// Decides a dispute — the JSON API's and the console's one way; the outcome.
+pub(crate) async fn decide_dispute(
+    state: &Shared,
+    reviewer: candor_file::model::OrgId,
+    id: i64,
+    outcome: &str,
+    explanation: Option<String>,
+    staff: Option<String>,
+) -> Result<DisputeState, ApiError> {
+    let outcome = DisputeState::parse(outcome).map_err(|_| {
         ApiError::bad_request("bad_outcome", "verified, corrected or deleted; upheld or overridden for a review")
             .field("outcome")
     })?;
     let deployed = state.deployed()?;
-    with_store(&state, move |s, store| {
-        Ok(dispute::decide(store, &s.rules(), s.now(), &reviewer, id, outcome, deployed.as_deref())?)
+    with_store(state, move |s, store| {
+        let ruling = dispute::Ruling { outcome, explanation: explanation.as_deref(), staff: staff.as_deref() };
+        Ok(dispute::decide(store, &s.rules(), s.now(), &reviewer, id, &ruling, deployed.as_deref())?)
     })
     .await?;
-    ok(StatusCode::OK, wire::Step { id, state: outcome.as_str().to_owned() })
+    Ok(outcome)
 }

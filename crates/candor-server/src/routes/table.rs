@@ -162,7 +162,7 @@ pub const ROUTES: &[RouteSpec] = &[
         &[Ombudsman],
         "Decide a dispute (verified, corrected, deleted) or a review (upheld, overridden).",
         |m| on(m, disputes::decide),
-    ).json(schema::<disputes::Outcome>).answers(&[200], schema::<wire::Step>),
+    ).json(schema::<disputes::RulingRequest>).answers(&[200], schema::<wire::Step>),
     route(
         "GET",
         "/v1/notifications",

@@ -557,3 +557,235 @@ async fn a_person_disputes_a_record_with_evidence_and_follows_it_to_the_outcome(
         assert!(page.body.contains(step), "{step}: {}", page.body);
     }
 }
+
+/// Registers a member of the ombudsman's staff, as `candor staff add` does: their setup code.
+pub(super) fn register_staff(f: &Fixture, id: &str) -> String {
+    let code = candor_file::activation::ActivationCode::from_random([7; candor_file::activation::RANDOM_BYTES]);
+    let org = OrgId::parse("ombudsman").expect("org");
+    let member = candor_bureau::staff::NewMember { org: &org, id, name: "Li Ming" };
+    let now = candor_bureau::Now::at_ms(f.clock.load(Ordering::SeqCst));
+    let mut store = f.state.store.lock().expect("store");
+    candor_bureau::staff::register(&mut store, &f.state.keys, &candor_bureau::Rules::default(), now, &member, &code)
+        .expect("registered");
+    code.to_string()
+}
+
+/// The code an authenticator holding `secret` shows at the fixture's time.
+pub(super) fn totp(f: &Fixture, secret: &str) -> String {
+    candor_bureau::second_factor::code_for(secret, f.clock.load(Ordering::SeqCst)).expect("base32")
+}
+
+#[tokio::test]
+async fn the_ombudsman_sets_up_signs_in_with_a_second_factor_and_decides_a_case_in_the_console() {
+    let f = fixture();
+    example_batch(&f).await;
+    deploy_model(&f).await;
+    let subject = session(&f).await;
+    let claim = json!({"record_kind": "account", "record_ref": "CARD-001", "reason": "not_mine", "text": "I never had this card."});
+    let (status, body) = call(&f.app, "POST", "/v1/me/disputes", Some(&subject), json_body(claim)).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let id = body["id"].as_i64().expect("id");
+    let setup_code = register_staff(&f, "li.ming");
+
+    // Strangers, people and forged sessions do not reach the console.
+    let mut stranger = Browser::new(&f);
+    for path in ["/console", &format!("/console/disputes/{id}"), "/console/witness"] {
+        assert_eq!(stranger.get(path).await.location(), "/console/sign-in", "{path}");
+    }
+    let mut person = Browser::new(&f);
+    person.sign_in(ID.1, PASSPHRASE).await;
+    assert_eq!(person.get("/console").await.location(), "/console/sign-in", "a person's session is not staff's");
+    stranger.cookies.push(("__Host-candor-console".into(), "stf_forged".into()));
+    assert_eq!(stranger.get("/console").await.location(), "/console/sign-in", "a forged console session");
+
+    // Set up: the setup code and a passphrase, then a code from the new authenticator.
+    let mut staff = Browser::new(&f);
+    let page = staff.get("/console/setup").await;
+    let csrf = page.csrf();
+    let wrong = staff
+        .post(
+            "/console/setup",
+            &[
+                ("csrf", &csrf),
+                ("staff", "li.ming"),
+                ("setup_code", "ABCDE-FGHJK-LMNPQ-RSTVW"),
+                ("passphrase", "a long staff passphrase"),
+                ("passphrase_again", "a long staff passphrase"),
+            ],
+        )
+        .await;
+    assert_eq!(wrong.status, StatusCode::UNAUTHORIZED, "a wrong setup code: {}", wrong.body);
+    let shown = staff
+        .post(
+            "/console/setup",
+            &[
+                ("csrf", &csrf),
+                ("staff", "li.ming"),
+                ("setup_code", &setup_code),
+                ("passphrase", "a long staff passphrase"),
+                ("passphrase_again", "a long staff passphrase"),
+            ],
+        )
+        .await;
+    assert_eq!(shown.status, StatusCode::OK, "{}", shown.body);
+    let secret = shown
+        .body
+        .split("otpauth://totp/")
+        .nth(1)
+        .and_then(|r| r.split("secret=").nth(1))
+        .and_then(|r| r.split('&').next())
+        .expect("the secret")
+        .to_owned();
+    let not_yet = staff
+        .post(
+            "/console/sign-in",
+            &[
+                ("csrf", &csrf),
+                ("staff", "li.ming"),
+                ("passphrase", "a long staff passphrase"),
+                ("code", &totp(&f, &secret)),
+            ],
+        )
+        .await;
+    assert_eq!(not_yet.status, StatusCode::UNAUTHORIZED, "not signed in before the setup is confirmed");
+    let confirmed = staff
+        .post(
+            "/console/setup",
+            &[("csrf", &csrf), ("staff", "li.ming"), ("setup_code", &setup_code), ("code", &totp(&f, &secret))],
+        )
+        .await;
+    assert_eq!(
+        (confirmed.status, confirmed.location()),
+        (StatusCode::SEE_OTHER, "/console/sign-in?ready=1"),
+        "{}",
+        confirmed.body
+    );
+    let again = staff
+        .post(
+            "/console/setup",
+            &[("csrf", &csrf), ("staff", "li.ming"), ("setup_code", &setup_code), ("code", &totp(&f, &secret))],
+        )
+        .await;
+    assert_eq!(again.status, StatusCode::UNAUTHORIZED, "a setup code is used once");
+
+    // Signing in takes the passphrase and a fresh code, always.
+    f.clock.fetch_add(30_000, Ordering::SeqCst);
+    let no_code = staff
+        .post("/console/sign-in", &[("csrf", &csrf), ("staff", "li.ming"), ("passphrase", "a long staff passphrase")])
+        .await;
+    assert_eq!(no_code.status, StatusCode::BAD_REQUEST, "the second factor is not optional");
+    let bad_code = staff
+        .post(
+            "/console/sign-in",
+            &[("csrf", &csrf), ("staff", "li.ming"), ("passphrase", "a long staff passphrase"), ("code", "000000")],
+        )
+        .await;
+    assert_eq!(bad_code.status, StatusCode::UNAUTHORIZED);
+    let signed = staff
+        .post(
+            "/console/sign-in",
+            &[
+                ("csrf", &csrf),
+                ("staff", "li.ming"),
+                ("passphrase", "a long staff passphrase"),
+                ("code", &totp(&f, &secret)),
+            ],
+        )
+        .await;
+    assert_eq!((signed.status, signed.location()), (StatusCode::SEE_OTHER, "/console"), "{}", signed.body);
+    let cookie = signed.headers.get("set-cookie").and_then(|v| v.to_str().ok()).unwrap_or("");
+    assert!(
+        cookie.starts_with("__Host-candor-console=stf_")
+            && cookie.contains("HttpOnly")
+            && cookie.contains("SameSite=Strict")
+    );
+    assert_eq!(staff.get("/me").await.location(), "/sign-in", "staff's session is not a person's");
+
+    // The queue, the case (its opening a leaf the person sees), a preview in both languages, then the decision.
+    let queue = staff.get("/console").await;
+    assert_eq!(queue.status, StatusCode::OK, "{}", queue.body);
+    assert!(queue.body.contains(&format!("/console/disputes/{id}")), "{}", queue.body);
+    assert!(
+        !staff.get("/console?furnisher=power-co").await.body.contains(&format!("/console/disputes/{id}")),
+        "filtered out"
+    );
+    let case = staff.get(&format!("/console/disputes/{id}")).await;
+    assert_eq!(case.status, StatusCode::OK, "{}", case.body);
+    for shown in ["I never had this card.", "This is not mine", "CARD-001", "checked against the latest checkpoint"] {
+        assert!(case.body.contains(shown), "{shown}: {}", case.body);
+    }
+    let reads = person.get("/me/reads").await;
+    assert!(reads.body.contains("li.ming of ombudsman opened your case"), "{}", reads.body);
+    let token = case.csrf();
+    let bad = staff
+        .post(
+            &format!("/console/disputes/{id}/decide"),
+            &[("csrf", &token), ("ruling", "deleted:upheld_policy_applied")],
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::OK, "an explanation of another outcome is refused on the page");
+    assert!(bad.body.contains("Pick an outcome and its explanation."), "{}", bad.body);
+    let forged = staff
+        .post(
+            &format!("/console/disputes/{id}/decide"),
+            &[("csrf", "x"), ("ruling", "deleted:deleted_not_verifiable"), ("confirm", "yes")],
+        )
+        .await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN, "no token, no decision");
+    let preview = staff
+        .post(
+            &format!("/console/disputes/{id}/decide"),
+            &[("csrf", &token), ("ruling", "deleted:deleted_not_verifiable")],
+        )
+        .await;
+    assert!(
+        preview.body.contains("The organisation could not show the record is right")
+            && preview.body.contains("报送机构无法证明该记录正确"),
+        "{}",
+        preview.body
+    );
+    let (_, mine) = call(&f.app, "GET", "/v1/me/disputes", Some(&subject), None).await;
+    assert_eq!(mine["disputes"][0]["state"], "furnisher_asked", "a preview decides nothing");
+    let decided = staff
+        .post(
+            &format!("/console/disputes/{id}/decide"),
+            &[("csrf", &token), ("ruling", "deleted:deleted_not_verifiable"), ("confirm", "yes")],
+        )
+        .await;
+    assert_eq!(
+        (decided.status, decided.location()),
+        (StatusCode::SEE_OTHER, format!("/console/disputes/{id}").as_str()),
+        "{}",
+        decided.body
+    );
+    let (_, mine) = call(&f.app, "GET", "/v1/me/disputes", Some(&subject), None).await;
+    assert_eq!(mine["disputes"][0]["state"], "deleted");
+    let outcome = person.get(&format!("/me/disputes/{id}")).await;
+    assert!(
+        outcome.body.contains("The organisation could not show the record is right, so it was deleted."),
+        "{}",
+        outcome.body
+    );
+    let (_, reads) = call(&f.app, "GET", "/v1/me/reads", Some(&subject), None).await;
+    let decided_leaf = reads["entries"]
+        .as_array()
+        .expect("entries")
+        .iter()
+        .find(|e| e["kind"] == "dispute_decided")
+        .cloned()
+        .expect("leaf");
+    assert_eq!(
+        (decided_leaf["explanation"].as_str(), decided_leaf["staff"].as_str()),
+        (Some("deleted_not_verifiable"), Some("li.ming"))
+    );
+
+    // The witness page checks the log and refuses a note that is not a cosigned checkpoint.
+    let witness = staff.get("/console/witness").await;
+    assert_eq!(witness.status, StatusCode::OK, "{}", witness.body);
+    assert!(witness.body.contains("candor.local/log"));
+    let note = staff.post("/console/witness", &[("csrf", &witness.csrf()), ("note", "not a note")]).await;
+    assert_eq!(note.status, StatusCode::OK, "{}", note.body);
+    assert!(note.body.contains("role=\"alert\""), "{}", note.body);
+    let out = staff.post("/console/sign-out", &[("csrf", &witness.csrf())]).await;
+    assert_eq!(out.location(), "/console/sign-in");
+}
