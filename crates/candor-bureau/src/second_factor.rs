@@ -124,6 +124,23 @@ pub fn confirm(store: &mut Store, keys: &Keys, now: Now, key: &SubjectKey, code:
     })
 }
 
+/// Where a person's second factor stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum State {
+    Off,
+    /// Started, waiting for a code from the new authenticator.
+    Pending,
+    On,
+}
+
+pub fn state(store: &mut Store, key: &SubjectKey) -> Result<State> {
+    Ok(match store.second_factor(key)? {
+        None => State::Off,
+        Some(f) if f.confirmed_ms.is_some() => State::On,
+        Some(_) => State::Pending,
+    })
+}
+
 /// Whether the person must give a second factor to sign in.
 pub fn required(store: &mut Store, key: &SubjectKey) -> Result<bool> {
     Ok(store.second_factor(key)?.is_some_and(|f| f.confirmed_ms.is_some()))

@@ -378,3 +378,23 @@ error-bad_second_factor = The code is not the one your authenticator shows now.
 error-not_our_checkpoint = That is not a checkpoint the bureau signed.
 error-not_cosigned = The checkpoint carries no valid signature by your witness key.
 error-bad_checkpoint = That is not a signed checkpoint.
+
+## Security and statements
+nav-security = Security
+security-title = Signing in safely
+security-lead = A second factor asks, at every sign-in, for a code from an authenticator app on your phone, so your passphrase alone is not enough to open your file.
+security-is-off = No second factor is on.
+security-start = Turn on a second factor
+security-scan = Add this secret to your authenticator app (or open the link on your phone), then enter the code it shows.
+security-recovery = Recovery codes
+security-recovery-lead = If you lose your phone, each of these signs you in once. Write them down now: they are shown only this once.
+security-turn-on = Turn it on
+security-is-on = A second factor is on: every sign-in asks for a code from your authenticator.
+security-off-code = A code from your authenticator, or a recovery code
+security-turn-off = Turn it off
+done-factor-on = Your second factor is on.
+done-factor-off = Your second factor is off.
+file-add-statement = Add your statement to this account
+file-statement-label = Your statement (at most 1,000 characters; shown with the account in every report; leave empty to withdraw it)
+file-statement-save = Save the statement
+done-statement = Your statement is saved; every report shows it with the account.

@@ -377,3 +377,23 @@ error-bad_second_factor = 该验证码不是您的身份验证器当前显示的
 error-not_our_checkpoint = 这不是征信机构签署的检查点。
 error-not_cosigned = 该检查点没有您的见证密钥的有效签名。
 error-bad_checkpoint = 这不是已签署的检查点。
+
+## 安全与说明
+nav-security = 安全
+security-title = 安全登录
+security-lead = 第二重验证在每次登录时都要求输入您手机上身份验证器应用中的验证码，这样仅凭密码无法打开您的档案。
+security-is-off = 尚未开启第二重验证。
+security-start = 开启第二重验证
+security-scan = 将此密钥添加到您的身份验证器应用（或在手机上打开链接），然后输入它显示的验证码。
+security-recovery = 恢复码
+security-recovery-lead = 如果您丢失了手机，每个恢复码可以登录一次。请现在记下：它们只显示这一次。
+security-turn-on = 开启
+security-is-on = 第二重验证已开启：每次登录都需要身份验证器中的验证码。
+security-off-code = 身份验证器中的验证码或一个恢复码
+security-turn-off = 关闭
+done-factor-on = 您的第二重验证已开启。
+done-factor-off = 您的第二重验证已关闭。
+file-add-statement = 为此账户添加您的说明
+file-statement-label = 您的说明（最多 1000 个字符；在每份报告中与该账户一同显示；留空则撤回）
+file-statement-save = 保存说明
+done-statement = 您的说明已保存；每份报告都会与该账户一同显示。

@@ -35,7 +35,7 @@ fn query(raw: &RawQuery) -> Result<Done, ApiError> {
 
 /// The status line a `done` names, if it names one the pages know.
 fn notice(t: Text, done: Option<&str>) -> Option<String> {
-    const KNOWN: &[&str] = &["frozen", "unfrozen", "granted", "revoked"];
+    const KNOWN: &[&str] = &["frozen", "unfrozen", "granted", "revoked", "statement"];
     done.filter(|d| KNOWN.contains(d)).map(|d| t.get(&format!("done-{d}")))
 }
 
@@ -95,7 +95,8 @@ pub(super) async fn file(
         let as_of = day.unwrap_or(state.today()).to_string();
         let file = views::FileShown::of(t, &wire::file(&report));
         let c = Chrome::signed_in(t, "/me/file", &person);
-        Ok(views::render(StatusCode::OK, &views::FilePage { c, as_of, file }))
+        let statement_saved = q.done.as_deref() == Some("statement");
+        Ok(views::render(StatusCode::OK, &views::FilePage { c, statement_saved, as_of, file }))
     }
     .await;
     page(&headers, made)

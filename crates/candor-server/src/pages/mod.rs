@@ -13,6 +13,7 @@ mod disputes;
 mod me;
 mod person;
 mod proof;
+mod security;
 pub mod text;
 mod views;
 
@@ -55,6 +56,8 @@ pub(crate) fn router(state: Shared) -> Router<Shared> {
         .route("/me/consents", get(me::consents).post(me::grant))
         .route("/me/consents/revoke", post(me::revoke))
         .route("/me/freeze", post(me::freeze))
+        .route("/me/security", get(security::show).post(security::change))
+        .route("/me/statements", post(security::statement))
         .route(
             "/me/disputes",
             get(disputes::list).post(disputes::open).layer(DefaultBodyLimit::max(disputes::DISPUTE_BODY_BYTES)),

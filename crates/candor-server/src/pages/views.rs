@@ -328,6 +328,7 @@ impl FileShown {
 #[template(path = "file.html")]
 pub(crate) struct FilePage {
     pub c: Chrome,
+    pub statement_saved: bool,
     pub as_of: String,
     pub file: FileShown,
 }
@@ -586,6 +587,24 @@ pub(crate) struct WitnessPage {
     pub cosigned: Option<String>,
     /// Whether the latest extends the last cosigned (none: nothing cosigned yet).
     pub consistent: Option<bool>,
+    pub notice: Option<String>,
+    pub error: Option<Shown>,
+}
+
+/// A second factor just started: what the person adds to their authenticator, and the recovery
+/// codes, shown this once.
+pub(crate) struct StartedShown {
+    pub secret: String,
+    pub uri: String,
+    pub recovery: Vec<String>,
+}
+
+#[derive(Template)]
+#[template(path = "security.html")]
+pub(crate) struct SecurityPage {
+    pub c: Chrome,
+    pub on: bool,
+    pub started: Option<StartedShown>,
     pub notice: Option<String>,
     pub error: Option<Shown>,
 }

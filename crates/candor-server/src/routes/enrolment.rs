@@ -298,7 +298,23 @@ pub(super) async fn start_second_factor(
     Extract(state): Extract<Shared>,
     Extension(caller): Extension<Caller>,
 ) -> Answer {
-    let key = caller.subject()?;
+    let started = start_second_factor_for(&state, caller.subject()?).await?;
+    ok(
+        StatusCode::CREATED,
+        wire::SecondFactorStarted {
+            secret: started.secret_base32,
+            otpauth_uri: started.uri,
+            recovery_codes: started.recovery_codes,
+        },
+    )
+}
+
+/// Starts turning on a person's second factor with fresh randomness — the API's and the
+/// portal's one way.
+pub(crate) async fn start_second_factor_for(
+    state: &Shared,
+    key: SubjectKey,
+) -> Result<second_factor::Enrolment, ApiError> {
     let mut fresh = second_factor::Fresh {
         secret: [0; second_factor::SECRET_BYTES],
         recovery: [[0; second_factor::RECOVERY_BYTES]; second_factor::RECOVERY_CODES],
@@ -310,16 +326,7 @@ pub(super) async fn start_second_factor(
     for code in &mut fresh.recovery {
         fill(code)?;
     }
-    let started =
-        with_store(&state, move |s, store| Ok(second_factor::start(store, &s.keys, s.now(), &key, &fresh)?)).await?;
-    ok(
-        StatusCode::CREATED,
-        wire::SecondFactorStarted {
-            secret: started.secret_base32,
-            otpauth_uri: started.uri,
-            recovery_codes: started.recovery_codes,
-        },
-    )
+    with_store(state, move |s, store| Ok(second_factor::start(store, &s.keys, s.now(), &key, &fresh)?)).await
 }
 
 /// A code from the authenticator (or a recovery code).
@@ -351,15 +358,26 @@ pub(super) async fn turn_off_second_factor(
 async fn switch_second_factor(state: Shared, caller: Caller, body: axum::body::Bytes, on: bool) -> Answer {
     let key = caller.subject()?;
     let c: Code = parse_json(&body)?;
-    with_store(&state, move |s, store| {
+    switch_second_factor_for(&state, key, c.code, on).await?;
+    ok(StatusCode::OK, wire::SecondFactorState { second_factor: if on { "on" } else { "off" }.into() })
+}
+
+/// Turns a person's second factor on (confirming it) or off with a code — the API's and the
+/// portal's one way.
+pub(crate) async fn switch_second_factor_for(
+    state: &Shared,
+    key: SubjectKey,
+    code: String,
+    on: bool,
+) -> Result<(), ApiError> {
+    with_store(state, move |s, store| {
         let (keys, now) = (&s.keys, s.now());
         let switched = if on {
-            second_factor::confirm(store, keys, now, &key, &c.code)
+            second_factor::confirm(store, keys, now, &key, &code)
         } else {
-            second_factor::turn_off(store, keys, now, &key, &c.code)
+            second_factor::turn_off(store, keys, now, &key, &code)
         };
         Ok(switched?)
     })
-    .await?;
-    ok(StatusCode::OK, wire::SecondFactorState { second_factor: if on { "on" } else { "off" }.into() })
+    .await
 }

@@ -789,3 +789,75 @@ async fn the_ombudsman_sets_up_signs_in_with_a_second_factor_and_decides_a_case_
     let out = staff.post("/console/sign-out", &[("csrf", &witness.csrf())]).await;
     assert_eq!(out.location(), "/console/sign-in");
 }
+
+#[tokio::test]
+async fn a_person_turns_a_second_factor_on_and_off_and_adds_a_statement_from_the_portal() {
+    let f = fixture();
+    example_batch(&f).await;
+    session(&f).await;
+    let mut b = Browser::new(&f);
+    b.sign_in(ID.1, PASSPHRASE).await;
+    let page = b.get("/me/security").await;
+    assert!(page.body.contains("No second factor is on."), "{}", page.body);
+    let csrf = page.csrf();
+    let started = b.post("/me/security", &[("csrf", &csrf), ("action", "start")]).await;
+    assert_eq!(started.status, StatusCode::OK, "{}", started.body);
+    let secret = started.body.split("secret=").nth(1).and_then(|r| r.split('&').next()).expect("secret").to_owned();
+    let recovery: Vec<String> =
+        started.body.split("<li><code>").skip(1).filter_map(|r| r.split('<').next().map(str::to_owned)).collect();
+    assert_eq!(recovery.len(), 10, "ten recovery codes, shown once");
+    let wrong = b.post("/me/security", &[("csrf", &csrf), ("action", "confirm"), ("code", "000000")]).await;
+    assert_eq!(wrong.status, StatusCode::BAD_REQUEST);
+    assert!(wrong.body.contains("The code is not the one your authenticator shows now."), "{}", wrong.body);
+    let on = b.post("/me/security", &[("csrf", &csrf), ("action", "confirm"), ("code", &totp(&f, &secret))]).await;
+    assert_eq!(on.location(), "/me/security?done=factor-on");
+    assert!(b.get("/me/reads").await.body.contains("You turned on a second factor"));
+
+    // Signing in now takes a code.
+    f.clock.fetch_add(30_000, Ordering::SeqCst);
+    let mut again = Browser::new(&f);
+    let without = again.sign_in(ID.1, PASSPHRASE).await;
+    assert_eq!(without.status, StatusCode::UNAUTHORIZED);
+    assert!(without.body.contains("enter the code your authenticator shows"), "{}", without.body);
+    let page = again.get("/sign-in").await;
+    let with = again
+        .post(
+            "/sign-in",
+            &[
+                ("csrf", &page.csrf()),
+                ("scheme", "cn_rid"),
+                ("number", ID.1),
+                ("passphrase", PASSPHRASE),
+                ("code", &totp(&f, &secret)),
+            ],
+        )
+        .await;
+    assert_eq!(with.location(), "/me", "{}", with.body);
+    let token = again.get("/me").await.csrf();
+    let off = again.post("/me/security", &[("csrf", &token), ("action", "off"), ("code", &recovery[0])]).await;
+    assert_eq!(off.location(), "/me/security?done=factor-off", "a recovery code turns it off: {}", off.body);
+    let bad = again.post("/me/security", &[("csrf", &csrf), ("action", "sideways")]).await;
+    assert_eq!(bad.status, StatusCode::FORBIDDEN, "the first session's token is not this one's");
+
+    // A statement on an account, shown with it on the page and in the API's file.
+    let token = again.get("/me/file").await.csrf();
+    let saved = again
+        .post(
+            "/me/statements",
+            &[("csrf", &token), ("record_ref", "CARD-001"), ("text", "I was in hospital in September.")],
+        )
+        .await;
+    assert_eq!(saved.location(), "/me/file?done=statement");
+    let file = again.get("/me/file?done=statement").await;
+    assert!(
+        file.body.contains("I was in hospital in September.") && file.body.contains("Your statement is saved"),
+        "{}",
+        file.body
+    );
+    let long = "x".repeat(1_001);
+    let refused = again.post("/me/statements", &[("csrf", &token), ("record_ref", "CARD-001"), ("text", &long)]).await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+    let forged = again.post("/me/statements", &[("csrf", "x"), ("record_ref", "CARD-001"), ("text", "not mine")]).await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    assert!(!again.get("/me/file").await.body.contains("not mine"));
+}
