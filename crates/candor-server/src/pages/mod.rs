@@ -83,6 +83,8 @@ pub(crate) fn router(state: Shared) -> Router<Shared> {
         .route("/lang/{tag}", get(switch_language))
         .route("/sign-in", get(person::sign_in_page).post(person::sign_in))
         .route("/enrol", get(person::enrol_page).post(person::enrol))
+        .route("/enrol/questions", post(person::ask))
+        .route("/enrol/answers", post(person::answer))
         .merge(own)
         .merge(console)
         .layer(from_fn(refuse_cross_site))

@@ -175,3 +175,141 @@ pub(super) async fn sign_out(
         Err(e) => views::error(Text::new(language(&headers)), &e),
     }
 }
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct AskForm {
+    csrf: String,
+    scheme: String,
+    number: String,
+}
+
+/// A question as the page asks it, in the page's language.
+pub(crate) struct QuestionShown {
+    pub id: &'static str,
+    pub prompt: String,
+    pub multiple: bool,
+    /// (id, words).
+    pub choices: Vec<(String, String)>,
+}
+
+fn shown_questions(t: Text, asked: &[candor_bureau::proofing::Question]) -> Vec<QuestionShown> {
+    asked
+        .iter()
+        .map(|q| QuestionShown {
+            id: q.id,
+            prompt: t.lookup(&format!("question-{}", q.id), &[]).unwrap_or_else(|| q.prompt.to_owned()),
+            multiple: q.multiple,
+            // Organisations are named by their names; bands in the page's words.
+            choices: q
+                .choices
+                .iter()
+                .map(|c| (c.id.clone(), if q.multiple { c.label.clone() } else { t.named("band", &c.id) }))
+                .collect(),
+        })
+        .collect()
+}
+
+/// What the identifier between the two steps of enrolling by questions is sealed under: it
+/// travels in the form sealed, never in clear in the page or a URL.
+fn pending_key(state: &Shared) -> candor_file::ids::SubjectKey {
+    state.keys.staff_key("\0enrolment questions")
+}
+
+/// Enrolling without a code, step one: the identifier; the answer is the questions from the
+/// person's own file (the same shape for anyone), with the rest of the enrolment form.
+pub(super) async fn ask(
+    Extract(state): Extract<Shared>,
+    from: Option<Extension<ConnectInfo<Peer>>>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
+    let from = from.map(|Extension(ConnectInfo(Peer(addr)))| addr);
+    let asked = async {
+        let f: AskForm = parse_form(&body)?;
+        check_stranger_form(&headers, &f.csrf)?;
+        let questions = crate::routes::enrolment::questions_for(&state, from, &f.scheme, f.number.trim()).await?;
+        let mut nonce = [0u8; candor_file::secret::NONCE_BYTES];
+        getrandom::getrandom(&mut nonce).map_err(|_| ApiError::internal())?;
+        let who = format!("{}\n{}", f.scheme, f.number.trim());
+        let pending = hex::encode(state.keys.seal(&pending_key(&state), &who, nonce));
+        Ok::<_, ApiError>((pending, questions))
+    }
+    .await;
+    match asked {
+        Ok((pending, questions)) => stranger_page(
+            &headers,
+            StatusCode::OK,
+            |c| {
+                let questions = shown_questions(c.t, &questions);
+                askama::Template::render(&views::Questions { c, error: None, pending, questions })
+            },
+            "/enrol",
+        ),
+        Err(e) => stranger_page(
+            &headers,
+            StatusCode::from_u16(e.status).unwrap_or(StatusCode::BAD_REQUEST),
+            |c| {
+                let error = Some(Shown::of(c.t, &e));
+                askama::Template::render(&views::Enrol { c, error, scheme: "cn_rid".into() })
+            },
+            "/enrol",
+        ),
+    }
+}
+
+/// Enrolling without a code, step two: the answers and a passphrase.
+pub(super) async fn answer(
+    Extract(state): Extract<Shared>,
+    from: Option<Extension<ConnectInfo<Peer>>>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
+    let from = from.map(|Extension(ConnectInfo(Peer(addr)))| addr);
+    let enrolled = async {
+        // Several organisations may be picked: the form repeats `organisations`.
+        let pairs: Vec<(String, String)> = parse_form(&body)?;
+        let one = |name: &str| -> Result<String, ApiError> {
+            let mut found = pairs.iter().filter(|(n, _)| n == name).map(|(_, v)| v.clone());
+            match (found.next(), found.next()) {
+                (Some(v), None) => Ok(v),
+                _ => Err(ApiError::bad_request("bad_form", format!("the form needs one `{name}`")).field(name)),
+            }
+        };
+        let known =
+            ["csrf", "pending", "organisations", "largest_limit", "oldest_account", "passphrase", "passphrase_again"];
+        if let Some((n, _)) = pairs.iter().find(|(n, _)| !known.contains(&n.as_str())) {
+            return Err(ApiError::bad_request("bad_form", format!("the form has no field `{n}`")));
+        }
+        check_stranger_form(&headers, &one("csrf")?)?;
+        let (passphrase, again) = (one("passphrase")?, one("passphrase_again")?);
+        if passphrase != again {
+            return Err(ApiError::bad_request("passphrases_differ", "the two passphrases are not the same")
+                .field("passphrase_again"));
+        }
+        let answers = candor_bureau::proofing::Answers {
+            organisations: pairs.iter().filter(|(n, _)| n == "organisations").map(|(_, v)| v.clone()).collect(),
+            largest_limit: one("largest_limit")?,
+            oldest_account: one("oldest_account")?,
+        };
+        let expired =
+            || ApiError::new(StatusCode::FORBIDDEN, "form_expired", "the questions are out of date; ask them again");
+        let sealed = hex::decode(one("pending")?).map_err(|_| expired())?;
+        let who = state.keys.open(&pending_key(&state), &sealed).map_err(|_| expired())?;
+        let (scheme, number) = who.split_once('\n').ok_or_else(expired)?;
+        enrol_person(&state, from, scheme, number, Proof::Answers(answers), passphrase).await
+    }
+    .await;
+    match enrolled {
+        Ok(_) => super::see_other("/sign-in?enrolled=1"),
+        Err(e) => stranger_page(
+            &headers,
+            StatusCode::from_u16(e.status).unwrap_or(StatusCode::BAD_REQUEST),
+            |c| {
+                let error = Some(Shown::of(c.t, &e));
+                askama::Template::render(&views::Enrol { c, error, scheme: "cn_rid".into() })
+            },
+            "/enrol",
+        ),
+    }
+}

@@ -147,6 +147,16 @@ pub(crate) struct Enrol {
     pub scheme: String,
 }
 
+#[derive(Template)]
+#[template(path = "questions.html")]
+pub(crate) struct Questions {
+    pub c: Chrome,
+    pub error: Option<Shown>,
+    /// The identifier the person typed, sealed, for the next step (never in clear in the page).
+    pub pending: String,
+    pub questions: Vec<super::person::QuestionShown>,
+}
+
 /// A score as the person is shown it: the number, the reasons as sentences and what would raise
 /// it.
 pub(crate) struct ScoreShown {

@@ -71,18 +71,30 @@ pub(super) async fn questions(
     from: Option<Extension<ConnectInfo<Peer>>>,
     Body(body): Body,
 ) -> Answer {
-    let started = tokio::time::Instant::now();
-    // Each asking reads a file: an address asks at most the per-caller rate a minute.
-    if let Some(Extension(ConnectInfo(Peer(addr)))) = from {
-        super::rate(&state, guard::address_key(&addr))?;
-    }
     let a: Asking = parse_json(&body)?;
-    let key = state.keys.subject_key(&identify(&a.scheme, &a.number)?);
+    let from = from.map(|Extension(ConnectInfo(Peer(addr)))| addr);
+    let asked = questions_for(&state, from, &a.scheme, &a.number).await?;
+    ok(StatusCode::OK, wire::questions(&asked))
+}
+
+/// The enrolment questions for an identifier — the API's and the portal's one way: limited per
+/// address (each asking reads a file), no sooner than [`PROOFING_FLOOR`].
+pub(crate) async fn questions_for(
+    state: &Shared,
+    from: Option<std::net::SocketAddr>,
+    scheme: &str,
+    number: &str,
+) -> Result<Vec<candor_bureau::proofing::Question>, ApiError> {
+    let started = tokio::time::Instant::now();
+    if let Some(addr) = from {
+        super::rate(state, guard::address_key(&addr))?;
+    }
+    let key = state.keys.subject_key(&identify(scheme, number)?);
     let asked =
-        with_store(&state, move |s, store| Ok(candor_bureau::proofing::questions(store, &s.rules(), s.now(), &key)?))
+        with_store(state, move |s, store| Ok(candor_bureau::proofing::questions(store, &s.rules(), s.now(), &key)?))
             .await;
     tokio::time::sleep_until(started + PROOFING_FLOOR).await;
-    ok(StatusCode::OK, wire::questions(&asked?))
+    asked
 }
 
 /// The throttle's keys for an attempt: the identifier, and the caller's address when known.

@@ -428,6 +428,12 @@ fn multipart(fields: &[(&str, &[u8])]) -> (String, Vec<u8>) {
 }
 
 impl Browser<'_> {
+    /// Sends the answers form with these fields (a name may repeat).
+    async fn post_pairs(&mut self, pairs: Vec<(&'static str, String)>) -> Seen {
+        let body = serde_urlencoded::to_string(&pairs).expect("form");
+        self.send("POST", "/enrol/answers", Some(body), &[("sec-fetch-site", "same-origin")]).await
+    }
+
     /// Sends the dispute form with these fields.
     async fn post_fields(&mut self, fields: Vec<(String, Vec<u8>)>) -> Seen {
         let refs: Vec<(&str, &[u8])> = fields.iter().map(|(n, v)| (n.as_str(), v.as_slice())).collect();
@@ -860,4 +866,50 @@ async fn a_person_turns_a_second_factor_on_and_off_and_adds_a_statement_from_the
     let forged = again.post("/me/statements", &[("csrf", "x"), ("record_ref", "CARD-001"), ("text", "not mine")]).await;
     assert_eq!(forged.status, StatusCode::FORBIDDEN);
     assert!(!again.get("/me/file").await.body.contains("not mine"));
+}
+
+#[tokio::test]
+async fn a_person_without_a_code_enrols_by_questions_from_their_own_file_in_the_portal() {
+    let f = fixture();
+    example_batch(&f).await;
+    let mut b = Browser::new(&f);
+    b.accept_language = "zh-CN";
+    let page = b.get("/enrol").await;
+    let csrf = page.csrf();
+    let asked = b.post("/enrol/questions", &[("csrf", &csrf), ("scheme", "cn_rid"), ("number", ID.1)]).await;
+    assert_eq!(asked.status, StatusCode::OK, "{}", asked.body);
+    assert!(
+        asked.body.contains("以下哪些机构") && asked.body.contains("1 至 3 年前"),
+        "the questions in Chinese: {}",
+        asked.body
+    );
+    assert!(
+        asked.body.contains("value=\"bank-one\"") && !asked.body.contains(ID.1),
+        "never the identifier in the page"
+    );
+    let pending = asked
+        .body
+        .split("name=\"pending\" value=\"")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .expect("pending")
+        .to_owned();
+    let answer = |orgs: &[&'static str], limit: &'static str| {
+        let mut v: Vec<(&str, String)> = vec![("csrf", csrf.clone()), ("pending", pending.clone())];
+        v.extend(orgs.iter().map(|o| ("organisations", (*o).to_owned())));
+        v.extend([("largest_limit", limit.to_owned()), ("oldest_account", "1_to_3".to_owned())]);
+        v.extend([
+            ("passphrase", "answered it myself".to_owned()),
+            ("passphrase_again", "answered it myself".to_owned()),
+        ]);
+        v
+    };
+    let wrong = b.post_pairs(answer(&["bank-one", "power-co"], "up_to_20000")).await;
+    assert_eq!(wrong.status, StatusCode::UNAUTHORIZED, "a decoy picked: {}", wrong.body);
+    let mut tampered = answer(&["bank-one"], "up_to_20000");
+    tampered[1].1 = "00".repeat(60);
+    assert_eq!(b.post_pairs(tampered).await.status, StatusCode::FORBIDDEN, "the sealed identifier cannot be forged");
+    let right = b.post_pairs(answer(&["bank-one"], "up_to_20000")).await;
+    assert_eq!((right.status, right.location()), (StatusCode::SEE_OTHER, "/sign-in?enrolled=1"), "{}", right.body);
+    assert_eq!(b.sign_in(ID.1, "answered it myself").await.location(), "/me");
 }
