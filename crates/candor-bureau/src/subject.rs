@@ -43,6 +43,62 @@ pub fn own_score(
     Ok((scoring, recourse))
 }
 
+/// A characteristic the person can act on, for the what-if simulator: where they stand and the
+/// bins they could move to (never a missing or special-value bin, as recourse never suggests).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Lever {
+    /// The characteristic's index in the model.
+    pub index: usize,
+    pub name: String,
+    pub current: usize,
+    /// Bin indexes that can be chosen, with their rules.
+    pub choices: Vec<(usize, candor_scorecard::BinRule)>,
+}
+
+/// The levers of a scoring: the actionable characteristics of the deployed model.
+pub fn levers(deployed: &crate::Deployed, bins: &[usize]) -> Vec<Lever> {
+    deployed
+        .scorer
+        .model()
+        .characteristics
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| c.actionable)
+        .map(|(index, c)| Lever {
+            index,
+            name: c.name.clone(),
+            current: bins.get(index).copied().unwrap_or(0),
+            choices: c
+                .bins
+                .iter()
+                .enumerate()
+                .filter(|(_, b)| matches!(b.rule, candor_scorecard::BinRule::Range { .. }))
+                .map(|(i, b)| (i, b.rule.clone()))
+                .collect(),
+        })
+        .collect()
+}
+
+/// The score the person would have if the actionable characteristics named in `moves` (index,
+/// bin) were in those bins and the rest stayed: the what-if simulator. A move of a
+/// characteristic that is not actionable, or into a bin that is not a choice, is refused.
+pub fn what_if(deployed: &crate::Deployed, bins: &[usize], moves: &[(usize, usize)]) -> Result<i32> {
+    let levers = levers(deployed, bins);
+    let mut moved = bins.to_vec();
+    for &(c, bin) in moves {
+        let ok = levers.iter().any(|l| l.index == c && l.choices.iter().any(|(b, _)| *b == bin));
+        if !ok {
+            return Err(BureauError::invalid(
+                "bad_what_if",
+                "what_if",
+                "only what you can act on, to a value it can take",
+            ));
+        }
+        moved[c] = bin;
+    }
+    Ok(deployed.scorer.score_bins(moved).score)
+}
+
 /// Longest statement a person may attach, in characters.
 pub const MAX_STATEMENT_CHARS: usize = 1_000;
 

@@ -421,3 +421,20 @@ band-over_10 = More than 10 years ago
 error-bad_answers = An answer was not among the choices.
 error-proofing_closed = Too many wrong answers: this way is closed for your identifier for 30 days. Ask the bureau for a letter with an activation code.
 error-already_enrolled = This identifier is enrolled already. Enrolling again takes a new activation code from the bureau.
+
+## What if
+what-if-title = What if
+what-if-lead = Try what you can change and see the score it would give. Nothing is saved and nobody is told.
+what-if-try = Show the score
+what-if-result = With these, your score would be
+range-any = any value
+range-below = below { $upper }
+range-from = { $lower } or more
+range-between = { $lower } to below { $upper }
+range-missing = not known
+unit-months = months
+unit-days = days
+unit-accounts = accounts
+unit-inquiries = inquiries
+unit-records = records
+error-bad_what_if = Only what you can act on, to a value it can take.

@@ -420,3 +420,20 @@ band-over_10 = 10 多年前
 error-bad_answers = 有一个答案不在选项中。
 error-proofing_closed = 答错次数过多：此方式对您的证件号码关闭 30 天。请向征信机构申请带激活码的信件。
 error-already_enrolled = 该证件号码已注册。重新注册需要征信机构发放的新激活码。
+
+## 如果
+what-if-title = 如果……
+what-if-lead = 试试您可以改变的项目，看看会得到什么评分。不会保存任何内容，也不会通知任何人。
+what-if-try = 显示评分
+what-if-result = 这样，您的评分将是
+range-any = 任意值
+range-below = 低于 { $upper }
+range-from = { $lower } 或以上
+range-between = { $lower } 至低于 { $upper }
+range-missing = 未知
+unit-months = 个月
+unit-days = 天
+unit-accounts = 个账户
+unit-inquiries = 次查询
+unit-records = 条记录
+error-bad_what_if = 只能改变您可以采取行动的项目，且只能改为它可能的取值。

@@ -74,6 +74,7 @@ pub const CODES: &[Code] = &[
     code(401, "bad_credentials", "unknown identifier or wrong passphrase"),
     code(400, "bad_explanation", "not an explanation the bureau publishes for that outcome"),
     code(400, "bad_staff", "not a staff id"),
+    code(400, "bad_what_if", "a what-if choice of something not actionable, or a value it cannot take"),
     code(400, "bad_claim", "a dispute's reason or words are not what the bureau takes"),
     code(400, "bad_evidence", "an evidence document that is not a PDF, PNG or JPEG of at most 2 MiB"),
     code(400, "bad_form", "a page's form has fields it does not take, or lacks one"),

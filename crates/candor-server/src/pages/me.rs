@@ -64,7 +64,12 @@ pub(super) async fn overview(
             Ok((frozen, score))
         })
         .await?;
-        let score = score.map(|(scoring, recourse)| views::ScoreShown::of(t, &wire::own_score(&scoring, &recourse)));
+        let score = match (&score, state.deployed()?) {
+            (Some((scoring, recourse)), Some(d)) => {
+                Some(views::ScoreShown::of(t, &wire::own_score(scoring, recourse), d.scorer.model()))
+            }
+            _ => None,
+        };
         let c = Chrome::signed_in(t, "/me", &person);
         Ok(views::render(StatusCode::OK, &views::Overview { notice: notice(t, q.done.as_deref()), c, frozen, score }))
     }
@@ -106,21 +111,57 @@ pub(super) async fn score(
     Extract(state): Extract<Shared>,
     Extension(person): Extension<Person>,
     headers: HeaderMap,
+    raw: RawQuery,
 ) -> Response {
     let t = Text::new(language(&headers));
     let made = async {
+        // The what-if simulator's choices: `w{characteristic}={bin}`, read after the session check.
+        let mut moves = Vec::new();
+        for (name, value) in raw
+            .0
+            .as_deref()
+            .map(serde_urlencoded::from_str::<Vec<(String, String)>>)
+            .transpose()
+            .map_err(|e| ApiError::bad_request("bad_query", format!("the page's query is not one it takes: {e}")))?
+            .unwrap_or_default()
+        {
+            let parsed = name.strip_prefix('w').and_then(|c| c.parse::<usize>().ok()).zip(value.parse::<usize>().ok());
+            moves.push(parsed.ok_or_else(|| {
+                ApiError::bad_request("bad_what_if", "only what you can act on, to a value it can take")
+                    .field("what_if")
+            })?);
+        }
         let key = person.key;
-        let deployed = state.deployed()?;
-        let scored = match deployed {
-            None => None,
-            Some(d) => Some(
-                with_store(&state, move |s, store| Ok(subject::own_score(store, &s.rules(), s.now(), &key, &d)?))
-                    .await?,
-            ),
+        let Some(deployed) = state.deployed()? else {
+            let c = Chrome::signed_in(t, "/me/score", &person);
+            return Ok(views::render(
+                StatusCode::OK,
+                &views::ScorePage { c, score: None, levers: Vec::new(), what_if: None },
+            ));
         };
-        let score = scored.map(|(scoring, recourse)| views::ScoreShown::of(t, &wire::own_score(&scoring, &recourse)));
+        let d = deployed.clone();
+        let (scoring, recourse) =
+            with_store(&state, move |s, store| Ok(subject::own_score(store, &s.rules(), s.now(), &key, &d)?)).await?;
+        let what_if = if moves.is_empty() { None } else { Some(subject::what_if(&deployed, &scoring.bins, &moves)?) };
+        let model = deployed.scorer.model();
+        let levers = subject::levers(&deployed, &scoring.bins)
+            .into_iter()
+            .map(|l| {
+                let picked = moves.iter().find(|(c, _)| *c == l.index).map_or(l.current, |(_, b)| *b);
+                views::LeverShown {
+                    field: format!("w{}", l.index),
+                    name: t.named("feature", &l.name),
+                    choices: l
+                        .choices
+                        .iter()
+                        .map(|(bin, rule)| (bin.to_string(), views::bin_words(t, &l.name, rule), *bin == picked))
+                        .collect(),
+                }
+            })
+            .collect();
+        let score = Some(views::ScoreShown::of(t, &wire::own_score(&scoring, &recourse), model));
         let c = Chrome::signed_in(t, "/me/score", &person);
-        Ok(views::render(StatusCode::OK, &views::ScorePage { c, score }))
+        Ok(views::render(StatusCode::OK, &views::ScorePage { c, score, levers, what_if }))
     }
     .await;
     page(&headers, made)

@@ -168,7 +168,7 @@ pub(crate) struct ScoreShown {
 }
 
 impl ScoreShown {
-    pub fn of(t: Text, s: &wire::OwnScore) -> ScoreShown {
+    pub fn of(t: Text, s: &wire::OwnScore, model: &candor_scorecard::Model) -> ScoreShown {
         let reasons = s.score.reasons.iter().map(|r| reason_sentence(t, &r.characteristic, &r.sentence)).collect();
         let changes = s
             .recourse
@@ -176,12 +176,21 @@ impl ScoreShown {
             .iter()
             .map(|c| {
                 let what = t.named("feature", &c.characteristic);
+                // The bins by their labels, said in the feature's unit and the page's language.
+                let words = |label: &str| {
+                    model
+                        .characteristics
+                        .iter()
+                        .find(|ch| ch.name == c.characteristic)
+                        .and_then(|ch| ch.bins.iter().find(|b| b.rule.label() == label))
+                        .map_or_else(|| label.to_owned(), |b| bin_words(t, &c.characteristic, &b.rule))
+                };
                 t.with(
                     "recourse-change",
                     &[
                         ("what", Arg::Text(&what)),
-                        ("from", Arg::Text(&c.from)),
-                        ("to", Arg::Text(&c.to)),
+                        ("from", Arg::Text(&words(&c.from))),
+                        ("to", Arg::Text(&words(&c.to))),
                         ("points", Arg::Number(i64::from(c.points_gain))),
                     ],
                 )
@@ -212,11 +221,52 @@ pub(crate) struct Overview {
     pub score: Option<ScoreShown>,
 }
 
+/// A bin's values in the page's language and the feature's unit: shares and ratios as
+/// percentages, counts as whole numbers with their unit.
+pub(crate) fn bin_words(t: Text, feature: &str, rule: &candor_scorecard::BinRule) -> String {
+    use candor_scorecard::BinRule;
+    let unit = candor_file::features::CATALOGUE.iter().find(|f| f.name == feature).map_or("", |f| f.unit);
+    let number = |x: f64| -> String {
+        match unit {
+            "share" | "ratio" => format!("{}%", (x * 100.0).round()),
+            _ => {
+                let rounded = (x * 10.0).round() / 10.0;
+                let n = if rounded.fract() == 0.0 { format!("{rounded:.0}") } else { format!("{rounded:.1}") };
+                match t.lookup(&format!("unit-{}", unit.replace(' ', "_")), &[]) {
+                    Some(u) if !u.is_empty() => format!("{n} {u}"),
+                    _ => n,
+                }
+            }
+        }
+    };
+    match rule {
+        BinRule::Range { lower: None, upper: None } => t.get("range-any"),
+        BinRule::Range { lower: None, upper: Some(u) } => t.with("range-below", &[("upper", Arg::Text(&number(*u)))]),
+        BinRule::Range { lower: Some(l), upper: None } => t.with("range-from", &[("lower", Arg::Text(&number(*l)))]),
+        BinRule::Range { lower: Some(l), upper: Some(u) } => {
+            t.with("range-between", &[("lower", Arg::Text(&number(*l))), ("upper", Arg::Text(&number(*u)))])
+        }
+        BinRule::Missing => t.get("range-missing"),
+        other => other.label(),
+    }
+}
+
+/// An actionable characteristic in the what-if simulator: its field, its words, and its choices
+/// as (bin, words, chosen).
+pub(crate) struct LeverShown {
+    pub field: String,
+    pub name: String,
+    pub choices: Vec<(String, String, bool)>,
+}
+
 #[derive(Template)]
 #[template(path = "score.html")]
 pub(crate) struct ScorePage {
     pub c: Chrome,
     pub score: Option<ScoreShown>,
+    pub levers: Vec<LeverShown>,
+    /// The score with the simulator's choices.
+    pub what_if: Option<i32>,
 }
 
 /// An amount in minor units as people write it: `12,345.67 CNY`.

@@ -913,3 +913,34 @@ async fn a_person_without_a_code_enrols_by_questions_from_their_own_file_in_the_
     assert_eq!((right.status, right.location()), (StatusCode::SEE_OTHER, "/sign-in?enrolled=1"), "{}", right.body);
     assert_eq!(b.sign_in(ID.1, "answered it myself").await.location(), "/me");
 }
+
+#[tokio::test]
+async fn the_what_if_simulator_scores_what_the_person_could_change_and_nothing_else() {
+    let f = fixture();
+    example_batch(&f).await;
+    deploy_model(&f).await;
+    session(&f).await;
+    let mut b = Browser::new(&f);
+    b.sign_in(ID.1, PASSPHRASE).await;
+    let page = b.get("/me/score").await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    // The test model's one actionable characteristic is revolving utilisation (index 1).
+    assert!(page.body.contains("name=\"w1\"") && !page.body.contains("name=\"w0\""), "{}", page.body);
+    assert!(page.body.contains("%"), "utilisation in percentages: {}", page.body);
+    let score = |body: &str| -> i32 {
+        body.split("With these, your score would be <strong>")
+            .nth(1)
+            .and_then(|r| r.split('<').next())
+            .and_then(|n| n.parse().ok())
+            .expect("a what-if score")
+    };
+    let first = b.get("/me/score?w1=0").await;
+    let last_bin = page.body.matches("<option value=\"").count() - 1;
+    let other = b.get(&format!("/me/score?w1={last_bin}")).await;
+    assert_ne!(score(&first.body), score(&other.body), "moving utilisation moves the score");
+    assert_eq!(b.get("/me/score?w0=0").await.status, StatusCode::BAD_REQUEST, "not actionable");
+    assert_eq!(b.get("/me/score?w1=99").await.status, StatusCode::BAD_REQUEST, "not a bin");
+    assert_eq!(b.get("/me/score?x=1").await.status, StatusCode::BAD_REQUEST);
+    let (_, reads) = call(&f.app, "GET", "/v1/me/reads", Some(&sign_in(&f).await), None).await;
+    assert!(!reads.to_string().contains("\"read\""), "trying what-ifs is nobody's read");
+}
