@@ -350,3 +350,84 @@ pub fn everything(store: &mut Store, rules: &Rules, now: Now, key: &SubjectKey) 
         Ok(Everything { report, frozen, consents, disputes, leaves, complete })
     })
 }
+
+/// What changed in a person's file, for their alerts.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Change {
+    /// A late, charged-off or collection report (account, month, furnisher).
+    NegativeReport {
+        furnisher: String,
+        account: String,
+        month: String,
+    },
+    Inquiry {
+        org: String,
+        day: String,
+    },
+    CourtRecord {
+        court: String,
+        case: String,
+    },
+    /// A step of one of their disputes (its state), a correction among them.
+    DisputeStep {
+        dispute: i64,
+        state: String,
+    },
+}
+
+/// Most alerts shown.
+pub const MAX_ALERTS: usize = 200;
+
+/// What changed in the person's file, newest first: the negative reports, inquiries and court
+/// records it shows now (through the read gate, so nothing aged off, suppressed or deleted), each
+/// at when the bureau received it, and every step of their disputes. (ms, change) pairs.
+pub fn alerts(store: &mut Store, rules: &Rules, now: Now, key: &SubjectKey) -> Result<Vec<(i64, Change)>> {
+    let report = crate::gate::reported_file(store, rules, now, key, now.today)?;
+    let received = store.received(key)?;
+    let mut out = Vec::new();
+    for h in &report.file.accounts {
+        for r in h.reports.iter().filter(|r| r.is_negative()) {
+            let at = received.reports.get(&(h.account.reference.clone(), i64::from(r.month.0))).copied().unwrap_or(0);
+            out.push((
+                at,
+                Change::NegativeReport {
+                    furnisher: h.account.furnisher.as_str().to_owned(),
+                    account: h.account.reference.clone(),
+                    month: r.month.to_string(),
+                },
+            ));
+        }
+    }
+    for i in &report.file.inquiries {
+        let day = candor_store::day_number(i.date);
+        let at = received.inquiries.get(&(i.org.as_str().to_owned(), day)).copied().unwrap_or(0);
+        out.push((at, Change::Inquiry { org: i.org.as_str().to_owned(), day: i.date.to_string() }));
+    }
+    for c in &report.file.court_records {
+        let at = received.court_records.get(&c.case_number).copied().unwrap_or(0);
+        out.push((at, Change::CourtRecord { court: c.court.as_str().to_owned(), case: c.case_number.clone() }));
+    }
+    let mut page = Page::first(crate::MAX_PAGE);
+    loop {
+        let read = leaves_about(store, key, page)?;
+        for l in &read.items {
+            let step = match &l.leaf {
+                Leaf::DisputeOpened(d) => Some((d.recorded_ms, d.dispute, "open")),
+                Leaf::DisputeAnswered(d) => Some((d.recorded_ms, d.dispute, d.answer.as_str())),
+                Leaf::DisputeSuppressed(d) => Some((d.recorded_ms, d.dispute, "suppressed")),
+                Leaf::DisputeDecided(d) => Some((d.recorded_ms, d.dispute, d.outcome.as_str())),
+                _ => None,
+            };
+            if let Some((ms, dispute, state)) = step {
+                out.push((ms, Change::DisputeStep { dispute, state: state.to_owned() }));
+            }
+        }
+        match read.next {
+            Some(after) if out.len() < 10 * MAX_ALERTS => page.after = after,
+            _ => break,
+        }
+    }
+    out.sort_by(|a, b| b.0.cmp(&a.0));
+    out.truncate(MAX_ALERTS);
+    Ok(out)
+}

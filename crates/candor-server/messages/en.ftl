@@ -438,3 +438,13 @@ unit-accounts = accounts
 unit-inquiries = inquiries
 unit-records = records
 error-bad_what_if = Only what you can act on, to a value it can take.
+
+## Alerts
+nav-alerts = Alerts
+alerts-title = What changed in your file
+alerts-lead = Newest first: late payments, collections and charge-offs reported, inquiries, court records, and every step of your disputes. Anything wrong? Dispute it.
+alerts-none = Nothing has changed in your file.
+alert-negative = { $furnisher } reported { $account } as late or unpaid for { $month }
+alert-inquiry = { $org } made an inquiry on { $day }
+alert-court = A court record was listed: { $case } ({ $court })
+alert-dispute = Dispute { $dispute }: { $step }

@@ -437,3 +437,13 @@ unit-accounts = 个账户
 unit-inquiries = 次查询
 unit-records = 条记录
 error-bad_what_if = 只能改变您可以采取行动的项目，且只能改为它可能的取值。
+
+## 提醒
+nav-alerts = 提醒
+alerts-title = 您档案中的变化
+alerts-lead = 最新的在前：报送的逾期、催收和核销，查询，法院记录，以及您的异议的每一步。有错误？请提出异议。
+alerts-none = 您的档案没有变化。
+alert-negative = { $furnisher } 报送 { $account } 在 { $month } 逾期或未还
+alert-inquiry = { $org } 于 { $day } 进行了查询
+alert-court = 列入了一条法院记录：{ $case }（{ $court }）
+alert-dispute = 异议 { $dispute }：{ $step }

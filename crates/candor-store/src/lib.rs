@@ -21,7 +21,9 @@ use candor_file::model::{OrgId, Organisation};
 use conn::{Param, Tx};
 pub use log::Audit;
 pub use read::{FileRead, PurgeOutcome, SUBJECTS_PER_CHUNK};
-pub use records::{EnrolmentRow, Proofing, SecondFactor, SignInHashes, StaffRow, StoredClaim, StoredEvidence};
+pub use records::{
+    EnrolmentRow, Proofing, Received, SecondFactor, SignInHashes, StaffRow, StoredClaim, StoredEvidence,
+};
 pub use write::BatchOutcome;
 
 #[derive(Debug, thiserror::Error)]
@@ -345,7 +347,7 @@ fn split_schema(url: &str) -> (String, Option<String>) {
 }
 
 /// Days since 1970-01-01, how dates are stored.
-pub(crate) fn day_number(date: time::Date) -> i64 {
+pub fn day_number(date: time::Date) -> i64 {
     i64::from(date.to_julian_day())
         - i64::from(
             time::Date::from_calendar_date(1970, time::Month::January, 1).map_or(2_440_588, |d| d.to_julian_day()),

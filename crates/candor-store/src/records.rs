@@ -865,6 +865,41 @@ impl Store {
         })
     }
 
+    /// When the bureau first received each record of the subject's file: reports by (account
+    /// reference, month number), inquiries by (organisation, day), court records by case number.
+    pub fn received(&mut self, key: &SubjectKey) -> Result<Received, StoreError> {
+        fetch!(self, |tx| {
+            let sid = subject(&mut tx, key)?;
+            let mut out = Received::default();
+            tx.query(
+                "SELECT a.reference, r.month, MIN(r.recorded_ms) FROM reports r JOIN accounts a ON a.account_id = r.account_id \
+                 WHERE r.subject_id = $1 GROUP BY a.reference, r.month",
+                &[Param::Int(sid)],
+                &mut |r| {
+                    out.reports.insert((r.text(0)?, r.int(1)?), r.int(2)?);
+                    Ok(())
+                },
+            )?;
+            tx.query(
+                "SELECT org_id, day, MIN(recorded_ms) FROM inquiries WHERE subject_id = $1 GROUP BY org_id, day",
+                &[Param::Int(sid)],
+                &mut |r| {
+                    out.inquiries.insert((r.text(0)?, r.int(1)?), r.int(2)?);
+                    Ok(())
+                },
+            )?;
+            tx.query(
+                "SELECT case_number, MIN(recorded_ms) FROM court_records WHERE subject_id = $1 GROUP BY case_number",
+                &[Param::Int(sid)],
+                &mut |r| {
+                    out.court_records.insert(r.text(0)?, r.int(1)?);
+                    Ok(())
+                },
+            )?;
+            out
+        })
+    }
+
     /// Registers a member of an overseer's staff, or issues them a new setup code: until they
     /// set up again, their passphrase and second factor no longer sign them in.
     pub fn put_staff(&mut self, staff: &StaffRow, now_ms: i64) -> Result<(), StoreError> {
@@ -974,4 +1009,15 @@ pub struct StaffRow {
     pub totp_sealed: Option<String>,
     pub last_step: Option<i64>,
     pub active_ms: Option<i64>,
+}
+
+/// When the bureau first received each record of a subject's file, in ms since 1970.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Received {
+    /// By (account reference, month number).
+    pub reports: std::collections::HashMap<(String, i64), i64>,
+    /// By (organisation, day number).
+    pub inquiries: std::collections::HashMap<(String, i64), i64>,
+    /// By case number.
+    pub court_records: std::collections::HashMap<String, i64>,
 }

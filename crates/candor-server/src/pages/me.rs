@@ -354,3 +354,21 @@ pub(super) async fn download(
     .await;
     page(&headers, made)
 }
+
+/// What changed in the person's file, newest first.
+pub(super) async fn alerts(
+    Extract(state): Extract<Shared>,
+    Extension(person): Extension<Person>,
+    headers: HeaderMap,
+) -> Response {
+    let t = Text::new(language(&headers));
+    let made = async {
+        let key = person.key;
+        let list = with_store(&state, move |s, store| Ok(subject::alerts(store, &s.rules(), s.now(), &key)?)).await?;
+        let alerts = list.iter().map(|(ms, change)| views::alert(t, *ms, change)).collect();
+        let c = Chrome::signed_in(t, "/me/alerts", &person);
+        Ok(views::render(StatusCode::OK, &views::AlertsPage { c, alerts }))
+    }
+    .await;
+    page(&headers, made)
+}

@@ -52,6 +52,7 @@ pub(crate) fn router(state: Shared) -> Router<Shared> {
         .route("/me/file.json", get(me::download))
         .route("/me/score", get(me::score))
         .route("/me/reads", get(me::reads))
+        .route("/me/alerts", get(me::alerts))
         .route("/me/reads/{leaf}", get(proof::entry))
         .route("/me/consents", get(me::consents).post(me::grant))
         .route("/me/consents/revoke", post(me::revoke))

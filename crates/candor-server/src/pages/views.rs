@@ -669,6 +669,51 @@ pub(crate) struct SecurityPage {
     pub error: Option<Shown>,
 }
 
+/// An alert: when, what, and whether it is bad news.
+pub(crate) struct AlertShown {
+    pub when: String,
+    pub what: String,
+    pub negative: bool,
+    /// The dispute it is a step of, to link to.
+    pub dispute: Option<i64>,
+}
+
+pub(crate) fn alert(t: Text, ms: i64, change: &candor_bureau::subject::Change) -> AlertShown {
+    use candor_bureau::subject::Change;
+    let (what, negative, dispute) = match change {
+        Change::NegativeReport { furnisher, account, month } => (
+            t.with(
+                "alert-negative",
+                &[("furnisher", Arg::Text(furnisher)), ("account", Arg::Text(account)), ("month", Arg::Text(month))],
+            ),
+            true,
+            None,
+        ),
+        Change::Inquiry { org, day } => {
+            (t.with("alert-inquiry", &[("org", Arg::Text(org)), ("day", Arg::Text(day))]), false, None)
+        }
+        Change::CourtRecord { court, case } => {
+            (t.with("alert-court", &[("court", Arg::Text(court)), ("case", Arg::Text(case))]), true, None)
+        }
+        Change::DisputeStep { dispute, state } => {
+            let step = t.named("step", state);
+            (
+                t.with("alert-dispute", &[("dispute", Arg::Number(*dispute)), ("step", Arg::Text(&step))]),
+                false,
+                Some(*dispute),
+            )
+        }
+    };
+    AlertShown { when: when(ms), what, negative, dispute }
+}
+
+#[derive(Template)]
+#[template(path = "alerts.html")]
+pub(crate) struct AlertsPage {
+    pub c: Chrome,
+    pub alerts: Vec<AlertShown>,
+}
+
 /// A consent as the list shows it.
 pub(crate) struct ConsentRow {
     pub org: String,

@@ -109,7 +109,9 @@ async fn a_person_signs_in_and_sees_file_score_and_readers_in_both_languages() {
     for flag in ["__Host-candor-session=ses_", "Path=/", "Secure", "HttpOnly", "SameSite=Strict"] {
         assert!(cookie.contains(flag), "{flag} in {cookie}");
     }
-    for path in ["/me", "/me/file", "/me/score", "/me/reads", "/me/consents", "/"] {
+    for path in
+        ["/me", "/me/file", "/me/score", "/me/reads", "/me/consents", "/me/alerts", "/me/disputes", "/me/security", "/"]
+    {
         let seen = b.get(path).await;
         assert_eq!(seen.status, StatusCode::OK, "{path}: {}", seen.body);
         assert_page_headers(&seen);
@@ -118,6 +120,8 @@ async fn a_person_signs_in_and_sees_file_score_and_readers_in_both_languages() {
     }
     let file = b.get("/me/file").await;
     assert!(file.body.contains("bank-one"), "the furnisher of each account: {}", file.body);
+    let alerts = b.get("/me/alerts").await;
+    assert!(alerts.body.contains("bank-one reported CARD-001 as late or unpaid for 2026-09"), "{}", alerts.body);
     let score = b.get("/me/score").await;
     assert!(score.body.contains("score-number"), "{}", score.body);
     assert!(score.body.contains("Balances are high compared with your limits."), "reasons in words: {}", score.body);
@@ -554,6 +558,9 @@ async fn a_person_disputes_a_record_with_evidence_and_follows_it_to_the_outcome(
     let (status, body) =
         call(&f.app, "POST", &format!("/v1/disputes/{id}/decision"), Some(&api_key("ombudsman")), decide).await;
     assert_eq!(status, StatusCode::OK, "{body}");
+    let alerts = b.get("/me/alerts").await;
+    assert!(alerts.body.contains(&format!("Dispute {id}: The ombudsman deleted the record")), "{}", alerts.body);
+    assert!(!alerts.body.contains("reported CARD-001 as late"), "a deleted record is no longer news: {}", alerts.body);
     let page = b.get(&format!("/me/disputes/{id}")).await;
     for step in [
         "The organisation answered that the record is right",
