@@ -427,7 +427,7 @@ pub fn alerts(store: &mut Store, rules: &Rules, now: Now, key: &SubjectKey) -> R
             _ => break,
         }
     }
-    out.sort_by(|a, b| b.0.cmp(&a.0));
+    out.sort_by_key(|a| std::cmp::Reverse(a.0));
     out.truncate(MAX_ALERTS);
     Ok(out)
 }
