@@ -18,7 +18,7 @@ use candor_file::activation::ActivationCode;
 use candor_store::StaffRow;
 use serde::Deserialize;
 
-use super::text::{Arg, Lang, Text};
+use super::text::{Lang, Text};
 use super::views::{self, Chrome, Shown};
 use super::{check_stranger_form, cookie, form_expired, form_token, language, parse_form, same_token, see_other};
 use super::{see_other_with, stranger_page};
@@ -110,6 +110,20 @@ fn succeeded(state: &Shared, keys: &[[u8; 32]]) -> Result<(), ApiError> {
     Ok(())
 }
 
+/// Counts an attempt against the member and the caller's address before it is tried; refused
+/// while either is locked out. The keys, for [`succeeded`].
+fn begin_attempt(
+    state: &Shared,
+    id: &str,
+    from: Option<Extension<ConnectInfo<Peer>>>,
+) -> Result<Vec<[u8; 32]>, ApiError> {
+    let mut keys = vec![staff_key(id)];
+    keys.extend(from.map(|Extension(ConnectInfo(Peer(addr)))| guard::address_key(&addr)));
+    let now_ms = state.now_ms();
+    keys.iter().try_for_each(|k| state.throttle.attempt(k, now_ms))?;
+    Ok(keys)
+}
+
 /// The throttle's key for a member of staff.
 fn staff_key(id: &str) -> [u8; 32] {
     token_hash(&format!("staff\0{id}"))
@@ -125,10 +139,7 @@ pub(super) async fn sign_in(
         let f: StaffSignInForm = parse_form(&body)?;
         check_stranger_form(&headers, &f.csrf)?;
         staff::check_id(&f.staff)?;
-        let mut keys = vec![staff_key(&f.staff)];
-        keys.extend(from.map(|Extension(ConnectInfo(Peer(addr)))| guard::address_key(&addr)));
-        let now_ms = state.now_ms();
-        keys.iter().try_for_each(|k| state.throttle.attempt(k, now_ms))?;
+        let (keys, now_ms) = (begin_attempt(&state, &f.staff, from)?, state.now_ms());
         let id = f.staff.clone();
         let stored = with_store(&state, move |_, store| Ok(staff::passphrase_hash(store, &id)?)).await?;
         let passphrase = f.passphrase;
@@ -220,10 +231,7 @@ pub(super) async fn setup(
         staff::check_id(&f.staff)?;
         let code = ActivationCode::parse(&f.setup_code)
             .map_err(|e| ApiError::bad_request("bad_activation_code", e).field("setup_code"))?;
-        let mut keys = vec![staff_key(&f.staff)];
-        keys.extend(from.map(|Extension(ConnectInfo(Peer(addr)))| guard::address_key(&addr)));
-        let now_ms = state.now_ms();
-        keys.iter().try_for_each(|k| state.throttle.attempt(k, now_ms))?;
+        let keys = begin_attempt(&state, &f.staff, from)?;
         let id = f.staff.clone();
         if let Some(totp) = f.code {
             with_store(&state, move |s, store| Ok(staff::confirm_setup(store, &s.keys, s.now(), &id, &code, &totp)?))
@@ -435,21 +443,7 @@ async fn case_page(
     let tl = &case.timeline;
     let d = wire::dispute(&tl.view);
     let steps = tl.steps.iter().map(|(st, ms, why)| super::disputes::step_shown(t, *st, *ms, why.as_deref())).collect();
-    let receipt = tl.receipt.as_ref().map(|r| views::ReceiptShown {
-        reason: t.named("claim", &r.reason),
-        text: r.text.clone(),
-        evidence: r.evidence.map(|(media, size, sha)| {
-            t.with(
-                "receipt-evidence",
-                &[
-                    ("type", Arg::Text(media.as_str())),
-                    ("size", Arg::Number(size as i64)),
-                    ("sha", Arg::Text(&hex::encode(sha))),
-                ],
-            )
-        }),
-        digest: hex::encode(r.claim_sha256),
-    });
+    let receipt = tl.receipt.as_ref().map(|r| views::receipt(t, r));
     let record = case.record.as_ref().map(|r| views::record_now(t, r));
     let entries = checks
         .into_iter()
@@ -459,6 +453,7 @@ async fn case_page(
     let decided = !candor_file::disputes::is_pending(tl.view.state);
     let page = views::CasePage {
         c: Chrome::staff(t, "/console", staff.csrf.clone()),
+        evidence_href: format!("/console/disputes/{id}/evidence"),
         id,
         what: format!("{} · {}", t.named("record-kind", &d.record_kind), d.record_ref),
         state: t.named("state", &d.state),

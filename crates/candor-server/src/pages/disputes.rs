@@ -258,23 +258,10 @@ pub(super) async fn one(
                 .await?;
         let d = wire::dispute(&tl.view);
         let steps = tl.steps.iter().map(|(st, ms, why)| step_shown(t, *st, *ms, why.as_deref())).collect();
-        let receipt = tl.receipt.map(|r| views::ReceiptShown {
-            reason: t.named("claim", &r.reason),
-            text: r.text,
-            evidence: r.evidence.map(|(media, size, sha)| {
-                t.with(
-                    "receipt-evidence",
-                    &[
-                        ("type", Arg::Text(media.as_str())),
-                        ("size", Arg::Number(size as i64)),
-                        ("sha", Arg::Text(&hex::encode(sha))),
-                    ],
-                )
-            }),
-            digest: hex::encode(r.claim_sha256),
-        });
+        let receipt = tl.receipt.as_ref().map(|r| views::receipt(t, r));
         let page = views::DisputePage {
             c: Chrome::signed_in(t, "/me/disputes", &person),
+            evidence_href: format!("/me/disputes/{id}/evidence"),
             notice: just_opened.then(|| t.get("done-opened")),
             row: row(t, &d),
             decided: !candor_file::disputes::is_pending(tl.view.state),

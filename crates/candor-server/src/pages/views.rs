@@ -512,10 +512,27 @@ pub(crate) struct ReceiptShown {
     pub digest: String,
 }
 
+/// What the person sent, as a receipt shows it.
+pub(crate) fn receipt(t: Text, r: &candor_bureau::dispute::Receipt) -> ReceiptShown {
+    ReceiptShown {
+        reason: t.named("claim", &r.reason),
+        text: r.text.clone(),
+        evidence: r.evidence.map(|(media, size, sha)| {
+            let size = i64::try_from(size).unwrap_or(i64::MAX);
+            let sha = hex::encode(sha);
+            let args = [("type", Arg::Text(media.as_str())), ("size", Arg::Number(size)), ("sha", Arg::Text(&sha))];
+            t.with("receipt-evidence", &args)
+        }),
+        digest: hex::encode(r.claim_sha256),
+    }
+}
+
 #[derive(Template)]
 #[template(path = "dispute.html")]
 pub(crate) struct DisputePage {
     pub c: Chrome,
+    /// Where the evidence downloads from.
+    pub evidence_href: String,
     pub notice: Option<String>,
     pub row: super::disputes::DisputeRow,
     pub decided: bool,
@@ -623,6 +640,8 @@ pub(crate) struct OutcomeChoice {
 #[template(path = "console_case.html")]
 pub(crate) struct CasePage {
     pub c: Chrome,
+    /// Where the evidence downloads from.
+    pub evidence_href: String,
     pub id: i64,
     pub what: String,
     pub state: String,
