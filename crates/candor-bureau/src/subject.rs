@@ -351,6 +351,12 @@ pub fn everything(store: &mut Store, rules: &Rules, now: Now, key: &SubjectKey) 
     })
 }
 
+/// When the bureau first received each record of the person's file (their file page shows it
+/// beside each record, with its source).
+pub fn received(store: &mut Store, key: &SubjectKey) -> Result<candor_store::Received> {
+    Ok(store.received(key)?)
+}
+
 /// What changed in a person's file, for their alerts.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Change {
@@ -383,7 +389,7 @@ pub const MAX_ALERTS: usize = 200;
 /// at when the bureau received it, and every step of their disputes. (ms, change) pairs.
 pub fn alerts(store: &mut Store, rules: &Rules, now: Now, key: &SubjectKey) -> Result<Vec<(i64, Change)>> {
     let report = crate::gate::reported_file(store, rules, now, key, now.today)?;
-    let received = store.received(key)?;
+    let received = received(store, key)?;
     let mut out = Vec::new();
     for h in &report.file.accounts {
         for r in h.reports.iter().filter(|r| r.is_negative()) {

@@ -448,3 +448,4 @@ alert-negative = { $furnisher } reported { $account } as late or unpaid for { $m
 alert-inquiry = { $org } made an inquiry on { $day }
 alert-court = A court record was listed: { $case } ({ $court })
 alert-dispute = Dispute { $dispute }: { $step }
+col-received = Received by the bureau

@@ -447,3 +447,4 @@ alert-negative = { $furnisher } 报送 { $account } 在 { $month } 逾期或未�
 alert-inquiry = { $org } 于 { $day } 进行了查询
 alert-court = 列入了一条法院记录：{ $case }（{ $court }）
 alert-dispute = 异议 { $dispute }：{ $step }
+col-received = 征信机构收到日期

@@ -92,13 +92,14 @@ pub(super) async fn file(
             .map(|d| parse_date(&d).map_err(|e| ApiError::bad_request("bad_date", e.to_string()).field("as_of")))
             .transpose()?;
         let key = person.key;
-        let report = with_store(&state, move |s, store| {
+        let (report, received) = with_store(&state, move |s, store| {
             let now = s.now();
-            Ok(gate::reported_file(store, &s.rules(), now, &key, day.unwrap_or(now.today))?)
+            let report = gate::reported_file(store, &s.rules(), now, &key, day.unwrap_or(now.today))?;
+            Ok((report, subject::received(store, &key)?))
         })
         .await?;
         let as_of = day.unwrap_or(state.today()).to_string();
-        let file = views::FileShown::of(t, &wire::file(&report));
+        let file = views::FileShown::of(t, &wire::file(&report), &received);
         let c = Chrome::signed_in(t, "/me/file", &person);
         let statement_saved = q.done.as_deref() == Some("statement");
         Ok(views::render(StatusCode::OK, &views::FilePage { c, statement_saved, as_of, file }))

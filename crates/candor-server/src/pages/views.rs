@@ -297,6 +297,8 @@ pub(crate) struct AccountShown {
 
 pub(crate) struct ReportShown {
     pub month: String,
+    /// When the bureau first received it.
+    pub received: String,
     pub balance: String,
     pub limit: String,
     pub paid: String,
@@ -327,7 +329,7 @@ pub(crate) struct FileShown {
 }
 
 impl FileShown {
-    pub fn of(t: Text, f: &wire::File) -> FileShown {
+    pub fn of(t: Text, f: &wire::File, received: &candor_store::Received) -> FileShown {
         let accounts = f
             .accounts
             .iter()
@@ -343,6 +345,10 @@ impl FileShown {
                     .iter()
                     .rev()
                     .map(|r| ReportShown {
+                        received: candor_file::model::YearMonth::parse(&r.month)
+                            .ok()
+                            .and_then(|m| received.reports.get(&(a.account.clone(), i64::from(m.0))))
+                            .map_or_else(String::new, |ms| day(*ms)),
                         month: r.month.clone(),
                         balance: money(r.balance_minor, &a.currency),
                         limit: money(r.limit_minor, &a.currency),

@@ -120,6 +120,7 @@ async fn a_person_signs_in_and_sees_file_score_and_readers_in_both_languages() {
     }
     let file = b.get("/me/file").await;
     assert!(file.body.contains("bank-one"), "the furnisher of each account: {}", file.body);
+    assert!(file.body.contains("<td>2026-10-31</td>"), "when the bureau received each report: {}", file.body);
     let alerts = b.get("/me/alerts").await;
     assert!(alerts.body.contains("bank-one reported CARD-001 as late or unpaid for 2026-09"), "{}", alerts.body);
     let score = b.get("/me/score").await;
