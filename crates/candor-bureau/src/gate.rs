@@ -38,9 +38,41 @@ pub fn reported_file(
     key: &SubjectKey,
     today: time::Date,
 ) -> Result<ReportedFile> {
+    reported_file_known(store, rules, now, key, now.ms, today)
+}
+
+/// The subject's file as the bureau knew it at the end of `day` (or now, for today or later),
+/// with retention on that day: what a report on that day showed, as far as the records go (a
+/// dispute's marks and removals are as they stand now).
+pub fn file_as_known_on(
+    store: &mut Store,
+    rules: &Rules,
+    now: Now,
+    key: &SubjectKey,
+    day: time::Date,
+) -> Result<ReportedFile> {
+    let end_of_day = day.next_day().map_or(now.ms, |next| (next.midnight().assume_utc().unix_timestamp() * 1000) - 1);
+    match reported_file_known(store, rules, now, key, end_of_day.min(now.ms), day) {
+        // A person the bureau knew nothing of yet had an empty file then.
+        Err(BureauError::NotFound { .. }) if store.subject_id(key)?.is_some() => {
+            Ok(ReportedFile { file: Default::default(), disputed: Vec::new(), statements: Vec::new() })
+        }
+        other => other,
+    }
+}
+
+fn reported_file_known(
+    store: &mut Store,
+    rules: &Rules,
+    now: Now,
+    key: &SubjectKey,
+    known_ms: i64,
+    today: time::Date,
+) -> Result<ReportedFile> {
     unit(store, |store| {
-        let mut file =
-            store.file(key, &read_at(rules, now.ms, today))?.ok_or(BureauError::not_found("file for this subject"))?;
+        let mut file = store
+            .file(key, &read_at(rules, known_ms, today))?
+            .ok_or(BureauError::not_found("file for this subject"))?;
         let all = store.disputes(key)?;
         disputes::withhold(&mut file, &all, now.ms, rules.dispute_days);
         let disputed = all

@@ -94,7 +94,10 @@ pub(super) async fn file(
         let key = person.key;
         let (report, received) = with_store(&state, move |s, store| {
             let now = s.now();
-            let report = gate::reported_file(store, &s.rules(), now, &key, day.unwrap_or(now.today))?;
+            let report = match day {
+                Some(day) => gate::file_as_known_on(store, &s.rules(), now, &key, day)?,
+                None => gate::reported_file(store, &s.rules(), now, &key, now.today)?,
+            };
             Ok((report, subject::received(store, &key)?))
         })
         .await?;

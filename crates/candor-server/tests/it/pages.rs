@@ -148,6 +148,7 @@ async fn a_person_signs_in_and_sees_file_score_and_readers_in_both_languages() {
     assert!(!copy.body.contains(ID.1), "no identifier in the copy");
     let past = b.get("/me/file?as_of=2020-01-01").await;
     assert!(past.status == StatusCode::OK && past.body.contains("value=\"2020-01-01\""), "as of a past date");
+    assert!(past.body.contains("No account is reported on your file."), "as the bureau knew it then: {}", past.body);
 
     // The browser asks for Chinese: every page answers in it; the switch sets English again.
     b.accept_language = "zh-CN,zh;q=0.9,en;q=0.5";
