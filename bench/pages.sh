@@ -29,7 +29,7 @@ curl -s -D "$out/session.headers" -o /dev/null -X POST "$base/sign-in" -H "cooki
 session=$(sed -n 's/^set-cookie: \(__Host-candor-session=[^;]*\).*/\1/ip' "$out/session.headers" | tr -d '\r')
 [ -n "$session" ] || { echo "signing in through the page failed"; cat "$out/session.headers"; exit 1; }
 
-for page in /me /me/file /me/score /me/reads /me/consents /me/disputes; do
+for page in /me /me/file /me/score /me/reads /me/consents /me/disputes /me/alerts /me/copy; do
     echo "== the page $page at a constant 100/s, 20 s (target: p99 < 50 ms)"
     ./target/release/candor-loadgen "$base$page" -H "cookie: $session" -H "accept-language: zh-CN" \
         --rate 100 --duration 20 --label "$page"

@@ -448,3 +448,7 @@ alert-inquiry = { $org } 于 { $day } 进行了查询
 alert-court = 列入了一条法院记录：{ $case }（{ $court }）
 alert-dispute = 异议 { $dispute }：{ $step }
 col-received = 征信机构收到日期
+copy-title = 征信机构掌握的关于您的一切
+copy-lead = 您的档案、授权、异议和关于您的每一条日志条目，截至
+file-print = 全部内容在一页上，便于打印
+sign-in-forgot = 忘记密码，或丢失了第二重验证及恢复码？请向征信机构申请新的激活码并用它重新注册：您的档案保持不变；为了您的安全，之后 7 天内解除冻结和新的授权需要等待。

@@ -76,7 +76,7 @@ pub(crate) struct DisputeRow {
     pub overdue: bool,
 }
 
-fn row(t: Text, d: &wire::Dispute) -> DisputeRow {
+pub(crate) fn row(t: Text, d: &wire::Dispute) -> DisputeRow {
     DisputeRow {
         id: d.id,
         what: format!("{} · {}", t.named("record-kind", &d.record_kind), d.record_ref),

@@ -376,3 +376,31 @@ pub(super) async fn alerts(
     .await;
     page(&headers, made)
 }
+
+/// The statutory copy as a page to print: everything the bureau holds about the person.
+pub(super) async fn copy(
+    Extract(state): Extract<Shared>,
+    Extension(person): Extension<Person>,
+    headers: HeaderMap,
+) -> Response {
+    let t = Text::new(language(&headers));
+    let made = async {
+        let key = person.key;
+        let (all, received) = with_store(&state, move |s, store| {
+            Ok((subject::everything(store, &s.rules(), s.now(), &key)?, subject::received(store, &key)?))
+        })
+        .await?;
+        let today = state.today();
+        let page = views::CopyPage {
+            c: Chrome::signed_in(t, "/me/copy", &person),
+            as_of: today.to_string(),
+            file: views::FileShown::of(t, &wire::file(&all.report), &received),
+            consents: all.consents.iter().map(|c| views::ConsentRow::of(t, &wire::consent(c), today)).collect(),
+            disputes: all.disputes.iter().map(|d| super::disputes::row(t, &wire::dispute(d))).collect(),
+            entries: views::entries(t, &all.leaves),
+        };
+        Ok(views::render(StatusCode::OK, &page))
+    }
+    .await;
+    page(&headers, made)
+}

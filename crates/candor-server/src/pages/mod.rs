@@ -50,6 +50,7 @@ pub(crate) fn router(state: Shared) -> Router<Shared> {
         .route("/me", get(me::overview))
         .route("/me/file", get(me::file))
         .route("/me/file.json", get(me::download))
+        .route("/me/copy", get(me::copy))
         .route("/me/score", get(me::score))
         .route("/me/reads", get(me::reads))
         .route("/me/alerts", get(me::alerts))

@@ -739,6 +739,18 @@ pub(crate) struct AlertsPage {
     pub alerts: Vec<AlertShown>,
 }
 
+/// Everything held about the person, on one page to print: the statutory copy.
+#[derive(Template)]
+#[template(path = "copy.html")]
+pub(crate) struct CopyPage {
+    pub c: Chrome,
+    pub as_of: String,
+    pub file: FileShown,
+    pub consents: Vec<ConsentRow>,
+    pub disputes: Vec<super::disputes::DisputeRow>,
+    pub entries: Vec<EntryShown>,
+}
+
 /// A consent as the list shows it.
 pub(crate) struct ConsentRow {
     pub org: String,

@@ -303,6 +303,8 @@ async fn visit(
     assert_eq!(path_after(c, "/sign-in?enrolled=1").await, "/me");
     problems.extend(check_page(c, axe, "overview", w.tag).await);
 
+    c.goto(&format!("{base}/me/copy")).await.expect("copy");
+    problems.extend(check_page(c, axe, "copy", w.tag).await);
     c.goto(&format!("{base}/me/alerts")).await.expect("alerts");
     problems.extend(check_page(c, axe, "alerts", w.tag).await);
     c.goto(&format!("{base}/me/security")).await.expect("security");

@@ -137,6 +137,8 @@ async fn a_person_signs_in_and_sees_file_score_and_readers_in_both_languages() {
     assert_eq!(b.get("/me/reads/0").await.status, StatusCode::NOT_FOUND, "an entry about nobody in particular");
     assert_eq!(b.get("/me/reads/x").await.status, StatusCode::BAD_REQUEST);
     assert_eq!(b.get("/me/reads/99999999999999999999").await.status, StatusCode::BAD_REQUEST);
+    let printable = b.get("/me/copy").await;
+    assert!(printable.body.contains("CARD-001") && printable.body.contains("You enrolled"), "{}", printable.body);
     // The statutory copy: everything held, as JSON to keep.
     let copy = b.get("/me/file.json").await;
     assert_eq!(copy.status, StatusCode::OK);
