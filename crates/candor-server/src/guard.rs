@@ -19,6 +19,23 @@ pub const FIRST_LOCK_MS: i64 = 60_000;
 pub const LONGEST_LOCK_MS: i64 = 86_400_000;
 /// Most identifiers and addresses remembered; past it, those not locked are forgotten first.
 pub const MAX_TRACKED: usize = 100_000;
+/// How long a locked-out caller waits before being told so: a flood of guesses that is locked
+/// out then costs the server a sleeping task per connection, not a stream of answers, so it
+/// cannot crowd out other callers' work.
+pub const LOCKED_OUT_DELAY: Duration = Duration::from_secs(1);
+
+/// Counts an attempt against each of its keys (an identifier, an address) before it is tried;
+/// a locked-out one is answered `locked_out` only after [`LOCKED_OUT_DELAY`].
+pub async fn attempt(throttle: &Throttle, keys: &[[u8; 32]], now_ms: i64) -> Result<(), ApiError> {
+    match keys.iter().try_for_each(|k| throttle.attempt(k, now_ms)) {
+        Err(e) if e.code == "locked_out" => {
+            tokio::time::sleep(LOCKED_OUT_DELAY).await;
+            Err(e)
+        }
+        other => other,
+    }
+}
+
 /// How long a request waits for a turn to hash a passphrase before it is told to come back.
 pub const HASH_WAIT: Duration = Duration::from_secs(2);
 

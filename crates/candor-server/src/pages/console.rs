@@ -112,15 +112,14 @@ fn succeeded(state: &Shared, keys: &[[u8; 32]]) -> Result<(), ApiError> {
 
 /// Counts an attempt against the member and the caller's address before it is tried; refused
 /// while either is locked out. The keys, for [`succeeded`].
-fn begin_attempt(
+async fn begin_attempt(
     state: &Shared,
     id: &str,
     from: Option<Extension<ConnectInfo<Peer>>>,
 ) -> Result<Vec<[u8; 32]>, ApiError> {
     let mut keys = vec![staff_key(id)];
     keys.extend(from.map(|Extension(ConnectInfo(Peer(addr)))| guard::address_key(&addr)));
-    let now_ms = state.now_ms();
-    keys.iter().try_for_each(|k| state.throttle.attempt(k, now_ms))?;
+    guard::attempt(&state.throttle, &keys, state.now_ms()).await?;
     Ok(keys)
 }
 
@@ -139,7 +138,7 @@ pub(super) async fn sign_in(
         let f: StaffSignInForm = parse_form(&body)?;
         check_stranger_form(&headers, &f.csrf)?;
         staff::check_id(&f.staff)?;
-        let (keys, now_ms) = (begin_attempt(&state, &f.staff, from)?, state.now_ms());
+        let (keys, now_ms) = (begin_attempt(&state, &f.staff, from).await?, state.now_ms());
         let id = f.staff.clone();
         let stored = with_store(&state, move |_, store| Ok(staff::passphrase_hash(store, &id)?)).await?;
         let passphrase = f.passphrase;
@@ -231,7 +230,7 @@ pub(super) async fn setup(
         staff::check_id(&f.staff)?;
         let code = ActivationCode::parse(&f.setup_code)
             .map_err(|e| ApiError::bad_request("bad_activation_code", e).field("setup_code"))?;
-        let keys = begin_attempt(&state, &f.staff, from)?;
+        let keys = begin_attempt(&state, &f.staff, from).await?;
         let id = f.staff.clone();
         if let Some(totp) = f.code {
             with_store(&state, move |s, store| Ok(staff::confirm_setup(store, &s.keys, s.now(), &id, &code, &totp)?))

@@ -106,8 +106,8 @@ fn attempt_keys(key: &SubjectKey, from: Option<std::net::SocketAddr>) -> Vec<[u8
 
 /// Counts the attempt against each of its keys (the identifier, the address) before it is
 /// tried; refuses while any is locked out.
-fn begin_attempt(state: &Shared, keys: &[[u8; 32]], now_ms: i64) -> Result<(), ApiError> {
-    keys.iter().try_for_each(|k| state.throttle.attempt(k, now_ms))
+async fn begin_attempt(state: &Shared, keys: &[[u8; 32]], now_ms: i64) -> Result<(), ApiError> {
+    guard::attempt(&state.throttle, keys, now_ms).await
 }
 
 /// A successful attempt: the identifier's count starts again, and the address's attempt is
@@ -179,7 +179,7 @@ pub(crate) async fn enrol_person(
     let entry = SubjectEntry::of(state.keys.subject_key(&id), &id);
     let key = entry.key;
     let (attempt, now_ms) = (attempt_keys(&key, from), state.now_ms());
-    begin_attempt(state, &attempt, now_ms)?;
+    begin_attempt(state, &attempt, now_ms).await?;
     // The passphrase is hashed before the proof is checked, so a wrong one takes as long.
     let hash = guard::hashing(&state.hashing, move || crate::hash_passphrase(&passphrase)).await?;
     let enrolled = with_store(state, move |s, store| {
@@ -253,7 +253,7 @@ pub(crate) async fn sign_in_person(
     let bad = || ApiError::new(StatusCode::UNAUTHORIZED, "bad_credentials", "unknown identifier or wrong passphrase");
     let key = state.keys.subject_key(&identify(scheme, number)?);
     let (attempt, now_ms) = (attempt_keys(&key, from), state.now_ms());
-    begin_attempt(state, &attempt, now_ms)?;
+    begin_attempt(state, &attempt, now_ms).await?;
     let stored = with_store(state, move |_, store| Ok(store.sign_in_hashes(&key)?)).await?;
     // An unknown identifier is checked against hashes of the same cost: the same answer, as late.
     let checked = guard::hashing(&state.hashing, move || guard::check_sign_in(&stored, &passphrase)).await?;

@@ -1358,9 +1358,11 @@ async fn sign_in_locks_out_guessers_and_a_strangers_body_is_small() {
             let (status, body) = call(&f.app, "POST", "/v1/sessions", None, try_with(number, "a wrong guess")).await;
             assert_eq!(body["code"], "bad_credentials", "{status} {body}");
         }
+        let asked = std::time::Instant::now();
         let (status, body) =
             call(&f.app, "POST", "/v1/sessions", None, try_with(number, "correct horse battery")).await;
         assert_eq!((status, body["code"].as_str()), (StatusCode::TOO_MANY_REQUESTS, Some("locked_out")), "{body}");
+        assert!(asked.elapsed() >= candor_server::guard::LOCKED_OUT_DELAY, "a locked-out caller waits to be told");
     }
     f.clock.fetch_add(candor_server::guard::FIRST_LOCK_MS, Ordering::SeqCst);
     let (status, body) = call(&f.app, "POST", "/v1/sessions", None, try_with(ID.1, "correct horse battery")).await;
