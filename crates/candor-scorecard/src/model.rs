@@ -305,6 +305,18 @@ impl Scorer {
     }
 
     /// Scores a row given the bin of every characteristic, in model order.
+    /// Where a score stands among the training scores: its band (1 = lowest) of how many, and
+    /// the share of the training rows in lower bands. None for a model without the distribution.
+    pub fn band(&self, score: i32) -> Option<(usize, usize, f64)> {
+        let t = &self.model().training;
+        if t.score_shares.is_empty() || t.score_shares.len() != t.score_edges.len() + 1 {
+            return None;
+        }
+        let k = t.score_edges.iter().filter(|&&e| e <= f64::from(score)).count();
+        let below: f64 = t.score_shares[..k].iter().sum();
+        Some((k + 1, t.score_shares.len(), below))
+    }
+
     pub fn score_bins(&self, bins: impl IntoIterator<Item = usize>) -> Scored {
         let total: i64 = bins.into_iter().zip(&self.model.characteristics).map(|(b, c)| c.bins[b].points as i64).sum();
         self.scored(total)

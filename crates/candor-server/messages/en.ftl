@@ -453,3 +453,4 @@ copy-title = Everything the bureau holds about you
 copy-lead = Your file, consents, disputes and every log entry about you, as of
 file-print = Everything on one page, to print
 sign-in-forgot = Forgot your passphrase or lost your second factor and recovery codes? Ask the bureau for a new activation code and enrol again with it: your file stays as it is; for your safety, lifting a freeze and new consents then wait 7 days.
+score-band = Band { $band } of { $bands }: higher than about { $below }% of the people the scorecard was built on.

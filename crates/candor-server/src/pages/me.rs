@@ -66,7 +66,7 @@ pub(super) async fn overview(
         .await?;
         let score = match (&score, state.deployed()?) {
             (Some((scoring, recourse)), Some(d)) => {
-                Some(views::ScoreShown::of(t, &wire::own_score(scoring, recourse), d.scorer.model()))
+                Some(views::ScoreShown::of(t, &wire::own_score(scoring, recourse), &d.scorer))
             }
             _ => None,
         };
@@ -147,7 +147,6 @@ pub(super) async fn score(
         let (scoring, recourse) =
             with_store(&state, move |s, store| Ok(subject::own_score(store, &s.rules(), s.now(), &key, &d)?)).await?;
         let what_if = if moves.is_empty() { None } else { Some(subject::what_if(&deployed, &scoring.bins, &moves)?) };
-        let model = deployed.scorer.model();
         let levers = subject::levers(&deployed, &scoring.bins)
             .into_iter()
             .map(|l| {
@@ -163,7 +162,7 @@ pub(super) async fn score(
                 }
             })
             .collect();
-        let score = Some(views::ScoreShown::of(t, &wire::own_score(&scoring, &recourse), model));
+        let score = Some(views::ScoreShown::of(t, &wire::own_score(&scoring, &recourse), &deployed.scorer));
         let c = Chrome::signed_in(t, "/me/score", &person);
         Ok(views::render(StatusCode::OK, &views::ScorePage { c, score, levers, what_if }))
     }

@@ -161,6 +161,8 @@ pub(crate) struct Questions {
 /// it.
 pub(crate) struct ScoreShown {
     pub score: i32,
+    /// Where it stands among the people the model was built on.
+    pub band: Option<String>,
     pub reasons: Vec<String>,
     pub target: i32,
     pub reachable: bool,
@@ -168,7 +170,8 @@ pub(crate) struct ScoreShown {
 }
 
 impl ScoreShown {
-    pub fn of(t: Text, s: &wire::OwnScore, model: &candor_scorecard::Model) -> ScoreShown {
+    pub fn of(t: Text, s: &wire::OwnScore, scorer: &candor_scorecard::Scorer) -> ScoreShown {
+        let model = scorer.model();
         let reasons = s.score.reasons.iter().map(|r| reason_sentence(t, &r.characteristic, &r.sentence)).collect();
         let changes = s
             .recourse
@@ -196,8 +199,20 @@ impl ScoreShown {
                 )
             })
             .collect();
+        let band = scorer.band(s.score.score).map(|(band, bands, below)| {
+            let below = (below * 100.0).round() as i64;
+            t.with(
+                "score-band",
+                &[
+                    ("band", Arg::Number(band as i64)),
+                    ("bands", Arg::Number(bands as i64)),
+                    ("below", Arg::Number(below)),
+                ],
+            )
+        });
         ScoreShown {
             score: s.score.score,
+            band,
             reasons,
             target: s.recourse.target_score,
             reachable: s.recourse.reachable,

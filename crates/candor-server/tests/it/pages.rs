@@ -126,6 +126,7 @@ async fn a_person_signs_in_and_sees_file_score_and_readers_in_both_languages() {
     let score = b.get("/me/score").await;
     assert!(score.body.contains("score-number"), "{}", score.body);
     assert!(score.body.contains("Balances are high compared with your limits."), "reasons in words: {}", score.body);
+    assert!(score.body.contains("of the people the scorecard was built on"), "where the score stands: {}", score.body);
     let reads = b.get("/me/reads").await;
     assert!(reads.body.contains("You enrolled"), "{}", reads.body);
     // Each entry of who looked opens its proof, checked against the checkpoint signed now.
