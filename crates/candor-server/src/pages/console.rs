@@ -421,7 +421,7 @@ async fn case_page(
     t: Text,
     id: i64,
     preview: Option<views::PreviewShown>,
-    error: Option<Shown>,
+    error: Option<(StatusCode, Shown)>,
 ) -> Result<Response, ApiError> {
     let member = staff.member.clone();
     let signer_present = state.log_signer.is_some();
@@ -466,9 +466,9 @@ async fn case_page(
         entries,
         outcomes: choices(t, review),
         preview,
-        error,
+        error: error.as_ref().map(|(_, shown)| shown.clone()),
     };
-    Ok(views::render(StatusCode::OK, &page))
+    Ok(views::render(error.map_or(StatusCode::OK, |(status, _)| status), &page))
 }
 
 pub(super) async fn case(
@@ -520,7 +520,7 @@ pub(super) async fn decide(
         check(&staff, &f.csrf)?;
         let (outcome, explanation) = match ruling_of(&f.ruling) {
             Ok(pair) => pair,
-            Err(e) => return case_page(&state, &staff, t, id, None, Some(Shown::of(t, &e))).await,
+            Err(e) => return case_page(&state, &staff, t, id, None, Some((status_of(&e), Shown::of(t, &e)))).await,
         };
         if f.confirm.as_deref() != Some("yes") {
             let words = |lang: Lang| {
@@ -549,7 +549,9 @@ pub(super) async fn decide(
         .await;
         match decided {
             Ok(_) => Ok(see_other(&format!("/console/disputes/{id}"))),
-            Err(e) if e.status < 500 => case_page(&state, &staff, t, id, None, Some(Shown::of(t, &e))).await,
+            Err(e) if e.status < 500 => {
+                case_page(&state, &staff, t, id, None, Some((status_of(&e), Shown::of(t, &e)))).await
+            }
             Err(e) => Err(e),
         }
     }

@@ -66,6 +66,7 @@ impl Chrome {
 }
 
 /// An error as a form shows it: the message in the page's language, and the field at fault.
+#[derive(Clone)]
 pub(crate) struct Shown {
     pub code: &'static str,
     pub message: String,

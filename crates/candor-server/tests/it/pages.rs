@@ -741,7 +741,7 @@ async fn the_ombudsman_sets_up_signs_in_with_a_second_factor_and_decides_a_case_
             &[("csrf", &token), ("ruling", "deleted:upheld_policy_applied")],
         )
         .await;
-    assert_eq!(bad.status, StatusCode::OK, "an explanation of another outcome is refused on the page");
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST, "an explanation of another outcome is refused on the page");
     assert!(bad.body.contains("Pick an outcome and its explanation."), "{}", bad.body);
     let forged = staff
         .post(
@@ -796,6 +796,53 @@ async fn the_ombudsman_sets_up_signs_in_with_a_second_factor_and_decides_a_case_
         (decided_leaf["explanation"].as_str(), decided_leaf["staff"].as_str()),
         (Some("deleted_not_verifiable"), Some("li.ming"))
     );
+
+    // Malformed requests get clear answers and change nothing.
+    assert_eq!(staff.get("/console/disputes/x").await.status, StatusCode::BAD_REQUEST);
+    assert_eq!(staff.get("/console/disputes/999999").await.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        staff.get(&format!("/console/disputes/{id}/evidence")).await.status,
+        StatusCode::NOT_FOUND,
+        "none was sent"
+    );
+    assert_eq!(staff.get("/console?after=x").await.status, StatusCode::BAD_REQUEST);
+    let token = staff.get("/console").await.csrf();
+    let extra = staff
+        .post(
+            &format!("/console/disputes/{id}/decide"),
+            &[("csrf", &token), ("ruling", "verified:verified_furnisher_records"), ("colour", "red")],
+        )
+        .await;
+    assert_eq!(extra.status, StatusCode::BAD_REQUEST, "a field the form does not have");
+    let again = staff
+        .post(
+            &format!("/console/disputes/{id}/decide"),
+            &[("csrf", &token), ("ruling", "verified:verified_furnisher_records"), ("confirm", "yes")],
+        )
+        .await;
+    assert_eq!(again.status, StatusCode::NOT_FOUND, "a decided case is not decided twice");
+    assert!(again.body.contains("role=\"alert\""), "{}", again.body);
+    let (_, mine) = call(&f.app, "GET", "/v1/me/disputes", Some(&subject), None).await;
+    assert_eq!(mine["disputes"][0]["state"], "deleted", "still as decided");
+    let mut fresh = Browser::new(&f);
+    let page = fresh.get("/console/setup").await;
+    let bad_code = fresh
+        .post(
+            "/console/setup",
+            &[
+                ("csrf", &page.csrf()),
+                ("staff", "li.ming"),
+                ("setup_code", "x"),
+                ("passphrase", "a long staff passphrase"),
+                ("passphrase_again", "a long staff passphrase"),
+            ],
+        )
+        .await;
+    assert_eq!(bad_code.status, StatusCode::BAD_REQUEST, "not a setup code as printed");
+    let bad_id = fresh
+        .post("/console/sign-in", &[("csrf", &page.csrf()), ("staff", "Li Ming!"), ("passphrase", "x"), ("code", "1")])
+        .await;
+    assert_eq!(bad_id.status, StatusCode::BAD_REQUEST, "not a staff id");
 
     // The witness page checks the log and refuses a note that is not a cosigned checkpoint.
     let witness = staff.get("/console/witness").await;
