@@ -1003,3 +1003,39 @@ async fn the_what_if_simulator_scores_what_the_person_could_change_and_nothing_e
     let (_, reads) = call(&f.app, "GET", "/v1/me/reads", Some(&sign_in(&f).await), None).await;
     assert!(!reads.to_string().contains("\"read\""), "trying what-ifs is nobody's read");
 }
+
+#[tokio::test]
+async fn a_person_asks_a_human_to_review_a_decision_from_who_looked() {
+    let f = fixture();
+    example_batch(&f).await;
+    deploy_model(&f).await;
+    let subject = session(&f).await;
+    let grant = json!({"org": "shop", "purpose": "deposit_waiver", "until": "2027-06-30"});
+    call(&f.app, "POST", "/v1/me/consents", Some(&subject), json_body(grant)).await;
+    let strict =
+        json!({"bands": [{"min_score": 300, "decision": "decline"}, {"min_score": 899, "decision": "waive_deposit"}]});
+    call(&f.app, "PUT", "/v1/policies/strict", Some(&api_key("shop")), json_body(strict)).await;
+    let decide = json!({"scheme": ID.0, "number": ID.1, "purpose": "deposit_waiver", "policy": "strict"});
+    let (status, decision) = call(&f.app, "POST", "/v1/decisions", Some(&api_key("shop")), json_body(decide)).await;
+    assert_eq!(status, StatusCode::OK, "{decision}");
+    let leaf = decision["leaf"].as_i64().expect("leaf").to_string();
+    let mut b = Browser::new(&f);
+    b.sign_in(ID.1, PASSPHRASE).await;
+    let reads = b.get("/me/reads").await;
+    assert!(
+        reads.body.contains(&format!("name=\"leaf\" value=\"{leaf}\"")),
+        "a review button on the decision: {}",
+        reads.body
+    );
+    let csrf = reads.csrf();
+    let not_a_decision = b.post("/me/reviews", &[("csrf", &csrf), ("leaf", "0")]).await;
+    assert_eq!(not_a_decision.status, StatusCode::NOT_FOUND, "a leaf not about the person");
+    let bad = b.post("/me/reviews", &[("csrf", &csrf), ("leaf", "x")]).await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    let asked = b.post("/me/reviews", &[("csrf", &csrf), ("leaf", &leaf)]).await;
+    assert_eq!(asked.status, StatusCode::SEE_OTHER, "{}", asked.body);
+    let page = b.get(asked.location()).await;
+    assert!(page.body.contains("Decision") && page.body.contains("You opened the dispute"), "{}", page.body);
+    let (_, queue) = call(&f.app, "GET", "/v1/disputes", Some(&api_key("ombudsman")), None).await;
+    assert_eq!(queue["disputes"][0]["record_kind"], "decision", "in the ombudsman's queue: {queue}");
+}
