@@ -454,3 +454,4 @@ copy-lead = Your file, consents, disputes and every log entry about you, as of
 file-print = Everything on one page, to print
 sign-in-forgot = Forgot your passphrase or lost your second factor and recovery codes? Ask the bureau for a new activation code and enrol again with it: your file stays as it is; for your safety, lifting a freeze and new consents then wait 7 days.
 score-band = Band { $band } of { $bands }: higher than about { $below }% of the people the scorecard was built on.
+sign-in-needs-https = This page was opened over plain HTTP from another machine, so your browser will refuse to keep you signed in. Open it over HTTPS (or on the machine the bureau runs on).

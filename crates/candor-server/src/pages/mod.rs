@@ -94,6 +94,34 @@ pub(crate) fn router(state: Shared) -> Router<Shared> {
         .layer(DefaultBodyLimit::max(PAGE_BODY_BYTES))
 }
 
+/// An address nothing answers: a page in the person's language for a browser asking for HTML,
+/// the API's JSON error otherwise.
+pub(crate) async fn not_found(headers: HeaderMap) -> Response {
+    let html = headers.get("accept").and_then(|v| v.to_str().ok()).is_some_and(|a| a.contains("text/html"));
+    if !html {
+        return ApiError::not_found("route").into_response();
+    }
+    let t = Text::new(language(&headers));
+    let mut page = views::problem(t, StatusCode::NOT_FOUND, &t.get("error-not_found"));
+    page.headers_mut().insert("content-security-policy", HeaderValue::from_static(CSP));
+    page.headers_mut().insert("x-content-type-options", HeaderValue::from_static("nosniff"));
+    page
+}
+
+/// Whether the page was likely reached over plain HTTP from another machine, where browsers
+/// refuse the `Secure` session cookie (they accept it only over HTTPS and on this machine).
+pub(crate) fn cookie_refused_here(headers: &HeaderMap) -> bool {
+    let https = headers.get("x-forwarded-proto").and_then(|v| v.to_str().ok()) == Some("https");
+    let host = headers.get("host").and_then(|v| v.to_str().ok()).unwrap_or("");
+    let name = if host.starts_with('[') {
+        host.split(']').next().unwrap_or(host)
+    } else {
+        host.split(':').next().unwrap_or(host)
+    };
+    let local = matches!(name, "localhost" | "127.0.0.1" | "[::1") || name.starts_with("127.");
+    !https && !local && !host.is_empty()
+}
+
 /// The headers every page and its stylesheet carry.
 async fn page_headers(req: Request, next: Next) -> Response {
     let mut response = next.run(req).await;

@@ -41,7 +41,8 @@ pub(super) async fn sign_in_page(headers: HeaderMap, query: axum::extract::RawQu
         StatusCode::OK,
         |c| {
             let notice = enrolled.then(|| c.t.get("enrolled-now-sign-in"));
-            askama::Template::render(&views::SignIn { c, error: None, notice, scheme: "cn_rid".into() })
+            let needs_https = super::cookie_refused_here(&headers);
+            askama::Template::render(&views::SignIn { c, error: None, notice, needs_https, scheme: "cn_rid".into() })
         },
         "/sign-in",
     )
@@ -88,7 +89,8 @@ pub(super) async fn sign_in(
             StatusCode::from_u16(e.status).unwrap_or(StatusCode::BAD_REQUEST),
             |c| {
                 let error = Some(Shown::of(c.t, &e));
-                askama::Template::render(&views::SignIn { c, error, notice: None, scheme })
+                let needs_https = super::cookie_refused_here(&headers);
+                askama::Template::render(&views::SignIn { c, error, notice: None, needs_https, scheme })
             },
             "/sign-in",
         ),

@@ -137,6 +137,8 @@ pub(crate) struct SignIn {
     pub c: Chrome,
     pub error: Option<Shown>,
     pub notice: Option<String>,
+    /// Reached over plain HTTP from another machine: the browser will refuse the session.
+    pub needs_https: bool,
     pub scheme: String,
 }
 

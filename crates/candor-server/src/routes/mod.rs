@@ -166,7 +166,7 @@ pub fn app(state: Shared) -> Router {
     }
     router
         .merge(crate::pages::router(state.clone()))
-        .fallback(|| async { ApiError::not_found("route") })
+        .fallback(crate::pages::not_found)
         .method_not_allowed_fallback(|| async {
             ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "the route does not take this method")
         })

@@ -163,6 +163,29 @@ async fn a_person_signs_in_and_sees_file_score_and_readers_in_both_languages() {
     let away = b.get("/lang/zh-CN?back=https://evil.example/").await;
     assert_eq!(away.location(), "/", "the switch sends back only to the portal's own pages");
     assert_eq!(b.get("/lang/fr").await.status, StatusCode::NOT_FOUND);
+    // (The switch just set Chinese.)
+    let warned = |body: &str| body.contains("通过普通 HTTP 打开");
+    let lan = b.send("GET", "/sign-in", None, &[("host", "192.168.1.5:8080")]).await;
+    assert!(warned(&lan.body), "told why signing in would not stick: {}", lan.body);
+    for host in ["127.0.0.1:8080", "localhost:8080", "[::1]:8080"] {
+        let here = b.send("GET", "/sign-in", None, &[("host", host)]).await;
+        assert!(!warned(&here.body), "{host}");
+    }
+    let proxied = b.send("GET", "/sign-in", None, &[("host", "credit.example"), ("x-forwarded-proto", "https")]).await;
+    assert!(!warned(&proxied.body), "behind a TLS proxy");
+    let lost = b.send("GET", "/me/nowhere", None, &[("accept", "text/html,application/xhtml+xml")]).await;
+    assert_eq!(lost.status, StatusCode::NOT_FOUND);
+    assert!(
+        lost.body.contains("<html") && lost.body.contains("这里什么也没有。"),
+        "a browser gets a page: {}",
+        lost.body
+    );
+    let api = b.get("/me/nowhere").await;
+    assert!(
+        api.body.starts_with('{') && api.body.contains("not_found"),
+        "anything else gets the JSON error: {}",
+        api.body
+    );
 
     // Signing out ends the session: the cookie no longer opens anything.
     let me = b.get("/me").await;
