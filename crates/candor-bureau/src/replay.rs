@@ -50,7 +50,7 @@ pub fn replay(store: &mut Store, index: i64) -> Result<Replayed> {
         .map(|c| logged.inputs.get(&c.name).copied().flatten().map_or(Value::Missing, Value::Number))
         .collect();
     let (scored, bins) = scorer.score_values(&values).map_err(BureauError::corrupt)?;
-    let reasons: Vec<String> = scorer.reasons(&bins).into_iter().map(|r| r.code).collect();
+    let reasons: Vec<String> = crate::score::reasons(&scorer, &bins).into_iter().map(|r| r.code).collect();
     let decision = match &logged.policy {
         Some(policy_ref) => {
             let org = candor_file::model::OrgId::parse(&logged.org).map_err(BureauError::corrupt)?;

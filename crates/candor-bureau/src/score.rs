@@ -12,6 +12,17 @@ use sha2::{Digest, Sha256};
 
 use crate::{log, policy, unit, BureauError, Now, Result};
 
+/// The feature told as a fifth reason where it costs points, as the FCRA has it: recent credit
+/// inquiries.
+pub const FIFTH_REASON: &str = "inquiries_6m";
+
+/// A scoring's reasons: up to four, largest shortfall first, and recent inquiries as a fifth
+/// where they cost points and are not among them. Every reason the bureau gives or replays.
+pub fn reasons(scorer: &Scorer, bins: &[usize]) -> Vec<Reason> {
+    let inquiries = scorer.model().characteristics.iter().position(|c| c.name == FIFTH_REASON);
+    scorer.reasons_with(bins, inquiries)
+}
+
 /// A deployed model and its version (the SHA-256 of its document).
 pub struct Deployed {
     pub version: String,
@@ -64,7 +75,7 @@ impl Deployed {
             score: scored.score,
             pd: scored.pd,
             model_version: self.version.clone(),
-            reasons: self.scorer.reasons(&bins),
+            reasons: reasons(&self.scorer, &bins),
             bins,
             features,
         })

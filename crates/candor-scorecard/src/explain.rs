@@ -66,27 +66,40 @@ impl Scorer {
     }
 
     pub fn reasons(&self, bins: &[usize]) -> Vec<Reason> {
-        let chars = &self.model().characteristics;
-        self.reason_indices(bins)
-            .into_iter()
-            .map(|c| {
-                let ch = &chars[c];
-                let bin = &ch.bins[bins[c]];
-                let label = bin.rule.label();
-                let below = self.max_points(c) - bin.points;
-                Reason {
-                    code: ch.reason_code.clone(),
-                    characteristic: ch.name.clone(),
-                    sentence: format!(
-                        "{} is {}, which scores {} points below the best bin of {}.",
-                        ch.name, label, below, ch.name
-                    ),
-                    bin: label,
-                    points: bin.points,
-                    points_below_max: below,
-                }
-            })
-            .collect()
+        self.reason_indices(bins).into_iter().map(|c| self.reason_at(bins, c)).collect()
+    }
+
+    /// The reasons, and after them characteristic `also` as one more where it costs points and
+    /// is not among them: the FCRA's practice of telling of inquiries as a fifth reason.
+    pub fn reasons_with(&self, bins: &[usize], also: Option<usize>) -> Vec<Reason> {
+        let mut out = self.reasons(bins);
+        if let Some(c) = also.filter(|&c| c < bins.len() && c < self.model().characteristics.len()) {
+            let listed = out.iter().any(|r| r.characteristic == self.model().characteristics[c].name);
+            let costs = self.max_points(c) > self.model().characteristics[c].bins[bins[c]].points;
+            if costs && !listed {
+                out.push(self.reason_at(bins, c));
+            }
+        }
+        out
+    }
+
+    /// Characteristic `c`'s reason at its bin in `bins`.
+    fn reason_at(&self, bins: &[usize], c: usize) -> Reason {
+        let ch = &self.model().characteristics[c];
+        let bin = &ch.bins[bins[c]];
+        let label = bin.rule.label();
+        let below = self.max_points(c) - bin.points;
+        Reason {
+            code: ch.reason_code.clone(),
+            characteristic: ch.name.clone(),
+            sentence: format!(
+                "{} is {}, which scores {} points below the best bin of {}.",
+                ch.name, label, below, ch.name
+            ),
+            bin: label,
+            points: bin.points,
+            points_below_max: below,
+        }
     }
 
     /// The fewest changes to actionable characteristics that raise the score to `target`, each
@@ -165,4 +178,50 @@ impl Scorer {
 
 fn best(moves: &[(usize, i32)]) -> i32 {
     moves.last().map(|m| m.1).unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{Model, Scorer};
+
+    /// A model of six characteristics, each a bin of `0` points and one of `short` more.
+    fn model(shortfalls: &[i32]) -> Scorer {
+        let characteristics: Vec<serde_json::Value> = shortfalls
+            .iter()
+            .enumerate()
+            .map(|(i, short)| {
+                serde_json::json!({
+                    "name": format!("c{i}"), "kind": "numeric", "reason_code": format!("C{i}"), "actionable": false,
+                    "trend": "auto", "iv": 0.1, "coefficient": -1.0,
+                    "bins": [
+                        {"rule": {"type": "range", "upper": 1.0}, "count": 10, "bads": 1, "woe": 0.0, "points": 0},
+                        {"rule": {"type": "range", "lower": 1.0}, "count": 10, "bads": 1, "woe": 0.0, "points": short},
+                        {"rule": {"type": "missing"}, "count": 0, "bads": 0, "woe": 0.0, "points": 0},
+                    ],
+                })
+            })
+            .collect();
+        let doc = serde_json::json!({
+            "format": crate::FORMAT_NAME, "format_version": crate::FORMAT_VERSION, "created_by": "test", "target": "bad",
+            "training": {"rows": 20, "bads": 2, "data_digest": "test"},
+            "scaling": {"base_points": 600.0, "base_odds": 50.0, "pdo": 20.0, "min_score": 300, "max_score": 900},
+            "intercept": 0.0, "characteristics": characteristics,
+        });
+        let model: Model = serde_json::from_value(doc).expect("a model");
+        Scorer::new(model).expect("a scorer")
+    }
+
+    #[test]
+    fn inquiries_are_a_fifth_reason_only_where_they_cost_points_and_are_not_among_the_four() {
+        let scorer = model(&[50, 40, 30, 20, 10, 5]);
+        let all_low = [0; 6];
+        let codes = |r: Vec<crate::Reason>| r.into_iter().map(|r| r.code).collect::<Vec<_>>();
+        assert_eq!(codes(scorer.reasons(&all_low)), ["C0", "C1", "C2", "C3"]);
+        assert_eq!(codes(scorer.reasons_with(&all_low, Some(5))), ["C0", "C1", "C2", "C3", "C5"], "a fifth");
+        assert_eq!(codes(scorer.reasons_with(&all_low, Some(2))), ["C0", "C1", "C2", "C3"], "among the four already");
+        let inquiries_fine = [0, 0, 0, 0, 0, 1];
+        assert_eq!(codes(scorer.reasons_with(&inquiries_fine, Some(5))), ["C0", "C1", "C2", "C3"], "costs nothing");
+        assert_eq!(codes(scorer.reasons_with(&all_low, None)), codes(scorer.reasons(&all_low)));
+        assert_eq!(codes(scorer.reasons_with(&all_low, Some(99))), ["C0", "C1", "C2", "C3"], "no such characteristic");
+    }
 }
