@@ -97,7 +97,8 @@ async fn browser(driver: &Driver, profile: &Path, language: &str, javascript: bo
 
 /// The page's path once it has one other than `from` (after a form is sent).
 async fn path_after(c: &Client, from: &str) -> String {
-    for _ in 0..100 {
+    // Up to 10 s: a CI machine runs the other tests beside the browser.
+    for _ in 0..330 {
         let url = c.current_url().await.expect("url");
         let path = match url.query() {
             Some(q) => format!("{}?{q}", url.path()),
@@ -114,7 +115,7 @@ async fn path_after(c: &Client, from: &str) -> String {
 /// The text of the element `css` finds once the page has settled on one (a form's answer may
 /// arrive at the same address as the form, so the address cannot say it came).
 async fn settled_text(c: &Client, css: &str) -> String {
-    for _ in 0..100 {
+    for _ in 0..200 {
         if let Ok(e) = c.find(Locator::Css(css)).await {
             if let Ok(text) = e.text().await {
                 return text;
