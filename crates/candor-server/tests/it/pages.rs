@@ -1062,3 +1062,19 @@ async fn a_person_asks_a_human_to_review_a_decision_from_who_looked() {
     let (_, queue) = call(&f.app, "GET", "/v1/disputes", Some(&api_key("ombudsman")), None).await;
     assert_eq!(queue["disputes"][0]["record_kind"], "decision", "in the ombudsman's queue: {queue}");
 }
+
+/// The one stylesheet: every block closed (a stray brace silently drops the rules after it).
+#[test]
+fn the_stylesheet_s_blocks_are_balanced() {
+    let css = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/static/portal.css")).expect("css");
+    let mut depth = 0i32;
+    for (i, c) in css.chars().enumerate() {
+        match c {
+            '{' => depth += 1,
+            '}' => depth -= 1,
+            _ => {}
+        }
+        assert!(depth >= 0, "a closing brace without an opening one at character {i}");
+    }
+    assert_eq!(depth, 0, "a block left open");
+}
