@@ -34,12 +34,20 @@ pub struct DisputeView {
     pub due_ms: i64,
     /// Not decided, and past its due date.
     pub overdue: bool,
+    /// Not decided, not overdue, and due within [`DUE_SOON_DAYS`].
+    pub due_soon: bool,
 }
+
+/// Days before its due date from which an undecided dispute is due soon.
+pub const DUE_SOON_DAYS: i64 = 3;
 
 fn view(rules: &Rules, now: Now, d: Dispute) -> DisputeView {
     let state = disputes::effective_state(&d, now.ms, rules.dispute_days);
     let due_ms = disputes::due_ms(d.opened_ms, rules.dispute_days);
-    DisputeView { overdue: disputes::is_pending(state) && now.ms > due_ms, state, due_ms, dispute: d }
+    let pending = disputes::is_pending(state);
+    let overdue = pending && now.ms > due_ms;
+    let due_soon = pending && !overdue && due_ms - now.ms < DUE_SOON_DAYS * crate::DAY_MS;
+    DisputeView { overdue, due_soon, state, due_ms, dispute: d }
 }
 
 /// A page of the person's disputes, oldest first, by dispute id.
@@ -54,12 +62,33 @@ pub fn of_subject(
     Ok(page.of(all, |v| v.dispute.id))
 }
 
-/// A page of the ombudsman's queue: every dispute and review not yet decided, by due date
-/// (every dispute has the same number of days, so by opening), the overdue marked; by
-/// dispute id.
-pub fn queue(store: &mut Store, rules: &Rules, now: Now, page: Page) -> Result<Paged<DisputeView>> {
+/// Which of the queue to show: one furnisher's, one kind of record's (none: all).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct QueueFilter<'a> {
+    pub furnisher: Option<&'a str>,
+    pub record_kind: Option<&'a str>,
+}
+
+impl QueueFilter<'_> {
+    fn wants(&self, d: &Dispute) -> bool {
+        self.furnisher.is_none_or(|f| d.furnisher.as_ref().is_some_and(|o| o.as_str() == f))
+            && self.record_kind.is_none_or(|k| d.record_kind == k)
+    }
+}
+
+/// A page of the ombudsman's queue: every dispute and review not yet decided that the filter
+/// wants, by due date (every dispute has the same number of days, so by opening), the overdue
+/// marked; by dispute id (a filtered page may hold fewer than asked; `next` still leads on).
+pub fn queue(
+    store: &mut Store,
+    rules: &Rules,
+    now: Now,
+    page: Page,
+    filter: QueueFilter<'_>,
+) -> Result<Paged<DisputeView>> {
     let read = store.undecided_disputes(None, page.after, page.limit)?;
     let mut paged = Paged::read(page, read, |(d, _)| d.id);
+    paged.items.retain(|(d, _)| filter.wants(d));
     paged.items.sort_by_key(|(d, _)| (disputes::due_ms(d.opened_ms, rules.dispute_days), d.id));
     Ok(Paged { next: paged.next, items: paged.items.into_iter().map(|(d, _)| view(rules, now, d)).collect() })
 }
@@ -212,13 +241,7 @@ fn whole(store: &mut Store, keys: &Keys, rules: &Rules, now: Now, id: i64) -> Re
         None => None,
         Some(c) => Some(Receipt {
             text: keys.open(&owner, &c.text_sealed).map_err(BureauError::corrupt)?,
-            evidence: match &c.evidence {
-                None => None,
-                Some(e) => {
-                    let size = keys.open_bytes(&owner, &e.sealed).map_err(BureauError::corrupt)?.len();
-                    Some((e.media_type, size, e.sha256))
-                }
-            },
+            evidence: c.evidence.as_ref().map(|e| (e.media_type, candor_file::secret::sealed_len(&e.sealed), e.sha256)),
             reason: c.reason,
             claim_sha256: c.claim_sha256,
         }),

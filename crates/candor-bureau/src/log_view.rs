@@ -78,22 +78,39 @@ pub fn checked_inclusion(
     index: i64,
     about: &SubjectKey,
 ) -> Result<Checked> {
+    let mut one = checked_inclusions(store, tree, signer, now, &[index], about)?;
+    one.pop().ok_or_else(|| BureauError::corrupt("a proof asked for was not made"))
+}
+
+/// Leaves about the person, each with its inclusion proof checked against one checkpoint the
+/// bureau signs now (signed and kept once, however many leaves).
+pub fn checked_inclusions(
+    store: &mut Store,
+    tree: &mut Tree,
+    signer: &Signer,
+    now: Now,
+    indexes: &[i64],
+    about: &SubjectKey,
+) -> Result<Vec<Checked>> {
     let checkpoint = self::checkpoint(store, tree, signer, now)?;
     let signed = candor_log::SignedCheckpoint::parse(&checkpoint).map_err(BureauError::corrupt)?;
-    let inclusion = inclusion(store, tree, index, Some(signed.checkpoint.size), Some(about))?;
     let signature_holds = signed.check(&signer.verifier()).is_ok();
-    let hash_holds = candor_log::leaf_hash(inclusion.body.as_bytes()) == inclusion.leaf_hash;
-    let path_holds = u64::try_from(index).is_ok_and(|i| {
-        candor_log::verify_inclusion(
-            &inclusion.leaf_hash,
-            i,
-            signed.checkpoint.size,
-            &inclusion.proof,
-            &signed.checkpoint.root,
-        )
-        .is_ok()
-    });
-    Ok(Checked { inclusion, checkpoint, verified: signature_holds && hash_holds && path_holds })
+    let (size, root) = (signed.checkpoint.size, signed.checkpoint.root);
+    indexes
+        .iter()
+        .map(|&index| {
+            let inclusion = inclusion(store, tree, index, Some(size), Some(about))?;
+            let hash_holds = candor_log::leaf_hash(inclusion.body.as_bytes()) == inclusion.leaf_hash;
+            let path_holds = u64::try_from(index).is_ok_and(|i| {
+                candor_log::verify_inclusion(&inclusion.leaf_hash, i, size, &inclusion.proof, &root).is_ok()
+            });
+            Ok(Checked {
+                inclusion,
+                checkpoint: checkpoint.clone(),
+                verified: signature_holds && hash_holds && path_holds,
+            })
+        })
+        .collect()
 }
 
 /// The log's size and root now, signed by the bureau, kept for the auditors; its signed note.

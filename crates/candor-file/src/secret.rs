@@ -15,6 +15,13 @@ use crate::ids::{NationalId, SubjectKey};
 
 /// Bytes of an XChaCha20 nonce, stored in front of each sealed value.
 pub const NONCE_BYTES: usize = 24;
+/// Bytes the seal adds after the nonce: the AEAD tag.
+pub const TAG_BYTES: usize = 16;
+
+/// How long the bytes sealed in `sealed` are, without opening them.
+pub fn sealed_len(sealed: &[u8]) -> usize {
+    sealed.len().saturating_sub(NONCE_BYTES + TAG_BYTES)
+}
 
 #[derive(Clone)]
 pub struct Keys {
@@ -161,6 +168,7 @@ mod tests {
         let sealed = k.seal(&a, "李小龙", [7; NONCE_BYTES]);
         assert!(!sealed.windows(3).any(|w| w == "李".as_bytes()));
         assert_eq!(k.open(&a, &sealed).as_deref(), Ok("李小龙"));
+        assert_eq!(sealed_len(&sealed), "李小龙".len(), "its length is known without opening it");
         assert_eq!(k.open(&b, &sealed), Err(KeyError::Open));
         let mut damaged = sealed.clone();
         damaged[30] ^= 1;

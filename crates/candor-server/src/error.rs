@@ -129,6 +129,11 @@ pub fn codes_by_status() -> std::collections::BTreeMap<u16, Vec<&'static Code>> 
 }
 
 impl ApiError {
+    /// Its HTTP status (every code's status in [`CODES`] is a valid one).
+    pub fn status_code(&self) -> StatusCode {
+        StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+    }
+
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> ApiError {
         debug_assert!(
             CODES.iter().any(|c| c.code == code && c.status == status.as_u16()),
@@ -173,7 +178,7 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let status = self.status_code();
         (status, Json(self)).into_response()
     }
 }

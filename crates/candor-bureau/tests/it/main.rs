@@ -371,7 +371,8 @@ fn a_review_waits_for_the_ombudsman_and_an_override_is_on_the_record() {
         let review = dispute::request_review(store, &rules, at(START_MS + 1), &key, given.leaf).expect("review");
 
         let late = at(START_MS + 30 * DAY_MS);
-        let queue = dispute::queue(store, &rules, late, Page::new(None, None).expect("page")).expect("queue");
+        let queue = dispute::queue(store, &rules, late, Page::new(None, None).expect("page"), Default::default())
+            .expect("queue");
         let waiting = queue.items.iter().find(|v| v.dispute.id == review.dispute.id).expect("still queued");
         assert_eq!(waiting.state, DisputeState::Open, "{backend}: a review is never suppressed");
         assert!(waiting.overdue, "{backend}: past its due date, and marked so");

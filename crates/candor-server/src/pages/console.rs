@@ -75,10 +75,6 @@ fn check(staff: &Staff, sent: &str) -> Result<(), ApiError> {
     }
 }
 
-fn status_of(e: &ApiError) -> StatusCode {
-    StatusCode::from_u16(e.status).unwrap_or(StatusCode::BAD_REQUEST)
-}
-
 pub(super) async fn sign_in_page(headers: HeaderMap, raw: RawQuery) -> Response {
     let ready = raw.0.as_deref() == Some("ready=1");
     stranger_page(
@@ -174,7 +170,7 @@ pub(super) async fn sign_in(
         ),
         Err(e) => stranger_page(
             &headers,
-            status_of(&e),
+            e.status_code(),
             |c| {
                 let error = Some(Shown::of(c.t, &e));
                 askama::Template::render(&views::StaffSignIn { c, error, notice: None })
@@ -238,10 +234,7 @@ pub(super) async fn setup(
             succeeded(&state, &keys)?;
             return Ok(None);
         }
-        if f.passphrase != f.passphrase_again {
-            return Err(ApiError::bad_request("passphrases_differ", "the two passphrases are not the same")
-                .field("passphrase_again"));
-        }
+        super::same_passphrase(&f.passphrase, &f.passphrase_again)?;
         candor_bureau::subject::check_passphrase(&f.passphrase)?;
         let passphrase = f.passphrase;
         let hash = guard::hashing(&state.hashing, move || crate::hash_passphrase(&passphrase)).await?;
@@ -255,7 +248,12 @@ pub(super) async fn setup(
         })
         .await?;
         succeeded(&state, &keys)?;
-        Ok(Some(AuthenticatorShown { staff: f.staff, setup_code: shown, secret: auth.secret_base32, uri: auth.uri }))
+        Ok::<_, ApiError>(Some(AuthenticatorShown {
+            staff: f.staff,
+            setup_code: shown,
+            secret: auth.secret_base32,
+            uri: auth.uri,
+        }))
     }
     .await;
     match done {
@@ -268,7 +266,7 @@ pub(super) async fn setup(
         ),
         Err(e) => stranger_page(
             &headers,
-            status_of(&e),
+            e.status_code(),
             |c| {
                 let error = Some(Shown::of(c.t, &e));
                 askama::Template::render(&views::StaffSetup { c, error, authenticator: None })
@@ -338,24 +336,16 @@ pub(super) async fn queue(
             Some(q) => serde_urlencoded::from_str(q).map_err(|e| ApiError::bad_request("bad_query", e.to_string()))?,
         };
         let page = Page::new(q.after, Some(candor_bureau::MAX_PAGE))?;
+        let (furnisher, kind) =
+            (q.furnisher.clone().filter(|f| !f.is_empty()), q.kind.clone().filter(|k| !k.is_empty()));
         let list = with_store(&state, move |s, store| {
-            let (rules, now) = (s.rules(), s.now());
-            Ok(dispute::queue(store, &rules, now, page)?)
+            let filter = dispute::QueueFilter { furnisher: furnisher.as_deref(), record_kind: kind.as_deref() };
+            Ok(dispute::queue(store, &s.rules(), s.now(), page, filter)?)
         })
         .await?;
-        let now = state.now_ms();
-        let wanted = |v: &&dispute::DisputeView| {
-            let d = &v.dispute;
-            q.furnisher
-                .as_deref()
-                .filter(|f| !f.is_empty())
-                .is_none_or(|f| d.furnisher.as_ref().is_some_and(|o| o.as_str() == f))
-                && q.kind.as_deref().filter(|k| !k.is_empty()).is_none_or(|k| d.record_kind == k)
-        };
         let rows = list
             .items
             .iter()
-            .filter(wanted)
             .map(|v| {
                 let d = wire::dispute(v);
                 QueueRow {
@@ -364,8 +354,8 @@ pub(super) async fn queue(
                     furnisher: d.furnisher.clone().unwrap_or_default(),
                     state: t.named("state", &d.state),
                     due: views::day(d.due_ms),
-                    overdue: d.overdue,
-                    due_soon: !d.overdue && d.due_ms - now < 3 * 86_400_000,
+                    overdue: v.overdue,
+                    due_soon: v.due_soon,
                 }
             })
             .collect();
@@ -424,18 +414,18 @@ async fn case_page(
     error: Option<(StatusCode, Shown)>,
 ) -> Result<Response, ApiError> {
     let member = staff.member.clone();
-    let signer_present = state.log_signer.is_some();
     let (case, checks) = with_store(state, move |s, store| {
         let case = dispute::open_case(store, &s.keys, &s.rules(), s.now(), &member, id)?;
-        // Each step's entry, checked against the checkpoint signed now.
-        let mut checks = Vec::new();
-        if let (Some(signer), true) = (s.log_signer.as_ref(), signer_present) {
-            let mut tree = s.tree.lock().map_err(|_| ApiError::internal())?;
-            for e in &case.entries {
-                let checked = log_view::checked_inclusion(store, &mut tree, signer, s.now(), e.index, &case.owner)?;
-                checks.push((e.index, e.leaf.kind(), checked.verified));
+        // Each step's entry, checked against one checkpoint signed now.
+        let checks = match s.log_signer.as_ref() {
+            None => Vec::new(),
+            Some(signer) => {
+                let mut tree = s.tree.lock().map_err(|_| ApiError::internal())?;
+                let indexes: Vec<i64> = case.entries.iter().map(|e| e.index).collect();
+                let checked = log_view::checked_inclusions(store, &mut tree, signer, s.now(), &indexes, &case.owner)?;
+                case.entries.iter().zip(checked).map(|(e, c)| (e.index, e.leaf.kind(), c.verified)).collect()
             }
-        }
+        };
         Ok((case, checks))
     })
     .await?;
@@ -520,7 +510,7 @@ pub(super) async fn decide(
         check(&staff, &f.csrf)?;
         let (outcome, explanation) = match ruling_of(&f.ruling) {
             Ok(pair) => pair,
-            Err(e) => return case_page(&state, &staff, t, id, None, Some((status_of(&e), Shown::of(t, &e)))).await,
+            Err(e) => return case_page(&state, &staff, t, id, None, Some((e.status_code(), Shown::of(t, &e)))).await,
         };
         if f.confirm.as_deref() != Some("yes") {
             let words = |lang: Lang| {
@@ -550,7 +540,7 @@ pub(super) async fn decide(
         match decided {
             Ok(_) => Ok(see_other(&format!("/console/disputes/{id}"))),
             Err(e) if e.status < 500 => {
-                case_page(&state, &staff, t, id, None, Some((status_of(&e), Shown::of(t, &e)))).await
+                case_page(&state, &staff, t, id, None, Some((e.status_code(), Shown::of(t, &e)))).await
             }
             Err(e) => Err(e),
         }

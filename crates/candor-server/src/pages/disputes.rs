@@ -216,7 +216,7 @@ pub(super) async fn open(
         Ok(view) => see_other(&format!("/me/disputes/{}?done=opened", view.dispute.id)),
         Err(e) if e.code == "form_expired" || e.status >= 500 => views::error(t, &e),
         Err(e) => {
-            let status = StatusCode::from_u16(e.status).unwrap_or(StatusCode::BAD_REQUEST);
+            let status = e.status_code();
             let shown = Some(Shown::of(t, &e));
             list_page(&state, &person, t, status, picked, shown).await.unwrap_or_else(|e| views::error(t, &e))
         }

@@ -55,21 +55,20 @@ pub(super) async fn overview(
         let q = query(&raw)?;
         let key = person.key;
         let deployed = state.deployed()?;
-        let (frozen, score) = with_store(&state, move |s, store| {
+        let scoring_with = deployed.clone();
+        let (frozen, scored) = with_store(&state, move |s, store| {
             let frozen = subject::is_frozen(store, &key)?;
-            let score = match deployed {
+            let scored = match scoring_with {
                 Some(d) => Some(subject::own_score(store, &s.rules(), s.now(), &key, &d)?),
                 None => None,
             };
-            Ok((frozen, score))
+            Ok((frozen, scored))
         })
         .await?;
-        let score = match (&score, state.deployed()?) {
-            (Some((scoring, recourse)), Some(d)) => {
-                Some(views::ScoreShown::of(t, &wire::own_score(scoring, recourse), &d.scorer))
-            }
-            _ => None,
-        };
+        // Said with the same model that scored, even if another was deployed meanwhile.
+        let score = scored
+            .zip(deployed)
+            .map(|((scoring, recourse), d)| views::ScoreShown::of(t, &wire::own_score(&scoring, &recourse), &d.scorer));
         let c = Chrome::signed_in(t, "/me", &person);
         Ok(views::render(StatusCode::OK, &views::Overview { notice: notice(t, q.done.as_deref()), c, frozen, score }))
     }
@@ -267,7 +266,7 @@ pub(super) async fn grant(
         Ok(_) => see_other("/me/consents?done=granted"),
         Err(e) if e.code == "form_expired" || e.status >= 500 => views::error(t, &e),
         Err(e) => {
-            let status = StatusCode::from_u16(e.status).unwrap_or(StatusCode::BAD_REQUEST);
+            let status = e.status_code();
             let shown = Some(Shown::of(t, &e));
             page(&headers, consents_page(&state, &person, t, status, None, shown).await)
         }

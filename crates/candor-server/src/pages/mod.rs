@@ -278,6 +278,17 @@ pub(crate) fn parse_form<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<
         .map_err(|e| ApiError::bad_request("bad_form", format!("the form's fields are not what this page takes: {e}")))
 }
 
+/// Whether a form's passphrase and its repetition are the same (a mistyped new passphrase would
+/// lock its owner out).
+pub(crate) fn same_passphrase(passphrase: &str, again: &str) -> Result<(), ApiError> {
+    if passphrase == again {
+        Ok(())
+    } else {
+        Err(ApiError::bad_request("passphrases_differ", "the two passphrases are not the same")
+            .field("passphrase_again"))
+    }
+}
+
 /// A redirect after a form (303: the browser asks for the page with GET).
 pub(crate) fn see_other(to: &str) -> Response {
     Redirect::to(to).into_response()

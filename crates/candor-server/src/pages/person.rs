@@ -86,7 +86,7 @@ pub(super) async fn sign_in(
         }
         Err(e) => stranger_page(
             &headers,
-            StatusCode::from_u16(e.status).unwrap_or(StatusCode::BAD_REQUEST),
+            e.status_code(),
             |c| {
                 let error = Some(Shown::of(c.t, &e));
                 let needs_https = super::cookie_refused_here(&headers);
@@ -129,10 +129,7 @@ pub(super) async fn enrol(
         let f: EnrolForm = parse_form(&body)?;
         check_stranger_form(&headers, &f.csrf)?;
         scheme = f.scheme.clone();
-        if f.passphrase != f.passphrase_again {
-            return Err(ApiError::bad_request("passphrases_differ", "the two passphrases are not the same")
-                .field("passphrase_again"));
-        }
+        super::same_passphrase(&f.passphrase, &f.passphrase_again)?;
         let proof = Proof::Code(f.activation_code);
         enrol_person(&state, from, &f.scheme, f.number.trim(), proof, f.passphrase).await
     }
@@ -141,7 +138,7 @@ pub(super) async fn enrol(
         Ok(_) => super::see_other("/sign-in?enrolled=1"),
         Err(e) => stranger_page(
             &headers,
-            StatusCode::from_u16(e.status).unwrap_or(StatusCode::BAD_REQUEST),
+            e.status_code(),
             |c| {
                 let error = Some(Shown::of(c.t, &e));
                 askama::Template::render(&views::Enrol { c, error, scheme })
@@ -250,7 +247,7 @@ pub(super) async fn ask(
         ),
         Err(e) => stranger_page(
             &headers,
-            StatusCode::from_u16(e.status).unwrap_or(StatusCode::BAD_REQUEST),
+            e.status_code(),
             |c| {
                 let error = Some(Shown::of(c.t, &e));
                 askama::Template::render(&views::Enrol { c, error, scheme: "cn_rid".into() })
@@ -285,10 +282,7 @@ pub(super) async fn answer(
         }
         check_stranger_form(&headers, &one("csrf")?)?;
         let (passphrase, again) = (one("passphrase")?, one("passphrase_again")?);
-        if passphrase != again {
-            return Err(ApiError::bad_request("passphrases_differ", "the two passphrases are not the same")
-                .field("passphrase_again"));
-        }
+        super::same_passphrase(&passphrase, &again)?;
         let answers = candor_bureau::proofing::Answers {
             organisations: pairs.iter().filter(|(n, _)| n == "organisations").map(|(_, v)| v.clone()).collect(),
             largest_limit: one("largest_limit")?,
@@ -306,7 +300,7 @@ pub(super) async fn answer(
         Ok(_) => super::see_other("/sign-in?enrolled=1"),
         Err(e) => stranger_page(
             &headers,
-            StatusCode::from_u16(e.status).unwrap_or(StatusCode::BAD_REQUEST),
+            e.status_code(),
             |c| {
                 let error = Some(Shown::of(c.t, &e));
                 askama::Template::render(&views::Enrol { c, error, scheme: "cn_rid".into() })

@@ -86,7 +86,7 @@ pub(super) async fn change(
         Ok(Err(started)) => page(&state, &person, t, StatusCode::OK, Some(started), None, None).await,
         Err(e) if e.code == "form_expired" || e.status >= 500 => Err(e),
         Err(e) => {
-            let status = StatusCode::from_u16(e.status).unwrap_or(StatusCode::BAD_REQUEST);
+            let status = e.status_code();
             page(&state, &person, t, status, None, None, Some(Shown::of(t, &e))).await
         }
     };

@@ -109,7 +109,7 @@ pub(crate) fn html(status: StatusCode, rendered: Result<String, askama::Error>) 
 
 /// A page that says what went wrong, with the error's status.
 pub(crate) fn error(t: Text, e: &ApiError) -> Response {
-    let status = StatusCode::from_u16(e.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let status = e.status_code();
     problem(t, status, &Shown::of(t, e).message)
 }
 

@@ -185,7 +185,7 @@ pub(super) async fn queue(Extract(state): Extract<Shared>, Params(q): Params<Pag
     let list = with_store(&state, move |s, store| {
         let (rules, now) = (s.rules(), s.now());
         dispute::sweep_overdue(store, &rules, now, deployed.as_deref())?;
-        Ok(dispute::queue(store, &rules, now, page)?)
+        Ok(dispute::queue(store, &rules, now, page, dispute::QueueFilter::default())?)
     })
     .await?;
     ok(StatusCode::OK, wire::Disputes::of(&list, wire::dispute))
