@@ -20,7 +20,7 @@ use serde::Deserialize;
 
 use super::text::{Lang, Text};
 use super::views::{self, Chrome, Shown};
-use super::{check_stranger_form, cookie, form_expired, form_token, language, parse_form, same_token, see_other};
+use super::{check_stranger_form, cookie, form_token, language, parse_form, see_other};
 use super::{see_other_with, stranger_page};
 use crate::listener::Peer;
 use crate::routes::{token_hash, with_store, Shared};
@@ -64,14 +64,6 @@ pub(super) async fn require_staff(Extract(state): Extract<Shared>, mut req: Requ
         }
         Ok(None) => Redirect::to("/console/sign-in").into_response(),
         Err(e) => views::error(t, &e),
-    }
-}
-
-fn check(staff: &Staff, sent: &str) -> Result<(), ApiError> {
-    if same_token(&staff.csrf, sent) {
-        Ok(())
-    } else {
-        Err(form_expired())
     }
 }
 
@@ -289,8 +281,7 @@ pub(super) async fn sign_out(
     body: axum::body::Bytes,
 ) -> Response {
     let done = (|| {
-        let f: TokenOnly = parse_form(&body)?;
-        check(&staff, &f.csrf)?;
+        let _: TokenOnly = super::signed_form(&staff.csrf, &body)?;
         state.staff_sessions.lock().map_err(|_| ApiError::internal())?.remove(&staff.session);
         Ok::<_, ApiError>(())
     })();
@@ -506,8 +497,7 @@ pub(super) async fn decide(
     let t = Text::new(language(&headers));
     let made = async {
         let id = case_id(id)?;
-        let f: DecideForm = parse_form(&body)?;
-        check(&staff, &f.csrf)?;
+        let f: DecideForm = super::signed_form(&staff.csrf, &body)?;
         let (outcome, explanation) = match ruling_of(&f.ruling) {
             Ok(pair) => pair,
             Err(e) => return case_page(&state, &staff, t, id, None, Some((e.status_code(), Shown::of(t, &e)))).await,
@@ -632,8 +622,7 @@ pub(super) async fn cosign(
 ) -> Response {
     let t = Text::new(language(&headers));
     let made = async {
-        let f: CosignForm = parse_form(&body)?;
-        check(&staff, &f.csrf)?;
+        let f: CosignForm = super::signed_form(&staff.csrf, &body)?;
         let org = staff.member.org.clone();
         let note = f.note.replace("\r\n", "\n");
         let note = if note.ends_with('\n') { note } else { format!("{note}\n") };
@@ -652,3 +641,5 @@ pub(super) async fn cosign(
     .await;
     made.unwrap_or_else(|e| views::error(t, &e))
 }
+
+super::signed!(TokenOnly, DecideForm, CosignForm);

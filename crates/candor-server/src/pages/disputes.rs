@@ -15,7 +15,7 @@ use serde::Deserialize;
 
 use super::text::{Arg, Text};
 use super::views::{self, Chrome, Shown};
-use super::{check_form, language, parse_form, see_other, Person};
+use super::{language, see_other, Person};
 use crate::routes::disputes::{claim, open_dispute};
 use crate::routes::{with_store, Shared};
 use crate::{wire, ApiError};
@@ -190,7 +190,7 @@ pub(super) async fn open(
     let opened = async {
         let parts = parts.map_err(|e| ApiError::bad_request("bad_form", format!("the form could not be read: {e}")))?;
         let f = read_form(parts).await?;
-        check_form(&person, &f.csrf)?;
+        super::check_token(&person.csrf, &f.csrf)?;
         picked = Some(f.record.clone());
         let (kind, reference) = f
             .record
@@ -325,8 +325,7 @@ pub(super) async fn review(
     body: axum::body::Bytes,
 ) -> Response {
     let made = async {
-        let f: ReviewForm = parse_form(&body)?;
-        check_form(&person, &f.csrf)?;
+        let f: ReviewForm = super::signed_form(&person.csrf, &body)?;
         let key = person.key;
         let view =
             with_store(&state, move |s, store| Ok(dispute::request_review(store, &s.rules(), s.now(), &key, f.leaf)?))
@@ -336,3 +335,5 @@ pub(super) async fn review(
     .await;
     made.unwrap_or_else(|e| views::error(Text::new(language(&headers)), &e))
 }
+
+super::signed!(ReviewForm);

@@ -11,7 +11,7 @@ use serde::Deserialize;
 
 use super::text::Text;
 use super::views::{self, Chrome, Shown};
-use super::{check_form, language, parse_form, see_other, Person};
+use super::{language, see_other, Person};
 use crate::routes::me as me_api;
 use crate::routes::{with_store, Shared};
 use crate::{wire, ApiError};
@@ -251,8 +251,7 @@ pub(super) async fn grant(
 ) -> Response {
     let t = Text::new(language(&headers));
     let granted = async {
-        let f: GrantForm = parse_form(&body)?;
-        check_form(&person, &f.csrf)?;
+        let f: GrantForm = super::signed_form(&person.csrf, &body)?;
         let org = me_api::org_id(&f.org)?;
         let purpose = me_api::purpose(&f.purpose)?;
         let until =
@@ -288,8 +287,7 @@ pub(super) async fn revoke(
     body: axum::body::Bytes,
 ) -> Response {
     let revoked = async {
-        let f: RevokeForm = parse_form(&body)?;
-        check_form(&person, &f.csrf)?;
+        let f: RevokeForm = super::signed_form(&person.csrf, &body)?;
         let org = me_api::org_id(&f.org)?;
         let purpose = me_api::purpose(&f.purpose)?;
         let key = person.key;
@@ -315,8 +313,7 @@ pub(super) async fn freeze(
     body: axum::body::Bytes,
 ) -> Response {
     let switched = async {
-        let f: FreezeForm = parse_form(&body)?;
-        check_form(&person, &f.csrf)?;
+        let f: FreezeForm = super::signed_form(&person.csrf, &body)?;
         let placed = match f.freeze.as_str() {
             "on" => true,
             "off" => false,
@@ -402,3 +399,5 @@ pub(super) async fn copy(
     .await;
     page(&headers, made)
 }
+
+super::signed!(GrantForm, RevokeForm, FreezeForm);

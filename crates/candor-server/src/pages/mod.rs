@@ -259,9 +259,34 @@ fn person(state: &Shared, headers: &HeaderMap) -> Result<Option<Person>, ApiErro
     Ok(Some(Person { key, csrf: form_token(token), session: hash }))
 }
 
-/// Whether a form's token is the one of this person's session.
-fn check_form(person: &Person, sent: &str) -> Result<(), ApiError> {
-    if same_token(&person.csrf, sent) {
+/// A form of a page behind a session: it carries the session's form token as `csrf`.
+pub(crate) trait Signed: serde::de::DeserializeOwned {
+    fn token(&self) -> &str;
+}
+
+/// Declares forms whose `csrf` field is their token.
+macro_rules! signed {
+    ($($form:ty),+ $(,)?) => {
+        $(impl $crate::pages::Signed for $form {
+            fn token(&self) -> &str {
+                &self.csrf
+            }
+        })+
+    };
+}
+pub(crate) use signed;
+
+/// A form of a page behind a session: parsed (a malformed one is a clear 400), then its token
+/// held to the session's (`expected`); another session's or none is `form_expired`.
+pub(crate) fn signed_form<T: Signed>(expected: &str, body: &[u8]) -> Result<T, ApiError> {
+    let form: T = parse_form(body)?;
+    check_token(expected, form.token())?;
+    Ok(form)
+}
+
+/// Whether a form's token is the session's (`expected`).
+pub(crate) fn check_token(expected: &str, sent: &str) -> Result<(), ApiError> {
+    if same_token(expected, sent) {
         Ok(())
     } else {
         Err(form_expired())

@@ -162,8 +162,7 @@ pub(super) async fn sign_out(
     body: axum::body::Bytes,
 ) -> Response {
     let done = (|| {
-        let f: TokenOnly = parse_form(&body)?;
-        super::check_form(&person, &f.csrf)?;
+        let _: TokenOnly = super::signed_form(&person.csrf, &body)?;
         state.sessions.lock().map_err(|_| ApiError::internal())?.remove(&person.session);
         Ok::<_, ApiError>(())
     })();
@@ -309,3 +308,5 @@ pub(super) async fn answer(
         ),
     }
 }
+
+super::signed!(TokenOnly);

@@ -11,7 +11,7 @@ use serde::Deserialize;
 
 use super::text::Text;
 use super::views::{self, Chrome, Shown};
-use super::{check_form, language, parse_form, see_other, Person};
+use super::{language, see_other, Person};
 use crate::routes::enrolment::{start_second_factor_for, switch_second_factor_for};
 use crate::routes::{with_store, Shared};
 use crate::ApiError;
@@ -68,8 +68,7 @@ pub(super) async fn change(
 ) -> Response {
     let t = Text::new(language(&headers));
     let done = async {
-        let f: FactorForm = parse_form(&body)?;
-        check_form(&person, &f.csrf)?;
+        let f: FactorForm = super::signed_form(&person.csrf, &body)?;
         match f.action.as_str() {
             "start" => {
                 let started = start_second_factor_for(&state, person.key).await?;
@@ -109,8 +108,7 @@ pub(super) async fn statement(
     body: axum::body::Bytes,
 ) -> Response {
     let done = async {
-        let f: StatementForm = parse_form(&body)?;
-        check_form(&person, &f.csrf)?;
+        let f: StatementForm = super::signed_form(&person.csrf, &body)?;
         let reference = candor_file::model::parse_reference(&f.record_ref)
             .map_err(|e| ApiError::bad_request("bad_record_ref", e.to_string()).field("record_ref"))?;
         let (key, text) = (person.key, f.text.trim().to_owned());
@@ -123,3 +121,5 @@ pub(super) async fn statement(
     .await;
     done.unwrap_or_else(|e| views::error(Text::new(language(&headers)), &e))
 }
+
+super::signed!(FactorForm, StatementForm);
