@@ -20,7 +20,7 @@ use serde::Deserialize;
 
 use super::text::{Lang, Text};
 use super::views::{self, Chrome, Shown};
-use super::{check_stranger_form, cookie, form_token, language, parse_form, see_other};
+use super::{cookie, form_token, language, see_other};
 use super::{see_other_with, stranger_page};
 use crate::listener::Peer;
 use crate::routes::{token_hash, with_store, Shared};
@@ -123,8 +123,7 @@ pub(super) async fn sign_in(
     body: axum::body::Bytes,
 ) -> Response {
     let signed = async {
-        let f: StaffSignInForm = parse_form(&body)?;
-        check_stranger_form(&headers, &f.csrf)?;
+        let f: StaffSignInForm = super::stranger_form(&headers, &body)?;
         staff::check_id(&f.staff)?;
         let (keys, now_ms) = (begin_attempt(&state, &f.staff, from).await?, state.now_ms());
         let id = f.staff.clone();
@@ -213,8 +212,7 @@ pub(super) async fn setup(
     body: axum::body::Bytes,
 ) -> Response {
     let done = async {
-        let f: SetupForm = parse_form(&body)?;
-        check_stranger_form(&headers, &f.csrf)?;
+        let f: SetupForm = super::stranger_form(&headers, &body)?;
         staff::check_id(&f.staff)?;
         let code = ActivationCode::parse(&f.setup_code)
             .map_err(|e| ApiError::bad_request("bad_activation_code", e).field("setup_code"))?;
@@ -642,4 +640,4 @@ pub(super) async fn cosign(
     made.unwrap_or_else(|e| views::error(t, &e))
 }
 
-super::signed!(TokenOnly, DecideForm, CosignForm);
+super::signed!(TokenOnly, DecideForm, CosignForm, StaffSignInForm, SetupForm);

@@ -284,6 +284,13 @@ pub(crate) fn signed_form<T: Signed>(expected: &str, body: &[u8]) -> Result<T, A
     Ok(form)
 }
 
+/// A form sent before signing in: parsed, then its token held to this browser's form cookie.
+pub(crate) fn stranger_form<T: Signed>(headers: &HeaderMap, body: &[u8]) -> Result<T, ApiError> {
+    let form: T = parse_form(body)?;
+    check_stranger_form(headers, form.token())?;
+    Ok(form)
+}
+
 /// Whether a form's token is the session's (`expected`).
 pub(crate) fn check_token(expected: &str, sent: &str) -> Result<(), ApiError> {
     if same_token(expected, sent) {

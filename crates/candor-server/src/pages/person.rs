@@ -68,8 +68,7 @@ pub(super) async fn sign_in(
     let from = from.map(|Extension(ConnectInfo(Peer(addr)))| addr);
     let mut scheme = "cn_rid".to_owned();
     let signed = async {
-        let f: SignInForm = parse_form(&body)?;
-        check_stranger_form(&headers, &f.csrf)?;
+        let f: SignInForm = super::stranger_form(&headers, &body)?;
         scheme = f.scheme.clone();
         let code = Some(f.code.trim().to_owned()).filter(|c| !c.is_empty());
         sign_in_person(&state, from, &f.scheme, f.number.trim(), f.passphrase, code).await
@@ -126,8 +125,7 @@ pub(super) async fn enrol(
     let from = from.map(|Extension(ConnectInfo(Peer(addr)))| addr);
     let mut scheme = "cn_rid".to_owned();
     let enrolled = async {
-        let f: EnrolForm = parse_form(&body)?;
-        check_stranger_form(&headers, &f.csrf)?;
+        let f: EnrolForm = super::stranger_form(&headers, &body)?;
         scheme = f.scheme.clone();
         super::same_passphrase(&f.passphrase, &f.passphrase_again)?;
         let proof = Proof::Code(f.activation_code);
@@ -224,8 +222,7 @@ pub(super) async fn ask(
 ) -> Response {
     let from = from.map(|Extension(ConnectInfo(Peer(addr)))| addr);
     let asked = async {
-        let f: AskForm = parse_form(&body)?;
-        check_stranger_form(&headers, &f.csrf)?;
+        let f: AskForm = super::stranger_form(&headers, &body)?;
         let questions = crate::routes::enrolment::questions_for(&state, from, &f.scheme, f.number.trim()).await?;
         let mut nonce = [0u8; candor_file::secret::NONCE_BYTES];
         getrandom::getrandom(&mut nonce).map_err(|_| ApiError::internal())?;
@@ -309,4 +306,4 @@ pub(super) async fn answer(
     }
 }
 
-super::signed!(TokenOnly);
+super::signed!(TokenOnly, SignInForm, EnrolForm, AskForm);
