@@ -317,11 +317,26 @@ async fn strangers_other_sessions_cross_site_and_malformed_forms_change_nothing(
         "/me/consents",
         "/me/reads/1",
         "/me/file.json",
+        "/me/copy",
+        "/me/alerts",
+        "/me/security",
+        "/me/disputes",
+        "/me/disputes/1",
+        "/me/disputes/1/evidence",
     ] {
         let seen = stranger.get(path).await;
         assert_eq!((seen.status, seen.location()), (StatusCode::SEE_OTHER, "/sign-in"), "{path}");
     }
-    for path in ["/me/freeze", "/me/consents", "/me/consents/revoke", "/sign-out"] {
+    for path in [
+        "/me/freeze",
+        "/me/consents",
+        "/me/consents/revoke",
+        "/sign-out",
+        "/me/security",
+        "/me/statements",
+        "/me/reviews",
+        "/me/disputes",
+    ] {
         let seen = stranger.post(path, &[("csrf", "x"), ("freeze", "on")]).await;
         assert_eq!(seen.location(), "/sign-in", "{path}");
     }
