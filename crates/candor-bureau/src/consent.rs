@@ -204,12 +204,13 @@ pub fn consented_read(
         let scoring = deployed.score_file(&report.file, now.today)?;
         let decision = match (&policy, policy_name) {
             (Some((p, version)), Some(name)) => {
-                let band = *p.band(scoring.score).ok_or_else(|| {
-                    BureauError::corrupt(format!(
-                        "the policy `{name}` gives no decision for the score {}",
-                        scoring.score
-                    ))
-                })?;
+                let band = match scoring.score {
+                    Some(score) => *p.band(score).ok_or_else(|| {
+                        BureauError::corrupt(format!("the policy `{name}` gives no decision for the score {score}"))
+                    })?,
+                    // Not scored: the policy's decision for no score (a band with no score).
+                    None => Band { min_score: i32::MIN, decision: p.no_score_decision() },
+                };
                 Some((name.to_owned(), version.clone(), band))
             }
             _ => None,

@@ -629,7 +629,7 @@ fn notify(
     }
     let rescored = match deployed {
         Some(deployed) => match reported_file(store, rules, now, owner, now.today) {
-            Ok(report) => Some(deployed.score_file(&report.file, now.today)?.score),
+            Ok(report) => deployed.score_file(&report.file, now.today)?.score,
             Err(BureauError::NotFound { .. }) => None,
             Err(e) => return Err(e),
         },

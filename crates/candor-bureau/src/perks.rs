@@ -180,8 +180,15 @@ impl PerksMap {
     }
 }
 
-/// The person's score now, through the read gate, for the map to answer with.
-pub fn score_of(store: &mut Store, rules: &Rules, now: Now, key: &SubjectKey, deployed: &Deployed) -> Result<i32> {
+/// The person's score now, through the read gate, for the map to answer with: none for a file
+/// the model does not score.
+pub fn score_of(
+    store: &mut Store,
+    rules: &Rules,
+    now: Now,
+    key: &SubjectKey,
+    deployed: &Deployed,
+) -> Result<Option<i32>> {
     let report = reported_file(store, rules, now, key, now.today)?;
     Ok(deployed.score_file(&report.file, now.today)?.score)
 }

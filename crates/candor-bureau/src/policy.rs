@@ -65,6 +65,10 @@ pub struct Band {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Policy {
     pub bands: Vec<Band>,
+    /// The decision for a person the model does not score (too little history: the reason
+    /// `not_enough_history`). None: [`Decision::Decline`], with that reason as the
+    /// adverse-action reason ("insufficient credit file"), as lenders practise it.
+    pub no_score: Option<Decision>,
 }
 
 /// A policy as the store keeps it; its version is the SHA-256 of this text, so the shape is
@@ -73,6 +77,17 @@ pub struct Policy {
 #[serde(deny_unknown_fields)]
 struct StoredPolicy {
     bands: Vec<StoredBand>,
+    /// Absent when the policy names none, so policies stored before it hash the same.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    no_score: Option<StoredDecision>,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StoredDecision {
+    decision: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    limit_minor: Option<i64>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -110,6 +125,11 @@ impl Policy {
         self.bands.iter().filter(|b| b.min_score <= score).max_by_key(|b| b.min_score)
     }
 
+    /// The decision for a person the model gave no score.
+    pub fn no_score_decision(&self) -> Decision {
+        self.no_score.unwrap_or(Decision::Decline)
+    }
+
     /// The text the store keeps.
     pub fn to_stored(&self) -> String {
         let stored = StoredPolicy {
@@ -122,6 +142,9 @@ impl Policy {
                     limit_minor: b.decision.limit_minor(),
                 })
                 .collect(),
+            no_score: self
+                .no_score
+                .map(|d| StoredDecision { decision: d.as_str().to_owned(), limit_minor: d.limit_minor() }),
         };
         // Integers and strings only: serialising cannot fail.
         serde_json::to_string(&stored).unwrap_or_else(|e| unreachable!("a policy always serialises: {e}"))
@@ -136,7 +159,12 @@ impl Policy {
             .map(|b| Ok(Band { min_score: b.min_score, decision: Decision::parse(&b.decision, b.limit_minor)? }))
             .collect::<Result<Vec<Band>, &str>>()
             .map_err(BureauError::corrupt)?;
-        Ok(Policy { bands })
+        let no_score = stored
+            .no_score
+            .map(|d| Decision::parse(&d.decision, d.limit_minor))
+            .transpose()
+            .map_err(BureauError::corrupt)?;
+        Ok(Policy { bands, no_score })
     }
 }
 

@@ -2,8 +2,9 @@
 //! model version (kept in the store) and the policy version — and whether the answer is the
 //! same. A decision the ombudsman overrode on review says so.
 
+use candor_file::features::CATALOGUE;
 use candor_log::{leaf, Leaf};
-use candor_scorecard::{Scorer, Value};
+use candor_scorecard::Scorer;
 use candor_store::Store;
 
 use crate::policy::{version_of, Policy};
@@ -16,8 +17,8 @@ pub struct Replayed {
     /// `read` or `decision`.
     pub kind: &'static str,
     pub logged: leaf::Read,
-    pub score: i32,
-    pub pd: f64,
+    pub score: Option<i32>,
+    pub pd: Option<f64>,
     pub reasons: Vec<String>,
     pub decision: Option<String>,
     pub matches: bool,
@@ -43,14 +44,12 @@ pub fn replay(store: &mut Store, index: i64) -> Result<Replayed> {
     })?;
     let model: candor_scorecard::Model = serde_json::from_str(&document).map_err(BureauError::corrupt)?;
     let scorer = Scorer::new(model).map_err(BureauError::corrupt)?;
-    let values: Vec<Value> = scorer
-        .model()
-        .characteristics
-        .iter()
-        .map(|c| logged.inputs.get(&c.name).copied().flatten().map_or(Value::Missing, Value::Number))
-        .collect();
-    let (scored, bins) = scorer.score_values(&values).map_err(BureauError::corrupt)?;
-    let reasons: Vec<String> = crate::score::reasons(&scorer, &bins).into_iter().map(|r| r.code).collect();
+    // The features as logged, scored by the one path the service scores with (minimum
+    // criteria, reasons and the fifth reason included).
+    let features = CATALOGUE.map(|f| logged.inputs.get(f.name).copied().flatten().unwrap_or(f64::NAN));
+    let deployed = crate::Deployed { version: logged.model_version.clone(), scorer };
+    let scored = deployed.score_features(features)?;
+    let reasons: Vec<String> = scored.reasons.iter().map(|r| r.code.clone()).collect();
     let decision = match &logged.policy {
         Some(policy_ref) => {
             let org = candor_file::model::OrgId::parse(&logged.org).map_err(BureauError::corrupt)?;
@@ -62,7 +61,11 @@ pub fn replay(store: &mut Store, index: i64) -> Result<Replayed> {
                 .ok_or_else(|| {
                     BureauError::conflict("policy_missing", "the store does not hold that policy version")
                 })?;
-            Policy::parse_stored(&body)?.band(scored.score).map(|b| b.decision.as_str().to_owned())
+            let policy = Policy::parse_stored(&body)?;
+            match scored.score {
+                Some(score) => policy.band(score).map(|b| b.decision.as_str().to_owned()),
+                None => Some(policy.no_score_decision().as_str().to_owned()),
+            }
         }
         None => None,
     };

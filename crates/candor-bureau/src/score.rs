@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use candor_file::features::{self, CATALOGUE};
 use candor_file::model::SubjectFile;
-use candor_scorecard::{BinRule, Kind, Model, Reason, Scorer, Value};
+use candor_scorecard::{BinRule, Kind, Model, Reason, Scorer, Value, NOT_SCORED};
 use candor_store::Store;
 use sha2::{Digest, Sha256};
 
@@ -16,11 +16,21 @@ use crate::{log, policy, unit, BureauError, Now, Result};
 /// inquiries.
 pub const FIFTH_REASON: &str = "inquiries_6m";
 
-/// A scoring's reasons: up to four, largest shortfall first, and recent inquiries as a fifth
-/// where they cost points and are not among them. Every reason the bureau gives or replays.
+/// Public records a person is always told of where they cost points, even outside the four
+/// largest shortfalls: an open court judgment is never a silent part of a score.
+pub const ALWAYS_TOLD: [&str; 2] = ["open_court_records", "open_court_amount"];
+
+/// A scoring's reasons: up to four, largest shortfall first; then open court judgments where
+/// they cost points and are not among them; then recent inquiries likewise. Every reason the
+/// bureau gives or replays.
 pub fn reasons(scorer: &Scorer, bins: &[usize]) -> Vec<Reason> {
-    let inquiries = scorer.model().characteristics.iter().position(|c| c.name == FIFTH_REASON);
-    scorer.reasons_with(bins, inquiries)
+    let chars = &scorer.model().characteristics;
+    let also: Vec<usize> = ALWAYS_TOLD
+        .iter()
+        .chain([&FIFTH_REASON])
+        .filter_map(|name| chars.iter().position(|c| c.name == *name))
+        .collect();
+    scorer.reasons_with(bins, &also)
 }
 
 /// A deployed model and its version (the SHA-256 of its document).
@@ -30,11 +40,12 @@ pub struct Deployed {
 }
 
 /// A file scored: the score, its pd and reasons, the bins it fell in and every feature as
-/// computed (the inputs that replay it).
+/// computed (the inputs that replay it). A file that fails the model's minimum scoring
+/// criteria has no score or pd, no bins, and the one reason [`NOT_SCORED`].
 #[derive(Clone, Debug, PartialEq)]
 pub struct Scoring {
-    pub score: i32,
-    pub pd: f64,
+    pub score: Option<i32>,
+    pub pd: Option<f64>,
     pub model_version: String,
     pub reasons: Vec<Reason>,
     pub bins: Vec<usize>,
@@ -58,8 +69,21 @@ impl Deployed {
         Ok(Deployed { version: hex::encode(Sha256::digest(document.as_bytes())), scorer })
     }
 
-    /// The score, pd and reasons for these feature values.
+    /// The score, pd and reasons for these feature values; none, with the reason
+    /// [`NOT_SCORED`], when they fail the model's minimum scoring criteria.
     pub fn score_features(&self, features: [f64; CATALOGUE.len()]) -> Result<Scoring> {
+        let minimum = &self.scorer.model().minimum;
+        let value = |name: &str| features::index(name).map_or(f64::NAN, |i| features[i]);
+        if !self.scorer.meets_minimum(|i| value(&minimum[i].column)) {
+            return Ok(Scoring {
+                score: None,
+                pd: None,
+                model_version: self.version.clone(),
+                reasons: vec![not_scored(minimum)],
+                bins: Vec::new(),
+                features,
+            });
+        }
         let values: Vec<Value> = self
             .scorer
             .model()
@@ -72,8 +96,8 @@ impl Deployed {
             .collect();
         let (scored, bins) = self.scorer.score_values(&values).map_err(BureauError::corrupt)?;
         Ok(Scoring {
-            score: scored.score,
-            pd: scored.pd,
+            score: Some(scored.score),
+            pd: Some(scored.pd),
             model_version: self.version.clone(),
             reasons: reasons(&self.scorer, &bins),
             bins,
@@ -93,11 +117,29 @@ impl Deployed {
     }
 }
 
+/// The reason a file is not scored: the one stable code, whatever criterion it failed.
+fn not_scored(minimum: &[candor_scorecard::Criterion]) -> Reason {
+    let criteria: Vec<String> = minimum.iter().map(|c| c.to_string()).collect();
+    Reason {
+        code: NOT_SCORED.to_owned(),
+        characteristic: NOT_SCORED.to_owned(),
+        bin: String::new(),
+        points: 0,
+        points_below_max: 0,
+        sentence: format!("There is not enough history to score: the file must meet {}.", criteria.join(" and ")),
+    }
+}
+
 /// A model the service scores files with reads its characteristics from the catalogue: one it
 /// does not know would score every person as missing, a categorical one could never match, and
 /// cuts outside a feature's range mean the model was fit on something else.
 fn check_against_catalogue(model: &Model) -> Result<()> {
     let bad = |message: String| Err(BureauError::invalid("model_not_for_the_file", "model", message));
+    for c in &model.minimum {
+        if features::index(&c.column).is_none() {
+            return bad(format!("the minimum scoring criterion on `{}` names no feature of the credit file", c.column));
+        }
+    }
     for c in &model.characteristics {
         let Some(i) = features::index(&c.name) else {
             let known: Vec<&str> = CATALOGUE.iter().map(|f| f.name).collect();

@@ -29,17 +29,19 @@ pub fn check_passphrase(passphrase: &str) -> Result<()> {
 }
 
 /// The person's own score now, through the read gate, with what would raise it by
-/// [`RECOURSE_STEP_POINTS`] (changes to actionable characteristics only).
+/// [`RECOURSE_STEP_POINTS`] (changes to actionable characteristics only; none for a file the
+/// model does not score).
 pub fn own_score(
     store: &mut Store,
     rules: &crate::Rules,
     now: Now,
     key: &SubjectKey,
     deployed: &crate::Deployed,
-) -> Result<(crate::score::Scoring, candor_scorecard::Recourse)> {
+) -> Result<(crate::score::Scoring, Option<candor_scorecard::Recourse>)> {
     let report = crate::gate::reported_file(store, rules, now, key, now.today)?;
     let scoring = deployed.score_file(&report.file, now.today)?;
-    let recourse = deployed.scorer.recourse(&scoring.bins, scoring.score + RECOURSE_STEP_POINTS);
+    // A file with too little history has no score to raise: more history is the way.
+    let recourse = scoring.score.map(|score| deployed.scorer.recourse(&scoring.bins, score + RECOURSE_STEP_POINTS));
     Ok((scoring, recourse))
 }
 
@@ -57,6 +59,10 @@ pub struct Lever {
 
 /// The levers of a scoring: the actionable characteristics of the deployed model.
 pub fn levers(deployed: &crate::Deployed, bins: &[usize]) -> Vec<Lever> {
+    // A file the model did not score fell in no bins: there is nothing to move.
+    if bins.len() != deployed.scorer.model().characteristics.len() {
+        return Vec::new();
+    }
     deployed
         .scorer
         .model()
@@ -84,6 +90,9 @@ pub fn levers(deployed: &crate::Deployed, bins: &[usize]) -> Vec<Lever> {
 /// characteristic that is not actionable, or into a bin that is not a choice, is refused.
 pub fn what_if(deployed: &crate::Deployed, bins: &[usize], moves: &[(usize, usize)]) -> Result<i32> {
     let levers = levers(deployed, bins);
+    if levers.is_empty() {
+        return Err(BureauError::invalid("bad_what_if", "what_if", "there is no score to try changes on"));
+    }
     let mut moved = bins.to_vec();
     for &(c, bin) in moves {
         let ok = levers.iter().any(|l| l.index == c && l.choices.iter().any(|(b, _)| *b == bin));

@@ -3,7 +3,7 @@
 
 use std::fmt::Write;
 
-use candor_scorecard::{BinRule, Characteristic, Kind, Model, MAX_REASONS};
+use candor_scorecard::{BinRule, Characteristic, Kind, Model, MAX_REASONS, NOT_SCORED};
 
 fn esc(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&apos;")
@@ -16,6 +16,20 @@ fn string_array(items: &[String]) -> String {
         .map(|s| format!("\"{}\"", esc(&s.replace('\\', "\\\\").replace('"', "\\\""))))
         .collect::<Vec<_>>()
         .join(" ")
+}
+
+/// The outputs of a model without minimum scoring criteria: the score and the reasons.
+fn plain_outputs(s: &mut String) {
+    let _ = writeln!(
+        s,
+        "      <OutputField name=\"score\" feature=\"predictedValue\" dataType=\"double\" optype=\"continuous\"/>"
+    );
+    for r in 1..=MAX_REASONS {
+        let _ = writeln!(
+            s,
+            "      <OutputField name=\"reason{r}\" rank=\"{r}\" feature=\"reasonCode\" dataType=\"string\" optype=\"categorical\"/>"
+        );
+    }
 }
 
 fn attributes(c: &Characteristic, out: &mut String) {
@@ -85,9 +99,81 @@ fn attributes(c: &Characteristic, out: &mut String) {
     push(out, fallback, "<True/>".into());
 }
 
-/// The whole PMML document. Inputs named like the characteristics; outputs `score` and
-/// `reason1`..`reason4`.
+/// The columns of the minimum scoring criteria that are not characteristics: more inputs.
+fn criteria_only(model: &Model) -> Vec<&str> {
+    let mut out: Vec<&str> = Vec::new();
+    for c in &model.minimum {
+        if !model.characteristics.iter().any(|ch| ch.name == c.column) && !out.contains(&c.column.as_str()) {
+            out.push(&c.column);
+        }
+    }
+    out
+}
+
+/// The output fields of a model with minimum scoring criteria: the scorecard's own outputs
+/// under `candor_` names, whether the row meets every criterion (each column present and within
+/// its bounds), and `score` and `reason1`..`reason4` from them — no score and the one reason
+/// `not_enough_history` for a row that fails.
+fn minimum_outputs(model: &Model, s: &mut String) {
+    let _ = writeln!(
+        s,
+        "      <OutputField name=\"candor_score\" feature=\"predictedValue\" dataType=\"double\" optype=\"continuous\"/>"
+    );
+    for r in 1..=MAX_REASONS {
+        let _ = writeln!(
+            s,
+            "      <OutputField name=\"candor_reason{r}\" rank=\"{r}\" feature=\"reasonCode\" dataType=\"string\" optype=\"categorical\"/>"
+        );
+    }
+    let _ = writeln!(
+        s,
+        "      <OutputField name=\"candor_scorable\" feature=\"transformedValue\" dataType=\"boolean\" optype=\"categorical\">"
+    );
+    let tests: Vec<String> = model
+        .minimum
+        .iter()
+        .map(|c| {
+            let field = format!("<FieldRef field=\"{}\"/>", esc(&c.column));
+            let bound = |op: &str, x: f64| {
+                format!("<Apply function=\"{op}\">{field}<Constant dataType=\"double\">{x}</Constant></Apply>")
+            };
+            let mut within: Vec<String> = Vec::new();
+            within.extend(c.at_least.map(|x| bound("greaterOrEqual", x)));
+            within.extend(c.at_most.map(|x| bound("lessOrEqual", x)));
+            let within = if within.len() == 1 {
+                within.remove(0)
+            } else {
+                format!("<Apply function=\"and\">{}</Apply>", within.join(""))
+            };
+            // A missing value fails without being compared: the test never reads as missing.
+            format!(
+                "<Apply function=\"if\"><Apply function=\"isMissing\">{field}</Apply><Constant dataType=\"boolean\">false</Constant>{within}</Apply>"
+            )
+        })
+        .collect();
+    let all =
+        if tests.len() == 1 { tests[0].clone() } else { format!("<Apply function=\"and\">{}</Apply>", tests.join("")) };
+    let _ = writeln!(s, "        {all}");
+    let _ = writeln!(s, "      </OutputField>");
+    let scorable = "<FieldRef field=\"candor_scorable\"/>";
+    let _ = writeln!(
+        s,
+        "      <OutputField name=\"score\" feature=\"transformedValue\" dataType=\"double\" optype=\"continuous\"><Apply function=\"if\">{scorable}<FieldRef field=\"candor_score\"/></Apply></OutputField>"
+    );
+    for r in 1..=MAX_REASONS {
+        let otherwise =
+            if r == 1 { format!("<Constant dataType=\"string\">{NOT_SCORED}</Constant>") } else { String::new() };
+        let _ = writeln!(
+            s,
+            "      <OutputField name=\"reason{r}\" feature=\"transformedValue\" dataType=\"string\" optype=\"categorical\"><Apply function=\"if\">{scorable}<FieldRef field=\"candor_reason{r}\"/>{otherwise}</Apply></OutputField>"
+        );
+    }
+}
+
+/// The whole PMML document. Inputs named like the characteristics (and the columns of the
+/// minimum scoring criteria); outputs `score` and `reason1`..`reason4`.
 pub fn to_pmml(model: &Model) -> String {
+    let extra = criteria_only(model);
     let mut s = String::new();
     let _ = writeln!(s, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>");
     let _ = writeln!(s, "<PMML xmlns=\"http://www.dmg.org/PMML-4_4\" version=\"4.4\">");
@@ -97,13 +183,16 @@ pub fn to_pmml(model: &Model) -> String {
         esc(&model.training.data_digest),
         esc(&model.created_by)
     );
-    let _ = writeln!(s, "  <DataDictionary numberOfFields=\"{}\">", model.characteristics.len() + 1);
+    let _ = writeln!(s, "  <DataDictionary numberOfFields=\"{}\">", model.characteristics.len() + extra.len() + 1);
     for c in &model.characteristics {
         let (optype, data_type) = match c.kind {
             Kind::Numeric => ("continuous", "double"),
             Kind::Categorical => ("categorical", "string"),
         };
         let _ = writeln!(s, "    <DataField name=\"{}\" optype=\"{optype}\" dataType=\"{data_type}\"/>", esc(&c.name));
+    }
+    for name in &extra {
+        let _ = writeln!(s, "    <DataField name=\"{}\" optype=\"continuous\" dataType=\"double\"/>", esc(name));
     }
     let _ = writeln!(s, "    <DataField name=\"score\" optype=\"continuous\" dataType=\"double\"/>");
     let _ = writeln!(s, "  </DataDictionary>");
@@ -122,18 +211,20 @@ pub fn to_pmml(model: &Model) -> String {
             esc(&c.name)
         );
     }
+    for name in &extra {
+        let _ = writeln!(
+            s,
+            "      <MiningField name=\"{}\" usageType=\"active\" invalidValueTreatment=\"asMissing\"/>",
+            esc(name)
+        );
+    }
     let _ = writeln!(s, "      <MiningField name=\"score\" usageType=\"target\"/>");
     let _ = writeln!(s, "    </MiningSchema>");
     let _ = writeln!(s, "    <Output>");
-    let _ = writeln!(
-        s,
-        "      <OutputField name=\"score\" feature=\"predictedValue\" dataType=\"double\" optype=\"continuous\"/>"
-    );
-    for r in 1..=MAX_REASONS {
-        let _ = writeln!(
-            s,
-            "      <OutputField name=\"reason{r}\" rank=\"{r}\" feature=\"reasonCode\" dataType=\"string\" optype=\"categorical\"/>"
-        );
+    if model.minimum.is_empty() {
+        plain_outputs(&mut s);
+    } else {
+        minimum_outputs(model, &mut s);
     }
     let _ = writeln!(s, "    </Output>");
     let sc = &model.scaling;

@@ -1,6 +1,6 @@
 //! The model as one SQL SELECT of CASE expressions.
 
-use candor_scorecard::{BinRule, Characteristic, Kind, Model};
+use candor_scorecard::{BinRule, Characteristic, Kind, Model, NOT_SCORED};
 
 /// How identifiers are quoted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -112,10 +112,31 @@ fn case(c: &Characteristic, d: Dialect) -> String {
     s
 }
 
+/// The test that a row meets every minimum scoring criterion: each column a finite number
+/// (NULL, NaN and infinities fail, as missing values do in the engine) within its bounds.
+fn scorable(model: &Model, d: Dialect) -> String {
+    let tests: Vec<String> = model
+        .minimum
+        .iter()
+        .map(|c| {
+            let col = ident(&c.column, d);
+            let low = c.at_least.map_or("-1.7976931348623157e308".to_owned(), number);
+            let high = c.at_most.map_or("1.7976931348623157e308".to_owned(), number);
+            format!("{col} BETWEEN {low} AND {high}")
+        })
+        .collect();
+    format!("CASE WHEN {} THEN 1 ELSE 0 END", tests.join(" AND "))
+}
+
 /// One SELECT scoring every row of `table`: the id column if the model has one, then `score`
 /// (integer points, clamped) and `pd`. Numeric characteristics must be numeric columns (NULL
-/// when missing); categorical ones text columns.
+/// when missing); categorical ones text columns. A model with minimum scoring criteria also
+/// gives `not_scored`: NULL for a row it scores, the reason code `not_enough_history` (with
+/// `score` and `pd` NULL) for a row that fails them.
 pub fn to_sql(model: &Model, table: &str, dialect: Dialect) -> String {
+    if !model.minimum.is_empty() {
+        return with_minimum(model, table, dialect);
+    }
     let s = &model.scaling;
     let id = model.id_column.as_deref().map(|i| format!("{}, ", ident(i, dialect))).unwrap_or_default();
     let parts: Vec<String> = model.characteristics.iter().map(|c| format!("    ({})", case(c, dialect))).collect();
@@ -134,5 +155,30 @@ pub fn to_sql(model: &Model, table: &str, dialect: Dialect) -> String {
         factor = real(s.factor()),
         sum = parts.join("\n    +\n"),
         table = table.split('.').map(|p| ident(p, dialect)).collect::<Vec<_>>().join("."),
+    )
+}
+
+/// [`to_sql`] for a model with minimum scoring criteria: the scoring SELECT with the test of
+/// the criteria beside the total.
+fn with_minimum(model: &Model, table: &str, dialect: Dialect) -> String {
+    let id = model.id_column.as_deref().map(|i| format!("{}, ", ident(i, dialect))).unwrap_or_default();
+    let inner = to_sql(&Model { minimum: Vec::new(), ..model.clone() }, table, dialect);
+    // The plain SELECT's innermost FROM gains the criteria's test as one more column.
+    let total = "\n    AS total_points\n  FROM ";
+    let with_test = format!("\n    AS total_points,\n    {} AS candor_scorable\n  FROM ", scorable(model, dialect));
+    let inner = inner.replacen(total, &with_test, 1);
+    let inner = inner.replacen("  1.0 / (1.0 + EXP(", "  candor_scorable,\n  1.0 / (1.0 + EXP(", 1);
+    let body = inner.lines().filter(|l| !l.starts_with("--")).collect::<Vec<_>>().join("\n");
+    let header: Vec<&str> = inner.lines().filter(|l| l.starts_with("--")).collect();
+    format!(
+        "{}\n-- Rows failing the minimum scoring criteria ({}) get no score and not_scored = '{code}'.\n\
+         SELECT {id}\n  CASE WHEN candor_scorable = 1 THEN score END AS score,\n  \
+         CASE WHEN candor_scorable = 1 THEN pd END AS pd,\n  \
+         CASE WHEN candor_scorable = 1 THEN NULL ELSE {} END AS not_scored\n\
+         FROM (\n{body}\n) AS candor_minimum",
+        header.join("\n"),
+        model.minimum.iter().map(|c| c.to_string()).collect::<Vec<_>>().join(", "),
+        string(NOT_SCORED),
+        code = NOT_SCORED,
     )
 }

@@ -69,10 +69,10 @@ const fn feature(
     Feature { name, definition, unit, actionable, range }
 }
 
-pub const CATALOGUE: [Feature; 12] = [
+pub const CATALOGUE: [Feature; 13] = [
     feature(
         "months_of_history",
-        "Months from the earliest account's opening to the as-of date.",
+        "Months from the earliest account's opening to the as-of month.",
         "months",
         false,
         COUNT,
@@ -114,12 +114,19 @@ pub const CATALOGUE: [Feature; 12] = [
         COUNT,
     ),
     feature("total_balance", "Sum of the latest balances of open accounts.", "major units", true, AMOUNT),
-    feature("inquiries_6m", "Inquiries for credit in the 6 months up to the as-of date.", "inquiries", true, COUNT),
+    feature("inquiries_6m", "Inquiries for credit in the 6 months up to the as-of month.", "inquiries", true, COUNT),
     feature("open_court_records", "Court enforcement records neither performed nor revoked.", "records", true, COUNT),
     feature("open_court_amount", "Amount of the open court enforcement records.", "major units", true, AMOUNT),
     feature(
         "alternative_on_time_months_24m",
         "Current monthly reports in the last 24 months on utility, telecom, rent and rental accounts.",
+        "months",
+        false,
+        COUNT,
+    ),
+    feature(
+        "months_since_last_report",
+        "Months since the latest monthly report on any account, loans, cards and alternative data alike; missing if none.",
         "months",
         false,
         COUNT,
@@ -135,22 +142,30 @@ pub fn index(name: &str) -> Option<usize> {
 const MINOR_PER_MAJOR: f64 = 100.0;
 
 /// Every catalogue feature of one file as of a date, in catalogue order.
+///
+/// The features describe the file as it stood at the end of the last complete month on
+/// `as_of` ([`YearMonth::last_complete`]): reports of that month and earlier, accounts opened,
+/// inquiries made and court records listed or closed by its last day. With no new data, every
+/// day from one month's end to the day before the next month's end gives the same features.
 pub fn compute(file: &SubjectFile, as_of: Date) -> [f64; CATALOGUE.len()] {
-    let now = YearMonth::of(as_of);
+    let now = YearMonth::last_complete(as_of);
+    let cut = now.last_day();
     let in_window = |month: YearMonth, months: i32| month <= now && month > now.plus(-months);
     let mut earliest: Option<Date> = None;
+    let mut last_report: Option<YearMonth> = None;
     let (mut open, mut worst12, mut worst24) = (0u32, 0u16, 0u16);
     let mut last_negative: Option<YearMonth> = None;
     let (mut on_time, mut reports24, mut alternative) = (0u32, 0u32, 0u32);
     let (mut revolving_balance, mut revolving_limit, mut balance) = (0i64, 0i64, 0i64);
     for history in &file.accounts {
         let account = &history.account;
-        if account.opened <= as_of {
+        if account.opened <= cut {
             earliest = Some(earliest.map_or(account.opened, |e: Date| e.min(account.opened)));
         }
         let mut latest = None;
         for report in history.reports.iter().filter(|r| r.month <= now) {
             latest = Some(report);
+            last_report = Some(last_report.map_or(report.month, |m: YearMonth| m.max(report.month)));
             if report.is_negative() {
                 last_negative = Some(last_negative.map_or(report.month, |m: YearMonth| m.max(report.month)));
             }
@@ -176,8 +191,7 @@ pub fn compute(file: &SubjectFile, as_of: Date) -> [f64; CATALOGUE.len()] {
         }
     }
     let months_between = |from: YearMonth| f64::from(now.0 - from.0);
-    let since_inquiry = as_of - time::Duration::days(183);
-    let open_courts = file.court_records.iter().filter(|c| c.closed.is_none() && c.listed <= as_of);
+    let open_courts = file.court_records.iter().filter(|c| c.listed <= cut && c.closed.is_none_or(|(d, _)| d > cut));
     let (courts, court_minor) = open_courts.fold((0u32, 0i64), |(n, sum), c| (n + 1, sum + c.amount_minor));
     [
         earliest.map_or(f64::NAN, |e| months_between(YearMonth::of(e))),
@@ -188,10 +202,11 @@ pub fn compute(file: &SubjectFile, as_of: Date) -> [f64; CATALOGUE.len()] {
         if reports24 == 0 { f64::NAN } else { f64::from(on_time) / f64::from(reports24) },
         if revolving_limit > 0 { revolving_balance as f64 / revolving_limit as f64 } else { f64::NAN },
         balance as f64 / MINOR_PER_MAJOR,
-        file.inquiries.iter().filter(|i| i.date > since_inquiry && i.date <= as_of).count() as f64,
+        file.inquiries.iter().filter(|i| in_window(YearMonth::of(i.date), 6)).count() as f64,
         f64::from(courts),
         court_minor as f64 / MINOR_PER_MAJOR,
         f64::from(alternative),
+        last_report.map_or(f64::NAN, months_between),
     ]
 }
 
@@ -248,8 +263,9 @@ mod tests {
 
     #[test]
     fn every_feature_on_a_small_file() {
+        // As of 2026-02-15 the last complete month is 2026-01: February's rent report waits.
         let got = compute(&file(), parse_date("2026-02-15").expect("date"));
-        let expected = [25.0, 2.0, 30.0, 30.0, 1.0, 4.0 / 5.0, 0.5, 500.0, 1.0, 1.0, 1234.56, 3.0];
+        let expected = [24.0, 2.0, 30.0, 30.0, 0.0, 3.0 / 4.0, 0.5, 500.0, 1.0, 1.0, 1234.56, 2.0, 0.0];
         for (i, (g, e)) in got.iter().zip(expected).enumerate() {
             assert!((g - e).abs() < 1e-12, "{}: got {g}, expected {e}", CATALOGUE[i].name);
         }
@@ -262,6 +278,28 @@ mod tests {
             assert!(got[index(name).expect(name)].is_nan(), "{name}");
         }
         assert_eq!(got[index("open_accounts").expect("open")], 0.0);
+    }
+
+    #[test]
+    fn the_calendar_alone_does_not_move_features_between_month_ends() {
+        let on = |day: &str| compute(&file(), parse_date(day).expect("date")).map(f64::to_bits);
+        let month_end = on("2026-01-31");
+        for later in ["2026-02-01", "2026-02-15", "2026-02-27"] {
+            assert_eq!(on(later), month_end, "{later}");
+        }
+        // The next month's end takes in February: the rent report, a month more of history.
+        let next = compute(&file(), parse_date("2026-02-28").expect("date"));
+        assert_eq!(next[index("months_of_history").expect("history")], 25.0);
+        assert_eq!(next[index("alternative_on_time_months_24m").expect("alt")], 3.0);
+        assert_eq!(next[index("months_since_delinquency").expect("delinquency")], 1.0);
+        // The month's last day is complete: a court record closed on it no longer counts then.
+        let mut closed = file();
+        closed.court_records[0].closed = Some((parse_date("2026-01-31").expect("date"), Closure::Performed));
+        let open = index("open_court_records").expect("courts");
+        assert_eq!(compute(&closed, parse_date("2026-01-31").expect("date"))[open], 0.0);
+        assert_eq!(compute(&closed, parse_date("2026-01-30").expect("date"))[open], 1.0);
+        assert_eq!(YearMonth::last_complete(parse_date("2024-02-29").expect("date")), YearMonth::new(2024, 2));
+        assert_eq!(YearMonth::last_complete(parse_date("2024-01-01").expect("date")), YearMonth::new(2023, 12));
     }
 
     #[test]

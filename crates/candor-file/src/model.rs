@@ -81,6 +81,22 @@ impl YearMonth {
         let month = Month::try_from(self.month()).unwrap_or(Month::January);
         Date::from_calendar_date(self.year(), month, 1).unwrap_or(Date::MIN)
     }
+
+    pub fn last_day(self) -> Date {
+        self.plus(1).first_day().previous_day().unwrap_or(Date::MIN)
+    }
+
+    /// The last complete month on `date`: its own month on its last day, else the one before.
+    /// Features describe the file up to the end of this month, so a score does not move with
+    /// the calendar alone between one month's end and the next.
+    pub fn last_complete(date: Date) -> YearMonth {
+        let month = YearMonth::of(date);
+        if date == month.last_day() {
+            month
+        } else {
+            month.plus(-1)
+        }
+    }
 }
 
 impl fmt::Display for YearMonth {

@@ -80,6 +80,11 @@ pub struct BinningOptions {
     pub trends: BTreeMap<String, Trend>,
     /// Declared special values per numeric characteristic, each binned on its own.
     pub specials: BTreeMap<String, Vec<f64>>,
+    /// Numeric characteristics declared severe derogatory records (an open court judgment, a
+    /// charge-off): their rare top values keep a bin of their own on evidence of higher risk at
+    /// the usual 5% level (one-sided), not only at p < 0.001, so a record too rare to be
+    /// proven at the stricter level in a small sample still costs points.
+    pub severe: std::collections::BTreeSet<String>,
 }
 
 impl Default for BinningOptions {
@@ -92,6 +97,7 @@ impl Default for BinningOptions {
             trend: Trend::Auto,
             trends: BTreeMap::new(),
             specials: BTreeMap::new(),
+            severe: Default::default(),
         }
     }
 }
@@ -187,7 +193,8 @@ pub(crate) fn bin_column(name: &str, values: &Values, bad: &[bool], options: &Bi
         Values::Numeric(v) => {
             let specials = options.specials.get(name).map(Vec::as_slice).unwrap_or(&[]);
             let trend = options.trends.get(name).copied().unwrap_or(options.trend);
-            bin_numeric(v, bad, specials, trend, total, options)
+            let z = if options.severe.contains(name) { SEVERE_Z } else { RARE_Z };
+            bin_numeric(v, bad, specials, trend, total, options, z)
         }
         Values::Categorical { codes, levels } => bin_categorical(codes, levels, bad, total, options),
     }
@@ -210,6 +217,7 @@ fn bin_numeric(
     trend: Trend,
     total: Counts,
     options: &BinningOptions,
+    rare_z: f64,
 ) -> Binned {
     let is_special = |v: f64| specials.iter().position(|&s| s == v);
     let min_count = min_count(options.min_bin_share, values.len());
@@ -219,7 +227,8 @@ fn bin_numeric(
     // (-0.002 of mean test AUC).
     let tails = min_count as f64 * total.bads as f64 / values.len() as f64 >= TAIL_CUT_MIN_BADS;
     let mut cuts = quantile_cuts(values, specials, options.prebins, min_count, tails);
-    let rare_tail = (options.max_bins >= 2).then(|| rare_top_tail(values, bad, specials, &cuts, min_count)).flatten();
+    let rare_tail =
+        (options.max_bins >= 2).then(|| rare_top_tail(values, bad, specials, &cuts, min_count, rare_z)).flatten();
     if let Some(cut) = rare_tail {
         cuts.push(cut);
     }
@@ -325,12 +334,14 @@ const RARE_MIN_ROWS: u64 = 20;
 /// How far apart (a two-proportion z statistic) the tail's bad rate must be from the rest's:
 /// p < 0.001, two-sided.
 const RARE_Z: f64 = 3.29;
+/// The same for a characteristic declared severe: p < 0.05, one-sided.
+const SEVERE_Z: f64 = 1.645;
 
 /// A rare severe event: the values above the last cut (above the smallest value, with no cut),
 /// too few for a bin of the minimum share but at least [`RARE_MIN_ROWS`], whose bad rate is
 /// significantly above the rest's — an open court judgment, a charge-off, a collection among
 /// files that have none. The cut that gives them a bin of their own: the smallest such value.
-fn rare_top_tail(values: &[f64], bad: &[bool], specials: &[f64], cuts: &[f64], min_count: u64) -> Option<f64> {
+fn rare_top_tail(values: &[f64], bad: &[bool], specials: &[f64], cuts: &[f64], min_count: u64, z: f64) -> Option<f64> {
     let regular = |v: f64| v.is_finite() && !specials.contains(&v);
     let top = match cuts.last() {
         Some(&c) => c,
@@ -355,7 +366,7 @@ fn rare_top_tail(values: &[f64], bad: &[bool], specials: &[f64], cuts: &[f64], m
     let (rt, rr) = (tail.bads as f64 / nt, rest.bads as f64 / nr);
     let pooled = (tail.bads + rest.bads) as f64 / (nt + nr);
     let se = (pooled * (1.0 - pooled) * (1.0 / nt + 1.0 / nr)).sqrt();
-    (se > 0.0 && rt > rr && (rt - rr) / se >= RARE_Z).then_some(first)
+    (se > 0.0 && rt > rr && (rt - rr) / se >= z).then_some(first)
 }
 
 /// How many of the sorted `cuts` are `<= v`: a binary search without branches, which the

@@ -69,13 +69,15 @@ impl Scorer {
         self.reason_indices(bins).into_iter().map(|c| self.reason_at(bins, c)).collect()
     }
 
-    /// The reasons, and after them characteristic `also` as one more where it costs points and
-    /// is not among them: the FCRA's practice of telling of inquiries as a fifth reason.
-    pub fn reasons_with(&self, bins: &[usize], also: Option<usize>) -> Vec<Reason> {
+    /// The reasons, and after them each characteristic of `also` (in its order) that costs
+    /// points and is not among them: reasons a person is always told where they count, such as
+    /// a public record, or the FCRA's fifth reason, recent inquiries.
+    pub fn reasons_with(&self, bins: &[usize], also: &[usize]) -> Vec<Reason> {
         let mut out = self.reasons(bins);
-        if let Some(c) = also.filter(|&c| c < bins.len() && c < self.model().characteristics.len()) {
-            let listed = out.iter().any(|r| r.characteristic == self.model().characteristics[c].name);
-            let costs = self.max_points(c) > self.model().characteristics[c].bins[bins[c]].points;
+        let chars = &self.model().characteristics;
+        for &c in also.iter().filter(|&&c| c < bins.len() && c < chars.len()) {
+            let listed = out.iter().any(|r| r.characteristic == chars[c].name);
+            let costs = self.max_points(c) > chars[c].bins[bins[c]].points;
             if costs && !listed {
                 out.push(self.reason_at(bins, c));
             }
@@ -217,11 +219,13 @@ mod tests {
         let all_low = [0; 6];
         let codes = |r: Vec<crate::Reason>| r.into_iter().map(|r| r.code).collect::<Vec<_>>();
         assert_eq!(codes(scorer.reasons(&all_low)), ["C0", "C1", "C2", "C3"]);
-        assert_eq!(codes(scorer.reasons_with(&all_low, Some(5))), ["C0", "C1", "C2", "C3", "C5"], "a fifth");
-        assert_eq!(codes(scorer.reasons_with(&all_low, Some(2))), ["C0", "C1", "C2", "C3"], "among the four already");
+        assert_eq!(codes(scorer.reasons_with(&all_low, &[5])), ["C0", "C1", "C2", "C3", "C5"], "a fifth");
+        assert_eq!(codes(scorer.reasons_with(&all_low, &[2])), ["C0", "C1", "C2", "C3"], "among the four already");
         let inquiries_fine = [0, 0, 0, 0, 0, 1];
-        assert_eq!(codes(scorer.reasons_with(&inquiries_fine, Some(5))), ["C0", "C1", "C2", "C3"], "costs nothing");
-        assert_eq!(codes(scorer.reasons_with(&all_low, None)), codes(scorer.reasons(&all_low)));
-        assert_eq!(codes(scorer.reasons_with(&all_low, Some(99))), ["C0", "C1", "C2", "C3"], "no such characteristic");
+        assert_eq!(codes(scorer.reasons_with(&inquiries_fine, &[5])), ["C0", "C1", "C2", "C3"], "costs nothing");
+        assert_eq!(codes(scorer.reasons_with(&all_low, &[])), codes(scorer.reasons(&all_low)));
+        assert_eq!(codes(scorer.reasons_with(&all_low, &[99])), ["C0", "C1", "C2", "C3"], "no such characteristic");
+        assert_eq!(codes(scorer.reasons_with(&all_low, &[4, 5])), ["C0", "C1", "C2", "C3", "C4", "C5"], "in order");
+        assert_eq!(codes(scorer.reasons_with(&inquiries_fine, &[5, 4])), ["C0", "C1", "C2", "C3", "C4"]);
     }
 }

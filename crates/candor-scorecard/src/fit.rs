@@ -85,6 +85,9 @@ pub struct FitMeta {
     pub created_by: String,
     /// Characteristics a person can act on (offered in recourse).
     pub actionable: BTreeSet<String>,
+    /// Minimum scoring criteria the model carries. The rows given to [`fit`] are the ones that
+    /// meet them: the caller leaves the others out ([`crate::rows_meeting`]).
+    pub minimum: Vec<crate::Criterion>,
 }
 
 #[derive(Debug, Error, PartialEq)]
@@ -372,6 +375,7 @@ pub fn fit(
         },
         scaling,
         intercept: fit.intercept,
+        minimum: meta.minimum,
         characteristics,
     };
     Ok((model, FitReport { columns: report }))

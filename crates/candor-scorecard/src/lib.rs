@@ -12,6 +12,7 @@ mod explain;
 mod fit;
 mod logistic;
 pub mod metrics;
+mod minimum;
 mod model;
 mod parallel;
 mod protected;
@@ -23,6 +24,7 @@ pub use explain::{Change, Reason, Recourse, MAX_REASONS};
 pub use fit::{
     fit, warnings, CharacteristicOutcome, FitError, FitMeta, FitOptions, FitReport, FitStage, SelectionOptions,
 };
+pub use minimum::{rows_meeting, Criterion, NOT_SCORED};
 pub use model::{
     Bin, BinRule, Characteristic, Kind, Model, ModelError, Scaling, Scored, Scorer, TrainingSummary, Value,
     FORMAT_NAME, FORMAT_VERSION,

@@ -199,6 +199,9 @@ pub struct Model {
     pub scaling: Scaling,
     pub intercept: f64,
     pub characteristics: Vec<Characteristic>,
+    /// Minimum scoring criteria: a row failing one gets no score ([`crate::NOT_SCORED`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub minimum: Vec<crate::Criterion>,
 }
 
 /// One input value for one characteristic.
@@ -221,6 +224,8 @@ pub enum ModelError {
     Characteristic { name: String, why: String },
     #[error("the model has no characteristics")]
     Empty,
+    #[error("minimum scoring criteria: {0}")]
+    Minimum(String),
     #[error("characteristic `{name}` is numeric but got the text {value:?}")]
     NotANumber { name: String, value: String },
 }
@@ -261,6 +266,9 @@ impl Scorer {
         model.scaling.check().map_err(ModelError::Scaling)?;
         if model.characteristics.is_empty() {
             return Err(ModelError::Empty);
+        }
+        for c in &model.minimum {
+            c.check().map_err(ModelError::Minimum)?;
         }
         let mut lookups = Vec::with_capacity(model.characteristics.len());
         for c in &model.characteristics {
@@ -325,6 +333,12 @@ impl Scorer {
     pub fn scored(&self, total_points: i64) -> Scored {
         let s = &self.model.scaling;
         Scored { score: s.clamp(total_points), total_points, pd: s.pd(total_points) }
+    }
+
+    /// Whether a row meets the minimum scoring criteria, given each criterion's value (in the
+    /// model's order of criteria). A model without criteria scores every row.
+    pub fn meets_minimum(&self, value: impl Fn(usize) -> f64) -> bool {
+        self.model.minimum.iter().enumerate().all(|(i, c)| c.holds(value(i)))
     }
 
     /// Scores one row given by value per characteristic, in model order.

@@ -67,6 +67,7 @@ done-revoked = The consent is revoked.
 score-label = Your score
 score-of = Your score is { $score }
 score-none = No score yet
+score-not-enough = No score: there is not enough recent history on your file to score it.
 score-none-why = The bureau has no model serving scores yet, or not enough of your file to score. Your file is still yours to see.
 score-reasons = What keeps it from being higher
 score-no-reasons = Nothing: every part of your file scores its best.
@@ -179,6 +180,7 @@ feature-inquiries_6m = Credit inquiries in 6 months
 feature-open_court_records = Open court judgments
 feature-open_court_amount = Amount of open court judgments
 feature-alternative_on_time_months_24m = On-time months of rent, utilities and telecom (24 months)
+feature-months_since_last_report = Months since an account was last reported
 reason-months_of_history = Your credit history is short.
 reason-open_accounts = The number of open accounts on your file counts against you.
 reason-worst_dpd_12m = A payment was late in the last 12 months.
@@ -191,6 +193,8 @@ reason-inquiries_6m = You applied for credit several times recently.
 reason-open_court_records = A court judgment is open on your file.
 reason-open_court_amount = The amount of open court judgments is high.
 reason-alternative_on_time_months_24m = Few months of on-time rent, utility or telecom payments are reported.
+reason-months_since_last_report = No account on your file has been reported recently.
+reason-not_enough_history = There is not enough recent history on your file to score it: no account, rent, utility or telecom included, has been reported in the last 6 months, or none has been open for 6 months.
 
 ## Errors, by code
 error-cross-site = This form was sent from another site, so it was refused. Open the page here and send it again.

@@ -66,6 +66,7 @@ done-revoked = 授权已撤销。
 score-label = 您的评分
 score-of = 您的评分是 { $score }
 score-none = 暂无评分
+score-not-enough = 暂无评分：您档案中近期的历史不足以评分。
 score-none-why = 征信机构尚未部署评分模型，或您的档案信息还不足以评分。您仍然可以查看您的档案。
 score-reasons = 影响评分提高的原因
 score-no-reasons = 没有：您档案的每一部分都得到了最高分。
@@ -178,6 +179,7 @@ feature-inquiries_6m = 6 个月内的信贷查询次数
 feature-open_court_records = 未履行的法院判决
 feature-open_court_amount = 未履行的法院判决金额
 feature-alternative_on_time_months_24m = 24 个月内按时缴纳房租、水电燃气和电信费的月数
+feature-months_since_last_report = 距账户最近一次报送的月数
 reason-months_of_history = 您的信用历史较短。
 reason-open_accounts = 您档案中未结清账户的数量对评分不利。
 reason-worst_dpd_12m = 过去 12 个月内有逾期还款。
@@ -190,6 +192,8 @@ reason-inquiries_6m = 您最近多次申请信贷。
 reason-open_court_records = 您的档案中有未履行的法院判决。
 reason-open_court_amount = 未履行的法院判决金额较高。
 reason-alternative_on_time_months_24m = 报送的按时缴纳房租、水电燃气或电信费的月份较少。
+reason-months_since_last_report = 您档案中的账户近期没有报送记录。
+reason-not_enough_history = 您档案中近期的历史不足以评分：过去 6 个月内没有任何账户（包括房租、水电燃气和电信账户）报送记录，或没有开立满 6 个月的账户。
 
 ## 错误，按代码
 error-cross-site = 此表单从其他网站提交，已被拒绝。请在本站打开页面后重新提交。

@@ -1,13 +1,18 @@
 //! A synthetic population, written as the submissions furnishers and courts would send.
 //!
-//! Each person has a latent risk that drifts month by month. Every account's month follows it:
-//! a current account misses a payment with a probability rising with the risk; a late one pays up
-//! with a probability falling with it, or slips another 30 days, until a lender charges it off at
-//! 180 days or a utility sends it to collection at 90. About a quarter of people have no bank
-//! account at all and are seen only through utility, telecom, rent and rental accounts. Charged-off
-//! debts may become court judgments, some later performed. The simulation runs 12 months past the
-//! last reported month, and a person's outcome is whether any account reached 90 days past due in
-//! those months — what a scorecard fitted on the features should predict.
+//! Each person has a history length (from a newcomer's few months to twelve years; longer
+//! histories belong, on average, to steadier people) and a latent risk that drifts month by
+//! month over the last three years. Every account's month follows it: a current account misses
+//! a payment with a probability rising with the risk; a late one pays up with a probability
+//! falling with it, or slips another 30 days, until a lender charges it off at 180 days or a
+//! utility sends it to collection at 90. About a quarter of people have no bank account at all
+//! and are seen only through utility, telecom, rent and rental accounts; newcomers have one or
+//! two accounts. Charged-off debts may become court judgments, some later performed, and a few
+//! people, the riskier far more often, have a judgment for a debt no furnisher reports. The
+//! simulation runs 12 months past the last reported month, and a person's outcome is whether
+//! any account reached 90 days past due in those months — what a scorecard fitted on the
+//! features should predict. People already 90+ days late on an open account at the last
+//! reported month are left out of the outcomes, as a bureau's development sample leaves them.
 //!
 //! Output, in `DIR`: `batches/NNNNNN-<sender>.jsonl` (submissions of at most `reports_per_file`
 //! reports each, in the order to ingest them) and `outcomes.csv` (`scheme,number,bad`).
@@ -37,6 +42,8 @@ impl Default for Config {
 pub const MAX_SUBJECTS: u64 = 30 * 1000 * 2_000;
 /// Longest history one run writes, in months.
 pub const MAX_MONTHS: u32 = 120;
+/// Longest a person has had accounts, in months before the last reported one.
+const MAX_TENURE: i32 = 144;
 /// Months simulated after the last reported one to decide each person's outcome.
 pub const OUTCOME_MONTHS: i32 = 12;
 
@@ -219,6 +226,9 @@ pub struct Summary {
     pub court_records: u64,
     pub files: u32,
     pub bad: u64,
+    /// People already 90+ days late on an open account at the last reported month, left out
+    /// of `outcomes.csv`: a development sample predicts new delinquency, not what is already so.
+    pub excluded: u64,
 }
 
 pub fn run(config: &Config, dir: &Path, progress: &mut dyn FnMut(u64)) -> io::Result<Summary> {
@@ -237,17 +247,23 @@ pub fn run(config: &Config, dir: &Path, progress: &mut dyn FnMut(u64)) -> io::Re
     let mut closures: Vec<(String, String)> = Vec::new();
     let mut summary = Summary::default();
     // An economy-wide shock per month, shared by everyone.
-    let shocks: Vec<f64> = (start - 60..=end + OUTCOME_MONTHS).map(|_| 0.25 * normal(&mut rng)).collect();
-    let shock = |m: i32| shocks[(m - (start - 60)) as usize];
+    let origin = (end - MAX_TENURE).min(start);
+    let shocks: Vec<f64> = (origin..=end + OUTCOME_MONTHS).map(|_| 0.25 * normal(&mut rng)).collect();
+    let shock = |m: i32| shocks[(m - origin) as usize];
 
     for index in 0..config.subjects {
         let id = resident_id(index);
-        let mut risk = normal(&mut rng);
+        // How long the person has had accounts: from none yet (a newcomer) to twelve years.
+        // Longer histories belong, on average, to steadier people, as in real files.
+        let tenure = if rng.f64() < 0.08 { rng.i32(1..12) } else { rng.i32(6..MAX_TENURE) };
+        let mut risk = 0.9 * normal(&mut rng) + 0.45 - 0.006 * f64::from(tenure);
         let thin = rng.f64() < 0.25;
         let name = format!("{}{}", SURNAMES[rng.usize(..SURNAMES.len())], GIVEN[rng.usize(..GIVEN.len())]);
         let mut accounts = Vec::new();
+        // The first account opens `tenure` months before the last reported month; the others
+        // at any time since.
         let mut add = |kind: Kind, sender: usize, rng: &mut fastrand::Rng| {
-            let opened = start - rng.i32(0..48) + rng.i32(0..config.months as i32);
+            let opened = if accounts.is_empty() { end - tenure } else { end - rng.i32(0..=tenure) };
             let limit = (2_000_000.0 * (0.6 * normal(rng)).exp()) as i64 / 100 * 100;
             let amount = (5_000_000.0 * (0.7 * normal(rng)).exp()) as i64 / 100 * 100;
             let reference = format!("{}-{index}-{}", kind.name(), accounts.len());
@@ -261,18 +277,20 @@ pub fn run(config: &Config, dir: &Path, progress: &mut dyn FnMut(u64)) -> io::Re
                 term: [12, 24, 36, 60][rng.usize(..4)],
             });
         };
+        // A newcomer has one or two accounts; others more.
+        let newcomer = tenure < 12;
         if !thin {
-            if rng.f64() < 0.7 {
+            if rng.f64() < if newcomer { 0.4 } else { 0.7 } {
                 add(Kind::Card, rng.usize(0..2), &mut rng);
             }
-            if rng.f64() < 0.45 {
+            if rng.f64() < if newcomer { 0.15 } else { 0.45 } {
                 add(Kind::Loan, rng.usize(0..2), &mut rng);
             }
         }
         if rng.f64() < 0.75 {
             add(Kind::Utility, 2, &mut rng);
         }
-        if rng.f64() < 0.6 {
+        if rng.f64() < if newcomer { 0.3 } else { 0.6 } {
             add(Kind::Telecom, 3, &mut rng);
         }
         if rng.f64() < 0.3 {
@@ -281,16 +299,36 @@ pub fn run(config: &Config, dir: &Path, progress: &mut dyn FnMut(u64)) -> io::Re
         if rng.f64() < 0.25 {
             add(Kind::Rental, 5, &mut rng);
         }
+        // A judgment for a debt no furnisher reports (a private loan, a supplier): rare, and far
+        // likelier for the riskier.
+        let outside_judgment = (rng.f64() < sigmoid(-5.0 + 1.2 * risk)).then(|| end - rng.i32(0..config.months as i32));
 
         let mut bad = false;
+        // Already 90+ days late at the last reported month: not in the outcome sample.
+        let mut excluded = false;
         let mut told: Vec<bool> = vec![false; SENDERS.len()];
         // Each month, the person's risk drifts; then every account moves.
         let mut dpd: Vec<i32> = vec![0; accounts.len()];
         let mut since: Vec<Option<String>> = vec![None; accounts.len()];
         let mut closed: Vec<bool> = vec![false; accounts.len()];
-        let first = accounts.iter().map(|a| a.opened).min().unwrap_or(start);
+        let first = accounts.iter().map(|a| a.opened).min().unwrap_or(start).min(start);
         for m in first..=end + OUTCOME_MONTHS {
-            risk += 0.08 * normal(&mut rng);
+            // Risk drifts over the last three years and the outcome months; before, it stands.
+            if m > end - 36 {
+                risk += 0.08 * normal(&mut rng);
+            }
+            if outside_judgment == Some(m) {
+                let case = format!("({}){index}-j号", m.div_euclid(12));
+                let amount = 1_000_000 + rng.i64(0..9_000_000);
+                let court = writer.to(COURT)?;
+                writeln!(
+                    court,
+                    r#"{{"type":"court_record","scheme":"cn_rid","number":"{id}","case":"{case}","amount_minor":{amount},"currency":"CNY","grounds":"unpaid debt","listed":"{}"}}"#,
+                    day_in(m, 10)
+                )?;
+                writer.outs[COURT].reports += 1;
+                summary.court_records += 1;
+            }
             for (i, a) in accounts.iter().enumerate() {
                 if m < a.opened || closed[i] {
                     continue;
@@ -317,6 +355,9 @@ pub fn run(config: &Config, dir: &Path, progress: &mut dyn FnMut(u64)) -> io::Re
                     bad |= dpd[i] >= 90;
                     continue;
                 }
+                if m == end && dpd[i] >= 90 && !closed[i] {
+                    excluded = true;
+                }
                 if m < start {
                     continue;
                 }
@@ -324,7 +365,7 @@ pub fn run(config: &Config, dir: &Path, progress: &mut dyn FnMut(u64)) -> io::Re
                 let age = m - a.opened;
                 let (balance, limit, paid) = match a.kind {
                     Kind::Card => {
-                        let used = sigmoid(-0.6 + 0.9 * risk + 0.3 * normal(&mut rng)).min(1.0);
+                        let used = sigmoid(-0.6 + 0.6 * risk + 0.6 * normal(&mut rng)).min(1.0);
                         let balance = ((a.limit as f64) * used) as i64 / 100 * 100;
                         (balance, a.limit, if dpd[i] == 0 { balance / 10 / 100 * 100 } else { 0 })
                     }
@@ -422,8 +463,12 @@ pub fn run(config: &Config, dir: &Path, progress: &mut dyn FnMut(u64)) -> io::Re
                 }
             }
         }
-        writeln!(outcomes, "cn_rid,{id},{}", u8::from(bad))?;
-        summary.bad += u64::from(bad);
+        if excluded {
+            summary.excluded += 1;
+        } else {
+            writeln!(outcomes, "cn_rid,{id},{}", u8::from(bad))?;
+            summary.bad += u64::from(bad);
+        }
         summary.subjects += 1;
         if index % 1000 == 999 {
             progress(index + 1);

@@ -161,6 +161,7 @@ fn model_document(min_score: i32, max_score: i32, names: [&str; 2]) -> String {
         data_digest: "test".into(),
         created_by: "test".into(),
         actionable: Default::default(),
+        minimum: Vec::new(),
     };
     let mut options = FitOptions::default();
     options.scaling.min_score = min_score;
@@ -299,7 +300,7 @@ fn a_model_the_file_cannot_feed_is_refused_at_deploy() {
             at(START_MS),
             &OrgId::parse("bank-one").expect("org"),
             "cards",
-            &Policy { bands },
+            &Policy { bands, no_score: None },
             Some(&deployed),
         )
         .expect("policy");
@@ -310,7 +311,7 @@ fn a_model_the_file_cannot_feed_is_refused_at_deploy() {
         assert_eq!(store.current_model().expect("read").map(|(v, _)| v), Some(deployed.version.clone()));
 
         // And a policy that does not reach the model's lowest score is refused when put.
-        let narrow = Policy { bands: vec![Band { min_score: 400, decision: Decision::Approve }] };
+        let narrow = Policy { bands: vec![Band { min_score: 400, decision: Decision::Approve }], no_score: None };
         let e =
             policy::put(store, at(START_MS), &OrgId::parse("bank-one").expect("org"), "x", &narrow, Some(&deployed))
                 .map(|_| ())
@@ -321,6 +322,7 @@ fn a_model_the_file_cannot_feed_is_refused_at_deploy() {
                 Band { min_score: 300, decision: Decision::Decline },
                 Band { min_score: 901, decision: Decision::Approve },
             ],
+            no_score: None,
         };
         assert!(policy::put(
             store,
@@ -345,7 +347,8 @@ fn a_review_waits_for_the_ombudsman_and_an_override_is_on_the_record() {
         let key = person();
         let bank = org("bank-one", OrgKind::Lender);
         let bands = vec![Band { min_score: 300, decision: Decision::Decline }];
-        policy::put(store, at(START_MS), &bank.id, "all", &Policy { bands }, Some(&deployed)).expect("policy");
+        policy::put(store, at(START_MS), &bank.id, "all", &Policy { bands, no_score: None }, Some(&deployed))
+            .expect("policy");
         let until = at(START_MS + 60 * DAY_MS).today;
         consent::grant(
             store,
@@ -516,7 +519,8 @@ fn own_score_recourse_and_perks_distances() {
         let deployed = score::deploy(store, at(START_MS), &standard_model()).expect("deploy");
         let (scoring, recourse) =
             subject::own_score(store, &Rules::default(), at(START_MS), &person(), &deployed).expect("own score");
-        assert_eq!(recourse.target_score, scoring.score + subject::RECOURSE_STEP_POINTS, "{backend}");
+        let (recourse, score) = (recourse.expect("a scored file has recourse"), scoring.score.expect("scored"));
+        assert_eq!(recourse.target_score, score + subject::RECOURSE_STEP_POINTS, "{backend}");
 
         let shop = OrgId::parse("shop").expect("org");
         let place = candor_perks::Place::new(39.9, 116.4).expect("place");

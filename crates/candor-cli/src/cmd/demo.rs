@@ -61,6 +61,10 @@ fn prepare_dir(dir: &std::path::Path) -> Result<()> {
     Ok(())
 }
 
+/// The demo model's minimum scoring criteria: an account of any kind, alternative data
+/// included, reported in the last 6 months, and one open for at least 6.
+pub const MINIMUM: &str = "months_since_last_report<=5,months_of_history>=6";
+
 pub fn run(args: Args) -> Result<()> {
     let started = std::time::Instant::now();
     prepare_dir(&args.dir)?;
@@ -100,6 +104,7 @@ pub fn run(args: Args) -> Result<()> {
     let (model, report) = (path("model.json"), path("report.html"));
     run_line(&["fit", "--data", &features, "--target", "bad", "--id", "subject", "--actionable",
         "revolving_utilisation,total_balance,inquiries_6m,worst_dpd_12m,on_time_share_24m,open_court_records,open_court_amount",
+        "--minimum", MINIMUM, "--severe", "open_court_records,open_court_amount",
         "--out", &model, "--report", &report])?;
 
     // The model must be one the service can deploy: its characteristics the file's features.

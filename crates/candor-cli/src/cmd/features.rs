@@ -32,7 +32,8 @@ pub struct Args {
     /// Days a dispute has before an unanswered record is suppressed, as the service is run with.
     #[arg(long, default_value_t = candor_file::disputes::DEFAULT_DEADLINE_DAYS)]
     dispute_days: i64,
-    /// A CSV of outcomes (`scheme,number,bad`), joined in as a `bad` column for `candor fit`.
+    /// A CSV of outcomes (`scheme,number,bad`), joined in as a `bad` column for `candor fit`;
+    /// subjects without an outcome (outside the development sample) are left out.
     #[arg(long)]
     outcomes: Option<PathBuf>,
     #[arg(long)]
@@ -75,6 +76,7 @@ pub fn run(args: Args) -> Result<()> {
     let now = Now::at_ms(now_ms());
     let bar = progress(store.max_subject_id()?.max(0) as u64, "subjects");
     let mut failure = None;
+    let mut unlabelled = 0u64;
     let count = candor_bureau::gate::for_each_reported_file(
         &mut store,
         &rules,
@@ -82,8 +84,13 @@ pub fn run(args: Args) -> Result<()> {
         args.known_ms.unwrap_or(now.ms),
         args.as_of,
         &mut |key, file| {
-            let values = compute(file, args.as_of);
             let label = outcomes.as_ref().and_then(|o| o.get(key).copied());
+            // With outcomes, the file is the development sample: the people with an outcome.
+            if outcomes.is_some() && label.is_none() {
+                unlabelled += 1;
+                return Ok(());
+            }
+            let values = compute(file, args.as_of);
             writer.push(key.to_hex(), &values, label).map_err(|e| {
                 failure = Some(e.to_string());
                 candor_store::StoreError::Corrupt("the features file could not be written".into()).into()
@@ -99,6 +106,9 @@ pub fn run(args: Args) -> Result<()> {
     count.with_context(|| format!("{}: cannot read the store", args.db))?;
     let rows = writer.finish()?;
     std::fs::rename(&tmp, &args.out).with_context(|| format!("{}: cannot replace", args.out.display()))?;
+    if unlabelled > 0 {
+        eprintln!("note: {unlabelled} subjects on file have no outcome in the outcomes file and are left out");
+    }
     println!("{rows} subjects, {} features as of {} to {}", names.len(), args.as_of, args.out.display());
     Ok(())
 }

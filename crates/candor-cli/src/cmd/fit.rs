@@ -5,11 +5,12 @@ use std::path::PathBuf;
 
 use anyhow::{bail, Context, Result};
 use candor_scorecard::{
-    fit, BinningOptions, CharacteristicOutcome, FitMeta, FitOptions, FitStage, Scaling, Scorer, SelectionOptions,
-    Trend, Values,
+    fit, BinningOptions, CharacteristicOutcome, Criterion, FitMeta, FitOptions, FitStage, Scaling, Scorer,
+    SelectionOptions, Trend, Values,
 };
 use candor_table::Table;
 
+use super::keep_rows;
 use crate::io::{progress, write_atomically};
 
 #[derive(clap::Args)]
@@ -53,6 +54,11 @@ pub struct Args {
     prebins: usize,
     #[arg(long, default_value_t = 0.01)]
     rare_category_share: f64,
+    /// Numeric columns that are severe derogatory records (court judgments, charge-offs,
+    /// collections; comma-separated): a rare value keeps a bin of its own where its bad rate is
+    /// higher at the 5% level, not only at 0.1%.
+    #[arg(long)]
+    severe: Vec<String>,
     /// Drop characteristics with less information value.
     #[arg(long, default_value_t = 0.002)]
     min_iv: f64,
@@ -71,6 +77,11 @@ pub struct Args {
     /// coefficient's sign is constrained and a characteristic that would be reversed is dropped.
     #[arg(long)]
     allow_reversals: bool,
+    /// Minimum scoring criteria the model carries, COL>=X or COL<=X (comma-separated,
+    /// repeatable): a row failing one is not scored ("not_enough_history") and is left out of
+    /// the fit.
+    #[arg(long, value_name = "COL>=X")]
+    minimum: Vec<String>,
     #[arg(long, default_value_t = 1.0)]
     l2: f64,
     #[arg(long, default_value_t = 600.0)]
@@ -102,7 +113,12 @@ pub fn run(args: Args) -> Result<()> {
     let table = Table::read(&args.data)?;
     spin.finish_and_clear();
     clock.mark("read");
-    let bad = table.target(&args.target, args.bad_value.as_deref())?;
+    let mut bad = table.target(&args.target, args.bad_value.as_deref())?;
+    let minimum = super::list(&args.minimum)
+        .iter()
+        .map(|c| c.parse::<Criterion>().map_err(|e| anyhow::anyhow!("--minimum {e}")))
+        .collect::<Result<Vec<_>>>()?;
+    let scorable = super::scorable_rows(&minimum, &table)?;
     let known = |name: &str| table.index_of(name).map(|_| ());
     if let Some(id) = &args.id {
         known(id)?;
@@ -111,7 +127,8 @@ pub fn run(args: Args) -> Result<()> {
     let categorical: BTreeSet<String> = super::list(&args.categorical).into_iter().collect();
     let actionable: BTreeSet<String> = super::list(&args.actionable).into_iter().collect();
     let allowed: BTreeSet<String> = super::list(&args.allow_protected).into_iter().collect();
-    for name in excluded.iter().chain(&categorical).chain(&actionable).chain(&allowed) {
+    let severe: BTreeSet<String> = super::list(&args.severe).into_iter().collect();
+    for name in excluded.iter().chain(&categorical).chain(&actionable).chain(&allowed).chain(&severe) {
         known(name)?;
     }
     let specials = parse_pairs(&args.special, "--special", |v| {
@@ -132,9 +149,18 @@ pub fn run(args: Args) -> Result<()> {
     let described = super::validate::describe(&table);
     let digest = table.digest().to_string();
     let mut table = table;
-    let columns: Vec<_> = wanted.iter().map(|&(i, categorical)| table.take_column(i, categorical)).collect();
+    let mut columns: Vec<_> = wanted.iter().map(|&(i, categorical)| table.take_column(i, categorical)).collect();
     if columns.is_empty() {
         bail!("{}: no columns left to fit on besides the target and id", args.data.display());
+    }
+    if let Some(keep) = &scorable {
+        let left_out = keep.iter().filter(|&&k| !k).count();
+        keep_rows(&mut columns, &mut bad, keep);
+        eprintln!(
+            "note: {left_out} of {} rows fail the minimum scoring criteria ({}) and are left out of the fit",
+            keep.len(),
+            minimum.iter().map(|c| c.to_string()).collect::<Vec<_>>().join(", ")
+        );
     }
     for c in &columns {
         if specials.contains_key(&c.name) && !matches!(c.values, Values::Numeric(_)) {
@@ -151,6 +177,7 @@ pub fn run(args: Args) -> Result<()> {
             trend: args.trend,
             trends,
             specials,
+            severe,
         },
         selection: SelectionOptions {
             min_iv: args.min_iv,
@@ -178,6 +205,7 @@ pub fn run(args: Args) -> Result<()> {
         data_digest: digest,
         created_by: format!("candor {}", env!("CARGO_PKG_VERSION")),
         actionable,
+        minimum,
     };
     clock.mark("typed columns");
     let bar = progress(3, "fitting");

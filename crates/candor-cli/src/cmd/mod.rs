@@ -57,6 +57,41 @@ pub fn model_columns(scorer: &Scorer, table: &mut Table) -> Result<Vec<Column>> 
 }
 
 /// Splits a comma-separated list flag.
+/// Which rows of `table` meet the minimum scoring criteria, or None when there are none (every
+/// row is scored). Each criterion's column must be there and hold numbers.
+pub fn scorable_rows(criteria: &[candor_scorecard::Criterion], table: &Table) -> Result<Option<Vec<bool>>> {
+    if criteria.is_empty() {
+        return Ok(None);
+    }
+    let mut columns = Vec::with_capacity(criteria.len());
+    for c in criteria {
+        match table.column(table.index_of(&c.column)?, false).values {
+            Values::Numeric(v) => columns.push(v),
+            Values::Categorical { .. } => anyhow::bail!(
+                "{}: column `{}` of the minimum scoring criteria does not hold numbers",
+                table.path().display(),
+                c.column
+            ),
+        }
+    }
+    let slices: Vec<&[f64]> = columns.iter().map(Vec::as_slice).collect();
+    Ok(Some(candor_scorecard::rows_meeting(criteria, &slices)))
+}
+
+/// Keeps the rows marked in `keep` of every column and of `bad`.
+pub fn keep_rows(columns: &mut [Column], bad: &mut Vec<bool>, keep: &[bool]) {
+    fn kept<T: Copy>(v: &[T], keep: &[bool]) -> Vec<T> {
+        v.iter().zip(keep).filter(|(_, &k)| k).map(|(x, _)| *x).collect()
+    }
+    for c in columns.iter_mut() {
+        match &mut c.values {
+            Values::Numeric(v) => *v = kept(v, keep),
+            Values::Categorical { codes, .. } => *codes = kept(codes, keep),
+        }
+    }
+    *bad = kept(bad, keep);
+}
+
 pub fn list(items: &[String]) -> Vec<String> {
     items.iter().flat_map(|s| s.split(',')).map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect()
 }

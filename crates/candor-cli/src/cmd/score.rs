@@ -9,7 +9,7 @@
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
-use candor_scorecard::{Batch, Kind, Scorer, MAX_REASONS};
+use candor_scorecard::{Batch, Kind, Scorer, MAX_REASONS, NOT_SCORED};
 use candor_table::{push_csv_field, ReadOptions, Table};
 
 use crate::io::{load_model, progress, write_atomically};
@@ -32,6 +32,8 @@ pub struct Args {
     #[arg(long)]
     data: PathBuf,
     /// Where to write the scores (CSV): id (if the model has one), score, pd, reason1..reason4.
+    /// A row failing the model's minimum scoring criteria has no score or pd and the reason
+    /// `not_enough_history`.
     #[arg(long)]
     out: PathBuf,
     /// Print how long each phase took, to standard error.
@@ -46,6 +48,11 @@ pub fn run(args: Args) -> Result<()> {
     let mut wanted: Vec<String> = model.characteristics.iter().map(|c| c.name.clone()).collect();
     if let Some(id) = &model.id_column {
         wanted.push(id.clone());
+    }
+    for c in &model.minimum {
+        if !wanted.contains(&c.column) {
+            wanted.push(c.column.clone());
+        }
     }
     let categorical =
         model.characteristics.iter().filter(|c| c.kind == Kind::Categorical).map(|c| c.name.clone()).collect();
@@ -78,6 +85,7 @@ pub fn run(args: Args) -> Result<()> {
             if rows == 0 {
                 clock.mark("first table decoded");
             }
+            let scorable = super::scorable_rows(&model.minimum, &table)?;
             let columns = super::model_columns(&scorer, &mut table)?;
             let ids = match &model.id_column {
                 Some(id) => Some(table.index_of(id)?),
@@ -92,8 +100,9 @@ pub fn run(args: Args) -> Result<()> {
                     let handles: Vec<_> = wave
                         .iter()
                         .map(|&start| {
-                            let (batch, format, table) = (&batch, &format, &table);
-                            scope.spawn(move || format.chunk(batch, table, ids, start, (start + CHUNK_ROWS).min(n)))
+                            let (batch, format, table, scorable) = (&batch, &format, &table, scorable.as_deref());
+                            let rows = start..(start + CHUNK_ROWS).min(n);
+                            scope.spawn(move || format.chunk(batch, table, ids, scorable, rows))
                         })
                         .collect();
                     handles.into_iter().map(|h| h.join().unwrap_or_default()).collect()
@@ -139,8 +148,17 @@ impl<'s> Format<'s> {
         Format { scorer, codes: chars.iter().map(|c| c.reason_code.as_str()).collect(), low, score_pd }
     }
 
-    fn chunk(&self, batch: &Batch<'_>, table: &Table, ids: Option<usize>, start: usize, end: usize) -> Vec<u8> {
-        let n = end - start;
+    /// The CSV lines of rows `rows`; a row `scorable` marks false gets no score and the one
+    /// reason [`NOT_SCORED`].
+    fn chunk(
+        &self,
+        batch: &Batch<'_>,
+        table: &Table,
+        ids: Option<usize>,
+        scorable: Option<&[bool]>,
+        rows: std::ops::Range<usize>,
+    ) -> Vec<u8> {
+        let (start, n) = (rows.start, rows.len());
         let mut totals = vec![0i64; n];
         let mut reasons = vec![[None; MAX_REASONS]; n];
         batch.totals_and_reasons(start, &mut totals, &mut reasons);
@@ -151,6 +169,13 @@ impl<'s> Format<'s> {
                     push_csv_field(&mut out, &id);
                 }
                 out.push(b',');
+            }
+            if scorable.is_some_and(|s| !s[start + r]) {
+                out.extend_from_slice(b",,");
+                out.extend_from_slice(NOT_SCORED.as_bytes());
+                out.extend_from_slice(",".repeat(MAX_REASONS - 1).as_bytes());
+                out.push(b'\n');
+                continue;
             }
             match self.score_pd.get((total - self.low) as usize) {
                 Some(t) => out.extend_from_slice(t.as_bytes()),

@@ -32,8 +32,9 @@ pub struct Args {
 pub fn run(args: Args) -> Result<()> {
     let scorer = load_model(&args.model)?;
     let mut table = Table::read(&args.data)?;
-    let bad = table.target(&args.target, args.bad_value.as_deref())?;
-    let group = match &args.group {
+    let mut bad = table.target(&args.target, args.bad_value.as_deref())?;
+    let scorable = super::scorable_rows(&scorer.model().minimum, &table)?;
+    let mut group = match &args.group {
         Some(g) => {
             let c = table.index_of(g)?;
             let cutoff = args.cutoff.unwrap_or(scorer.model().scaling.base_points.round() as i32);
@@ -47,7 +48,19 @@ pub fn run(args: Args) -> Result<()> {
         }
         None => None,
     };
-    let columns = super::model_columns(&scorer, &mut table)?;
+    let mut columns = super::model_columns(&scorer, &mut table)?;
+    // Rows the model does not score are not measured: they get no score to rank.
+    if let Some(keep) = &scorable {
+        eprintln!(
+            "note: {} of {} rows fail the model's minimum scoring criteria and are not measured",
+            keep.iter().filter(|&&k| !k).count(),
+            keep.len()
+        );
+        super::keep_rows(&mut columns, &mut bad, keep);
+        if let Some(g) = &mut group {
+            g.labels = g.labels.drain(..).zip(keep).filter(|(_, &k)| k).map(|(l, _)| l).collect();
+        }
+    }
     write_report(&scorer, &columns, &describe(&table), &bad, group, None, &args.report, "Validation report")
 }
 

@@ -60,7 +60,7 @@ fn simulate_ingest_features_fit() {
     let args =
         ["features", "--db", "c.db", "--as-of", "2026-09-30", "--outcomes", "pop/outcomes.csv", "--out", "f.parquet"];
     let out = ok(dir.path(), &args);
-    assert!(out.contains("12 features as of 2026-09-30"), "{out}");
+    assert!(out.contains("13 features as of 2026-09-30"), "{out}");
     // Every value lies in its feature's declared range: what deployment checks a model's cuts by.
     let table = candor_table::Table::read(&dir.path().join("f.parquet")).expect("read features");
     for feature in candor_file::features::CATALOGUE {

@@ -1,6 +1,7 @@
 """Scores a CSV with a PMML model in JPMML-Evaluator: jpmml_score.py MODEL.pmml DATA.csv OUT.csv.
 
-Writes score and reason1..reason4 per row, in input order. Empty fields are passed as missing."""
+Writes score and reason1..reason4 per row, in input order (no score where the model gives none).
+Empty fields are passed as missing."""
 import csv
 import sys
 
@@ -24,4 +25,6 @@ with open(data, newline="") as f, open(out, "w", newline="") as g:
                 except ValueError:
                     args[n] = v
         r = evaluator.evaluate(args)
-        w.writerow([int(round(r["score"]))] + [r.get(f"reason{i}") or "" for i in range(1, 5)])
+        score = r.get("score")
+        # A row failing the model's minimum scoring criteria has no score.
+        w.writerow(["" if score is None else int(round(score))] + [r.get(f"reason{i}") or "" for i in range(1, 5)])

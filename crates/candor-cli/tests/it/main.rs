@@ -3,7 +3,9 @@
 //! commands (`bureau.rs`).
 
 mod bureau;
+mod minimum;
 mod pmml;
+mod sound;
 mod sql;
 mod tidy;
 

@@ -7,7 +7,7 @@ use std::process::Command;
 
 use crate::{fitted_synthetic, german, ok};
 
-fn jpmml_matches(dir: &Path, data: &str) {
+pub fn jpmml_matches(dir: &Path, data: &str) {
     let Ok(python) = std::env::var("CANDOR_JPMML_PYTHON") else {
         eprintln!("CANDOR_JPMML_PYTHON not set: the JPMML comparison is skipped");
         return;

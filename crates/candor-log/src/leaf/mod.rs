@@ -155,8 +155,12 @@ pub struct Read {
     pub purpose: String,
     pub consent_until: String,
     pub model_version: String,
-    pub score: i32,
-    pub pd: f64,
+    /// Absent for a file the model did not score (its one reason then `not_enough_history`);
+    /// a score is written exactly as before the option existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub score: Option<i32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pd: Option<f64>,
     /// Reason codes, largest shortfall first.
     #[serde(default)]
     pub reasons: Vec<String>,

@@ -24,8 +24,8 @@ fn read() -> Read {
         purpose: "deposit_waiver".into(),
         consent_until: "2030-12-31".into(),
         model_version: "ab12".into(),
-        score: 612,
-        pd: 0.012_345_678_901_234_5,
+        score: Some(612),
+        pd: Some(0.012_345_678_901_234_5),
         reasons: vec!["R01".into(), "R07".into()],
         decision: None,
         policy: None,
@@ -332,7 +332,7 @@ fn leaves_in_the_old_shape_still_read() {
     let old_read = r#"{"kind":"decision","subject":"5f1c2a","org":"demo-bank","purpose":"credit_application","consent_until":"2030-12-31","model_version":"ab12","score":588,"pd":0.0412,"reasons":["R03"],"recorded_ms":9,"decision":"decline","policy":{"name":"cards","version":"dd"},"inputs":{"months_of_history":30.0,"revolving_utilisation":null},"as_of":"2026-11-30"}"#;
     let Leaf::Decision(d) = Leaf::parse(old_read).expect("old decision") else { panic!("not a decision") };
     assert_eq!(d.leaf_version, 0);
-    assert_eq!((d.score, d.pd, d.reasons.as_slice()), (588, 0.0412, ["R03".to_owned()].as_slice()));
+    assert_eq!((d.score, d.pd, d.reasons.as_slice()), (Some(588), Some(0.0412), ["R03".to_owned()].as_slice()));
     assert_eq!(d.decision.as_deref(), Some("decline"));
     assert_eq!(d.policy, Some(PolicyRef { name: "cards".into(), version: "dd".into() }));
     assert_eq!(d.inputs.get("revolving_utilisation"), Some(&None));

@@ -456,3 +456,32 @@ fn a_rare_severe_event_keeps_a_bin_of_its_own() {
     let reasons = scorer.reasons(&bins_of);
     assert_eq!(reasons.first().map(|r| r.characteristic.as_str()), Some("open_judgments"), "{reasons:?}");
 }
+
+/// A record declared severe keeps its bin on the evidence a small sample gives: 30 judgments
+/// among 3,000 files, 20% of them bad against 7%, are riskier at the 5% level but not at 0.1%.
+/// Undeclared, the column has no split; declared, the judgment costs points.
+#[test]
+fn a_severe_record_counts_on_the_evidence_a_small_sample_gives() {
+    let mut r = Lcg(41);
+    let (mut judgments, mut utilisation, mut bad) = (vec![], vec![], vec![]);
+    for i in 0..3_000 {
+        let judged = i % 100 == 0;
+        let risk = r.next();
+        judgments.push(if judged { 1.0 } else { 0.0 });
+        utilisation.push(risk);
+        // Exactly 6 of the 30 judged files are bad; the rest about 7%.
+        bad.push(if judged { i % 500 == 0 } else { r.next() < 0.02 + 0.1 * risk });
+    }
+    let cols = vec![Column::numeric("open_judgments", judgments), Column::numeric("utilisation", utilisation)];
+    let judgments_in = |options: &FitOptions| {
+        let (model, _) = fit(&cols, &bad, meta(&[]), options, &|_| {}).unwrap_or_else(|e| panic!("{e}"));
+        model.characteristics.into_iter().find(|c| c.name == "open_judgments")
+    };
+    assert!(judgments_in(&FitOptions::default()).is_none(), "not significant at p < 0.001");
+    let mut options = FitOptions::default();
+    options.binning.severe.insert("open_judgments".into());
+    let c = judgments_in(&options).expect("declared severe, the judgments count");
+    let ranges: Vec<_> = c.bins.iter().filter(|b| matches!(b.rule, BinRule::Range { .. })).collect();
+    assert_eq!((ranges.len(), ranges[1].count), (2, 30), "{:?}", c.bins);
+    assert!(ranges[1].points < ranges[0].points, "a judgment costs points: {:?}", c.bins);
+}

@@ -163,7 +163,8 @@ pub(crate) struct Questions {
 /// A score as the person is shown it: the number, the reasons as sentences and what would raise
 /// it.
 pub(crate) struct ScoreShown {
-    pub score: i32,
+    /// None for a file with too little history to score: the reasons say so.
+    pub score: Option<i32>,
     /// Where it stands among the people the model was built on.
     pub band: Option<String>,
     pub reasons: Vec<String>,
@@ -176,9 +177,11 @@ impl ScoreShown {
     pub fn of(t: Text, s: &wire::OwnScore, scorer: &candor_scorecard::Scorer) -> ScoreShown {
         let model = scorer.model();
         let reasons = s.score.reasons.iter().map(|r| reason_sentence(t, &r.characteristic, &r.sentence)).collect();
+        let no_changes = Vec::new();
         let changes = s
             .recourse
-            .changes
+            .as_ref()
+            .map_or(&no_changes, |r| &r.changes)
             .iter()
             .map(|c| {
                 let what = t.named("feature", &c.characteristic);
@@ -202,7 +205,7 @@ impl ScoreShown {
                 )
             })
             .collect();
-        let band = scorer.band(s.score.score).map(|(band, bands, below)| {
+        let band = s.score.score.and_then(|score| scorer.band(score)).map(|(band, bands, below)| {
             let below = (below * 100.0).round() as i64;
             t.with(
                 "score-band",
@@ -217,8 +220,8 @@ impl ScoreShown {
             score: s.score.score,
             band,
             reasons,
-            target: s.recourse.target_score,
-            reachable: s.recourse.reachable,
+            target: s.recourse.as_ref().map_or(0, |r| r.target_score),
+            reachable: s.recourse.as_ref().is_some_and(|r| r.reachable),
             changes,
         }
     }

@@ -123,7 +123,12 @@ pub(super) async fn mine(
     let deployed = deployed(&state)?;
     let (score, found) = with_store(&state, move |s, store| {
         let score = perks::score_of(store, &s.rules(), s.now(), &key, &deployed)?;
-        Ok((score, map(s, store)?.serving(&here, radius, score)?))
+        // A person the model does not score is served by no perk that asks for a score.
+        let found = match score {
+            Some(score) => map(s, store)?.serving(&here, radius, score)?,
+            None => Vec::new(),
+        };
+        Ok((score, found))
     })
     .await?;
     ok(StatusCode::OK, wire::perks(score, radius, &found))

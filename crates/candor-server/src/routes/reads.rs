@@ -93,6 +93,19 @@ async fn read_with_consent(state: Shared, caller: Caller, deciding: bool, body: 
 #[serde(deny_unknown_fields)]
 pub(super) struct PolicyBody {
     bands: Vec<BandBody>,
+    /// The decision for a person the model does not score (too little history); decline when
+    /// absent.
+    #[serde(default)]
+    no_score: Option<DecisionBody>,
+}
+
+#[derive(Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+struct DecisionBody {
+    /// `approve`, `waive_deposit`, `limit` or `decline`.
+    decision: String,
+    #[serde(default)]
+    limit_minor: Option<i64>,
 }
 
 #[derive(Deserialize, schemars::JsonSchema)]
@@ -126,9 +139,14 @@ pub(super) async fn put_policy(
             })
         })
         .collect::<Result<Vec<Band>, ApiError>>()?;
+    let no_score = b
+        .no_score
+        .map(|d| Decision::parse(&d.decision, d.limit_minor))
+        .transpose()
+        .map_err(|m| ApiError::bad_request("bad_policy", m).field("no_score"))?;
     let deployed = state.deployed()?;
     let version = with_store(&state, move |s, store| {
-        Ok(policy::put(store, s.now(), &org.id, &name, &Policy { bands }, deployed.as_deref())?)
+        Ok(policy::put(store, s.now(), &org.id, &name, &Policy { bands, no_score }, deployed.as_deref())?)
     })
     .await?;
     ok(StatusCode::CREATED, wire::PolicyVersion { version })

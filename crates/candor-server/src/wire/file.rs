@@ -147,11 +147,13 @@ fn reasons(list: &[candor_scorecard::Reason]) -> Vec<Reason> {
         .collect()
 }
 
-/// A score, its probability of default, the model that gave it and its reasons.
+/// A score, its probability of default, the model that gave it and its reasons. A file with
+/// too little history to score (the model's minimum scoring criteria) has a null score and pd
+/// and the one reason `not_enough_history`.
 #[derive(Serialize, JsonSchema)]
 pub struct Score {
-    pub score: i32,
-    pub pd: f64,
+    pub score: Option<i32>,
+    pub pd: Option<f64>,
     pub model_version: String,
     /// Largest shortfall first.
     pub reasons: Vec<Reason>,
@@ -166,7 +168,9 @@ pub fn scoring(s: &Scoring) -> Score {
 pub struct OwnScore {
     #[serde(flatten)]
     pub score: Score,
-    pub recourse: Recourse,
+    /// Absent when there is no score to raise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub recourse: Option<Recourse>,
 }
 
 /// The smallest changes of what the person can act on that reach the target score.
@@ -187,10 +191,10 @@ pub struct Change {
     pub points_gain: i32,
 }
 
-pub fn own_score(s: &Scoring, r: &candor_scorecard::Recourse) -> OwnScore {
+pub fn own_score(s: &Scoring, r: &Option<candor_scorecard::Recourse>) -> OwnScore {
     OwnScore {
         score: scoring(s),
-        recourse: Recourse {
+        recourse: r.as_ref().map(|r| Recourse {
             target_score: r.target_score,
             reachable: r.reachable,
             new_score: r.new_score,
@@ -204,7 +208,7 @@ pub fn own_score(s: &Scoring, r: &candor_scorecard::Recourse) -> OwnScore {
                     points_gain: c.points_gain,
                 })
                 .collect(),
-        },
+        }),
     }
 }
 

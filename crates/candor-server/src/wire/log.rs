@@ -62,8 +62,9 @@ pub struct Replay {
 /// What a read or decision gave: its score, probability of default, reason codes and decision.
 #[derive(Serialize, JsonSchema)]
 pub struct Scored {
-    pub score: i32,
-    pub pd: f64,
+    /// Null where the file was not scored (the reason `not_enough_history`).
+    pub score: Option<i32>,
+    pub pd: Option<f64>,
     pub reasons: Vec<String>,
     pub decision: Option<String>,
 }

@@ -192,7 +192,8 @@ pub struct PolicyVersion {
 /// Service points that would serve the person near the place they named.
 #[derive(Serialize, JsonSchema)]
 pub struct Perks {
-    pub score: i32,
+    /// Null for a person the model does not score (no perk that asks for a score serves them).
+    pub score: Option<i32>,
     pub radius_m: f64,
     pub points: Vec<PerkNearby>,
 }
@@ -206,7 +207,7 @@ pub struct PerkNearby {
     pub perk: String,
 }
 
-pub fn perks(score: i32, radius_m: f64, found: &[candor_bureau::perks::Serving]) -> Perks {
+pub fn perks(score: Option<i32>, radius_m: f64, found: &[candor_bureau::perks::Serving]) -> Perks {
     let points = found
         .iter()
         .map(|n| PerkNearby {

@@ -173,6 +173,7 @@ fn model_document_seeded(seed: u64) -> String {
         id_column: None,
         data_digest: "test".into(),
         created_by: "test".into(),
+        minimum: Vec::new(),
         actionable: ["revolving_utilisation".to_owned()].into_iter().collect(),
     };
     let (model, _) = fit(&columns, &bad, meta, &FitOptions::default(), &|_| {}).expect("fit");
@@ -1633,4 +1634,95 @@ async fn a_person_enrols_by_questions_from_their_own_file() {
     let (status, body) =
         call(&f.app, "POST", "/v1/subjects/questions", None, json_body(json!({"scheme": "cn_rid"}))).await;
     assert_eq!((status, body["code"].as_str()), (StatusCode::BAD_REQUEST, Some("bad_json")), "{body}");
+}
+
+/// A model whose minimum scoring criteria no file of the fixture meets: a hundred years of
+/// history.
+fn model_out_of_reach() -> String {
+    let mut model: Value = serde_json::from_str(&model_document()).expect("json");
+    model["minimum"] = json!([{"column": "months_of_history", "at_least": 1200.0}]);
+    model.to_string()
+}
+
+/// A file with too little history gets no score on every route that scores, with the one
+/// reason `not_enough_history`: the lender's score, the person's own (no recourse), a decision
+/// (decline with that adverse-action reason, or the policy's own decision for no score), the
+/// log's leaf (no score in it) and its replay. A policy's decision for no score is checked.
+#[tokio::test]
+async fn too_little_history_gets_no_score_on_every_route() {
+    let f = fixture();
+    let batch =
+        std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/examples/lender-batch.jsonl")).expect("example");
+    let (status, body) = submit(&f, "bank-one", "/v1/batches?format=jsonl", batch).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let subject = session(&f).await;
+    let model = Some(("application/json", model_out_of_reach().into_bytes()));
+    let (status, body) = call(&f.app, "PUT", "/v1/operator/model", Some(&api_key("operator")), model).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let mut bad_criterion: Value = serde_json::from_str(&model_document()).expect("json");
+    bad_criterion["minimum"] = json!([{"column": "shoe_size", "at_least": 40.0}]);
+    let model = Some(("application/json", bad_criterion.to_string().into_bytes()));
+    let (status, body) = call(&f.app, "PUT", "/v1/operator/model", Some(&api_key("operator")), model).await;
+    assert_eq!((status, body["code"].as_str()), (StatusCode::BAD_REQUEST, Some("model_not_for_the_file")), "{body}");
+
+    let grant = json!({"org": "shop", "purpose": "deposit_waiver", "until": "2027-01-31"});
+    let (status, _) = call(&f.app, "POST", "/v1/me/consents", Some(&subject), json_body(grant)).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let not_scored = |v: &Value| {
+        v["score"].is_null()
+            && v["pd"].is_null()
+            && v["reasons"].as_array().map(|r| r.iter().map(|x| x["code"].clone()).collect::<Vec<_>>())
+                == Some(vec![json!("not_enough_history")])
+    };
+    let ask = json!({"scheme": ID.0, "number": ID.1, "purpose": "deposit_waiver"});
+    let (status, scored) = call(&f.app, "POST", "/v1/scores", Some(&api_key("shop")), json_body(ask)).await;
+    assert_eq!(status, StatusCode::OK, "{scored}");
+    assert!(not_scored(&scored), "{scored}");
+    let (status, own) = call(&f.app, "GET", "/v1/me/score", Some(&subject), None).await;
+    assert_eq!(status, StatusCode::OK, "{own}");
+    assert!(not_scored(&own) && own.get("recourse").is_none(), "{own}");
+
+    // Decisions: decline with the reason by default; the policy's own decision where it names one.
+    let bands = json!([{"min_score": 300, "decision": "approve"}]);
+    let (status, _) =
+        call(&f.app, "PUT", "/v1/policies/plain", Some(&api_key("shop")), json_body(json!({"bands": bands}))).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let small = json!({"bands": bands, "no_score": {"decision": "limit", "limit_minor": 50_000}});
+    let (status, _) = call(&f.app, "PUT", "/v1/policies/small", Some(&api_key("shop")), json_body(small)).await;
+    assert_eq!(status, StatusCode::CREATED);
+    for (bad, code) in [
+        (json!({"decision": "maybe"}), "bad_policy"),
+        (json!({"decision": "limit"}), "bad_policy"),
+        (json!({"decision": "approve", "x": 1}), "bad_json"),
+        (json!("decline"), "bad_json"),
+    ] {
+        let body = json_body(json!({"bands": bands, "no_score": bad}));
+        let (status, answer) = call(&f.app, "PUT", "/v1/policies/bad", Some(&api_key("shop")), body).await;
+        assert_eq!((status, answer["code"].as_str()), (StatusCode::BAD_REQUEST, Some(code)), "{answer}");
+    }
+    let decide = |policy: &str| json!({"scheme": ID.0, "number": ID.1, "purpose": "deposit_waiver", "policy": policy});
+    let (status, plain) =
+        call(&f.app, "POST", "/v1/decisions", Some(&api_key("shop")), json_body(decide("plain"))).await;
+    assert_eq!(status, StatusCode::OK, "{plain}");
+    assert!(not_scored(&plain), "{plain}");
+    assert_eq!(plain["decision"], "decline", "{plain}");
+    assert_eq!(plain["adverse_action_reasons"], plain["reasons"], "{plain}");
+    let (status, small) =
+        call(&f.app, "POST", "/v1/decisions", Some(&api_key("shop")), json_body(decide("small"))).await;
+    assert_eq!(status, StatusCode::OK, "{small}");
+    assert_eq!((small["decision"].as_str(), small["limit_minor"].as_i64()), (Some("limit"), Some(50_000)), "{small}");
+
+    // The log holds no score for it, and the replay agrees.
+    for answer in [&scored, &plain, &small] {
+        let leaf = answer["leaf"].as_i64().expect("leaf");
+        let body = f.state.store.lock().expect("lock").log_leaf(leaf).expect("leaf").expect("body");
+        let logged: Value = serde_json::from_str(&body).expect("json");
+        assert!(logged.get("score").is_none() && logged.get("pd").is_none(), "{logged}");
+        assert_eq!(logged["reasons"], json!(["not_enough_history"]), "{logged}");
+        let (status, again) =
+            call(&f.app, "GET", &format!("/v1/log/leaves/{leaf}/replay"), Some(&api_key("auditor")), None).await;
+        assert_eq!(status, StatusCode::OK, "{again}");
+        assert_eq!(again["matches"], true, "{again}");
+        assert!(again["replayed"]["score"].is_null(), "{again}");
+    }
 }

@@ -1042,6 +1042,32 @@ async fn the_what_if_simulator_scores_what_the_person_could_change_and_nothing_e
     assert!(!reads.to_string().contains("\"read\""), "trying what-ifs is nobody's read");
 }
 
+/// A file the deployed model does not score: the overview and the score page say so in the
+/// page's language, with no what-if to try, and a what-if asked for anyway is a clear error.
+#[tokio::test]
+async fn a_file_with_too_little_history_is_told_so_and_has_nothing_to_try() {
+    let f = fixture();
+    example_batch(&f).await;
+    let model = Some(("application/json", crate::model_out_of_reach().into_bytes()));
+    let (status, body) = call(&f.app, "PUT", "/v1/operator/model", Some(&api_key("operator")), model).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    session(&f).await;
+    let mut b = Browser::new(&f);
+    b.sign_in(ID.1, PASSPHRASE).await;
+    for path in ["/me", "/me/score"] {
+        let page = b.get(path).await;
+        assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+        assert!(page.body.contains("not enough recent history on your file"), "{path}: {}", page.body);
+        assert!(!page.body.contains("score-number"), "{path}: no number");
+    }
+    let page = b.get("/me/score").await;
+    assert!(!page.body.contains("name=\"w1\""), "nothing to try: {}", page.body);
+    assert_eq!(b.get("/me/score?w1=0").await.status, StatusCode::BAD_REQUEST, "no score to move");
+    b.accept_language = "zh-CN,zh;q=0.9";
+    let chinese = b.get("/me/score").await;
+    assert!(chinese.body.contains("近期的历史不足以评分"), "{}", chinese.body);
+}
+
 #[tokio::test]
 async fn a_person_asks_a_human_to_review_a_decision_from_who_looked() {
     let f = fixture();
