@@ -138,6 +138,64 @@ pub enum CharacteristicOutcome {
 pub struct FitReport {
     /// Every input column binned, selected or not, with its outcome, in input order.
     pub columns: Vec<(Characteristic, CharacteristicOutcome)>,
+    /// The regression's coefficients on the selected characteristics' weights of evidence, in
+    /// model order, with what an analyst checks before signing.
+    pub coefficients: Vec<CoefficientStats>,
+}
+
+/// One coefficient of the final regression.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CoefficientStats {
+    pub name: String,
+    /// On the log-odds of bad per unit of weight of evidence: negative, so points rise with it.
+    pub estimate: f64,
+    /// From the inverse of the penalised Hessian on all rows.
+    pub std_error: f64,
+    /// Two-sided Wald p-value.
+    pub p_value: f64,
+    /// Variance inflation factor of its weight of evidence given the others' (1 alone; above 5
+    /// or 10, its coefficient mostly restates others').
+    pub vif: f64,
+}
+
+/// Variance inflation factors of `columns`: the diagonal of the inverse of their correlation
+/// matrix (infinite where it is singular).
+fn vifs(columns: &[&[f64]]) -> Vec<f64> {
+    let k = columns.len();
+    if k == 1 {
+        return vec![1.0];
+    }
+    // [R | I], reduced to [I | R⁻¹] by Gauss–Jordan with partial pivoting.
+    let w = 2 * k;
+    let mut m = vec![0.0; k * w];
+    for i in 0..k {
+        for j in 0..k {
+            m[i * w + j] = if i == j { 1.0 } else { correlation(columns[i], columns[j]) };
+        }
+        m[i * w + k + i] = 1.0;
+    }
+    for col in 0..k {
+        let pivot = (col..k).max_by(|&a, &b| m[a * w + col].abs().total_cmp(&m[b * w + col].abs())).unwrap_or(col);
+        if m[pivot * w + col].abs() < 1e-12 {
+            return vec![f64::INFINITY; k];
+        }
+        for j in 0..w {
+            m.swap(col * w + j, pivot * w + j);
+        }
+        let d = m[col * w + col];
+        for j in 0..w {
+            m[col * w + j] /= d;
+        }
+        for r in (0..k).filter(|&r| r != col) {
+            let f = m[r * w + col];
+            if f != 0.0 {
+                for j in 0..w {
+                    m[r * w + j] -= f * m[col * w + j];
+                }
+            }
+        }
+    }
+    (0..k).map(|i| m[i * w + k + i]).collect()
 }
 
 /// Progress of a fit, for a caller that wants to show it.
@@ -378,7 +436,20 @@ pub fn fit(
         minimum: meta.minimum,
         characteristics,
     };
-    Ok((model, FitReport { columns: report }))
+    let kept_woes: Vec<&[f64]> = kept.iter().map(|&i| search_woes[i].as_slice()).collect();
+    let coefficients = kept
+        .iter()
+        .zip(vifs(&kept_woes))
+        .enumerate()
+        .map(|(j, (&i, vif))| CoefficientStats {
+            name: columns[i].name.clone(),
+            estimate: fit.coefficients[j],
+            std_error: fit.std_errors[j],
+            p_value: fit.p_value(j, 1.0),
+            vif,
+        })
+        .collect();
+    Ok((model, FitReport { columns: report, coefficients }))
 }
 
 /// A bin's weight of evidence as the model uses it: the missing bin with fewer rows than a
@@ -489,4 +560,28 @@ fn correlation(a: &[f64], b: &[f64]) -> f64 {
         return 0.0;
     }
     cov / (va * vb).sqrt()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::vifs;
+
+    #[test]
+    fn variance_inflation_grows_with_collinearity() {
+        let a: Vec<f64> = (0..400).map(|i| ((i * 37) % 101) as f64).collect();
+        let b: Vec<f64> = (0..400).map(|i| ((i * 53) % 89) as f64).collect();
+        let noise: Vec<f64> = (0..400).map(|i| ((i * 71) % 97) as f64).collect();
+        let near_a: Vec<f64> = a.iter().zip(&noise).map(|(x, e)| x + 0.05 * e).collect();
+        let independent = vifs(&[&a, &b]);
+        assert!(independent.iter().all(|v| (v - 1.0).abs() < 0.05), "{independent:?}");
+        let collinear = vifs(&[&a, &b, &near_a]);
+        assert!(collinear[0] > 50.0 && collinear[2] > 50.0 && collinear[1] < 2.0, "{collinear:?}");
+        // With two variables, VIF = 1 / (1 - r²).
+        let c: Vec<f64> = a.iter().zip(&b).map(|(x, y)| x + y).collect();
+        let r = super::correlation(&a, &c);
+        let two = vifs(&[&a, &c]);
+        assert!((two[0] - 1.0 / (1.0 - r * r)).abs() < 1e-9, "{two:?} r {r}");
+        assert_eq!(vifs(&[&a, &a.clone()]), vec![f64::INFINITY; 2], "singular");
+        assert_eq!(vifs(&[&a]), vec![1.0]);
+    }
 }

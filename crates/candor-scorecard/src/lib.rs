@@ -10,6 +10,7 @@ mod binning;
 mod data;
 mod explain;
 mod fit;
+mod holdout;
 mod logistic;
 pub mod metrics;
 mod minimum;
@@ -22,8 +23,10 @@ pub use binning::{BinningOptions, Trend};
 pub use data::{Column, DataError, Values, MISSING_CODE};
 pub use explain::{Change, Reason, Recourse, MAX_REASONS};
 pub use fit::{
-    fit, warnings, CharacteristicOutcome, FitError, FitMeta, FitOptions, FitReport, FitStage, SelectionOptions,
+    fit, warnings, CharacteristicOutcome, CoefficientStats, FitError, FitMeta, FitOptions, FitReport, FitStage,
+    SelectionOptions,
 };
+pub use holdout::{held_out, HeldOut, MAX_HOLDOUT_TRAIN_ROWS};
 pub use minimum::{rows_meeting, Criterion, NOT_SCORED};
 pub use model::{
     Bin, BinRule, Characteristic, Kind, Model, ModelError, Scaling, Scored, Scorer, TrainingSummary, Value,

@@ -3,8 +3,8 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
-use candor_report::{evaluate, render, GroupColumn};
-use candor_scorecard::{Column, FitReport, Scorer, Values};
+use candor_report::{evaluate, render, sample_bins, GroupColumn};
+use candor_scorecard::{Column, FitReport, HeldOut, Scorer, Values};
 use candor_table::Table;
 
 use crate::io::{load_model, write_atomically};
@@ -35,6 +35,11 @@ pub fn run(args: Args) -> Result<()> {
     let mut bad = table.target(&args.target, args.bad_value.as_deref())?;
     let scorable = super::scorable_rows(&scorer.model().minimum, &table)?;
     let mut group = match &args.group {
+        Some(g) if scorer.model().characteristics.iter().any(|c| &c.name == g) => {
+            anyhow::bail!(
+                "--group: `{g}` is a characteristic of the model; adverse impact is measured by a column the model does not score on (fit without it: --exclude {g})"
+            )
+        }
         Some(g) => {
             let c = table.index_of(g)?;
             let cutoff = args.cutoff.unwrap_or(scorer.model().scaling.base_points.round() as i32);
@@ -61,7 +66,7 @@ pub fn run(args: Args) -> Result<()> {
             g.labels = g.labels.drain(..).zip(keep).filter(|(_, &k)| k).map(|(l, _)| l).collect();
         }
     }
-    write_report(&scorer, &columns, &describe(&table), &bad, group, None, &args.report, "Validation report")
+    write_report(&scorer, &columns, &describe(&table), &bad, group, None, None, &args.report, "Validation report")
 }
 
 /// How the report names its data: path, rows and digest.
@@ -79,6 +84,7 @@ pub fn write_report(
     bad: &[bool],
     group: Option<GroupColumn>,
     fit: Option<&FitReport>,
+    held: Option<&HeldOut>,
     path: &Path,
     title: &str,
 ) -> Result<()> {
@@ -99,12 +105,16 @@ pub fn write_report(
     let scored: Vec<_> = totals.iter().map(|&t| scorer.scored(t as i64)).collect();
     let scores: Vec<f64> = scored.iter().map(|s| s.score as f64).collect();
     let pd: Vec<f64> = scored.iter().map(|s| s.pd).collect();
-    let evaluation = evaluate(scorer.model(), &scores, &pd, bad, group.as_ref());
-    let html = render(title, data, scorer.model(), fit, &evaluation);
+    let mut evaluation = evaluate(scorer.model(), &scores, &pd, bad, group.as_ref());
+    if fit.is_none() {
+        evaluation.sample_bins = sample_bins(scorer, &by_name, bad)?;
+    }
+    let html = render(title, data, scorer.model(), fit, held, &evaluation);
     write_atomically(path, |w| Ok(w.write_all(html.as_bytes())?))
         .with_context(|| format!("{}: cannot write the report", path.display()))?;
     eprintln!(
-        "AUC {:.4}  Gini {:.4}  KS {:.4}  PSI {:.4}; report written to {}",
+        "{}AUC {:.4}  Gini {:.4}  KS {:.4}  PSI {:.4}; report written to {}",
+        if fit.is_some() { "in-sample: " } else { "" },
         evaluation.auc,
         evaluation.gini,
         evaluation.ks,

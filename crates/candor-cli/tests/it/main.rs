@@ -129,31 +129,59 @@ fn fit_score_explain_and_validate_agree() {
     assert!(text.contains("not used by the model: bad"), "{text}");
     assert!(text.contains("to reach 600:"), "{text}");
 
-    let out = candor(
-        d,
-        &[
-            "validate",
-            "--model",
-            "model.json",
-            "--data",
-            "data.csv",
-            "--target",
-            "bad",
-            "--group",
-            "region",
-            "--report",
-            "v.html",
-        ],
-    );
-    assert!(out.status.success());
+    // Adverse impact by a column the model scores on is refused: it would not be the model's
+    // treatment of the group but the group itself.
+    let validate = |model: &str| {
+        candor(
+            d,
+            &[
+                "validate", "--model", model, "--data", "data.csv", "--target", "bad", "--group", "region", "--report",
+                "v.html",
+            ],
+        )
+    };
+    let refused = validate("model.json");
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("`region` is a characteristic of the model"));
+    ok(d, &["fit", "--data", "data.csv", "--target", "bad", "--id", "id", "--exclude", "region", "--out", "m2.json"]);
+    let out = validate("m2.json");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let summary = String::from_utf8_lossy(&out.stderr);
     let auc: f64 = summary.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0.0);
     assert!(auc > 0.7, "{summary}");
     let html = std::fs::read_to_string(d.join("v.html")).unwrap_or_default();
-    for part in ["<svg", "ROC", "KS", "Calibration by score band", "Adverse impact by region", "income"] {
+    for part in [
+        "<svg",
+        "ROC",
+        "KS 0.",
+        "Calibration by score band",
+        "Adverse impact by region",
+        "income",
+        "share here",
+        "bad rate here",
+        "bad rate by bin, this sample",
+    ] {
         assert!(html.contains(part), "report lacks {part}");
     }
     assert!(!html.contains("<script"), "the report must not run scripts");
+
+    // The training report: in-sample figures said to be so, the held-out check, the
+    // coefficients with what an analyst checks, and warnings.
+    let fitted = candor(d, &["fit", "--data", "data.csv", "--target", "bad", "--out", "m3.json", "--report", "t.html"]);
+    assert!(fitted.status.success());
+    let said = String::from_utf8_lossy(&fitted.stderr);
+    assert!(said.contains("held-out: AUC 0.") && said.contains("in-sample: AUC 0."), "{said}");
+    let html = std::fs::read_to_string(d.join("t.html")).unwrap_or_default();
+    for part in ["These figures are in-sample", "Held-out check", "held-out AUC", "std. error", "p-value", "VIF"] {
+        assert!(html.contains(part), "training report lacks {part}");
+    }
+    let model: candor_scorecard::Model =
+        serde_json::from_str(&std::fs::read_to_string(d.join("m3.json")).unwrap_or_default())
+            .unwrap_or_else(|e| panic!("{e}"));
+    let table = html.split("<h2>Coefficients</h2>").nth(1).and_then(|t| t.split("</table>").next()).unwrap_or("");
+    assert_eq!(table.matches("<tr>").count(), model.characteristics.len() + 1, "a row per coefficient: {table}");
+    let skipped = candor(d, &["fit", "--data", "data.csv", "--target", "bad", "--out", "m4.json", "--holdout", "0"]);
+    assert!(!String::from_utf8_lossy(&skipped.stderr).contains("held-out"), "--holdout 0 skips the check");
 }
 
 #[test]
@@ -220,8 +248,12 @@ fn the_readme_example_fits_the_german_credit_data() {
         &["fit", "--data", data, "--target", "creditability", "--out", "a.json", "--allow-protected", "age_in_years"],
     );
     assert!(!String::from_utf8_lossy(&allowed.stderr).contains("`age_in_years` kept out"));
-    let auc: f64 =
-        stderr.lines().last().and_then(|l| l.split_whitespace().nth(1)).and_then(|s| s.parse().ok()).unwrap_or(0.0);
+    let auc: f64 = stderr
+        .split("in-sample: AUC ")
+        .nth(1)
+        .and_then(|l| l.split_whitespace().next())
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0.0);
     assert!(auc > 0.78, "training AUC {auc}");
     assert!(d.join("r.html").exists());
 }

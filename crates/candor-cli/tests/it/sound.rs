@@ -93,6 +93,13 @@ fn demo_population_scores_are_stable_sound_and_the_services() {
     let auc: f64 =
         said.split("AUC ").nth(1).and_then(|s| s.split_whitespace().next()).and_then(|s| s.parse().ok()).expect("AUC");
     assert!((0.70..=0.87).contains(&auc), "a bureau score's AUC, not a simulator's artefact: {said}");
+    let held: f64 = said
+        .split("held-out: AUC ")
+        .nth(1)
+        .and_then(|s| s.split_whitespace().next())
+        .and_then(|s| s.parse().ok())
+        .expect("a held-out AUC by default");
+    assert!((0.68..=0.87).contains(&held) && (held - auc).abs() < 0.05, "held out {held}, in-sample {auc}: {said}");
     let document = std::fs::read_to_string(d.join("model.json")).unwrap_or_default();
     let model: Model = serde_json::from_str(&document).unwrap_or_else(|e| panic!("{e}"));
     for c in &model.characteristics {

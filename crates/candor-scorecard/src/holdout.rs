@@ -1,0 +1,120 @@
+//! An honest estimate of how a fit scores people it has not seen: a seeded share of the rows is
+//! held out, a model is fitted on the rest with the same options, and the held-out rows are
+//! scored with it. The model a caller deploys is still the one fitted on every row; this says
+//! how well that way of fitting generalises, which in-sample figures cannot.
+
+use crate::data::{Column, Values};
+use crate::fit::{fit, FitError, FitMeta, FitOptions};
+use crate::metrics;
+use crate::model::Scorer;
+
+/// Most rows the held-out model is fitted on: above it the training part is thinned by a
+/// stride, so the check costs a bounded share of a large fit (its figures, from a model fitted
+/// on fewer rows, then err on the cautious side).
+pub const MAX_HOLDOUT_TRAIN_ROWS: usize = 200_000;
+
+/// Fewest held-out rows of each outcome for figures worth printing.
+const MIN_HELD_OUT_OF_EACH: usize = 10;
+
+/// What the held-out rows say.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct HeldOut {
+    /// The share asked for and the seed of the split.
+    pub share: f64,
+    pub seed: u64,
+    /// Rows the check's model was fitted on, and rows it scored.
+    pub train_rows: usize,
+    pub test_rows: usize,
+    pub test_bads: usize,
+    pub auc: f64,
+    pub gini: f64,
+    pub ks: f64,
+}
+
+/// Whether row `i` is held out: a splitmix64 hash of the seed and the row, below the share.
+fn held(seed: u64, i: usize, share: f64) -> bool {
+    let mut z = seed ^ (i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^= z >> 31;
+    ((z >> 11) as f64 / (1u64 << 53) as f64) < share
+}
+
+fn rows_of(values: &Values, rows: &[usize]) -> Values {
+    match values {
+        Values::Numeric(v) => Values::Numeric(rows.iter().map(|&r| v[r]).collect()),
+        Values::Categorical { codes, levels } => {
+            Values::Categorical { codes: rows.iter().map(|&r| codes[r]).collect(), levels: levels.clone() }
+        }
+    }
+}
+
+/// Holds out `share` of the rows (by `seed`), fits on the others as [`fit`] would, and measures
+/// the held-out rows. None when the share is 0 or either part lacks enough goods or bads.
+pub fn held_out(
+    columns: &[Column],
+    bad: &[bool],
+    meta: &FitMeta,
+    options: &FitOptions,
+    share: f64,
+    seed: u64,
+) -> Result<Option<HeldOut>, FitError> {
+    if !(0.0..1.0).contains(&share) {
+        return Err(FitError::Option(format!("the held-out share must be in [0, 1), got {share}")));
+    }
+    if share == 0.0 {
+        return Ok(None);
+    }
+    let (test, train): (Vec<usize>, Vec<usize>) = (0..bad.len()).partition(|&i| held(seed, i, share));
+    let stride = train.len().div_ceil(MAX_HOLDOUT_TRAIN_ROWS).max(1);
+    let train: Vec<usize> = train.into_iter().step_by(stride).collect();
+    let count = |rows: &[usize]| rows.iter().filter(|&&r| bad[r]).count();
+    let (test_bads, train_bads) = (count(&test), count(&train));
+    let enough = |rows: usize, bads: usize| bads >= MIN_HELD_OUT_OF_EACH && rows - bads >= MIN_HELD_OUT_OF_EACH;
+    if !enough(test.len(), test_bads) || !enough(train.len(), train_bads) {
+        return Ok(None);
+    }
+    let part = |rows: &[usize]| -> Vec<Column> {
+        columns.iter().map(|c| Column { name: c.name.clone(), values: rows_of(&c.values, rows) }).collect()
+    };
+    let train_bad: Vec<bool> = train.iter().map(|&r| bad[r]).collect();
+    let (model, _) = fit(&part(&train), &train_bad, meta.clone(), options, &|_| {})?;
+    let scorer = Scorer::new(model).map_err(|e| FitError::Option(e.to_string()))?;
+    let tested = part(&test);
+    let inputs: Vec<&Values> = scorer
+        .model()
+        .characteristics
+        .iter()
+        .filter_map(|c| tested.iter().find(|col| col.name == c.name).map(|col| &col.values))
+        .collect();
+    let mut totals = vec![0.0; test.len()];
+    scorer.batch(&inputs).map_err(|e| FitError::Option(e.to_string()))?.totals(0, &mut totals);
+    let scores: Vec<f64> = totals.iter().map(|&t| f64::from(scorer.scored(t as i64).score)).collect();
+    let test_bad: Vec<bool> = test.iter().map(|&r| bad[r]).collect();
+    let auc = metrics::auc(&scores, &test_bad).unwrap_or(0.5);
+    Ok(Some(HeldOut {
+        share,
+        seed,
+        train_rows: train.len(),
+        test_rows: test.len(),
+        test_bads,
+        auc,
+        gini: 2.0 * auc - 1.0,
+        ks: metrics::ks(&scores, &test_bad).unwrap_or(0.0),
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_split_is_seeded_and_near_the_share() {
+        let picked = |seed| (0..100_000).filter(|&i| held(seed, i, 0.2)).count();
+        let (a, b) = (picked(1), picked(2));
+        assert!((19_000..21_000).contains(&a) && (19_000..21_000).contains(&b), "{a} {b}");
+        assert_eq!(picked(1), a, "the same seed, the same rows");
+        let same = (0..1000).filter(|&i| held(1, i, 0.2) == held(2, i, 0.2)).count();
+        assert!(same < 1000, "another seed, other rows");
+    }
+}
