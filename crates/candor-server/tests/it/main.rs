@@ -1678,6 +1678,9 @@ async fn too_little_history_gets_no_score_on_every_route() {
     let (status, scored) = call(&f.app, "POST", "/v1/scores", Some(&api_key("shop")), json_body(ask)).await;
     assert_eq!(status, StatusCode::OK, "{scored}");
     assert!(not_scored(&scored), "{scored}");
+    let sentence = scored["reasons"][0]["sentence"].as_str().unwrap_or_default();
+    assert!(sentence.starts_with("There is not enough recent history on your file to score it"), "{scored}");
+    assert!(scored["reasons"][0]["detail"].as_str().is_some_and(|d| d.contains("months_of_history>=1200")), "{scored}");
     let (status, own) = call(&f.app, "GET", "/v1/me/score", Some(&subject), None).await;
     assert_eq!(status, StatusCode::OK, "{own}");
     assert!(not_scored(&own) && own.get("recourse").is_none(), "{own}");
