@@ -105,6 +105,13 @@ def credit_card_lateness():
     return d
 
 
+def overdrawn():
+    # Students' checking accounts (Stat2Data CreditRisk): overdrawn or not.
+    d = rdata("Stat2Data", "CreditRisk").dropna(subset=["Overdrawn"])
+    d["bad"] = d.pop("Overdrawn").astype(int)
+    return d
+
+
 # Columns that are protected attributes: a bureau does not score on them (Candor keeps them out
 # by default), so no tool gets them here and every tool fits on the same columns.
 PROTECTED = {
@@ -116,6 +123,7 @@ PROTECTED = {
     "credit_data": ["Age", "Marital"],
     "loanapp": ["white", "black", "hispan", "male", "married"],
     "credit_card_lateness": ["AGE"],
+    "overdrawn": ["Age", "Sex"],
 }
 
 SETS = {
@@ -130,6 +138,7 @@ SETS = {
     "loans_full_schema": loans_full_schema,
     "loanapp": loanapp,
     "credit_card_lateness": credit_card_lateness,
+    "overdrawn": overdrawn,
 }
 
 if __name__ == "__main__":
