@@ -18,6 +18,9 @@ use crate::Values;
 /// the polish then makes the final fit exact.
 const STEPWISE_SAMPLE_ROWS: usize = 100_000;
 
+/// Rows the variance inflation factors are computed on, at most.
+const VIF_SAMPLE_ROWS: usize = 20_000;
+
 /// Bands of the training score distribution kept in the model for stability checks.
 const SCORE_BANDS: usize = 10;
 
@@ -436,7 +439,11 @@ pub fn fit(
         minimum: meta.minimum,
         characteristics,
     };
-    let kept_woes: Vec<&[f64]> = kept.iter().map(|&i| search_woes[i].as_slice()).collect();
+    // Inflation factors need no more rows than a correlation pinned to about ±0.01.
+    let vif_stride = search_bad.len().div_ceil(VIF_SAMPLE_ROWS).max(1);
+    let vif_woes: Vec<Vec<f64>> =
+        kept.iter().map(|&i| search_woes[i].iter().copied().step_by(vif_stride).collect()).collect();
+    let kept_woes: Vec<&[f64]> = vif_woes.iter().map(Vec::as_slice).collect();
     let coefficients = kept
         .iter()
         .zip(vifs(&kept_woes))

@@ -11,7 +11,7 @@ use crate::model::Scorer;
 /// Most rows the held-out model is fitted on: above it the training part is thinned by a
 /// stride, so the check costs a bounded share of a large fit (its figures, from a model fitted
 /// on fewer rows, then err on the cautious side).
-pub const MAX_HOLDOUT_TRAIN_ROWS: usize = 200_000;
+pub const MAX_HOLDOUT_TRAIN_ROWS: usize = 50_000;
 
 /// Fewest held-out rows of each outcome for figures worth printing.
 const MIN_HELD_OUT_OF_EACH: usize = 10;

@@ -97,7 +97,7 @@ pub struct Args {
     #[arg(long, default_value_t = 900)]
     max_score: i32,
     /// Share of the rows held out to measure the fit on people it has not seen: a model is
-    /// fitted on the others (at most 200,000 of them) and scores the held-out rows. 0 skips it.
+    /// fitted on the others (at most 50,000 of them) and scores the held-out rows. 0 skips it.
     /// The model written is fitted on every row.
     #[arg(long, default_value_t = 0.2)]
     holdout: f64,
