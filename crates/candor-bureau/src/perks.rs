@@ -159,8 +159,10 @@ impl PerksMap {
         Ok(PerksMap { index: PerksIndex::new(points), names })
     }
 
-    /// The points within `radius_m` of `place` that would serve someone of `score`.
-    pub fn serving(&self, place: &Place, radius_m: f64, score: i32) -> Result<Vec<Serving>> {
+    /// The points within `radius_m` of `place` that would serve someone of `score`: none for a
+    /// person the model does not score, since every perk asks for a score.
+    pub fn serving(&self, place: &Place, radius_m: f64, score: Option<i32>) -> Result<Vec<Serving>> {
+        let Some(score) = score else { return Ok(Vec::new()) };
         let found = self
             .index
             .serving(place, radius_m, score)

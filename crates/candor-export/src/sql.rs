@@ -134,18 +134,20 @@ fn scorable(model: &Model, d: Dialect) -> String {
 /// gives `not_scored`: NULL for a row it scores, the reason code `not_enough_history` (with
 /// `score` and `pd` NULL) for a row that fails them.
 pub fn to_sql(model: &Model, table: &str, dialect: Dialect) -> String {
-    if !model.minimum.is_empty() {
-        return with_minimum(model, table, dialect);
-    }
     let s = &model.scaling;
     let id = model.id_column.as_deref().map(|i| format!("{}, ", ident(i, dialect))).unwrap_or_default();
     let parts: Vec<String> = model.characteristics.iter().map(|c| format!("    ({})", case(c, dialect))).collect();
-    format!(
+    // With minimum scoring criteria, the innermost SELECT also tests them, the middle one passes
+    // the test on, and an outer one withholds the score of a row that fails.
+    let test = (!model.minimum.is_empty()).then(|| scorable(model, dialect));
+    let tested = test.as_ref().map_or(String::new(), |t| format!(",\n    {t} AS candor_scorable"));
+    let passed = if test.is_some() { "  candor_scorable,\n" } else { "" };
+    let scored = format!(
         "-- Candor scorecard (format {fmt} version {ver}), trained on {digest}.\n\
          -- score = total points clamped to [{min}, {max}]; pd = 1 / (1 + exp((total - {offset}) / {factor})).\n\
-         SELECT {id}\n  CASE WHEN total_points < {min} THEN {min} WHEN total_points > {max} THEN {max} ELSE total_points END AS score,\n  \
-         1.0 / (1.0 + EXP((total_points - {offset}) / {factor})) AS pd\n\
-         FROM (\n  SELECT {id}\n{sum}\n    AS total_points\n  FROM {table}\n) AS candor_scored",
+         SELECT {id}\n  CASE WHEN total_points < {min} THEN {min} WHEN total_points > {max} THEN {max} ELSE total_points END AS score,\n\
+         {passed}  1.0 / (1.0 + EXP((total_points - {offset}) / {factor})) AS pd\n\
+         FROM (\n  SELECT {id}\n{sum}\n    AS total_points{tested}\n  FROM {table}\n) AS candor_scored",
         fmt = model.format,
         ver = model.format_version,
         digest = model.training.data_digest,
@@ -155,30 +157,20 @@ pub fn to_sql(model: &Model, table: &str, dialect: Dialect) -> String {
         factor = real(s.factor()),
         sum = parts.join("\n    +\n"),
         table = table.split('.').map(|p| ident(p, dialect)).collect::<Vec<_>>().join("."),
-    )
-}
-
-/// [`to_sql`] for a model with minimum scoring criteria: the scoring SELECT with the test of
-/// the criteria beside the total.
-fn with_minimum(model: &Model, table: &str, dialect: Dialect) -> String {
-    let id = model.id_column.as_deref().map(|i| format!("{}, ", ident(i, dialect))).unwrap_or_default();
-    let inner = to_sql(&Model { minimum: Vec::new(), ..model.clone() }, table, dialect);
-    // The plain SELECT's innermost FROM gains the criteria's test as one more column.
-    let total = "\n    AS total_points\n  FROM ";
-    let with_test = format!("\n    AS total_points,\n    {} AS candor_scorable\n  FROM ", scorable(model, dialect));
-    let inner = inner.replacen(total, &with_test, 1);
-    let inner = inner.replacen("  1.0 / (1.0 + EXP(", "  candor_scorable,\n  1.0 / (1.0 + EXP(", 1);
-    let body = inner.lines().filter(|l| !l.starts_with("--")).collect::<Vec<_>>().join("\n");
-    let header: Vec<&str> = inner.lines().filter(|l| l.starts_with("--")).collect();
+    );
+    if test.is_none() {
+        return scored;
+    }
+    let (header, body): (Vec<&str>, Vec<&str>) = scored.lines().partition(|l| l.starts_with("--"));
     format!(
-        "{}\n-- Rows failing the minimum scoring criteria ({}) get no score and not_scored = '{code}'.\n\
+        "{}\n-- Rows failing the minimum scoring criteria ({}) get no score and not_scored = '{NOT_SCORED}'.\n\
          SELECT {id}\n  CASE WHEN candor_scorable = 1 THEN score END AS score,\n  \
          CASE WHEN candor_scorable = 1 THEN pd END AS pd,\n  \
          CASE WHEN candor_scorable = 1 THEN NULL ELSE {} END AS not_scored\n\
-         FROM (\n{body}\n) AS candor_minimum",
+         FROM (\n{}\n) AS candor_minimum",
         header.join("\n"),
         model.minimum.iter().map(|c| c.to_string()).collect::<Vec<_>>().join(", "),
         string(NOT_SCORED),
-        code = NOT_SCORED,
+        body.join("\n"),
     )
 }

@@ -534,7 +534,7 @@ fn own_score_recourse_and_perks_distances() {
         assert_eq!(bureau_error_code(&e), "bad_perks");
         let map = candor_bureau::perks::PerksMap::build(store).expect("map");
         let near = candor_perks::Place::new(39.9011, 116.4).expect("near");
-        let found = map.serving(&near, 500.0, 600).expect("serving");
+        let found = map.serving(&near, 500.0, Some(600)).expect("serving");
         assert_eq!(found.len(), 1, "{backend}");
         let step = candor_bureau::perks::DISTANCE_STEP_M;
         assert_eq!(found[0].distance_m % step, 0.0, "{backend}: {}", found[0].distance_m);

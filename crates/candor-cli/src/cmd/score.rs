@@ -136,6 +136,8 @@ struct Format<'s> {
     /// total alone, and a model's totals span a few hundred values.
     low: i64,
     score_pd: Vec<String>,
+    /// The rest of a line after the id for a row failing the minimum scoring criteria.
+    not_scored: String,
 }
 
 impl<'s> Format<'s> {
@@ -145,7 +147,8 @@ impl<'s> Format<'s> {
         let high: i64 = (0..chars.len()).map(|c| scorer.max_points(c) as i64).sum();
         let score_pd =
             if high - low < MAX_PD_TABLE { (low..=high).map(|t| score_pd(scorer, t)).collect() } else { Vec::new() };
-        Format { scorer, codes: chars.iter().map(|c| c.reason_code.as_str()).collect(), low, score_pd }
+        let not_scored = format!(",,{NOT_SCORED}{}\n", ",".repeat(MAX_REASONS - 1));
+        Format { scorer, codes: chars.iter().map(|c| c.reason_code.as_str()).collect(), low, score_pd, not_scored }
     }
 
     /// The CSV lines of rows `rows`; a row `scorable` marks false gets no score and the one
@@ -171,10 +174,7 @@ impl<'s> Format<'s> {
                 out.push(b',');
             }
             if scorable.is_some_and(|s| !s[start + r]) {
-                out.extend_from_slice(b",,");
-                out.extend_from_slice(NOT_SCORED.as_bytes());
-                out.extend_from_slice(",".repeat(MAX_REASONS - 1).as_bytes());
-                out.push(b'\n');
+                out.extend_from_slice(self.not_scored.as_bytes());
                 continue;
             }
             match self.score_pd.get((total - self.low) as usize) {

@@ -123,12 +123,7 @@ pub(super) async fn mine(
     let deployed = deployed(&state)?;
     let (score, found) = with_store(&state, move |s, store| {
         let score = perks::score_of(store, &s.rules(), s.now(), &key, &deployed)?;
-        // A person the model does not score is served by no perk that asks for a score.
-        let found = match score {
-            Some(score) => map(s, store)?.serving(&here, radius, score)?,
-            None => Vec::new(),
-        };
-        Ok((score, found))
+        Ok((score, map(s, store)?.serving(&here, radius, score)?))
     })
     .await?;
     ok(StatusCode::OK, wire::perks(score, radius, &found))
