@@ -3,7 +3,7 @@
 
 use std::fmt::Write;
 
-use candor_scorecard::{BinRule, Characteristic, Kind, Model, MAX_REASONS, NOT_SCORED};
+use candor_scorecard::{BinRule, Characteristic, Kind, Model, MAX_REASONS, NOT_SCORED, UNKNOWN_SUFFIX};
 
 fn esc(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&apos;")
@@ -38,6 +38,9 @@ fn attributes(c: &Characteristic, out: &mut String) {
     let push = |out: &mut String, points: i32, predicate: String| {
         let _ = writeln!(out, "        <Attribute partialScore=\"{points}\">{predicate}</Attribute>");
     };
+    // A category not seen in training falls to the last attribute, whose own reason code says
+    // the value was unknown, as the engine's does.
+    let mut fallback_code = String::new();
     // Missing first, as in the engine.
     for b in &c.bins {
         if b.rule == BinRule::Missing {
@@ -80,6 +83,8 @@ fn attributes(c: &Characteristic, out: &mut String) {
                 if let BinRule::Categories { categories, other } = &b.rule {
                     if *other {
                         fallback = b.points;
+                        fallback_code =
+                            format!(" reasonCode=\"{}\"", esc(&format!("{}{UNKNOWN_SUFFIX}", c.reason_code)));
                     }
                     if !categories.is_empty() {
                         push(
@@ -96,7 +101,7 @@ fn attributes(c: &Characteristic, out: &mut String) {
             }
         }
     }
-    push(out, fallback, "<True/>".into());
+    let _ = writeln!(out, "        <Attribute partialScore=\"{fallback}\"{fallback_code}><True/></Attribute>");
 }
 
 /// The columns of the minimum scoring criteria that are not characteristics: more inputs.

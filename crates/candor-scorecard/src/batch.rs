@@ -71,6 +71,8 @@ enum Prepared<'a> {
         /// Points per input level, then the missing bin's points, which every code past the
         /// levels (`MISSING_CODE` among them) takes: one load per row, without a branch.
         by_code: Vec<f64>,
+        /// Per input level, whether the model never saw it in training.
+        unseen: Vec<bool>,
     },
 }
 
@@ -133,11 +135,14 @@ impl Scorer {
                 }
                 Values::Categorical { codes, levels } => {
                     let mut by_code = Vec::with_capacity(levels.len() + 1);
+                    let mut unseen = Vec::with_capacity(levels.len());
                     for l in levels {
-                        by_code.push(f64::from(ch.bins[self.bin_of(c, &crate::Value::Text(l.clone()))?].points));
+                        let level = crate::Value::Text(l.clone());
+                        by_code.push(f64::from(ch.bins[self.bin_of(c, &level)?].points));
+                        unseen.push(self.is_unseen(c, &level));
                     }
                     by_code.push(f64::from(missing));
-                    Prepared::Coded { codes, by_code }
+                    Prepared::Coded { codes, by_code, unseen }
                 }
                 Values::Numeric(_) => return Err(bad("is categorical, but its column holds numbers".into())),
             });
@@ -154,6 +159,33 @@ impl Batch<'_> {
 
     pub fn characteristics(&self) -> usize {
         self.prepared.len()
+    }
+
+    /// Whether row `row`'s value of characteristic `c` is a category the model never saw in
+    /// training (see [`Scorer::is_unseen`]).
+    pub fn is_unseen(&self, c: usize, row: usize) -> bool {
+        match &self.prepared[c] {
+            Prepared::Coded { codes, unseen, .. } => {
+                codes.get(row).and_then(|&k| unseen.get(k as usize)).copied().unwrap_or(false)
+            }
+            Prepared::Numeric { .. } => false,
+        }
+    }
+
+    /// How many rows hold each level of characteristic `c`'s column that the model never saw
+    /// in training, as (level index, rows), for the levels that occur; none for a numeric one.
+    pub fn unseen_counts(&self, c: usize) -> Vec<(usize, usize)> {
+        let Prepared::Coded { codes, unseen, .. } = &self.prepared[c] else { return Vec::new() };
+        if !unseen.contains(&true) {
+            return Vec::new();
+        }
+        let mut rows = vec![0usize; unseen.len()];
+        for &k in codes.iter() {
+            if let Some(n) = rows.get_mut(k as usize) {
+                *n += 1;
+            }
+        }
+        rows.into_iter().enumerate().filter(|&(l, n)| n > 0 && unseen[l]).collect()
     }
 
     /// Writes the points of characteristic `c` for rows `start..start + out.len()` into `out`.
@@ -265,7 +297,7 @@ impl Batch<'_> {
                 }
                 true
             }
-            Prepared::Coded { codes, by_code } => {
+            Prepared::Coded { codes, by_code, .. } => {
                 prefetch(ahead(codes, end));
                 let last = by_code.len() - 1;
                 for (t, &code) in totals.iter_mut().zip(&codes[start..end]) {
@@ -329,7 +361,7 @@ impl Batch<'_> {
                     }
                 }
             }
-            Prepared::Coded { codes, by_code } => {
+            Prepared::Coded { codes, by_code, .. } => {
                 prefetch(ahead(codes, end));
                 let last = by_code.len() - 1;
                 for (o, &code) in out.iter_mut().zip(&codes[start..end]) {

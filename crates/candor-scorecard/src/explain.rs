@@ -4,7 +4,7 @@
 //! characteristic whose points fall below the best that characteristic can give, largest
 //! shortfall first, so the reasons are the true drivers of the score and not an approximation.
 
-use crate::model::Scorer;
+use crate::model::{Scorer, Value, UNKNOWN_SUFFIX};
 
 /// Most reasons given with one score, as adverse-action rules allow.
 pub const MAX_REASONS: usize = 4;
@@ -83,6 +83,27 @@ impl Scorer {
             }
         }
         out
+    }
+
+    /// The reasons for a row given by its values (as [`Scorer::score_values`] takes them) and
+    /// bins: as [`Scorer::reasons`], except that a characteristic whose value is a category
+    /// never seen in training says so, with its code followed by [`UNKNOWN_SUFFIX`].
+    pub fn reasons_for_values(&self, values: &[Value], bins: &[usize]) -> Vec<Reason> {
+        let reason = |c: usize| {
+            let mut r = self.reason_at(bins, c);
+            let shown = match values.get(c) {
+                Some(v @ Value::Text(t)) if self.is_unseen(c, v) => format!("{t:?}"),
+                Some(v @ Value::Number(x)) if self.is_unseen(c, v) => format!("\"{x}\""),
+                _ => return r,
+            };
+            r.code.push_str(UNKNOWN_SUFFIX);
+            r.sentence = format!(
+                "{} is {shown}, a value the model never saw in training, so it scores as the riskiest group, {} points below the best bin of {}.",
+                r.characteristic, r.points_below_max, r.characteristic
+            );
+            r
+        };
+        self.reason_indices(bins).into_iter().map(reason).collect()
     }
 
     /// Characteristic `c`'s reason at its bin in `bins`.

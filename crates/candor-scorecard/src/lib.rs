@@ -30,6 +30,6 @@ pub use holdout::{held_out, HeldOut, MAX_HOLDOUT_TRAIN_ROWS};
 pub use minimum::{rows_meeting, Criterion, NOT_SCORED};
 pub use model::{
     Bin, BinRule, Characteristic, Kind, Model, ModelError, Scaling, Scored, Scorer, TrainingSummary, Value,
-    FORMAT_NAME, FORMAT_VERSION,
+    FORMAT_NAME, FORMAT_VERSION, UNKNOWN_SUFFIX,
 };
 pub use protected::looks_protected;

@@ -10,6 +10,11 @@ use crate::binning::Trend;
 pub const FORMAT_NAME: &str = "candor-scorecard";
 pub const FORMAT_VERSION: u32 = 1;
 
+/// What a characteristic's reason code gets after it when the row's value is a category the
+/// model never saw in training: the row is scored in the characteristic's riskiest group (no
+/// benefit of the doubt), and the reason says the value was not known (`purpose:unknown`).
+pub const UNKNOWN_SUFFIX: &str = ":unknown";
+
 /// How log-odds become points: `base_points` at good:bad odds of `base_odds`, and `pdo` more
 /// points each time the odds double; totals are clamped to `[min_score, max_score]`.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -312,7 +317,16 @@ impl Scorer {
         })
     }
 
-    /// Scores a row given the bin of every characteristic, in model order.
+    /// Whether `value` is a category characteristic `c` never saw in training (scored in the
+    /// bin that takes unseen categories). Numbers and missing values are never unseen.
+    pub fn is_unseen(&self, c: usize, value: &Value) -> bool {
+        match (&self.lookups[c], value) {
+            (Lookup::Categorical { by_name, .. }, Value::Text(t)) => !by_name.contains_key(t),
+            (Lookup::Categorical { by_name, .. }, Value::Number(x)) => !by_name.contains_key(&x.to_string()),
+            _ => false,
+        }
+    }
+
     /// Where a score stands among the training scores: its band (1 = lowest) of how many, and
     /// the share of the training rows in lower bands. None for a model without the distribution.
     pub fn band(&self, score: i32) -> Option<(usize, usize, f64)> {
@@ -325,6 +339,7 @@ impl Scorer {
         Some((k + 1, t.score_shares.len(), below))
     }
 
+    /// Scores a row given the bin of every characteristic, in model order.
     pub fn score_bins(&self, bins: impl IntoIterator<Item = usize>) -> Scored {
         let total: i64 = bins.into_iter().zip(&self.model.characteristics).map(|(b, c)| c.bins[b].points as i64).sum();
         self.scored(total)

@@ -109,7 +109,9 @@ pub fn run(args: Args) -> Result<()> {
                     None if candor_table::is_missing(s) => Value::Missing,
                     None => bail!("--row: `{}` is numeric, but got {s:?}", c.name),
                 },
-                Kind::Categorical => Value::Text(s.clone()),
+                // Compared trimmed, and empty, NA, NaN or null is missing, as tables read.
+                Kind::Categorical if candor_table::is_missing(s) => Value::Missing,
+                Kind::Categorical => Value::Text(s.trim().to_owned()),
             },
             Some(serde_json::Value::Bool(b)) => Value::Text(b.to_string()),
             Some(other) => bail!("--row: `{}`: expected a number, a string or null, got {other}", c.name),
@@ -123,13 +125,16 @@ pub fn run(args: Args) -> Result<()> {
         .map(|(i, c)| Line {
             characteristic: c.name.clone(),
             value: row.get(&c.name).cloned().unwrap_or(serde_json::Value::Null),
-            bin: c.bins[bins[i]].rule.label(),
+            bin: match scorer.is_unseen(i, &values[i]) {
+                true => format!("a value never seen in training, scored as: {}", c.bins[bins[i]].rule.label()),
+                false => c.bins[bins[i]].rule.label(),
+            },
             points: c.bins[bins[i]].points,
             max_points: scorer.max_points(i),
         })
         .collect();
     let reasons = scorer
-        .reasons(&bins)
+        .reasons_for_values(&values, &bins)
         .into_iter()
         .map(|r| ReasonOut {
             code: r.code,

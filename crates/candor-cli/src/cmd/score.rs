@@ -9,7 +9,9 @@
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
-use candor_scorecard::{Batch, Kind, Scorer, MAX_REASONS, NOT_SCORED};
+use std::collections::BTreeMap;
+
+use candor_scorecard::{Batch, Kind, Scorer, Values, MAX_REASONS, NOT_SCORED, UNKNOWN_SUFFIX};
 use candor_table::{push_csv_field, ReadOptions, Table};
 
 use crate::io::{load_model, progress, write_atomically};
@@ -33,7 +35,8 @@ pub struct Args {
     data: PathBuf,
     /// Where to write the scores (CSV): id (if the model has one), score, pd, reason1..reason4.
     /// A row failing the model's minimum scoring criteria has no score or pd and the reason
-    /// `not_enough_history`.
+    /// `not_enough_history`. A category the model never saw in training scores in its
+    /// characteristic's riskiest group, and its reason code ends in `:unknown`.
     #[arg(long)]
     out: PathBuf,
     /// Print how long each phase took, to standard error.
@@ -62,6 +65,8 @@ pub fn run(args: Args) -> Result<()> {
     let expected = Table::parquet_rows(&args.data);
     let bar = progress(expected.unwrap_or(0), "scoring");
     let mut rows = 0;
+    // Per characteristic, the categories never seen in training and how many rows hold each.
+    let mut unseen: Vec<BTreeMap<String, usize>> = vec![BTreeMap::new(); model.characteristics.len()];
     write_atomically(&args.out, |w| {
         let mut header: Vec<String> = Vec::new();
         if let Some(id) = &model.id_column {
@@ -93,6 +98,13 @@ pub fn run(args: Args) -> Result<()> {
             };
             let values: Vec<_> = columns.iter().map(|c| &c.values).collect();
             let batch = scorer.batch(&values)?;
+            for (c, column) in columns.iter().enumerate() {
+                if let Values::Categorical { levels, .. } = &column.values {
+                    for (l, n) in batch.unseen_counts(c) {
+                        *unseen[c].entry(levels[l].clone()).or_default() += n;
+                    }
+                }
+            }
             let n = table.rows();
             let chunks: Vec<usize> = (0..n).step_by(CHUNK_ROWS).collect();
             for wave in chunks.chunks(threads) {
@@ -124,6 +136,19 @@ pub fn run(args: Args) -> Result<()> {
     })?;
     bar.finish_and_clear();
     clock.mark("written and synced");
+    for (c, seen) in model.characteristics.iter().zip(&unseen).filter(|(_, u)| !u.is_empty()) {
+        let held: usize = seen.values().sum();
+        let mut named: Vec<String> = seen.keys().take(5).map(|k| format!("{k:?}")).collect();
+        if seen.len() > 5 {
+            named.push(format!("and {} more", seen.len() - 5));
+        }
+        eprintln!(
+            "warning: `{}`: {held} row(s) have a category the model never saw in training ({}); they score in its riskiest group, with reason `{}{UNKNOWN_SUFFIX}` where it costs points",
+            c.name,
+            named.join(", "),
+            c.reason_code
+        );
+    }
     eprintln!("scored {rows} rows into {}", args.out.display());
     Ok(())
 }
@@ -185,6 +210,9 @@ impl<'s> Format<'s> {
                 out.push(b',');
                 if let Some(c) = *c {
                     out.extend_from_slice(self.codes[c].as_bytes());
+                    if batch.is_unseen(c, start + r) {
+                        out.extend_from_slice(UNKNOWN_SUFFIX.as_bytes());
+                    }
                 }
             }
             out.push(b'\n');

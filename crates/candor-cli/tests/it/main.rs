@@ -8,6 +8,7 @@ mod pmml;
 mod sound;
 mod sql;
 mod tidy;
+mod unseen;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
