@@ -170,71 +170,125 @@ pub fn consented_read(
     ask: Ask<'_>,
     deployed: &Deployed,
 ) -> Result<Given> {
+    unit(store, |store| {
+        let assessed = assess(store, rules, now, org, key, ask, deployed)?;
+        let leaf = store.log(&assessed.leaf)?;
+        // A refusal is on the record: commit it, and tell the caller after.
+        Ok(assessed.logged(leaf))
+    })?
+}
+
+/// [`consented_read`] for a group commit ([`candor_store::GroupLog`]): the reads, in one read
+/// transaction, and the leaf to append. The caller gives back the connection, appends
+/// [`Assessed::leaf`] through the group, and then learns the answer from [`Assessed::logged`].
+/// The same answers and the same leaves as [`consented_read`]; many reads share a commit.
+pub fn assess_read(
+    store: &mut Store,
+    rules: &Rules,
+    now: Now,
+    org: &Organisation,
+    key: &SubjectKey,
+    ask: Ask<'_>,
+    deployed: &Deployed,
+) -> Result<Assessed> {
+    store.snapshot(|store| assess(store, rules, now, org, key, ask, deployed))
+}
+
+/// A read decided but not yet logged: its leaf, and what the caller is told once it is.
+pub struct Assessed {
+    pub leaf: Leaf,
+    outcome: Outcome,
+}
+
+impl Assessed {
+    /// The answer, once the leaf is logged at `leaf`: the read, or why it was refused.
+    pub fn logged(self, leaf: i64) -> Result<Given> {
+        self.outcome.finish(leaf)
+    }
+}
+
+enum Outcome {
+    Refused(Refusal),
+    Given { scoring: Scoring, report: ReportedFile, decision: Option<(String, String, Band)> },
+}
+
+impl Outcome {
+    fn finish(self, leaf: i64) -> Result<Given> {
+        match self {
+            Outcome::Refused(refusal) => Err(BureauError::Refused { refusal, leaf }),
+            Outcome::Given { scoring, report, decision } => Ok(Given { scoring, report, decision, leaf }),
+        }
+    }
+}
+
+/// The reads of a consented read, and the leaf that records it.
+fn assess(
+    store: &mut Store,
+    rules: &Rules,
+    now: Now,
+    org: &Organisation,
+    key: &SubjectKey,
+    ask: Ask<'_>,
+    deployed: &Deployed,
+) -> Result<Assessed> {
     let (purpose, policy_name) = (ask.purpose, ask.policy);
-    let outcome = unit(store, |store| {
-        let policy: Option<(Policy, String)> = policy_name.map(|n| policy::current(store, &org.id, n)).transpose()?;
-        // Someone the bureau has no file on has given no consent: the answer, and its leaf, are
-        // those of any read without consent, so a reader learns nothing of who is on file.
-        let consents = match store.consents(key, i64::MAX) {
-            Err(candor_store::StoreError::UnknownSubject) => Vec::new(),
-            other => other?,
-        };
-        let live = consents.iter().find(|c| c.org == org.id && c.purpose == purpose && c.is_live_on(now.today));
-        let frozen = store.is_frozen(key)?;
-        let consent = match live {
-            Some(consent) if !frozen => consent,
-            _ => {
-                let refusal = if frozen { Refusal::Frozen } else { Refusal::NoConsent };
-                let leaf = log(
-                    store,
-                    Leaf::RefusedRead(leaf::RefusedRead {
-                        leaf_version: LEAF_VERSION,
-                        subject: key.to_hex(),
-                        org: org.id.as_str().to_owned(),
-                        purpose: purpose.as_str().to_owned(),
-                        reason: refusal.reason().to_owned(),
-                        recorded_ms: now.ms,
-                    }),
-                )?;
-                // The refusal is on the record: commit it, and tell the caller after.
-                return Ok(Err(BureauError::Refused { refusal, leaf }));
-            }
-        };
-        let report = reported_file(store, rules, now, key, now.today)?;
-        let scoring = deployed.score_file(&report.file, now.today)?;
-        let decision = match (&policy, policy_name) {
-            (Some((p, version)), Some(name)) => {
-                let band = match scoring.score {
-                    Some(score) => *p.band(score).ok_or_else(|| {
-                        BureauError::corrupt(format!("the policy `{name}` gives no decision for the score {score}"))
-                    })?,
-                    // Not scored: the policy's decision for no score (a band with no score).
-                    None => Band { min_score: i32::MIN, decision: p.no_score_decision() },
-                };
-                Some((name.to_owned(), version.clone(), band))
-            }
-            _ => None,
-        };
-        let read = leaf::Read {
-            leaf_version: LEAF_VERSION,
-            subject: key.to_hex(),
-            org: org.id.as_str().to_owned(),
-            purpose: purpose.as_str().to_owned(),
-            consent_until: consent.until.to_string(),
-            model_version: deployed.version.clone(),
-            score: scoring.score,
-            pd: scoring.pd,
-            reasons: scoring.reasons.iter().map(|r| r.code.clone()).collect(),
-            decision: decision.as_ref().map(|(_, _, b)| b.decision.as_str().to_owned()),
-            policy: decision
-                .as_ref()
-                .map(|(name, version, _)| leaf::PolicyRef { name: name.clone(), version: version.clone() }),
-            inputs: scoring.inputs(),
-            as_of: now.today.to_string(),
-            recorded_ms: now.ms,
-        };
-        let leaf = log(store, if decision.is_some() { Leaf::Decision(read) } else { Leaf::Read(read) })?;
-        Ok(Ok(Given { scoring, report, decision, leaf }))
-    })?;
-    outcome
+    let policy: Option<(Policy, String)> = policy_name.map(|n| policy::current(store, &org.id, n)).transpose()?;
+    // Someone the bureau has no file on has given no consent: the answer, and its leaf, are
+    // those of any read without consent, so a reader learns nothing of who is on file.
+    let consents = match store.consents(key, i64::MAX) {
+        Err(candor_store::StoreError::UnknownSubject) => Vec::new(),
+        other => other?,
+    };
+    let live = consents.iter().find(|c| c.org == org.id && c.purpose == purpose && c.is_live_on(now.today));
+    let frozen = store.is_frozen(key)?;
+    let consent = match live {
+        Some(consent) if !frozen => consent,
+        _ => {
+            let refusal = if frozen { Refusal::Frozen } else { Refusal::NoConsent };
+            let leaf = Leaf::RefusedRead(leaf::RefusedRead {
+                leaf_version: LEAF_VERSION,
+                subject: key.to_hex(),
+                org: org.id.as_str().to_owned(),
+                purpose: purpose.as_str().to_owned(),
+                reason: refusal.reason().to_owned(),
+                recorded_ms: now.ms,
+            });
+            return Ok(Assessed { leaf, outcome: Outcome::Refused(refusal) });
+        }
+    };
+    let report = reported_file(store, rules, now, key, now.today)?;
+    let scoring = deployed.score_file(&report.file, now.today)?;
+    let decision = match (&policy, policy_name) {
+        (Some((p, version)), Some(name)) => {
+            let band = match scoring.score {
+                Some(score) => *p.band(score).ok_or_else(|| {
+                    BureauError::corrupt(format!("the policy `{name}` gives no decision for the score {score}"))
+                })?,
+                // Not scored: the policy's decision for no score (a band with no score).
+                None => Band { min_score: i32::MIN, decision: p.no_score_decision() },
+            };
+            Some((name.to_owned(), version.clone(), band))
+        }
+        _ => None,
+    };
+    let read = leaf::Read {
+        leaf_version: LEAF_VERSION,
+        subject: key.to_hex(),
+        org: org.id.as_str().to_owned(),
+        purpose: purpose.as_str().to_owned(),
+        consent_until: consent.until.to_string(),
+        model_version: deployed.version.clone(),
+        score: scoring.score,
+        pd: scoring.pd,
+        reasons: scoring.reasons.iter().map(|r| r.code.clone()).collect(),
+        decision: decision.as_ref().map(|(_, _, b)| b.decision.as_str().to_owned()),
+        policy: decision
+            .as_ref()
+            .map(|(name, version, _)| leaf::PolicyRef { name: name.clone(), version: version.clone() }),
+        inputs: scoring.inputs(),
+        as_of: now.today.to_string(),
+        recorded_ms: now.ms,
+    };
+    let leaf = if decision.is_some() { Leaf::Decision(read) } else { Leaf::Read(read) };
+    Ok(Assessed { leaf, outcome: Outcome::Given { scoring, report, decision } })
 }

@@ -119,6 +119,9 @@ pub struct State {
     pub log_signer: Option<candor_log::Signer>,
     /// The transparency log's tree as last read: each use reads only the leaves logged since.
     pub tree: Mutex<candor_log::Tree>,
+    /// The log's group commit, which reads' leaves go through when present (`candor serve`
+    /// starts one on a connection of its own); without it each read commits its own leaf.
+    pub log_writer: Option<candor_store::GroupLog>,
     /// The perks map, built from the store on first use and after every change to it.
     pub perks: Mutex<Option<Arc<routes::PerksMap>>>,
 }
@@ -144,6 +147,7 @@ impl State {
             hashing: guard::Hashers::new(HASHING_AT_ONCE, HASHING_QUEUE),
             clock: Box::new(|| (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64),
             log_signer: None,
+            log_writer: None,
             perks: Mutex::new(None),
             tree: Mutex::new(candor_log::Tree::new()),
         })

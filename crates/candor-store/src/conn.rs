@@ -138,9 +138,11 @@ fn sqlite_sql(sql: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
-/// A transaction's statements on SQLite: a savepoint, which is a transaction of its own outside a
-/// unit of work ([`crate::Store::unit`]) and nests inside one.
-impl Tx for rusqlite::Savepoint<'_> {
+/// A transaction's statements on SQLite: a transaction of its own outside a unit of work
+/// ([`crate::Store::unit`]), a savepoint nested in one (and for reads).
+macro_rules! sqlite_tx {
+    ($($ty:ty),*) => {$(
+impl Tx for $ty {
     fn execute(&mut self, sql: &str, params: &[Param<'_>]) -> Result<u64, StoreError> {
         let mut stmt = self.prepare_cached(&sqlite_sql(sql))?;
         Ok(stmt.execute(sqlite_params(params))? as u64)
@@ -160,6 +162,9 @@ impl Tx for rusqlite::Savepoint<'_> {
         Ok(())
     }
 }
+    )*};
+}
+sqlite_tx!(rusqlite::Savepoint<'_>, rusqlite::Transaction<'_>);
 
 // ---- PostgreSQL ----
 

@@ -10,6 +10,7 @@
 
 mod audit;
 mod conn;
+mod group;
 mod log;
 mod read;
 mod records;
@@ -19,6 +20,7 @@ mod write;
 use candor_file::model::{OrgId, Organisation};
 
 use conn::{Param, Tx};
+pub use group::{GroupLog, MAX_GROUP};
 pub use log::Audit;
 pub use read::{FileRead, PurgeOutcome, SUBJECTS_PER_CHUNK};
 pub use records::{
@@ -82,7 +84,15 @@ pub struct Store {
 macro_rules! transact {
     ($store:expr, |$tx:ident| $body:expr) => {
         match (&mut $store.backend, $store.in_unit) {
-            ($crate::Backend::Sqlite(conn), _) => {
+            // IMMEDIATE: the write lock from the start. A deferred transaction that read first
+            // could not take it after another connection (the log's writer) committed.
+            ($crate::Backend::Sqlite(conn), false) => {
+                let mut $tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+                let out = $body;
+                $tx.commit()?;
+                Ok::<_, $crate::StoreError>(out)
+            }
+            ($crate::Backend::Sqlite(conn), true) => {
                 let mut $tx = conn.savepoint()?;
                 let out = $body;
                 $tx.commit()?;
@@ -112,7 +122,14 @@ macro_rules! fetch {
                 let mut $tx = $crate::conn::PgAuto::new(client, statements, in_unit);
                 Ok::<_, $crate::StoreError>($body)
             }
-            (_, _) => $crate::transact!($store, |$tx| $body),
+            // A read transaction of its own (deferred: readers do not wait for the writer), or
+            // nested in the unit it is part of.
+            ($crate::Backend::Sqlite(conn), _) => {
+                let mut $tx = conn.savepoint()?;
+                let out = $body;
+                $tx.commit()?;
+                Ok::<_, $crate::StoreError>(out)
+            }
         }
     };
 }
@@ -152,10 +169,33 @@ impl Store {
     /// returns `Err`. Every store call inside runs in that transaction; a unit inside a unit is
     /// part of the outer one.
     pub fn unit<T, E: From<StoreError>>(&mut self, work: impl FnOnce(&mut Store) -> Result<T, E>) -> Result<T, E> {
+        // IMMEDIATE on SQLite: the write lock from the start, so a unit that reads and then
+        // writes is never refused the upgrade by another writer.
+        self.within("BEGIN IMMEDIATE", "BEGIN", work)
+    }
+
+    /// Runs `work`, which only reads, in one read transaction: a consistent view of the file,
+    /// without the write lock a unit takes on SQLite (readers and the writer proceed together),
+    /// and on PostgreSQL read-only, so a write inside fails. Inside a unit, part of the unit.
+    pub fn snapshot<T, E: From<StoreError>>(&mut self, work: impl FnOnce(&mut Store) -> Result<T, E>) -> Result<T, E> {
+        self.within("BEGIN DEFERRED", "BEGIN READ ONLY", work)
+    }
+
+    /// Runs `work` in a transaction begun by `sqlite` or `postgres`, committed when it returns
+    /// `Ok`, rolled back when it returns `Err`.
+    fn within<T, E: From<StoreError>>(
+        &mut self,
+        sqlite: &str,
+        postgres: &str,
+        work: impl FnOnce(&mut Store) -> Result<T, E>,
+    ) -> Result<T, E> {
         if self.in_unit {
             return work(self);
         }
-        self.begin()?;
+        match &mut self.backend {
+            Backend::Sqlite(conn) => conn.execute_batch(sqlite).map_err(StoreError::from)?,
+            Backend::Postgres(client, _) => client.batch_execute(postgres).map_err(StoreError::from)?,
+        }
         self.in_unit = true;
         let out = work(self);
         self.in_unit = false;
@@ -171,16 +211,6 @@ impl Store {
                 Err(e)
             }
         }
-    }
-
-    fn begin(&mut self) -> Result<(), StoreError> {
-        match &mut self.backend {
-            // IMMEDIATE: the write lock from the start, so a unit that reads and then writes is
-            // never refused the upgrade by another writer.
-            Backend::Sqlite(conn) => conn.execute_batch("BEGIN IMMEDIATE")?,
-            Backend::Postgres(client, _) => client.batch_execute("BEGIN")?,
-        }
-        Ok(())
     }
 
     fn end(&mut self, how: &str) -> Result<(), StoreError> {

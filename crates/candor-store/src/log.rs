@@ -154,8 +154,40 @@ pub(crate) fn append<T: Tx>(tx: &mut T, leaf: &Leaf) -> Result<i64, StoreError> 
 /// Appends a leaf about a subject (or none); returns its index.
 pub(crate) fn append_about<T: Tx>(tx: &mut T, leaf: &Leaf, subject_id: Option<i64>) -> Result<i64, StoreError> {
     tx.lock_log()?;
-    let index =
-        tx.query_one("SELECT COALESCE(MAX(leaf_index), -1) + 1 FROM log_leaves", &[], |r| r.int(0))?.unwrap_or(0);
+    let index = next_index(tx)?;
+    insert_leaf(tx, index, leaf, subject_id)?;
+    Ok(index)
+}
+
+/// The index the next leaf takes; the caller holds the log's lock.
+fn next_index<T: Tx>(tx: &mut T) -> Result<i64, StoreError> {
+    Ok(tx.query_one("SELECT COALESCE(MAX(leaf_index), -1) + 1 FROM log_leaves", &[], |r| r.int(0))?.unwrap_or(0))
+}
+
+/// The subject key a leaf names, if it names one.
+fn subject_key(leaf: &Leaf) -> Result<Option<[u8; 32]>, StoreError> {
+    let Some(text) = leaf.subject() else { return Ok(None) };
+    let mut key = [0u8; 32];
+    hex::decode_to_slice(text, &mut key)
+        .map_err(|_| StoreError::Corrupt("a leaf names a subject by something not a key".into()))?;
+    Ok(Some(key))
+}
+
+/// The file's id for the subject a leaf is about, who must be in the file, except that a refused
+/// read may name someone the bureau has no file on: it is logged as any refusal, about nobody.
+fn subject_of<T: Tx>(tx: &mut T, leaf: &Leaf, key: Option<&[u8; 32]>) -> Result<Option<i64>, StoreError> {
+    let Some(key) = key else { return Ok(None) };
+    let sid =
+        tx.query_one("SELECT subject_id FROM subjects WHERE subject_key = $1", &[Param::Bytes(key)], |r| r.int(0))?;
+    match (sid, leaf) {
+        (Some(sid), _) => Ok(Some(sid)),
+        (None, Leaf::RefusedRead(_)) => Ok(None),
+        (None, _) => Err(StoreError::UnknownSubject),
+    }
+}
+
+/// Writes leaf `index`; the caller holds the log's lock and knows the index is the next.
+fn insert_leaf<T: Tx>(tx: &mut T, index: i64, leaf: &Leaf, subject_id: Option<i64>) -> Result<(), StoreError> {
     let text = leaf.to_text();
     let (kind, now_ms) = (leaf.kind(), leaf.recorded_ms());
     let hash = leaf_hash(text.as_bytes());
@@ -172,7 +204,7 @@ pub(crate) fn append_about<T: Tx>(tx: &mut T, leaf: &Leaf, subject_id: Option<i6
             Param::OptText(leaf.addressee()),
         ],
     )?;
-    Ok(index)
+    Ok(())
 }
 
 /// The leaf of an applied batch.
@@ -225,34 +257,38 @@ impl Store {
     /// deployment) to the log, about the subject it names, if it names one (who must be in the
     /// file); returns the leaf index.
     pub fn log(&mut self, leaf: &Leaf) -> Result<i64, StoreError> {
-        let key = match leaf.subject() {
-            Some(text) => {
-                let mut key = [0u8; 32];
-                hex::decode_to_slice(text, &mut key)
-                    .map_err(|_| StoreError::Corrupt("a leaf names a subject by something not a key".into()))?;
-                Some(key)
-            }
-            None => None,
-        };
+        let key = subject_key(leaf)?;
         transact!(self, |tx| {
-            let sid = match &key {
-                Some(key) => {
-                    let sid = tx.query_one(
-                        "SELECT subject_id FROM subjects WHERE subject_key = $1",
-                        &[Param::Bytes(key)],
-                        |r| r.int(0),
-                    )?;
-                    match (sid, leaf) {
-                        (Some(sid), _) => Some(sid),
-                        // A refused read may name someone the bureau has no file on: it is
-                        // logged as any refusal, about nobody in the file.
-                        (None, Leaf::RefusedRead(_)) => None,
-                        (None, _) => return Err(StoreError::UnknownSubject),
-                    }
-                }
-                None => None,
-            };
+            let sid = subject_of(&mut tx, leaf, key.as_ref())?;
             append_about(&mut tx, leaf, sid)?
+        })
+    }
+
+    /// Appends several leaves in one transaction (see [`crate::GroupLog`]): each leaf's index,
+    /// or why that leaf alone was refused (a subject not in the file), in order. The error
+    /// outside is the transaction's: then nothing was appended.
+    pub fn log_all(&mut self, leaves: &[&Leaf]) -> Result<Vec<Result<i64, StoreError>>, StoreError> {
+        transact!(self, |tx| {
+            tx.lock_log()?;
+            let mut next = next_index(&mut tx)?;
+            let mut out = Vec::with_capacity(leaves.len());
+            for &leaf in leaves {
+                let sid = match subject_key(leaf) {
+                    Ok(key) => subject_of(&mut tx, leaf, key.as_ref()),
+                    Err(e) => Err(e),
+                };
+                out.push(match sid {
+                    Ok(sid) => {
+                        insert_leaf(&mut tx, next, leaf, sid)?;
+                        next += 1;
+                        Ok(next - 1)
+                    }
+                    Err(StoreError::UnknownSubject) => Err(StoreError::UnknownSubject),
+                    Err(StoreError::Corrupt(why)) => Err(StoreError::Corrupt(why)),
+                    Err(e) => return Err(e),
+                });
+            }
+            out
         })
     }
 

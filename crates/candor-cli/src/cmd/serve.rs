@@ -51,6 +51,9 @@ pub fn run(args: Args) -> Result<()> {
             state.store.add(Store::open(&config.db).with_context(|| format!("{}: cannot open the store", config.db))?);
         }
     }
+    // Reads' leaves are appended by one writer on a connection of its own, many to a commit.
+    let writer = Store::open(&config.db).with_context(|| format!("{}: cannot open the store", config.db))?;
+    state.log_writer = Some(candor_store::GroupLog::start(writer)?);
     state.log_signer = Some(crate::bureau::log_signer(&config.db, candor_server::LOG_ORIGIN, &config.keys)?);
     candor_server::check_kept_checkpoint(&state).map_err(|why| anyhow::anyhow!("{}: {why}", config.db))?;
     let state = Arc::new(state);

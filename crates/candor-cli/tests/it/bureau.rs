@@ -535,7 +535,13 @@ fn the_server_killed_during_concurrent_writes_keeps_every_answered_write() {
         let conn = rusqlite::Connection::open(&db).expect("open");
         conn.query_row(PERSON_CHANGES, [], |r| r.get::<_, i64>(0)).expect("count")
     };
-    killed_during_concurrent_writes(dir.path(), &db.display().to_string(), &stored, &changes);
+    let leaves = || {
+        let conn = rusqlite::Connection::open(&db).expect("open");
+        let mut stmt = conn.prepare(READ_LEAVES).expect("prepare");
+        let indices = stmt.query_map([], |r| r.get::<_, i64>(0)).expect("query").map(|r| r.expect("row"));
+        indices.collect()
+    };
+    killed_during_concurrent_writes(dir.path(), &db.display().to_string(), &stored, &changes, &leaves);
 }
 
 #[test]
@@ -560,7 +566,53 @@ fn the_server_killed_during_concurrent_writes_keeps_every_answered_write_on_post
         let sql = format!("SET search_path TO {}; {PERSON_CHANGES}", schema.name);
         crate::sql::psql(&url, &sql, None).trim().parse::<i64>().expect("count")
     };
-    killed_during_concurrent_writes(dir.path(), &db, &stored, &changes);
+    let leaves = || {
+        let out = crate::sql::psql(&url, &format!("SET search_path TO {}; {READ_LEAVES}", schema.name), None);
+        out.lines().filter_map(|l| l.trim().parse::<i64>().ok()).collect()
+    };
+    killed_during_concurrent_writes(dir.path(), &db, &stored, &changes, &leaves);
+}
+
+/// The leaves of lenders' reads, answered or refused: those the log's group commit appends.
+const READ_LEAVES: &str = "SELECT leaf_index FROM log_leaves WHERE kind IN ('read', 'refused_read')";
+
+/// A lender of the killed test reading files under consent (most people gave none, so most
+/// reads are refused, and logged as such), until the server goes: the leaf index each answer
+/// named.
+fn lender_reads(addr: &str, key: &str, first: u64) -> Vec<i64> {
+    let mut leaves = Vec::new();
+    for i in first.. {
+        let body = format!(r#"{{"scheme":"generic","number":"KILL{i:08}","purpose":"tenancy"}}"#);
+        let leaf = match http_answer(addr, "POST", "/v1/scores", key, body.as_bytes()) {
+            Some((200, answer)) => {
+                answer.split("\"leaf\":").nth(1).map(|t| t.chars().take_while(char::is_ascii_digit).collect())
+            }
+            Some((403, answer)) => {
+                answer.split("(leaf ").nth(1).map(|t| t.chars().take_while(char::is_ascii_digit).collect())
+            }
+            Some((429, _)) => continue,
+            Some((status, answer)) => panic!("a read answered {status}: {answer}"),
+            None => return leaves,
+        };
+        let leaf: String = leaf.unwrap_or_default();
+        leaves.push(leaf.parse().unwrap_or_else(|_| panic!("an answered read names its leaf")));
+    }
+    leaves
+}
+
+/// A model over two features of the catalogue, fitted on a small seeded table, for the killed
+/// server to score with.
+fn catalogue_model(dir: &Path) -> String {
+    let mut csv = String::from("months_of_history,worst_dpd_12m,bad\n");
+    for i in 0..2_000u64 {
+        let months = (i * 37) % 120;
+        let dpd = [0, 0, 0, 30, 60, 90][(i * 7 % 6) as usize];
+        let bad = (i * 13 % 10) < 1 + u64::from(dpd >= 60) * 4 + u64::from(months < 12) * 2;
+        csv.push_str(&format!("{months},{dpd},{}\n", u8::from(bad)));
+    }
+    std::fs::write(dir.join("catalogue.csv"), csv).expect("write");
+    ok(dir, &["fit", "--data", "catalogue.csv", "--target", "bad", "--out", "catalogue_model.json"]);
+    dir.join("catalogue_model.json").display().to_string()
 }
 
 /// Rows of the changes people make, in every table the killed test's people write.
@@ -617,8 +669,11 @@ fn killed_during_concurrent_writes(
     db: &str,
     stored_digests: &dyn Fn() -> std::collections::HashSet<Vec<u8>>,
     person_changes: &dyn Fn() -> i64,
+    read_leaves: &dyn Fn() -> std::collections::HashSet<i64>,
 ) {
     use sha2::{Digest, Sha256};
+    let model = catalogue_model(dir);
+    let reads_answered = std::sync::Arc::new(std::sync::Mutex::new(Vec::<i64>::new()));
     let added = candor_with_keys(
         dir,
         &["org", "add", "--db", db, "--id", "bank-one", "--kind", "lender", "--name", "Bank One"],
@@ -641,11 +696,13 @@ fn killed_during_concurrent_writes(
     for round in 0..5u64 {
         let port = std::net::TcpListener::bind("127.0.0.1:0").expect("port").local_addr().expect("addr").port();
         let addr = format!("127.0.0.1:{port}");
-        let mut server = candor_with_keys(dir, &["serve", "--db", db, "--listen", &addr])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("serve");
+        // The model is deployed in the first round and restored from the store after.
+        let mut serve = vec!["serve", "--db", db, "--listen", &addr];
+        if round == 0 {
+            serve.extend(["--model", &model]);
+        }
+        let mut server =
+            candor_with_keys(dir, &serve).stdout(Stdio::null()).stderr(Stdio::null()).spawn().expect("serve");
         let started = Instant::now();
         while http(&addr, "GET", "/healthz", "", b"").is_none() && started.elapsed() < Duration::from_secs(10) {
             std::thread::sleep(Duration::from_millis(20));
@@ -686,11 +743,25 @@ fn killed_during_concurrent_writes(
                 })
             })
             .collect();
+        let readers: Vec<_> = (0..2u64)
+            .map(|c| {
+                let (addr, key, answered) = (addr.clone(), key.clone(), reads_answered.clone());
+                let first = next.saturating_sub(10_000) + c * 1_000;
+                std::thread::spawn(move || {
+                    let leaves = lender_reads(&addr, &key, first);
+                    answered.lock().expect("lock").extend(leaves);
+                })
+            })
+            .collect();
         std::thread::sleep(Duration::from_millis(150 + round * 60));
         server.kill().expect("kill -9");
         server.wait().expect("reap");
-        for c in clients.into_iter().chain(people) {
+        for c in clients.into_iter().chain(people).chain(readers) {
             c.join().expect("client");
+        }
+        let logged = read_leaves();
+        for leaf in reads_answered.lock().expect("lock").iter() {
+            assert!(logged.contains(leaf), "{db}, round {round}: a read answered with leaf {leaf} is not in the log");
         }
         next += 10_000;
         let stored = stored_digests();
@@ -711,6 +782,7 @@ fn killed_during_concurrent_writes(
     }
     assert!(acknowledged.lock().expect("lock").len() > 20, "the clients got few writes through");
     assert!(changes_answered.load(std::sync::atomic::Ordering::SeqCst) > 10, "the people got few changes through");
+    assert!(reads_answered.lock().expect("lock").len() > 20, "the lenders got few reads through");
 }
 
 fn now_ms() -> i64 {

@@ -60,22 +60,35 @@ async fn read_with_consent(state: Shared, caller: Caller, deciding: bool, body: 
     let key = state.keys.subject_key(&identify(&req.scheme, &req.number)?);
     let purpose = purpose(&req.purpose)?;
     let deployed = deployed(&state)?;
-    let given = with_store(&state, move |s, store| {
-        let (rules, now) = (s.rules(), s.now());
-        match consent::consented_read(
-            store,
-            &rules,
-            now,
-            &org,
-            &key,
-            consent::Ask { purpose, policy: req.policy.as_deref() },
-            &deployed,
-        ) {
-            Err(BureauError::Refused { refusal, leaf }) => Ok(Err((refusal, leaf))),
-            other => Ok(Ok(other?)),
+    let ask_policy = req.policy;
+    let given: Result<_, BureauError> = match &state.log_writer {
+        // The reads on a connection of the pool, given back before the leaf waits for its
+        // group's commit, so other requests read meanwhile and share that commit.
+        Some(_) => {
+            let assessed = with_store(&state, move |s, store| {
+                let ask = consent::Ask { purpose, policy: ask_policy.as_deref() };
+                Ok(consent::assess_read(store, &s.rules(), s.now(), &org, &key, ask, &deployed)?)
+            })
+            .await?;
+            let (s, leaf) = (state.clone(), assessed.leaf.clone());
+            let index = tokio::task::spawn_blocking(move || s.log_writer.as_ref().map(|group| group.append(leaf)))
+                .await
+                .map_err(|_| ApiError::internal())?
+                .ok_or_else(ApiError::internal)?;
+            index.map_err(BureauError::from).and_then(|index| assessed.logged(index))
         }
-    })
-    .await?;
+        None => {
+            with_store(&state, move |s, store| {
+                let ask = consent::Ask { purpose, policy: ask_policy.as_deref() };
+                Ok(consent::consented_read(store, &s.rules(), s.now(), &org, &key, ask, &deployed))
+            })
+            .await?
+        }
+    };
+    let given = match given {
+        Err(BureauError::Refused { refusal, leaf }) => Err((refusal, leaf)),
+        other => Ok(other?),
+    };
     match given {
         Ok(given) => {
             state.metrics.scores.fetch_add(1, Ordering::Relaxed);

@@ -62,9 +62,12 @@ fn fixture() -> Fixture {
 
 fn fixture_with(config: Settings) -> Fixture {
     let dir = tempfile::tempdir().expect("dir");
-    let store = Store::open(&dir.path().join("s.db").display().to_string()).expect("store");
+    let path = dir.path().join("s.db").display().to_string();
+    let store = Store::open(&path).expect("store");
     let keys = Keys::from_hex(&"01".repeat(32), &"02".repeat(32)).expect("keys");
     let mut state = State::new(config, store, keys).expect("state");
+    // As `candor serve` runs: reads' leaves through the group commit.
+    state.log_writer = Some(candor_store::GroupLog::start(Store::open(&path).expect("store")).expect("log writer"));
     // 2026-10-31T12:00:00Z: after the example batch's months.
     let clock = Arc::new(AtomicI64::new(1_793_448_000_000));
     let c = clock.clone();

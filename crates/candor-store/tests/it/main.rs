@@ -538,3 +538,101 @@ fn the_audit_finds_a_change_without_its_leaf_and_a_leaf_without_its_change() {
         assert_eq!(problems.len(), 2, "{name}: {problems:?}");
     });
 }
+
+/// The group commit: many threads append at once through one writer; each is answered with its
+/// own leaf's index, every index once, the log contiguous and each answered leaf's bytes there;
+/// a leaf about nobody on file is refused alone, and the others in its group are not.
+#[test]
+fn a_group_commit_answers_each_caller_with_its_own_durable_leaf() {
+    use candor_log::leaf::{RefusedRead, SubjectEvent};
+    use candor_log::{Leaf, LEAF_VERSION};
+    use candor_store::GroupLog;
+    on_every_backend_raw("group", |store, backend| {
+        let name = backend.name;
+        let id = candor_file::ids::NationalId::parse(Scheme::CnRid, "110105199003071239").expect("id");
+        let key = SubjectKey([5; 32]);
+        store
+            .unit(|s| {
+                s.enrol(&SubjectEntry::of(key, &id), Some("hash"), candor_store::Proofing::Code, 1)?;
+                s.log(&Leaf::Enrolment(SubjectEvent {
+                    leaf_version: LEAF_VERSION,
+                    subject: key.to_hex(),
+                    recorded_ms: 1,
+                }))
+            })
+            .expect("enrol");
+        let before = store.log_tree().expect("tree").size();
+        let group = GroupLog::start(Store::open(&backend.url).expect("writer")).expect("group");
+        let (threads, each) = (8usize, 40usize);
+        let answered: Vec<(i64, String)> = std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..threads)
+                .map(|t| {
+                    let group = &group;
+                    scope.spawn(move || {
+                        let mut out = Vec::new();
+                        for i in 0..each {
+                            let ms = (t * 1_000 + i) as i64;
+                            let leaf = if i % 10 == 3 {
+                                // About nobody on file: refused reads are logged about nobody.
+                                Leaf::RefusedRead(RefusedRead {
+                                    leaf_version: LEAF_VERSION,
+                                    subject: "00".repeat(32),
+                                    org: "shop".into(),
+                                    purpose: "tenancy".into(),
+                                    reason: "no live consent".into(),
+                                    recorded_ms: ms,
+                                })
+                            } else if i % 10 == 7 {
+                                let stranger = SubjectEvent {
+                                    leaf_version: LEAF_VERSION,
+                                    subject: "00".repeat(32),
+                                    recorded_ms: ms,
+                                };
+                                let refused = group.append(Leaf::FreezePlaced(stranger));
+                                assert!(matches!(refused, Err(StoreError::UnknownSubject)), "{refused:?}");
+                                continue;
+                            } else {
+                                // About the person on file (a read's leaf changes no row).
+                                Leaf::RefusedRead(RefusedRead {
+                                    leaf_version: LEAF_VERSION,
+                                    subject: key.to_hex(),
+                                    org: "shop".into(),
+                                    purpose: "tenancy".into(),
+                                    reason: "file frozen".into(),
+                                    recorded_ms: ms,
+                                })
+                            };
+                            let text = leaf.to_text();
+                            out.push((group.append(leaf).expect("appended"), text));
+                        }
+                        out
+                    })
+                })
+                .collect();
+            handles.into_iter().flat_map(|h| h.join().expect("thread")).collect()
+        });
+        group.stop();
+        assert_eq!(answered.len(), threads * (each - each / 10), "{name}");
+        let mut indices: Vec<i64> = answered.iter().map(|a| a.0).collect();
+        indices.sort_unstable();
+        let expected: Vec<i64> = (before as i64..before as i64 + answered.len() as i64).collect();
+        assert_eq!(indices, expected, "{name}: every index once, no gap");
+        for (index, text) in &answered {
+            assert_eq!(store.log_leaf(*index).expect("leaf").as_ref(), Some(text), "{name}: leaf {index}");
+        }
+        assert_eq!(store.log_tree().expect("tree").size(), before + answered.len() as u64, "{name}");
+        let audit = store.audit().expect("audit");
+        assert!(audit.problems.is_empty(), "{name}: {:?}", audit.problems);
+        assert_eq!(store.leaves_about(&key).expect("leaves").len(), threads * (each - 2 * each / 10) + 1, "{name}");
+        assert!(
+            group
+                .append(Leaf::FreezePlaced(SubjectEvent {
+                    leaf_version: LEAF_VERSION,
+                    subject: key.to_hex(),
+                    recorded_ms: 9,
+                }))
+                .is_err(),
+            "{name}: a stopped writer takes nothing"
+        );
+    });
+}
