@@ -85,18 +85,60 @@ fn reported_file_known(
     })
 }
 
-/// Calls `each` with every subject's file as reports show it — as known at `known_ms`, with
-/// retention on `as_of`, without what disputes deleted, suppressed or blocked as they stand
-/// `now` (a record found wrong later was wrong then too: it must not train a model either) — a
-/// chunk of subjects at a time, letting the store go between chunks
-/// so a long walk does not hold up requests. `progress` hears the highest subject id done.
-/// Returns how many files it read.
+/// Which subjects a walk of the file covers, as of when.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Walk {
+    /// What the bureau knew: milliseconds since 1970.
+    pub known_ms: i64,
+    /// Retention applies on this day, and features describe the file as of it.
+    pub as_of: time::Date,
+    /// The share of the subjects: part `index` of `of` (see [`Part`]).
+    pub part: Part,
+}
+
+/// Subjects per chunk dealt to the parts of a walk in parts: small enough that parts are near
+/// equal on a small file too, a constant so that every part deals the same chunks.
+const PART_CHUNK: i64 = 250;
+
+/// Part `index` (from 0) of `of` equal shares of the subjects, for walks run in parallel (one per
+/// Spark task): the file's chunks of subjects are dealt out in turn, so every subject is in
+/// exactly one part and the parts are near equal.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Part {
+    pub index: u32,
+    pub of: u32,
+}
+
+impl Part {
+    pub const WHOLE: Part = Part { index: 0, of: 1 };
+
+    /// Parses `K/N` (0 <= K < N).
+    pub fn parse(text: &str) -> std::result::Result<Part, String> {
+        let bad = || format!("expected K/N with 0 <= K < N, such as 0/4, got `{text}`");
+        let (k, n) = text.split_once('/').ok_or_else(bad)?;
+        let (index, of) = (k.trim().parse::<u32>().map_err(|_| bad())?, n.trim().parse::<u32>().map_err(|_| bad())?);
+        if index >= of {
+            return Err(bad());
+        }
+        Ok(Part { index, of })
+    }
+
+    fn takes(self, chunk: u64) -> bool {
+        chunk % u64::from(self.of.max(1)) == u64::from(self.index)
+    }
+}
+
+/// Calls `each` with every subject's file (of the walk's part) as reports show it — as known at
+/// `walk.known_ms`, with retention on `walk.as_of`, without what disputes deleted, suppressed or
+/// blocked as they stand `now` (a record found wrong later was wrong then too: it must not train
+/// a model either) — a chunk of subjects at a time, letting the store go between chunks so a long
+/// walk does not hold up requests. `progress` hears the highest subject id done. Returns how
+/// many files it read.
 pub fn for_each_reported_file<S: Stores>(
     stores: &mut S,
     rules: &Rules,
     now: Now,
-    known_ms: i64,
-    as_of: time::Date,
+    walk: Walk,
     each: &mut dyn FnMut(&SubjectKey, &SubjectFile) -> Result<()>,
     progress: &mut dyn FnMut(i64),
 ) -> Result<u64> {
@@ -105,10 +147,14 @@ pub fn for_each_reported_file<S: Stores>(
     for (d, key) in all {
         disputed.entry(key).or_default().push(d);
     }
-    let read = read_at(rules, known_ms, as_of);
+    let read = read_at(rules, walk.known_ms, walk.as_of);
+    let size = if walk.part.of > 1 { PART_CHUNK } else { candor_store::SUBJECTS_PER_CHUNK };
     let mut count = 0;
-    for lo in (1..=max).step_by(candor_store::SUBJECTS_PER_CHUNK as usize) {
-        let hi = lo.saturating_add(candor_store::SUBJECTS_PER_CHUNK - 1);
+    for (chunk, lo) in (1..=max).step_by(size as usize).enumerate() {
+        let hi = lo.saturating_add(size - 1);
+        if !walk.part.takes(chunk as u64) {
+            continue;
+        }
         let chunk = stores.with(|store| Ok(store.files_in_range(lo, hi, &read)?))?;
         for (key, mut file) in chunk {
             if let Some(list) = disputed.get(&key) {

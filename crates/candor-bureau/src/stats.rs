@@ -4,7 +4,7 @@
 use candor_file::features::{compute, index};
 use candor_file::stats::{RegionCounts, RegionTable, DEFAULT_K};
 
-use crate::gate::{for_each_reported_file, Stores};
+use crate::gate::{for_each_reported_file, Part, Stores, Walk};
 use crate::{BureauError, Now, Result, Rules};
 
 /// What the figures measure.
@@ -26,8 +26,7 @@ pub fn regional_counts<S: Stores>(stores: &mut S, rules: &Rules, now: Now) -> Re
         stores,
         rules,
         now,
-        now.ms,
-        now.today,
+        Walk { known_ms: now.ms, as_of: now.today, part: Part::WHOLE },
         &mut |key, file| {
             // Only files with a furnished record count: enrolments alone cannot pad a cell.
             let furnished = file.accounts.iter().any(|a| !a.reports.is_empty()) || !file.court_records.is_empty();

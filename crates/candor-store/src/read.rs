@@ -51,12 +51,20 @@ fn subject_key(bytes: Option<Vec<u8>>) -> Result<SubjectKey, StoreError> {
 }
 
 fn load_range<T: Tx>(tx: &mut T, lo: i64, hi: i64, known_ms: i64) -> Result<Vec<Loaded>, StoreError> {
-    let range = [Param::Int(lo), Param::Int(hi), Param::Int(known_ms)];
+    // One person's file is read by equality on the subject: the one hash partition that holds
+    // it is all PostgreSQL reads (a range reads every partition), and a distributed store routes
+    // the query to one shard. A walk reads a range.
+    let (single, range) =
+        ([Param::Int(lo), Param::Int(known_ms)], [Param::Int(lo), Param::Int(hi), Param::Int(known_ms)]);
+    let (range, filter): (&[Param<'_>], &str) = if lo == hi {
+        (&single, "subject_id = $1 AND recorded_ms <= $2")
+    } else {
+        (&range, "subject_id BETWEEN $1 AND $2 AND recorded_ms <= $3")
+    };
     let mut loaded: Vec<Loaded> = Vec::new();
     tx.query(
-        "SELECT subject_id, subject_key FROM subjects WHERE subject_id BETWEEN $1 AND $2 AND recorded_ms <= $3 \
-         ORDER BY subject_id",
-        &range,
+        &format!("SELECT subject_id, subject_key FROM subjects WHERE {filter} ORDER BY subject_id"),
+        range,
         &mut |r| {
             loaded.push(Loaded {
                 id: r.int(0)?,
@@ -73,9 +81,11 @@ fn load_range<T: Tx>(tx: &mut T, lo: i64, hi: i64, known_ms: i64) -> Result<Vec<
     // Latest version of each account, in account order per subject.
     let mut accounts: Vec<(i64, i64, Account)> = Vec::new();
     tx.query(
-        "SELECT subject_id, account_id, furnisher, reference, kind, opened, currency FROM account_versions \
-         WHERE subject_id BETWEEN $1 AND $2 AND recorded_ms <= $3 ORDER BY subject_id, account_id, recorded_ms, batch_id",
-        &range,
+        &format!(
+            "SELECT subject_id, account_id, furnisher, reference, kind, opened, currency FROM account_versions \
+             WHERE {filter} ORDER BY subject_id, account_id, recorded_ms, batch_id"
+        ),
+        range,
         &mut |r| {
             let account = Account {
                 furnisher: parse(OrgId::parse(&r.text(2)?))?,
@@ -105,9 +115,11 @@ fn load_range<T: Tx>(tx: &mut T, lo: i64, hi: i64, known_ms: i64) -> Result<Vec<
     // Latest version of each (account, month): rows arrive in key order, later versions last.
     let mut last_key: Option<(i64, i32)> = None;
     tx.query(
-        "SELECT account_id, month, balance_minor, limit_minor, paid_minor, dpd, status, delinquent_since FROM reports \
-         WHERE subject_id BETWEEN $1 AND $2 AND recorded_ms <= $3 ORDER BY subject_id, account_id, month, recorded_ms, batch_id",
-        &range,
+        &format!(
+            "SELECT account_id, month, balance_minor, limit_minor, paid_minor, dpd, status, delinquent_since FROM reports \
+             WHERE {filter} ORDER BY subject_id, account_id, month, recorded_ms, batch_id"
+        ),
+        range,
         &mut |r| {
             let aid = r.int(0)?;
             let Some(&(i, a)) = account_slot.get(&aid) else { return Ok(()) };
@@ -126,9 +138,10 @@ fn load_range<T: Tx>(tx: &mut T, lo: i64, hi: i64, known_ms: i64) -> Result<Vec<
     )?;
 
     tx.query(
-        "SELECT subject_id, org_id, day, purpose FROM inquiries WHERE subject_id BETWEEN $1 AND $2 AND recorded_ms <= $3 \
-         ORDER BY subject_id, day, org_id",
-        &range,
+        &format!(
+            "SELECT subject_id, org_id, day, purpose FROM inquiries WHERE {filter} ORDER BY subject_id, day, org_id"
+        ),
+        range,
         &mut |r| {
             if let Some(i) = slot(r.int(0)?) {
                 loaded[i].file.inquiries.push(Inquiry {
@@ -142,9 +155,11 @@ fn load_range<T: Tx>(tx: &mut T, lo: i64, hi: i64, known_ms: i64) -> Result<Vec<
     )?;
 
     tx.query(
-        "SELECT subject_id, court, case_number, amount_minor, currency, grounds, listed, closed, outcome FROM court_records \
-         WHERE subject_id BETWEEN $1 AND $2 AND recorded_ms <= $3 ORDER BY subject_id, court, case_number, recorded_ms, batch_id",
-        &range,
+        &format!(
+            "SELECT subject_id, court, case_number, amount_minor, currency, grounds, listed, closed, outcome FROM court_records \
+             WHERE {filter} ORDER BY subject_id, court, case_number, recorded_ms, batch_id"
+        ),
+        range,
         &mut |r| {
             let Some(i) = slot(r.int(0)?) else { return Ok(()) };
             let closed = match (r.opt_int(7)?, r.opt_text(8)?) {

@@ -249,8 +249,7 @@ fn what_disputes_take_away_is_in_no_report_score_or_training_file() {
             store,
             &rules,
             later,
-            later.ms,
-            later.today,
+            gate::Walk { known_ms: later.ms, as_of: later.today, part: gate::Part::WHOLE },
             &mut |k, file| {
                 walked.push((*k, file.clone()));
                 Ok(())

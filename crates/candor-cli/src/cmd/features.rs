@@ -36,6 +36,10 @@ pub struct Args {
     /// subjects without an outcome (outside the development sample) are left out.
     #[arg(long)]
     outcomes: Option<PathBuf>,
+    /// Only part K of N equal shares of the subjects (`K/N`, from 0/N): parts run in parallel,
+    /// on a Spark cluster's executors for instance, together give every subject exactly once.
+    #[arg(long, value_parser = candor_bureau::gate::Part::parse, default_value = "0/1")]
+    partition: candor_bureau::gate::Part,
     #[arg(long)]
     out: PathBuf,
 }
@@ -81,8 +85,11 @@ pub fn run(args: Args) -> Result<()> {
         &mut store,
         &rules,
         now,
-        args.known_ms.unwrap_or(now.ms),
-        args.as_of,
+        candor_bureau::gate::Walk {
+            known_ms: args.known_ms.unwrap_or(now.ms),
+            as_of: args.as_of,
+            part: args.partition,
+        },
         &mut |key, file| {
             let label = outcomes.as_ref().and_then(|o| o.get(key).copied());
             // With outcomes, the file is the development sample: the people with an outcome.

@@ -72,6 +72,22 @@ fn simulate_ingest_features_fit() {
     let first = std::fs::read(dir.path().join("f.parquet")).expect("features");
     ok(dir.path(), &args);
     assert_eq!(std::fs::read(dir.path().join("f.parquet")).expect("features"), first, "features are deterministic");
+    // In parts (as Spark's tasks run them), every subject once, with the same features.
+    let mut parts: Vec<(String, Vec<u64>)> = Vec::new();
+    for k in 0..2 {
+        let part = format!("{k}/2");
+        let name = format!("f{k}.parquet");
+        ok(dir.path(), &[&args[..7], &["--partition", part.as_str(), "--out", name.as_str()][..]].concat());
+        parts.extend(feature_rows(&dir.path().join(name)));
+    }
+    parts.sort();
+    let mut whole = feature_rows(&dir.path().join("f.parquet"));
+    whole.sort();
+    assert_eq!(parts, whole, "the parts together are the whole");
+    for bad in ["2/2", "1/0", "x/2", "3"] {
+        let out = candor(dir.path(), &[&args[..7], &["--partition", bad, "--out", "bad.parquet"][..]].concat());
+        assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("0 <= K < N"), "{bad}");
+    }
 
     let fit = candor(
         dir.path(),
@@ -94,6 +110,21 @@ fn simulate_ingest_features_fit() {
     let auc: f64 =
         out.split("AUC ").nth(1).and_then(|s| s.split_whitespace().next()).and_then(|s| s.parse().ok()).expect("AUC");
     assert!(auc > 0.75, "the features should carry the simulated signal: {out}");
+}
+
+/// Each row of a features file: the subject, and every feature's bits (NaN compares equal).
+fn feature_rows(path: &Path) -> Vec<(String, Vec<u64>)> {
+    let table = candor_table::Table::read(path).expect("read features");
+    let subject = table.index_of("subject").expect("subject");
+    let columns: Vec<Vec<f64>> = candor_file::features::CATALOGUE
+        .iter()
+        .map(|f| table.numbers(table.index_of(f.name).expect("column")).expect("numbers"))
+        .collect();
+    (0..table.rows())
+        .map(|r| {
+            (table.text(subject, r).unwrap_or_default().to_string(), columns.iter().map(|c| c[r].to_bits()).collect())
+        })
+        .collect()
 }
 
 #[test]
