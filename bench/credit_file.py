@@ -52,6 +52,8 @@ def main():
     wall, rss, out = timed([CANDOR, "ingest", "--db", db, *files])
     n = reports_in(out)
     print(f"ingest SQLite: {n} reports in {wall:.1f} s = {n / wall:,.0f} reports/s (target 100,000), peak {rss:.0f} MiB")
+    stored = sum(os.path.getsize(p) for p in glob.glob(db + "*"))
+    print(f"stored SQLite: {stored / 1e9:.2f} GB = {stored / n:.0f} bytes per report, every table and index with it")
 
     schema = "candor_bench"
     subprocess.run(["psql", pg, "-q", "-c", f"DROP SCHEMA IF EXISTS {schema} CASCADE"], check=True, capture_output=True)
@@ -60,6 +62,10 @@ def main():
     wall, _, out = timed([CANDOR, "ingest", "--db", f"{pg}{sep}schema={schema}", *some])
     m = reports_in(out)
     print(f"ingest PostgreSQL: {m} reports ({len(some)} files) in {wall:.1f} s = {m / wall:,.0f} reports/s")
+    size_sql = (f"SELECT SUM(pg_total_relation_size(c.oid)) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                f"WHERE n.nspname = '{schema}' AND c.relkind = 'r'")
+    stored = int(subprocess.run(["psql", pg, "-tA", "-c", size_sql], check=True, capture_output=True, text=True).stdout.strip() or 0)
+    print(f"stored PostgreSQL: {stored / 1e9:.2f} GB = {stored / m:.0f} bytes per report, every table and index with it")
     subprocess.run(["psql", pg, "-q", "-c", f"DROP SCHEMA IF EXISTS {schema} CASCADE"], check=True, capture_output=True)
 
     wall, rss, out = timed([CANDOR, "features", "--db", db, "--as-of", "2026-09-30",

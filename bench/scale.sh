@@ -20,7 +20,7 @@ run=$out/cluster
 trap 'spark/cluster.sh stop "$run"' EXIT
 seconds() { local t0=$1; "$venv/bin/python" -c "import time; print(f'{time.time() - $t0:.2f}')"; }
 now() { "$venv/bin/python" -c 'import time; print(time.time())'; }
-job() { "$venv/bin/python" spark/candor_spark.py "$@" > /dev/null 2>&1; }
+job() { "$venv/bin/python" spark/candor_spark.py "$@" > "$out/job.log" 2>&1 || { tail -30 "$out/job.log"; exit 1; }; }
 results=$out/results.tsv
 printf 'job\tsize\tworkers\tseconds\n' > "$results"
 

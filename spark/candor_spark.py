@@ -32,6 +32,9 @@ SCORE_COLUMNS = ["score", "pd", "reason1", "reason2", "reason3", "reason4"]
 def session(master, app):
     from pyspark.sql import SparkSession
 
+    # The executors run this Python, whose packages (pyarrow) the jobs use.
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+
     return (
         SparkSession.builder.master(master)
         .appName(app)
@@ -39,8 +42,6 @@ def session(master, app):
         .config("spark.driver.bindAddress", "127.0.0.1")
         .config("spark.ui.enabled", "false")
         .config("spark.ui.showConsoleProgress", "false")
-        # The executors run this Python, whose packages (pyarrow) the jobs use.
-        .config("spark.pyspark.python", sys.executable)
         .config("spark.executor.memory", "512m")
         .config("spark.sql.execution.arrow.pyspark.enabled", "true")
         .getOrCreate()

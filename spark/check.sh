@@ -26,7 +26,7 @@ trap 'spark/cluster.sh stop "$run"' EXIT
 started=$(date +%s)
 master=$(spark/cluster.sh start "$venv" "$run" 2)
 echo "spark: cluster $master up in $(( $(date +%s) - started )) s"
-job() { PYSPARK_PYTHON="$PWD/$venv/bin/python" "$venv/bin/python" spark/candor_spark.py "$@"; }
+job() { "$venv/bin/python" spark/candor_spark.py "$@"; }
 
 "$candor" demo --no-serve --subjects 3000 --dir "$work/demo" > /dev/null 2>&1
 db=$work/demo/candor.db as_of=2026-11-30 known=$(date +%s000)
