@@ -180,12 +180,10 @@ def main():
     f.add_argument("--known-ms", type=int)
     f.add_argument("--partitions", type=int, default=4)
     f.add_argument("--out", required=True)
-    c = jobs.add_parser("compare-scores")
-    c.add_argument("expected")
-    c.add_argument("got")
-    c = jobs.add_parser("compare-features")
-    c.add_argument("expected")
-    c.add_argument("got")
+    for name in ("compare-scores", "compare-features"):
+        c = jobs.add_parser(name)
+        c.add_argument("expected")
+        c.add_argument("got")
     args = parser.parse_args()
     {"score": score, "features": features, "compare-scores": compare_scores, "compare-features": compare_features}[
         args.job

@@ -283,8 +283,8 @@ impl Store {
                         next += 1;
                         Ok(next - 1)
                     }
-                    Err(StoreError::UnknownSubject) => Err(StoreError::UnknownSubject),
-                    Err(StoreError::Corrupt(why)) => Err(StoreError::Corrupt(why)),
+                    // That leaf's own trouble; anything else is the transaction's.
+                    Err(e @ (StoreError::UnknownSubject | StoreError::Corrupt(_))) => Err(e),
                     Err(e) => return Err(e),
                 });
             }
