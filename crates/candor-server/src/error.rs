@@ -222,6 +222,7 @@ impl From<candor_store::StoreError> for ApiError {
     fn from(e: candor_store::StoreError) -> ApiError {
         match e {
             candor_store::StoreError::UnknownSubject => ApiError::not_found("subject in the file"),
+            candor_store::StoreError::UnknownDispute => ApiError::not_found("dispute"),
             candor_store::StoreError::SenderMismatch { field, message } => {
                 ApiError::new(StatusCode::FORBIDDEN, "sender_mismatch", message).field(field)
             }

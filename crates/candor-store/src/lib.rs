@@ -26,6 +26,7 @@ pub use read::{FileRead, PurgeOutcome, SUBJECTS_PER_CHUNK};
 pub use records::{
     EnrolmentRow, Proofing, Received, SecondFactor, SignInHashes, StaffRow, StoredClaim, StoredEvidence,
 };
+pub use schema::{citus_migration, Placement, PG_PARTITIONS, PLACEMENT};
 pub use write::BatchOutcome;
 
 #[derive(Debug, thiserror::Error)]
@@ -38,6 +39,8 @@ pub enum StoreError {
     Corrupt(String),
     #[error("no such subject in the file")]
     UnknownSubject,
+    #[error("no such dispute")]
+    UnknownDispute,
     #[error("the database's schema version {found} is newer than this program's ({supported})")]
     TooNew { found: i64, supported: i64 },
     /// The batch names its sender with another kind or name than the bureau registered.

@@ -177,8 +177,7 @@ fn subject_key(leaf: &Leaf) -> Result<Option<[u8; 32]>, StoreError> {
 /// read may name someone the bureau has no file on: it is logged as any refusal, about nobody.
 fn subject_of<T: Tx>(tx: &mut T, leaf: &Leaf, key: Option<&[u8; 32]>) -> Result<Option<i64>, StoreError> {
     let Some(key) = key else { return Ok(None) };
-    let sid =
-        tx.query_one("SELECT subject_id FROM subjects WHERE subject_key = $1", &[Param::Bytes(key)], |r| r.int(0))?;
+    let sid = crate::records::known_subject(tx, &candor_file::ids::SubjectKey(*key))?;
     match (sid, leaf) {
         (Some(sid), _) => Ok(Some(sid)),
         (None, Leaf::RefusedRead(_)) => Ok(None),
@@ -300,14 +299,7 @@ impl Store {
         limit: u32,
     ) -> Result<Vec<(i64, String)>, StoreError> {
         fetch!(self, |tx| {
-            let Some(sid) = tx.query_one(
-                "SELECT subject_id FROM subjects WHERE subject_key = $1",
-                &[Param::Bytes(&subject.0)],
-                |r| r.int(0),
-            )?
-            else {
-                return Ok(Vec::new());
-            };
+            let Some(sid) = crate::records::known_subject(&mut tx, subject)? else { return Ok(Vec::new()) };
             let mut out = Vec::new();
             tx.query(
                 "SELECT leaf_index, body FROM log_leaves WHERE subject_id = $1 AND leaf_index > $2 \
@@ -350,10 +342,10 @@ impl Store {
     pub fn leaves_about(&mut self, subject: &candor_file::ids::SubjectKey) -> Result<Vec<(i64, String)>, StoreError> {
         fetch!(self, |tx| {
             let mut out = Vec::new();
+            let Some(sid) = crate::records::known_subject(&mut tx, subject)? else { return Ok(out) };
             tx.query(
-                "SELECT l.leaf_index, l.body FROM log_leaves l JOIN subjects s ON s.subject_id = l.subject_id \
-                 WHERE s.subject_key = $1 ORDER BY l.leaf_index",
-                &[Param::Bytes(&subject.0)],
+                "SELECT leaf_index, body FROM log_leaves WHERE subject_id = $1 ORDER BY leaf_index",
+                &[Param::Int(sid)],
                 &mut |r| {
                     out.push((r.int(0)?, r.text(1)?));
                     Ok(())
@@ -399,12 +391,14 @@ impl Store {
         index: i64,
         subject: &candor_file::ids::SubjectKey,
     ) -> Result<Option<String>, StoreError> {
-        fetch!(self, |tx| tx.query_one(
-            "SELECT l.body FROM log_leaves l JOIN subjects s ON s.subject_id = l.subject_id \
-             WHERE l.leaf_index = $1 AND s.subject_key = $2",
-            &[Param::Int(index), Param::Bytes(&subject.0)],
-            |r| r.text(0)
-        )?)
+        fetch!(self, |tx| {
+            let Some(sid) = crate::records::known_subject(&mut tx, subject)? else { return Ok(None) };
+            tx.query_one(
+                "SELECT body FROM log_leaves WHERE leaf_index = $1 AND subject_id = $2",
+                &[Param::Int(index), Param::Int(sid)],
+                |r| r.text(0),
+            )?
+        })
     }
 
     /// A leaf's body.

@@ -12,8 +12,19 @@ pub(crate) fn subject_id_of<T: Tx>(tx: &mut T, key: &SubjectKey) -> Result<i64, 
 }
 
 fn subject<T: Tx>(tx: &mut T, key: &SubjectKey) -> Result<i64, StoreError> {
-    tx.query_one("SELECT subject_id FROM subjects WHERE subject_key = $1", &[Param::Bytes(&key.0)], |r| r.int(0))?
-        .ok_or(StoreError::UnknownSubject)
+    known_subject(tx, key)?.ok_or(StoreError::UnknownSubject)
+}
+
+/// The subject's id, if the bureau knows them: every per-person statement then filters by it
+/// (the directory is looked up first, never joined, so each statement stays on one shard).
+pub(crate) fn known_subject<T: Tx>(tx: &mut T, key: &SubjectKey) -> Result<Option<i64>, StoreError> {
+    tx.query_one("SELECT subject_id FROM subjects WHERE subject_key = $1", &[Param::Bytes(&key.0)], |r| r.int(0))
+}
+
+/// The subject a dispute is about, by its number (the one lookup not routed by subject: staff
+/// address a dispute by number; every statement after it filters by the subject).
+fn dispute_subject<T: Tx>(tx: &mut T, dispute_id: i64) -> Result<Option<i64>, StoreError> {
+    tx.query_one("SELECT subject_id FROM disputes WHERE dispute_id = $1", &[Param::Int(dispute_id)], |r| r.int(0))
 }
 
 /// The time a new version of the row `filter` selects is recorded at: now, or just after the
@@ -44,29 +55,50 @@ fn read_dispute(r: &dyn crate::conn::Row) -> Result<Dispute, StoreError> {
     })
 }
 
-/// The columns of a dispute with each of its steps and its subject's key, over `d`.
+/// The columns of a dispute with each of its steps and its subject, over `d`.
 const LATEST: &str =
-    "SELECT d.dispute_id, d.record_kind, d.record_ref, d.opened_ms, st.state, d.furnisher, s.subject_key";
-const LATEST_JOIN: &str =
-    "JOIN dispute_steps st ON st.dispute_id = d.dispute_id JOIN subjects s ON s.subject_id = d.subject_id \
+    "SELECT d.dispute_id, d.record_kind, d.record_ref, d.opened_ms, st.state, d.furnisher, d.subject_id";
+const LATEST_JOIN: &str = "JOIN dispute_steps st ON st.subject_id = d.subject_id AND st.dispute_id = d.dispute_id \
      ORDER BY d.dispute_id, st.recorded_ms, st.seq";
 
-/// Each dispute `sql` selects (with [`LATEST`] and [`LATEST_JOIN`]) at its latest state.
+/// Each dispute `sql` selects (with [`LATEST`] and [`LATEST_JOIN`]) at its latest state, with
+/// its subject's key (looked up in the directory afterwards, not joined).
 fn latest_states<T: Tx>(tx: &mut T, sql: &str, params: &[Param<'_>]) -> Result<Vec<(Dispute, SubjectKey)>, StoreError> {
-    let mut out: Vec<(Dispute, SubjectKey)> = Vec::new();
+    let mut found: Vec<(Dispute, i64)> = Vec::new();
     tx.query(sql, params, &mut |r| {
         let dispute = read_dispute(r)?;
-        let key: [u8; 32] = r
-            .opt_bytes(6)?
-            .and_then(|b| b.try_into().ok())
-            .ok_or_else(|| corrupt("subject key of the wrong length"))?;
-        match out.last_mut() {
+        match found.last_mut() {
             Some(last) if last.0.id == dispute.id => last.0 = dispute,
-            _ => out.push((dispute, SubjectKey(key))),
+            _ => found.push((dispute, r.int(6)?)),
         }
         Ok(())
     })?;
-    Ok(out)
+    let mut keys: std::collections::HashMap<i64, SubjectKey> = std::collections::HashMap::new();
+    let mut ids: Vec<i64> = found.iter().map(|(_, sid)| *sid).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let params: Vec<Param<'_>> = ids.iter().map(|id| Param::Int(*id)).collect();
+    crate::write::select_in(
+        tx,
+        "SELECT subject_id, subject_key FROM subjects WHERE subject_id IN ",
+        &[],
+        &params,
+        &mut |r| {
+            let key: [u8; 32] = r
+                .opt_bytes(1)?
+                .and_then(|b| b.try_into().ok())
+                .ok_or_else(|| corrupt("subject key of the wrong length"))?;
+            keys.insert(r.int(0)?, SubjectKey(key));
+            Ok(())
+        },
+    )?;
+    found
+        .into_iter()
+        .map(|(dispute, sid)| {
+            let key = keys.get(&sid).copied().ok_or_else(|| corrupt("a dispute's subject is not on file"))?;
+            Ok((dispute, key))
+        })
+        .collect()
 }
 
 /// How an enrolment proved that the person is who they say.
@@ -130,6 +162,41 @@ fn ensure_subject<T: Tx>(tx: &mut T, subject: &crate::SubjectEntry, now_ms: i64)
             Param::Int(now_ms),
         ],
     )?;
+    Ok(())
+}
+
+/// Records the next state of the subject's dispute (`seq` orders steps recorded in the same
+/// millisecond); a decision marks the dispute decided.
+fn record_step<T: Tx>(
+    tx: &mut T,
+    sid: i64,
+    dispute_id: i64,
+    state: DisputeState,
+    now_ms: i64,
+    explanation: Option<&str>,
+) -> Result<(), StoreError> {
+    let ids = [Param::Int(sid), Param::Int(dispute_id)];
+    let seq = tx
+        .query_one("SELECT COUNT(*) FROM dispute_steps WHERE subject_id = $1 AND dispute_id = $2", &ids, |r| r.int(0))?
+        .unwrap_or(0);
+    tx.execute(
+        "INSERT INTO dispute_steps (subject_id, dispute_id, recorded_ms, seq, state, explanation) \
+         VALUES ($1, $2, $3, $4, $5, $6)",
+        &[
+            Param::Int(sid),
+            Param::Int(dispute_id),
+            Param::Int(now_ms),
+            Param::Int(seq),
+            Param::Text(state.as_str()),
+            Param::OptText(explanation),
+        ],
+    )?;
+    if !candor_file::disputes::is_pending(state) && state != DisputeState::Open {
+        tx.execute(
+            "UPDATE disputes SET decided_ms = $3 WHERE subject_id = $1 AND dispute_id = $2 AND decided_ms IS NULL",
+            &[Param::Int(sid), Param::Int(dispute_id), Param::Int(now_ms)],
+        )?;
+    }
     Ok(())
 }
 
@@ -214,12 +281,16 @@ impl Store {
     /// whether it was.
     pub fn use_activation(&mut self, key: &SubjectKey, code_hash: &str, now_ms: i64) -> Result<bool, StoreError> {
         transact!(self, |tx| {
-            tx.execute(
-                "UPDATE activation_codes SET used_ms = $3 WHERE subject_id = \
-                 (SELECT subject_id FROM subjects WHERE subject_key = $1) AND code_hash = $2 \
-                 AND used_ms IS NULL AND expires_ms > $3",
-                &[Param::Bytes(&key.0), Param::Text(code_hash), Param::Int(now_ms)],
-            )? == 1
+            match known_subject(&mut tx, key)? {
+                None => false,
+                Some(sid) => {
+                    tx.execute(
+                        "UPDATE activation_codes SET used_ms = $3 WHERE subject_id = $1 AND code_hash = $2 \
+                         AND used_ms IS NULL AND expires_ms > $3",
+                        &[Param::Int(sid), Param::Text(code_hash), Param::Int(now_ms)],
+                    )? == 1
+                }
+            }
         })
     }
 
@@ -227,11 +298,11 @@ impl Store {
     pub fn enrolment_history(&mut self, key: &SubjectKey) -> Result<Vec<EnrolmentRow>, StoreError> {
         fetch!(self, |tx| {
             let mut out = Vec::new();
+            let Some(sid) = known_subject(&mut tx, key)? else { return Ok(out) };
             tx.query(
-                "SELECT e.recorded_ms, e.passphrase_hash, e.proofing FROM enrolments e \
-                 JOIN subjects s ON s.subject_id = e.subject_id \
-                 WHERE s.subject_key = $1 ORDER BY e.recorded_ms DESC LIMIT 2",
-                &[Param::Bytes(&key.0)],
+                "SELECT recorded_ms, passphrase_hash, proofing FROM enrolments \
+                 WHERE subject_id = $1 ORDER BY recorded_ms DESC LIMIT 2",
+                &[Param::Int(sid)],
                 &mut |r| {
                     let proofing = match r.opt_text(2)?.as_deref() {
                         Some("questions") => Proofing::Questions,
@@ -248,10 +319,10 @@ impl Store {
     /// The person's second factor, on or being turned on.
     pub fn second_factor(&mut self, key: &SubjectKey) -> Result<Option<SecondFactor>, StoreError> {
         fetch!(self, |tx| {
+            let Some(sid) = known_subject(&mut tx, key)? else { return Ok(None) };
             tx.query_one(
-                "SELECT f.secret_sealed, f.recovery_hashes, f.confirmed_ms, f.last_step FROM second_factors f \
-                 JOIN subjects s ON s.subject_id = f.subject_id WHERE s.subject_key = $1",
-                &[Param::Bytes(&key.0)],
+                "SELECT secret_sealed, recovery_hashes, confirmed_ms, last_step FROM second_factors WHERE subject_id = $1",
+                &[Param::Int(sid)],
                 |r| {
                     Ok(SecondFactor {
                         secret_sealed: hex::decode(r.text(0)?).map_err(corrupt)?,
@@ -372,22 +443,24 @@ impl Store {
 
     /// Whether the subject's file is frozen now.
     pub fn is_frozen(&mut self, key: &SubjectKey) -> Result<bool, StoreError> {
-        let placed = fetch!(self, |tx| tx.query_one(
-            "SELECT f.placed FROM freezes f JOIN subjects s ON s.subject_id = f.subject_id \
-             WHERE s.subject_key = $1 ORDER BY f.recorded_ms DESC LIMIT 1",
-            &[Param::Bytes(&key.0)],
-            |r| r.int(0),
-        )?)?;
+        let placed = fetch!(self, |tx| {
+            let Some(sid) = known_subject(&mut tx, key)? else { return Ok(false) };
+            tx.query_one(
+                "SELECT placed FROM freezes WHERE subject_id = $1 ORDER BY recorded_ms DESC LIMIT 1",
+                &[Param::Int(sid)],
+                |r| r.int(0),
+            )?
+        })?;
         Ok(placed == Some(1))
     }
 
     /// The subject's passphrase hash if they are enrolled (and have not withdrawn).
     pub fn enrolment(&mut self, key: &SubjectKey) -> Result<Option<String>, StoreError> {
         fetch!(self, |tx| {
+            let Some(sid) = known_subject(&mut tx, key)? else { return Ok(None) };
             tx.query_one(
-                "SELECT e.passphrase_hash FROM enrolments e JOIN subjects s ON s.subject_id = e.subject_id \
-                 WHERE s.subject_key = $1 ORDER BY e.recorded_ms DESC LIMIT 1",
-                &[Param::Bytes(&key.0)],
+                "SELECT passphrase_hash FROM enrolments WHERE subject_id = $1 ORDER BY recorded_ms DESC LIMIT 1",
+                &[Param::Int(sid)],
                 |r| r.opt_text(0),
             )?
             .flatten()
@@ -475,9 +548,9 @@ impl Store {
         furnisher: Option<&OrgId>,
         now_ms: i64,
     ) -> Result<i64, StoreError> {
-        let id = transact!(self, |tx| {
+        transact!(self, |tx| {
             let sid = subject(&mut tx, key)?;
-            tx.query_one(
+            let id = tx.query_one(
                 "INSERT INTO disputes (subject_id, opened_ms, record_kind, record_ref, furnisher) VALUES ($1, $2, $3, $4, $5) \
                  RETURNING dispute_id",
                 &[
@@ -489,13 +562,13 @@ impl Store {
                 ],
                 |r| r.int(0),
             )?
-            .ok_or_else(|| corrupt("no dispute id returned"))?
-        })?;
-        self.dispute_step(id, DisputeState::Open, now_ms)?;
-        if furnisher.is_some() {
-            self.dispute_step(id, DisputeState::FurnisherAsked, now_ms)?;
-        }
-        Ok(id)
+            .ok_or_else(|| corrupt("no dispute id returned"))?;
+            record_step(&mut tx, sid, id, DisputeState::Open, now_ms, None)?;
+            if furnisher.is_some() {
+                record_step(&mut tx, sid, id, DisputeState::FurnisherAsked, now_ms, None)?;
+            }
+            id
+        })
     }
 
     /// Records the next state of a dispute.
@@ -512,31 +585,9 @@ impl Store {
         explanation: Option<&str>,
     ) -> Result<(), StoreError> {
         transact!(self, |tx| {
-            let seq = tx
-                .query_one(
-                    "SELECT COUNT(*) FROM dispute_steps WHERE dispute_id = $1",
-                    &[Param::Int(dispute_id)],
-                    |r| r.int(0),
-                )?
-                .unwrap_or(0);
-            tx.execute(
-                "INSERT INTO dispute_steps (dispute_id, recorded_ms, seq, state, explanation) VALUES ($1, $2, $3, $4, $5)",
-                &[
-                    Param::Int(dispute_id),
-                    Param::Int(now_ms),
-                    Param::Int(seq),
-                    Param::Text(state.as_str()),
-                    Param::OptText(explanation),
-                ],
-            )?;
-            if !candor_file::disputes::is_pending(state) && state != DisputeState::Open {
-                tx.execute(
-                    "UPDATE disputes SET decided_ms = $2 WHERE dispute_id = $1 AND decided_ms IS NULL",
-                    &[Param::Int(dispute_id), Param::Int(now_ms)],
-                )?;
-            }
-        })?;
-        Ok(())
+            let sid = dispute_subject(&mut tx, dispute_id)?.ok_or(StoreError::UnknownDispute)?;
+            record_step(&mut tx, sid, dispute_id, state, now_ms, explanation)?
+        })
     }
 
     /// Records a new version of an organisation's policy (its body as given).
@@ -852,9 +903,11 @@ impl Store {
     pub fn dispute_steps(&mut self, dispute_id: i64) -> Result<Vec<(DisputeState, i64, Option<String>)>, StoreError> {
         fetch!(self, |tx| {
             let mut out = Vec::new();
+            let Some(sid) = dispute_subject(&mut tx, dispute_id)? else { return Ok(out) };
             tx.query(
-                "SELECT state, recorded_ms, explanation FROM dispute_steps WHERE dispute_id = $1 ORDER BY recorded_ms, seq",
-                &[Param::Int(dispute_id)],
+                "SELECT state, recorded_ms, explanation FROM dispute_steps WHERE subject_id = $1 AND dispute_id = $2 \
+                 ORDER BY recorded_ms, seq",
+                &[Param::Int(sid), Param::Int(dispute_id)],
                 &mut |r| {
                     let state = DisputeState::parse(&r.text(0)?).map_err(corrupt)?;
                     out.push((state, r.int(1)?, r.opt_text(2)?));
@@ -872,7 +925,9 @@ impl Store {
             let sid = subject(&mut tx, key)?;
             let mut out = Received::default();
             tx.query(
-                "SELECT a.reference, r.month, MIN(r.recorded_ms) FROM reports r JOIN accounts a ON a.account_id = r.account_id \
+                "SELECT a.reference, r.month, MIN(r.recorded_ms) FROM reports r JOIN \
+                 (SELECT DISTINCT subject_id, account_id, reference FROM account_versions WHERE subject_id = $1) a \
+                 ON a.subject_id = r.subject_id AND a.account_id = r.account_id \
                  WHERE r.subject_id = $1 GROUP BY a.reference, r.month",
                 &[Param::Int(sid)],
                 &mut |r| {
@@ -962,7 +1017,7 @@ impl Store {
             let mut out: Vec<Dispute> = Vec::new();
             tx.query(
                 "SELECT d.dispute_id, d.record_kind, d.record_ref, d.opened_ms, s.state, d.furnisher FROM disputes d \
-                 JOIN dispute_steps s ON s.dispute_id = d.dispute_id WHERE d.subject_id = $1 \
+                 JOIN dispute_steps s ON s.subject_id = d.subject_id AND s.dispute_id = d.dispute_id WHERE d.subject_id = $1 \
                  ORDER BY d.dispute_id, s.recorded_ms, s.seq",
                 &[Param::Int(sid)],
                 &mut |r| {

@@ -9,12 +9,14 @@
 //! ...): the schema is the allow-list. Names and birth dates exist only sealed; national
 //! identifiers only as their keyed hash and a masked tail.
 //!
-//! On PostgreSQL the fact tables are partitioned by hash of `subject_id`, so a Postgres-compatible
-//! distributed database can shard them by subject; `subjects`, `accounts` and `organisations` are
-//! the directory that maps keys to ids.
+//! On PostgreSQL every table of one person's facts is partitioned by hash of `subject_id`, so a
+//! distributed PostgreSQL (Citus) can shard them by subject with every per-person statement
+//! routed to one shard; `subjects` (by the identifier's keyed hash) and `accounts` (by furnisher
+//! and reference) are the directories that map keys to ids. [`PLACEMENT`] says where every table
+//! goes; docs/citus.md is the migration.
 
 /// Bump with every change to the tables, and add the step to both lists below.
-pub const SCHEMA_VERSION: i64 = 14;
+pub const SCHEMA_VERSION: i64 = 15;
 
 /// Hash partitions per fact table on PostgreSQL.
 pub const PG_PARTITIONS: u32 = 8;
@@ -92,6 +94,7 @@ CREATE TABLE purges (
     STEP_12_SQLITE,
     STEP_13_SQLITE,
     STEP_14,
+    STEP_15_SQLITE,
 ];
 
 /// Step 2: the transparency log. Every batch and purge appends a leaf whose body commits to the
@@ -236,6 +239,196 @@ CREATE TABLE staff (
 ALTER TABLE dispute_steps ADD COLUMN explanation TEXT;
 "#;
 
+/// Step 15: ready for a distributed PostgreSQL (Citus). Every table of one person's facts is
+/// keyed by subject and, on PostgreSQL, hash-partitioned by it, so each per-person statement
+/// reads one partition (one shard): the person's own records (enrolments, statements, freezes,
+/// activation codes, second factors, claims) and their disputes, whose steps now carry the
+/// subject. The two directories are keyed by what they are looked up by: `subjects` by the
+/// identifier's keyed hash, `accounts` by (furnisher, reference). See [`PLACEMENT`].
+const STEP_15_SQLITE: &str = r#"
+ALTER TABLE dispute_steps ADD COLUMN subject_id INTEGER;
+UPDATE dispute_steps SET subject_id = (SELECT d.subject_id FROM disputes d WHERE d.dispute_id = dispute_steps.dispute_id);
+"#;
+
+/// The tables step 15 rebuilds as partitioned by subject on PostgreSQL: name, columns with the
+/// primary key, the columns copied from the old table (`o`, with the subject from `d` for
+/// dispute steps), and the indexes.
+const PG_STEP_15: &[(&str, &str, &str, &str)] = &[
+    (
+        "enrolments",
+        "subject_id BIGINT NOT NULL, recorded_ms BIGINT NOT NULL, passphrase_hash TEXT, proofing TEXT,
+         PRIMARY KEY (subject_id, recorded_ms)",
+        "SELECT o.* FROM enrolments_v14 o",
+        "",
+    ),
+    (
+        "statements",
+        "subject_id BIGINT NOT NULL, recorded_ms BIGINT NOT NULL, record_ref TEXT NOT NULL, text TEXT NOT NULL,
+         PRIMARY KEY (subject_id, record_ref, recorded_ms)",
+        "SELECT o.* FROM statements_v14 o",
+        "",
+    ),
+    (
+        "freezes",
+        "subject_id BIGINT NOT NULL, recorded_ms BIGINT NOT NULL, placed BIGINT NOT NULL,
+         PRIMARY KEY (subject_id, recorded_ms)",
+        "SELECT o.* FROM freezes_v14 o",
+        "",
+    ),
+    (
+        "activation_codes",
+        "subject_id BIGINT NOT NULL, code_hash TEXT NOT NULL, issued_ms BIGINT NOT NULL,
+         expires_ms BIGINT NOT NULL, used_ms BIGINT, PRIMARY KEY (subject_id, code_hash)",
+        "SELECT o.* FROM activation_codes_v14 o",
+        "",
+    ),
+    (
+        "second_factors",
+        "subject_id BIGINT NOT NULL, recorded_ms BIGINT NOT NULL, secret_sealed TEXT NOT NULL,
+         recovery_hashes TEXT NOT NULL, confirmed_ms BIGINT, last_step BIGINT, PRIMARY KEY (subject_id)",
+        "SELECT o.* FROM second_factors_v14 o",
+        "",
+    ),
+    (
+        "dispute_claims",
+        "subject_id BIGINT NOT NULL, dispute_id BIGINT NOT NULL, reason TEXT NOT NULL,
+         text_sealed BYTEA NOT NULL, evidence_type TEXT, evidence_sha256 BYTEA, evidence_sealed BYTEA,
+         claim_sha256 BYTEA NOT NULL, PRIMARY KEY (subject_id, dispute_id)",
+        "SELECT o.* FROM dispute_claims_v14 o",
+        "",
+    ),
+    (
+        "disputes",
+        "dispute_id BIGINT NOT NULL DEFAULT nextval('disputes_dispute_id_seq'), subject_id BIGINT NOT NULL,
+         opened_ms BIGINT NOT NULL, record_kind TEXT NOT NULL, record_ref TEXT NOT NULL, furnisher TEXT,
+         decided_ms BIGINT, PRIMARY KEY (subject_id, dispute_id)",
+        "SELECT o.dispute_id, o.subject_id, o.opened_ms, o.record_kind, o.record_ref, o.furnisher, o.decided_ms
+         FROM disputes_v14 o",
+        "CREATE INDEX disputes_number ON disputes (dispute_id);
+         CREATE INDEX disputes_undecided ON disputes (decided_ms, dispute_id);
+         CREATE INDEX disputes_furnisher_undecided ON disputes (furnisher, decided_ms, dispute_id);
+         ALTER SEQUENCE disputes_dispute_id_seq OWNED BY disputes.dispute_id;",
+    ),
+    (
+        "dispute_steps",
+        "subject_id BIGINT NOT NULL, dispute_id BIGINT NOT NULL, recorded_ms BIGINT NOT NULL, seq BIGINT NOT NULL,
+         state TEXT NOT NULL, explanation TEXT, PRIMARY KEY (subject_id, dispute_id, recorded_ms, seq)",
+        "SELECT d.subject_id, o.dispute_id, o.recorded_ms, o.seq, o.state, o.explanation
+         FROM dispute_steps_v14 o JOIN disputes d ON d.dispute_id = o.dispute_id",
+        "",
+    ),
+];
+
+fn step_15_postgres() -> String {
+    let mut sql = String::from(
+        "ALTER SEQUENCE disputes_dispute_id_seq OWNED BY NONE;
+         ALTER TABLE subjects DROP CONSTRAINT subjects_pkey, DROP CONSTRAINT subjects_subject_key_key,
+             ADD PRIMARY KEY (subject_key);
+         CREATE INDEX subjects_id ON subjects (subject_id);
+         ALTER TABLE accounts DROP CONSTRAINT accounts_pkey, DROP CONSTRAINT accounts_furnisher_reference_key,
+             ADD PRIMARY KEY (furnisher, reference);
+         DROP INDEX disputes_subject, disputes_furnisher, disputes_undecided, disputes_furnisher_undecided;\n",
+    );
+    for (table, columns, copy, indexes) in PG_STEP_15 {
+        sql.push_str(&format!(
+            "ALTER TABLE {table} RENAME TO {table}_v14;
+             ALTER TABLE {table}_v14 RENAME CONSTRAINT {table}_pkey TO {table}_v14_pkey;
+             CREATE TABLE {table} ({columns}) PARTITION BY HASH (subject_id);\n"
+        ));
+        for i in 0..PG_PARTITIONS {
+            sql.push_str(&format!(
+                "CREATE TABLE {table}_p{i} PARTITION OF {table} FOR VALUES WITH (MODULUS {PG_PARTITIONS}, REMAINDER {i});\n"
+            ));
+        }
+        sql.push_str(&format!("INSERT INTO {table} {copy};\n{indexes}\n"));
+    }
+    for (table, ..) in PG_STEP_15 {
+        sql.push_str(&format!("DROP TABLE {table}_v14;\n"));
+    }
+    sql
+}
+
+/// Where a table goes when the store outgrows one PostgreSQL server and moves to Citus.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Placement {
+    /// One person's facts: distributed by `subject_id`, all co-located, so everything about one
+    /// person is on one shard and every per-person statement is routed to it.
+    Subject,
+    /// A directory looked up by a key other than the subject: distributed by that column (not
+    /// co-located); read first, then the subject's shard by `subject_id`.
+    Directory(&'static str),
+    /// Small tables every node needs (organisations, models, policies): copied to every node.
+    Reference,
+    /// The transparency log and its companions: one ordered sequence, kept on the coordinator.
+    Coordinator,
+}
+
+/// Every table of the schema and where it goes on Citus (a test checks the list is complete and
+/// that the schema keeps each rule).
+pub const PLACEMENT: &[(&str, Placement)] = &[
+    ("subjects", Placement::Directory("subject_key")),
+    ("accounts", Placement::Directory("reference")),
+    ("subject_details", Placement::Subject),
+    ("account_versions", Placement::Subject),
+    ("reports", Placement::Subject),
+    ("inquiries", Placement::Subject),
+    ("court_records", Placement::Subject),
+    ("quarantine", Placement::Subject),
+    ("consents", Placement::Subject),
+    ("enrolments", Placement::Subject),
+    ("statements", Placement::Subject),
+    ("freezes", Placement::Subject),
+    ("activation_codes", Placement::Subject),
+    ("second_factors", Placement::Subject),
+    ("dispute_claims", Placement::Subject),
+    ("disputes", Placement::Subject),
+    ("dispute_steps", Placement::Subject),
+    ("proofing_failures", Placement::Directory("subject_key")),
+    ("organisations", Placement::Reference),
+    ("policies", Placement::Reference),
+    ("service_points", Placement::Reference),
+    ("witness_keys", Placement::Reference),
+    ("models", Placement::Reference),
+    ("deployments", Placement::Reference),
+    ("staff", Placement::Reference),
+    ("scoring_switch", Placement::Reference),
+    ("log_leaves", Placement::Coordinator),
+    ("checkpoints", Placement::Coordinator),
+    ("cosignatures", Placement::Coordinator),
+    ("batches", Placement::Coordinator),
+    ("purges", Placement::Coordinator),
+    ("purged_rows", Placement::Coordinator),
+    ("meta", Placement::Coordinator),
+];
+
+/// The Citus statements that distribute a migrated store (docs/citus.md quotes them; a test
+/// keeps the two the same).
+pub fn citus_migration() -> String {
+    let mut sql = String::new();
+    let mut first_subject: Option<&str> = None;
+    for (table, placement) in PLACEMENT {
+        let line = match placement {
+            Placement::Subject => match first_subject {
+                None => {
+                    first_subject = Some(table);
+                    format!("SELECT create_distributed_table('{table}', 'subject_id', colocate_with => 'none');")
+                }
+                Some(with) => {
+                    format!("SELECT create_distributed_table('{table}', 'subject_id', colocate_with => '{with}');")
+                }
+            },
+            Placement::Directory(column) => {
+                format!("SELECT create_distributed_table('{table}', '{column}', colocate_with => 'none');")
+            }
+            Placement::Reference => format!("SELECT create_reference_table('{table}');"),
+            Placement::Coordinator => format!("SELECT citus_add_local_table_to_metadata('{table}');"),
+        };
+        sql.push_str(&line);
+        sql.push('\n');
+    }
+    sql
+}
+
 const STEP_2_SQLITE: &str = r#"
 CREATE TABLE log_leaves (
     leaf_index INTEGER PRIMARY KEY, recorded_ms INTEGER NOT NULL, kind TEXT NOT NULL,
@@ -365,6 +558,7 @@ pub fn postgres() -> Vec<String> {
         STEP_12_POSTGRES.to_owned(),
         STEP_13_POSTGRES.to_owned(),
         STEP_14.to_owned(),
+        step_15_postgres(),
     ]
 }
 
@@ -373,8 +567,80 @@ const _: () = assert!(SQLITE.len() as i64 == SCHEMA_VERSION);
 
 #[cfg(test)]
 mod tests {
+    use candor_file::ids::SubjectKey;
+
     #[test]
     fn both_backends_have_every_step() {
         assert_eq!(super::postgres().len() as i64, super::SCHEMA_VERSION);
+    }
+
+    /// A person's records written by schema 14, in SQL either database reads (`{key}` is the
+    /// subject key's literal).
+    const V14_ROWS: &str = "
+        INSERT INTO subjects (subject_key, scheme, masked, region, recorded_ms) VALUES ({other}, 'generic', '****0006', NULL, 1);
+        INSERT INTO subjects (subject_key, scheme, masked, region, recorded_ms) VALUES ({key}, 'generic', '****0007', NULL, 1);
+        INSERT INTO accounts (subject_id, furnisher, reference) VALUES (2, 'bank', 'A7');
+        INSERT INTO enrolments (subject_id, recorded_ms, passphrase_hash, proofing) VALUES (2, 10, 'hash-7', 'code');
+        INSERT INTO freezes (subject_id, recorded_ms, placed) VALUES (2, 11, 1);
+        INSERT INTO statements (subject_id, recorded_ms, record_ref, text) VALUES (2, 12, 'A7/2020-02', 'paid');
+        INSERT INTO second_factors (subject_id, recorded_ms, secret_sealed, recovery_hashes) VALUES (2, 13, 'abcd', 'r1');
+        INSERT INTO disputes (subject_id, opened_ms, record_kind, record_ref, furnisher) VALUES (1, 13, 'report', 'X', NULL);
+        INSERT INTO disputes (subject_id, opened_ms, record_kind, record_ref, furnisher) VALUES (2, 14, 'report', 'A7/2020-02', 'bank');
+        INSERT INTO dispute_steps (dispute_id, recorded_ms, seq, state) VALUES (2, 14, 0, 'open');
+        INSERT INTO dispute_steps (dispute_id, recorded_ms, seq, state) VALUES (2, 14, 1, 'furnisher_asked');
+        INSERT INTO dispute_steps (dispute_id, recorded_ms, seq, state) VALUES (1, 13, 0, 'open');";
+
+    /// A store at schema 14 holding [`V14_ROWS`] opens at 15 with every record still read the
+    /// same, on SQLite and (with `DATABASE_URL`) on PostgreSQL, and takes new disputes after.
+    #[test]
+    fn a_version_14_store_upgrades_with_its_records() {
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join("v14.db");
+        {
+            let conn = rusqlite::Connection::open(&path).expect("open");
+            conn.execute_batch("CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL)").expect("meta");
+            for step in &super::SQLITE[..14] {
+                conn.execute_batch(step).expect("step");
+            }
+            let rows = V14_ROWS.replace("{key}", &format!("X'{}'", "07".repeat(32)));
+            conn.execute_batch(&rows.replace("{other}", &format!("X'{}'", "06".repeat(32)))).expect("rows");
+            conn.execute_batch("INSERT INTO meta VALUES ('schema_version', 14)").expect("version");
+        }
+        upgraded(&path.display().to_string());
+        let Ok(url) = std::env::var("DATABASE_URL") else { return };
+        let schema = format!("candor_upgrade_{}", std::process::id());
+        let mut client = postgres::Client::connect(&url, postgres::NoTls).expect("connect");
+        let mut sql = format!(
+            "DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}; SET search_path TO {schema};
+             CREATE TABLE meta (key TEXT PRIMARY KEY, value BIGINT NOT NULL);"
+        );
+        for step in &super::postgres()[..14] {
+            sql.push_str(step);
+            sql.push_str(";\n");
+        }
+        let rows = V14_ROWS.replace("{key}", &format!("decode('{}', 'hex')", "07".repeat(32)));
+        sql.push_str(&rows.replace("{other}", &format!("decode('{}', 'hex')", "06".repeat(32))));
+        sql.push_str("; INSERT INTO meta VALUES ('schema_version', 14);");
+        client.batch_execute(&sql).expect("a version 14 store");
+        let sep = if url.contains('?') { '&' } else { '?' };
+        upgraded(&format!("{url}{sep}schema={schema}"));
+        client.batch_execute(&format!("DROP SCHEMA {schema} CASCADE")).expect("drop");
+    }
+
+    fn upgraded(url: &str) {
+        let mut store = crate::Store::open(url).expect("upgrade");
+        let key = SubjectKey([7; 32]);
+        assert_eq!(store.enrolment(&key).expect("enrolment").as_deref(), Some("hash-7"), "{url}");
+        assert!(store.is_frozen(&key).expect("freeze"), "{url}");
+        assert_eq!(store.statements(&key).expect("statements"), vec![("A7/2020-02".into(), "paid".into())]);
+        assert_eq!(store.second_factor(&key).expect("2fa").map(|f| f.secret_sealed), Some(vec![0xab, 0xcd]));
+        let disputes = store.disputes(&key).expect("disputes");
+        assert_eq!(disputes.len(), 1, "{url}: only their own dispute");
+        assert_eq!(disputes[0].state.as_str(), "furnisher_asked", "{url}");
+        assert_eq!(store.dispute_steps(2).expect("steps").len(), 2, "{url}");
+        assert_eq!(store.dispute(2).expect("dispute").map(|(_, k)| k), Some(key), "{url}");
+        let next = store.open_dispute(&key, "report", "A7/2020-03", None, 20).expect("a new dispute");
+        assert_eq!(next, 3, "{url}: numbers go on from the old ones");
+        assert_eq!(store.disputes(&key).expect("disputes").len(), 2, "{url}");
     }
 }

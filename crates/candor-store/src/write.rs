@@ -74,7 +74,7 @@ fn insert_rows<T: Tx, const N: usize>(
 }
 
 /// Runs `head (… values …)` for the values a chunk at a time, after the fixed `leading` params.
-fn select_in<T: Tx>(
+pub(crate) fn select_in<T: Tx>(
     tx: &mut T,
     head: &str,
     leading: &[Param<'_>],

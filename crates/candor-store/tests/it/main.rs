@@ -7,6 +7,8 @@ use candor_file::retention::Retention;
 use candor_store::{Batch, ClosureEntry, FileRead, Quarantined, ReportEntry, Store, StoreError, SubjectEntry};
 use time::Date;
 
+mod citus;
+
 /// A store to test on, and what to remove when the test is done.
 struct Backend {
     name: &'static str,
