@@ -44,6 +44,23 @@ pub trait Tx {
     }
 
     fn execute(&mut self, sql: &str, params: &[Param<'_>]) -> Result<u64, StoreError>;
+
+    /// Adds `rows` to `table` (values in `columns`' order). For rows new by construction (each
+    /// carries its batch's own id, duplicates already dropped), so nothing can conflict:
+    /// PostgreSQL streams them in one binary `COPY`, SQLite runs multi-row INSERTs.
+    fn append_rows<const N: usize>(
+        &mut self,
+        table: &str,
+        columns: [&str; N],
+        rows: &[[Param<'_>; N]],
+    ) -> Result<(), StoreError>
+    where
+        Self: Sized,
+    {
+        let head = format!("INSERT INTO {table} ({}) VALUES ", columns.join(", "));
+        crate::write::insert_rows(self, &head, "", rows)
+    }
+
     /// Runs `sql` and calls `each` on every row, in order, without holding all rows at once.
     fn query(
         &mut self,
@@ -294,6 +311,36 @@ impl<'a> PgAuto<'a> {
 /// The transaction-scoped advisory lock that makes log appends one at a time across connections.
 const PG_LOG_LOCK: &str = "SELECT pg_advisory_xact_lock(7244)";
 
+/// The PostgreSQL type a parameter binds as (every integer is `BIGINT`).
+fn pg_type(p: &Param<'_>) -> postgres::types::Type {
+    use postgres::types::Type;
+    match p {
+        Param::Int(_) | Param::OptInt(_) => Type::INT8,
+        Param::Text(_) | Param::OptText(_) => Type::TEXT,
+        Param::Bytes(_) | Param::OptBytes(_) => Type::BYTEA,
+    }
+}
+
+/// Streams `rows` into `table` with one binary `COPY`: no statement to plan, no parameters to
+/// bind, rows routed to their partitions by the server.
+fn pg_copy<const N: usize>(
+    client: &mut impl postgres::GenericClient,
+    table: &str,
+    columns: [&str; N],
+    rows: &[[Param<'_>; N]],
+) -> Result<(), StoreError> {
+    let Some(first) = rows.first() else { return Ok(()) };
+    let types: Vec<postgres::types::Type> = first.iter().map(pg_type).collect();
+    let sink = client.copy_in(&format!("COPY {table} ({}) FROM STDIN (FORMAT binary)", columns.join(", ")))?;
+    let mut writer = postgres::binary_copy::BinaryCopyInWriter::new(sink, &types);
+    for row in rows {
+        let boxed = pg_params(row);
+        writer.write(&refs(&boxed))?;
+    }
+    writer.finish()?;
+    Ok(())
+}
+
 /// Runs a prepared statement that returns no rows; how many it changed.
 fn pg_execute(
     client: &mut impl postgres::GenericClient,
@@ -316,6 +363,15 @@ impl Tx for PgAuto<'_> {
     fn execute(&mut self, sql: &str, params: &[Param<'_>]) -> Result<u64, StoreError> {
         let stmt = prepared(self.client, self.statements, sql)?;
         pg_execute(self.client, &stmt, params)
+    }
+
+    fn append_rows<const N: usize>(
+        &mut self,
+        table: &str,
+        columns: [&str; N],
+        rows: &[[Param<'_>; N]],
+    ) -> Result<(), StoreError> {
+        pg_copy(self.client, table, columns, rows)
     }
 
     fn query(
@@ -342,6 +398,15 @@ impl Tx for PgTx<'_> {
     fn execute(&mut self, sql: &str, params: &[Param<'_>]) -> Result<u64, StoreError> {
         let stmt = self.statement(sql)?;
         pg_execute(&mut self.tx, &stmt, params)
+    }
+
+    fn append_rows<const N: usize>(
+        &mut self,
+        table: &str,
+        columns: [&str; N],
+        rows: &[[Param<'_>; N]],
+    ) -> Result<(), StoreError> {
+        pg_copy(&mut self.tx, table, columns, rows)
     }
 
     fn query(

@@ -9,6 +9,7 @@ use std::collections::{HashMap, HashSet};
 
 use candor_file::ids::SubjectKey;
 use candor_file::model::{CourtRecord, Currency, Organisation, YearMonth};
+use time::Date;
 
 use crate::conn::{Param, Tx};
 use crate::{param_date, Batch, Problem, StoreError};
@@ -35,9 +36,19 @@ pub struct BatchOutcome {
 /// limits (11 columns × 500 = 5,500 parameters).
 const ROWS_PER_INSERT: usize = 500;
 
-const REPORTS_INSERT: &str =
-    "INSERT INTO reports (subject_id, account_id, month, recorded_ms, batch_id, balance_minor, \
-    limit_minor, paid_minor, dpd, status, delinquent_since) VALUES ";
+const REPORT_COLUMNS: [&str; 11] = [
+    "subject_id",
+    "account_id",
+    "month",
+    "recorded_ms",
+    "batch_id",
+    "balance_minor",
+    "limit_minor",
+    "paid_minor",
+    "dpd",
+    "status",
+    "delinquent_since",
+];
 
 /// `head` followed by `rows` groups of `columns` numbered placeholders, then `tail`.
 fn multi_row_sql(head: &str, tail: &str, rows: usize, columns: usize) -> String {
@@ -59,7 +70,7 @@ fn multi_row_sql(head: &str, tail: &str, rows: usize, columns: usize) -> String 
 }
 
 /// Inserts `rows` with as few statements as [`ROWS_PER_INSERT`] allows.
-fn insert_rows<T: Tx, const N: usize>(
+pub(crate) fn insert_rows<T: Tx, const N: usize>(
     tx: &mut T,
     head: &str,
     tail: &str,
@@ -222,10 +233,9 @@ pub(crate) fn apply<T: Tx>(tx: &mut T, batch: &Batch, now_ms: i64) -> Result<Bat
         ]);
     }
     note_all(&mut hashes, "subject_details", &details);
-    insert_rows(
-        tx,
-        "INSERT INTO subject_details (subject_id, recorded_ms, batch_id, name_sealed, birth_sealed) VALUES ",
-        "",
+    tx.append_rows(
+        "subject_details",
+        ["subject_id", "recorded_ms", "batch_id", "name_sealed", "birth_sealed"],
         &details,
     )?;
     let subject_id = |key: &SubjectKey, record: usize, problems: &mut Vec<Problem>| -> Option<i64> {
@@ -312,15 +322,14 @@ pub(crate) fn apply<T: Tx>(tx: &mut T, batch: &Batch, now_ms: i64) -> Result<Bat
         .map(|(_, v)| v)
         .collect();
     note_all(&mut hashes, "account_versions", &versions);
-    insert_rows(
-        tx,
-        "INSERT INTO account_versions (subject_id, account_id, recorded_ms, batch_id, furnisher, reference, kind, opened, currency) VALUES ",
-        "",
+    tx.append_rows(
+        "account_versions",
+        ["subject_id", "account_id", "recorded_ms", "batch_id", "furnisher", "reference", "kind", "opened", "currency"],
         &versions,
     )?;
 
     let mut seen: HashSet<(i64, YearMonth)> = HashSet::with_capacity(batch.reports.len());
-    let mut rows: Vec<[Param<'_>; 11]> = Vec::with_capacity(ROWS_PER_INSERT);
+    let mut rows: Vec<[Param<'_>; 11]> = Vec::with_capacity(batch.reports.len());
     // Reported months first, so a month reconstructed from a history never displaces one.
     let reported = batch.reports.iter().filter(|e| !e.derived);
     for entry in reported.chain(batch.reports.iter().filter(|e| e.derived)) {
@@ -389,32 +398,29 @@ pub(crate) fn apply<T: Tx>(tx: &mut T, batch: &Batch, now_ms: i64) -> Result<Bat
             Param::Text(r.status.as_str()),
             Param::OptInt(r.delinquent_since.map(crate::day_number)),
         ]);
-        if rows.len() == ROWS_PER_INSERT {
-            note_all(&mut hashes, "reports", &rows);
-            insert_rows(tx, REPORTS_INSERT, "", &rows)?;
-            rows.clear();
-        }
     }
     note_all(&mut hashes, "reports", &rows);
-    insert_rows(tx, REPORTS_INSERT, "", &rows)?;
+    tx.append_rows("reports", REPORT_COLUMNS, &rows)?;
 
+    // An inquiry sent twice in one batch is one inquiry.
+    let mut once: HashSet<(i64, &str, Date, &str)> = HashSet::with_capacity(batch.inquiries.len());
+    let mut inquiries: Vec<[Param<'_>; 6]> = Vec::with_capacity(batch.inquiries.len());
     for (i, (key, inquiry)) in batch.inquiries.iter().enumerate() {
         let Some(sid) = subject_id(key, i + 1, &mut problems) else { continue };
-        let row = [
+        if !once.insert((sid, inquiry.org.as_str(), inquiry.date, inquiry.purpose.as_str())) {
+            continue;
+        }
+        inquiries.push([
             Param::Int(sid),
             Param::Int(now_ms),
             Param::Int(batch_id),
             Param::Text(inquiry.org.as_str()),
             param_date(inquiry.date),
             Param::Text(inquiry.purpose.as_str()),
-        ];
-        note_all(&mut hashes, "inquiries", std::slice::from_ref(&row));
-        tx.execute(
-            "INSERT INTO inquiries (subject_id, recorded_ms, batch_id, org_id, day, purpose) VALUES ($1, $2, $3, $4, $5, $6) \
-             ON CONFLICT DO NOTHING",
-            &row,
-        )?;
+        ]);
     }
+    note_all(&mut hashes, "inquiries", &inquiries);
+    tx.append_rows("inquiries", ["subject_id", "recorded_ms", "batch_id", "org_id", "day", "purpose"], &inquiries)?;
 
     for (i, (key, record)) in batch.court_records.iter().enumerate() {
         let Some(sid) = subject_id(key, i + 1, &mut problems) else { continue };
@@ -454,20 +460,19 @@ pub(crate) fn apply<T: Tx>(tx: &mut T, batch: &Batch, now_ms: i64) -> Result<Bat
         insert_court_record(tx, &mut hashes, sid, &record, now_ms, batch_id)?;
     }
 
+    let mut held: Vec<[Param<'_>; 6]> = Vec::with_capacity(batch.quarantined.len());
     for (seq, q) in batch.quarantined.iter().enumerate() {
         let Some(sid) = subject_id(&q.subject, q.record, &mut problems) else { continue };
-        tx.execute(
-            "INSERT INTO quarantine (batch_id, seq, record_no, subject_id, rule, message) VALUES ($1, $2, $3, $4, $5, $6)",
-            &[
-                Param::Int(batch_id),
-                Param::Int(seq as i64),
-                Param::Int(q.record as i64),
-                Param::Int(sid),
-                Param::Text(q.rule),
-                Param::Text(&q.message),
-            ],
-        )?;
+        held.push([
+            Param::Int(batch_id),
+            Param::Int(seq as i64),
+            Param::Int(q.record as i64),
+            Param::Int(sid),
+            Param::Text(q.rule),
+            Param::Text(&q.message),
+        ]);
     }
+    tx.append_rows("quarantine", ["batch_id", "seq", "record_no", "subject_id", "rule", "message"], &held)?;
 
     if !problems.is_empty() {
         problems.sort_by_key(|p| p.record);

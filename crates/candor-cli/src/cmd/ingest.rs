@@ -47,54 +47,69 @@ pub fn run(args: Args) -> Result<()> {
     let today = args.today.unwrap_or_else(today);
     let bar = progress(args.files.len() as u64, "files");
     let (mut refused, mut totals) = (0, [0usize; 4]);
-    for path in &args.files {
-        let bytes = std::fs::read(path).with_context(|| format!("{}: cannot read", path.display()))?;
-        let format = Format::of_path(&path.to_string_lossy());
-        let mut nonce = nonce;
-        let mut ctx = IngestContext {
-            keys: &keys,
-            today,
-            nonce: &mut nonce,
-            sender: sender.clone(),
-            notice_attested: args.attest_notice,
-        };
-        let outcome = parse(&bytes, format, &mut ctx)
-            .map_err(anyhow::Error::from)
-            .and_then(|batch| store.apply(&batch, now_ms()).map_err(anyhow::Error::from));
-        // One line per file on standard output once its batch is committed: the acknowledgement.
-        match outcome {
-            Ok(o) if args.quiet => {
-                totals[0] += o.reports;
-                totals[1] += o.accounts;
-                totals[2] += o.quarantined;
-                totals[3] += o.court_records + o.closures;
+    // The next files are read and parsed on a thread of their own while the store applies this
+    // one (at most `AHEAD` parsed batches wait), in the order given.
+    const AHEAD: usize = 2;
+    let (send, parsed) = std::sync::mpsc::sync_channel(AHEAD);
+    std::thread::scope(|scope| {
+        let (keys, files, sender) = (&keys, &args.files, &sender);
+        scope.spawn(move || {
+            for path in files {
+                let parsed =
+                    std::fs::read(path).with_context(|| format!("{}: cannot read", path.display())).and_then(|bytes| {
+                        let format = Format::of_path(&path.to_string_lossy());
+                        let mut nonce = nonce;
+                        let mut ctx = IngestContext {
+                            keys,
+                            today,
+                            nonce: &mut nonce,
+                            sender: sender.clone(),
+                            notice_attested: args.attest_notice,
+                        };
+                        parse(&bytes, format, &mut ctx).map_err(anyhow::Error::from)
+                    });
+                if send.send((path, parsed)).is_err() {
+                    return;
+                }
             }
-            Ok(o) if o.duplicate => {
-                bar.suspend(|| println!("{}: already applied as batch {}, nothing changed", path.display(), o.batch_id))
+        });
+        for (path, batch) in parsed {
+            let outcome = batch.and_then(|batch| store.apply(&batch, now_ms()).map_err(anyhow::Error::from));
+            // One line per file on standard output once its batch is committed: the acknowledgement.
+            match outcome {
+                Ok(o) if args.quiet => {
+                    totals[0] += o.reports;
+                    totals[1] += o.accounts;
+                    totals[2] += o.quarantined;
+                    totals[3] += o.court_records + o.closures;
+                }
+                Ok(o) if o.duplicate => bar.suspend(|| {
+                    println!("{}: already applied as batch {}, nothing changed", path.display(), o.batch_id)
+                }),
+                Ok(o) => {
+                    totals[0] += o.reports;
+                    totals[1] += o.accounts;
+                    totals[2] += o.quarantined;
+                    totals[3] += o.court_records + o.closures;
+                    bar.suspend(|| {
+                        println!(
+                            "{}: batch {} applied: {} reports, {} accounts, {} held back for want of notice",
+                            path.display(),
+                            o.batch_id,
+                            o.reports,
+                            o.accounts,
+                            o.quarantined
+                        )
+                    });
+                }
+                Err(e) => {
+                    refused += 1;
+                    bar.suspend(|| eprintln!("{}: {e:#}", path.display()));
+                }
             }
-            Ok(o) => {
-                totals[0] += o.reports;
-                totals[1] += o.accounts;
-                totals[2] += o.quarantined;
-                totals[3] += o.court_records + o.closures;
-                bar.suspend(|| {
-                    println!(
-                        "{}: batch {} applied: {} reports, {} accounts, {} held back for want of notice",
-                        path.display(),
-                        o.batch_id,
-                        o.reports,
-                        o.accounts,
-                        o.quarantined
-                    )
-                });
-            }
-            Err(e) => {
-                refused += 1;
-                bar.suspend(|| eprintln!("{}: {e:#}", path.display()));
-            }
+            bar.inc(1);
         }
-        bar.inc(1);
-    }
+    });
     bar.finish_and_clear();
     println!(
         "{} files: {} reports, {} accounts, {} court records and closures applied; {} held back; {refused} refused",

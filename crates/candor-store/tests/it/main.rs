@@ -275,6 +275,51 @@ fn a_court_record_leaves_the_file_when_closed() {
     });
 }
 
+/// Rows streamed in bulk (PostgreSQL's COPY) keep the semantics of row-by-row inserts: an
+/// inquiry sent twice in one batch is one inquiry, sealed details and held-back records are kept,
+/// the batch's leaf commits to exactly what was stored, and the audit agrees.
+#[test]
+fn a_bulk_batch_stores_each_row_once_and_its_leaf_agrees() {
+    on_every_backend("bulk", |store, name| {
+        let mut b = batch(
+            1,
+            (0..40)
+                .map(|i| {
+                    report(
+                        3 + i,
+                        1 + (i % 2) as u8,
+                        ["A1", "B1"][i % 2],
+                        &format!("20{:02}-{:02}", 18 + i / 24, 1 + (i / 2) % 12),
+                        0,
+                        100 * i as i64,
+                    )
+                })
+                .collect(),
+        );
+        let inquiry = Inquiry {
+            org: OrgId::parse("bank").expect("org"),
+            date: d("2020-03-02"),
+            purpose: Purpose::CreditApplication,
+        };
+        b.inquiries = vec![(SubjectKey([1; 32]), inquiry.clone()), (SubjectKey([1; 32]), inquiry.clone())];
+        b.subjects[0].name_sealed = Some(vec![1, 2, 3]);
+        b.quarantined = vec![Quarantined {
+            record: 99,
+            subject: SubjectKey([2; 32]),
+            rule: "negative_without_notice",
+            message: "held".into(),
+        }];
+        let outcome = store.apply(&b, 1_000).expect("apply");
+        assert_eq!(outcome.reports, 40, "{name}");
+        let file = store.file(&SubjectKey([1; 32]), &read_at(i64::MAX, "2020-12-01")).expect("read").expect("file");
+        assert_eq!(file.inquiries, vec![inquiry], "{name}: sent twice, stored once");
+        assert_eq!(file.accounts[0].reports.len(), 20, "{name}");
+        assert_eq!(store.quarantine(outcome.batch_id).expect("held").len(), 1, "{name}");
+        let audit = store.audit().expect("audit");
+        assert!(audit.problems.is_empty(), "{name}: {:?}", audit.problems);
+    });
+}
+
 #[test]
 fn quarantine_and_a_walk_over_every_subject() {
     on_every_backend("walk", |store, name| {
