@@ -61,7 +61,7 @@ def main():
     sep = "&" if "?" in pg else "?"
     wall, _, out = timed([CANDOR, "ingest", "--db", f"{pg}{sep}schema={schema}", *some])
     m = reports_in(out)
-    print(f"ingest PostgreSQL: {m} reports ({len(some)} files) in {wall:.1f} s = {m / wall:,.0f} reports/s")
+    print(f"ingest PostgreSQL: {m} reports ({len(some)} files) in {wall:.1f} s = {m / wall:,.0f} reports/s (target 200,000)")
     size_sql = (f"SELECT SUM(pg_total_relation_size(c.oid)) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
                 f"WHERE n.nspname = '{schema}' AND c.relkind = 'r'")
     stored = int(subprocess.run(["psql", pg, "-tA", "-c", size_sql], check=True, capture_output=True, text=True).stdout.strip() or 0)
