@@ -79,6 +79,10 @@ pub struct Store {
     backend: Backend,
     /// Inside [`Store::unit`]: every statement runs in the unit's one transaction.
     in_unit: bool,
+    /// Inside a unit or snapshot, the subject last looked up by key and their id: a request's
+    /// several reads of one person's records look the person up once. Forgotten when the
+    /// transaction ends, so it never outlives what it read.
+    memo: Option<(candor_file::ids::SubjectKey, i64)>,
 }
 
 /// Runs `$body` with `$tx` bound to a transaction on whichever database, committing on success.
@@ -153,7 +157,7 @@ impl Store {
                     "CREATE SCHEMA IF NOT EXISTS \"{schema}\"; SET search_path TO \"{schema}\""
                 ))?;
             }
-            Store { backend: Backend::Postgres(client, conn::PgStatements::new()), in_unit: false }
+            Store { backend: Backend::Postgres(client, conn::PgStatements::new()), in_unit: false, memo: None }
         } else {
             let path = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")).unwrap_or(url);
             let conn = rusqlite::Connection::open(path)?;
@@ -161,7 +165,7 @@ impl Store {
             conn.pragma_update(None, "journal_mode", "WAL")?;
             conn.pragma_update(None, "synchronous", "FULL")?;
             conn.set_prepared_statement_cache_capacity(64);
-            Store { backend: Backend::Sqlite(conn), in_unit: false }
+            Store { backend: Backend::Sqlite(conn), in_unit: false, memo: None }
         };
         store.migrate()?;
         Ok(store)
@@ -180,8 +184,14 @@ impl Store {
     /// Runs `work`, which only reads, in one read transaction: a consistent view of the file,
     /// without the write lock a unit takes on SQLite (readers and the writer proceed together),
     /// and on PostgreSQL read-only, so a write inside fails. Inside a unit, part of the unit.
+    ///
+    /// On PostgreSQL its statements run on generic plans, each planned once per connection: a
+    /// person's reads are few, by key, one partition each, and PostgreSQL would otherwise plan
+    /// every run afresh for the partitioned tables (a generic plan's cost counts every partition,
+    /// though one is kept at run time) — twice the time of four of them, measured with pgbench.
+    /// Not for batches: ingestion on generic plans took four times as long.
     pub fn snapshot<T, E: From<StoreError>>(&mut self, work: impl FnOnce(&mut Store) -> Result<T, E>) -> Result<T, E> {
-        self.within("BEGIN DEFERRED", "BEGIN READ ONLY", work)
+        self.within("BEGIN DEFERRED", "BEGIN READ ONLY; SET LOCAL plan_cache_mode = force_generic_plan", work)
     }
 
     /// Runs `work` in a transaction begun by `sqlite` or `postgres`, committed when it returns
@@ -202,6 +212,7 @@ impl Store {
         self.in_unit = true;
         let out = work(self);
         self.in_unit = false;
+        self.memo = None;
         match out {
             Ok(value) => {
                 self.end("COMMIT")?;

@@ -252,12 +252,18 @@ impl Store {
             .unwrap_or(0))
     }
 
+    /// The subject's id, if the bureau knows them (inside a unit or snapshot, looked up once).
     pub fn subject_id(&mut self, key: &SubjectKey) -> Result<Option<i64>, StoreError> {
-        fetch!(self, |tx| tx.query_one(
-            "SELECT subject_id FROM subjects WHERE subject_key = $1",
-            &[Param::Bytes(&key.0)],
-            |r| r.int(0)
-        )?)
+        if let Some((known, id)) = self.memo.filter(|_| self.in_unit) {
+            if known == *key {
+                return Ok(Some(id));
+            }
+        }
+        let id = fetch!(self, |tx| crate::records::known_subject(&mut tx, key)?)?;
+        if let (Some(id), true) = (id, self.in_unit) {
+            self.memo = Some((*key, id));
+        }
+        Ok(id)
     }
 
     /// Every subject's coarse region (as given at first sight; none if unknown): the only place

@@ -443,8 +443,8 @@ impl Store {
 
     /// Whether the subject's file is frozen now.
     pub fn is_frozen(&mut self, key: &SubjectKey) -> Result<bool, StoreError> {
+        let Some(sid) = self.subject_id(key)? else { return Ok(false) };
         let placed = fetch!(self, |tx| {
-            let Some(sid) = known_subject(&mut tx, key)? else { return Ok(false) };
             tx.query_one(
                 "SELECT placed FROM freezes WHERE subject_id = $1 ORDER BY recorded_ms DESC LIMIT 1",
                 &[Param::Int(sid)],
@@ -513,8 +513,8 @@ impl Store {
     /// The subject's consents as recorded by `known_ms`: the latest state of each (organisation,
     /// purpose).
     pub fn consents(&mut self, key: &SubjectKey, known_ms: i64) -> Result<Vec<Consent>, StoreError> {
+        let sid = self.subject_id(key)?.ok_or(StoreError::UnknownSubject)?;
         fetch!(self, |tx| {
-            let sid = subject(&mut tx, key)?;
             let mut out: Vec<Consent> = Vec::new();
             tx.query(
                 "SELECT org_id, purpose, granted, until, revoked FROM consents WHERE subject_id = $1 AND recorded_ms <= $2 \
@@ -644,8 +644,8 @@ impl Store {
 
     /// The subject's current statements: (record reference, text), by reference.
     pub fn statements(&mut self, key: &SubjectKey) -> Result<Vec<(String, String)>, StoreError> {
+        let sid = self.subject_id(key)?.ok_or(StoreError::UnknownSubject)?;
         fetch!(self, |tx| {
-            let sid = subject(&mut tx, key)?;
             let mut out: Vec<(String, String)> = Vec::new();
             tx.query(
                 "SELECT record_ref, text FROM statements WHERE subject_id = $1 ORDER BY record_ref, recorded_ms",
@@ -1012,8 +1012,8 @@ impl Store {
 
     /// The subject's disputes with their latest state, oldest first.
     pub fn disputes(&mut self, key: &SubjectKey) -> Result<Vec<Dispute>, StoreError> {
+        let sid = self.subject_id(key)?.ok_or(StoreError::UnknownSubject)?;
         fetch!(self, |tx| {
-            let sid = subject(&mut tx, key)?;
             let mut out: Vec<Dispute> = Vec::new();
             tx.query(
                 "SELECT d.dispute_id, d.record_kind, d.record_ref, d.opened_ms, s.state, d.furnisher FROM disputes d \

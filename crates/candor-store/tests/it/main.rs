@@ -320,6 +320,38 @@ fn a_bulk_batch_stores_each_row_once_and_its_leaf_agrees() {
     });
 }
 
+/// Inside a read transaction the store looks a person up once and remembers them; reading two
+/// people in one transaction still gives each their own records.
+#[test]
+fn one_transaction_reading_two_people_gives_each_their_own() {
+    on_every_backend("memo", |store, name| {
+        store.apply(&batch(1, vec![report(3, 1, "A1", "2020-02", 0, 500)]), 1_000).expect("apply");
+        let (one, two) = (SubjectKey([1; 32]), SubjectKey([2; 32]));
+        let consent = Consent {
+            org: OrgId::parse("shop").expect("org"),
+            purpose: Purpose::DepositWaiver,
+            granted: d("2026-01-01"),
+            until: d("2026-12-31"),
+            revoked: None,
+        };
+        store.put_consent(&one, &consent, 2_000).expect("consent");
+        store.set_freeze(&two, true, 2_000).expect("freeze");
+        let seen = store
+            .snapshot(|s| -> Result<_, StoreError> {
+                Ok((
+                    s.consents(&one, i64::MAX)?.len(),
+                    s.is_frozen(&one)?,
+                    s.consents(&two, i64::MAX)?.len(),
+                    s.is_frozen(&two)?,
+                    s.subject_id(&one)? != s.subject_id(&two)?,
+                    s.subject_id(&SubjectKey([9; 32]))?,
+                ))
+            })
+            .expect("snapshot");
+        assert_eq!(seen, (1, false, 0, true, true, None), "{name}");
+    });
+}
+
 #[test]
 fn quarantine_and_a_walk_over_every_subject() {
     on_every_backend("walk", |store, name| {
