@@ -190,13 +190,7 @@ fn a_persons_own_requests_touch_their_partition_only() {
             let bank = OrgId::parse("bank").expect("org");
             store.file(&key, &read_at(i64::MAX, "2026-06-01")).expect("file").expect("a file");
             store.received(&key).expect("received");
-            let consent = Consent {
-                org: OrgId::parse("shop").expect("org"),
-                purpose: Purpose::DepositWaiver,
-                granted: d("2026-01-01"),
-                until: d("2026-12-31"),
-                revoked: None,
-            };
+            let consent = shop_consent();
             store.put_consent(&key, &consent, t).expect("consent");
             assert_eq!(store.consents(&key, i64::MAX).expect("consents").len(), 1);
             store.put_activation(&me, "code-hash", t, t + 60_000).expect("activation");

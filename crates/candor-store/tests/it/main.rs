@@ -132,6 +132,17 @@ fn batch(tag: u8, reports: Vec<ReportEntry>) -> Batch {
     b
 }
 
+/// A consent to the shop, for deposit waivers, through 2026.
+fn shop_consent() -> Consent {
+    Consent {
+        org: OrgId::parse("shop").expect("org"),
+        purpose: Purpose::DepositWaiver,
+        granted: d("2026-01-01"),
+        until: d("2026-12-31"),
+        revoked: None,
+    }
+}
+
 fn read_at(known_ms: i64, today: &str) -> FileRead {
     FileRead { known_ms, today: d(today), retention: Retention::default() }
 }
@@ -327,13 +338,7 @@ fn one_transaction_reading_two_people_gives_each_their_own() {
     on_every_backend("memo", |store, name| {
         store.apply(&batch(1, vec![report(3, 1, "A1", "2020-02", 0, 500)]), 1_000).expect("apply");
         let (one, two) = (SubjectKey([1; 32]), SubjectKey([2; 32]));
-        let consent = Consent {
-            org: OrgId::parse("shop").expect("org"),
-            purpose: Purpose::DepositWaiver,
-            granted: d("2026-01-01"),
-            until: d("2026-12-31"),
-            revoked: None,
-        };
+        let consent = shop_consent();
         store.put_consent(&one, &consent, 2_000).expect("consent");
         store.set_freeze(&two, true, 2_000).expect("freeze");
         let seen = store
@@ -391,13 +396,7 @@ fn consents_and_disputes_are_records_with_history() {
     on_every_backend("records", |store, name| {
         store.apply(&batch(1, vec![report(3, 1, "A1", "2020-02", 0, 500)]), 1_000).expect("apply");
         let key = SubjectKey([1; 32]);
-        let consent = Consent {
-            org: OrgId::parse("shop").expect("org"),
-            purpose: Purpose::DepositWaiver,
-            granted: d("2026-01-01"),
-            until: d("2026-12-31"),
-            revoked: None,
-        };
+        let consent = shop_consent();
         store.put_consent(&key, &consent, 2_000).expect("grant");
         store.put_consent(&key, &Consent { revoked: Some(d("2026-03-01")), ..consent.clone() }, 3_000).expect("revoke");
         let then = store.consents(&key, 2_500).expect("consents");
