@@ -44,7 +44,7 @@ fn parse<T, E: std::fmt::Display>(r: Result<T, E>) -> Result<T, StoreError> {
     r.map_err(corrupt)
 }
 
-fn subject_key(bytes: Option<Vec<u8>>) -> Result<SubjectKey, StoreError> {
+pub(crate) fn subject_key(bytes: Option<Vec<u8>>) -> Result<SubjectKey, StoreError> {
     let bytes = bytes.ok_or_else(|| corrupt("subject without a key"))?;
     let key: [u8; 32] = bytes.try_into().map_err(|_| corrupt("subject key of the wrong length"))?;
     Ok(SubjectKey(key))
@@ -272,11 +272,7 @@ impl Store {
         transact!(self, |tx| {
             let mut out = std::collections::HashMap::new();
             tx.query("SELECT subject_key, region FROM subjects", &[], &mut |r| {
-                let key: [u8; 32] = r
-                    .opt_bytes(0)?
-                    .and_then(|b| b.try_into().ok())
-                    .ok_or_else(|| StoreError::Corrupt("subject key of the wrong length".into()))?;
-                out.insert(SubjectKey(key), r.opt_text(1)?);
+                out.insert(subject_key(r.opt_bytes(0)?)?, r.opt_text(1)?);
                 Ok(())
             })?;
             out

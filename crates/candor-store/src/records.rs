@@ -84,11 +84,7 @@ fn latest_states<T: Tx>(tx: &mut T, sql: &str, params: &[Param<'_>]) -> Result<V
         &[],
         &params,
         &mut |r| {
-            let key: [u8; 32] = r
-                .opt_bytes(1)?
-                .and_then(|b| b.try_into().ok())
-                .ok_or_else(|| corrupt("subject key of the wrong length"))?;
-            keys.insert(r.int(0)?, SubjectKey(key));
+            keys.insert(r.int(0)?, crate::read::subject_key(r.opt_bytes(1)?)?);
             Ok(())
         },
     )?;

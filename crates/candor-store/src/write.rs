@@ -214,11 +214,7 @@ pub(crate) fn apply<T: Tx>(tx: &mut T, batch: &Batch, now_ms: i64) -> Result<Bat
     let mut subjects: HashMap<SubjectKey, i64> = HashMap::with_capacity(batch.subjects.len());
     let keys: Vec<Param<'_>> = batch.subjects.iter().map(|e| Param::Bytes(&e.key.0)).collect();
     select_in(tx, "SELECT subject_key, subject_id FROM subjects WHERE subject_key IN ", &[], &keys, &mut |r| {
-        let key: [u8; 32] = r
-            .opt_bytes(0)?
-            .and_then(|b| b.try_into().ok())
-            .ok_or_else(|| StoreError::Corrupt("subject key of the wrong length".into()))?;
-        subjects.insert(SubjectKey(key), r.int(1)?);
+        subjects.insert(crate::read::subject_key(r.opt_bytes(0)?)?, r.int(1)?);
         Ok(())
     })?;
     let mut details: Vec<[Param<'_>; 5]> = Vec::new();
