@@ -298,8 +298,8 @@ impl Store {
         after: i64,
         limit: u32,
     ) -> Result<Vec<(i64, String)>, StoreError> {
+        let Some(sid) = self.subject_id(subject)? else { return Ok(Vec::new()) };
         fetch!(self, |tx| {
-            let Some(sid) = crate::records::known_subject(&mut tx, subject)? else { return Ok(Vec::new()) };
             let mut out = Vec::new();
             tx.query(
                 "SELECT leaf_index, body FROM log_leaves WHERE subject_id = $1 AND leaf_index > $2 \
@@ -340,9 +340,9 @@ impl Store {
 
     /// Every leaf about a subject: index and body, oldest first.
     pub fn leaves_about(&mut self, subject: &candor_file::ids::SubjectKey) -> Result<Vec<(i64, String)>, StoreError> {
+        let Some(sid) = self.subject_id(subject)? else { return Ok(Vec::new()) };
         fetch!(self, |tx| {
             let mut out = Vec::new();
-            let Some(sid) = crate::records::known_subject(&mut tx, subject)? else { return Ok(out) };
             tx.query(
                 "SELECT leaf_index, body FROM log_leaves WHERE subject_id = $1 ORDER BY leaf_index",
                 &[Param::Int(sid)],
@@ -391,8 +391,8 @@ impl Store {
         index: i64,
         subject: &candor_file::ids::SubjectKey,
     ) -> Result<Option<String>, StoreError> {
+        let Some(sid) = self.subject_id(subject)? else { return Ok(None) };
         fetch!(self, |tx| {
-            let Some(sid) = crate::records::known_subject(&mut tx, subject)? else { return Ok(None) };
             tx.query_one(
                 "SELECT body FROM log_leaves WHERE leaf_index = $1 AND subject_id = $2",
                 &[Param::Int(index), Param::Int(sid)],

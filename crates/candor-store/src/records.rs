@@ -7,10 +7,7 @@ use candor_file::model::{Consent, Dispute, DisputeState, OrgId, Purpose};
 use crate::conn::{Param, Tx};
 use crate::{fetch, from_day_number, param_date, transact, Store, StoreError};
 
-pub(crate) fn subject_id_of<T: Tx>(tx: &mut T, key: &SubjectKey) -> Result<i64, StoreError> {
-    subject(tx, key)
-}
-
+/// The subject's id inside a write transaction: they must be on file.
 fn subject<T: Tx>(tx: &mut T, key: &SubjectKey) -> Result<i64, StoreError> {
     known_subject(tx, key)?.ok_or(StoreError::UnknownSubject)
 }
@@ -212,7 +209,7 @@ impl Store {
     ) -> Result<(), StoreError> {
         transact!(self, |tx| {
             ensure_subject(&mut tx, subject, now_ms)?;
-            let sid = crate::records::subject_id_of(&mut tx, &subject.key)?;
+            let sid = self::subject(&mut tx, &subject.key)?;
             let at = version_ms(&mut tx, "enrolments", "subject_id = $1", &[Param::Int(sid)], now_ms)?;
             tx.execute(
                 "INSERT INTO enrolments (subject_id, recorded_ms, passphrase_hash, proofing) VALUES ($1, $2, $3, $4)",
@@ -263,7 +260,7 @@ impl Store {
     ) -> Result<(), StoreError> {
         transact!(self, |tx| {
             ensure_subject(&mut tx, subject, now_ms)?;
-            let sid = subject_id_of(&mut tx, &subject.key)?;
+            let sid = self::subject(&mut tx, &subject.key)?;
             tx.execute(
                 "INSERT INTO activation_codes (subject_id, code_hash, issued_ms, expires_ms, used_ms) \
                  VALUES ($1, $2, $3, $4, NULL)",
@@ -292,9 +289,9 @@ impl Store {
 
     /// The person's last two enrolment rows, newest first.
     pub fn enrolment_history(&mut self, key: &SubjectKey) -> Result<Vec<EnrolmentRow>, StoreError> {
+        let Some(sid) = self.subject_id(key)? else { return Ok(Vec::new()) };
         fetch!(self, |tx| {
             let mut out = Vec::new();
-            let Some(sid) = known_subject(&mut tx, key)? else { return Ok(out) };
             tx.query(
                 "SELECT recorded_ms, passphrase_hash, proofing FROM enrolments \
                  WHERE subject_id = $1 ORDER BY recorded_ms DESC LIMIT 2",
@@ -314,8 +311,8 @@ impl Store {
 
     /// The person's second factor, on or being turned on.
     pub fn second_factor(&mut self, key: &SubjectKey) -> Result<Option<SecondFactor>, StoreError> {
+        let Some(sid) = self.subject_id(key)? else { return Ok(None) };
         fetch!(self, |tx| {
-            let Some(sid) = known_subject(&mut tx, key)? else { return Ok(None) };
             tx.query_one(
                 "SELECT secret_sealed, recovery_hashes, confirmed_ms, last_step FROM second_factors WHERE subject_id = $1",
                 &[Param::Int(sid)],
@@ -452,8 +449,8 @@ impl Store {
 
     /// The subject's passphrase hash if they are enrolled (and have not withdrawn).
     pub fn enrolment(&mut self, key: &SubjectKey) -> Result<Option<String>, StoreError> {
+        let Some(sid) = self.subject_id(key)? else { return Ok(None) };
         fetch!(self, |tx| {
-            let Some(sid) = known_subject(&mut tx, key)? else { return Ok(None) };
             tx.query_one(
                 "SELECT passphrase_hash FROM enrolments WHERE subject_id = $1 ORDER BY recorded_ms DESC LIMIT 1",
                 &[Param::Int(sid)],
@@ -861,8 +858,8 @@ impl Store {
 
     /// What the person sent with one of their disputes, if they sent anything.
     pub fn claim(&mut self, key: &SubjectKey, dispute_id: i64) -> Result<Option<StoredClaim>, StoreError> {
+        let sid = self.subject_id(key)?.ok_or(StoreError::UnknownSubject)?;
         fetch!(self, |tx| {
-            let sid = subject(&mut tx, key)?;
             let mut found = None;
             tx.query(
                 "SELECT reason, text_sealed, evidence_type, evidence_sha256, evidence_sealed, claim_sha256 \
@@ -917,8 +914,8 @@ impl Store {
     /// When the bureau first received each record of the subject's file: reports by (account
     /// reference, month number), inquiries by (organisation, day), court records by case number.
     pub fn received(&mut self, key: &SubjectKey) -> Result<Received, StoreError> {
+        let sid = self.subject_id(key)?.ok_or(StoreError::UnknownSubject)?;
         fetch!(self, |tx| {
-            let sid = subject(&mut tx, key)?;
             let mut out = Received::default();
             tx.query(
                 "SELECT a.reference, r.month, MIN(r.recorded_ms) FROM reports r JOIN \
