@@ -229,7 +229,8 @@ pub fn render(
         h.push_str("</table>");
     }
 
-    let warnings = candor_scorecard::warnings(model);
+    let mut warnings = candor_scorecard::warnings(model);
+    warnings.extend(fit.iter().flat_map(|f| f.notes.iter().cloned()));
     if !warnings.is_empty() {
         h.push_str("<h2>Warnings</h2><ul class=warn>");
         for w in &warnings {

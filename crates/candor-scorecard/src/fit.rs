@@ -4,9 +4,9 @@ use std::collections::BTreeSet;
 
 use thiserror::Error;
 
-use crate::binning::{bin_column, min_count, totals, woe, Binned, BinningOptions, Counts};
+use crate::binning::{bin_column, fold_of, min_count, totals, woe, Binned, BinningOptions, Counts, FOLDS};
 use crate::data::{Column, DataError};
-use crate::logistic::{fit_logistic, fit_logistic_nonpositive, polish};
+use crate::logistic::{fit_logistic, fit_logistic_nonpositive, polish, LogisticFit};
 use crate::metrics::{band_shares, quantile_edges};
 use crate::model::{Bin, BinRule, Characteristic, Kind, Model, Scaling, TrainingSummary, FORMAT_NAME, FORMAT_VERSION};
 use crate::parallel::par_map;
@@ -144,6 +144,8 @@ pub struct FitReport {
     /// The regression's coefficients on the selected characteristics' weights of evidence, in
     /// model order, with what an analyst checks before signing.
     pub coefficients: Vec<CoefficientStats>,
+    /// What the fit had to do that the analyst must know (beside [`warnings`] on the model).
+    pub notes: Vec<String>,
 }
 
 /// One coefficient of the final regression.
@@ -238,7 +240,7 @@ pub fn fit(
     progress(FitStage::Binning);
     let binned: Vec<Binned> = par_map(columns, |c| bin_column(&c.name, &c.values, bad, &options.binning));
     let ivs: Vec<f64> = binned.iter().map(|b| b.iv(total)).collect();
-    let mut outcomes: Vec<Option<CharacteristicOutcome>> = binned
+    let outcomes: Vec<Option<CharacteristicOutcome>> = binned
         .iter()
         .zip(&ivs)
         .zip(columns)
@@ -264,114 +266,38 @@ pub fn fit(
         binned.iter().zip(&outcomes).map(|(b, o)| o.is_none().then_some(b)).collect();
     let min_rows = min_count(options.binning.min_bin_share, bad.len());
     let bin_woe = |rule: &BinRule, c: Counts| credible_woe(rule, c, total, min_rows);
-    let woes: Vec<Vec<f64>> = par_map(&candidates, |b| {
-        let Some(b) = b else { return Vec::new() };
-        let table: Vec<f64> = b.bins.iter().map(|(rule, c)| bin_woe(rule, *c)).collect();
-        b.assignment.iter().map(|&a| table[a as usize]).collect()
-    });
-    // On large data, correlation and the stepwise search run on a strided sample.
-    let stride = bad.len().div_ceil(STEPWISE_SAMPLE_ROWS);
-    let sample_woes: Vec<Vec<f64>> = if stride > 1 {
-        woes.iter().map(|w| w.iter().copied().step_by(stride).collect()).collect()
-    } else {
-        Vec::new()
-    };
-    let sample_bad: Vec<bool> = if stride > 1 { bad.iter().copied().step_by(stride).collect() } else { Vec::new() };
-    let (search_woes, search_bad) = if stride > 1 { (&sample_woes, &sample_bad[..]) } else { (&woes, bad) };
-
-    let mut by_iv: Vec<usize> = (0..columns.len()).filter(|&i| outcomes[i].is_none()).collect();
-    by_iv.sort_by(|&a, &b| ivs[b].total_cmp(&ivs[a]).then(a.cmp(&b)));
-    let mut kept: Vec<usize> = Vec::new();
-    for &i in &by_iv {
-        let clash = kept.iter().find_map(|&k| {
-            let r = correlation(&search_woes[i], &search_woes[k]);
-            (r.abs() > options.selection.max_correlation).then_some((k, r))
-        });
-        match clash {
-            Some((k, r)) => {
-                outcomes[i] = Some(CharacteristicOutcome::Correlated { with: columns[k].name.clone(), correlation: r })
+    let cross_fit = bad.len() <= CROSS_FIT_MAX_ROWS;
+    let indexed: Vec<(usize, Option<&Binned>)> = candidates.iter().copied().enumerate().collect();
+    let weigh = |in_sample: bool| -> Vec<Vec<f64>> {
+        par_map(&indexed, |&(i, b)| {
+            let Some(b) = b else { return Vec::new() };
+            // A column declared severe is binned on the analyst's word that its rare records
+            // are risky: a fold without enough of them to bin alone says nothing against that.
+            let severe = options.binning.severe.contains(&columns[i].name);
+            if cross_fit && !in_sample && !severe {
+                return cross_fitted_woes(&columns[i], bad, &options.binning);
             }
-            None => kept.push(i),
-        }
-    }
-    // What a fit left with no characteristic answers, with the best it had.
-    let nothing_selected = || FitError::NothingSelected { best_iv: ivs.iter().copied().fold(0.0, f64::max) };
-    if kept.is_empty() {
-        return Err(nothing_selected());
-    }
-    kept.sort_unstable();
-
-    // Backward elimination: refit after dropping the worst offender, until none is left. On
-    // large data the search runs on a sample, with Wald statistics scaled to the full size.
+            let table: Vec<f64> = b.bins.iter().map(|(rule, c)| bin_woe(rule, *c)).collect();
+            b.assignment.iter().map(|&a| table[a as usize]).collect()
+        })
+    };
     progress(FitStage::Regressing);
-    let z_scale = (bad.len() as f64 / search_bad.len() as f64).sqrt();
-    let x: Vec<&[f64]> = kept.iter().map(|&i| search_woes[i].as_slice()).collect();
-    let mut fit = if options.selection.allow_reversals {
-        fit_logistic(&x, search_bad, options.l2)
-    } else {
-        let (constrained, held) = fit_logistic_nonpositive(&x, search_bad, options.l2);
-        if held.iter().any(|&h| h) {
-            drop_held(&mut kept, &held, &mut outcomes);
-            let x: Vec<&[f64]> = kept.iter().map(|&i| search_woes[i].as_slice()).collect();
-            // With the held ones gone the constraint binds nowhere: the same optimum, and
-            // standard errors without them.
-            fit_logistic(&x, search_bad, options.l2)
-        } else {
-            constrained
-        }
-    };
-    if kept.is_empty() {
-        return Err(nothing_selected());
+    let mut chosen = outcomes.clone();
+    let mut regression = regress(columns, &ivs, &weigh(false), bad, options, &mut chosen);
+    // Where no characteristic's binning ranks rows it did not see (a few hundred rows, a weak
+    // characteristic), the fit falls back on the bins' own weights of evidence, and says so.
+    let mut notes = Vec::new();
+    if cross_fit && matches!(regression, Err(FitError::NothingSelected { .. })) {
+        chosen = outcomes.clone();
+        regression = regress(columns, &ivs, &weigh(true), bad, options, &mut chosen);
+        notes.push(format!(
+            "no characteristic's binning ranked rows it was not fitted to (five-fold cross-fitting, {} rows, {} bad): the model is fitted on in-sample weights of evidence and may not hold on new data",
+            bad.len(),
+            total.bads
+        ));
     }
-    if let Some(max_p) = options.selection.max_p_value {
-        while kept.len() > 1 {
-            // Weights of evidence point towards goods, so the coefficient on the log-odds of
-            // bad must be negative; a positive one means the characteristic only corrects others.
-            let worst = (0..kept.len())
-                .filter_map(|j| {
-                    let c = fit.coefficients[j];
-                    let p = fit.p_value(j, z_scale);
-                    if c > 0.0 {
-                        Some((j, 2.0 + p, CharacteristicOutcome::WrongSign { coefficient: c }))
-                    } else if p > max_p {
-                        Some((j, p, CharacteristicOutcome::Insignificant { p_value: p }))
-                    } else {
-                        None
-                    }
-                })
-                .max_by(|a, b| a.1.total_cmp(&b.1).then(b.0.cmp(&a.0)));
-            let Some((j, _, outcome)) = worst else { break };
-            outcomes[kept[j]] = Some(outcome);
-            kept.remove(j);
-            let x: Vec<&[f64]> = kept.iter().map(|&i| search_woes[i].as_slice()).collect();
-            fit = fit.refit_without(j, &x, search_bad, options.l2);
-        }
-    }
-    let mut fit = if stride > 1 {
-        let x: Vec<&[f64]> = kept.iter().map(|&i| woes[i].as_slice()).collect();
-        polish(&x, bad, options.l2, &fit, bad.len() as f64 / search_bad.len() as f64)
-    } else {
-        fit
-    };
-    // The sample's fit moved to all rows may tip a coefficient held near zero over it: then
-    // the constrained fit runs on all rows.
-    if !options.selection.allow_reversals && fit.coefficients.iter().any(|&c| c > 0.0) {
-        let x: Vec<&[f64]> = kept.iter().map(|&i| woes[i].as_slice()).collect();
-        let (constrained, held) = fit_logistic_nonpositive(&x, bad, options.l2);
-        fit = constrained;
-        if held.iter().any(|&h| h) {
-            drop_held(&mut kept, &held, &mut outcomes);
-            if kept.is_empty() {
-                return Err(nothing_selected());
-            }
-            let x: Vec<&[f64]> = kept.iter().map(|&i| woes[i].as_slice()).collect();
-            fit = fit_logistic(&x, bad, options.l2);
-        }
-    }
-    for &i in &kept {
-        outcomes[i] = Some(CharacteristicOutcome::Selected);
-    }
-
+    let Regression { kept, fit, search_woes } = regression?;
+    let outcomes = chosen;
     let scaling = options.scaling;
     let m = kept.len() as f64;
     let factor = scaling.factor();
@@ -440,7 +366,7 @@ pub fn fit(
         characteristics,
     };
     // Inflation factors need no more rows than a correlation pinned to about ±0.01.
-    let vif_stride = search_bad.len().div_ceil(VIF_SAMPLE_ROWS).max(1);
+    let vif_stride = search_woes.first().map_or(0, Vec::len).div_ceil(VIF_SAMPLE_ROWS).max(1);
     let vif_woes: Vec<Vec<f64>> =
         kept.iter().map(|&i| search_woes[i].iter().copied().step_by(vif_stride).collect()).collect();
     let kept_woes: Vec<&[f64]> = vif_woes.iter().map(Vec::as_slice).collect();
@@ -456,7 +382,230 @@ pub fn fit(
             vif,
         })
         .collect();
-    Ok((model, FitReport { columns: report, coefficients }))
+    Ok((model, FitReport { columns: report, coefficients, notes }))
+}
+
+/// What [`regress`] found.
+struct Regression {
+    /// The characteristics kept, as column indices in ascending order.
+    kept: Vec<usize>,
+    fit: LogisticFit,
+    /// The weights of evidence the search ran on, per column (a sample of rows on large data).
+    search_woes: Vec<Vec<f64>>,
+}
+
+/// Selects among the candidate characteristics (those without an outcome yet) by correlation,
+/// fits the sign-constrained regression on their weights of evidence `woes`, with stepwise
+/// elimination if asked; marks the characteristics kept as selected in `outcomes`.
+fn regress(
+    columns: &[Column],
+    ivs: &[f64],
+    woes: &[Vec<f64>],
+    bad: &[bool],
+    options: &FitOptions,
+    outcomes: &mut [Option<CharacteristicOutcome>],
+) -> Result<Regression, FitError> {
+    // On large data, correlation and the stepwise search run on a strided sample.
+    let stride = bad.len().div_ceil(STEPWISE_SAMPLE_ROWS);
+    let sample_woes: Vec<Vec<f64>> = if stride > 1 {
+        woes.iter().map(|w| w.iter().copied().step_by(stride).collect()).collect()
+    } else {
+        Vec::new()
+    };
+    let sample_bad: Vec<bool> = if stride > 1 { bad.iter().copied().step_by(stride).collect() } else { Vec::new() };
+    let (search_woes, search_bad) = if stride > 1 { (&sample_woes, &sample_bad[..]) } else { (&woes.to_vec(), bad) };
+
+    let mut by_iv: Vec<usize> = (0..columns.len()).filter(|&i| outcomes[i].is_none()).collect();
+    by_iv.sort_by(|&a, &b| ivs[b].total_cmp(&ivs[a]).then(a.cmp(&b)));
+    let mut kept: Vec<usize> = Vec::new();
+    for &i in &by_iv {
+        let clash = kept.iter().find_map(|&k| {
+            let r = correlation(&search_woes[i], &search_woes[k]);
+            (r.abs() > options.selection.max_correlation).then_some((k, r))
+        });
+        match clash {
+            Some((k, r)) => {
+                outcomes[i] = Some(CharacteristicOutcome::Correlated { with: columns[k].name.clone(), correlation: r })
+            }
+            None => kept.push(i),
+        }
+    }
+    // What a fit left with no characteristic answers, with the best it had.
+    let nothing_selected = || FitError::NothingSelected { best_iv: ivs.iter().copied().fold(0.0, f64::max) };
+    if kept.is_empty() {
+        return Err(nothing_selected());
+    }
+    kept.sort_unstable();
+
+    // Backward elimination: refit after dropping the worst offender, until none is left. On
+    // large data the search runs on a sample, with Wald statistics scaled to the full size.
+    let z_scale = (bad.len() as f64 / search_bad.len() as f64).sqrt();
+    let x: Vec<&[f64]> = kept.iter().map(|&i| search_woes[i].as_slice()).collect();
+    let mut fit = if options.selection.allow_reversals {
+        fit_logistic(&x, search_bad, options.l2)
+    } else {
+        let (constrained, held) = fit_logistic_nonpositive(&x, search_bad, options.l2);
+        if held.iter().any(|&h| h) {
+            drop_held(&mut kept, &held, outcomes);
+            let x: Vec<&[f64]> = kept.iter().map(|&i| search_woes[i].as_slice()).collect();
+            // With the held ones gone the constraint binds nowhere: the same optimum, and
+            // standard errors without them.
+            fit_logistic(&x, search_bad, options.l2)
+        } else {
+            constrained
+        }
+    };
+    if kept.is_empty() {
+        return Err(nothing_selected());
+    }
+    if let Some(max_p) = options.selection.max_p_value {
+        while kept.len() > 1 {
+            // Weights of evidence point towards goods, so the coefficient on the log-odds of
+            // bad must be negative; a positive one means the characteristic only corrects others.
+            let worst = (0..kept.len())
+                .filter_map(|j| {
+                    let c = fit.coefficients[j];
+                    let p = fit.p_value(j, z_scale);
+                    if c > 0.0 {
+                        Some((j, 2.0 + p, CharacteristicOutcome::WrongSign { coefficient: c }))
+                    } else if p > max_p {
+                        Some((j, p, CharacteristicOutcome::Insignificant { p_value: p }))
+                    } else {
+                        None
+                    }
+                })
+                .max_by(|a, b| a.1.total_cmp(&b.1).then(b.0.cmp(&a.0)));
+            let Some((j, _, outcome)) = worst else { break };
+            outcomes[kept[j]] = Some(outcome);
+            kept.remove(j);
+            let x: Vec<&[f64]> = kept.iter().map(|&i| search_woes[i].as_slice()).collect();
+            fit = fit.refit_without(j, &x, search_bad, options.l2);
+        }
+    }
+    let mut fit = if stride > 1 {
+        let x: Vec<&[f64]> = kept.iter().map(|&i| woes[i].as_slice()).collect();
+        polish(&x, bad, options.l2, &fit, bad.len() as f64 / search_bad.len() as f64)
+    } else {
+        fit
+    };
+    // The sample's fit moved to all rows may tip a coefficient held near zero over it: then
+    // the constrained fit runs on all rows.
+    if !options.selection.allow_reversals && fit.coefficients.iter().any(|&c| c > 0.0) {
+        let x: Vec<&[f64]> = kept.iter().map(|&i| woes[i].as_slice()).collect();
+        let (constrained, held) = fit_logistic_nonpositive(&x, bad, options.l2);
+        fit = constrained;
+        if held.iter().any(|&h| h) {
+            drop_held(&mut kept, &held, outcomes);
+            if kept.is_empty() {
+                return Err(nothing_selected());
+            }
+            let x: Vec<&[f64]> = kept.iter().map(|&i| woes[i].as_slice()).collect();
+            fit = fit_logistic(&x, bad, options.l2);
+        }
+    }
+    for &i in &kept {
+        outcomes[i] = Some(CharacteristicOutcome::Selected);
+    }
+    let search_woes = if stride > 1 { sample_woes } else { woes.to_vec() };
+    Ok(Regression { kept, fit, search_woes })
+}
+
+/// Up to this many rows the regression sees cross-fitted weights of evidence; above it, where
+/// every bin holds thousands of rows, the bins' own weights, to which they are then equal.
+const CROSS_FIT_MAX_ROWS: usize = 100_000;
+
+/// Each row's weight of evidence from a binning its own fold took no part in: the column is
+/// binned afresh on the other folds (cuts, grouping and counts), and the row weighed by the bin
+/// it falls in there. Binning picks the cuts and groups that fit its rows best, so weights of
+/// evidence computed in sample flatter a characteristic by the noise its bins were cut to fit;
+/// fitted on these instead, the regression weighs each characteristic by how well its binning
+/// ranks rows it has not seen (forty codes unrelated to the outcome, grouped by their bad rates,
+/// get next to no weight). The model's points use the binning of all rows.
+fn cross_fitted_woes(column: &Column, bad: &[bool], options: &BinningOptions) -> Vec<f64> {
+    let n = bad.len();
+    let folds: Vec<u8> = (0..n).map(|i| fold_of(i) as u8).collect();
+    let mut out = vec![0.0; n];
+    for f in 0..FOLDS as u8 {
+        let rows: Vec<usize> = (0..n).filter(|&i| folds[i] != f).collect();
+        let fold_bad: Vec<bool> = rows.iter().map(|&i| bad[i]).collect();
+        let values = match &column.values {
+            Values::Numeric(v) => Values::Numeric(rows.iter().map(|&i| v[i]).collect()),
+            Values::Categorical { codes, levels } => {
+                Values::Categorical { codes: rows.iter().map(|&i| codes[i]).collect(), levels: levels.clone() }
+            }
+        };
+        let binned = bin_column(&column.name, &values, &fold_bad, options);
+        let (total, min_rows) = (totals(&fold_bad), min_count(options.min_bin_share, rows.len()));
+        let table: Vec<f64> = binned.bins.iter().map(|(rule, c)| credible_woe(rule, *c, total, min_rows)).collect();
+        let place = Placer::new(&binned, &column.values);
+        for i in (0..n).filter(|&i| folds[i] == f) {
+            out[i] = table[place.bin(&column.values, i)];
+        }
+    }
+    out
+}
+
+/// Finds the bin of a row the binning did not see, by the bins' rules.
+struct Placer {
+    /// Upper bounds of the range bins, in order, and their bin indices.
+    uppers: Vec<f64>,
+    ranges: Vec<usize>,
+    specials: Vec<(f64, usize)>,
+    /// Bin per level of a categorical column.
+    levels: Vec<usize>,
+    other: usize,
+    missing: usize,
+}
+
+impl Placer {
+    fn new(binned: &Binned, values: &Values) -> Placer {
+        let mut p = Placer {
+            uppers: Vec::new(),
+            ranges: Vec::new(),
+            specials: Vec::new(),
+            levels: Vec::new(),
+            other: 0,
+            missing: 0,
+        };
+        let mut named = std::collections::HashMap::new();
+        for (k, (rule, _)) in binned.bins.iter().enumerate() {
+            match rule {
+                BinRule::Range { upper, .. } => {
+                    p.uppers.extend(*upper);
+                    p.ranges.push(k);
+                }
+                BinRule::Special { value } => p.specials.push((*value, k)),
+                BinRule::Categories { categories, other } => {
+                    named.extend(categories.iter().map(|c| (c.as_str(), k)));
+                    if *other {
+                        p.other = k;
+                    }
+                }
+                BinRule::Missing => p.missing = k,
+            }
+        }
+        if let Values::Categorical { levels, .. } = values {
+            p.levels = levels.iter().map(|l| named.get(l.as_str()).copied().unwrap_or(p.other)).collect();
+        }
+        p
+    }
+
+    fn bin(&self, values: &Values, i: usize) -> usize {
+        match values {
+            Values::Numeric(v) => {
+                let x = v[i];
+                if !x.is_finite() {
+                    self.missing
+                } else if let Some(&(_, k)) = self.specials.iter().find(|(s, _)| *s == x) {
+                    k
+                } else {
+                    self.ranges[self.uppers.partition_point(|&u| u <= x)]
+                }
+            }
+            Values::Categorical { codes, .. } if codes[i] == crate::data::MISSING_CODE => self.missing,
+            Values::Categorical { codes, .. } => self.levels[codes[i] as usize],
+        }
+    }
 }
 
 /// A bin's weight of evidence as the model uses it: the missing bin with fewer rows than a

@@ -267,7 +267,7 @@ pub fn run(args: Args) -> Result<()> {
         eprintln!("warning: column `{}` skipped: {why}", c.name);
     }
 
-    for warning in candor_scorecard::warnings(&model) {
+    for warning in candor_scorecard::warnings(&model).iter().chain(&report.notes) {
         eprintln!("warning: {warning}");
     }
     let json = serde_json::to_string_pretty(&model)?;

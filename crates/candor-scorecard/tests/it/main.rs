@@ -518,3 +518,35 @@ fn the_held_out_check_measures_what_in_sample_figures_flatter() {
     let o = candor_scorecard::held_out(&cols, &coin, &meta(&[]), &loose, 0.3, 1).expect("fit").expect("figures");
     assert!((o.auc - 0.5).abs() < 0.06, "no skill on unseen rows: {o:?}");
 }
+
+/// A characteristic whose bins only fit their own rows' noise (forty levels of a code unrelated
+/// to the outcome, grouped by their bad rates in sample) gets next to no weight: the regression
+/// is fitted on weights of evidence each row did not contribute to, so it weighs bins by how
+/// well they rank rows they were not counted from.
+#[test]
+fn bins_that_only_fit_their_own_noise_get_next_to_no_weight() {
+    let mut r = Lcg(41);
+    let (mut signal, mut code, mut bad) = (vec![], vec![], vec![]);
+    let codes: Vec<String> = (0..40).map(|i| format!("c{i:02}")).collect();
+    for _ in 0..3_000 {
+        let risk = r.next();
+        signal.push(risk + 0.5 * r.next());
+        code.push(Some(codes[(r.next() * 40.0) as usize].as_str()));
+        bad.push(r.next() < 0.05 + 0.3 * risk);
+    }
+    let cols = vec![Column::numeric("signal", signal), Column::categorical("code", &code)];
+    let (model, report) =
+        fit(&cols, &bad, meta(&[]), &FitOptions::default(), &|_| {}).unwrap_or_else(|e| panic!("{e}"));
+    // In sample the code carries information (its groups are cut to fit it)...
+    let (noise, _) = report.columns.iter().find(|(c, _)| c.name == "code").expect("code reported");
+    assert!(noise.iv > 0.03, "in-sample information value {}", noise.iv);
+    // ...but the model gives it a small fraction of the signal's spread of points, if any.
+    let spread = |name: &str| {
+        model.characteristics.iter().find(|c| c.name == name).map_or(0, |c| {
+            let points = c.bins.iter().filter(|b| b.count > 0).map(|b| b.points);
+            points.clone().max().unwrap_or(0) - points.min().unwrap_or(0)
+        })
+    };
+    assert!(spread("signal") > 20, "signal spread {}", spread("signal"));
+    assert!(spread("code") * 5 < spread("signal"), "code {} vs signal {}", spread("code"), spread("signal"));
+}
