@@ -325,14 +325,11 @@ fn bin_numeric(
 /// cross-fitted weights of evidence the regression is fitted on).
 pub(crate) const FOLDS: usize = 5;
 
-/// The fold of row `i`: a fixed scramble of the row number (SplitMix64's finaliser), so that
+/// The fold of row `i`: a fixed scramble of the row number, so that
 /// rows in a pattern (every hundredth a judgment, files sorted by date) spread over the folds
 /// and the same data always fall in the same folds.
 pub(crate) fn fold_of(i: usize) -> usize {
-    let mut z = (i as u64).wrapping_add(0x9E37_79B9_7F4A_7C15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    ((z ^ (z >> 31)) % FOLDS as u64) as usize
+    (crate::scramble((i as u64).wrapping_add(0x9E37_79B9_7F4A_7C15)) % FOLDS as u64) as usize
 }
 
 /// The shapes [`Trend::Auto`] chooses from, simplest first, with how many times each lets the

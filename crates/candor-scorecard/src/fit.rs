@@ -66,6 +66,10 @@ pub struct FitOptions {
     pub scaling: Scaling,
     /// L2 penalty on the regression coefficients (not the intercept).
     pub l2: f64,
+    /// Up to this many rows the regression is fitted on cross-fitted weights of evidence (see
+    /// [`cross_fitted_woes`]); above it, where every bin holds thousands of rows, on the bins'
+    /// own, to which they are then equal.
+    pub cross_fit_max_rows: usize,
 }
 
 impl Default for FitOptions {
@@ -75,6 +79,7 @@ impl Default for FitOptions {
             selection: SelectionOptions::default(),
             scaling: Scaling::default(),
             l2: 1.0,
+            cross_fit_max_rows: CROSS_FIT_MAX_ROWS,
         }
     }
 }
@@ -266,7 +271,7 @@ pub fn fit(
         binned.iter().zip(&outcomes).map(|(b, o)| o.is_none().then_some(b)).collect();
     let min_rows = min_count(options.binning.min_bin_share, bad.len());
     let bin_woe = |rule: &BinRule, c: Counts| credible_woe(rule, c, total, min_rows);
-    let cross_fit = bad.len() <= CROSS_FIT_MAX_ROWS;
+    let cross_fit = bad.len() <= options.cross_fit_max_rows;
     let indexed: Vec<(usize, Option<&Binned>)> = candidates.iter().copied().enumerate().collect();
     let weigh = |in_sample: bool| -> Vec<Vec<f64>> {
         par_map(&indexed, |&(i, b)| {
@@ -417,17 +422,26 @@ fn regress(
 
     let mut by_iv: Vec<usize> = (0..columns.len()).filter(|&i| outcomes[i].is_none()).collect();
     by_iv.sort_by(|&a, &b| ivs[b].total_cmp(&ivs[a]).then(a.cmp(&b)));
+    // Each candidate's correlation with every stronger one, in parallel; then the weaker of
+    // two correlated ones goes, strongest first.
+    let places: Vec<usize> = (0..by_iv.len()).collect();
+    let with_stronger: Vec<Vec<f64>> =
+        par_map(&places, |&a| (0..a).map(|b| correlation(&search_woes[by_iv[a]], &search_woes[by_iv[b]])).collect());
     let mut kept: Vec<usize> = Vec::new();
-    for &i in &by_iv {
-        let clash = kept.iter().find_map(|&k| {
-            let r = correlation(&search_woes[i], &search_woes[k]);
-            (r.abs() > options.selection.max_correlation).then_some((k, r))
+    let mut kept_places: Vec<usize> = Vec::new();
+    for (a, &i) in by_iv.iter().enumerate() {
+        let clash = kept_places.iter().find_map(|&b| {
+            let r = with_stronger[a][b];
+            (r.abs() > options.selection.max_correlation).then_some((by_iv[b], r))
         });
         match clash {
             Some((k, r)) => {
                 outcomes[i] = Some(CharacteristicOutcome::Correlated { with: columns[k].name.clone(), correlation: r })
             }
-            None => kept.push(i),
+            None => {
+                kept.push(i);
+                kept_places.push(a);
+            }
         }
     }
     // What a fit left with no characteristic answers, with the best it had.
@@ -448,9 +462,7 @@ fn regress(
         if held.iter().any(|&h| h) {
             drop_held(&mut kept, &held, outcomes);
             let x: Vec<&[f64]> = kept.iter().map(|&i| search_woes[i].as_slice()).collect();
-            // With the held ones gone the constraint binds nowhere: the same optimum, and
-            // standard errors without them.
-            fit_logistic(&x, search_bad, options.l2)
+            constrained.without_held(&held, &x, search_bad, options.l2)
         } else {
             constrained
         }
@@ -500,7 +512,7 @@ fn regress(
                 return Err(nothing_selected());
             }
             let x: Vec<&[f64]> = kept.iter().map(|&i| woes[i].as_slice()).collect();
-            fit = fit_logistic(&x, bad, options.l2);
+            fit = fit.without_held(&held, &x, bad, options.l2);
         }
     }
     for &i in &kept {
@@ -510,9 +522,8 @@ fn regress(
     Ok(Regression { kept, fit, search_woes })
 }
 
-/// Up to this many rows the regression sees cross-fitted weights of evidence; above it, where
-/// every bin holds thousands of rows, the bins' own weights, to which they are then equal.
-const CROSS_FIT_MAX_ROWS: usize = 100_000;
+/// The default of [`FitOptions::cross_fit_max_rows`].
+pub const CROSS_FIT_MAX_ROWS: usize = 100_000;
 
 /// Each row's weight of evidence from a binning its own fold took no part in: the column is
 /// binned afresh on the other folds (cuts, grouping and counts), and the row weighed by the bin

@@ -33,10 +33,7 @@ pub struct HeldOut {
 
 /// Whether row `i` is held out: a splitmix64 hash of the seed and the row, below the share.
 fn held(seed: u64, i: usize, share: f64) -> bool {
-    let mut z = seed ^ (i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^= z >> 31;
+    let z = crate::scramble(seed ^ (i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
     ((z >> 11) as f64 / (1u64 << 53) as f64) < share
 }
 
@@ -78,7 +75,10 @@ pub fn held_out(
         columns.iter().map(|c| Column { name: c.name.clone(), values: rows_of(&c.values, rows) }).collect()
     };
     let train_bad: Vec<bool> = train.iter().map(|&r| bad[r]).collect();
-    let (model, _) = fit(&part(&train), &train_bad, meta.clone(), options, &|_| {})?;
+    // The check's model is fitted the way the deployed one is: cross-fitted where that is.
+    let mut options = options.clone();
+    options.cross_fit_max_rows = if bad.len() <= options.cross_fit_max_rows { usize::MAX } else { 0 };
+    let (model, _) = fit(&part(&train), &train_bad, meta.clone(), &options, &|_| {})?;
     let scorer = Scorer::new(model).map_err(|e| FitError::Option(e.to_string()))?;
     let tested = part(&test);
     let inputs: Vec<&Values> = scorer

@@ -33,3 +33,11 @@ pub use model::{
     FORMAT_NAME, FORMAT_VERSION, UNKNOWN_SUFFIX,
 };
 pub use protected::looks_protected;
+
+/// SplitMix64's finaliser: a fixed scramble of a number, for seeded choices of rows (the
+/// held-out split, the folds) that do not follow any pattern in the rows' order.
+pub(crate) fn scramble(mut z: u64) -> u64 {
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}

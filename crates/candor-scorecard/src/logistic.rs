@@ -70,12 +70,16 @@ pub(crate) fn fit_logistic(x: &[&[f64]], y: &[bool], l2: f64) -> LogisticFit {
 /// characteristic. Returns the fit and which coefficients the bound holds at zero.
 pub(crate) fn fit_logistic_nonpositive(x: &[&[f64]], y: &[bool], l2: f64) -> (LogisticFit, Vec<bool>) {
     let p = x.len() + 1;
-    let n = y.len();
-    let positives = y.iter().filter(|&&v| v).count() as f64;
-    let rate = (positives / n.max(1) as f64).clamp(1e-9, 1.0 - 1e-9);
-    let mut beta = vec![0.0; p];
-    beta[0] = (rate / (1.0 - rate)).ln();
-    let mut held = vec![false; p];
+    // Usually no bound binds (weights of evidence point the right way): then the unconstrained
+    // optimum is the answer. Otherwise the search starts from it, clipped to the bounds, with
+    // the clipped coefficients held, and lets go of those the gradient pulls below zero.
+    let free = fit_logistic(x, y, l2);
+    if free.coefficients.iter().all(|&c| c <= 0.0) {
+        return (free, vec![false; p - 1]);
+    }
+    let mut beta: Vec<f64> =
+        std::iter::once(free.intercept).chain(free.coefficients.iter().map(|&c| c.min(0.0))).collect();
+    let mut held: Vec<bool> = std::iter::once(false).chain(free.coefficients.iter().map(|&c| c > 0.0)).collect();
     let mut hessian = vec![0.0; p * p];
     for _round in 0..2 * p + 2 {
         let mut grad = vec![0.0; p];
@@ -125,6 +129,17 @@ pub(crate) fn fit_logistic_nonpositive(x: &[&[f64]], y: &[bool], l2: f64) -> (Lo
 }
 
 impl LogisticFit {
+    /// A constrained fit without the features it holds at zero (`held`): the same optimum, since
+    /// the bound binds nowhere else, so one Newton pass gives the Hessian and standard errors of
+    /// the features left (`x`).
+    pub fn without_held(&self, held: &[bool], x: &[&[f64]], y: &[bool], l2: f64) -> LogisticFit {
+        let kept = self.coefficients.iter().zip(held).filter(|(_, &h)| !h).map(|(&c, _)| c);
+        let beta: Vec<f64> = std::iter::once(self.intercept).chain(kept).collect();
+        let (_, hessian) = newton_sums(x, y, l2, &beta);
+        let std_errors = standard_errors(&hessian, beta.len());
+        LogisticFit { intercept: beta[0], coefficients: beta[1..].to_vec(), std_errors, hessian }
+    }
+
     /// Refits without feature `j`, starting from this fit: the old Hessian less row and column
     /// `j` steers gradient-only steps (a feature's removal barely moves the others' curvature),
     /// and one Newton pass at the end gives the exact Hessian for standard errors. `x` holds

@@ -109,12 +109,22 @@ pub fn band_shares(scores: &[f64], edges: &[f64]) -> Vec<f64> {
 
 /// Edges cutting `scores` into about `bands` equally populated bands (fewer with ties).
 pub fn quantile_edges(scores: &[f64], bands: usize) -> Vec<f64> {
-    let mut sorted: Vec<f64> = scores.to_vec();
-    sorted.sort_by(f64::total_cmp);
-    if sorted.is_empty() {
+    if scores.is_empty() {
         return Vec::new();
     }
-    let mut edges: Vec<f64> = (1..bands).map(|q| sorted[q * sorted.len() / bands]).filter(|&e| e > sorted[0]).collect();
+    // Each quantile by selection within what lies above the one before: linear, not a sort.
+    let mut values: Vec<f64> = scores.to_vec();
+    let n = values.len();
+    let min = values.iter().copied().min_by(f64::total_cmp).unwrap_or(f64::NAN);
+    let mut edges = Vec::with_capacity(bands);
+    let mut from = 0;
+    for q in 1..bands {
+        let k = q * n / bands;
+        let (_, &mut at, _) = values[from..].select_nth_unstable_by(k - from, f64::total_cmp);
+        edges.push(at);
+        from = k;
+    }
+    edges.retain(|&e| e > min);
     edges.dedup();
     edges
 }
@@ -205,6 +215,20 @@ mod tests {
         let edges = quantile_edges(&a, 10);
         assert!(psi(&a, &a, &edges).abs() < 1e-12);
         assert!(psi(&a, &b, &edges) > 0.25);
+    }
+
+    #[test]
+    fn quantile_edges_are_the_sorted_scores_at_each_band() {
+        // Scores with ties, in a scrambled order; the edges are read off the sorted scores.
+        for (n, bands) in [(1usize, 10usize), (7, 10), (1000, 10), (999, 7), (50, 3)] {
+            let scores: Vec<f64> = (0..n).map(|i| ((i * 7919) % 613 / 5) as f64).collect();
+            let mut sorted = scores.clone();
+            sorted.sort_by(f64::total_cmp);
+            let mut want: Vec<f64> = (1..bands).map(|q| sorted[q * n / bands]).filter(|&e| e > sorted[0]).collect();
+            want.dedup();
+            assert_eq!(quantile_edges(&scores, bands), want, "{n} {bands}");
+        }
+        assert!(quantile_edges(&[], 10).is_empty());
     }
 
     #[test]

@@ -60,6 +60,11 @@ impl Source {
         Source { bytes: bytes::Bytes::from(bytes), schema: None }
     }
 
+    /// The file's bytes (shared, not copied).
+    pub(crate) fn shared_bytes(&self) -> bytes::Bytes {
+        self.bytes.clone()
+    }
+
     /// Maps the file read-only.
     pub(crate) fn map(path: &Path) -> Result<Source, TableError> {
         let io = |source| TableError::Io { path: path.to_path_buf(), source };

@@ -206,6 +206,7 @@ pub fn run(args: Args) -> Result<()> {
             max_score: args.max_score,
         },
         l2: args.l2,
+        ..FitOptions::default()
     };
     let meta = FitMeta {
         target: args.target.clone(),
