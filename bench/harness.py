@@ -37,7 +37,7 @@ def json_lines(text):
 
 def accuracy():
     subprocess.run(py(".venv-main", os.path.join(HERE, "prepare_public.py")), check=True)
-    rows = []
+    rows, reversals = [], []
     for name in sorted(os.listdir(os.path.join(OUT, "public"))):
         d = os.path.join(OUT, "public", name)
         train, test = os.path.join(d, "train.csv"), os.path.join(d, "test.csv")
@@ -47,12 +47,16 @@ def accuracy():
                         os.path.join(d, "scores.csv")], check=True, capture_output=True)
         truth = pd.read_csv(test)["bad"]
         row = {"data": name, "candor": roc_auc_score(truth, pd.read_csv(os.path.join(d, "scores.csv"))["pd"])}
+        with open(os.path.join(d, "model.json")) as f:
+            flips = {"candor": sum(c["coefficient"] > 0 for c in json.load(f)["characteristics"])}
         for tool, venv in PEER_VENV.items():
             r = subprocess.run(py(venv, os.path.join(HERE, "peers", "accuracy.py"), tool, train, test),
                                capture_output=True, text=True)
             got = json_lines(r.stdout)
             row[tool] = got[-1]["auc"] if got else None
+            flips[tool] = got[-1].get("reversed") if got else None
         rows.append(row)
+        reversals.append({"data": name, **flips})
     table = pd.DataFrame(rows).set_index("data")
     print("\n== Test AUC on public credit data (fit on 70%, scored on the held-back 30%, default settings)")
     print(table.to_string(float_format=lambda x: f"{x:.4f}"))
@@ -62,6 +66,8 @@ def accuracy():
     print("candor minus the best peer, per data set:", "  ".join(f"{k} {v:+.4f}" for k, v in (table["candor"] - best_peer).items()))
     peers_mean = means.drop("candor")
     print(f"candor mean {means['candor']:.4f} vs best peer mean {peers_mean.max():.4f} ({peers_mean.idxmax()})")
+    print("\nReversed characteristics per model (points falling as the weight of evidence says less risk):")
+    print(pd.DataFrame(reversals).set_index("data").to_string())
 
 
 def speed():

