@@ -610,7 +610,9 @@ impl Placer {
                 } else if let Some(&(_, k)) = self.specials.iter().find(|(s, _)| *s == x) {
                     k
                 } else {
-                    self.ranges[self.uppers.partition_point(|&u| u <= x)]
+                    // Every numeric binning has its ranges; were there none, the row would be
+                    // weighed as not knowing its value.
+                    self.ranges.get(self.uppers.partition_point(|&u| u <= x)).copied().unwrap_or(self.missing)
                 }
             }
             Values::Categorical { codes, .. } if codes[i] == crate::data::MISSING_CODE => self.missing,

@@ -588,3 +588,32 @@ fn a_fit_that_cross_fitting_leaves_empty_falls_back_and_says_so() {
     assert!(noise_fell_back >= 5, "{noise_fell_back} of 20 noise fits fell back");
     assert_eq!(signal_fell_back, 0);
 }
+
+/// Cross-fitting meets folds that saw a column's values and folds that did not: a column with
+/// one known value among hundreds, a categorical level seen in one row only, a column of one
+/// special value and missing; every fit completes and its model scores every row.
+#[test]
+fn cross_fitting_copes_with_values_some_folds_never_saw() {
+    let mut r = Lcg(3);
+    let rows = 400;
+    let bad: Vec<bool> = (0..rows).map(|_| r.next() < 0.2).collect();
+    let risk: Vec<f64> = bad.iter().map(|&b| if b { 0.6 } else { 0.3 } + 0.5 * r.next()).collect();
+    let one_known: Vec<f64> = (0..rows).map(|i| if i == 17 { 5.0 } else { f64::NAN }).collect();
+    let once: Vec<Option<String>> =
+        (0..rows).map(|i| Some(if i == 3 { "once".to_owned() } else { format!("g{}", i % 4) })).collect();
+    let special: Vec<f64> = (0..rows).map(|i| if i % 3 == 0 { -1.0 } else { f64::NAN }).collect();
+    let cols = vec![
+        Column::numeric("risk", risk),
+        Column::numeric("one_known", one_known),
+        Column::categorical("once", &once),
+        Column::numeric("special", special),
+    ];
+    let mut options = FitOptions::default();
+    options.binning.specials.insert("special".into(), vec![-1.0]);
+    let (model, _) = fit(&cols, &bad, meta(&[]), &options, &|_| {}).unwrap_or_else(|e| panic!("{e}"));
+    assert!(model.characteristics.iter().any(|c| c.name == "risk"), "{model:?}");
+    let scorer = Scorer::new(model.clone()).unwrap_or_else(|e| panic!("{e}"));
+    for row in 0..rows {
+        scorer.score_values(&row_values(&cols, &model, row)).unwrap_or_else(|e| panic!("row {row}: {e}"));
+    }
+}
