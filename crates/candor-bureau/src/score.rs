@@ -24,13 +24,14 @@ pub const ALWAYS_TOLD: [&str; 2] = ["open_court_records", "open_court_amount"];
 /// they cost points and are not among them; then recent inquiries likewise. Every reason the
 /// bureau gives or replays.
 pub fn reasons(scorer: &Scorer, bins: &[usize]) -> Vec<Reason> {
-    let chars = &scorer.model().characteristics;
-    let also: Vec<usize> = ALWAYS_TOLD
-        .iter()
-        .chain([&FIFTH_REASON])
-        .filter_map(|name| chars.iter().position(|c| c.name == *name))
-        .collect();
-    scorer.reasons_with(bins, &also)
+    scorer.reasons_with(bins, &told_also(scorer.model()))
+}
+
+/// The model's characteristics told after the four largest shortfalls where they cost points,
+/// in the order they are told: open court judgments, then recent inquiries.
+pub fn told_also(model: &Model) -> Vec<usize> {
+    let chars = &model.characteristics;
+    ALWAYS_TOLD.iter().chain([&FIFTH_REASON]).filter_map(|name| chars.iter().position(|c| c.name == *name)).collect()
 }
 
 /// A deployed model and its version (the SHA-256 of its document).

@@ -33,7 +33,10 @@ pub struct Args {
     /// Rows to score (CSV with a header row, or Parquet).
     #[arg(long)]
     data: PathBuf,
-    /// Where to write the scores (CSV): id (if the model has one), score, pd, reason1..reason4.
+    /// Where to write the scores (CSV): id (if the model has one), score, pd, reason1..reason4,
+    /// and, for a model with the bureau's open court judgment or recent inquiry features, one
+    /// more reason column for each: such a feature is told after the four where it costs points
+    /// and is not among them, as the bureau's service tells it.
     /// A row failing the model's minimum scoring criteria has no score or pd and the reason
     /// `not_enough_history`. A category the model never saw in training scores in its
     /// characteristic's riskiest group, and its reason code ends in `:unknown`.
@@ -73,7 +76,7 @@ pub fn run(args: Args) -> Result<()> {
             header.push(id.clone());
         }
         header.extend(["score".to_string(), "pd".to_string()]);
-        header.extend((1..=MAX_REASONS).map(|i| format!("reason{i}")));
+        header.extend((1..=MAX_REASONS + format.also.len()).map(|i| format!("reason{i}")));
         let mut line = Vec::new();
         for (i, h) in header.iter().enumerate() {
             if i > 0 {
@@ -163,6 +166,8 @@ struct Format<'s> {
     score_pd: Vec<String>,
     /// The rest of a line after the id for a row failing the minimum scoring criteria.
     not_scored: String,
+    /// Characteristics told after the four where they cost points ([`candor_bureau::score::told_also`]).
+    also: Vec<usize>,
 }
 
 impl<'s> Format<'s> {
@@ -172,8 +177,10 @@ impl<'s> Format<'s> {
         let high: i64 = (0..chars.len()).map(|c| scorer.max_points(c) as i64).sum();
         let score_pd =
             if high - low < MAX_PD_TABLE { (low..=high).map(|t| score_pd(scorer, t)).collect() } else { Vec::new() };
-        let not_scored = format!(",,{NOT_SCORED}{}\n", ",".repeat(MAX_REASONS - 1));
-        Format { scorer, codes: chars.iter().map(|c| c.reason_code.as_str()).collect(), low, score_pd, not_scored }
+        let also = candor_bureau::score::told_also(scorer.model());
+        let not_scored = format!(",,{NOT_SCORED}{}\n", ",".repeat(MAX_REASONS - 1 + also.len()));
+        let codes = chars.iter().map(|c| c.reason_code.as_str()).collect();
+        Format { scorer, codes, low, score_pd, not_scored, also }
     }
 
     /// The CSV lines of rows `rows`; a row `scorable` marks false gets no score and the one
@@ -190,6 +197,15 @@ impl<'s> Format<'s> {
         let mut totals = vec![0i64; n];
         let mut reasons = vec![[None; MAX_REASONS]; n];
         batch.totals_and_reasons(start, &mut totals, &mut reasons);
+        let also_points: Vec<Vec<i32>> = self
+            .also
+            .iter()
+            .map(|&c| {
+                let mut points = vec![0; n];
+                batch.points(c, start, &mut points);
+                points
+            })
+            .collect();
         let mut out = Vec::with_capacity(n * 64);
         for (r, (&total, top)) in totals.iter().zip(&reasons).enumerate() {
             if let Some(c) = ids {
@@ -215,6 +231,15 @@ impl<'s> Format<'s> {
                     }
                 }
             }
+            let mut told = 0;
+            for (k, &c) in self.also.iter().enumerate() {
+                if also_points[k][r] < self.scorer.max_points(c) && !top.contains(&Some(c)) {
+                    out.push(b',');
+                    out.extend_from_slice(self.codes[c].as_bytes());
+                    told += 1;
+                }
+            }
+            out.extend(std::iter::repeat_n(b',', self.also.len() - told));
             out.push(b'\n');
         }
         out
