@@ -26,8 +26,6 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-SCORE_COLUMNS = ["score", "pd", "reason1", "reason2", "reason3", "reason4"]
-
 
 def session(master, app):
     from pyspark.sql import SparkSession
@@ -70,7 +68,27 @@ def score(args):
     if args.partitions:
         frame = frame.repartition(args.partitions)
     candor, model = os.path.abspath(args.candor), os.path.abspath(args.model)
-    names = [id_column] + SCORE_COLUMNS
+
+    def scored(table, d):
+        """`candor score` on `table` in directory `d`: the path of its scores."""
+        rows, scores = os.path.join(d, "rows.parquet" if parquet else "rows.csv"), os.path.join(d, "scores.csv")
+        if parquet:
+            pq.write_table(table, rows)
+        else:
+            pacsv.write_csv(table, rows)
+        done = subprocess.run([candor, "score", "--model", model, "--data", rows, "--out", scores],
+                              capture_output=True, text=True)
+        if done.returncode != 0:
+            raise RuntimeError(f"candor score failed: {done.stderr}")
+        return scores
+
+    # The columns are whatever `candor score` writes for this model (a model with the bureau's
+    # court and inquiry features has reasons beyond the fourth): asked of it, on one row.
+    with tempfile.TemporaryDirectory(prefix="candor-score-") as d:
+        with open(scored(frame.limit(1).toArrow(), d)) as f:
+            names = next(csv.reader(f))
+    if names[0] != id_column:
+        sys.exit(f"candor score wrote {names}, not the id column {id_column} first")
     schema = ", ".join(f"`{n}` string" for n in names)
 
     def on_partition(batches):
@@ -78,19 +96,7 @@ def score(args):
         if not batches or sum(b.num_rows for b in batches) == 0:
             return
         with tempfile.TemporaryDirectory(prefix="candor-score-") as d:
-            rows, scores = os.path.join(d, "rows.parquet" if parquet else "rows.csv"), os.path.join(d, "scores.csv")
-            table = pa.Table.from_batches(batches)
-            if parquet:
-                pq.write_table(table, rows)
-            else:
-                pacsv.write_csv(table, rows)
-            done = subprocess.run(
-                [candor, "score", "--model", model, "--data", rows, "--out", scores],
-                capture_output=True,
-                text=True,
-            )
-            if done.returncode != 0:
-                raise RuntimeError(f"candor score failed: {done.stderr}")
+            scores = scored(pa.Table.from_batches(batches), d)
             # Every field as text, exactly as `candor score` wrote it.
             options = pacsv.ConvertOptions(column_types={n: pa.string() for n in names}, strings_can_be_null=False)
             table = pacsv.read_csv(scores, convert_options=options)
