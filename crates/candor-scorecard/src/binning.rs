@@ -270,13 +270,7 @@ fn bin_numeric(
     if rare_tail.is_some() {
         let tail = pre.len() - 1;
         let rate = |c: Counts| c.bads as f64 / c.total().max(1) as f64;
-        let last = groups.last().map(|&(a, b)| {
-            pre[a..=b].iter().fold(Counts::default(), |mut c, p| {
-                c.goods += p.goods;
-                c.bads += p.bads;
-                c
-            })
-        });
+        let last = groups.last().map(|&(a, b)| sum(&pre[a..=b]));
         // Its own bin where that keeps the trend (risk still rising at the top); otherwise it
         // joins the last group.
         let rising = matches!(trend, Trend::Ascending | Trend::Valley | Trend::None);
@@ -349,16 +343,15 @@ const AUTO_SHAPES: [(Trend, f64); 5] =
 /// all: on a few hundred rows a real trend's finest binning can predict held-out rows worse
 /// than none, and the cross-fitted regression weighs it for what it is worth.)
 fn auto_trend(pre: &[Counts], folds: &[Counts], min_count: u64, max_bins: usize) -> Trend {
-    let rows: u64 = pre.iter().map(|c| c.total()).sum();
-    let price = 0.5 * (rows.max(1) as f64).ln();
     let total = sum(pre);
+    let price = 0.5 * (total.total().max(1) as f64).ln();
     // A shape whose best binning of all the rows is one bin (risk falling where it rises)
     // offers no trend: it is weighed only when every shape comes to that.
-    let splits = |t: Trend| optimal_partition(pre, total, min_count, max_bins, t).0.len() > 1;
-    let any_splits = AUTO_SHAPES.iter().any(|&(t, _)| splits(t));
+    let splits = AUTO_SHAPES.map(|(t, _)| optimal_partition(pre, total, min_count, max_bins, t).0.len() > 1);
+    let any_splits = splits.contains(&true);
     let mut best = (f64::NEG_INFINITY, Trend::Ascending);
-    for (t, turns) in AUTO_SHAPES {
-        if any_splits && !splits(t) {
+    for ((t, turns), splits) in AUTO_SHAPES.into_iter().zip(splits) {
+        if any_splits && !splits {
             continue;
         }
         let held_out: f64 = cross_validated(pre, folds, min_count, max_bins, t).iter().sum::<f64>() - turns * price;
@@ -391,6 +384,7 @@ fn cross_validated(pre: &[Counts], folds: &[Counts], min_count: u64, max_bins: u
     ll
 }
 
+/// The counts of several bins together.
 fn sum(counts: &[Counts]) -> Counts {
     counts.iter().fold(Counts::default(), |mut a, c| {
         a.goods += c.goods;
@@ -618,14 +612,7 @@ pub(crate) fn optimal_partition(
         return (Vec::new(), 0.0);
     }
     let all = (0, n - 1);
-    let merged = |i: usize, j: usize| {
-        let mut c = Counts::default();
-        for p in &pre[i..=j] {
-            c.goods += p.goods;
-            c.bads += p.bads;
-        }
-        c
-    };
+    let merged = |i: usize, j: usize| sum(&pre[i..=j]);
     // Per candidate group: feasible, risk, information value.
     let mut risk = vec![0.0; n * n];
     let mut value = vec![f64::NEG_INFINITY; n * n];

@@ -73,16 +73,24 @@ impl Scorer {
     /// points and is not among them: reasons a person is always told where they count, such as
     /// a public record, or the FCRA's fifth reason, recent inquiries.
     pub fn reasons_with(&self, bins: &[usize], also: &[usize]) -> Vec<Reason> {
-        let mut out = self.reasons(bins);
         let chars = &self.model().characteristics;
-        for &c in also.iter().filter(|&&c| c < bins.len() && c < chars.len()) {
-            let listed = out.iter().any(|r| r.characteristic == chars[c].name);
-            let costs = self.max_points(c) > chars[c].bins[bins[c]].points;
-            if costs && !listed {
-                out.push(self.reason_at(bins, c));
-            }
-        }
-        out
+        let listed = self.reason_indices(bins);
+        let also: Vec<usize> = also.iter().copied().filter(|&c| c < bins.len() && c < chars.len()).collect();
+        let told = self.told_after(&also, |c| listed.contains(&c), |c| chars[c].bins[bins[c]].points);
+        listed.iter().copied().chain(told).map(|c| self.reason_at(bins, c)).collect()
+    }
+
+    /// Of `also`, in its order, the characteristics told after the largest shortfalls: those
+    /// whose points (`points(c)`) fall below the best they can give and that are not already
+    /// `listed`. The rule of [`Scorer::reasons_with`], for callers that have points rather than
+    /// bins (the batch scorer's).
+    pub fn told_after<'a>(
+        &'a self,
+        also: &'a [usize],
+        listed: impl Fn(usize) -> bool + 'a,
+        points: impl Fn(usize) -> i32 + 'a,
+    ) -> impl Iterator<Item = usize> + 'a {
+        also.iter().copied().filter(move |&c| points(c) < self.max_points(c) && !listed(c))
     }
 
     /// The reasons for a row given by its values (as [`Scorer::score_values`] takes them) and

@@ -8,7 +8,9 @@ use crate::binning::{bin_column, fold_of, min_count, totals, woe, Binned, Binnin
 use crate::data::{Column, DataError};
 use crate::logistic::{fit_logistic, fit_logistic_nonpositive, polish, LogisticFit};
 use crate::metrics::{band_shares, quantile_edges};
-use crate::model::{Bin, BinRule, Characteristic, Kind, Model, Scaling, TrainingSummary, FORMAT_NAME, FORMAT_VERSION};
+use crate::model::{
+    Bin, BinRule, Characteristic, Kind, Lookup, Model, Scaling, TrainingSummary, FORMAT_NAME, FORMAT_VERSION,
+};
 use crate::parallel::par_map;
 use crate::Values;
 
@@ -66,9 +68,9 @@ pub struct FitOptions {
     pub scaling: Scaling,
     /// L2 penalty on the regression coefficients (not the intercept).
     pub l2: f64,
-    /// Up to this many rows the regression is fitted on cross-fitted weights of evidence (see
-    /// [`cross_fitted_woes`]); above it, where every bin holds thousands of rows, on the bins'
-    /// own, to which they are then equal.
+    /// Up to this many rows the regression is fitted on cross-fitted weights of evidence (each
+    /// row weighed by a binning of the other folds); above it, where every bin holds thousands
+    /// of rows, on the bins' own, to which they are then equal.
     pub cross_fit_max_rows: usize,
 }
 
@@ -288,13 +290,13 @@ pub fn fit(
     };
     progress(FitStage::Regressing);
     let mut chosen = outcomes.clone();
-    let mut regression = regress(columns, &ivs, &weigh(false), bad, options, &mut chosen);
+    let mut regression = regress(columns, &ivs, weigh(false), bad, options, &mut chosen);
     // Where no characteristic's binning ranks rows it did not see (a few hundred rows, a weak
     // characteristic), the fit falls back on the bins' own weights of evidence, and says so.
     let mut notes = Vec::new();
     if cross_fit && matches!(regression, Err(FitError::NothingSelected { .. })) {
         chosen = outcomes.clone();
-        regression = regress(columns, &ivs, &weigh(true), bad, options, &mut chosen);
+        regression = regress(columns, &ivs, weigh(true), bad, options, &mut chosen);
         notes.push(format!(
             "no characteristic's binning ranked rows it was not fitted to (five-fold cross-fitting, {} rows, {} bad): the model is fitted on in-sample weights of evidence and may not hold on new data",
             bad.len(),
@@ -405,7 +407,7 @@ struct Regression {
 fn regress(
     columns: &[Column],
     ivs: &[f64],
-    woes: &[Vec<f64>],
+    woes: Vec<Vec<f64>>,
     bad: &[bool],
     options: &FitOptions,
     outcomes: &mut [Option<CharacteristicOutcome>],
@@ -418,7 +420,7 @@ fn regress(
         Vec::new()
     };
     let sample_bad: Vec<bool> = if stride > 1 { bad.iter().copied().step_by(stride).collect() } else { Vec::new() };
-    let (search_woes, search_bad) = if stride > 1 { (&sample_woes, &sample_bad[..]) } else { (&woes.to_vec(), bad) };
+    let (search_woes, search_bad) = if stride > 1 { (&sample_woes, &sample_bad[..]) } else { (&woes, bad) };
 
     let mut by_iv: Vec<usize> = (0..columns.len()).filter(|&i| outcomes[i].is_none()).collect();
     by_iv.sort_by(|&a, &b| ivs[b].total_cmp(&ivs[a]).then(a.cmp(&b)));
@@ -518,7 +520,7 @@ fn regress(
     for &i in &kept {
         outcomes[i] = Some(CharacteristicOutcome::Selected);
     }
-    let search_woes = if stride > 1 { sample_woes } else { woes.to_vec() };
+    let search_woes = if stride > 1 { sample_woes } else { woes };
     Ok(Regression { kept, fit, search_woes })
 }
 
@@ -548,77 +550,27 @@ fn cross_fitted_woes(column: &Column, bad: &[bool], options: &BinningOptions) ->
         let binned = bin_column(&column.name, &values, &fold_bad, options);
         let (total, min_rows) = (totals(&fold_bad), min_count(options.min_bin_share, rows.len()));
         let table: Vec<f64> = binned.bins.iter().map(|(rule, c)| credible_woe(rule, *c, total, min_rows)).collect();
-        let place = Placer::new(&binned, &column.values);
-        for i in (0..n).filter(|&i| folds[i] == f) {
-            out[i] = table[place.bin(&column.values, i)];
+        let rules: Vec<&BinRule> = binned.bins.iter().map(|(rule, _)| rule).collect();
+        let kind = match column.values {
+            Values::Numeric(_) => Kind::Numeric,
+            Values::Categorical { .. } => Kind::Categorical,
+        };
+        // A binning always places every value; were it not to, the fold's rows would be weighed
+        // as the population (zero).
+        let Ok(lookup) = Lookup::from_rules(kind, &rules) else { continue };
+        let held_out = (0..n).filter(|&i| folds[i] == f);
+        match &column.values {
+            Values::Numeric(v) => held_out.for_each(|i| out[i] = table[lookup.number(v[i])]),
+            Values::Categorical { codes, levels } => {
+                let by_level: Vec<usize> = levels.iter().map(|l| lookup.category(l)).collect();
+                held_out.for_each(|i| {
+                    let bin = by_level.get(codes[i] as usize).copied().unwrap_or_else(|| lookup.missing());
+                    out[i] = table[bin];
+                });
+            }
         }
     }
     out
-}
-
-/// Finds the bin of a row the binning did not see, by the bins' rules.
-struct Placer {
-    /// Upper bounds of the range bins, in order, and their bin indices.
-    uppers: Vec<f64>,
-    ranges: Vec<usize>,
-    specials: Vec<(f64, usize)>,
-    /// Bin per level of a categorical column.
-    levels: Vec<usize>,
-    other: usize,
-    missing: usize,
-}
-
-impl Placer {
-    fn new(binned: &Binned, values: &Values) -> Placer {
-        let mut p = Placer {
-            uppers: Vec::new(),
-            ranges: Vec::new(),
-            specials: Vec::new(),
-            levels: Vec::new(),
-            other: 0,
-            missing: 0,
-        };
-        let mut named = std::collections::HashMap::new();
-        for (k, (rule, _)) in binned.bins.iter().enumerate() {
-            match rule {
-                BinRule::Range { upper, .. } => {
-                    p.uppers.extend(*upper);
-                    p.ranges.push(k);
-                }
-                BinRule::Special { value } => p.specials.push((*value, k)),
-                BinRule::Categories { categories, other } => {
-                    named.extend(categories.iter().map(|c| (c.as_str(), k)));
-                    if *other {
-                        p.other = k;
-                    }
-                }
-                BinRule::Missing => p.missing = k,
-            }
-        }
-        if let Values::Categorical { levels, .. } = values {
-            p.levels = levels.iter().map(|l| named.get(l.as_str()).copied().unwrap_or(p.other)).collect();
-        }
-        p
-    }
-
-    fn bin(&self, values: &Values, i: usize) -> usize {
-        match values {
-            Values::Numeric(v) => {
-                let x = v[i];
-                if !x.is_finite() {
-                    self.missing
-                } else if let Some(&(_, k)) = self.specials.iter().find(|(s, _)| *s == x) {
-                    k
-                } else {
-                    // Every numeric binning has its ranges; were there none, the row would be
-                    // weighed as not knowing its value.
-                    self.ranges.get(self.uppers.partition_point(|&u| u <= x)).copied().unwrap_or(self.missing)
-                }
-            }
-            Values::Categorical { codes, .. } if codes[i] == crate::data::MISSING_CODE => self.missing,
-            Values::Categorical { codes, .. } => self.levels[codes[i] as usize],
-        }
-    }
 }
 
 /// A bin's weight of evidence as the model uses it: the missing bin with fewer rows than a

@@ -254,10 +254,44 @@ pub struct Scorer {
     max_points: Vec<i32>,
 }
 
+/// Finds the bin a value falls in by the bins' rules.
 #[derive(Debug, Clone)]
-enum Lookup {
+pub(crate) enum Lookup {
     Numeric { uppers: Vec<f64>, ranges: Vec<usize>, specials: Vec<(f64, usize)>, missing: usize },
     Categorical { by_name: HashMap<String, usize>, other: usize, missing: usize },
+}
+
+impl Lookup {
+    /// The bin of a number (missing when not finite) for a numeric lookup; a categorical one
+    /// reads it as the category it spells.
+    pub(crate) fn number(&self, x: f64) -> usize {
+        match self {
+            Lookup::Numeric { uppers, ranges, specials, missing } => {
+                if !x.is_finite() {
+                    return *missing;
+                }
+                if let Some(&(_, b)) = specials.iter().find(|(s, _)| *s == x) {
+                    return b;
+                }
+                ranges[uppers.partition_point(|&u| u <= x)]
+            }
+            Lookup::Categorical { .. } => self.category(&x.to_string()),
+        }
+    }
+
+    /// The bin of a category: its own, or the one taking categories not seen in training.
+    pub(crate) fn category(&self, name: &str) -> usize {
+        match self {
+            Lookup::Categorical { by_name, other, .. } => by_name.get(name).copied().unwrap_or(*other),
+            Lookup::Numeric { missing, .. } => *missing,
+        }
+    }
+
+    pub(crate) fn missing(&self) -> usize {
+        match self {
+            Lookup::Numeric { missing, .. } | Lookup::Categorical { missing, .. } => *missing,
+        }
+    }
 }
 
 impl Scorer {
@@ -300,20 +334,17 @@ impl Scorer {
 
     /// The bin of characteristic `c` that `value` falls in.
     pub fn bin_of(&self, c: usize, value: &Value) -> Result<usize, ModelError> {
-        Ok(match (&self.lookups[c], value) {
-            (Lookup::Numeric { missing, .. }, Value::Missing) => *missing,
-            (l @ Lookup::Numeric { .. }, Value::Number(x)) => numeric_bin(l, *x),
+        let lookup = &self.lookups[c];
+        Ok(match (lookup, value) {
+            (_, Value::Missing) => lookup.missing(),
+            (_, Value::Number(x)) => lookup.number(*x),
             (Lookup::Numeric { .. }, Value::Text(t)) => {
                 return Err(ModelError::NotANumber {
                     name: self.model.characteristics[c].name.clone(),
                     value: t.clone(),
                 })
             }
-            (Lookup::Categorical { missing, .. }, Value::Missing) => *missing,
-            (Lookup::Categorical { by_name, other, .. }, Value::Text(t)) => by_name.get(t).copied().unwrap_or(*other),
-            (Lookup::Categorical { by_name, other, .. }, Value::Number(x)) => {
-                by_name.get(&x.to_string()).copied().unwrap_or(*other)
-            }
+            (Lookup::Categorical { .. }, Value::Text(t)) => lookup.category(t),
         })
     }
 
@@ -363,80 +394,78 @@ impl Scorer {
     }
 }
 
-fn numeric_bin(l: &Lookup, x: f64) -> usize {
-    let Lookup::Numeric { uppers, ranges, specials, missing } = l else {
-        unreachable!("numeric_bin is only called with a numeric lookup")
-    };
-    if !x.is_finite() {
-        return *missing;
-    }
-    if let Some(&(_, b)) = specials.iter().find(|(s, _)| *s == x) {
-        return b;
-    }
-    ranges[uppers.partition_point(|&u| u <= x)]
-}
-
 fn compile(c: &Characteristic) -> Result<Lookup, String> {
-    let missing: Vec<usize> = (0..c.bins.len()).filter(|&i| c.bins[i].rule == BinRule::Missing).collect();
-    let [missing] = missing[..] else {
-        return Err(format!("needs exactly one missing bin, has {}", missing.len()));
-    };
     if c.bins.iter().any(|b| !b.woe.is_finite()) {
         return Err("a bin's weight of evidence is not a finite number".into());
     }
-    match c.kind {
-        Kind::Numeric => {
-            let mut ranges: Vec<(Option<f64>, Option<f64>, usize)> = Vec::new();
-            let mut specials = Vec::new();
-            for (i, b) in c.bins.iter().enumerate() {
-                match &b.rule {
-                    BinRule::Range { lower, upper } => ranges.push((*lower, *upper, i)),
-                    BinRule::Special { value } if value.is_finite() => specials.push((*value, i)),
-                    BinRule::Special { .. } => return Err("a special value is not a finite number".into()),
-                    BinRule::Missing => {}
-                    BinRule::Categories { .. } => return Err("a numeric characteristic has a category bin".into()),
-                }
-            }
-            ranges.sort_by(|a, b| a.0.unwrap_or(f64::NEG_INFINITY).total_cmp(&b.0.unwrap_or(f64::NEG_INFINITY)));
-            // The ranges must tile the real line: open below, open above, each upper the next lower.
-            let tiles = !ranges.is_empty()
-                && ranges[0].0.is_none()
-                && ranges[ranges.len() - 1].1.is_none()
-                && ranges.windows(2).all(|w| matches!((w[0].1, w[1].0), (Some(u), Some(l)) if u == l && u.is_finite()))
-                && ranges.iter().all(|r| match (r.0, r.1) {
-                    (Some(l), Some(u)) => l < u,
-                    _ => true,
-                });
-            if !tiles {
-                return Err("the ranges do not cover every number exactly once".into());
-            }
-            let uppers = ranges[..ranges.len() - 1].iter().filter_map(|r| r.1).collect();
-            Ok(Lookup::Numeric { uppers, ranges: ranges.iter().map(|r| r.2).collect(), specials, missing })
-        }
-        Kind::Categorical => {
-            let mut by_name = HashMap::new();
-            let mut other = None;
-            for (i, b) in c.bins.iter().enumerate() {
-                match &b.rule {
-                    BinRule::Categories { categories, other: o } => {
-                        for name in categories {
-                            if by_name.insert(name.clone(), i).is_some() {
-                                return Err(format!("category \"{name}\" is in two bins"));
-                            }
-                        }
-                        if *o {
-                            if other.is_some() {
-                                return Err("more than one bin takes unseen categories".into());
-                            }
-                            other = Some(i);
-                        }
+    let rules: Vec<&BinRule> = c.bins.iter().map(|b| &b.rule).collect();
+    Lookup::from_rules(c.kind, &rules)
+}
+
+impl Lookup {
+    /// The lookup of bins with these rules, in this order; an error says why the rules do not
+    /// place every value in exactly one bin.
+    pub(crate) fn from_rules(kind: Kind, rules: &[&BinRule]) -> Result<Lookup, String> {
+        let missing: Vec<usize> = (0..rules.len()).filter(|&i| *rules[i] == BinRule::Missing).collect();
+        let [missing] = missing[..] else {
+            return Err(format!("needs exactly one missing bin, has {}", missing.len()));
+        };
+        match kind {
+            Kind::Numeric => {
+                let mut ranges: Vec<(Option<f64>, Option<f64>, usize)> = Vec::new();
+                let mut specials = Vec::new();
+                for (i, rule) in rules.iter().enumerate() {
+                    match rule {
+                        BinRule::Range { lower, upper } => ranges.push((*lower, *upper, i)),
+                        BinRule::Special { value } if value.is_finite() => specials.push((*value, i)),
+                        BinRule::Special { .. } => return Err("a special value is not a finite number".into()),
+                        BinRule::Missing => {}
+                        BinRule::Categories { .. } => return Err("a numeric characteristic has a category bin".into()),
                     }
-                    BinRule::Missing => {}
-                    _ => return Err("a categorical characteristic has a numeric bin".into()),
                 }
+                ranges.sort_by(|a, b| a.0.unwrap_or(f64::NEG_INFINITY).total_cmp(&b.0.unwrap_or(f64::NEG_INFINITY)));
+                // The ranges must tile the real line: open below, open above, each upper the next lower.
+                let tiles = !ranges.is_empty()
+                    && ranges[0].0.is_none()
+                    && ranges[ranges.len() - 1].1.is_none()
+                    && ranges
+                        .windows(2)
+                        .all(|w| matches!((w[0].1, w[1].0), (Some(u), Some(l)) if u == l && u.is_finite()))
+                    && ranges.iter().all(|r| match (r.0, r.1) {
+                        (Some(l), Some(u)) => l < u,
+                        _ => true,
+                    });
+                if !tiles {
+                    return Err("the ranges do not cover every number exactly once".into());
+                }
+                let uppers = ranges[..ranges.len() - 1].iter().filter_map(|r| r.1).collect();
+                Ok(Lookup::Numeric { uppers, ranges: ranges.iter().map(|r| r.2).collect(), specials, missing })
             }
-            let other = other.ok_or("no bin takes categories not seen in training")?;
-            Ok(Lookup::Categorical { by_name, other, missing })
+            Kind::Categorical => {
+                let mut by_name = HashMap::new();
+                let mut other = None;
+                for (i, rule) in rules.iter().enumerate() {
+                    match rule {
+                        BinRule::Categories { categories, other: o } => {
+                            for name in categories {
+                                if by_name.insert(name.clone(), i).is_some() {
+                                    return Err(format!("category \"{name}\" is in two bins"));
+                                }
+                            }
+                            if *o {
+                                if other.is_some() {
+                                    return Err("more than one bin takes unseen categories".into());
+                                }
+                                other = Some(i);
+                            }
+                        }
+                        BinRule::Missing => {}
+                        _ => return Err("a categorical characteristic has a numeric bin".into()),
+                    }
+                }
+                let other = other.ok_or("no bin takes categories not seen in training")?;
+                Ok(Lookup::Categorical { by_name, other, missing })
+            }
         }
     }
 }

@@ -157,26 +157,24 @@ impl Table {
             return Err(TableError::TooLarge { path: path.to_path_buf() });
         }
         let only = options.columns.as_deref();
-        let table = if is_parquet(path) && !options.digest {
-            parquet_file::read(path, parquet_file::Source::map(path)?, String::new(), only)?
-        } else if is_parquet(path) {
-            // The digest is taken on a thread of its own while the columns decode.
+        let table = if is_parquet(path) {
             let source = parquet_file::Source::map(path)?;
-            let bytes = source.shared_bytes();
-            std::thread::scope(|s| {
-                let digest = s.spawn(|| digest(&bytes));
-                let mut table = parquet_file::read(path, source, String::new(), only)?;
-                table.digest = digest.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-                Ok::<_, TableError>(table)
-            })?
+            if options.digest {
+                // The digest is taken on a thread of its own while the columns decode.
+                let bytes = source.shared_bytes();
+                std::thread::scope(|s| {
+                    let digest = s.spawn(|| digest(&bytes));
+                    let mut table = parquet_file::read(path, source, String::new(), only)?;
+                    table.digest = digest.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+                    Ok::<_, TableError>(table)
+                })?
+            } else {
+                parquet_file::read(path, source, String::new(), only)?
+            }
         } else {
             let bytes = std::fs::read(path).map_err(io)?;
             let d = if options.digest { digest(&bytes) } else { String::new() };
-            if is_parquet(path) {
-                parquet_file::read(path, parquet_file::Source::bytes(bytes), d, only)?
-            } else {
-                csv_file::read(path, &bytes, d)?
-            }
+            csv_file::read(path, &bytes, d)?
         };
         if let Some(names) = &options.columns {
             for n in names {

@@ -66,6 +66,27 @@ fn target_must_be_two_valued_and_the_bad_value_known() {
     assert_eq!(t("x\n1\n", None), "t.csv: no column `y` (the header has: x)");
 }
 
+#[test]
+fn a_files_digest_is_the_sha256_of_its_bytes_parquet_and_csv_alike() {
+    let batch = RecordBatch::try_from_iter([
+        ("x", Arc::new(Float64Array::from(vec![1.0, 2.5, -3.0])) as arrow_array::ArrayRef),
+        ("s", Arc::new(StringArray::from(vec!["a", "b", "c"])) as arrow_array::ArrayRef),
+    ])
+    .unwrap_or_else(|e| panic!("{e}"));
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let files = [("t.parquet", parquet_bytes(&batch)), ("t.csv", b"x,s\n1,a\n2.5,b\n-3,c\n".to_vec())];
+    for (name, bytes) in files {
+        let path = dir.path().join(name);
+        std::fs::write(&path, &bytes).unwrap_or_else(|e| panic!("{e}"));
+        let want = format!("sha256:{:x}", Sha256::digest(&bytes));
+        let with = ReadOptions { columns: None, digest: true, categorical: Vec::new() };
+        let table = Table::read_with(&path, &with).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!((table.digest(), table.rows()), (want.as_str(), 3), "{name}");
+        let without = ReadOptions { digest: false, ..with };
+        assert_eq!(Table::read_with(&path, &without).unwrap_or_else(|e| panic!("{e}")).digest(), "", "{name}");
+    }
+}
+
 proptest::proptest! {
     #[test]
     fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..400)) {

@@ -197,13 +197,13 @@ impl<'s> Format<'s> {
         let mut totals = vec![0i64; n];
         let mut reasons = vec![[None; MAX_REASONS]; n];
         batch.totals_and_reasons(start, &mut totals, &mut reasons);
-        let also_points: Vec<Vec<i32>> = self
+        let also_points: Vec<(usize, Vec<i32>)> = self
             .also
             .iter()
             .map(|&c| {
                 let mut points = vec![0; n];
                 batch.points(c, start, &mut points);
-                points
+                (c, points)
             })
             .collect();
         let mut out = Vec::with_capacity(n * 64);
@@ -231,13 +231,12 @@ impl<'s> Format<'s> {
                     }
                 }
             }
+            let points = |c: usize| also_points.iter().find(|(a, _)| *a == c).map_or(i32::MAX, |(_, p)| p[r]);
             let mut told = 0;
-            for (k, &c) in self.also.iter().enumerate() {
-                if also_points[k][r] < self.scorer.max_points(c) && !top.contains(&Some(c)) {
-                    out.push(b',');
-                    out.extend_from_slice(self.codes[c].as_bytes());
-                    told += 1;
-                }
+            for c in self.scorer.told_after(&self.also, |c| top.contains(&Some(c)), points) {
+                out.push(b',');
+                out.extend_from_slice(self.codes[c].as_bytes());
+                told += 1;
             }
             out.extend(std::iter::repeat_n(b',', self.also.len() - told));
             out.push(b'\n');
