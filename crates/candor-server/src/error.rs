@@ -223,6 +223,9 @@ impl From<candor_store::StoreError> for ApiError {
         match e {
             candor_store::StoreError::UnknownSubject => ApiError::not_found("subject in the file"),
             candor_store::StoreError::UnknownDispute => ApiError::not_found("dispute"),
+            candor_store::StoreError::Busy => {
+                ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "busy", "too many requests wait to be logged; try again")
+            }
             candor_store::StoreError::SenderMismatch { field, message } => {
                 ApiError::new(StatusCode::FORBIDDEN, "sender_mismatch", message).field(field)
             }

@@ -9,7 +9,7 @@
 //! workflow reads first, then hands the leaf over. A workflow that writes rows and records them
 //! with a leaf keeps both in its own unit ([`Store::unit`]), which takes the same lock.
 
-use std::sync::mpsc::{self, Receiver, SyncSender};
+use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
 use std::sync::Mutex;
 use std::thread::JoinHandle;
 
@@ -22,9 +22,13 @@ pub const MAX_GROUP: usize = 256;
 /// Callers waiting for the writer, at most; past it, [`GroupLog::append`] waits for room.
 const QUEUE: usize = 4_096;
 
+/// What a caller is told once its leaf's group committed (or failed): called on the writer's
+/// thread, so it should only hand the answer on (to a channel, a waiting task).
+pub type Done = Box<dyn FnOnce(Result<i64, StoreError>) + Send>;
+
 struct Job {
     leaf: Leaf,
-    done: SyncSender<Result<i64, StoreError>>,
+    done: Done,
 }
 
 /// One writer appending the leaves of many callers, a transaction per group of waiting callers.
@@ -36,7 +40,12 @@ pub struct GroupLog {
 impl GroupLog {
     /// Starts the writer on `store`, a connection of its own.
     pub fn start(store: Store) -> Result<GroupLog, StoreError> {
-        let (queue, jobs) = mpsc::sync_channel(QUEUE);
+        GroupLog::with_queue(store, QUEUE)
+    }
+
+    /// [`GroupLog::start`] with at most `queue` callers waiting for the writer.
+    pub fn with_queue(store: Store, queue: usize) -> Result<GroupLog, StoreError> {
+        let (queue, jobs) = mpsc::sync_channel(queue);
         let writer = std::thread::Builder::new()
             .name("candor-log-writer".into())
             .spawn(move || write(store, jobs))
@@ -47,11 +56,26 @@ impl GroupLog {
     /// Appends `leaf` as [`Store::log`] does and returns its index once it is durable: a
     /// blocking call, for a thread that may wait.
     pub fn append(&self, leaf: Leaf) -> Result<i64, StoreError> {
-        let stopped = || StoreError::Corrupt("the log writer has stopped".into());
-        let queue = self.queue.lock().map_err(|_| stopped())?.clone().ok_or_else(stopped)?;
         let (done, answer) = mpsc::sync_channel(1);
-        queue.send(Job { leaf, done }).map_err(|_| stopped())?;
+        let queue = self.queue()?;
+        let job = Job { leaf, done: Box::new(move |index| drop(done.send(index))) };
+        queue.send(job).map_err(|_| stopped())?;
         answer.recv().map_err(|_| stopped())?
+    }
+
+    /// Hands `leaf` to the writer without waiting: `done` is told its index once it is
+    /// durable, or why it is not. For a caller that must not block (an async task awaiting a
+    /// channel `done` fills): the writer wakes it directly, with no thread between. With the
+    /// writer's queue full, [`StoreError::Busy`] at once, and `done` is not called.
+    pub fn submit(&self, leaf: Leaf, done: Done) -> Result<(), StoreError> {
+        self.queue()?.try_send(Job { leaf, done }).map_err(|e| match e {
+            TrySendError::Full(_) => StoreError::Busy,
+            TrySendError::Disconnected(_) => stopped(),
+        })
+    }
+
+    fn queue(&self) -> Result<SyncSender<Job>, StoreError> {
+        self.queue.lock().map_err(|_| stopped())?.clone().ok_or_else(stopped)
     }
 
     /// Stops taking leaves, lets the writer finish those it has, and waits for it.
@@ -64,6 +88,10 @@ impl GroupLog {
             let _ = writer.join();
         }
     }
+}
+
+fn stopped() -> StoreError {
+    StoreError::Corrupt("the log writer has stopped".into())
 }
 
 impl Drop for GroupLog {
@@ -87,14 +115,15 @@ fn write(mut store: Store, jobs: Receiver<Job>) {
         match store.log_all(&leaves) {
             Ok(indices) => {
                 for (job, index) in group.into_iter().zip(indices) {
-                    let _ = job.done.send(index);
+                    (job.done)(index);
                 }
             }
             // The transaction failed as a whole and appended nothing: each leaf alone, so one
             // caller's trouble is not every caller's.
             Err(_) => {
                 for job in group {
-                    let _ = job.done.send(store.log(&job.leaf));
+                    let index = store.log(&job.leaf);
+                    (job.done)(index);
                 }
             }
         }

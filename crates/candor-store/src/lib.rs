@@ -20,7 +20,7 @@ mod write;
 use candor_file::model::{OrgId, Organisation};
 
 use conn::{Param, Tx};
-pub use group::{GroupLog, MAX_GROUP};
+pub use group::{Done, GroupLog, MAX_GROUP};
 pub use log::Audit;
 pub use read::{FileRead, PurgeOutcome, SUBJECTS_PER_CHUNK};
 pub use records::{
@@ -39,6 +39,9 @@ pub enum StoreError {
     Corrupt(String),
     #[error("no such subject in the file")]
     UnknownSubject,
+    /// The log writer's queue is full: too many appends wait already.
+    #[error("the log writer is busy; try again")]
+    Busy,
     #[error("no such dispute")]
     UnknownDispute,
     #[error("the database's schema version {found} is newer than this program's ({supported})")]
@@ -164,7 +167,7 @@ impl Store {
             conn.busy_timeout(std::time::Duration::from_millis(SQLITE_BUSY_TIMEOUT_MS))?;
             conn.pragma_update(None, "journal_mode", "WAL")?;
             conn.pragma_update(None, "synchronous", "FULL")?;
-            conn.set_prepared_statement_cache_capacity(64);
+            conn.set_prepared_statement_cache_capacity(256);
             Store { backend: Backend::Sqlite(conn), in_unit: false, memo: None }
         };
         store.migrate()?;

@@ -241,6 +241,13 @@ pub(crate) fn purged_digest<T: Tx>(tx: &mut T, purge_id: i64) -> Result<Hash, St
     Ok(digest.finalize().into())
 }
 
+/// A page of the leaves about a subject (schema step 16 keeps the index it needs).
+pub(crate) const LEAVES_ABOUT_PAGE: &str =
+    "SELECT leaf_index, body FROM log_leaves WHERE subject_id = $1 AND leaf_index > $2 ORDER BY leaf_index LIMIT $3";
+/// A page of the leaves of one kind addressed to an organisation.
+pub(crate) const LEAVES_ADDRESSED: &str = "SELECT leaf_index, body FROM log_leaves WHERE org_id = $1 AND kind = $2 \
+     AND leaf_index > $3 ORDER BY leaf_index LIMIT $4";
+
 /// What the audit found.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Audit {
@@ -302,8 +309,7 @@ impl Store {
         fetch!(self, |tx| {
             let mut out = Vec::new();
             tx.query(
-                "SELECT leaf_index, body FROM log_leaves WHERE subject_id = $1 AND leaf_index > $2 \
-                 ORDER BY leaf_index LIMIT $3",
+                LEAVES_ABOUT_PAGE,
                 &[Param::Int(sid), Param::Int(after), Param::Int(i64::from(limit))],
                 &mut |r| {
                     out.push((r.int(0)?, r.text(1)?));
@@ -326,8 +332,7 @@ impl Store {
         fetch!(self, |tx| {
             let mut out = Vec::new();
             tx.query(
-                "SELECT leaf_index, body FROM log_leaves WHERE org_id = $1 AND kind = $2 AND leaf_index > $3 \
-                 ORDER BY leaf_index LIMIT $4",
+                LEAVES_ADDRESSED,
                 &[Param::Text(org.as_str()), Param::Text(kind), Param::Int(after), Param::Int(i64::from(limit))],
                 &mut |r| {
                     out.push((r.int(0)?, r.text(1)?));

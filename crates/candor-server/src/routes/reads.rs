@@ -70,11 +70,11 @@ async fn read_with_consent(state: Shared, caller: Caller, deciding: bool, body: 
                 Ok(consent::assess_read(store, &s.rules(), s.now(), &org, &key, ask, &deployed)?)
             })
             .await?;
-            let (s, leaf) = (state.clone(), assessed.leaf.clone());
-            let index = tokio::task::spawn_blocking(move || s.log_writer.as_ref().map(|group| group.append(leaf)))
-                .await
-                .map_err(|_| ApiError::internal())?
-                .ok_or_else(ApiError::internal)?;
+            // The writer answers this task itself once the leaf is durable: no thread waits.
+            let (done, index) = tokio::sync::oneshot::channel();
+            let group = state.log_writer.as_ref().ok_or_else(ApiError::internal)?;
+            group.submit(assessed.leaf.clone(), Box::new(move |index| drop(done.send(index))))?;
+            let index = index.await.map_err(|_| ApiError::internal())?;
             index.map_err(BureauError::from).and_then(|index| assessed.logged(index))
         }
         None => {

@@ -714,3 +714,72 @@ fn a_group_commit_answers_each_caller_with_its_own_durable_leaf() {
         );
     });
 }
+
+/// A writer held up (another unit holds the log) lets its queue fill: past the bound, a submit
+/// is refused at once with `Busy` rather than waiting, and every leaf it took is appended and
+/// answered, in one contiguous run, once the log is free again.
+#[test]
+fn a_full_group_queue_says_busy_and_answers_every_leaf_it_took() {
+    use candor_log::leaf::RefusedRead;
+    use candor_log::{Leaf, LEAF_VERSION};
+    use candor_store::GroupLog;
+    use std::sync::mpsc;
+    use std::time::Duration;
+    on_every_backend_raw("busy", |store, backend| {
+        let name = backend.name;
+        let refused = |ms: i64| {
+            Leaf::RefusedRead(RefusedRead {
+                leaf_version: LEAF_VERSION,
+                subject: "00".repeat(32),
+                org: "shop".into(),
+                purpose: "tenancy".into(),
+                reason: "no live consent".into(),
+                recorded_ms: ms,
+            })
+        };
+        let before = store.log_tree().expect("tree").size() as i64;
+        let group = GroupLog::with_queue(Store::open(&backend.url).expect("writer"), 2).expect("group");
+        let mut holder = Store::open(&backend.url).expect("holder");
+        let (held_tx, held) = mpsc::channel();
+        let (release, released) = mpsc::channel::<()>();
+        let accepted = std::thread::scope(|scope| {
+            scope.spawn(move || {
+                holder
+                    .unit(|s| {
+                        s.log(&refused(0))?;
+                        held_tx.send(()).expect("held");
+                        released.recv().expect("release");
+                        Ok::<_, StoreError>(())
+                    })
+                    .expect("the holder's unit");
+            });
+            held.recv().expect("the log is held");
+            let (done, answers) = mpsc::channel();
+            let mut accepted = 0;
+            let busy = (1..=64).find_map(|ms| {
+                let done = done.clone();
+                match group.submit(refused(ms), Box::new(move |index| drop(done.send(index)))) {
+                    Ok(()) => {
+                        accepted += 1;
+                        None
+                    }
+                    Err(e) => Some(e),
+                }
+            });
+            // Released before anything is checked, so a failed check does not leave it waiting.
+            release.send(()).expect("release");
+            assert!(matches!(busy, Some(StoreError::Busy)), "{name}: {busy:?} after {accepted}");
+            // The queue's two at least, and those the writer took into its waiting group.
+            assert!((2..=2 + candor_store::MAX_GROUP).contains(&accepted), "{name}: {accepted}");
+            let mut indices: Vec<i64> = (0..accepted)
+                .map(|_| answers.recv_timeout(Duration::from_secs(10)).expect("answered").expect("appended"))
+                .collect();
+            indices.sort_unstable();
+            let expected: Vec<i64> = (before + 1..before + 1 + accepted as i64).collect();
+            assert_eq!(indices, expected, "{name}: after the holder's leaf, every taken leaf once");
+            accepted as i64
+        });
+        group.stop();
+        assert_eq!(store.log_tree().expect("tree").size() as i64, before + 1 + accepted, "{name}");
+    });
+}
