@@ -652,14 +652,7 @@ fn a_group_commit_answers_each_caller_with_its_own_durable_leaf() {
                             let ms = (t * 1_000 + i) as i64;
                             let leaf = if i % 10 == 3 {
                                 // About nobody on file: refused reads are logged about nobody.
-                                Leaf::RefusedRead(RefusedRead {
-                                    leaf_version: LEAF_VERSION,
-                                    subject: "00".repeat(32),
-                                    org: "shop".into(),
-                                    purpose: "tenancy".into(),
-                                    reason: "no live consent".into(),
-                                    recorded_ms: ms,
-                                })
+                                refused_about_nobody(ms)
                             } else if i % 10 == 7 {
                                 let stranger = SubjectEvent {
                                     leaf_version: LEAF_VERSION,
@@ -715,28 +708,28 @@ fn a_group_commit_answers_each_caller_with_its_own_durable_leaf() {
     });
 }
 
+/// A refused read about nobody on file, as a reader without consent leaves.
+fn refused_about_nobody(ms: i64) -> candor_log::Leaf {
+    candor_log::Leaf::RefusedRead(candor_log::leaf::RefusedRead {
+        leaf_version: candor_log::LEAF_VERSION,
+        subject: "00".repeat(32),
+        org: "shop".into(),
+        purpose: "tenancy".into(),
+        reason: "no live consent".into(),
+        recorded_ms: ms,
+    })
+}
+
 /// A writer held up (another unit holds the log) lets its queue fill: past the bound, a submit
 /// is refused at once with `Busy` rather than waiting, and every leaf it took is appended and
 /// answered, in one contiguous run, once the log is free again.
 #[test]
 fn a_full_group_queue_says_busy_and_answers_every_leaf_it_took() {
-    use candor_log::leaf::RefusedRead;
-    use candor_log::{Leaf, LEAF_VERSION};
     use candor_store::GroupLog;
     use std::sync::mpsc;
     use std::time::Duration;
     on_every_backend_raw("busy", |store, backend| {
         let name = backend.name;
-        let refused = |ms: i64| {
-            Leaf::RefusedRead(RefusedRead {
-                leaf_version: LEAF_VERSION,
-                subject: "00".repeat(32),
-                org: "shop".into(),
-                purpose: "tenancy".into(),
-                reason: "no live consent".into(),
-                recorded_ms: ms,
-            })
-        };
         let before = store.log_tree().expect("tree").size() as i64;
         let group = GroupLog::with_queue(Store::open(&backend.url).expect("writer"), 2).expect("group");
         let mut holder = Store::open(&backend.url).expect("holder");
@@ -746,7 +739,7 @@ fn a_full_group_queue_says_busy_and_answers_every_leaf_it_took() {
             scope.spawn(move || {
                 holder
                     .unit(|s| {
-                        s.log(&refused(0))?;
+                        s.log(&refused_about_nobody(0))?;
                         held_tx.send(()).expect("held");
                         released.recv().expect("release");
                         Ok::<_, StoreError>(())
@@ -758,7 +751,7 @@ fn a_full_group_queue_says_busy_and_answers_every_leaf_it_took() {
             let mut accepted = 0;
             let busy = (1..=64).find_map(|ms| {
                 let done = done.clone();
-                match group.submit(refused(ms), Box::new(move |index| drop(done.send(index)))) {
+                match group.submit(refused_about_nobody(ms), Box::new(move |index| drop(done.send(index)))) {
                     Ok(()) => {
                         accepted += 1;
                         None
