@@ -45,6 +45,12 @@ pub trait Tx {
 
     fn execute(&mut self, sql: &str, params: &[Param<'_>]) -> Result<u64, StoreError>;
 
+    /// Whether each statement is a round trip to a server (PostgreSQL), so that reads of one
+    /// person's several tables are better asked in one statement.
+    fn round_trips(&self) -> bool {
+        false
+    }
+
     /// Adds `rows` to `table` (values in `columns`' order). For rows new by construction (each
     /// carries its batch's own id, duplicates already dropped), so nothing can conflict:
     /// PostgreSQL streams them in one binary `COPY`, SQLite runs multi-row INSERTs.
@@ -352,6 +358,10 @@ fn pg_execute(
 }
 
 impl Tx for PgAuto<'_> {
+    fn round_trips(&self) -> bool {
+        true
+    }
+
     fn lock_log(&mut self) -> Result<(), StoreError> {
         // Outside a unit, PgAuto only reads: nothing to order.
         if self.in_unit {
@@ -390,6 +400,10 @@ impl Tx for PgAuto<'_> {
 }
 
 impl Tx for PgTx<'_> {
+    fn round_trips(&self) -> bool {
+        true
+    }
+
     fn lock_log(&mut self) -> Result<(), StoreError> {
         self.tx.batch_execute(PG_LOG_LOCK)?;
         Ok(())

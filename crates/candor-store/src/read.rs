@@ -50,58 +50,163 @@ pub(crate) fn subject_key(bytes: Option<Vec<u8>>) -> Result<SubjectKey, StoreErr
     Ok(SubjectKey(key))
 }
 
+/// The tables a file is read from, in the order [`load_range`] reads them: each table, the
+/// columns read, and their order (the primary key's, so later versions come last).
+const FILE_PARTS: [(&str, &str, &str); 5] = [
+    ("subjects", "subject_id, subject_key", "subject_id"),
+    (
+        "account_versions",
+        "subject_id, account_id, furnisher, reference, kind, opened, currency",
+        "subject_id, account_id, recorded_ms, batch_id",
+    ),
+    (
+        "reports",
+        "account_id, month, balance_minor, limit_minor, paid_minor, dpd, status, delinquent_since",
+        "subject_id, account_id, month, recorded_ms, batch_id",
+    ),
+    ("inquiries", "subject_id, org_id, day, purpose", "subject_id, day, org_id"),
+    (
+        "court_records",
+        "subject_id, court, case_number, amount_minor, currency, grounds, listed, closed, outcome",
+        "subject_id, court, case_number, recorded_ms, batch_id",
+    ),
+];
+const SUBJECTS: usize = 0;
+const ACCOUNTS: usize = 1;
+const REPORTS: usize = 2;
+const INQUIRIES: usize = 3;
+const COURT_RECORDS: usize = 4;
+
+/// The rows of [`FILE_PARTS`] for a range of subjects: a query per table, or, for one person on
+/// a server a round trip away, every table in one statement (each as a JSON array of rows, in
+/// the same order), read back table by table as if queried alone.
+struct FileParts<'t, T> {
+    tx: &'t mut T,
+    filter: &'static str,
+    params: Vec<Param<'static>>,
+    fetched: Option<Vec<Option<String>>>,
+}
+
+impl<'t, T: Tx> FileParts<'t, T> {
+    fn new(tx: &'t mut T, lo: i64, hi: i64, known_ms: i64) -> Result<FileParts<'t, T>, StoreError> {
+        // One person's file is read by equality on the subject: the one hash partition that
+        // holds it is all PostgreSQL reads (a range reads every partition), and a distributed
+        // store routes the query to one shard. A walk reads a range.
+        let (filter, params) = if lo == hi {
+            ("subject_id = $1 AND recorded_ms <= $2", vec![Param::Int(lo), Param::Int(known_ms)])
+        } else {
+            (
+                "subject_id BETWEEN $1 AND $2 AND recorded_ms <= $3",
+                vec![Param::Int(lo), Param::Int(hi), Param::Int(known_ms)],
+            )
+        };
+        let fetched = if lo == hi && tx.round_trips() {
+            let parts: Vec<String> = FILE_PARTS
+                .iter()
+                .map(|(table, columns, order)| {
+                    format!("(SELECT json_agg(json_build_array({columns}) ORDER BY {order}) FROM {table} WHERE {filter})::text")
+                })
+                .collect();
+            let read = |r: &dyn Row| (0..FILE_PARTS.len()).map(|k| r.opt_text(k)).collect::<Result<Vec<_>, _>>();
+            Some(tx.query_one(&format!("SELECT {}", parts.join(", ")), &params, read)?.unwrap_or_default())
+        } else {
+            None
+        };
+        Ok(FileParts { tx, filter, params, fetched })
+    }
+
+    /// Calls `each` on every row of part `k`, in order.
+    fn each(&mut self, k: usize, each: &mut dyn FnMut(&dyn Row) -> Result<(), StoreError>) -> Result<(), StoreError> {
+        let (table, columns, order) = FILE_PARTS[k];
+        let Some(fetched) = &self.fetched else {
+            let sql = format!("SELECT {columns} FROM {table} WHERE {} ORDER BY {order}", self.filter);
+            return self.tx.query(&sql, &self.params, each);
+        };
+        let Some(Some(text)) = fetched.get(k) else { return Ok(()) };
+        let rows: Vec<Vec<serde_json::Value>> = serde_json::from_str(text).map_err(corrupt)?;
+        for row in &rows {
+            each(&JsonRow(row))?;
+        }
+        Ok(())
+    }
+}
+
+/// A row PostgreSQL gave as a JSON array: integers as numbers, text as strings, bytes as
+/// `\x`-prefixed hex strings.
+struct JsonRow<'a>(&'a [serde_json::Value]);
+
+impl JsonRow<'_> {
+    fn value(&self, i: usize) -> Result<Option<&serde_json::Value>, StoreError> {
+        match self.0.get(i) {
+            None => Err(corrupt(format!("a row without column {i}"))),
+            Some(serde_json::Value::Null) => Ok(None),
+            Some(v) => Ok(Some(v)),
+        }
+    }
+}
+
+impl Row for JsonRow<'_> {
+    fn any(&self, i: usize) -> Result<crate::conn::Any, StoreError> {
+        use crate::conn::Any;
+        Ok(match self.value(i)? {
+            None => Any::Null,
+            Some(serde_json::Value::String(s)) => Any::Text(s.clone()),
+            Some(_) => Any::Int(self.int(i)?),
+        })
+    }
+    fn int(&self, i: usize) -> Result<i64, StoreError> {
+        self.opt_int(i)?.ok_or_else(|| corrupt(format!("column {i} is null")))
+    }
+    fn opt_int(&self, i: usize) -> Result<Option<i64>, StoreError> {
+        self.value(i)?.map(|v| v.as_i64().ok_or_else(|| corrupt(format!("column {i} is not an integer")))).transpose()
+    }
+    fn text(&self, i: usize) -> Result<String, StoreError> {
+        self.opt_text(i)?.ok_or_else(|| corrupt(format!("column {i} is null")))
+    }
+    fn opt_text(&self, i: usize) -> Result<Option<String>, StoreError> {
+        self.value(i)?
+            .map(|v| v.as_str().map(str::to_owned).ok_or_else(|| corrupt(format!("column {i} is not text"))))
+            .transpose()
+    }
+    fn opt_bytes(&self, i: usize) -> Result<Option<Vec<u8>>, StoreError> {
+        let Some(text) = self.opt_text(i)? else { return Ok(None) };
+        let digits = text.strip_prefix("\\x").ok_or_else(|| corrupt(format!("column {i} is not bytes")))?;
+        hex::decode(digits).map(Some).map_err(corrupt)
+    }
+}
+
 fn load_range<T: Tx>(tx: &mut T, lo: i64, hi: i64, known_ms: i64) -> Result<Vec<Loaded>, StoreError> {
-    // One person's file is read by equality on the subject: the one hash partition that holds
-    // it is all PostgreSQL reads (a range reads every partition), and a distributed store routes
-    // the query to one shard. A walk reads a range.
-    let (single, range) =
-        ([Param::Int(lo), Param::Int(known_ms)], [Param::Int(lo), Param::Int(hi), Param::Int(known_ms)]);
-    let (range, filter): (&[Param<'_>], &str) = if lo == hi {
-        (&single, "subject_id = $1 AND recorded_ms <= $2")
-    } else {
-        (&range, "subject_id BETWEEN $1 AND $2 AND recorded_ms <= $3")
-    };
+    let mut parts = FileParts::new(tx, lo, hi, known_ms)?;
     let mut loaded: Vec<Loaded> = Vec::new();
-    tx.query(
-        &format!("SELECT subject_id, subject_key FROM subjects WHERE {filter} ORDER BY subject_id"),
-        range,
-        &mut |r| {
-            loaded.push(Loaded {
-                id: r.int(0)?,
-                key: subject_key(r.opt_bytes(1)?)?,
-                file: SubjectFile::default(),
-                account_ids: Vec::new(),
-            });
-            Ok(())
-        },
-    )?;
+    parts.each(SUBJECTS, &mut |r| {
+        loaded.push(Loaded {
+            id: r.int(0)?,
+            key: subject_key(r.opt_bytes(1)?)?,
+            file: SubjectFile::default(),
+            account_ids: Vec::new(),
+        });
+        Ok(())
+    })?;
     let position: HashMap<i64, usize> = loaded.iter().enumerate().map(|(i, l)| (l.id, i)).collect();
     let slot = |sid: i64| position.get(&sid).copied();
 
     // Latest version of each account, in account order per subject.
     let mut accounts: Vec<(i64, i64, Account)> = Vec::new();
-    tx.query(
-        &format!(
-            "SELECT subject_id, account_id, furnisher, reference, kind, opened, currency FROM account_versions \
-             WHERE {filter} ORDER BY subject_id, account_id, recorded_ms, batch_id"
-        ),
-        range,
-        &mut |r| {
-            let account = Account {
-                furnisher: parse(OrgId::parse(&r.text(2)?))?,
-                reference: r.text(3)?,
-                kind: parse(AccountKind::parse(&r.text(4)?))?,
-                opened: from_day_number(r.int(5)?)?,
-                currency: parse(Currency::parse(&r.text(6)?))?,
-            };
-            let (sid, aid) = (r.int(0)?, r.int(1)?);
-            match accounts.last_mut() {
-                Some(last) if last.1 == aid => *last = (sid, aid, account),
-                _ => accounts.push((sid, aid, account)),
-            }
-            Ok(())
-        },
-    )?;
+    parts.each(ACCOUNTS, &mut |r| {
+        let account = Account {
+            furnisher: parse(OrgId::parse(&r.text(2)?))?,
+            reference: r.text(3)?,
+            kind: parse(AccountKind::parse(&r.text(4)?))?,
+            opened: from_day_number(r.int(5)?)?,
+            currency: parse(Currency::parse(&r.text(6)?))?,
+        };
+        let (sid, aid) = (r.int(0)?, r.int(1)?);
+        match accounts.last_mut() {
+            Some(last) if last.1 == aid => *last = (sid, aid, account),
+            _ => accounts.push((sid, aid, account)),
+        }
+        Ok(())
+    })?;
     let mut account_slot: HashMap<i64, (usize, usize)> = HashMap::with_capacity(accounts.len());
     for (sid, aid, account) in accounts {
         if let Some(i) = slot(sid) {
@@ -114,75 +219,55 @@ fn load_range<T: Tx>(tx: &mut T, lo: i64, hi: i64, known_ms: i64) -> Result<Vec<
 
     // Latest version of each (account, month): rows arrive in key order, later versions last.
     let mut last_key: Option<(i64, i32)> = None;
-    tx.query(
-        &format!(
-            "SELECT account_id, month, balance_minor, limit_minor, paid_minor, dpd, status, delinquent_since FROM reports \
-             WHERE {filter} ORDER BY subject_id, account_id, month, recorded_ms, batch_id"
-        ),
-        range,
-        &mut |r| {
-            let aid = r.int(0)?;
-            let Some(&(i, a)) = account_slot.get(&aid) else { return Ok(()) };
-            let report = read_report(r)?;
-            let reports = &mut loaded[i].file.accounts[a].reports;
-            if last_key == Some((aid, report.month.0)) {
-                if let Some(last) = reports.last_mut() {
-                    *last = report;
-                }
-            } else {
-                last_key = Some((aid, report.month.0));
-                reports.push(report);
+    parts.each(REPORTS, &mut |r| {
+        let aid = r.int(0)?;
+        let Some(&(i, a)) = account_slot.get(&aid) else { return Ok(()) };
+        let report = read_report(r)?;
+        let reports = &mut loaded[i].file.accounts[a].reports;
+        if last_key == Some((aid, report.month.0)) {
+            if let Some(last) = reports.last_mut() {
+                *last = report;
             }
-            Ok(())
-        },
-    )?;
+        } else {
+            last_key = Some((aid, report.month.0));
+            reports.push(report);
+        }
+        Ok(())
+    })?;
 
-    tx.query(
-        &format!(
-            "SELECT subject_id, org_id, day, purpose FROM inquiries WHERE {filter} ORDER BY subject_id, day, org_id"
-        ),
-        range,
-        &mut |r| {
-            if let Some(i) = slot(r.int(0)?) {
-                loaded[i].file.inquiries.push(Inquiry {
-                    org: parse(OrgId::parse(&r.text(1)?))?,
-                    date: from_day_number(r.int(2)?)?,
-                    purpose: parse(Purpose::parse(&r.text(3)?))?,
-                });
-            }
-            Ok(())
-        },
-    )?;
+    parts.each(INQUIRIES, &mut |r| {
+        if let Some(i) = slot(r.int(0)?) {
+            loaded[i].file.inquiries.push(Inquiry {
+                org: parse(OrgId::parse(&r.text(1)?))?,
+                date: from_day_number(r.int(2)?)?,
+                purpose: parse(Purpose::parse(&r.text(3)?))?,
+            });
+        }
+        Ok(())
+    })?;
 
-    tx.query(
-        &format!(
-            "SELECT subject_id, court, case_number, amount_minor, currency, grounds, listed, closed, outcome FROM court_records \
-             WHERE {filter} ORDER BY subject_id, court, case_number, recorded_ms, batch_id"
-        ),
-        range,
-        &mut |r| {
-            let Some(i) = slot(r.int(0)?) else { return Ok(()) };
-            let closed = match (r.opt_int(7)?, r.opt_text(8)?) {
-                (Some(day), Some(outcome)) => Some((from_day_number(day)?, parse(Closure::parse(&outcome))?)),
-                _ => None,
-            };
-            let record = CourtRecord {
-                court: parse(OrgId::parse(&r.text(1)?))?,
-                case_number: r.text(2)?,
-                amount_minor: r.int(3)?,
-                currency: parse(Currency::parse(&r.text(4)?))?,
-                grounds: r.text(5)?,
-                listed: from_day_number(r.int(6)?)?,
-                closed,
-            };
-            let records = &mut loaded[i].file.court_records;
-            match records.last_mut() {
-                Some(last) if last.court == record.court && last.case_number == record.case_number => *last = record,
-                _ => records.push(record),
-            }
-            Ok(())
-        },
-    )?;
+    parts.each(COURT_RECORDS, &mut |r| {
+        let Some(i) = slot(r.int(0)?) else { return Ok(()) };
+        let closed = match (r.opt_int(7)?, r.opt_text(8)?) {
+            (Some(day), Some(outcome)) => Some((from_day_number(day)?, parse(Closure::parse(&outcome))?)),
+            _ => None,
+        };
+        let record = CourtRecord {
+            court: parse(OrgId::parse(&r.text(1)?))?,
+            case_number: r.text(2)?,
+            amount_minor: r.int(3)?,
+            currency: parse(Currency::parse(&r.text(4)?))?,
+            grounds: r.text(5)?,
+            listed: from_day_number(r.int(6)?)?,
+            closed,
+        };
+        let records = &mut loaded[i].file.court_records;
+        match records.last_mut() {
+            Some(last) if last.court == record.court && last.case_number == record.case_number => *last = record,
+            _ => records.push(record),
+        }
+        Ok(())
+    })?;
     Ok(loaded)
 }
 

@@ -247,32 +247,38 @@ fn negative_information_ages_off_and_the_purge_records_it() {
     });
 }
 
+/// A court's batch listing a judgment against person `n`, and its batch closing it.
+fn court_case(n: u8, case_number: &str) -> (Batch, Batch) {
+    let court = org("court-1", OrgKind::Court);
+    let mut listing = Batch::new([9; 32], court.clone(), "jsonl");
+    listing.subjects = vec![subject(n)];
+    listing.court_records = vec![(
+        SubjectKey([n; 32]),
+        CourtRecord {
+            court: court.id.clone(),
+            case_number: case_number.into(),
+            amount_minor: 500_000,
+            currency: Currency::parse("CNY").expect("cny"),
+            grounds: "unpaid loan".into(),
+            listed: d("2024-05-01"),
+            closed: None,
+        },
+    )];
+    let mut closing = Batch::new([10; 32], court, "jsonl");
+    closing.closures = vec![ClosureEntry {
+        record: 1,
+        case_number: case_number.into(),
+        day: d("2024-06-01"),
+        outcome: Closure::Performed,
+    }];
+    (listing, closing)
+}
+
 #[test]
 fn a_court_record_leaves_the_file_when_closed() {
     on_every_backend("court", |store, name| {
-        let court = org("court-1", OrgKind::Court);
-        let mut listing = Batch::new([9; 32], court.clone(), "jsonl");
-        listing.subjects = vec![subject(1)];
-        listing.court_records = vec![(
-            SubjectKey([1; 32]),
-            CourtRecord {
-                court: court.id.clone(),
-                case_number: "(2024)1".into(),
-                amount_minor: 500_000,
-                currency: Currency::parse("CNY").expect("cny"),
-                grounds: "unpaid loan".into(),
-                listed: d("2024-05-01"),
-                closed: None,
-            },
-        )];
+        let (listing, closing) = court_case(1, "(2024)1");
         store.apply(&listing, 1_000).expect("list");
-        let mut closing = Batch::new([10; 32], court.clone(), "jsonl");
-        closing.closures = vec![ClosureEntry {
-            record: 1,
-            case_number: "(2024)1".into(),
-            day: d("2024-06-01"),
-            outcome: Closure::Performed,
-        }];
         store.apply(&closing, 2_000).expect("close");
         let open = store.file(&SubjectKey([1; 32]), &read_at(1_500, "2024-07-01")).expect("read").expect("known");
         assert_eq!(open.court_records.len(), 1, "{name}: as of before the closure it was listed");
@@ -283,6 +289,44 @@ fn a_court_record_leaves_the_file_when_closed() {
             2,
             "{name}"
         );
+    });
+}
+
+/// One person's file read alone (on PostgreSQL, every table in one statement) is the file a
+/// walk reads for them (a query per table): accounts, corrected reports, inquiries, and a court
+/// record open and then closed (read with its closure, then left out), as known before and
+/// after each change.
+#[test]
+fn a_file_read_alone_is_the_file_a_walk_reads() {
+    on_every_backend("alone", |store, name| {
+        let mut first = batch(1, vec![report(3, 1, "A1", "2020-01", 0, 500), report(4, 2, "B1", "2020-01", 30, 900)]);
+        first.inquiries = vec![(
+            SubjectKey([1; 32]),
+            Inquiry {
+                org: OrgId::parse("bank").expect("org"),
+                date: d("2020-03-02"),
+                purpose: Purpose::CreditApplication,
+            },
+        )];
+        store.apply(&first, 1_000).expect("first");
+        store.apply(&batch(2, vec![report(3, 1, "A1", "2020-01", 0, 450)]), 2_000).expect("correction");
+        let (listing, closing) = court_case(2, "(2024)7");
+        store.apply(&listing, 3_000).expect("listing");
+        store.apply(&closing, 4_000).expect("closing");
+        for known_ms in [500, 1_500, 2_500, 3_500, i64::MAX] {
+            let read = read_at(known_ms, "2024-07-01");
+            let walked = store.files_in_range(1, 2, &read).expect("walk");
+            for n in [1u8, 2] {
+                let key = SubjectKey([n; 32]);
+                let alone = store.file(&key, &read).expect("alone");
+                let in_walk = walked.iter().find(|(k, _)| *k == key).map(|(_, f)| f.clone());
+                assert_eq!(alone, in_walk, "{name}: person {n} as known at {known_ms}");
+            }
+        }
+        let listed = store.file(&SubjectKey([2; 32]), &read_at(3_500, "2024-07-01")).expect("read").expect("known");
+        assert_eq!(listed.court_records.len(), 1, "{name}: listed, not yet closed");
+        let file = store.file(&SubjectKey([1; 32]), &read_at(i64::MAX, "2024-07-01")).expect("read").expect("known");
+        assert_eq!((file.accounts[0].reports[0].balance_minor, file.inquiries.len()), (450, 1), "{name}");
     });
 }
 
