@@ -194,7 +194,11 @@ impl Store {
     /// though one is kept at run time) — twice the time of four of them, measured with pgbench.
     /// Not for batches: ingestion on generic plans took four times as long.
     pub fn snapshot<T, E: From<StoreError>>(&mut self, work: impl FnOnce(&mut Store) -> Result<T, E>) -> Result<T, E> {
-        self.within("BEGIN DEFERRED", "BEGIN READ ONLY; SET LOCAL plan_cache_mode = force_generic_plan", work)
+        // REPEATABLE READ: on PostgreSQL every statement of the read sees one snapshot (under
+        // the default READ COMMITTED each would take its own); read-only, it never conflicts.
+        let postgres =
+            "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET LOCAL plan_cache_mode = force_generic_plan";
+        self.within("BEGIN DEFERRED", postgres, work)
     }
 
     /// Runs `work` in a transaction begun by `sqlite` or `postgres`, committed when it returns

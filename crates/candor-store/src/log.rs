@@ -177,8 +177,13 @@ fn subject_key(leaf: &Leaf) -> Result<Option<[u8; 32]>, StoreError> {
 /// read may name someone the bureau has no file on: it is logged as any refusal, about nobody.
 fn subject_of<T: Tx>(tx: &mut T, leaf: &Leaf, key: Option<&[u8; 32]>) -> Result<Option<i64>, StoreError> {
     let Some(key) = key else { return Ok(None) };
-    let sid = crate::records::known_subject(tx, &candor_file::ids::SubjectKey(*key))?;
-    match (sid, leaf) {
+    let found = crate::records::known_subject(tx, &candor_file::ids::SubjectKey(*key))?;
+    on_file(leaf, found)
+}
+
+/// [`subject_of`] once the subject was looked up: `found`, or why the leaf cannot name them.
+fn on_file(leaf: &Leaf, found: Option<i64>) -> Result<Option<i64>, StoreError> {
+    match (found, leaf) {
         (Some(sid), _) => Ok(Some(sid)),
         (None, Leaf::RefusedRead(_)) => Ok(None),
         (None, _) => Err(StoreError::UnknownSubject),
@@ -187,23 +192,41 @@ fn subject_of<T: Tx>(tx: &mut T, leaf: &Leaf, key: Option<&[u8; 32]>) -> Result<
 
 /// Writes leaf `index`; the caller holds the log's lock and knows the index is the next.
 fn insert_leaf<T: Tx>(tx: &mut T, index: i64, leaf: &Leaf, subject_id: Option<i64>) -> Result<(), StoreError> {
-    let text = leaf.to_text();
-    let (kind, now_ms) = (leaf.kind(), leaf.recorded_ms());
-    let hash = leaf_hash(text.as_bytes());
-    tx.execute(
-        "INSERT INTO log_leaves (leaf_index, recorded_ms, kind, body, leaf_hash, subject_id, org_id) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        &[
-            Param::Int(index),
-            Param::Int(now_ms),
-            Param::Text(kind),
-            Param::Text(&text),
-            Param::Bytes(&hash),
-            Param::OptInt(subject_id),
-            Param::OptText(leaf.addressee()),
-        ],
-    )?;
-    Ok(())
+    insert_leaves(tx, &[(index, leaf, subject_id)])
+}
+
+/// Writes each (index, leaf, subject) in as few statements as a multi-row insert allows; the
+/// caller holds the log's lock and knows the indexes are the next ones.
+fn insert_leaves<T: Tx>(tx: &mut T, leaves: &[(i64, &Leaf, Option<i64>)]) -> Result<(), StoreError> {
+    let texts: Vec<(String, Hash)> = leaves
+        .iter()
+        .map(|(_, leaf, _)| {
+            let text = leaf.to_text();
+            let hash = leaf_hash(text.as_bytes());
+            (text, hash)
+        })
+        .collect();
+    let rows: Vec<[Param<'_>; 7]> = leaves
+        .iter()
+        .zip(&texts)
+        .map(|((index, leaf, subject_id), (text, hash))| {
+            [
+                Param::Int(*index),
+                Param::Int(leaf.recorded_ms()),
+                Param::Text(leaf.kind()),
+                Param::Text(text),
+                Param::Bytes(hash),
+                Param::OptInt(*subject_id),
+                Param::OptText(leaf.addressee()),
+            ]
+        })
+        .collect();
+    crate::write::insert_rows(
+        tx,
+        "INSERT INTO log_leaves (leaf_index, recorded_ms, kind, body, leaf_hash, subject_id, org_id) VALUES ",
+        "",
+        &rows,
+    )
 }
 
 /// The leaf of an applied batch.
@@ -277,15 +300,27 @@ impl Store {
         transact!(self, |tx| {
             tx.lock_log()?;
             let mut next = next_index(&mut tx)?;
+            // Many leaves of a group are about one person (a lender asking again): each
+            // subject is looked up once, and every leaf goes in by one insert.
+            let mut found: std::collections::HashMap<[u8; 32], Option<i64>> = std::collections::HashMap::new();
+            let mut taken = Vec::with_capacity(leaves.len());
             let mut out = Vec::with_capacity(leaves.len());
             for &leaf in leaves {
                 let sid = match subject_key(leaf) {
-                    Ok(key) => subject_of(&mut tx, leaf, key.as_ref()),
+                    Ok(None) => Ok(None),
+                    Ok(Some(key)) => match found.get(&key) {
+                        Some(&sid) => on_file(leaf, sid),
+                        None => {
+                            let sid = crate::records::known_subject(&mut tx, &candor_file::ids::SubjectKey(key))?;
+                            found.insert(key, sid);
+                            on_file(leaf, sid)
+                        }
+                    },
                     Err(e) => Err(e),
                 };
                 out.push(match sid {
                     Ok(sid) => {
-                        insert_leaf(&mut tx, next, leaf, sid)?;
+                        taken.push((next, leaf, sid));
                         next += 1;
                         Ok(next - 1)
                     }
@@ -294,6 +329,7 @@ impl Store {
                     Err(e) => return Err(e),
                 });
             }
+            insert_leaves(&mut tx, &taken)?;
             out
         })
     }

@@ -401,6 +401,29 @@ fn one_transaction_reading_two_people_gives_each_their_own() {
     });
 }
 
+/// A read transaction sees the file as it was when it began reading, whatever another
+/// connection commits meanwhile (on PostgreSQL, one snapshot for all its statements).
+#[test]
+fn a_read_transaction_sees_one_moment_whatever_commits_meanwhile() {
+    on_every_backend_raw("moment", |store, backend| {
+        let name = backend.name;
+        store.apply(&batch(1, vec![report(3, 1, "A1", "2020-02", 0, 500)]), 1_000).expect("apply");
+        let one = SubjectKey([1; 32]);
+        let mut other = Store::open(&backend.url).expect("another connection");
+        let seen = store
+            .snapshot(|s| -> Result<_, StoreError> {
+                let before = (s.consents(&one, i64::MAX)?.len(), s.is_frozen(&one)?);
+                other.put_consent(&one, &shop_consent(), 2_000)?;
+                other.set_freeze(&one, true, 2_000)?;
+                Ok((before, (s.consents(&one, i64::MAX)?.len(), s.is_frozen(&one)?)))
+            })
+            .expect("snapshot");
+        assert_eq!(seen, ((0, false), (0, false)), "{name}: the second look sees what the first saw");
+        let now = (store.consents(&one, i64::MAX).expect("consents").len(), store.is_frozen(&one).expect("freeze"));
+        assert_eq!(now, (1, true), "{name}: and the next read sees the change");
+    });
+}
+
 #[test]
 fn quarantine_and_a_walk_over_every_subject() {
     on_every_backend("walk", |store, name| {
