@@ -70,17 +70,15 @@ fn reported_file_known(
     today: time::Date,
 ) -> Result<ReportedFile> {
     unit(store, |store| {
-        let mut file = store
-            .file(key, &read_at(rules, known_ms, today))?
+        let candor_store::Reported { mut file, disputes: all, statements } = store
+            .reported(key, &read_at(rules, known_ms, today))?
             .ok_or(BureauError::not_found("file for this subject"))?;
-        let all = store.disputes(key)?;
         disputes::withhold(&mut file, &all, now.ms, rules.dispute_days);
         let disputed = all
             .into_iter()
             .filter(|d| disputes::is_pending(disputes::effective_state(d, now.ms, rules.dispute_days)))
             .map(|d| d.record_ref)
             .collect();
-        let statements = store.statements(key)?;
         Ok(ReportedFile { file, disputed, statements })
     })
 }

@@ -50,77 +50,161 @@ pub(crate) fn subject_key(bytes: Option<Vec<u8>>) -> Result<SubjectKey, StoreErr
     Ok(SubjectKey(key))
 }
 
-/// The tables a file is read from, in the order [`load_range`] reads them: each table, the
-/// columns read, and their order (the primary key's, so later versions come last).
-const FILE_PARTS: [(&str, &str, &str); 5] = [
-    ("subjects", "subject_id, subject_key", "subject_id"),
-    (
-        "account_versions",
-        "subject_id, account_id, furnisher, reference, kind, opened, currency",
-        "subject_id, account_id, recorded_ms, batch_id",
-    ),
-    (
-        "reports",
-        "account_id, month, balance_minor, limit_minor, paid_minor, dpd, status, delinquent_since",
-        "subject_id, account_id, month, recorded_ms, batch_id",
-    ),
-    ("inquiries", "subject_id, org_id, day, purpose", "subject_id, day, org_id"),
-    (
-        "court_records",
-        "subject_id, court, case_number, amount_minor, currency, grounds, listed, closed, outcome",
-        "subject_id, court, case_number, recorded_ms, batch_id",
-    ),
+/// One of the tables read for a person: what it is read from, the columns, the subject
+/// column it is filtered by, whether it is read as known at a time (`recorded_ms`), and the
+/// order of its rows (the primary key's, so later versions come last).
+pub(crate) struct Part {
+    from: &'static str,
+    columns: &'static str,
+    subject: &'static str,
+    as_of: bool,
+    order: &'static str,
+}
+
+impl Part {
+    /// Its `WHERE` clause: one subject (`$1`), or a range (`$1`, `$2`), as known at the next
+    /// parameter when `as_of`.
+    fn filter(&self, range: bool) -> String {
+        let subject = self.subject;
+        match (range, self.as_of) {
+            (false, false) => format!("{subject} = $1"),
+            (false, true) => format!("{subject} = $1 AND recorded_ms <= $2"),
+            (true, false) => format!("{subject} BETWEEN $1 AND $2"),
+            (true, true) => format!("{subject} BETWEEN $1 AND $2 AND recorded_ms <= $3"),
+        }
+    }
+
+    /// The query for one subject (`$1`, and `$2` the time when `as_of`).
+    pub(crate) fn select_one(&self) -> String {
+        self.select(false)
+    }
+
+    fn select(&self, range: bool) -> String {
+        format!("SELECT {} FROM {} WHERE {} ORDER BY {}", self.columns, self.from, self.filter(range), self.order)
+    }
+}
+
+/// The tables of a person's file, and their disputes and statements, in the order
+/// [`load_range`] and [`crate::Store::reported`] read them.
+pub(crate) const PARTS: [Part; 7] = [
+    Part {
+        from: "subjects",
+        columns: "subject_id, subject_key",
+        subject: "subject_id",
+        as_of: true,
+        order: "subject_id",
+    },
+    Part {
+        from: "account_versions",
+        columns: "subject_id, account_id, furnisher, reference, kind, opened, currency",
+        subject: "subject_id",
+        as_of: true,
+        order: "subject_id, account_id, recorded_ms, batch_id",
+    },
+    Part {
+        from: "reports",
+        columns: "account_id, month, balance_minor, limit_minor, paid_minor, dpd, status, delinquent_since",
+        subject: "subject_id",
+        as_of: true,
+        order: "subject_id, account_id, month, recorded_ms, batch_id",
+    },
+    Part {
+        from: "inquiries",
+        columns: "subject_id, org_id, day, purpose",
+        subject: "subject_id",
+        as_of: true,
+        order: "subject_id, day, org_id",
+    },
+    Part {
+        from: "court_records",
+        columns: "subject_id, court, case_number, amount_minor, currency, grounds, listed, closed, outcome",
+        subject: "subject_id",
+        as_of: true,
+        order: "subject_id, court, case_number, recorded_ms, batch_id",
+    },
+    Part {
+        from: "disputes d JOIN dispute_steps s ON s.subject_id = d.subject_id AND s.dispute_id = d.dispute_id",
+        columns: "d.dispute_id, d.record_kind, d.record_ref, d.opened_ms, s.state, d.furnisher",
+        subject: "d.subject_id",
+        as_of: false,
+        order: "d.dispute_id, s.recorded_ms, s.seq",
+    },
+    Part {
+        from: "statements",
+        columns: "record_ref, text",
+        subject: "subject_id",
+        as_of: false,
+        order: "record_ref, recorded_ms",
+    },
 ];
 const SUBJECTS: usize = 0;
 const ACCOUNTS: usize = 1;
 const REPORTS: usize = 2;
 const INQUIRIES: usize = 3;
 const COURT_RECORDS: usize = 4;
+pub(crate) const DISPUTES: usize = 5;
+pub(crate) const STATEMENTS: usize = 6;
+/// The parts of the file itself.
+const FILE: usize = 5;
 
-/// The rows of [`FILE_PARTS`] for a range of subjects: a query per table, or, for one person on
-/// a server a round trip away, every table in one statement (each as a JSON array of rows, in
-/// the same order), read back table by table as if queried alone.
-struct FileParts<'t, T> {
+/// The rows of the first `wanted` [`PARTS`] for a range of subjects: a query per table, or, for
+/// one person on a server a round trip away, every table in one statement (each as a JSON array
+/// of rows, in the same order), read back table by table as if queried alone.
+pub(crate) struct FileParts<'t, T> {
     tx: &'t mut T,
-    filter: &'static str,
-    params: Vec<Param<'static>>,
+    range: bool,
+    params: [Param<'static>; 3],
     fetched: Option<Vec<Option<String>>>,
 }
 
 impl<'t, T: Tx> FileParts<'t, T> {
-    fn new(tx: &'t mut T, lo: i64, hi: i64, known_ms: i64) -> Result<FileParts<'t, T>, StoreError> {
+    pub(crate) fn new(
+        tx: &'t mut T,
+        lo: i64,
+        hi: i64,
+        known_ms: i64,
+        wanted: usize,
+    ) -> Result<FileParts<'t, T>, StoreError> {
         // One person's file is read by equality on the subject: the one hash partition that
         // holds it is all PostgreSQL reads (a range reads every partition), and a distributed
         // store routes the query to one shard. A walk reads a range.
-        let (filter, params) = if lo == hi {
-            ("subject_id = $1 AND recorded_ms <= $2", vec![Param::Int(lo), Param::Int(known_ms)])
+        let range = lo != hi;
+        let params = if range {
+            [Param::Int(lo), Param::Int(hi), Param::Int(known_ms)]
         } else {
-            (
-                "subject_id BETWEEN $1 AND $2 AND recorded_ms <= $3",
-                vec![Param::Int(lo), Param::Int(hi), Param::Int(known_ms)],
-            )
+            [Param::Int(lo), Param::Int(known_ms), Param::Int(0)]
         };
-        let fetched = if lo == hi && tx.round_trips() {
-            let parts: Vec<String> = FILE_PARTS
+        let fetched = if !range && tx.round_trips() {
+            let parts: Vec<String> = PARTS[..wanted]
                 .iter()
-                .map(|(table, columns, order)| {
-                    format!("(SELECT json_agg(json_build_array({columns}) ORDER BY {order}) FROM {table} WHERE {filter})::text")
+                .map(|p| {
+                    format!(
+                        "(SELECT json_agg(json_build_array({}) ORDER BY {}) FROM {} WHERE {})::text",
+                        p.columns,
+                        p.order,
+                        p.from,
+                        p.filter(false)
+                    )
                 })
                 .collect();
-            let read = |r: &dyn Row| (0..FILE_PARTS.len()).map(|k| r.opt_text(k)).collect::<Result<Vec<_>, _>>();
-            Some(tx.query_one(&format!("SELECT {}", parts.join(", ")), &params, read)?.unwrap_or_default())
+            let read = |r: &dyn Row| (0..wanted).map(|k| r.opt_text(k)).collect::<Result<Vec<_>, _>>();
+            Some(tx.query_one(&format!("SELECT {}", parts.join(", ")), &params[..2], read)?.unwrap_or_default())
         } else {
             None
         };
-        Ok(FileParts { tx, filter, params, fetched })
+        Ok(FileParts { tx, range, params, fetched })
     }
 
     /// Calls `each` on every row of part `k`, in order.
-    fn each(&mut self, k: usize, each: &mut dyn FnMut(&dyn Row) -> Result<(), StoreError>) -> Result<(), StoreError> {
-        let (table, columns, order) = FILE_PARTS[k];
+    pub(crate) fn each(
+        &mut self,
+        k: usize,
+        each: &mut dyn FnMut(&dyn Row) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        let part = &PARTS[k];
         let Some(fetched) = &self.fetched else {
-            let sql = format!("SELECT {columns} FROM {table} WHERE {} ORDER BY {order}", self.filter);
-            return self.tx.query(&sql, &self.params, each);
+            let used = usize::from(self.range) + 1 + usize::from(part.as_of);
+            return self.tx.query(&part.select(self.range), &self.params[..used], each);
         };
         let Some(Some(text)) = fetched.get(k) else { return Ok(()) };
         let rows: Vec<Vec<serde_json::Value>> = serde_json::from_str(text).map_err(corrupt)?;
@@ -176,7 +260,11 @@ impl Row for JsonRow<'_> {
 }
 
 fn load_range<T: Tx>(tx: &mut T, lo: i64, hi: i64, known_ms: i64) -> Result<Vec<Loaded>, StoreError> {
-    let mut parts = FileParts::new(tx, lo, hi, known_ms)?;
+    load_parts(&mut FileParts::new(tx, lo, hi, known_ms, FILE)?)
+}
+
+/// The files of the subjects `parts` reads.
+fn load_parts<T: Tx>(parts: &mut FileParts<'_, T>) -> Result<Vec<Loaded>, StoreError> {
     let mut loaded: Vec<Loaded> = Vec::new();
     parts.each(SUBJECTS, &mut |r| {
         loaded.push(Loaded {
@@ -321,6 +409,16 @@ pub(crate) fn quarantine<T: Tx>(tx: &mut T, batch_id: i64) -> Result<Vec<(i64, S
     Ok(out)
 }
 
+/// A subject's file with what a report shows beside it ([`crate::Store::reported`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Reported {
+    pub file: SubjectFile,
+    /// Every dispute at its latest state, oldest first.
+    pub disputes: Vec<candor_file::model::Dispute>,
+    /// The current statements: (record reference, text), by reference.
+    pub statements: Vec<(String, String)>,
+}
+
 /// What the purge job removed.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct PurgeOutcome {
@@ -371,6 +469,27 @@ impl Store {
         Ok(loaded.pop().map(|mut l| {
             read.retention.apply(&mut l.file, read.today);
             l.file
+        }))
+    }
+
+    /// One subject's file as `read` says, with their disputes (each at its latest state) and
+    /// their current statements: what a report shows. `None` if the bureau did not know the
+    /// subject then. On PostgreSQL one statement reads it all.
+    pub fn reported(&mut self, key: &SubjectKey, read: &FileRead) -> Result<Option<Reported>, StoreError> {
+        let Some(id) = self.subject_id(key)? else { return Ok(None) };
+        let (mut loaded, disputes, statements) = fetch!(self, |tx| {
+            let mut parts = FileParts::new(&mut tx, id, id, read.known_ms, PARTS.len())?;
+            let loaded = load_parts(&mut parts)?;
+            let mut disputes = Vec::new();
+            parts.each(DISPUTES, &mut |r| crate::records::fold_dispute(&mut disputes, r))?;
+            let mut statements = Vec::new();
+            parts.each(STATEMENTS, &mut |r| crate::records::fold_statement(&mut statements, r))?;
+            statements.retain(|(_, text): &(String, String)| !text.is_empty());
+            (loaded, disputes, statements)
+        })?;
+        Ok(loaded.pop().map(|mut l| {
+            read.retention.apply(&mut l.file, read.today);
+            Reported { file: l.file, disputes, statements }
         }))
     }
 

@@ -52,6 +52,28 @@ fn read_dispute(r: &dyn crate::conn::Row) -> Result<Dispute, StoreError> {
     })
 }
 
+/// Adds a row of a subject's disputes with their steps (oldest first): each dispute ends at its
+/// latest step.
+pub(crate) fn fold_dispute(out: &mut Vec<Dispute>, r: &dyn crate::conn::Row) -> Result<(), StoreError> {
+    let dispute = read_dispute(r)?;
+    match out.last_mut() {
+        Some(last) if last.id == dispute.id => *last = dispute,
+        _ => out.push(dispute),
+    }
+    Ok(())
+}
+
+/// Adds a row of a subject's statements (by reference, oldest first): each reference ends at
+/// its latest text (empty when withdrawn).
+pub(crate) fn fold_statement(out: &mut Vec<(String, String)>, r: &dyn crate::conn::Row) -> Result<(), StoreError> {
+    let (reference, text) = (r.text(0)?, r.text(1)?);
+    match out.last_mut() {
+        Some(last) if last.0 == reference => last.1 = text,
+        _ => out.push((reference, text)),
+    }
+    Ok(())
+}
+
 /// The columns of a dispute with each of its steps and its subject, over `d`.
 const LATEST: &str =
     "SELECT d.dispute_id, d.record_kind, d.record_ref, d.opened_ms, st.state, d.furnisher, d.subject_id";
@@ -640,18 +662,8 @@ impl Store {
         let sid = self.subject_id(key)?.ok_or(StoreError::UnknownSubject)?;
         fetch!(self, |tx| {
             let mut out: Vec<(String, String)> = Vec::new();
-            tx.query(
-                "SELECT record_ref, text FROM statements WHERE subject_id = $1 ORDER BY record_ref, recorded_ms",
-                &[Param::Int(sid)],
-                &mut |r| {
-                    let (reference, text) = (r.text(0)?, r.text(1)?);
-                    match out.last_mut() {
-                        Some(last) if last.0 == reference => last.1 = text,
-                        _ => out.push((reference, text)),
-                    }
-                    Ok(())
-                },
-            )?;
+            let sql = crate::read::PARTS[crate::read::STATEMENTS].select_one();
+            tx.query(&sql, &[Param::Int(sid)], &mut |r| fold_statement(&mut out, r))?;
             out.retain(|(_, text)| !text.is_empty());
             out
         })
@@ -1008,20 +1020,8 @@ impl Store {
         let sid = self.subject_id(key)?.ok_or(StoreError::UnknownSubject)?;
         fetch!(self, |tx| {
             let mut out: Vec<Dispute> = Vec::new();
-            tx.query(
-                "SELECT d.dispute_id, d.record_kind, d.record_ref, d.opened_ms, s.state, d.furnisher FROM disputes d \
-                 JOIN dispute_steps s ON s.subject_id = d.subject_id AND s.dispute_id = d.dispute_id WHERE d.subject_id = $1 \
-                 ORDER BY d.dispute_id, s.recorded_ms, s.seq",
-                &[Param::Int(sid)],
-                &mut |r| {
-                    let dispute = read_dispute(r)?;
-                    match out.last_mut() {
-                        Some(last) if last.id == dispute.id => *last = dispute,
-                        _ => out.push(dispute),
-                    }
-                    Ok(())
-                },
-            )?;
+            let sql = crate::read::PARTS[crate::read::DISPUTES].select_one();
+            tx.query(&sql, &[Param::Int(sid)], &mut |r| fold_dispute(&mut out, r))?;
             out
         })
     }

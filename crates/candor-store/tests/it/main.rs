@@ -295,7 +295,8 @@ fn a_court_record_leaves_the_file_when_closed() {
 /// One person's file read alone (on PostgreSQL, every table in one statement) is the file a
 /// walk reads for them (a query per table): accounts, corrected reports, inquiries, and a court
 /// record open and then closed (read with its closure, then left out), as known before and
-/// after each change.
+/// after each change; and what a report shows beside it (disputes, statements) read in one go
+/// equals each read on its own.
 #[test]
 fn a_file_read_alone_is_the_file_a_walk_reads() {
     on_every_backend("alone", |store, name| {
@@ -313,6 +314,12 @@ fn a_file_read_alone_is_the_file_a_walk_reads() {
         let (listing, closing) = court_case(2, "(2024)7");
         store.apply(&listing, 3_000).expect("listing");
         store.apply(&closing, 4_000).expect("closing");
+        let one = SubjectKey([1; 32]);
+        let id = store.open_dispute(&one, "report", "A1/2020-01", Some(&OrgId::parse("bank").expect("org")), 5_000);
+        store.dispute_step(id.expect("dispute"), DisputeState::FurnisherAsked, 5_100).expect("step");
+        store.put_statement(&one, "A1/2020-01", "paid on time, the bank's error", 5_200).expect("statement");
+        store.put_statement(&one, "A1/2020-02", "withdrawn later", 5_300).expect("statement");
+        store.put_statement(&one, "A1/2020-02", "", 5_400).expect("withdrawn");
         for known_ms in [500, 1_500, 2_500, 3_500, i64::MAX] {
             let read = read_at(known_ms, "2024-07-01");
             let walked = store.files_in_range(1, 2, &read).expect("walk");
@@ -321,8 +328,22 @@ fn a_file_read_alone_is_the_file_a_walk_reads() {
                 let alone = store.file(&key, &read).expect("alone");
                 let in_walk = walked.iter().find(|(k, _)| *k == key).map(|(_, f)| f.clone());
                 assert_eq!(alone, in_walk, "{name}: person {n} as known at {known_ms}");
+                // What a report shows, in one read: the same file, disputes and statements.
+                let reported = store.reported(&key, &read).expect("reported");
+                let apart = alone.map(|file| candor_store::Reported {
+                    file,
+                    disputes: store.disputes(&key).expect("disputes"),
+                    statements: store.statements(&key).expect("statements"),
+                });
+                assert_eq!(reported, apart, "{name}: person {n}'s report as known at {known_ms}");
             }
         }
+        let shown = store.reported(&one, &read_at(i64::MAX, "2024-07-01")).expect("read").expect("known");
+        assert_eq!(
+            (shown.disputes.len(), shown.disputes[0].state, shown.statements.len()),
+            (1, DisputeState::FurnisherAsked, 1),
+            "{name}: the dispute at its latest step, the withdrawn statement gone"
+        );
         let listed = store.file(&SubjectKey([2; 32]), &read_at(3_500, "2024-07-01")).expect("read").expect("known");
         assert_eq!(listed.court_records.len(), 1, "{name}: listed, not yet closed");
         let file = store.file(&SubjectKey([1; 32]), &read_at(i64::MAX, "2024-07-01")).expect("read").expect("known");
