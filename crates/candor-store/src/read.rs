@@ -175,20 +175,8 @@ impl<'t, T: Tx> FileParts<'t, T> {
             [Param::Int(lo), Param::Int(known_ms), Param::Int(0)]
         };
         let fetched = if !range && tx.round_trips() {
-            let parts: Vec<String> = PARTS[..wanted]
-                .iter()
-                .map(|p| {
-                    format!(
-                        "(SELECT json_agg(json_build_array({}) ORDER BY {}) FROM {} WHERE {})::text",
-                        p.columns,
-                        p.order,
-                        p.from,
-                        p.filter(false)
-                    )
-                })
-                .collect();
             let read = |r: &dyn Row| (0..wanted).map(|k| r.opt_text(k)).collect::<Result<Vec<_>, _>>();
-            Some(tx.query_one(&format!("SELECT {}", parts.join(", ")), &params[..2], read)?.unwrap_or_default())
+            Some(tx.query_one(all_in_one(wanted), &params[..2], read)?.unwrap_or_default())
         } else {
             None
         };
@@ -213,6 +201,32 @@ impl<'t, T: Tx> FileParts<'t, T> {
         }
         Ok(())
     }
+}
+
+/// The statement that reads the first `wanted` [`PARTS`] of one person (`$1`, as known at `$2`)
+/// at once, each as a JSON array of its rows; written once per `wanted`.
+fn all_in_one(wanted: usize) -> &'static str {
+    static STATEMENTS: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+    let statements = STATEMENTS.get_or_init(|| {
+        (1..=PARTS.len())
+            .map(|n| {
+                let parts: Vec<String> = PARTS[..n]
+                    .iter()
+                    .map(|p| {
+                        format!(
+                            "(SELECT json_agg(json_build_array({}) ORDER BY {}) FROM {} WHERE {})::text",
+                            p.columns,
+                            p.order,
+                            p.from,
+                            p.filter(false)
+                        )
+                    })
+                    .collect();
+                format!("SELECT {}", parts.join(", "))
+            })
+            .collect()
+    });
+    &statements[wanted.clamp(1, PARTS.len()) - 1]
 }
 
 /// A row PostgreSQL gave as a JSON array: integers as numbers, text as strings, bytes as
