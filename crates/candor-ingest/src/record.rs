@@ -140,15 +140,48 @@ enum V {
     Bool(bool),
 }
 
+/// Most fields a record may carry: no kind has more than a dozen, and a record's fields are
+/// looked up by a scan.
+const MAX_FIELDS: usize = 32;
+
+/// A record's fields as submitted, each name once, in their order; a field given as JSON null
+/// is absent, but its name is taken.
+struct Fields(Vec<(String, Option<V>)>);
+
+impl Fields {
+    fn get(&self, name: &str) -> Option<&V> {
+        self.0.iter().find(|(n, _)| n == name).and_then(|(_, v)| v.as_ref())
+    }
+
+    fn contains_key(&self, name: &str) -> bool {
+        self.get(name).is_some()
+    }
+
+    /// Adds a field, or says why it cannot be: a repeated name (two readers could each keep a
+    /// different one of the two) or one field too many.
+    fn push(&mut self, no: usize, name: String, value: Option<V>) -> Result<(), IngestError> {
+        let refuse =
+            |name: &str, message: String| IngestError { record: no, field: Some(clip(name)), rule: None, message };
+        if self.0.iter().any(|(n, _)| *n == name) {
+            return Err(refuse(&name, "the field appears twice in the record".into()));
+        }
+        if self.0.len() == MAX_FIELDS {
+            return Err(refuse(&name, format!("more than {MAX_FIELDS} fields: no record has that many")));
+        }
+        self.0.push((name, value));
+        Ok(())
+    }
+}
+
 /// One submitted record, its fields checked against the schema.
 struct Rec {
     no: usize,
     spec: &'static RecordSpec,
-    fields: HashMap<String, V>,
+    fields: Fields,
 }
 
 impl Rec {
-    fn new(no: usize, fields: HashMap<String, V>, errors: &mut Errors) -> Option<Rec> {
+    fn new(no: usize, fields: Fields, errors: &mut Errors) -> Option<Rec> {
         let kind = match fields.get("type") {
             Some(V::Str(s)) => s.clone(),
             _ => {
@@ -166,10 +199,15 @@ impl Rec {
             return None;
         };
         let mut ok = true;
-        let mut names: Vec<&String> = fields.keys().collect();
-        names.sort();
-        for name in names {
-            if !spec.fields.iter().any(|f| f.name == name) {
+        let mut unknown: Vec<&String> = fields
+            .0
+            .iter()
+            .filter(|(n, v)| v.is_some() && !spec.fields.iter().any(|f| f.name == n))
+            .map(|(n, _)| n)
+            .collect();
+        unknown.sort();
+        for name in unknown {
+            {
                 let allowed: Vec<&str> = spec.fields.iter().map(|f| f.name).collect();
                 errors.add(
                     no,
@@ -503,7 +541,7 @@ fn apply(rec: &Rec, b: &mut Builder<'_, '_>, errors: &mut Errors) {
 
 /// Runs the records through the builder; the first must be the `batch` record.
 fn build(
-    records: impl Iterator<Item = Result<HashMap<String, V>, IngestError>>,
+    records: impl Iterator<Item = Result<Fields, IngestError>>,
     digest: [u8; 32],
     format: &'static str,
     ctx: &mut Context<'_>,
@@ -570,29 +608,20 @@ impl<'de> serde::Deserialize<'de> for Members {
     }
 }
 
-fn json_fields(no: usize, line: &str) -> Result<HashMap<String, V>, IngestError> {
+fn json_fields(no: usize, line: &str) -> Result<Fields, IngestError> {
     let err = |message: String| IngestError { record: no, field: None, rule: None, message };
     let Members(object) = serde_json::from_str(line).map_err(|e| match serde_json::from_str::<Json>(line) {
         Ok(_) => err("a record must be a JSON object".into()),
         Err(_) => err(format!("not JSON: {e}")),
     })?;
-    let mut fields = HashMap::with_capacity(object.len());
-    let mut seen = std::collections::HashSet::with_capacity(object.len());
+    let mut fields = Fields(Vec::with_capacity(object.len().min(MAX_FIELDS)));
     for (name, value) in object {
-        if !seen.insert(name.clone()) {
-            return Err(IngestError {
-                record: no,
-                field: Some(clip(&name)),
-                rule: None,
-                message: "the field appears twice in the record".into(),
-            });
-        }
         let v = match value {
-            Json::Null => continue,
-            Json::String(s) => V::Str(s),
-            Json::Bool(b) => V::Bool(b),
+            Json::Null => None,
+            Json::String(s) => Some(V::Str(s)),
+            Json::Bool(b) => Some(V::Bool(b)),
             Json::Number(n) => match n.as_i64() {
-                Some(v) => V::Int(v),
+                Some(v) => Some(V::Int(v)),
                 None => {
                     return Err(IngestError {
                         record: no,
@@ -614,7 +643,7 @@ fn json_fields(no: usize, line: &str) -> Result<HashMap<String, V>, IngestError>
                 })
             }
         };
-        fields.insert(name, v);
+        fields.push(no, name, v)?;
     }
     Ok(fields)
 }
@@ -640,6 +669,11 @@ pub(crate) fn parse_csv(bytes: &[u8], digest: [u8; 32], ctx: &mut Context<'_>, e
             return None;
         }
     };
+    let mut named = std::collections::HashSet::with_capacity(header.len());
+    if let Some(twice) = header.iter().find(|h| !named.insert(h.as_str())) {
+        errors.add(1, Some(&clip(twice)), "the column appears twice in the CSV header");
+        return None;
+    }
     let rows = reader.into_records().enumerate().map(|(i, row)| {
         let row = row.map_err(|e| IngestError {
             record: i + 1,
@@ -647,12 +681,11 @@ pub(crate) fn parse_csv(bytes: &[u8], digest: [u8; 32], ctx: &mut Context<'_>, e
             rule: None,
             message: format!("unreadable CSV row: {e}"),
         })?;
-        Ok(header
-            .iter()
-            .zip(row.iter())
-            .filter(|(_, cell)| !cell.is_empty())
-            .map(|(name, cell)| (name.clone(), V::Str(cell.to_owned())))
-            .collect())
+        let mut fields = Fields(Vec::new());
+        for (name, cell) in header.iter().zip(row.iter()).filter(|(_, cell)| !cell.is_empty()) {
+            fields.push(i + 1, name.clone(), Some(V::Str(cell.to_owned())))?;
+        }
+        Ok(fields)
     });
     build(rows, digest, "csv", ctx, errors)
 }

@@ -69,6 +69,17 @@ fn the_documented_examples_read_the_same_in_both_forms() {
 }
 
 #[test]
+fn a_csv_header_naming_a_column_twice_is_refused_whole() {
+    let text = String::from_utf8(example("lender-batch.csv")).expect("utf-8");
+    // The last column named again as the first field's: which of the two would a reader keep?
+    let twice = text.replacen(",purpose\n", ",name\n", 1);
+    assert_ne!(twice, text);
+    let refused = submit(twice.as_bytes(), Format::Csv, false).expect_err("must be refused");
+    let errors: Vec<String> = refused.errors.iter().map(|e| e.to_string()).collect();
+    assert_eq!(errors, ["record 1, field `name`: the column appears twice in the CSV header"]);
+}
+
+#[test]
 fn names_are_sealed_and_numbers_never_kept() {
     let batch = submit(&example("lender-batch.jsonl"), Format::JsonLines, false).expect("example");
     let k = keys();
@@ -118,6 +129,17 @@ fn every_refusal_names_record_field_and_why() {
         (
             r#"{"type": "subject", "scheme": "cn_rid", "number": "110105199003071239", "number": "310115198506124561"}"#,
             "record 2, field `number`: the field appears twice in the record",
+        ),
+        (
+            r#"{"type": "subject", "scheme": "cn_rid", "number": null, "number": "310115198506124561"}"#,
+            "record 2, field `number`: the field appears twice in the record",
+        ),
+        (
+            &format!(
+                r#"{{"type": "subject", "scheme": "cn_rid", "number": "110105199003071239"{}}}"#,
+                (0..40).map(|i| format!(r#", "f{i}": null"#)).collect::<String>()
+            ),
+            "record 2, field `f29`: more than 32 fields: no record has that many",
         ),
         (
             r#"{"type": "subject", "scheme": "cn_rid", "number": "110105199003071239", "name": "Zhang\u0000Wei"}"#,
