@@ -14,6 +14,34 @@ pub enum Param<'a> {
     OptText(Option<&'a str>),
     Bytes(&'a [u8]),
     OptBytes(Option<&'a [u8]>),
+    /// Lists bind as one array, on PostgreSQL only (SQLite refuses them): for a lookup of many
+    /// keys in one statement whose plan does not depend on how many there are.
+    IntList(Vec<i64>),
+    TextList(Vec<&'a str>),
+    BytesList(Vec<&'a [u8]>),
+}
+
+impl<'a> Param<'a> {
+    pub(crate) fn int(&self) -> Option<i64> {
+        match self {
+            Param::Int(v) => Some(*v),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn text(&self) -> Option<&'a str> {
+        match self {
+            Param::Text(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn bytes(&self) -> Option<&'a [u8]> {
+        match self {
+            Param::Bytes(b) => Some(b),
+            _ => None,
+        }
+    }
 }
 
 /// A column's value whatever its type, for hashing whole rows.
@@ -97,9 +125,11 @@ pub trait Tx {
 
 // ---- SQLite ----
 
-fn sqlite_value<'a>(p: &'a Param<'a>) -> rusqlite::types::ToSqlOutput<'a> {
+fn sqlite_value<'a>(
+    p: &'a Param<'a>,
+) -> Result<rusqlite::types::ToSqlOutput<'a>, Box<dyn std::error::Error + Send + Sync>> {
     use rusqlite::types::{ToSqlOutput, Value, ValueRef};
-    match p {
+    Ok(match p {
         Param::Int(v) => ToSqlOutput::Owned(Value::Integer(*v)),
         Param::OptInt(v) => ToSqlOutput::Owned(v.map_or(Value::Null, Value::Integer)),
         Param::Text(s) => ToSqlOutput::Borrowed(ValueRef::Text(s.as_bytes())),
@@ -108,14 +138,18 @@ fn sqlite_value<'a>(p: &'a Param<'a>) -> rusqlite::types::ToSqlOutput<'a> {
         }
         Param::Bytes(b) => ToSqlOutput::Borrowed(ValueRef::Blob(b)),
         Param::OptBytes(b) => b.map_or(ToSqlOutput::Owned(Value::Null), |b| ToSqlOutput::Borrowed(ValueRef::Blob(b))),
-    }
+        Param::IntList(_) | Param::TextList(_) | Param::BytesList(_) => return Err(NO_LISTS.into()),
+    })
 }
+
+/// Why a list parameter cannot bind on SQLite.
+const NO_LISTS: &str = "SQLite has no array parameters: a list binds only on PostgreSQL";
 
 struct Bind<'a>(&'a Param<'a>);
 
 impl rusqlite::ToSql for Bind<'_> {
     fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
-        Ok(sqlite_value(self.0))
+        sqlite_value(self.0).map_err(rusqlite::Error::ToSqlConversionFailure)
     }
 }
 
@@ -204,6 +238,9 @@ fn pg_params<'a>(params: &'a [Param<'a>]) -> Vec<PgParam<'a>> {
                 Param::OptText(s) => Box::new(*s),
                 Param::Bytes(b) => Box::new(*b),
                 Param::OptBytes(b) => Box::new(*b),
+                Param::IntList(v) => Box::new(v.clone()),
+                Param::TextList(v) => Box::new(v.clone()),
+                Param::BytesList(v) => Box::new(v.clone()),
             }
         })
         .collect()
@@ -324,6 +361,9 @@ fn pg_type(p: &Param<'_>) -> postgres::types::Type {
         Param::Int(_) | Param::OptInt(_) => Type::INT8,
         Param::Text(_) | Param::OptText(_) => Type::TEXT,
         Param::Bytes(_) | Param::OptBytes(_) => Type::BYTEA,
+        Param::IntList(_) => Type::INT8_ARRAY,
+        Param::TextList(_) => Type::TEXT_ARRAY,
+        Param::BytesList(_) => Type::BYTEA_ARRAY,
     }
 }
 

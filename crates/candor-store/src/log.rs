@@ -93,6 +93,9 @@ pub(crate) fn params_hash(table: &str, params: &[Param<'_>]) -> Hash {
                 Param::Text(t) | Param::OptText(Some(t)) => Some(AnyRef::Text(t)),
                 Param::Bytes(b) | Param::OptBytes(Some(b)) => Some(AnyRef::Bytes(b)),
                 Param::OptInt(None) | Param::OptText(None) | Param::OptBytes(None) => None,
+                Param::IntList(_) | Param::TextList(_) | Param::BytesList(_) => {
+                    unreachable!("a list is a lookup's parameter, never a row's value")
+                }
             },
         );
     }

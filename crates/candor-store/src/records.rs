@@ -99,7 +99,12 @@ fn latest_states<T: Tx>(tx: &mut T, sql: &str, params: &[Param<'_>]) -> Result<V
     let params: Vec<Param<'_>> = ids.iter().map(|id| Param::Int(*id)).collect();
     crate::write::select_in(
         tx,
-        "SELECT subject_id, subject_key FROM subjects WHERE subject_id IN ",
+        &crate::write::KeyLookup {
+            columns: "subject_id, subject_key",
+            table: "subjects",
+            filter: "",
+            key: "subject_id",
+        },
         &[],
         &params,
         &mut |r| {

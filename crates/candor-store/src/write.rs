@@ -84,17 +84,63 @@ pub(crate) fn insert_rows<T: Tx, const N: usize>(
     Ok(())
 }
 
-/// Runs `head (… values …)` for the values a chunk at a time, after the fixed `leading` params.
+/// Values one lookup statement names at most on PostgreSQL, as one array.
+const KEYS_PER_LOOKUP: usize = 5_000;
+
+/// Where [`select_in`] looks rows up: `columns` of `table` whose `key` is one of the values and
+/// that meet `filter` (a condition on the leading parameters ending in `AND`, or empty).
+pub(crate) struct KeyLookup<'s> {
+    pub columns: &'s str,
+    pub table: &'s str,
+    pub filter: &'s str,
+    pub key: &'s str,
+}
+
+/// Calls `each` on the rows `lookup` finds for `values` (all of one kind: integers, text or
+/// bytes), after the fixed `leading` parameters, in no particular order. On SQLite, an `IN`
+/// list of [`ROWS_PER_INSERT`] values a statement. On PostgreSQL, the values are one array per
+/// [`KEYS_PER_LOOKUP`] and each is looked up through the key's index on its own, whatever the
+/// table's statistics say: as an `IN` list, a planner that still takes a table for small (one
+/// filled by the batches of the last minute) scanned all of it for a batch's keys, 14 ms
+/// against 3 for 500 subjects among 85,000.
 pub(crate) fn select_in<T: Tx>(
     tx: &mut T,
-    head: &str,
+    lookup: &KeyLookup<'_>,
     leading: &[Param<'_>],
     values: &[Param<'_>],
     each: &mut dyn FnMut(&dyn crate::conn::Row) -> Result<(), StoreError>,
 ) -> Result<(), StoreError> {
+    let KeyLookup { columns, table, filter, key } = lookup;
+    if tx.round_trips() {
+        for chunk in values.chunks(KEYS_PER_LOOKUP) {
+            let list = match chunk.first() {
+                Some(Param::Int(_)) => {
+                    chunk.iter().map(Param::int).collect::<Option<_>>().map(|v| (Param::IntList(v), "bigint"))
+                }
+                Some(Param::Text(_)) => {
+                    chunk.iter().map(Param::text).collect::<Option<_>>().map(|v| (Param::TextList(v), "text"))
+                }
+                Some(Param::Bytes(_)) => {
+                    chunk.iter().map(Param::bytes).collect::<Option<_>>().map(|v| (Param::BytesList(v), "bytea"))
+                }
+                _ => None,
+            };
+            let Some((list, kind)) = list else {
+                return Err(StoreError::Corrupt("a key lookup takes integers, text or bytes, all of one kind".into()));
+            };
+            let n = leading.len() + 1;
+            // OFFSET 0 keeps the subquery a subquery: one index lookup per key.
+            let sql = format!(
+                "SELECT found.* FROM unnest(${n}::{kind}[]) AS wanted(k) CROSS JOIN LATERAL \
+                 (SELECT {columns} FROM {table} WHERE {filter}{key} = wanted.k OFFSET 0) AS found"
+            );
+            let params: Vec<Param<'_>> = leading.iter().cloned().chain([list]).collect();
+            tx.query(&sql, &params, each)?;
+        }
+        return Ok(());
+    }
     for chunk in values.chunks(ROWS_PER_INSERT) {
-        let mut sql = String::from(head);
-        sql.push('(');
+        let mut sql = format!("SELECT {columns} FROM {table} WHERE {filter}{key} IN (");
         for i in 0..chunk.len() {
             if i > 0 {
                 sql.push_str(", ");
@@ -213,7 +259,8 @@ pub(crate) fn apply<T: Tx>(tx: &mut T, batch: &Batch, now_ms: i64) -> Result<Bat
     )?;
     let mut subjects: HashMap<SubjectKey, i64> = HashMap::with_capacity(batch.subjects.len());
     let keys: Vec<Param<'_>> = batch.subjects.iter().map(|e| Param::Bytes(&e.key.0)).collect();
-    select_in(tx, "SELECT subject_key, subject_id FROM subjects WHERE subject_key IN ", &[], &keys, &mut |r| {
+    let lookup = KeyLookup { columns: "subject_key, subject_id", table: "subjects", filter: "", key: "subject_key" };
+    select_in(tx, &lookup, &[], &keys, &mut |r| {
         subjects.insert(crate::read::subject_key(r.opt_bytes(0)?)?, r.int(1)?);
         Ok(())
     })?;
@@ -248,7 +295,12 @@ pub(crate) fn apply<T: Tx>(tx: &mut T, batch: &Batch, now_ms: i64) -> Result<Bat
     let references: Vec<Param<'_>> = batch.accounts.iter().map(|(_, a)| Param::Text(&a.reference)).collect();
     select_in(
         tx,
-        "SELECT reference, account_id, subject_id FROM accounts WHERE furnisher = $1 AND reference IN ",
+        &KeyLookup {
+            columns: "reference, account_id, subject_id",
+            table: "accounts",
+            filter: "furnisher = $1 AND ",
+            key: "reference",
+        },
         &[Param::Text(furnisher)],
         &references,
         &mut |r| {
