@@ -470,12 +470,40 @@ pub(crate) fn apply<T: Tx>(tx: &mut T, batch: &Batch, now_ms: i64) -> Result<Bat
     note_all(&mut hashes, "inquiries", &inquiries);
     tx.append_rows("inquiries", ["subject_id", "recorded_ms", "batch_id", "org_id", "day", "purpose"], &inquiries)?;
 
+    // A court's listings go in together (before its closures, which may close one of them); a
+    // case listed twice for one person in one batch is refused, not left to the primary key.
+    let mut listed: HashSet<(i64, &str)> = HashSet::with_capacity(batch.court_records.len());
+    let mut listings: Vec<[Param<'_>; 11]> = Vec::with_capacity(batch.court_records.len());
     for (i, (key, record)) in batch.court_records.iter().enumerate() {
         let Some(sid) = subject_id(key, i + 1, &mut problems) else { continue };
-        insert_court_record(tx, &mut hashes, sid, record, now_ms, batch_id)?;
+        if !listed.insert((sid, record.case_number.as_str())) {
+            problems.push(Problem {
+                record: i + 1,
+                message: format!("case `{}` is listed twice for one person in one batch", record.case_number),
+            });
+            continue;
+        }
+        listings.push(court_row(sid, record, now_ms, batch_id));
     }
+    note_all(&mut hashes, "court_records", &listings);
+    tx.append_rows("court_records", COURT_COLUMNS, &listings)?;
+    let cases: HashSet<&str> = listed.iter().map(|&(_, case)| case).collect();
 
+    let mut closing: HashSet<&str> = HashSet::with_capacity(batch.closures.len());
     for closure in &batch.closures {
+        // One row per case and batch: a second would collide with the first (or the listing).
+        let case = closure.case_number.as_str();
+        let twice = if cases.contains(case) {
+            Some("listed and closed in one batch: send the closure in a later batch")
+        } else if !closing.insert(case) {
+            Some("closed twice in one batch")
+        } else {
+            None
+        };
+        if let Some(why) = twice {
+            problems.push(Problem { record: closure.record, message: format!("case `{case}` is {why}") });
+            continue;
+        }
         let latest = tx.query_one(
             "SELECT subject_id, amount_minor, currency, grounds, listed FROM court_records \
              WHERE court = $1 AND case_number = $2 ORDER BY recorded_ms DESC, batch_id DESC LIMIT 1",
@@ -545,15 +573,24 @@ pub(crate) fn apply<T: Tx>(tx: &mut T, batch: &Batch, now_ms: i64) -> Result<Bat
     })
 }
 
-fn insert_court_record<T: Tx>(
-    tx: &mut T,
-    hashes: &mut Hashes,
-    sid: i64,
-    record: &CourtRecord,
-    now_ms: i64,
-    batch_id: i64,
-) -> Result<(), StoreError> {
-    let row = [
+/// The columns of `court_records`, in [`court_row`]'s order.
+const COURT_COLUMNS: [&str; 11] = [
+    "subject_id",
+    "court",
+    "case_number",
+    "recorded_ms",
+    "batch_id",
+    "amount_minor",
+    "currency",
+    "grounds",
+    "listed",
+    "closed",
+    "outcome",
+];
+
+/// A court record's row, in [`COURT_COLUMNS`]' order.
+fn court_row(sid: i64, record: &CourtRecord, now_ms: i64, batch_id: i64) -> [Param<'_>; 11] {
+    [
         Param::Int(sid),
         Param::Text(record.court.as_str()),
         Param::Text(&record.case_number),
@@ -565,14 +602,20 @@ fn insert_court_record<T: Tx>(
         param_date(record.listed),
         Param::OptInt(record.closed.map(|(d, _)| crate::day_number(d))),
         Param::OptText(record.closed.map(|(_, c)| c.as_str())),
-    ];
+    ]
+}
+
+fn insert_court_record<T: Tx>(
+    tx: &mut T,
+    hashes: &mut Hashes,
+    sid: i64,
+    record: &CourtRecord,
+    now_ms: i64,
+    batch_id: i64,
+) -> Result<(), StoreError> {
+    let row = court_row(sid, record, now_ms, batch_id);
     note_all(hashes, "court_records", std::slice::from_ref(&row));
-    tx.execute(
-        "INSERT INTO court_records (subject_id, court, case_number, recorded_ms, batch_id, amount_minor, currency, \
-         grounds, listed, closed, outcome) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-        &row,
-    )?;
-    Ok(())
+    tx.append_rows("court_records", COURT_COLUMNS, std::slice::from_ref(&row))
 }
 
 /// Row hashes by table; a set, as identical rows in one batch are stored once.

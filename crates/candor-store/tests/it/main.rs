@@ -292,6 +292,44 @@ fn a_court_record_leaves_the_file_when_closed() {
     });
 }
 
+/// A case listed twice for one person, closed twice, or listed and closed in the same batch is
+/// refused with the record and why, nothing applied; the same case number for two people (one
+/// judgment, two debtors) is two listings.
+#[test]
+fn a_court_batch_that_names_a_case_twice_is_refused_whole() {
+    on_every_backend("court_twice", |store, name| {
+        let (mut listing, mut closing) = court_case(1, "(2024)7");
+        let mut both = listing.clone();
+        both.closures = closing.closures.clone();
+        let twice = listing.court_records[0].clone();
+        listing.court_records.push(twice);
+        closing.closures.push(closing.closures[0].clone());
+        for (batch, expected) in [
+            (&listing, vec![(2, "case `(2024)7` is listed twice for one person in one batch")]),
+            (&both, vec![(1, "case `(2024)7` is listed and closed in one batch: send the closure in a later batch")]),
+        ] {
+            let err = store.apply(batch, 1_000).expect_err("must be refused");
+            let StoreError::Rejected(problems) = err else { panic!("{name}: {err}") };
+            let got: Vec<(usize, &str)> = problems.iter().map(|p| (p.record, p.message.as_str())).collect();
+            assert_eq!(got, expected, "{name}");
+            assert_eq!(store.subject_id(&SubjectKey([1; 32])).expect("read"), None, "{name}: nothing was applied");
+        }
+        // Two debtors of one judgment; then the second closure of one case in a batch is refused.
+        listing.court_records[1].0 = SubjectKey([2; 32]);
+        listing.subjects.push(subject(2));
+        store.apply(&listing, 1_000).expect("one case, two people");
+        for n in [1, 2] {
+            let file =
+                store.file(&SubjectKey([n; 32]), &read_at(i64::MAX, "2024-05-02")).expect("read").expect("known");
+            assert_eq!(file.court_records.len(), 1, "{name}: person {n}");
+        }
+        let err = store.apply(&closing, 2_000).expect_err("must be refused");
+        let StoreError::Rejected(problems) = err else { panic!("{name}: {err}") };
+        assert_eq!(problems.len(), 1, "{name}: {problems:?}");
+        assert_eq!(problems[0].message, "case `(2024)7` is closed twice in one batch", "{name}");
+    });
+}
+
 /// One person's file read alone (on PostgreSQL, every table in one statement) is the file a
 /// walk reads for them (a query per table): accounts, corrected reports, inquiries, and a court
 /// record open and then closed (read with its closure, then left out), as known before and
