@@ -16,55 +16,29 @@ pub enum Param<'a> {
     OptBytes(Option<&'a [u8]>),
     /// Lists bind as one array, on PostgreSQL only (SQLite refuses them): for a lookup of many
     /// keys in one statement whose plan does not depend on how many there are.
-    IntList(Vec<Option<i64>>),
-    TextList(Vec<Option<&'a str>>),
-    BytesList(Vec<Option<&'a [u8]>>),
+    IntList(Vec<i64>),
+    TextList(Vec<&'a str>),
+    BytesList(Vec<&'a [u8]>),
 }
 
 impl<'a> Param<'a> {
-    /// The values of one column, `params`, as one list: all integers, all text or all bytes,
-    /// any of them absent; with its PostgreSQL array type. `None` for an empty column or one
-    /// of mixed kinds.
-    pub(crate) fn list<'p>(params: impl IntoIterator<Item = &'p Param<'a>>) -> Option<(Param<'a>, &'static str)>
-    where
-        'a: 'p,
-    {
-        let mut params = params.into_iter().peekable();
-        Some(match params.peek()? {
-            Param::Int(_) | Param::OptInt(_) => {
-                (Param::IntList(params.map(Param::int).collect::<Option<_>>()?), "bigint")
-            }
-            Param::Text(_) | Param::OptText(_) => {
-                (Param::TextList(params.map(Param::text).collect::<Option<_>>()?), "text")
-            }
-            Param::Bytes(_) | Param::OptBytes(_) => {
-                (Param::BytesList(params.map(Param::bytes).collect::<Option<_>>()?), "bytea")
-            }
-            Param::IntList(_) | Param::TextList(_) | Param::BytesList(_) => return None,
-        })
-    }
-
-    /// An integer, present or not; `None` for another kind.
-    fn int(&self) -> Option<Option<i64>> {
+    pub(crate) fn int(&self) -> Option<i64> {
         match self {
-            Param::Int(v) => Some(Some(*v)),
-            Param::OptInt(v) => Some(*v),
+            Param::Int(v) => Some(*v),
             _ => None,
         }
     }
 
-    fn text(&self) -> Option<Option<&'a str>> {
+    pub(crate) fn text(&self) -> Option<&'a str> {
         match self {
-            Param::Text(s) => Some(Some(s)),
-            Param::OptText(s) => Some(*s),
+            Param::Text(s) => Some(s),
             _ => None,
         }
     }
 
-    fn bytes(&self) -> Option<Option<&'a [u8]>> {
+    pub(crate) fn bytes(&self) -> Option<&'a [u8]> {
         match self {
-            Param::Bytes(b) => Some(Some(b)),
-            Param::OptBytes(b) => Some(*b),
+            Param::Bytes(b) => Some(b),
             _ => None,
         }
     }
