@@ -207,15 +207,13 @@ impl Rec {
             .collect();
         unknown.sort();
         for name in unknown {
-            {
-                let allowed: Vec<&str> = spec.fields.iter().map(|f| f.name).collect();
-                errors.add(
-                    no,
-                    Some(&clip(name)),
-                    format!("unknown field: a {} record has only {}", spec.kind, allowed.join(", ")),
-                );
-                ok = false;
-            }
+            let allowed: Vec<&str> = spec.fields.iter().map(|f| f.name).collect();
+            errors.add(
+                no,
+                Some(&clip(name)),
+                format!("unknown field: a {} record has only {}", spec.kind, allowed.join(", ")),
+            );
+            ok = false;
         }
         for field in spec.fields.iter().filter(|f| f.required) {
             if !fields.contains_key(field.name) {

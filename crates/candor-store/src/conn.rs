@@ -22,25 +22,24 @@ pub enum Param<'a> {
 }
 
 impl<'a> Param<'a> {
-    pub(crate) fn int(&self) -> Option<i64> {
-        match self {
-            Param::Int(v) => Some(*v),
-            _ => None,
+    /// `values` as one list parameter, with the PostgreSQL type of its elements: `None` unless
+    /// there are some and all are integers, all text or all bytes.
+    pub(crate) fn list(values: &[Param<'a>]) -> Option<(Param<'a>, &'static str)> {
+        fn all<'a, T>(values: &[Param<'a>], one: impl Fn(&Param<'a>) -> Option<T>) -> Option<Vec<T>> {
+            values.iter().map(one).collect()
         }
-    }
-
-    pub(crate) fn text(&self) -> Option<&'a str> {
-        match self {
-            Param::Text(s) => Some(s),
-            _ => None,
-        }
-    }
-
-    pub(crate) fn bytes(&self) -> Option<&'a [u8]> {
-        match self {
-            Param::Bytes(b) => Some(b),
-            _ => None,
-        }
+        Some(match values.first()? {
+            Param::Int(_) => {
+                (Param::IntList(all(values, |p| if let Param::Int(v) = p { Some(*v) } else { None })?), "bigint")
+            }
+            Param::Text(_) => {
+                (Param::TextList(all(values, |p| if let Param::Text(s) = p { Some(*s) } else { None })?), "text")
+            }
+            Param::Bytes(_) => {
+                (Param::BytesList(all(values, |p| if let Param::Bytes(b) = p { Some(*b) } else { None })?), "bytea")
+            }
+            _ => return None,
+        })
     }
 }
 
@@ -238,9 +237,9 @@ fn pg_params<'a>(params: &'a [Param<'a>]) -> Vec<PgParam<'a>> {
                 Param::OptText(s) => Box::new(*s),
                 Param::Bytes(b) => Box::new(*b),
                 Param::OptBytes(b) => Box::new(*b),
-                Param::IntList(v) => Box::new(v.clone()),
-                Param::TextList(v) => Box::new(v.clone()),
-                Param::BytesList(v) => Box::new(v.clone()),
+                Param::IntList(v) => Box::new(v),
+                Param::TextList(v) => Box::new(v),
+                Param::BytesList(v) => Box::new(v),
             }
         })
         .collect()
@@ -481,5 +480,23 @@ impl Tx for PgTx<'_> {
                 return Ok(());
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_list_is_one_kind_and_binds_on_postgresql_only() {
+        let keys = [Param::Bytes(b"a"), Param::Bytes(b"b")];
+        assert!(matches!(Param::list(&keys), Some((Param::BytesList(v), "bytea")) if v == [b"a", b"b"]));
+        assert!(Param::list(&[Param::Int(1), Param::Text("2")]).is_none(), "mixed kinds");
+        assert!(Param::list(&[]).is_none(), "nothing to list");
+        let mut conn = rusqlite::Connection::open_in_memory().expect("sqlite");
+        let mut tx = conn.transaction().expect("tx");
+        let (list, _) = Param::list(&keys).expect("list");
+        let refused = tx.query("SELECT $1", &[list], &mut |_| Ok(())).expect_err("SQLite has no arrays");
+        assert!(refused.to_string().contains(NO_LISTS), "{refused}");
     }
 }

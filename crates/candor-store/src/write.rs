@@ -113,19 +113,7 @@ pub(crate) fn select_in<T: Tx>(
     let KeyLookup { columns, table, filter, key } = lookup;
     if tx.round_trips() {
         for chunk in values.chunks(KEYS_PER_LOOKUP) {
-            let list = match chunk.first() {
-                Some(Param::Int(_)) => {
-                    chunk.iter().map(Param::int).collect::<Option<_>>().map(|v| (Param::IntList(v), "bigint"))
-                }
-                Some(Param::Text(_)) => {
-                    chunk.iter().map(Param::text).collect::<Option<_>>().map(|v| (Param::TextList(v), "text"))
-                }
-                Some(Param::Bytes(_)) => {
-                    chunk.iter().map(Param::bytes).collect::<Option<_>>().map(|v| (Param::BytesList(v), "bytea"))
-                }
-                _ => None,
-            };
-            let Some((list, kind)) = list else {
+            let Some((list, kind)) = Param::list(chunk) else {
                 return Err(StoreError::Corrupt("a key lookup takes integers, text or bytes, all of one kind".into()));
             };
             let n = leading.len() + 1;
