@@ -492,36 +492,47 @@ pub(crate) fn apply<T: Tx>(tx: &mut T, batch: &Batch, now_ms: i64) -> Result<Bat
             problems.push(Problem { record: closure.record, message: format!("case `{case}` is {why}") });
             continue;
         }
-        let latest = tx.query_one(
+        // A closure names the court's case, not a person: it closes the latest listing of every
+        // debtor the case was listed against (one judgment may bind several people).
+        let mut latest: Vec<(i64, i64, String, String, i64)> = Vec::new();
+        tx.query(
             "SELECT subject_id, amount_minor, currency, grounds, listed FROM court_records \
-             WHERE court = $1 AND case_number = $2 ORDER BY recorded_ms DESC, batch_id DESC LIMIT 1",
+             WHERE court = $1 AND case_number = $2 ORDER BY subject_id, recorded_ms DESC, batch_id DESC",
             &[Param::Text(furnisher), Param::Text(&closure.case_number)],
-            |r| Ok((r.int(0)?, r.int(1)?, r.text(2)?, r.text(3)?, r.int(4)?)),
+            &mut |r| {
+                let sid = r.int(0)?;
+                if latest.last().is_none_or(|&(last, ..)| last != sid) {
+                    latest.push((sid, r.int(1)?, r.text(2)?, r.text(3)?, r.int(4)?));
+                }
+                Ok(())
+            },
         )?;
-        let Some((sid, amount, currency, grounds, listed)) = latest else {
+        if latest.is_empty() {
             problems.push(Problem {
                 record: closure.record,
                 message: format!("closure of case `{}`, which this court never listed", closure.case_number),
             });
             continue;
-        };
-        if crate::day_number(closure.day) < listed {
+        }
+        if latest.iter().any(|&(.., listed)| crate::day_number(closure.day) < listed) {
             problems.push(Problem {
                 record: closure.record,
                 message: format!("case `{}` cannot close before it was listed", closure.case_number),
             });
             continue;
         }
-        let record = CourtRecord {
-            court: batch.sender.id.clone(),
-            case_number: closure.case_number.clone(),
-            amount_minor: amount,
-            currency: Currency::parse(&currency).map_err(|e| StoreError::Corrupt(e.to_string()))?,
-            grounds,
-            listed: crate::from_day_number(listed)?,
-            closed: Some((closure.day, closure.outcome)),
-        };
-        insert_court_record(tx, &mut hashes, sid, &record, now_ms, batch_id)?;
+        for (sid, amount, currency, grounds, listed) in latest {
+            let record = CourtRecord {
+                court: batch.sender.id.clone(),
+                case_number: closure.case_number.clone(),
+                amount_minor: amount,
+                currency: Currency::parse(&currency).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                grounds,
+                listed: crate::from_day_number(listed)?,
+                closed: Some((closure.day, closure.outcome)),
+            };
+            insert_court_record(tx, &mut hashes, sid, &record, now_ms, batch_id)?;
+        }
     }
 
     let mut held: Vec<[Param<'_>; 6]> = Vec::with_capacity(batch.quarantined.len());

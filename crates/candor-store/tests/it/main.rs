@@ -294,7 +294,7 @@ fn a_court_record_leaves_the_file_when_closed() {
 
 /// A case listed twice for one person, closed twice, or listed and closed in the same batch is
 /// refused with the record and why, nothing applied; the same case number for two people (one
-/// judgment, two debtors) is two listings.
+/// judgment, two debtors) is two listings, and its closure closes both.
 #[test]
 fn a_court_batch_that_names_a_case_twice_is_refused_whole() {
     on_every_backend("court_twice", |store, name| {
@@ -327,14 +327,22 @@ fn a_court_batch_that_names_a_case_twice_is_refused_whole() {
         let StoreError::Rejected(problems) = err else { panic!("{name}: {err}") };
         assert_eq!(problems.len(), 1, "{name}: {problems:?}");
         assert_eq!(problems[0].message, "case `(2024)7` is closed twice in one batch", "{name}");
+        // The case's one closure closes it for both debtors.
+        closing.closures.pop();
+        store.apply(&closing, 2_000).expect("close");
+        for n in [1, 2] {
+            let file =
+                store.file(&SubjectKey([n; 32]), &read_at(i64::MAX, "2024-07-01")).expect("read").expect("known");
+            assert!(file.court_records.is_empty(), "{name}: person {n}'s judgment is closed too");
+        }
     });
 }
 
 /// One person's file read alone (on PostgreSQL, every table in one statement) is the file a
 /// walk reads for them (a query per table): accounts, corrected reports, inquiries, and a court
 /// record open and then closed (read with its closure, then left out), as known before and
-/// after each change; and what a report shows beside it (disputes, statements) read in one go
-/// equals each read on its own.
+/// after each change; and what a report shows beside it (disputes, statements), and what a
+/// lender's read needs (consents, freeze), read in one go equals each read on its own.
 #[test]
 fn a_file_read_alone_is_the_file_a_walk_reads() {
     on_every_backend("alone", |store, name| {
