@@ -25,7 +25,7 @@ pub struct ReportedFile {
 }
 
 /// What the bureau knew at `known_ms`, as reports show it on `today`.
-fn read_at(rules: &Rules, known_ms: i64, today: time::Date) -> FileRead {
+pub(crate) fn read_at(rules: &Rules, known_ms: i64, today: time::Date) -> FileRead {
     FileRead { known_ms, today, retention: rules.retention }
 }
 
@@ -70,17 +70,24 @@ fn reported_file_known(
     today: time::Date,
 ) -> Result<ReportedFile> {
     unit(store, |store| {
-        let candor_store::Reported { mut file, disputes: all, statements } = store
+        let reported = store
             .reported(key, &read_at(rules, known_ms, today))?
             .ok_or(BureauError::not_found("file for this subject"))?;
-        disputes::withhold(&mut file, &all, now.ms, rules.dispute_days);
-        let disputed = all
-            .into_iter()
-            .filter(|d| disputes::is_pending(disputes::effective_state(d, now.ms, rules.dispute_days)))
-            .map(|d| d.record_ref)
-            .collect();
-        Ok(ReportedFile { file, disputed, statements })
+        Ok(as_reported(rules, now, reported))
     })
+}
+
+/// What reports show of a file the store read: without the records a dispute took off, with
+/// those still disputed named.
+pub(crate) fn as_reported(rules: &Rules, now: Now, reported: candor_store::Reported) -> ReportedFile {
+    let candor_store::Reported { mut file, disputes: all, statements } = reported;
+    disputes::withhold(&mut file, &all, now.ms, rules.dispute_days);
+    let disputed = all
+        .into_iter()
+        .filter(|d| disputes::is_pending(disputes::effective_state(d, now.ms, rules.dispute_days)))
+        .map(|d| d.record_ref)
+        .collect();
+    ReportedFile { file, disputed, statements }
 }
 
 /// Which subjects a walk of the file covers, as of when.

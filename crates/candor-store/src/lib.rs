@@ -22,7 +22,7 @@ use candor_file::model::{OrgId, Organisation};
 use conn::{Param, Tx};
 pub use group::{Done, GroupLog, MAX_GROUP};
 pub use log::Audit;
-pub use read::{FileRead, PurgeOutcome, Reported, SUBJECTS_PER_CHUNK};
+pub use read::{FileRead, PurgeOutcome, Reported, Standing, SUBJECTS_PER_CHUNK};
 pub use records::{
     EnrolmentRow, Proofing, Received, SecondFactor, SignInHashes, StaffRow, StoredClaim, StoredEvidence,
 };

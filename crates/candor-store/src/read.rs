@@ -84,9 +84,10 @@ impl Part {
     }
 }
 
-/// The tables of a person's file, and their disputes and statements, in the order
-/// [`load_range`] and [`crate::Store::reported`] read them.
-pub(crate) const PARTS: [Part; 7] = [
+/// The tables of a person's file, their disputes and statements, and their consents and freezes,
+/// in the order [`load_range`], [`crate::Store::reported`] and [`crate::Store::standing`] read
+/// them.
+pub(crate) const PARTS: [Part; 9] = [
     Part {
         from: "subjects",
         columns: "subject_id, subject_key",
@@ -136,6 +137,14 @@ pub(crate) const PARTS: [Part; 7] = [
         as_of: false,
         order: "record_ref, recorded_ms",
     },
+    Part {
+        from: "consents",
+        columns: "org_id, purpose, granted, until, revoked",
+        subject: "subject_id",
+        as_of: false,
+        order: "org_id, purpose, recorded_ms",
+    },
+    Part { from: "freezes", columns: "placed", subject: "subject_id", as_of: false, order: "recorded_ms DESC" },
 ];
 const SUBJECTS: usize = 0;
 const ACCOUNTS: usize = 1;
@@ -144,6 +153,10 @@ const INQUIRIES: usize = 3;
 const COURT_RECORDS: usize = 4;
 pub(crate) const DISPUTES: usize = 5;
 pub(crate) const STATEMENTS: usize = 6;
+const CONSENTS: usize = 7;
+const FREEZES: usize = 8;
+/// The parts of what a report shows.
+const REPORTED: usize = 7;
 /// The parts of the file itself.
 const FILE: usize = 5;
 
@@ -433,6 +446,16 @@ pub struct Reported {
     pub statements: Vec<(String, String)>,
 }
 
+/// A person's consents and freeze now, beside what a report shows ([`crate::Store::standing`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Standing {
+    /// The latest state of each (organisation, purpose) consent.
+    pub consents: Vec<candor_file::model::Consent>,
+    /// Whether the person's file is frozen.
+    pub frozen: bool,
+    pub reported: Reported,
+}
+
 /// What the purge job removed.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct PurgeOutcome {
@@ -490,20 +513,40 @@ impl Store {
     /// their current statements: what a report shows. `None` if the bureau did not know the
     /// subject then. On PostgreSQL one statement reads it all.
     pub fn reported(&mut self, key: &SubjectKey, read: &FileRead) -> Result<Option<Reported>, StoreError> {
+        Ok(self.read_parts(key, read, REPORTED)?.map(|s| s.reported))
+    }
+
+    /// What a lender's read needs of a person: their consents and freeze now, and what a report
+    /// shows of their file as `read` says ([`Store::reported`]). `None` if the bureau did not
+    /// know the subject then. On PostgreSQL one statement reads it all.
+    pub fn standing(&mut self, key: &SubjectKey, read: &FileRead) -> Result<Option<Standing>, StoreError> {
+        self.read_parts(key, read, PARTS.len())
+    }
+
+    /// The first `wanted` parts of one person's reads ([`PARTS`]), those not wanted left empty.
+    fn read_parts(&mut self, key: &SubjectKey, read: &FileRead, wanted: usize) -> Result<Option<Standing>, StoreError> {
         let Some(id) = self.subject_id(key)? else { return Ok(None) };
-        let (mut loaded, disputes, statements) = fetch!(self, |tx| {
-            let mut parts = FileParts::new(&mut tx, id, id, read.known_ms, PARTS.len())?;
+        let (mut loaded, disputes, statements, consents, frozen) = fetch!(self, |tx| {
+            let mut parts = FileParts::new(&mut tx, id, id, read.known_ms, wanted)?;
             let loaded = load_parts(&mut parts)?;
             let mut disputes = Vec::new();
             parts.each(DISPUTES, &mut |r| crate::records::fold_dispute(&mut disputes, r))?;
             let mut statements = Vec::new();
             parts.each(STATEMENTS, &mut |r| crate::records::fold_statement(&mut statements, r))?;
             statements.retain(|(_, text): &(String, String)| !text.is_empty());
-            (loaded, disputes, statements)
+            let (mut consents, mut frozen) = (Vec::new(), None);
+            if wanted > FREEZES {
+                parts.each(CONSENTS, &mut |r| crate::records::fold_consent(&mut consents, r))?;
+                parts.each(FREEZES, &mut |r| {
+                    frozen = frozen.or(Some(r.int(0)? == 1));
+                    Ok(())
+                })?;
+            }
+            (loaded, disputes, statements, consents, frozen.unwrap_or(false))
         })?;
         Ok(loaded.pop().map(|mut l| {
             read.retention.apply(&mut l.file, read.today);
-            Reported { file: l.file, disputes, statements }
+            Standing { consents, frozen, reported: Reported { file: l.file, disputes, statements } }
         }))
     }
 

@@ -65,6 +65,23 @@ pub(crate) fn fold_dispute(out: &mut Vec<Dispute>, r: &dyn crate::conn::Row) -> 
 
 /// Adds a row of a subject's statements (by reference, oldest first): each reference ends at
 /// its latest text (empty when withdrawn).
+/// Folds the rows of a person's consents, by (organisation, purpose) and time, into the latest
+/// state of each.
+pub(crate) fn fold_consent(out: &mut Vec<Consent>, r: &dyn crate::conn::Row) -> Result<(), StoreError> {
+    let consent = Consent {
+        org: OrgId::parse(&r.text(0)?).map_err(corrupt)?,
+        purpose: Purpose::parse(&r.text(1)?).map_err(corrupt)?,
+        granted: from_day_number(r.int(2)?)?,
+        until: from_day_number(r.int(3)?)?,
+        revoked: r.opt_int(4)?.map(from_day_number).transpose()?,
+    };
+    match out.last_mut() {
+        Some(last) if last.org == consent.org && last.purpose == consent.purpose => *last = consent,
+        _ => out.push(consent),
+    }
+    Ok(())
+}
+
 pub(crate) fn fold_statement(out: &mut Vec<(String, String)>, r: &dyn crate::conn::Row) -> Result<(), StoreError> {
     let (reference, text) = (r.text(0)?, r.text(1)?);
     match out.last_mut() {
@@ -540,20 +557,7 @@ impl Store {
                 "SELECT org_id, purpose, granted, until, revoked FROM consents WHERE subject_id = $1 AND recorded_ms <= $2 \
                  ORDER BY org_id, purpose, recorded_ms",
                 &[Param::Int(sid), Param::Int(known_ms)],
-                &mut |r| {
-                    let consent = Consent {
-                        org: OrgId::parse(&r.text(0)?).map_err(corrupt)?,
-                        purpose: Purpose::parse(&r.text(1)?).map_err(corrupt)?,
-                        granted: from_day_number(r.int(2)?)?,
-                        until: from_day_number(r.int(3)?)?,
-                        revoked: r.opt_int(4)?.map(from_day_number).transpose()?,
-                    };
-                    match out.last_mut() {
-                        Some(last) if last.org == consent.org && last.purpose == consent.purpose => *last = consent,
-                        _ => out.push(consent),
-                    }
-                    Ok(())
-                },
+                &mut |r| fold_consent(&mut out, r),
             )?;
             out
         })

@@ -366,6 +366,15 @@ fn a_file_read_alone_is_the_file_a_walk_reads() {
         store.put_statement(&one, "A1/2020-01", "paid on time, the bank's error", 5_200).expect("statement");
         store.put_statement(&one, "A1/2020-02", "withdrawn later", 5_300).expect("statement");
         store.put_statement(&one, "A1/2020-02", "", 5_400).expect("withdrawn");
+        // Consents (one granted, a second granted then revoked) and a freeze placed and lifted.
+        let consent = shop_consent();
+        let bank = Consent { org: OrgId::parse("bank").expect("org"), ..consent.clone() };
+        store.put_consent(&one, &consent, 5_500).expect("consent");
+        store.put_consent(&one, &bank, 5_600).expect("consent");
+        store.put_consent(&one, &Consent { revoked: Some(d("2026-03-01")), ..bank }, 5_700).expect("revoke");
+        store.set_freeze(&one, true, 5_800).expect("freeze");
+        store.set_freeze(&SubjectKey([2; 32]), true, 5_800).expect("freeze");
+        store.set_freeze(&SubjectKey([2; 32]), false, 5_900).expect("lift");
         for known_ms in [500, 1_500, 2_500, 3_500, i64::MAX] {
             let read = read_at(known_ms, "2024-07-01");
             let walked = store.files_in_range(1, 2, &read).expect("walk");
@@ -382,6 +391,14 @@ fn a_file_read_alone_is_the_file_a_walk_reads() {
                     statements: store.statements(&key).expect("statements"),
                 });
                 assert_eq!(reported, apart, "{name}: person {n}'s report as known at {known_ms}");
+                // What a lender's read needs, in one read: consents and freeze now, the report.
+                let standing = store.standing(&key, &read).expect("standing");
+                let alone = reported.map(|reported| candor_store::Standing {
+                    consents: store.consents(&key, i64::MAX).expect("consents"),
+                    frozen: store.is_frozen(&key).expect("frozen"),
+                    reported,
+                });
+                assert_eq!(standing, alone, "{name}: person {n}'s standing as known at {known_ms}");
             }
         }
         let shown = store.reported(&one, &read_at(i64::MAX, "2024-07-01")).expect("read").expect("known");
@@ -390,6 +407,11 @@ fn a_file_read_alone_is_the_file_a_walk_reads() {
             (1, DisputeState::FurnisherAsked, 1),
             "{name}: the dispute at its latest step, the withdrawn statement gone"
         );
+        let standing = store.standing(&one, &read_at(i64::MAX, "2024-07-01")).expect("read").expect("known");
+        assert_eq!((standing.consents.len(), standing.frozen), (2, true), "{name}");
+        assert!(standing.consents[0].revoked.is_some() && standing.consents[1].revoked.is_none(), "{name}");
+        let lifted = store.standing(&SubjectKey([2; 32]), &read_at(i64::MAX, "2024-07-01")).expect("read");
+        assert!(!lifted.expect("known").frozen, "{name}: the freeze was lifted");
         let listed = store.file(&SubjectKey([2; 32]), &read_at(3_500, "2024-07-01")).expect("read").expect("known");
         assert_eq!(listed.court_records.len(), 1, "{name}: listed, not yet closed");
         let file = store.file(&SubjectKey([1; 32]), &read_at(i64::MAX, "2024-07-01")).expect("read").expect("known");
