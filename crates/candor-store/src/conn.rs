@@ -15,31 +15,58 @@ pub enum Param<'a> {
     Bytes(&'a [u8]),
     OptBytes(Option<&'a [u8]>),
     /// Lists bind as one array, on PostgreSQL only (SQLite refuses them): for a lookup of many
-    /// keys in one statement whose plan does not depend on how many there are.
-    IntList(Vec<i64>),
-    TextList(Vec<&'a str>),
-    BytesList(Vec<&'a [u8]>),
+    /// keys, or an insert of many rows (an array a column), in one statement whose plan does not
+    /// depend on how many there are. An absent element is NULL.
+    IntList(Vec<Option<i64>>),
+    TextList(Vec<Option<&'a str>>),
+    BytesList(Vec<Option<&'a [u8]>>),
 }
 
 impl<'a> Param<'a> {
     /// `values` as one list parameter, with the PostgreSQL type of its elements: `None` unless
-    /// there are some and all are integers, all text or all bytes.
-    pub(crate) fn list(values: &[Param<'a>]) -> Option<(Param<'a>, &'static str)> {
-        fn all<'a, T>(values: &[Param<'a>], one: impl Fn(&Param<'a>) -> Option<T>) -> Option<Vec<T>> {
-            values.iter().map(one).collect()
+    /// there are some and all are integers, all text or all bytes (each present or absent).
+    pub(crate) fn list<'p>(values: impl IntoIterator<Item = &'p Param<'a>>) -> Option<(Param<'a>, &'static str)>
+    where
+        'a: 'p,
+    {
+        fn all<'p, 'a: 'p, T>(
+            values: impl Iterator<Item = &'p Param<'a>>,
+            one: impl Fn(&Param<'a>) -> Option<Option<T>>,
+        ) -> Option<Vec<Option<T>>> {
+            values.map(one).collect()
         }
-        Some(match values.first()? {
-            Param::Int(_) => {
-                (Param::IntList(all(values, |p| if let Param::Int(v) = p { Some(*v) } else { None })?), "bigint")
-            }
-            Param::Text(_) => {
-                (Param::TextList(all(values, |p| if let Param::Text(s) = p { Some(*s) } else { None })?), "text")
-            }
-            Param::Bytes(_) => {
-                (Param::BytesList(all(values, |p| if let Param::Bytes(b) = p { Some(*b) } else { None })?), "bytea")
-            }
+        let mut values = values.into_iter().peekable();
+        Some(match values.peek()? {
+            Param::Int(_) | Param::OptInt(_) => (Param::IntList(all(values, Param::int)?), "bigint"),
+            Param::Text(_) | Param::OptText(_) => (Param::TextList(all(values, Param::text)?), "text"),
+            Param::Bytes(_) | Param::OptBytes(_) => (Param::BytesList(all(values, Param::bytes)?), "bytea"),
             _ => return None,
         })
+    }
+
+    /// An integer, present or absent; `None` for another kind of value.
+    fn int(&self) -> Option<Option<i64>> {
+        match self {
+            Param::Int(v) => Some(Some(*v)),
+            Param::OptInt(v) => Some(*v),
+            _ => None,
+        }
+    }
+
+    fn text(&self) -> Option<Option<&'a str>> {
+        match self {
+            Param::Text(v) => Some(Some(*v)),
+            Param::OptText(v) => Some(*v),
+            _ => None,
+        }
+    }
+
+    fn bytes(&self) -> Option<Option<&'a [u8]>> {
+        match self {
+            Param::Bytes(v) => Some(Some(*v)),
+            Param::OptBytes(v) => Some(*v),
+            _ => None,
+        }
     }
 }
 
@@ -490,8 +517,13 @@ mod tests {
     #[test]
     fn a_list_is_one_kind_and_binds_on_postgresql_only() {
         let keys = [Param::Bytes(b"a"), Param::Bytes(b"b")];
-        assert!(matches!(Param::list(&keys), Some((Param::BytesList(v), "bytea")) if v == [b"a", b"b"]));
+        assert!(
+            matches!(Param::list(&keys), Some((Param::BytesList(v), "bytea")) if v == [Some(&b"a"[..]), Some(b"b")])
+        );
+        let column = [Param::OptInt(None), Param::Int(2)];
+        assert!(matches!(Param::list(&column), Some((Param::IntList(v), "bigint")) if v == [None, Some(2)]), "absent");
         assert!(Param::list(&[Param::Int(1), Param::Text("2")]).is_none(), "mixed kinds");
+        assert!(Param::list(&[Param::IntList(vec![])]).is_none(), "a list of lists");
         assert!(Param::list(&[]).is_none(), "nothing to list");
         let mut conn = rusqlite::Connection::open_in_memory().expect("sqlite");
         let mut tx = conn.transaction().expect("tx");

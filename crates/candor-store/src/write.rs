@@ -69,17 +69,55 @@ fn multi_row_sql(head: &str, tail: &str, rows: usize, columns: usize) -> String 
     sql
 }
 
-/// Inserts `rows` with as few statements as [`ROWS_PER_INSERT`] allows.
+/// Inserts `rows` (`head` ends in `VALUES `): on SQLite with as few statements as
+/// [`ROWS_PER_INSERT`] allows; on PostgreSQL as one array a column, [`KEYS_PER_LOOKUP`] rows a
+/// statement — one prepared statement whatever their number, where a `VALUES` list of 500 rows
+/// is thousands of parameters parsed and planned afresh for each count of rows.
 pub(crate) fn insert_rows<T: Tx, const N: usize>(
     tx: &mut T,
     head: &str,
     tail: &str,
     rows: &[[Param<'_>; N]],
 ) -> Result<(), StoreError> {
+    insert_rows_then(tx, head, tail, rows, None)
+}
+
+/// What is called on each row a statement returns.
+pub(crate) type EachRow<'e> = dyn FnMut(&dyn crate::conn::Row) -> Result<(), StoreError> + 'e;
+
+/// [`insert_rows`], calling `each` on every row the statements return (a `tail` with `RETURNING`).
+pub(crate) fn insert_rows_then<T: Tx, const N: usize>(
+    tx: &mut T,
+    head: &str,
+    tail: &str,
+    rows: &[[Param<'_>; N]],
+    mut each: Option<&mut EachRow<'_>>,
+) -> Result<(), StoreError> {
+    let mut run = |tx: &mut T, sql: &str, params: &[Param<'_>]| match each.as_mut() {
+        Some(each) => tx.query(sql, params, *each),
+        None => tx.execute(sql, params).map(|_| ()),
+    };
+    if tx.round_trips() {
+        let into = head
+            .strip_suffix("VALUES ")
+            .ok_or_else(|| StoreError::Corrupt("an insert's head ends in VALUES".into()))?;
+        for chunk in rows.chunks(KEYS_PER_LOOKUP) {
+            let mut params = Vec::with_capacity(N);
+            let mut arrays = Vec::with_capacity(N);
+            for c in 0..N {
+                let (list, kind) = Param::list(chunk.iter().map(|row| &row[c]))
+                    .ok_or_else(|| StoreError::Corrupt("an inserted column mixes kinds of value".into()))?;
+                params.push(list);
+                arrays.push(format!("${}::{kind}[]", c + 1));
+            }
+            run(tx, &format!("{into}SELECT * FROM unnest({}){tail}", arrays.join(", ")), &params)?;
+        }
+        return Ok(());
+    }
     for chunk in rows.chunks(ROWS_PER_INSERT) {
         let sql = multi_row_sql(head, tail, chunk.len(), N);
         let params: Vec<Param<'_>> = chunk.iter().flat_map(|row| row.iter().cloned()).collect();
-        tx.execute(&sql, &params)?;
+        run(tx, &sql, &params)?;
     }
     Ok(())
 }
@@ -316,19 +354,16 @@ pub(crate) fn apply<T: Tx>(tx: &mut T, batch: &Batch, now_ms: i64) -> Result<Bat
             }
         }
     }
-    for chunk in fresh.chunks(ROWS_PER_INSERT) {
-        let sql = multi_row_sql(
-            "INSERT INTO accounts (subject_id, furnisher, reference) VALUES ",
-            " RETURNING reference, account_id, subject_id",
-            chunk.len(),
-            3,
-        );
-        let params: Vec<Param<'_>> = chunk.iter().flat_map(|row| row.iter().cloned()).collect();
-        tx.query(&sql, &params, &mut |r| {
+    insert_rows_then(
+        tx,
+        "INSERT INTO accounts (subject_id, furnisher, reference) VALUES ",
+        " RETURNING reference, account_id, subject_id",
+        &fresh,
+        Some(&mut |r| {
             accounts.insert(r.text(0)?, (r.int(1)?, r.int(2)?));
             Ok(())
-        })?;
-    }
+        }),
+    )?;
     let mut versions: Vec<[Param<'_>; 9]> = Vec::with_capacity(batch.accounts.len());
     for (_, account) in &batch.accounts {
         let Some(&(account_id, sid)) = accounts.get(&account.reference) else { continue };
