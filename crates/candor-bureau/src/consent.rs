@@ -236,7 +236,7 @@ fn assess(
     // Consents, freeze and file in one read (one statement on PostgreSQL). Someone the bureau
     // has no file on has given no consent: the answer, and its leaf, are those of any read
     // without consent, so a reader learns nothing of who is on file.
-    let standing = store.standing(key, &crate::gate::read_at(rules, now.ms, now.today))?;
+    let standing = crate::gate::standing(store, rules, now, key)?;
     let frozen = standing.as_ref().is_some_and(|s| s.frozen);
     let live = standing.as_ref().and_then(|s| {
         s.consents.iter().find(|c| c.org == org.id && c.purpose == purpose && c.is_live_on(now.today)).cloned()
@@ -256,7 +256,7 @@ fn assess(
             return Ok(Assessed { leaf, outcome: Outcome::Refused(refusal) });
         }
     };
-    let report = crate::gate::as_reported(rules, now, standing.reported);
+    let report = standing.report;
     let scoring = deployed.score_file(&report.file, now.today)?;
     let decision = match (&policy, policy_name) {
         (Some((p, version)), Some(name)) => {

@@ -25,7 +25,7 @@ pub struct ReportedFile {
 }
 
 /// What the bureau knew at `known_ms`, as reports show it on `today`.
-pub(crate) fn read_at(rules: &Rules, known_ms: i64, today: time::Date) -> FileRead {
+fn read_at(rules: &Rules, known_ms: i64, today: time::Date) -> FileRead {
     FileRead { known_ms, today, retention: rules.retention }
 }
 
@@ -77,9 +77,24 @@ fn reported_file_known(
     })
 }
 
+/// What a lender's read checks and shows, read at once (on PostgreSQL in one statement): the
+/// person's consents and freeze now, and their file as reports show it now.
+pub struct Standing {
+    /// The latest state of each (organisation, purpose) consent.
+    pub consents: Vec<candor_file::model::Consent>,
+    pub frozen: bool,
+    pub report: ReportedFile,
+}
+
+/// The person's [`Standing`] now, or `None` if the bureau has no file on them.
+pub fn standing(store: &mut Store, rules: &Rules, now: Now, key: &SubjectKey) -> Result<Option<Standing>> {
+    let found = store.standing(key, &read_at(rules, now.ms, now.today))?;
+    Ok(found.map(|s| Standing { consents: s.consents, frozen: s.frozen, report: as_reported(rules, now, s.reported) }))
+}
+
 /// What reports show of a file the store read: without the records a dispute took off, with
 /// those still disputed named.
-pub(crate) fn as_reported(rules: &Rules, now: Now, reported: candor_store::Reported) -> ReportedFile {
+fn as_reported(rules: &Rules, now: Now, reported: candor_store::Reported) -> ReportedFile {
     let candor_store::Reported { mut file, disputes: all, statements } = reported;
     disputes::withhold(&mut file, &all, now.ms, rules.dispute_days);
     let disputed = all
