@@ -63,8 +63,6 @@ pub(crate) fn fold_dispute(out: &mut Vec<Dispute>, r: &dyn crate::conn::Row) -> 
     Ok(())
 }
 
-/// Adds a row of a subject's statements (by reference, oldest first): each reference ends at
-/// its latest text (empty when withdrawn).
 /// Folds the rows of a person's consents, by (organisation, purpose) and time, into the latest
 /// state of each.
 pub(crate) fn fold_consent(out: &mut Vec<Consent>, r: &dyn crate::conn::Row) -> Result<(), StoreError> {
@@ -82,6 +80,8 @@ pub(crate) fn fold_consent(out: &mut Vec<Consent>, r: &dyn crate::conn::Row) -> 
     Ok(())
 }
 
+/// Adds a row of a subject's statements (by reference, oldest first): each reference ends at
+/// its latest text (empty when withdrawn).
 pub(crate) fn fold_statement(out: &mut Vec<(String, String)>, r: &dyn crate::conn::Row) -> Result<(), StoreError> {
     let (reference, text) = (r.text(0)?, r.text(1)?);
     match out.last_mut() {
