@@ -610,8 +610,7 @@ const READ_LEAVES: &str = "SELECT leaf_index FROM log_leaves WHERE kind IN ('rea
 /// A lender of the killed test reading files under consent (most people gave none, so most
 /// reads are refused, and logged as such), until the server goes: the leaf index each answer
 /// named.
-fn lender_reads(addr: &str, key: &str, first: u64) -> Vec<i64> {
-    let mut leaves = Vec::new();
+fn lender_reads(addr: &str, key: &str, first: u64, answered: &std::sync::Mutex<Vec<i64>>) {
     for i in first.. {
         let body = format!(r#"{{"scheme":"generic","number":"KILL{i:08}","purpose":"tenancy"}}"#);
         let leaf = match http_answer(addr, "POST", "/v1/scores", key, body.as_bytes()) {
@@ -623,12 +622,12 @@ fn lender_reads(addr: &str, key: &str, first: u64) -> Vec<i64> {
             }
             Some((429, _)) => continue,
             Some((status, answer)) => panic!("a read answered {status}: {answer}"),
-            None => return leaves,
+            None => return,
         };
         let leaf: String = leaf.unwrap_or_default();
-        leaves.push(leaf.parse().unwrap_or_else(|_| panic!("an answered read names its leaf")));
+        let leaf = leaf.parse().unwrap_or_else(|_| panic!("an answered read names its leaf"));
+        answered.lock().expect("lock").push(leaf);
     }
-    leaves
 }
 
 /// A model over two features of the catalogue, fitted on a small seeded table, for the killed
@@ -738,6 +737,9 @@ fn killed_during_concurrent_writes(
         while http(&addr, "GET", "/healthz", "", b"").is_none() && started.elapsed() < Duration::from_secs(10) {
             std::thread::sleep(Duration::from_millis(20));
         }
+        let reads_before = reads_answered.lock().expect("lock").len();
+        let batches_before = acknowledged.lock().expect("lock").len();
+        let changes_before = changes_answered.load(std::sync::atomic::Ordering::SeqCst);
         let clients: Vec<_> = (0..4u64)
             .map(|c| {
                 let (addr, key, acknowledged) = (addr.clone(), key.clone(), acknowledged.clone());
@@ -778,13 +780,21 @@ fn killed_during_concurrent_writes(
             .map(|c| {
                 let (addr, key, answered) = (addr.clone(), key.clone(), reads_answered.clone());
                 let first = next.saturating_sub(10_000) + c * 1_000;
-                std::thread::spawn(move || {
-                    let leaves = lender_reads(&addr, &key, first);
-                    answered.lock().expect("lock").extend(leaves);
-                })
+                std::thread::spawn(move || lender_reads(&addr, &key, first, &answered))
             })
             .collect();
+        // The kill comes at a different moment each round, but only once every kind of write
+        // has got some through this round, so a slow machine still tests every kind.
         std::thread::sleep(Duration::from_millis(150 + round * 60));
+        let progress = || {
+            let reads = reads_answered.lock().expect("lock").len() - reads_before;
+            let batches = acknowledged.lock().expect("lock").len() - batches_before;
+            let changes = changes_answered.load(std::sync::atomic::Ordering::SeqCst) - changes_before;
+            reads >= 5 && batches >= 5 && changes >= 3
+        };
+        while !progress() && started.elapsed() < Duration::from_secs(30) {
+            std::thread::sleep(Duration::from_millis(10));
+        }
         server.kill().expect("kill -9");
         server.wait().expect("reap");
         for c in clients.into_iter().chain(people).chain(readers) {
