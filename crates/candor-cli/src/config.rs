@@ -10,7 +10,7 @@ use serde::Deserialize;
 
 use candor_server::Settings;
 
-/// Connections to a PostgreSQL store, unless configured.
+/// Connections to the store, unless configured.
 pub const DEFAULT_DB_CONNECTIONS: usize = 8;
 
 /// The bureau's keys, each 64 hex characters, as the TOML file's `[keys]` table or the
@@ -75,7 +75,8 @@ pub struct Config {
     pub max_connections: usize,
     /// Most of them from one address.
     pub max_connections_per_address: u32,
-    /// Connections to a PostgreSQL store (SQLite always has one: it has one writer).
+    /// Connections to the store: on PostgreSQL each serves any request; on SQLite, which has one
+    /// writer, one serves the writes and the rest only reads (the log's writer has its own).
     pub db_connections: usize,
     /// Where the last signed checkpoint is kept, outside the store (a rolled-back store is
     /// refused at start); default: beside a SQLite store; for PostgreSQL, set it.

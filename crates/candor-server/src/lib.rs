@@ -41,33 +41,54 @@ pub struct Metrics {
 }
 
 /// The store's connections. A handler takes whichever is free, so requests on PostgreSQL run in
-/// parallel; SQLite has one writer, and one connection serves it best.
+/// parallel. SQLite has one writer at a time, and writers on several connections would wait for
+/// each other by polling: there every write goes through one connection, and reads that may
+/// run beside it (a lender's read, a caller's key) take a reader of their own when there are any.
 pub struct StorePool {
     conns: Vec<Mutex<Store>>,
+    readers: Vec<Mutex<Store>>,
     next: AtomicUsize,
 }
 
 impl StorePool {
     pub fn new(first: Store) -> StorePool {
-        StorePool { conns: vec![Mutex::new(first)], next: AtomicUsize::new(0) }
+        StorePool { conns: vec![Mutex::new(first)], readers: Vec::new(), next: AtomicUsize::new(0) }
     }
 
     pub fn add(&mut self, store: Store) {
         self.conns.push(Mutex::new(store));
     }
 
+    /// Adds a connection that serves only [`StorePool::read`].
+    pub fn add_reader(&mut self, store: Store) {
+        self.readers.push(Mutex::new(store));
+    }
+
     /// A free connection, or (all busy) the next in turn when it is released.
     pub fn lock(&self) -> LockResult<MutexGuard<'_, Store>> {
-        let n = self.conns.len();
+        self.free(&self.conns)
+    }
+
+    /// A connection for work that only reads: a free reader, or any connection without readers.
+    pub fn read(&self) -> LockResult<MutexGuard<'_, Store>> {
+        if self.readers.is_empty() {
+            self.lock()
+        } else {
+            self.free(&self.readers)
+        }
+    }
+
+    fn free<'a>(&self, conns: &'a [Mutex<Store>]) -> LockResult<MutexGuard<'a, Store>> {
+        let n = conns.len();
         let start = self.next.fetch_add(1, Ordering::Relaxed) % n;
         for k in 0..n {
-            match self.conns[(start + k) % n].try_lock() {
+            match conns[(start + k) % n].try_lock() {
                 Ok(guard) => return Ok(guard),
                 Err(TryLockError::Poisoned(p)) => return Err(p),
                 Err(TryLockError::WouldBlock) => {}
             }
         }
-        self.conns[start].lock()
+        conns[start].lock()
     }
 }
 

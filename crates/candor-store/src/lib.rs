@@ -242,6 +242,16 @@ impl Store {
         Ok(())
     }
 
+    /// Makes this connection refuse every write from now on (SQLite's `query_only`, and on
+    /// PostgreSQL read-only transactions by default): for a connection kept for reads.
+    pub fn refuse_writes(&mut self) -> Result<(), StoreError> {
+        match &mut self.backend {
+            Backend::Sqlite(conn) => conn.pragma_update(None, "query_only", true)?,
+            Backend::Postgres(client, _) => client.batch_execute("SET default_transaction_read_only = on")?,
+        }
+        Ok(())
+    }
+
     pub fn is_postgres(&self) -> bool {
         matches!(self.backend, Backend::Postgres(..))
     }

@@ -46,9 +46,15 @@ pub fn run(args: Args) -> Result<()> {
     let store = Store::open(&config.db).with_context(|| format!("{}: cannot open the store", config.db))?;
     let postgres = store.is_postgres();
     let mut state = State::new(config.settings(), store, keys)?;
-    if postgres {
-        for _ in 1..config.db_connections.clamp(1, 64) {
-            state.store.add(Store::open(&config.db).with_context(|| format!("{}: cannot open the store", config.db))?);
+    // On PostgreSQL every connection serves any request. On SQLite one serves the writes (a
+    // second writer would only poll for the lock) and the others the reads beside them.
+    for _ in 1..config.db_connections.clamp(1, 64) {
+        let mut store = Store::open(&config.db).with_context(|| format!("{}: cannot open the store", config.db))?;
+        if postgres {
+            state.store.add(store);
+        } else {
+            store.refuse_writes()?;
+            state.store.add_reader(store);
         }
     }
     // Reads' leaves are appended by one writer on a connection of its own, many to a commit.

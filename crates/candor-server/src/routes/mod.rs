@@ -258,7 +258,7 @@ async fn caller(state: &Shared, spec: &RouteSpec, headers: &axum::http::HeaderMa
         }
         Some(t) => {
             let hash = state.keys.api_key_hash(t);
-            let org = with_store(state, move |_, store| Ok(store.organisation_by_key(&hash)?))
+            let org = with_reader(state, move |_, store| Ok(store.organisation_by_key(&hash)?))
                 .await?
                 .ok_or_else(ApiError::unauthenticated)?;
             let roles = roles_of(&org);
@@ -314,9 +314,27 @@ pub(crate) async fn with_store<T: Send + 'static>(
     state: &Shared,
     work: impl FnOnce(&State, &mut Store) -> Result<T, ApiError> + Send + 'static,
 ) -> Result<T, ApiError> {
+    on_store(state, false, work).await
+}
+
+/// [`with_store`] for work that only reads: on a reader of the pool where it has them (whose
+/// connections refuse writes).
+pub(crate) async fn with_reader<T: Send + 'static>(
+    state: &Shared,
+    work: impl FnOnce(&State, &mut Store) -> Result<T, ApiError> + Send + 'static,
+) -> Result<T, ApiError> {
+    on_store(state, true, work).await
+}
+
+async fn on_store<T: Send + 'static>(
+    state: &Shared,
+    reading: bool,
+    work: impl FnOnce(&State, &mut Store) -> Result<T, ApiError> + Send + 'static,
+) -> Result<T, ApiError> {
     let s = state.clone();
     tokio::task::spawn_blocking(move || {
-        let mut store = s.store.lock().map_err(|_| ApiError::internal())?;
+        let store = if reading { s.store.read() } else { s.store.lock() };
+        let mut store = store.map_err(|_| ApiError::internal())?;
         work(&s, &mut store)
     })
     .await

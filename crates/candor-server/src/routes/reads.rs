@@ -11,7 +11,9 @@ use candor_bureau::{consent, dispute, BureauError};
 use serde::Deserialize;
 
 use super::me::purpose;
-use super::{deployed, identify, ok, parse_json, with_store, Answer, Body, Caller, Key, PageQuery, Params, Shared};
+use super::{
+    deployed, identify, ok, parse_json, with_reader, with_store, Answer, Body, Caller, Key, PageQuery, Params, Shared,
+};
 use crate::{wire, ApiError};
 
 #[derive(Deserialize, schemars::JsonSchema)]
@@ -65,7 +67,7 @@ async fn read_with_consent(state: Shared, caller: Caller, deciding: bool, body: 
         // The reads on a connection of the pool, given back before the leaf waits for its
         // group's commit, so other requests read meanwhile and share that commit.
         Some(_) => {
-            let assessed = with_store(&state, move |s, store| {
+            let assessed = with_reader(&state, move |s, store| {
                 let ask = consent::Ask { purpose, policy: ask_policy.as_deref() };
                 Ok(consent::assess_read(store, &s.rules(), s.now(), &org, &key, ask, &deployed)?)
             })

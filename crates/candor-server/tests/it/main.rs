@@ -66,7 +66,11 @@ fn fixture_with(config: Settings) -> Fixture {
     let store = Store::open(&path).expect("store");
     let keys = Keys::from_hex(&"01".repeat(32), &"02".repeat(32)).expect("keys");
     let mut state = State::new(config, store, keys).expect("state");
-    // As `candor serve` runs: reads' leaves through the group commit.
+    // As `candor serve` runs on SQLite: a reader beside the connection that writes, and reads'
+    // leaves through the group commit.
+    let mut reader = Store::open(&path).expect("store");
+    reader.refuse_writes().expect("reader");
+    state.store.add_reader(reader);
     state.log_writer = Some(candor_store::GroupLog::start(Store::open(&path).expect("store")).expect("log writer"));
     // 2026-10-31T12:00:00Z: after the example batch's months.
     let clock = Arc::new(AtomicI64::new(1_793_448_000_000));

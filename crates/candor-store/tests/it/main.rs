@@ -513,6 +513,37 @@ fn a_read_transaction_sees_one_moment_whatever_commits_meanwhile() {
     });
 }
 
+/// A connection kept for reads (the service's readers) reads what others write, in a snapshot
+/// as any connection does, and refuses every write, leaving the store as it was.
+#[test]
+fn a_connection_that_refuses_writes_reads_and_changes_nothing() {
+    on_every_backend_raw("reader", |store, backend| {
+        let name = backend.name;
+        store.apply(&batch(1, vec![report(3, 1, "A1", "2020-02", 0, 500)]), 1_000).expect("apply");
+        let shop = org("shop", OrgKind::Merchant);
+        store.put_organisation(&shop, Some(&[7; 32]), 1_000).expect("org");
+        let orgs = store.organisations().expect("orgs");
+        let mut reader = Store::open(&backend.url).expect("another connection");
+        reader.refuse_writes().expect("refuse writes");
+        let one = SubjectKey([1; 32]);
+        let read = read_at(i64::MAX, "2021-01-01");
+        assert_eq!(balances(&mut reader, 1, &read), balances(store, 1, &read), "{name}: the reader reads the file");
+        let found = reader.organisation_by_key(&[7; 32]).expect("key");
+        assert_eq!(found.map(|o| o.id), Some(shop.id.clone()), "{name}: and the caller's key");
+        let standing = reader.snapshot(|s| s.standing(&one, &read)).expect("snapshot");
+        assert!(standing.is_some_and(|s| !s.frozen), "{name}: and a lender's read in a snapshot");
+        assert!(reader.put_consent(&one, &shop_consent(), 2_000).is_err(), "{name}: a consent is refused");
+        assert!(reader.set_freeze(&one, true, 2_000).is_err(), "{name}: a freeze is refused");
+        assert!(reader.apply(&batch(2, vec![report(3, 2, "B1", "2020-02", 0, 1)]), 2_000).is_err(), "{name}: a batch");
+        let unit = reader.unit(|s| s.put_organisation(&org("other", OrgKind::Lender), None, 2_000));
+        assert!(unit.is_err(), "{name}: a unit that writes is refused");
+        assert!(!store.is_frozen(&one).expect("freeze"), "{name}: nothing was frozen");
+        assert!(store.consents(&one, i64::MAX).expect("consents").is_empty(), "{name}: nothing was consented");
+        assert_eq!(store.organisations().expect("orgs"), orgs, "{name}: no organisation added");
+        assert!(balances(store, 2, &read).is_empty(), "{name}: no batch applied");
+    });
+}
+
 #[test]
 fn quarantine_and_a_walk_over_every_subject() {
     on_every_backend("walk", |store, name| {
