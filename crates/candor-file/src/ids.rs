@@ -167,12 +167,18 @@ fn cn_birth(number: &str) -> Option<Date> {
 fn parse_ssn(raw: &str) -> Result<String, IdError> {
     let trimmed = raw.trim();
     let digits: String = trimmed.chars().filter(|&c| c != '-').collect();
-    let dashed_ok = !trimmed.contains('-') || (trimmed.len() == 11 && &trimmed[3..4] == "-" && &trimmed[6..7] == "-");
-    if digits.len() != 9 {
-        return Err(IdError::Length { scheme: "us_ssn", expected: "9 digits", found: digits.chars().count() });
+    // By bytes: the input may hold any character, and a slice of a string must not split one.
+    let b = trimmed.as_bytes();
+    let dashed_ok = !trimmed.contains('-') || (b.len() == 11 && b[3] == b'-' && b[6] == b'-');
+    let charset = IdError::Charset { scheme: "us_ssn", allowed: "digits, optionally as AAA-GG-SSSS" };
+    if !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(charset);
     }
-    if !digits.bytes().all(|b| b.is_ascii_digit()) || !dashed_ok {
-        return Err(IdError::Charset { scheme: "us_ssn", allowed: "digits, optionally as AAA-GG-SSSS" });
+    if digits.len() != 9 {
+        return Err(IdError::Length { scheme: "us_ssn", expected: "9 digits", found: digits.len() });
+    }
+    if !dashed_ok {
+        return Err(charset);
     }
     let area = &digits[0..3];
     if area == "000" || area == "666" || area.starts_with('9') {
@@ -260,6 +266,18 @@ mod tests {
         check(Scheme::UsSsn, "123-45-0000", Err("an SSN serial number is never 0000"));
         check(Scheme::UsSsn, "078-05-1120", Err("this SSN was published as a sample and voided"));
         check(Scheme::UsSsn, "12-345-6789", Err("a us_ssn number may hold only digits, optionally as AAA-GG-SSSS"));
+        // A character of two bytes where a dash goes, or among the digits: refused, no panic.
+        check(
+            Scheme::UsSsn,
+            "123-4\u{5f3}6789",
+            Err("a us_ssn number may hold only digits, optionally as AAA-GG-SSSS"),
+        );
+        check(
+            Scheme::UsSsn,
+            "123\u{5f3}45\u{5f3}6789",
+            Err("a us_ssn number may hold only digits, optionally as AAA-GG-SSSS"),
+        );
+        check(Scheme::UsSsn, "12345678", Err("a us_ssn number has 9 digits, this one has 8 characters"));
     }
 
     #[test]
