@@ -168,8 +168,8 @@ fn parse_ssn(raw: &str) -> Result<String, IdError> {
     let trimmed = raw.trim();
     let digits: String = trimmed.chars().filter(|&c| c != '-').collect();
     // By bytes: the input may hold any character, and a slice of a string must not split one.
-    let b = trimmed.as_bytes();
-    let dashed_ok = !trimmed.contains('-') || (b.len() == 11 && b[3] == b'-' && b[6] == b'-');
+    let bytes = trimmed.as_bytes();
+    let dashed_ok = !trimmed.contains('-') || (bytes.len() == 11 && bytes[3] == b'-' && bytes[6] == b'-');
     let charset = IdError::Charset { scheme: "us_ssn", allowed: "digits, optionally as AAA-GG-SSSS" };
     if !digits.bytes().all(|b| b.is_ascii_digit()) {
         return Err(charset);
