@@ -328,8 +328,19 @@ pub(crate) fn fold_of(i: usize) -> usize {
 
 /// The shapes [`Trend::Auto`] chooses from, simplest first, with how many times each lets the
 /// bad rate turn (a free shape at least twice).
-const AUTO_SHAPES: [(Trend, f64); 5] =
+pub(crate) const AUTO_SHAPES: [(Trend, f64); 5] =
     [(Trend::Ascending, 0.0), (Trend::Descending, 0.0), (Trend::Peak, 1.0), (Trend::Valley, 1.0), (Trend::None, 2.0)];
+
+/// How many times a shape lets the bad rate turn, as [`Trend::Auto`] prices it.
+pub(crate) fn turns(trend: Trend) -> f64 {
+    AUTO_SHAPES.iter().find(|(t, _)| *t == trend).map_or(0.0, |&(_, turns)| turns)
+}
+
+/// What [`Trend::Auto`] charges a shape for each turn of the bad rate, on `rows` rows: half the
+/// log of the rows, the Bayesian information criterion's price of a parameter.
+pub(crate) fn turn_price(rows: usize) -> f64 {
+    0.5 * (rows.max(1) as f64).ln()
+}
 
 /// The shape of a numeric characteristic under [`Trend::Auto`]. Each shape is judged by how
 /// well the bins it finds on four fifths of the rows predict the fifth left out
@@ -344,7 +355,7 @@ const AUTO_SHAPES: [(Trend, f64); 5] =
 /// than none, and the cross-fitted regression weighs it for what it is worth.)
 fn auto_trend(pre: &[Counts], folds: &[Counts], min_count: u64, max_bins: usize) -> Trend {
     let total = sum(pre);
-    let price = 0.5 * (total.total().max(1) as f64).ln();
+    let price = turn_price(total.total() as usize);
     // A shape whose best binning of all the rows is one bin (risk falling where it rises)
     // offers no trend: it is weighed only when every shape comes to that.
     let splits = AUTO_SHAPES.map(|(t, _)| optimal_partition(pre, total, min_count, max_bins, t).0.len() > 1);

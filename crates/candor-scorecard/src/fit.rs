@@ -4,7 +4,10 @@ use std::collections::BTreeSet;
 
 use thiserror::Error;
 
-use crate::binning::{bin_column, fold_of, min_count, totals, woe, Binned, BinningOptions, Counts, FOLDS};
+use crate::binning::{
+    bin_column, fold_of, min_count, totals, turn_price, turns, woe, Binned, BinningOptions, Counts, Trend, AUTO_SHAPES,
+    FOLDS,
+};
 use crate::data::{Column, DataError};
 use crate::logistic::{fit_logistic, fit_logistic_nonpositive, polish, LogisticFit};
 use crate::metrics::{band_shares, quantile_edges};
@@ -225,6 +228,20 @@ pub fn fit(
     options: &FitOptions,
     progress: &(dyn Fn(FitStage) + Sync),
 ) -> Result<(Model, FitReport), FitError> {
+    fit_shaped(columns, bad, meta, options, progress, true)
+}
+
+/// [`fit`], with `reshape` saying whether the shapes [`Trend::Auto`] chose alone may be
+/// reconsidered beside the other characteristics ([`model_shapes`]); the fit that follows a
+/// reconsideration does not reconsider again.
+fn fit_shaped(
+    columns: &[Column],
+    bad: &[bool],
+    meta: FitMeta,
+    options: &FitOptions,
+    progress: &(dyn Fn(FitStage) + Sync),
+    reshape: bool,
+) -> Result<(Model, FitReport), FitError> {
     options.binning.check().map_err(FitError::Option)?;
     options.scaling.check().map_err(FitError::Option)?;
     if !(options.l2.is_finite() && options.l2 >= 0.0) {
@@ -304,6 +321,31 @@ pub fn fit(
         ));
     }
     let Regression { kept, fit, search_woes } = regression?;
+    if reshape && cross_fit && notes.is_empty() {
+        let trends: Vec<Trend> = binned.iter().map(|b| b.trend).collect();
+        let reversed: Vec<usize> =
+            (0..columns.len()).filter(|&i| chosen[i] == Some(CharacteristicOutcome::Reversed)).collect();
+        let changes = model_shapes(columns, bad, options, (&kept, &reversed), &trends, &search_woes);
+        if !changes.is_empty() {
+            let mut reshaped = options.clone();
+            for change in &changes {
+                reshaped.binning.trends.insert(columns[change.column].name.clone(), change.to);
+            }
+            let (model, mut report) = fit_shaped(columns, bad, meta, &reshaped, progress, false)?;
+            report.notes.extend(changes.iter().map(|c| {
+                format!(
+                    "`{}` is binned {} rather than {}, the shape its bins take alone{}: beside the other characteristics it predicts rows it was not fitted to better by {:.1} in log-likelihood, net of {:.1} for each turn of the bad rate",
+                    columns[c.column].name,
+                    shape_name(c.to),
+                    shape_name(c.from),
+                    if c.added { " (in which it was reversed beside them and left out)" } else { "" },
+                    c.gain,
+                    c.price
+                )
+            }));
+            return Ok((model, report));
+        }
+    }
     let outcomes = chosen;
     let scaling = options.scaling;
     let m = kept.len() as f64;
@@ -522,6 +564,209 @@ fn regress(
     }
     let search_woes = if stride > 1 { sample_woes } else { woes };
     Ok(Regression { kept, fit, search_woes })
+}
+
+/// A numeric characteristic's shape changed by [`model_shapes`].
+struct ShapeChange {
+    column: usize,
+    from: Trend,
+    to: Trend,
+    /// What the change gained in the regression's log-likelihood, net of the price of turns.
+    gain: f64,
+    /// Left out as reversed in the shape chosen alone, kept in this one.
+    added: bool,
+    /// The price of a turn on the rows compared.
+    price: f64,
+}
+
+/// Reconsiders, beside the other characteristics, the shapes [`Trend::Auto`] chose for each
+/// numeric characteristic alone. The shape that predicts a characteristic's own outcome best may
+/// not be the one that adds most to the others: where large bills and past lateness go
+/// together, risk over everyone may fall and then rise with the bill while among those never
+/// late it only falls. So each kept characteristic in turn (the others at their shapes so far)
+/// is cross-fitted in every other shape and weighed in the regression; the shape with the
+/// highest log-likelihood, less the price [`Trend::Auto`] charges per turn of the bad rate, is
+/// taken where it beats the shape chosen alone by more than one turn's price (a change of shape
+/// is itself a choice made on the data). The regression's inputs are cross-fitted weights of
+/// evidence (each row weighed by bins it took no part in) and each has one coefficient, so its
+/// likelihood measures prediction on rows the bins did not see. A shape under which the
+/// coefficient would be reversed is not taken. Then each characteristic left out as reversed
+/// (`dropped`) in the shape chosen alone is tried in every shape, and kept in the best one that
+/// is not reversed, where that earns more than a turn's price.
+/// Returns the changes.
+fn model_shapes(
+    columns: &[Column],
+    bad: &[bool],
+    options: &FitOptions,
+    (kept, dropped): (&[usize], &[usize]),
+    trends: &[Trend],
+    woes: &[Vec<f64>],
+) -> Vec<ShapeChange> {
+    let binning = &options.binning;
+    if binning.trend != Trend::Auto || kept.iter().any(|&i| woes[i].len() != bad.len()) {
+        return Vec::new();
+    }
+    let reshapable = |c: &Column| {
+        matches!(c.values, Values::Numeric(_))
+            && !binning.trends.contains_key(&c.name)
+            && !binning.severe.contains(&c.name)
+    };
+    // On more rows, the comparison runs on a strided sample, each kept characteristic
+    // cross-fitted afresh there in its shape so far: every shape is then weighed on the same rows.
+    let stride = bad.len().div_ceil(RESHAPE_SAMPLE_ROWS);
+    let sampled: Vec<Column>;
+    let (columns, bad, woes): (&[Column], Vec<bool>, Vec<Vec<f64>>) = if stride > 1 {
+        let take = |v: &Values| match v {
+            Values::Numeric(v) => Values::Numeric(v.iter().copied().step_by(stride).collect()),
+            Values::Categorical { codes, levels } => {
+                Values::Categorical { codes: codes.iter().copied().step_by(stride).collect(), levels: levels.clone() }
+            }
+        };
+        sampled = columns.iter().map(|c| Column { name: c.name.clone(), values: take(&c.values) }).collect();
+        let bad: Vec<bool> = bad.iter().copied().step_by(stride).collect();
+        let woes = (0..columns.len())
+            .map(|i| {
+                if !kept.contains(&i) && !dropped.contains(&i) {
+                    return Vec::new();
+                }
+                let mut o = binning.clone();
+                if matches!(sampled[i].values, Values::Numeric(_)) {
+                    o.trends.insert(sampled[i].name.clone(), trends[i]);
+                }
+                cross_fitted_woes(&sampled[i], &bad, &o)
+            })
+            .collect();
+        (&sampled, bad, woes)
+    } else {
+        (columns, bad.to_vec(), woes.to_vec())
+    };
+    let bad = &bad[..];
+    let price = turn_price(bad.len());
+    // The regression on the kept characteristics in their shapes so far: each shape of one
+    // characteristic is then weighed with the others' part of the log-odds held where it is
+    // (an offset), refitting only the intercept and its own coefficient, much as a stepwise
+    // search's score test weighs a candidate. The same for the shape it has, so they compare.
+    let current: Vec<&[f64]> = kept.iter().map(|&i| woes[i].as_slice()).collect();
+    let fit = if options.selection.allow_reversals {
+        fit_logistic(&current, bad, options.l2)
+    } else {
+        fit_logistic_nonpositive(&current, bad, options.l2).0
+    };
+    let mut eta: Vec<f64> = (0..bad.len())
+        .map(|r| fit.intercept + current.iter().zip(&fit.coefficients).map(|(c, b)| c[r] * b).sum::<f64>())
+        .collect();
+    let mut current: Vec<Vec<f64>> = current.iter().map(|c| c.to_vec()).collect();
+    let mut coefficients = fit.coefficients.clone();
+    let mut changes = Vec::new();
+    for (j, &i) in kept.iter().enumerate() {
+        let name = &columns[i].name;
+        if !reshapable(&columns[i]) {
+            continue;
+        }
+        // Each shape's log-likelihood with the others' part of the log-odds held; `None` where
+        // the sign constraint would hold its coefficient at zero (the shape reverses it).
+        let offset: Vec<f64> = eta.iter().zip(&current[j]).map(|(e, w)| e - coefficients[j] * w).collect();
+        let score = |w: &[f64]| -> Option<(f64, f64, f64)> {
+            let (ll, a, b) = fit_with_offset(w, &offset, bad, options.l2);
+            (options.selection.allow_reversals || b <= 0.0).then_some((ll, a, b))
+        };
+        let from = trends[i];
+        let others: Vec<Trend> = AUTO_SHAPES.iter().map(|&(t, _)| t).filter(|&t| t != from).collect();
+        let Some((base, _, _)) = score(&current[j]) else { continue };
+        let tried = par_map(&others, |&t| {
+            let mut o = binning.clone();
+            o.trends.insert(name.clone(), t);
+            let w = cross_fitted_woes(&columns[i], bad, &o);
+            let (ll, a, b) = score(&w)?;
+            Some((ll - turns(t) * price, t, (a, b), w))
+        });
+        // A change of shape is a choice made on the data: it must earn what a turn costs.
+        let held = base - turns(from) * price;
+        let best = tried.into_iter().flatten().max_by(|a, b| a.0.total_cmp(&b.0));
+        if let Some((net, to, (a, b), w)) = best.filter(|b| b.0 > held + price) {
+            changes.push(ShapeChange { column: i, from, to, gain: net - held, added: false, price });
+            for ((e, o), w) in eta.iter_mut().zip(&offset).zip(&w) {
+                *e = o + a + b * w;
+            }
+            coefficients[j] = b;
+            current[j] = w;
+        }
+    }
+    for &i in dropped {
+        if !reshapable(&columns[i]) {
+            continue;
+        }
+        let without: f64 = eta.iter().zip(bad).map(|(&e, &y)| log_likelihood(e, y)).sum();
+        let tried = par_map(&AUTO_SHAPES, |&(t, turns)| {
+            let mut o = binning.clone();
+            o.trends.insert(columns[i].name.clone(), t);
+            let w = cross_fitted_woes(&columns[i], bad, &o);
+            let (ll, a, b) = fit_with_offset(&w, &eta, bad, options.l2);
+            (options.selection.allow_reversals || b < 0.0).then_some((ll - turns * price, t, (a, b), w))
+        });
+        let best = tried.into_iter().flatten().max_by(|a, b| a.0.total_cmp(&b.0));
+        if let Some((net, to, (a, b), w)) = best.filter(|b| b.0 > without + price) {
+            changes.push(ShapeChange { column: i, from: trends[i], to, gain: net - without, added: true, price });
+            for (e, w) in eta.iter_mut().zip(&w) {
+                *e += a + b * w;
+            }
+        }
+    }
+    changes
+}
+
+/// The logistic regression of `bad` on one feature `x` beside a fixed `offset` in the log-odds
+/// (intercept and slope free, the slope penalised by `l2`), by Newton's method: its
+/// log-likelihood, intercept and slope.
+fn fit_with_offset(x: &[f64], offset: &[f64], bad: &[bool], l2: f64) -> (f64, f64, f64) {
+    let (mut a, mut b) = (0.0, 0.0);
+    let ll = |a: f64, b: f64| -> f64 {
+        x.iter().zip(offset).zip(bad).map(|((&x, &o), &y)| log_likelihood(o + a + b * x, y)).sum()
+    };
+    for _ in 0..50 {
+        let (mut g0, mut g1, mut h00, mut h01, mut h11) = (0.0, 0.0, 0.0, 0.0, 0.0);
+        for ((&x, &o), &y) in x.iter().zip(offset).zip(bad) {
+            let p = 1.0 / (1.0 + (-(o + a + b * x)).exp());
+            let r = y as u8 as f64 - p;
+            let w = p * (1.0 - p);
+            (g0, g1) = (g0 + r, g1 + r * x);
+            (h00, h01, h11) = (h00 + w, h01 + w * x, h11 + w * x * x);
+        }
+        g1 -= l2 * b;
+        h11 += l2;
+        let det = h00 * h11 - h01 * h01;
+        if !(det.is_finite() && det > 0.0) {
+            break;
+        }
+        let (da, db) = ((h11 * g0 - h01 * g1) / det, (h00 * g1 - h01 * g0) / det);
+        let scale = 5.0 / da.abs().max(db.abs()).max(5.0);
+        (a, b) = (a + scale * da, b + scale * db);
+        if da.abs().max(db.abs()) < 1e-9 {
+            break;
+        }
+    }
+    (ll(a, b), a, b)
+}
+
+/// ln P(outcome) for one row at log-odds of bad `eta`, without overflow.
+fn log_likelihood(eta: f64, bad: bool) -> f64 {
+    let z = if bad { -eta } else { eta };
+    -(z.max(0.0) + (-z.abs()).exp().ln_1p())
+}
+
+/// Rows [`model_shapes`] compares shapes on, at most: each shape of each characteristic costs
+/// a cross-fitted binning and a regression, which on more rows would cost more than the fit.
+const RESHAPE_SAMPLE_ROWS: usize = 25_000;
+
+fn shape_name(trend: Trend) -> &'static str {
+    match trend {
+        Trend::Auto => "automatically",
+        Trend::Ascending => "ascending",
+        Trend::Descending => "descending",
+        Trend::Peak => "as a peak",
+        Trend::Valley => "as a valley",
+        Trend::None => "freely",
+    }
 }
 
 /// The default of [`FitOptions::cross_fit_max_rows`].

@@ -4,8 +4,8 @@
 use std::collections::BTreeSet;
 
 use candor_scorecard::{
-    fit, BinRule, BinningOptions, Column, FitError, FitMeta, FitOptions, Model, Scorer, SelectionOptions, Trend, Value,
-    MAX_REASONS,
+    fit, BinRule, BinningOptions, CharacteristicOutcome, Column, FitError, FitMeta, FitOptions, Model, Scorer,
+    SelectionOptions, Trend, Value, MAX_REASONS,
 };
 use proptest::prelude::*;
 
@@ -616,4 +616,47 @@ fn cross_fitting_copes_with_values_some_folds_never_saw() {
     for row in 0..rows {
         scorer.score_values(&row_values(&cols, &model, row)).unwrap_or_else(|e| panic!("row {row}: {e}"));
     }
+}
+
+/// A bill whose risk, alone, falls and then rises (those with large bills are more often late
+/// already), though among those never late it only falls: binned as it looks alone, it would be
+/// reversed beside the lateness and left out. Its shape is reconsidered beside the lateness: the
+/// model keeps it descending, says so, and ranks people it has not seen better than without it.
+#[test]
+fn a_shape_is_chosen_for_what_it_adds_beside_the_others() {
+    let rows = |n: usize, seed: u64| {
+        let mut r = Lcg(seed);
+        let (mut bill, mut late, mut bad) = (vec![], vec![], vec![]);
+        for _ in 0..n {
+            let b = r.next();
+            let l = r.next() < 0.02 + 0.5 * b * b;
+            bill.push(b);
+            late.push(Some(if l { "yes" } else { "no" }));
+            bad.push(r.next() < if l { 0.7 } else { 0.3 - 0.25 * b });
+        }
+        (vec![Column::numeric("bill", bill), Column::categorical("late", &late)], bad)
+    };
+    let (cols, bad) = rows(20_000, 61);
+    let shape = |m: &Model| m.characteristics.iter().find(|c| c.name == "bill").expect("bill kept").trend;
+    let (bill_alone, _) = fit(&cols[..1], &bad, meta(&[]), &FitOptions::default(), &|_| {}).expect("fit");
+    assert_eq!(shape(&bill_alone), Trend::Valley, "the bill alone");
+    let (model, report) = fit(&cols, &bad, meta(&[]), &FitOptions::default(), &|_| {}).expect("fit");
+    assert_eq!(shape(&model), Trend::Descending, "beside lateness");
+    assert!(report.notes.iter().any(|n| n.contains("`bill` is binned descending")), "{:?}", report.notes);
+    // A shape given is kept: binned as a valley, beside lateness the bill is reversed and left out.
+    let mut given = FitOptions::default();
+    given.binning.trends.insert("bill".into(), Trend::Valley);
+    let (valley, valley_report) = fit(&cols, &bad, meta(&[]), &given, &|_| {}).expect("fit");
+    let outcome = valley_report.columns.iter().find(|(c, _)| c.name == "bill").map(|(_, o)| o.clone());
+    assert_eq!(outcome, Some(CharacteristicOutcome::Reversed));
+    assert!(!valley_report.notes.iter().any(|n| n.contains("`bill` is binned")), "{:?}", valley_report.notes);
+    let (fresh_cols, fresh_bad) = rows(20_000, 62);
+    let auc_on = |m: &Model| {
+        let scorer = Scorer::new(m.clone()).expect("scorer");
+        let scores: Vec<f64> = (0..fresh_bad.len())
+            .map(|r| f64::from(scorer.score_values(&row_values(&fresh_cols, m, r)).expect("scored").0.score))
+            .collect();
+        candor_scorecard::metrics::auc(&scores, &fresh_bad).expect("auc")
+    };
+    assert!(auc_on(&model) > auc_on(&valley) + 0.005, "{} vs {}", auc_on(&model), auc_on(&valley));
 }
