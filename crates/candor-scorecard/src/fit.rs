@@ -950,4 +950,31 @@ mod tests {
         assert_eq!(vifs(&[&a, &a.clone()]), vec![f64::INFINITY; 2], "singular");
         assert_eq!(vifs(&[&a]), vec![1.0]);
     }
+
+    /// The offset regression that weighs a shape agrees with the full regression: with no
+    /// offset it is the one-feature fit; beside a second feature held at its full-fit
+    /// coefficient it finds the full fit's own coefficient again.
+    #[test]
+    fn the_offset_fit_agrees_with_the_full_regression() {
+        let x1: Vec<f64> = (0..3_000).map(|i| ((i * 37) % 101) as f64 / 50.0 - 1.0).collect();
+        let x2: Vec<f64> = (0..3_000).map(|i| ((i * 53) % 89) as f64 / 44.0 - 1.0).collect();
+        let bad: Vec<bool> = x1
+            .iter()
+            .zip(&x2)
+            .enumerate()
+            .map(|(i, (a, b))| ((i * 7919) % 1000) as f64 / 1000.0 < 0.3 - 0.1 * a - 0.08 * b)
+            .collect();
+        let one = super::fit_logistic(&[&x1], &bad, 1.0);
+        let (ll, a, b) = super::fit_with_offset(&x1, &vec![0.0; x1.len()], &bad, 1.0);
+        assert!((a - one.intercept).abs() < 1e-6 && (b - one.coefficients[0]).abs() < 1e-6, "{a} {b} vs {one:?}");
+        let want: f64 =
+            x1.iter().zip(&bad).map(|(&x, &y)| super::log_likelihood(one.intercept + one.coefficients[0] * x, y)).sum();
+        assert!((ll - want).abs() < 1e-6, "{ll} vs {want}");
+        assert!(b < 0.0, "risk falls as x1 rises");
+
+        let both = super::fit_logistic(&[&x1, &x2], &bad, 1.0);
+        let offset: Vec<f64> = x2.iter().map(|x| both.intercept + both.coefficients[1] * x).collect();
+        let (_, a, b) = super::fit_with_offset(&x1, &offset, &bad, 1.0);
+        assert!(a.abs() < 1e-6 && (b - both.coefficients[0]).abs() < 1e-6, "{a} {b} vs {both:?}");
+    }
 }
