@@ -614,8 +614,8 @@ fn model_shapes(
     // On more rows, the comparison runs on a strided sample, each kept characteristic
     // cross-fitted afresh there in its shape so far: every shape is then weighed on the same rows.
     let stride = bad.len().div_ceil(RESHAPE_SAMPLE_ROWS);
-    let sampled: Vec<Column>;
-    let (columns, bad, woes): (&[Column], Vec<bool>, Vec<Vec<f64>>) = if stride > 1 {
+    let (sampled, sampled_bad, sampled_woes): (Vec<Column>, Vec<bool>, Vec<Vec<f64>>);
+    let (columns, bad, woes) = if stride > 1 {
         let take = |v: &Values| match v {
             Values::Numeric(v) => Values::Numeric(v.iter().copied().step_by(stride).collect()),
             Values::Categorical { codes, levels } => {
@@ -623,24 +623,23 @@ fn model_shapes(
             }
         };
         sampled = columns.iter().map(|c| Column { name: c.name.clone(), values: take(&c.values) }).collect();
-        let bad: Vec<bool> = bad.iter().copied().step_by(stride).collect();
-        let woes = (0..columns.len())
+        sampled_bad = bad.iter().copied().step_by(stride).collect();
+        sampled_woes = (0..columns.len())
             .map(|i| {
-                if !kept.contains(&i) && !dropped.contains(&i) {
+                if !kept.contains(&i) {
                     return Vec::new();
                 }
                 let mut o = binning.clone();
                 if matches!(sampled[i].values, Values::Numeric(_)) {
                     o.trends.insert(sampled[i].name.clone(), trends[i]);
                 }
-                cross_fitted_woes(&sampled[i], &bad, &o)
+                cross_fitted_woes(&sampled[i], &sampled_bad, &o)
             })
             .collect();
-        (&sampled, bad, woes)
+        (&sampled[..], &sampled_bad[..], &sampled_woes[..])
     } else {
-        (columns, bad.to_vec(), woes.to_vec())
+        (columns, bad, woes)
     };
-    let bad = &bad[..];
     let price = turn_price(bad.len());
     // The regression on the kept characteristics in their shapes so far: each shape of one
     // characteristic is then weighed with the others' part of the log-odds held where it is
@@ -697,12 +696,12 @@ fn model_shapes(
             continue;
         }
         let without: f64 = eta.iter().zip(bad).map(|(&e, &y)| log_likelihood(e, y)).sum();
-        let tried = par_map(&AUTO_SHAPES, |&(t, turns)| {
+        let tried = par_map(&AUTO_SHAPES, |&(t, bends)| {
             let mut o = binning.clone();
             o.trends.insert(columns[i].name.clone(), t);
             let w = cross_fitted_woes(&columns[i], bad, &o);
             let (ll, a, b) = fit_with_offset(&w, &eta, bad, options.l2);
-            (options.selection.allow_reversals || b < 0.0).then_some((ll - turns * price, t, (a, b), w))
+            (options.selection.allow_reversals || b < 0.0).then_some((ll - bends * price, t, (a, b), w))
         });
         let best = tried.into_iter().flatten().max_by(|a, b| a.0.total_cmp(&b.0));
         if let Some((net, to, (a, b), w)) = best.filter(|b| b.0 > without + price) {
