@@ -228,20 +228,30 @@ pub fn fit(
     options: &FitOptions,
     progress: &(dyn Fn(FitStage) + Sync),
 ) -> Result<(Model, FitReport), FitError> {
-    fit_shaped(columns, bad, meta, options, progress, true)
+    fit_shaped(columns, bad, meta, options, progress, None)
 }
 
-/// [`fit`], with `reshape` saying whether the shapes [`Trend::Auto`] chose alone may be
-/// reconsidered beside the other characteristics ([`model_shapes`]); the fit that follows a
-/// reconsideration does not reconsider again.
+/// What the fit that follows [`model_shapes`] takes over from the fit before it: every
+/// column's binning and the weights of evidence the regression ran on, of which it redoes
+/// those of the columns whose shape `changed`.
+struct Reuse {
+    binned: Vec<Binned>,
+    woes: Vec<Vec<f64>>,
+    changed: Vec<bool>,
+}
+
+/// [`fit`], where the shapes [`Trend::Auto`] chose alone are reconsidered beside the other
+/// characteristics ([`model_shapes`]) unless this is the fit that follows a reconsideration,
+/// which `reuse`s what did not change.
 fn fit_shaped(
     columns: &[Column],
     bad: &[bool],
     meta: FitMeta,
     options: &FitOptions,
     progress: &(dyn Fn(FitStage) + Sync),
-    reshape: bool,
+    reuse: Option<Reuse>,
 ) -> Result<(Model, FitReport), FitError> {
+    let reshape = reuse.is_none();
     options.binning.check().map_err(FitError::Option)?;
     options.scaling.check().map_err(FitError::Option)?;
     if !(options.l2.is_finite() && options.l2 >= 0.0) {
@@ -262,7 +272,18 @@ fn fit_shaped(
     }
 
     progress(FitStage::Binning);
-    let binned: Vec<Binned> = par_map(columns, |c| bin_column(&c.name, &c.values, bad, &options.binning));
+    let bin = |c: &Column| bin_column(&c.name, &c.values, bad, &options.binning);
+    // Weights of evidence taken over from the fit before, by column (empty where redone).
+    let (binned, reused): (Vec<Binned>, Vec<Vec<f64>>) = match reuse {
+        None => (par_map(columns, bin), Vec::new()),
+        Some(Reuse { mut binned, woes, changed }) => {
+            for (i, column) in columns.iter().enumerate().filter(|&(i, _)| changed[i]) {
+                binned[i] = bin(column);
+            }
+            let woes = woes.into_iter().zip(&changed).map(|(w, &c)| if c { Vec::new() } else { w }).collect();
+            (binned, woes)
+        }
+    };
     let ivs: Vec<f64> = binned.iter().map(|b| b.iv(total)).collect();
     let outcomes: Vec<Option<CharacteristicOutcome>> = binned
         .iter()
@@ -295,6 +316,9 @@ fn fit_shaped(
     let weigh = |in_sample: bool| -> Vec<Vec<f64>> {
         par_map(&indexed, |&(i, b)| {
             let Some(b) = b else { return Vec::new() };
+            if let Some(w) = reused.get(i).filter(|w| !in_sample && w.len() == bad.len()) {
+                return w.clone();
+            }
             // A column declared severe is binned on the analyst's word that its rare records
             // are risky: a fold without enough of them to bin alone says nothing against that.
             let severe = options.binning.severe.contains(&columns[i].name);
@@ -331,7 +355,13 @@ fn fit_shaped(
             for change in &changes {
                 reshaped.binning.trends.insert(columns[change.column].name.clone(), change.to);
             }
-            let (model, mut report) = fit_shaped(columns, bad, meta, &reshaped, progress, false)?;
+            let mut changed = vec![false; columns.len()];
+            for change in &changes {
+                changed[change.column] = true;
+            }
+            // Its stages were shown: the refit of what changed is not shown again.
+            let reuse = Reuse { binned, woes: search_woes, changed };
+            let (model, mut report) = fit_shaped(columns, bad, meta, &reshaped, &|_| {}, Some(reuse))?;
             report.notes.extend(changes.iter().map(|c| {
                 format!(
                     "`{}` is binned {} rather than {}, the shape its bins take alone{}: beside the other characteristics it predicts rows it was not fitted to better by {:.1} in log-likelihood, net of {:.1} for each turn of the bad rate",

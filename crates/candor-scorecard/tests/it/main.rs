@@ -643,6 +643,11 @@ fn a_shape_is_chosen_for_what_it_adds_beside_the_others() {
     let (model, report) = fit(&cols, &bad, meta(&[]), &FitOptions::default(), &|_| {}).expect("fit");
     assert_eq!(shape(&model), Trend::Descending, "beside lateness");
     assert!(report.notes.iter().any(|n| n.contains("`bill` is binned descending")), "{:?}", report.notes);
+    // The fit after the change redoes only what changed: it is the fit given that shape.
+    let mut descending = FitOptions::default();
+    descending.binning.trends.insert("bill".into(), Trend::Descending);
+    let (as_given, _) = fit(&cols, &bad, meta(&[]), &descending, &|_| {}).expect("fit");
+    assert_eq!(model, as_given);
     // A shape given is kept: binned as a valley, beside lateness the bill is reversed and left out.
     let mut given = FitOptions::default();
     given.binning.trends.insert("bill".into(), Trend::Valley);
