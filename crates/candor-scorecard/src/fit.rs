@@ -352,11 +352,9 @@ fn fit_shaped(
         let changes = model_shapes(columns, bad, options, (&kept, &reversed), &trends, &search_woes);
         if !changes.is_empty() {
             let mut reshaped = options.clone();
-            for change in &changes {
-                reshaped.binning.trends.insert(columns[change.column].name.clone(), change.to);
-            }
             let mut changed = vec![false; columns.len()];
             for change in &changes {
+                reshaped.binning.trends.insert(columns[change.column].name.clone(), change.to);
                 changed[change.column] = true;
             }
             // Its stages were shown: the refit of what changed is not shown again.
