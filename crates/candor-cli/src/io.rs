@@ -8,27 +8,46 @@ use candor_scorecard::{Model, Scorer};
 use indicatif::{ProgressBar, ProgressStyle};
 
 /// Writes a file so that it is either complete or absent: into a temporary file beside it,
-/// flushed to disk, then renamed over the target.
+/// flushed to disk, then renamed over the target. A target that is not a regular file (a device
+/// such as /dev/null, a named pipe) is written in place: a rename would replace it.
 pub fn write_atomically(path: &Path, write: impl FnOnce(&mut dyn Write) -> Result<()>) -> Result<()> {
-    let tmp = temp_path(path);
+    let staging = staging_path(path, "tmp")?;
+    let target = staging.as_deref().unwrap_or(path);
     let result = (|| -> Result<()> {
-        let file = std::fs::File::create(&tmp).with_context(|| format!("{}: cannot create", tmp.display()))?;
+        let file = std::fs::File::create(target).with_context(|| format!("{}: cannot create", target.display()))?;
         let mut out = std::io::BufWriter::new(file);
         write(&mut out)?;
-        let file =
-            out.into_inner().map_err(|e| e.into_error()).with_context(|| format!("{}: cannot write", tmp.display()))?;
-        file.sync_all().with_context(|| format!("{}: cannot sync", tmp.display()))?;
-        std::fs::rename(&tmp, path).with_context(|| format!("{}: cannot replace", path.display()))
+        let file = out
+            .into_inner()
+            .map_err(|e| e.into_error())
+            .with_context(|| format!("{}: cannot write", target.display()))?;
+        match &staging {
+            Some(tmp) => {
+                file.sync_all().with_context(|| format!("{}: cannot sync", tmp.display()))?;
+                std::fs::rename(tmp, path).with_context(|| format!("{}: cannot replace", path.display()))
+            }
+            None => Ok(()),
+        }
     })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
+    if let (Err(_), Some(tmp)) = (&result, &staging) {
+        let _ = std::fs::remove_file(tmp);
     }
     result
 }
 
-fn temp_path(path: &Path) -> PathBuf {
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    path.with_file_name(format!(".{name}.{}.tmp", std::process::id()))
+/// The temporary file an output is written to before it is renamed over `path` (named with
+/// `suffix` and this process's id), or `None` when `path` exists and is not a regular file — a
+/// device such as /dev/null, a named pipe — and so is written in place, never replaced or
+/// removed. A directory is refused.
+pub fn staging_path(path: &Path, suffix: &str) -> Result<Option<PathBuf>> {
+    match std::fs::metadata(path) {
+        Ok(meta) if meta.is_dir() => anyhow::bail!("{}: is a directory, not a file to write", path.display()),
+        Ok(meta) if !meta.is_file() => Ok(None),
+        _ => {
+            let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            Ok(Some(path.with_file_name(format!(".{name}.{}.{suffix}", std::process::id()))))
+        }
+    }
 }
 
 pub fn load_model(path: &Path) -> Result<Scorer> {

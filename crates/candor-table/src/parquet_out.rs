@@ -92,7 +92,10 @@ impl ParquetWriter {
     pub fn finish(mut self) -> Result<u64, TableError> {
         self.flush()?;
         let file = self.writer.into_inner().map_err(|e| parquet_error(&self.path, e))?;
-        file.sync_all().map_err(|source| TableError::Io { path: self.path.clone(), source })?;
+        // A device or a pipe (/dev/null, a FIFO) has nothing to sync, and refuses to.
+        if file.metadata().is_ok_and(|m| m.is_file()) {
+            file.sync_all().map_err(|source| TableError::Io { path: self.path.clone(), source })?;
+        }
         Ok(self.rows)
     }
 }

@@ -70,8 +70,9 @@ pub fn run(args: Args) -> Result<()> {
     let outcomes = args.outcomes.as_ref().map(|p| read_outcomes(p, &keys)).transpose()?;
     let mut store = Store::open(&args.db).with_context(|| format!("{}: cannot open the store", args.db))?;
     let names: Vec<&str> = CATALOGUE.iter().map(|f| f.name).collect();
-    let tmp = args.out.with_extension("parquet.tmp");
-    let mut writer = ParquetWriter::create(&tmp, "subject", &names, outcomes.as_ref().map(|_| "bad"))?;
+    let staging = crate::io::staging_path(&args.out, "tmp")?;
+    let target = staging.as_deref().unwrap_or(&args.out);
+    let mut writer = ParquetWriter::create(target, "subject", &names, outcomes.as_ref().map(|_| "bad"))?;
     let rules = Rules {
         dispute_days: args.dispute_days,
         retention: Retention { negative_years: args.negative_years },
@@ -106,13 +107,21 @@ pub fn run(args: Args) -> Result<()> {
         &mut |done| bar.set_position(done.max(0) as u64),
     );
     bar.finish_and_clear();
-    if let Some(message) = failure {
-        let _ = std::fs::remove_file(&tmp);
-        anyhow::bail!("{message}");
+    let rows = failure
+        .map_or(Ok(()), |message| Err(anyhow::anyhow!(message)))
+        .and_then(|()| count.with_context(|| format!("{}: cannot read the store", args.db)))
+        .and_then(|_| Ok(writer.finish()?));
+    if let Some(tmp) = &staging {
+        match rows {
+            Ok(_) => {
+                std::fs::rename(tmp, &args.out).with_context(|| format!("{}: cannot replace", args.out.display()))?
+            }
+            Err(_) => {
+                let _ = std::fs::remove_file(tmp);
+            }
+        }
     }
-    count.with_context(|| format!("{}: cannot read the store", args.db))?;
-    let rows = writer.finish()?;
-    std::fs::rename(&tmp, &args.out).with_context(|| format!("{}: cannot replace", args.out.display()))?;
+    let rows = rows?;
     if unlabelled > 0 {
         eprintln!("note: {unlabelled} subjects on file have no outcome in the outcomes file and are left out");
     }

@@ -72,6 +72,9 @@ fn simulate_ingest_features_fit() {
     let first = std::fs::read(dir.path().join("f.parquet")).expect("features");
     ok(dir.path(), &args);
     assert_eq!(std::fs::read(dir.path().join("f.parquet")).expect("features"), first, "features are deterministic");
+    // Written in place to what is not a file (a pipe here; /dev/null alike), never replaced.
+    let piped = crate::through_a_pipe(dir.path(), &args[..args.len() - 2]);
+    assert!(piped == first, "the features through a pipe differ from the file's");
     // In parts (as Spark's tasks run them), every subject once, with the same features.
     let mut parts: Vec<(String, Vec<u64>)> = Vec::new();
     for k in 0..2 {

@@ -60,26 +60,24 @@ pub fn synthetic_csv(rows: usize) -> String {
 pub fn fitted_synthetic(rows: usize) -> TempDir {
     let dir = TempDir::new().unwrap_or_else(|e| panic!("{e}"));
     std::fs::write(dir.path().join("data.csv"), synthetic_csv(rows)).unwrap_or_else(|e| panic!("{e}"));
-    ok(
-        dir.path(),
-        &[
-            "fit",
-            "--data",
-            "data.csv",
-            "--target",
-            "bad",
-            "--id",
-            "id",
-            "--special",
-            "utilisation=-1",
-            "--actionable",
-            "income,utilisation",
-            "--out",
-            "model.json",
-        ],
-    );
+    ok(dir.path(), &[FIT_SYNTHETIC, &["--out", "model.json"][..]].concat());
     dir
 }
+
+/// How `fitted_synthetic` fits, less the output.
+const FIT_SYNTHETIC: &[&str] = &[
+    "fit",
+    "--data",
+    "data.csv",
+    "--target",
+    "bad",
+    "--id",
+    "id",
+    "--special",
+    "utilisation=-1",
+    "--actionable",
+    "income,utilisation",
+];
 
 #[test]
 fn fit_score_explain_and_validate_agree() {
@@ -183,6 +181,49 @@ fn fit_score_explain_and_validate_agree() {
     assert_eq!(table.matches("<tr>").count(), model.characteristics.len() + 1, "a row per coefficient: {table}");
     let skipped = candor(d, &["fit", "--data", "data.csv", "--target", "bad", "--out", "m4.json", "--holdout", "0"]);
     assert!(!String::from_utf8_lossy(&skipped.stderr).contains("held-out"), "--holdout 0 skips the check");
+}
+
+/// Runs `candor args…` with `--out` set to a named pipe in `dir` and returns what came through
+/// it; the pipe must still be a pipe afterwards (a rename over it would replace it, as it would
+/// /dev/null).
+pub fn through_a_pipe(dir: &Path, args: &[&str]) -> Vec<u8> {
+    use std::os::unix::fs::FileTypeExt;
+    let pipe = dir.join("pipe");
+    let made = Command::new("mkfifo").arg(&pipe).status().unwrap_or_else(|e| panic!("mkfifo: {e}"));
+    assert!(made.success(), "mkfifo failed");
+    let reader = {
+        let pipe = pipe.clone();
+        std::thread::spawn(move || std::fs::read(pipe).unwrap_or_else(|e| panic!("reading the pipe: {e}")))
+    };
+    let mut args = args.to_vec();
+    args.extend(["--out", "pipe"]);
+    ok(dir, &args);
+    let kind = std::fs::metadata(&pipe).unwrap_or_else(|e| panic!("{e}")).file_type();
+    assert!(kind.is_fifo(), "candor {args:?} replaced the named pipe with {kind:?}");
+    let bytes = reader.join().unwrap_or_else(|_| panic!("the pipe's reader failed"));
+    std::fs::remove_file(&pipe).unwrap_or_else(|e| panic!("{e}"));
+    bytes
+}
+
+#[test]
+fn an_output_that_is_not_a_file_is_written_in_place() {
+    let dir = fitted_synthetic(2_000);
+    let d = dir.path();
+    let score = ["score", "--model", "model.json", "--data", "data.csv"];
+    ok(d, &[&score[..], &["--out", "scores.csv"]].concat());
+    let file = std::fs::read(d.join("scores.csv")).unwrap_or_else(|e| panic!("{e}"));
+    assert!(through_a_pipe(d, &score) == file, "the scores through a pipe differ from the file's");
+    let model = std::fs::read(d.join("model.json")).unwrap_or_else(|e| panic!("{e}"));
+    assert!(through_a_pipe(d, FIT_SYNTHETIC) == model, "the model through a pipe differs from the file's");
+    // A directory is no place for an output: named, and nothing written beside it.
+    std::fs::create_dir(d.join("out")).unwrap_or_else(|e| panic!("{e}"));
+    let refused = candor(d, &[&score[..], &["--out", "out"]].concat());
+    assert!(!refused.status.success());
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(stderr.contains("error: out: is a directory, not a file to write"), "{stderr}");
+    let left: Vec<_> =
+        std::fs::read_dir(d).unwrap_or_else(|e| panic!("{e}")).flatten().map(|e| e.file_name()).collect();
+    assert!(left.iter().all(|n| !n.to_string_lossy().ends_with(".tmp")), "{left:?}");
 }
 
 #[test]
