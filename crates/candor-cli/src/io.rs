@@ -35,6 +35,29 @@ pub fn write_atomically(path: &Path, write: impl FnOnce(&mut dyn Write) -> Resul
     result
 }
 
+/// Refuses an output that names one of the command's inputs (`--out` given the data, the model
+/// or the store): writing it would replace what is being read. `output` and each input are
+/// (option, path); an input that does not exist (a PostgreSQL URL, say) cannot be replaced.
+pub fn refuse_to_replace(output: (&str, &Path), inputs: &[(&str, &Path)]) -> Result<()> {
+    use std::os::unix::fs::MetadataExt;
+    let Ok(out) = std::fs::metadata(output.1) else { return Ok(()) };
+    if !out.is_file() {
+        return Ok(());
+    }
+    for (option, path) in inputs {
+        if std::fs::metadata(path).is_ok_and(|m| m.dev() == out.dev() && m.ino() == out.ino()) {
+            anyhow::bail!(
+                "{} {}: the same file as {option} {}; writing it would replace what is read (choose another {})",
+                output.0,
+                output.1.display(),
+                path.display(),
+                output.0
+            );
+        }
+    }
+    Ok(())
+}
+
 /// The temporary file an output is written to before it is renamed over `path` (named with
 /// `suffix` and this process's id), or `None` when `path` exists and is not a regular file — a
 /// device such as /dev/null, a named pipe — and so is written in place, never replaced or

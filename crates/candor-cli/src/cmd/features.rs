@@ -66,6 +66,9 @@ fn read_outcomes(path: &PathBuf, keys: &candor_file::secret::Keys) -> Result<Has
 }
 
 pub fn run(args: Args) -> Result<()> {
+    let mut inputs = vec![("--db", std::path::Path::new(&args.db))];
+    inputs.extend(args.outcomes.as_deref().map(|o| ("--outcomes", o)));
+    crate::io::refuse_to_replace(("--out", &args.out), &inputs)?;
     let keys = keys(&args.db)?;
     let outcomes = args.outcomes.as_ref().map(|p| read_outcomes(p, &keys)).transpose()?;
     let mut store = Store::open(&args.db).with_context(|| format!("{}: cannot open the store", args.db))?;

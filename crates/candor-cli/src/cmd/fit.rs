@@ -117,6 +117,11 @@ pub struct Args {
 
 pub fn run(args: Args) -> Result<()> {
     let clock = crate::io::Timings::new(args.timings);
+    for output in
+        [Some(("--out", args.out.as_path())), args.report.as_deref().map(|r| ("--report", r))].into_iter().flatten()
+    {
+        crate::io::refuse_to_replace(output, &[("--data", &args.data)])?;
+    }
     let spin = crate::io::spinner("reading");
     let table = Table::read(&args.data)?;
     spin.finish_and_clear();

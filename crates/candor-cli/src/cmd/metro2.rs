@@ -28,6 +28,9 @@ pub enum Command {
 
 pub fn run(command: Command) -> Result<()> {
     let Command::Convert { to, file, out } = command;
+    if let Some(out) = &out {
+        crate::io::refuse_to_replace(("--out", out), &[("the file", &file)])?;
+    }
     let bytes = std::fs::read(&file).with_context(|| format!("{}: cannot read", file.display()))?;
     let output = match to {
         To::Json => {

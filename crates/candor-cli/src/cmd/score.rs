@@ -49,6 +49,7 @@ pub struct Args {
 
 pub fn run(args: Args) -> Result<()> {
     let clock = crate::io::Timings::new(args.timings);
+    crate::io::refuse_to_replace(("--out", &args.out), &[("--model", &args.model), ("--data", &args.data)])?;
     let scorer = load_model(&args.model)?;
     let model = scorer.model();
     let mut wanted: Vec<String> = model.characteristics.iter().map(|c| c.name.clone()).collect();

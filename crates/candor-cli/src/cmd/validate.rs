@@ -30,6 +30,7 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> Result<()> {
+    crate::io::refuse_to_replace(("--report", &args.report), &[("--model", &args.model), ("--data", &args.data)])?;
     let scorer = load_model(&args.model)?;
     let mut table = Table::read(&args.data)?;
     let mut bad = table.target(&args.target, args.bad_value.as_deref())?;

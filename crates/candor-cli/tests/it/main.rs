@@ -385,6 +385,32 @@ fn every_input_error_is_named_and_leaves_no_output() {
             args: &["score", "--model", "m.json", "--data", "d.csv", "--out", "o.json"],
             stderr: "error: m.json: not a valid model file: missing field `format_version`",
         },
+        // An output that names an input would replace what is being read.
+        Case {
+            files: &[("d.csv", GOOD)],
+            args: &["fit", "--data", "d.csv", "--target", "y", "--out", "d.csv"],
+            stderr: "error: --out d.csv: the same file as --data d.csv; writing it would replace what is read (choose another --out)",
+        },
+        Case {
+            files: &[("d.csv", GOOD)],
+            args: &["fit", "--data", "d.csv", "--target", "y", "--out", "o.json", "--report", "./d.csv"],
+            stderr: "error: --report ./d.csv: the same file as --data d.csv;",
+        },
+        Case {
+            files: &[("m.json", "{}"), ("d.csv", GOOD)],
+            args: &["score", "--model", "m.json", "--data", "d.csv", "--out", "m.json"],
+            stderr: "error: --out m.json: the same file as --model m.json;",
+        },
+        Case {
+            files: &[("m.json", "{}"), ("d.csv", GOOD)],
+            args: &["validate", "--model", "m.json", "--data", "d.csv", "--target", "y", "--report", "d.csv"],
+            stderr: "error: --report d.csv: the same file as --data d.csv;",
+        },
+        Case {
+            files: &[("c.db", "not a store")],
+            args: &["features", "--db", "c.db", "--as-of", "2026-09-30", "--out", "c.db"],
+            stderr: "error: --out c.db: the same file as --db c.db;",
+        },
     ];
     for case in &cases {
         let dir = TempDir::new().unwrap_or_else(|e| panic!("{e}"));
@@ -394,6 +420,10 @@ fn every_input_error_is_named_and_leaves_no_output() {
         let out = candor(dir.path(), case.args);
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(stderr.contains(case.stderr), "{:?}\nwanted: {}\ngot: {stderr}", case.args, case.stderr);
+        for (name, body) in case.files {
+            let now = std::fs::read_to_string(dir.path().join(name)).unwrap_or_default();
+            assert!(now == *body, "{:?} changed its input {name}", case.args);
+        }
         if case.stderr.starts_with("error") {
             assert!(!out.status.success(), "{:?} should fail", case.args);
             assert!(!dir.path().join("o.json").exists(), "{:?} left an output file", case.args);
