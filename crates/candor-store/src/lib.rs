@@ -12,6 +12,7 @@ mod audit;
 mod conn;
 mod group;
 mod log;
+mod pg_hash;
 mod read;
 mod records;
 mod schema;
@@ -22,6 +23,7 @@ use candor_file::model::{OrgId, Organisation};
 use conn::{Param, Tx};
 pub use group::{Done, GroupLog, MAX_GROUP};
 pub use log::Audit;
+pub use pg_hash::pg_partition;
 pub use read::{FileRead, PurgeOutcome, Reported, Standing, SUBJECTS_PER_CHUNK};
 pub use records::{
     EnrolmentRow, Proofing, Received, SecondFactor, SignInHashes, StaffRow, StoredClaim, StoredEvidence,

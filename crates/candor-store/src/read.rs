@@ -50,8 +50,9 @@ pub(crate) fn subject_key(bytes: Option<Vec<u8>>) -> Result<SubjectKey, StoreErr
     Ok(SubjectKey(key))
 }
 
-/// One of the tables read for a person: what it is read from, the columns, the subject
-/// column it is filtered by, whether it is read as known at a time (`recorded_ms`), and the
+/// One of the tables read for a person: what it is read from (`{p}` after a table partitioned by
+/// subject, where one person's read may name the partition), the columns, the subject column it
+/// is filtered by, whether it is read as known at a time (`recorded_ms`), and the
 /// order of its rows (the primary key's, so later versions come last).
 pub(crate) struct Part {
     from: &'static str,
@@ -80,7 +81,13 @@ impl Part {
     }
 
     fn select(&self, range: bool) -> String {
-        format!("SELECT {} FROM {} WHERE {} ORDER BY {}", self.columns, self.from, self.filter(range), self.order)
+        format!("SELECT {} FROM {} WHERE {} ORDER BY {}", self.columns, self.table(""), self.filter(range), self.order)
+    }
+
+    /// What it is read from, each partitioned table followed by `partition` (`""` for the
+    /// whole table, `"_p3"` for one partition).
+    fn table(&self, partition: &str) -> String {
+        self.from.replace("{p}", partition)
     }
 }
 
@@ -96,55 +103,55 @@ pub(crate) const PARTS: [Part; 9] = [
         order: "subject_id",
     },
     Part {
-        from: "account_versions",
+        from: "account_versions{p}",
         columns: "subject_id, account_id, furnisher, reference, kind, opened, currency",
         subject: "subject_id",
         as_of: true,
         order: "subject_id, account_id, recorded_ms, batch_id",
     },
     Part {
-        from: "reports",
+        from: "reports{p}",
         columns: "account_id, month, balance_minor, limit_minor, paid_minor, dpd, status, delinquent_since",
         subject: "subject_id",
         as_of: true,
         order: "subject_id, account_id, month, recorded_ms, batch_id",
     },
     Part {
-        from: "inquiries",
+        from: "inquiries{p}",
         columns: "subject_id, org_id, day, purpose",
         subject: "subject_id",
         as_of: true,
         order: "subject_id, day, org_id",
     },
     Part {
-        from: "court_records",
+        from: "court_records{p}",
         columns: "subject_id, court, case_number, amount_minor, currency, grounds, listed, closed, outcome",
         subject: "subject_id",
         as_of: true,
         order: "subject_id, court, case_number, recorded_ms, batch_id",
     },
     Part {
-        from: "disputes d JOIN dispute_steps s ON s.subject_id = d.subject_id AND s.dispute_id = d.dispute_id",
+        from: "disputes{p} d JOIN dispute_steps{p} s ON s.subject_id = d.subject_id AND s.dispute_id = d.dispute_id",
         columns: "d.dispute_id, d.record_kind, d.record_ref, d.opened_ms, s.state, d.furnisher",
         subject: "d.subject_id",
         as_of: false,
         order: "d.dispute_id, s.recorded_ms, s.seq",
     },
     Part {
-        from: "statements",
+        from: "statements{p}",
         columns: "record_ref, text",
         subject: "subject_id",
         as_of: false,
         order: "record_ref, recorded_ms",
     },
     Part {
-        from: "consents",
+        from: "consents{p}",
         columns: "org_id, purpose, granted, until, revoked",
         subject: "subject_id",
         as_of: false,
         order: "org_id, purpose, recorded_ms",
     },
-    Part { from: "freezes", columns: "placed", subject: "subject_id", as_of: false, order: "recorded_ms DESC" },
+    Part { from: "freezes{p}", columns: "placed", subject: "subject_id", as_of: false, order: "recorded_ms DESC" },
 ];
 const SUBJECTS: usize = 0;
 const ACCOUNTS: usize = 1;
@@ -189,7 +196,8 @@ impl<'t, T: Tx> FileParts<'t, T> {
         };
         let fetched = if !range && tx.round_trips() {
             let read = |r: &dyn Row| (0..wanted).map(|k| r.opt_text(k)).collect::<Result<Vec<_>, _>>();
-            Some(tx.query_one(all_in_one(wanted), &params[..2], read)?.unwrap_or_default())
+            let statement = all_in_one(wanted, crate::pg_partition(lo));
+            Some(tx.query_one(statement, &params[..2], read)?.unwrap_or_default())
         } else {
             None
         };
@@ -217,29 +225,36 @@ impl<'t, T: Tx> FileParts<'t, T> {
 }
 
 /// The statement that reads the first `wanted` [`PARTS`] of one person (`$1`, as known at `$2`)
-/// at once, each as a JSON array of its rows; written once per `wanted`.
-fn all_in_one(wanted: usize) -> &'static str {
-    static STATEMENTS: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+/// at once, each as a JSON array of its rows, from the `partition` that holds the person
+/// ([`crate::pg_partition`]): naming it spares PostgreSQL locking every other partition and its
+/// indexes on each execution. Written once per (`partition`, `wanted`).
+fn all_in_one(wanted: usize, partition: u32) -> &'static str {
+    static STATEMENTS: std::sync::OnceLock<Vec<Vec<String>>> = std::sync::OnceLock::new();
     let statements = STATEMENTS.get_or_init(|| {
-        (1..=PARTS.len())
-            .map(|n| {
-                let parts: Vec<String> = PARTS[..n]
-                    .iter()
-                    .map(|p| {
-                        format!(
-                            "(SELECT json_agg(json_build_array({}) ORDER BY {}) FROM {} WHERE {})::text",
-                            p.columns,
-                            p.order,
-                            p.from,
-                            p.filter(false)
-                        )
+        (0..crate::PG_PARTITIONS)
+            .map(|k| {
+                let suffix = format!("_p{k}");
+                (1..=PARTS.len())
+                    .map(|n| {
+                        let parts: Vec<String> = PARTS[..n]
+                            .iter()
+                            .map(|p| {
+                                format!(
+                                    "(SELECT json_agg(json_build_array({}) ORDER BY {}) FROM {} WHERE {})::text",
+                                    p.columns,
+                                    p.order,
+                                    p.table(&suffix),
+                                    p.filter(false)
+                                )
+                            })
+                            .collect();
+                        format!("SELECT {}", parts.join(", "))
                     })
-                    .collect();
-                format!("SELECT {}", parts.join(", "))
+                    .collect()
             })
             .collect()
     });
-    &statements[wanted.clamp(1, PARTS.len()) - 1]
+    &statements[partition as usize % statements.len()][wanted.clamp(1, PARTS.len()) - 1]
 }
 
 /// A row PostgreSQL gave as a JSON array: integers as numbers, text as strings, bytes as

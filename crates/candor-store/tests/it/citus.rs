@@ -118,6 +118,32 @@ fn the_migration_in_the_docs_is_the_one_the_code_states() {
 }
 
 /// Each partition's reads and writes so far, by name: scans, inserts, updates, deletes.
+#[test]
+fn the_store_names_the_partition_the_server_routes_each_subject_to() {
+    for backend in backends("citus_hash") {
+        let Some(schema) = backend.schema.clone() else { continue };
+        drop(Store::open(&backend.url).expect("open"));
+        let mut client = pg_client(&schema);
+        // Small ids, ids past 32 bits, negative ones and the extremes.
+        let mut ids: Vec<i64> = (1..=20_000).collect();
+        ids.extend((0..2_000).map(|k| (k * 7_919 + 1) << 31));
+        ids.extend((1..=2_000).map(|k: i64| -k * 1_000_003));
+        ids.extend([0, i64::MAX, i64::MIN, i64::from(u32::MAX), -i64::from(u32::MAX)]);
+        let parts: Vec<i32> = ids.iter().map(|&id| candor_store::pg_partition(id) as i32).collect();
+        let wrong: Vec<i64> = client
+            .query(
+                "SELECT id FROM unnest($1::bigint[], $2::int[]) AS t(id, part) \
+                 WHERE NOT satisfies_hash_partition('reports'::regclass, $3, part, id)",
+                &[&ids, &parts, &(PG_PARTITIONS as i32)],
+            )
+            .expect("hash")
+            .iter()
+            .map(|r| r.get(0))
+            .collect();
+        assert!(wrong.is_empty(), "the server puts these subjects elsewhere: {:?}", &wrong[..wrong.len().min(10)]);
+    }
+}
+
 fn activity(client: &mut postgres::Client, schema: &str) -> HashMap<String, i64> {
     client
         .query(
@@ -181,6 +207,7 @@ fn a_persons_own_requests_touch_their_partition_only() {
                     .get::<_, bool>(0)
             })
             .expect("a partition");
+        assert_eq!(home, candor_store::pg_partition(sid), "the partition the store names for subject {sid}");
         let before = activity(&mut client, &schema);
 
         {
