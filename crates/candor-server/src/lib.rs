@@ -78,6 +78,14 @@ impl StorePool {
         }
     }
 
+    /// A reader that is free this instant, if the pool has readers (SQLite's): what a short
+    /// read runs on without leaving the thread it is on.
+    pub fn try_read(&self) -> Option<MutexGuard<'_, Store>> {
+        let n = self.readers.len();
+        let start = self.next.fetch_add(1, Ordering::Relaxed) % n.max(1);
+        (0..n).find_map(|k| self.readers[(start + k) % n].try_lock().ok())
+    }
+
     fn free<'a>(&self, conns: &'a [Mutex<Store>]) -> LockResult<MutexGuard<'a, Store>> {
         let n = conns.len();
         let start = self.next.fetch_add(1, Ordering::Relaxed) % n;
