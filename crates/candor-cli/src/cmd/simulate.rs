@@ -35,6 +35,17 @@ pub fn run_command(args: Args) -> Result<()> {
         end: (end.year(), end.month()),
         reports_per_file: args.batch_reports,
     };
+    // Two runs' batch files in one directory would be ingested as one population: a directory
+    // holding an earlier run is refused, never emptied (it may be all someone has of it).
+    let batches = args.out.join("batches");
+    let earlier = std::fs::read_dir(&batches).map(|mut d| d.next().is_some()).unwrap_or(false)
+        || args.out.join("outcomes.csv").exists();
+    if earlier {
+        anyhow::bail!(
+            "{}: holds an earlier simulation (batches/ or outcomes.csv), whose files would mix with this one's; name a new or empty directory with --out",
+            args.out.display()
+        );
+    }
     std::fs::create_dir_all(&args.out).with_context(|| format!("{}: cannot create", args.out.display()))?;
     let bar = progress(args.subjects, "people");
     let summary =

@@ -51,6 +51,16 @@ fn ingest(dir: &Path, db: &str, files: &[String]) -> String {
 fn simulate_ingest_features_fit() {
     let dir = simulate("1500", "5000");
     let files = batches(dir.path());
+    // A second run into the same directory would mix two populations' files: refused, and the
+    // first run's files left as they were.
+    let before: Vec<Vec<u8>> = files.iter().map(|f| std::fs::read(dir.path().join(f)).expect("batch")).collect();
+    let again = crate::candor(dir.path(), &["simulate", "--subjects", "40", "--months", "12", "--out", "pop"]);
+    let stderr = String::from_utf8_lossy(&again.stderr);
+    assert!(!again.status.success(), "a second simulation into pop should be refused");
+    assert!(stderr.contains("error: pop: holds an earlier simulation"), "{stderr}");
+    assert_eq!(batches(dir.path()), files, "the batch files changed");
+    let after: Vec<Vec<u8>> = files.iter().map(|f| std::fs::read(dir.path().join(f)).expect("batch")).collect();
+    assert!(after == before, "a batch file changed");
     let out = ingest(dir.path(), "c.db", &files);
     assert!(out.contains(&format!("{} files:", files.len())), "{out}");
     assert!(out.contains(" 0 refused"), "{out}");
