@@ -11,7 +11,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 /// flushed to disk, then renamed over the target. A target that is not a regular file (a device
 /// such as /dev/null, a named pipe) is written in place: a rename would replace it.
 pub fn write_atomically(path: &Path, write: impl FnOnce(&mut dyn Write) -> Result<()>) -> Result<()> {
-    let staging = staging_path(path, "tmp")?;
+    let staging = staging_path(path)?;
     let target = staging.as_deref().unwrap_or(path);
     let result = (|| -> Result<()> {
         let file = std::fs::File::create(target).with_context(|| format!("{}: cannot create", target.display()))?;
@@ -59,16 +59,16 @@ pub fn refuse_to_replace(output: (&str, &Path), inputs: &[(&str, &Path)]) -> Res
 }
 
 /// The temporary file an output is written to before it is renamed over `path` (named with
-/// `suffix` and this process's id), or `None` when `path` exists and is not a regular file — a
+/// this process's id), or `None` when `path` exists and is not a regular file — a
 /// device such as /dev/null, a named pipe — and so is written in place, never replaced or
 /// removed. A directory is refused.
-pub fn staging_path(path: &Path, suffix: &str) -> Result<Option<PathBuf>> {
+pub fn staging_path(path: &Path) -> Result<Option<PathBuf>> {
     match std::fs::metadata(path) {
         Ok(meta) if meta.is_dir() => anyhow::bail!("{}: is a directory, not a file to write", path.display()),
         Ok(meta) if !meta.is_file() => Ok(None),
         _ => {
             let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-            Ok(Some(path.with_file_name(format!(".{name}.{}.{suffix}", std::process::id()))))
+            Ok(Some(path.with_file_name(format!(".{name}.{}.tmp", std::process::id()))))
         }
     }
 }

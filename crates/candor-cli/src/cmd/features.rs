@@ -73,7 +73,7 @@ pub fn run(args: Args) -> Result<()> {
     let outcomes = args.outcomes.as_ref().map(|p| read_outcomes(p, &keys)).transpose()?;
     let mut store = Store::open(&args.db).with_context(|| format!("{}: cannot open the store", args.db))?;
     let names: Vec<&str> = CATALOGUE.iter().map(|f| f.name).collect();
-    let staging = crate::io::staging_path(&args.out, "tmp")?;
+    let staging = crate::io::staging_path(&args.out)?;
     let target = staging.as_deref().unwrap_or(&args.out);
     let mut writer = ParquetWriter::create(target, "subject", &names, outcomes.as_ref().map(|_| "bad"))?;
     let rules = Rules {
