@@ -83,7 +83,12 @@ pub fn run(args: Args) -> Result<()> {
         .max_blocking_threads(candor_server::MAX_BLOCKING_THREADS)
         .build()
         .context("cannot start the async runtime")?;
-    runtime.block_on(async move {
+    // The state outlives the runtime: its PostgreSQL connections close by blocking, which a
+    // runtime's own threads may not do (the client's drop panics there), so the last of it is
+    // dropped here, after the runtime and its tasks are gone, whether the server stopped or
+    // never started (its address taken).
+    let kept = state.clone();
+    let served = runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(config.listen)
             .await
             .with_context(|| format!("cannot listen on {}", config.listen))?;
@@ -92,5 +97,8 @@ pub fn run(args: Args) -> Result<()> {
             let _ = tokio::signal::ctrl_c().await;
         };
         candor_server::serve(listener, state, shutdown).await.context("the server stopped")
-    })
+    });
+    drop(runtime);
+    drop(kept);
+    served
 }

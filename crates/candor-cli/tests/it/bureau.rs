@@ -847,3 +847,53 @@ fn now_ms() -> i64 {
 fn example_batch(name: &str) -> String {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/examples").join(name).to_string_lossy().into_owned()
 }
+
+/// A server that cannot start (its address is taken) says so and exits with an error, and one
+/// stopped by Ctrl-C (SIGINT) exits cleanly: on PostgreSQL the store's connections used to be
+/// closed on the runtime's thread, where the client's blocking close panicked, and the process
+/// aborted with a backtrace instead of the message. On SQLite, and on PostgreSQL when
+/// `DATABASE_URL` names one.
+#[test]
+fn a_server_that_cannot_start_or_is_stopped_exits_with_its_message() {
+    let dir = TempDir::new().expect("dir");
+    let mut stores = vec![("SQLite", "stop.db".to_owned(), None)];
+    if let Ok(url) = std::env::var("DATABASE_URL").map(|u| u.trim().to_owned()) {
+        if url.starts_with("postgres") {
+            let nanos =
+                std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|t| t.as_nanos()).unwrap_or(0);
+            let name = format!("candor_stop_{}_{nanos}", std::process::id());
+            let sep = if url.contains('?') { '&' } else { '?' };
+            let db = format!("{url}{sep}schema={name}");
+            stores.push(("PostgreSQL", db, Some(crate::sql::Schema { url, name })));
+        }
+    }
+    for (label, db, _schema) in &stores {
+        let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("port");
+        let addr = taken.local_addr().expect("addr").to_string();
+        let refused = candor_with_keys(dir.path(), &["serve", "--db", db, "--listen", &addr]).output().expect("serve");
+        let stderr = String::from_utf8_lossy(&refused.stderr);
+        assert_eq!(refused.status.code(), Some(1), "{label}: {stderr}");
+        assert!(stderr.contains(&format!("cannot listen on {addr}")), "{label}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{label}: {stderr}");
+        drop(taken);
+
+        let port = std::net::TcpListener::bind("127.0.0.1:0").expect("port").local_addr().expect("addr").port();
+        let addr = format!("127.0.0.1:{port}");
+        let server = candor_with_keys(dir.path(), &["serve", "--db", db, "--listen", &addr])
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("serve");
+        let started = Instant::now();
+        while http(&addr, "GET", "/healthz", "", b"") != Some(200) && started.elapsed() < Duration::from_secs(20) {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        assert_eq!(http(&addr, "GET", "/healthz", "", b""), Some(200), "{label}: the server came up");
+        let interrupted = Command::new("kill").args(["-INT", &server.id().to_string()]).status().expect("kill");
+        assert!(interrupted.success());
+        let stopped = server.wait_with_output().expect("reap");
+        let stderr = String::from_utf8_lossy(&stopped.stderr);
+        assert!(stopped.status.success(), "{label}: {:?} {stderr}", stopped.status);
+        assert!(!stderr.contains("panicked"), "{label}: {stderr}");
+    }
+}
