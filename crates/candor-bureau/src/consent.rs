@@ -191,7 +191,12 @@ pub fn assess_read(
     ask: Ask<'_>,
     deployed: &Deployed,
 ) -> Result<Assessed> {
-    store.snapshot(|store| assess(store, rules, now, org, key, ask, deployed))
+    // A score is the person's standing alone, one statement; a decision also reads the policy,
+    // with the standing in one snapshot.
+    match ask.policy {
+        None => store.read_alone(|store| assess(store, rules, now, org, key, ask, deployed)),
+        Some(_) => store.snapshot(|store| assess(store, rules, now, org, key, ask, deployed)),
+    }
 }
 
 /// A read decided but not yet logged: its leaf, and what the caller is told once it is.

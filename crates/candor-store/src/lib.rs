@@ -88,7 +88,17 @@ pub struct Store {
     /// several reads of one person's records look the person up once. Forgotten when the
     /// transaction ends, so it never outlives what it read.
     memo: Option<(candor_file::ids::SubjectKey, i64)>,
+    /// Inside [`Store::snapshot`]: what is read there is committed.
+    read_only: bool,
+    /// Subjects' ids seen committed. A subject's id never changes and no subject is removed, so
+    /// an id once committed stays right; ids seen inside a unit that writes are not kept (the
+    /// unit may roll back). Bounded: emptied when full.
+    ids: std::collections::HashMap<candor_file::ids::SubjectKey, i64>,
 }
+
+/// Most subject ids one connection keeps ([`Store::subject_id`]): 32 bytes of key and 8 of id
+/// each, a few MB.
+const KEPT_IDS: usize = 65_536;
 
 /// Runs `$body` with `$tx` bound to a transaction on whichever database, committing on success.
 /// Inside a unit of work, the transaction is the unit's, and nothing commits until the unit
@@ -162,7 +172,7 @@ impl Store {
                     "CREATE SCHEMA IF NOT EXISTS \"{schema}\"; SET search_path TO \"{schema}\""
                 ))?;
             }
-            Store { backend: Backend::Postgres(client, conn::PgStatements::new()), in_unit: false, memo: None }
+            Store::new(Backend::Postgres(client, conn::PgStatements::new()))
         } else {
             let path = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")).unwrap_or(url);
             let conn = rusqlite::Connection::open(path)?;
@@ -170,7 +180,7 @@ impl Store {
             conn.pragma_update(None, "journal_mode", "WAL")?;
             conn.pragma_update(None, "synchronous", "FULL")?;
             conn.set_prepared_statement_cache_capacity(256);
-            Store { backend: Backend::Sqlite(conn), in_unit: false, memo: None }
+            Store::new(Backend::Sqlite(conn))
         };
         store.migrate()?;
         Ok(store)
@@ -200,7 +210,33 @@ impl Store {
         // the default READ COMMITTED each would take its own); read-only, it never conflicts.
         let postgres =
             "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET LOCAL plan_cache_mode = force_generic_plan";
-        self.within("BEGIN DEFERRED", postgres, work)
+        if self.in_unit {
+            return work(self);
+        }
+        self.read_only = true;
+        let out = self.within("BEGIN DEFERRED", postgres, work);
+        self.read_only = false;
+        out
+    }
+
+    /// Runs `work`, which reads one statement's worth (a person's standing, their id known or
+    /// looked up first), as [`Store::snapshot`] on SQLite; on PostgreSQL without a transaction
+    /// of its own, as the statement is its own snapshot: a consented score is then one round
+    /// trip to the server where a snapshot takes four (begin, the id, the statement, commit).
+    /// The statement names the person's partition, so its plan is cheap without forcing a
+    /// generic one. Inside a unit, part of the unit.
+    pub fn read_alone<T, E: From<StoreError>>(
+        &mut self,
+        work: impl FnOnce(&mut Store) -> Result<T, E>,
+    ) -> Result<T, E> {
+        match self.backend {
+            Backend::Postgres(..) if !self.in_unit => work(self),
+            _ => self.snapshot(work),
+        }
+    }
+
+    fn new(backend: Backend) -> Store {
+        Store { backend, in_unit: false, memo: None, read_only: false, ids: Default::default() }
     }
 
     /// Runs `work` in a transaction begun by `sqlite` or `postgres`, committed when it returns

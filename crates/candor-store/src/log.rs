@@ -300,12 +300,17 @@ impl Store {
     /// or why that leaf alone was refused (a subject not in the file), in order. The error
     /// outside is the transaction's: then nothing was appended.
     pub fn log_all(&mut self, leaves: &[&Leaf]) -> Result<Vec<Result<i64, StoreError>>, StoreError> {
-        transact!(self, |tx| {
+        // Many leaves of a group are about one person (a lender asking again): each subject is
+        // looked up once, and every leaf goes in by one insert. The log adds no subject, so an
+        // id it finds was committed before: kept for the next groups (see `Store::subject_id`).
+        let mut found: std::collections::HashMap<[u8; 32], Option<i64>> = leaves
+            .iter()
+            .filter_map(|&leaf| subject_key(leaf).ok().flatten())
+            .filter_map(|key| self.ids.get(&candor_file::ids::SubjectKey(key)).map(|&id| (key, Some(id))))
+            .collect();
+        let appended = transact!(self, |tx| {
             tx.lock_log()?;
             let mut next = next_index(&mut tx)?;
-            // Many leaves of a group are about one person (a lender asking again): each
-            // subject is looked up once, and every leaf goes in by one insert.
-            let mut found: std::collections::HashMap<[u8; 32], Option<i64>> = std::collections::HashMap::new();
             let mut taken = Vec::with_capacity(leaves.len());
             let mut out = Vec::with_capacity(leaves.len());
             for &leaf in leaves {
@@ -334,7 +339,13 @@ impl Store {
             }
             insert_leaves(&mut tx, &taken)?;
             out
-        })
+        })?;
+        for (key, id) in found {
+            if let (Some(id), false) = (id, self.in_unit) {
+                self.keep_id(candor_file::ids::SubjectKey(key), id);
+            }
+        }
+        Ok(appended)
     }
 
     /// A page of the leaves about a subject: index and body, oldest first, after leaf `after`.

@@ -487,18 +487,33 @@ impl Store {
             .unwrap_or(0))
     }
 
-    /// The subject's id, if the bureau knows them (inside a unit or snapshot, looked up once).
+    /// The subject's id, if the bureau knows them (inside a unit or snapshot, looked up once;
+    /// once seen committed, never again on this connection).
     pub fn subject_id(&mut self, key: &SubjectKey) -> Result<Option<i64>, StoreError> {
         if let Some((known, id)) = self.memo.filter(|_| self.in_unit) {
             if known == *key {
                 return Ok(Some(id));
             }
         }
+        if let Some(&id) = self.ids.get(key) {
+            return Ok(Some(id));
+        }
         let id = fetch!(self, |tx| crate::records::known_subject(&mut tx, key)?)?;
         if let (Some(id), true) = (id, self.in_unit) {
             self.memo = Some((*key, id));
         }
+        if let (Some(id), true) = (id, !self.in_unit || self.read_only) {
+            self.keep_id(*key, id);
+        }
         Ok(id)
+    }
+
+    /// Keeps a subject's id seen committed (see [`Store::subject_id`]).
+    pub(crate) fn keep_id(&mut self, key: SubjectKey, id: i64) {
+        if self.ids.len() >= crate::KEPT_IDS {
+            self.ids.clear();
+        }
+        self.ids.insert(key, id);
     }
 
     /// Every subject's coarse region (as given at first sight; none if unknown): the only place

@@ -963,3 +963,36 @@ fn a_full_group_queue_says_busy_and_answers_every_leaf_it_took() {
         assert_eq!(store.log_tree().expect("tree").size() as i64, before + 1 + accepted, "{name}");
     });
 }
+
+/// A connection keeps the subjects' ids it has seen committed (an id never changes), but never
+/// one seen inside a unit that writes: that unit may roll back, and the id then belongs to no
+/// one, or on SQLite later to someone else.
+#[test]
+fn an_id_seen_in_a_unit_that_rolled_back_is_not_kept() {
+    on_every_backend_raw("kept_ids", |store, backend| {
+        let name = backend.name;
+        let (one, two) = (SubjectKey([1; 32]), SubjectKey([2; 32]));
+        let b = batch(1, vec![report(1, 1, "A1", "2020-02", 0, 500)]);
+        let failed: Result<(), StoreError> = store.unit(|s| {
+            s.apply(&b, 1_000)?;
+            assert!(s.subject_id(&one)?.is_some(), "{name}: on file inside the unit");
+            Err(StoreError::Busy)
+        });
+        assert!(failed.is_err(), "{name}");
+        assert_eq!(store.subject_id(&one).expect("id"), None, "{name}: rolled back");
+        // Another connection files the same people, the other one first: their ids are not
+        // those the rolled-back unit saw.
+        let mut other = Store::open(&backend.url).expect("open");
+        let mut b = batch(2, vec![report(1, 1, "A1", "2020-02", 0, 500)]);
+        b.subjects.reverse();
+        other.apply(&b, 2_000).expect("apply");
+        let id = other.subject_id(&one).expect("id").expect("on file");
+        assert_eq!(store.subject_id(&one).expect("id"), Some(id), "{name}");
+        assert_ne!(store.subject_id(&two).expect("id"), Some(id), "{name}");
+        // Kept, it reads the person's own file.
+        let standing = store.read_alone(|s| s.standing(&one, &read_at(i64::MAX, "2026-06-01"))).expect("read");
+        let file = standing.expect("on file").reported.file;
+        assert_eq!(file.accounts.len(), 1, "{name}: {file:?}");
+        assert_eq!(file.accounts[0].account.reference, "A1", "{name}");
+    });
+}
