@@ -597,10 +597,8 @@ fn the_server_killed_during_concurrent_writes_keeps_every_answered_write_on_post
     if !url.starts_with("postgres") {
         return;
     }
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|t| t.as_nanos()).unwrap_or(0);
-    let schema = crate::sql::Schema { url: url.clone(), name: format!("candor_kill_{}_{nanos}", std::process::id()) };
-    let sep = if url.contains('?') { '&' } else { '?' };
-    let db = format!("{url}{sep}schema={}", schema.name);
+    let schema = crate::sql::Schema::fresh(&url, "candor_kill");
+    let db = schema.store_url();
     let dir = TempDir::new().expect("dir");
     let stored = || {
         let out = crate::sql::psql(&url, &format!("SELECT encode(digest, 'hex') FROM {}.batches", schema.name), None);
@@ -859,12 +857,8 @@ fn a_server_that_cannot_start_or_is_stopped_exits_with_its_message() {
     let mut stores = vec![("SQLite", "stop.db".to_owned(), None)];
     if let Ok(url) = std::env::var("DATABASE_URL").map(|u| u.trim().to_owned()) {
         if url.starts_with("postgres") {
-            let nanos =
-                std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|t| t.as_nanos()).unwrap_or(0);
-            let name = format!("candor_stop_{}_{nanos}", std::process::id());
-            let sep = if url.contains('?') { '&' } else { '?' };
-            let db = format!("{url}{sep}schema={name}");
-            stores.push(("PostgreSQL", db, Some(crate::sql::Schema { url, name })));
+            let schema = crate::sql::Schema::fresh(&url, "candor_stop");
+            stores.push(("PostgreSQL", schema.store_url(), Some(schema)));
         }
     }
     for (label, db, _schema) in &stores {

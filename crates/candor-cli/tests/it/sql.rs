@@ -121,6 +121,22 @@ pub struct Schema {
     pub name: String,
 }
 
+impl Schema {
+    /// A schema of its own on the server `url` names, `prefix` then this process and the time
+    /// in its name, so no run meets another's; dropped with the value.
+    pub fn fresh(url: &str, prefix: &str) -> Schema {
+        let nanos =
+            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|t| t.as_nanos()).unwrap_or(0);
+        Schema { url: url.to_owned(), name: format!("{prefix}_{}_{nanos}", std::process::id()) }
+    }
+
+    /// The store URL that keeps Candor's tables in this schema.
+    pub fn store_url(&self) -> String {
+        let sep = if self.url.contains('?') { '&' } else { '?' };
+        format!("{}{sep}schema={}", self.url, self.name)
+    }
+}
+
 impl Drop for Schema {
     fn drop(&mut self) {
         let _ = psql(&self.url, &format!("DROP SCHEMA IF EXISTS {} CASCADE", self.name), None);
@@ -156,8 +172,7 @@ fn sql_export_scores_like_the_engine_on_postgres() {
     let dir = fitted_synthetic(3_000);
     let d = dir.path();
     let m = model(d);
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|t| t.as_nanos()).unwrap_or(0);
-    let schema = Schema { url: url.clone(), name: format!("candor_sql_{}_{nanos}", std::process::id()) };
+    let schema = Schema::fresh(&url, "candor_sql");
     let cols: Vec<String> = m
         .characteristics
         .iter()
