@@ -377,8 +377,15 @@ impl<'a> PgAuto<'a> {
     }
 }
 
-/// The transaction-scoped advisory lock that makes log appends one at a time across connections.
-const PG_LOG_LOCK: &str = "SELECT pg_advisory_xact_lock(7244)";
+/// The transaction-scoped advisory lock that makes log appends one at a time across connections
+/// (also taken by schema step 17's `log_append`).
+macro_rules! pg_log_lock {
+    () => {
+        "pg_advisory_xact_lock(7244)"
+    };
+}
+pub(crate) use pg_log_lock;
+const PG_LOG_LOCK: &str = concat!("SELECT ", pg_log_lock!());
 
 /// The PostgreSQL type a parameter binds as (every integer is `BIGINT`).
 fn pg_type(p: &Param<'_>) -> postgres::types::Type {

@@ -198,20 +198,23 @@ fn insert_leaf<T: Tx>(tx: &mut T, index: i64, leaf: &Leaf, subject_id: Option<i6
     insert_leaves(tx, &[(index, leaf, subject_id)])
 }
 
-/// Writes each (index, leaf, subject) in as few statements as a multi-row insert allows; the
-/// caller holds the log's lock and knows the indexes are the next ones.
-fn insert_leaves<T: Tx>(tx: &mut T, leaves: &[(i64, &Leaf, Option<i64>)]) -> Result<(), StoreError> {
-    let texts: Vec<(String, Hash)> = leaves
+/// Each leaf's text and hash, as stored.
+fn texts(leaves: &[(i64, &Leaf, Option<i64>)]) -> Vec<(String, Hash)> {
+    leaves
         .iter()
         .map(|(_, leaf, _)| {
             let text = leaf.to_text();
             let hash = leaf_hash(text.as_bytes());
             (text, hash)
         })
-        .collect();
-    let rows: Vec<[Param<'_>; 7]> = leaves
+        .collect()
+}
+
+/// The stored row of each (index, leaf, subject), in `log_leaves`' column order.
+fn leaf_rows<'a>(leaves: &[(i64, &'a Leaf, Option<i64>)], texts: &'a [(String, Hash)]) -> Vec<[Param<'a>; 7]> {
+    leaves
         .iter()
-        .zip(&texts)
+        .zip(texts)
         .map(|((index, leaf, subject_id), (text, hash))| {
             [
                 Param::Int(*index),
@@ -223,13 +226,37 @@ fn insert_leaves<T: Tx>(tx: &mut T, leaves: &[(i64, &Leaf, Option<i64>)]) -> Res
                 Param::OptText(leaf.addressee()),
             ]
         })
-        .collect();
+        .collect()
+}
+
+/// Writes each (index, leaf, subject) in as few statements as a multi-row insert allows; the
+/// caller holds the log's lock and knows the indexes are the next ones.
+fn insert_leaves<T: Tx>(tx: &mut T, leaves: &[(i64, &Leaf, Option<i64>)]) -> Result<(), StoreError> {
+    let texts = texts(leaves);
     crate::write::insert_rows(
         tx,
         "INSERT INTO log_leaves (leaf_index, recorded_ms, kind, body, leaf_hash, subject_id, org_id) VALUES ",
         "",
-        &rows,
+        &leaf_rows(leaves, &texts),
     )
+}
+
+/// Appends a group of leaves on PostgreSQL outside any unit: one statement, committed on its own
+/// (schema step 17's `log_append` takes the log's lock, the next index and inserts), so it
+/// answers once the leaves are durable. Each leaf goes at the first index returned plus its place.
+fn append_group<T: Tx>(tx: &mut T, leaves: &[(i64, &Leaf, Option<i64>)]) -> Result<i64, StoreError> {
+    let texts = texts(leaves);
+    let rows = leaf_rows(leaves, &texts);
+    let columns: Vec<Param<'_>> = (1..7)
+        .map(|c| Param::list(rows.iter().map(|row| &row[c])).map(|(list, _)| list))
+        .collect::<Option<_>>()
+        .ok_or_else(|| StoreError::Corrupt("a leaf column mixes kinds of value".into()))?;
+    tx.query_one(
+        "SELECT log_append($1::bigint[], $2::text[], $3::text[], $4::bytea[], $5::bigint[], $6::text[])",
+        &columns,
+        |r| r.int(0),
+    )?
+    .ok_or_else(|| StoreError::Corrupt("the log's append returned nothing".into()))
 }
 
 /// The leaf of an applied batch.
@@ -301,51 +328,65 @@ impl Store {
     /// outside is the transaction's: then nothing was appended.
     pub fn log_all(&mut self, leaves: &[&Leaf]) -> Result<Vec<Result<i64, StoreError>>, StoreError> {
         // Many leaves of a group are about one person (a lender asking again): each subject is
-        // looked up once, and every leaf goes in by one insert. The log adds no subject, so an
-        // id it finds was committed before: kept for the next groups (see `Store::subject_id`).
-        let mut found: std::collections::HashMap<[u8; 32], Option<i64>> = leaves
-            .iter()
-            .filter_map(|&leaf| subject_key(leaf).ok().flatten())
-            .filter_map(|key| self.ids.get(&candor_file::ids::SubjectKey(key)).map(|&id| (key, Some(id))))
-            .collect();
-        let appended = transact!(self, |tx| {
-            tx.lock_log()?;
-            let mut next = next_index(&mut tx)?;
-            let mut taken = Vec::with_capacity(leaves.len());
-            let mut out = Vec::with_capacity(leaves.len());
-            for &leaf in leaves {
-                let sid = match subject_key(leaf) {
-                    Ok(None) => Ok(None),
-                    Ok(Some(key)) => match found.get(&key) {
-                        Some(&sid) => on_file(leaf, sid),
-                        None => {
-                            let sid = crate::records::known_subject(&mut tx, &candor_file::ids::SubjectKey(key))?;
-                            found.insert(key, sid);
-                            on_file(leaf, sid)
-                        }
-                    },
-                    Err(e) => Err(e),
-                };
-                out.push(match sid {
-                    Ok(sid) => {
-                        taken.push((next, leaf, sid));
-                        next += 1;
-                        Ok(next - 1)
+        // looked up once, before the log's lock is taken, and every leaf goes in by one insert.
+        // A subject, once filed, is never removed and its id never changes, so an id found
+        // outside a unit was committed: kept for the next groups (see `Store::subject_id`).
+        let keys: Vec<Result<Option<[u8; 32]>, StoreError>> = leaves.iter().map(|&leaf| subject_key(leaf)).collect();
+        let mut found: std::collections::HashMap<[u8; 32], Option<i64>> = std::collections::HashMap::new();
+        let mut missing = Vec::new();
+        for key in keys.iter().filter_map(|k| k.as_ref().ok().copied().flatten()) {
+            if let std::collections::hash_map::Entry::Vacant(slot) = found.entry(key) {
+                match self.ids.get(&candor_file::ids::SubjectKey(key)) {
+                    Some(&id) => {
+                        slot.insert(Some(id));
                     }
-                    // That leaf's own trouble; anything else is the transaction's.
-                    Err(e @ (StoreError::UnknownSubject | StoreError::Corrupt(_))) => Err(e),
-                    Err(e) => return Err(e),
-                });
-            }
-            insert_leaves(&mut tx, &taken)?;
-            out
-        })?;
-        for (key, id) in found {
-            if let (Some(id), false) = (id, self.in_unit) {
-                self.keep_id(candor_file::ids::SubjectKey(key), id);
+                    None => missing.push(key),
+                }
             }
         }
-        Ok(appended)
+        if !missing.is_empty() {
+            fetch!(self, |tx| {
+                for &key in &missing {
+                    found.insert(key, crate::records::known_subject(&mut tx, &candor_file::ids::SubjectKey(key))?);
+                }
+            })?;
+        }
+        // Each leaf's place in the group, or that leaf's own trouble.
+        let mut taken = Vec::with_capacity(leaves.len());
+        let mut out = Vec::with_capacity(leaves.len());
+        for (&leaf, key) in leaves.iter().zip(keys) {
+            let sid = key.and_then(|key| on_file(leaf, key.and_then(|key| found.get(&key).copied().flatten())));
+            out.push(sid.map(|sid| {
+                taken.push((taken.len() as i64, leaf, sid));
+                taken.len() as i64 - 1
+            }));
+        }
+        if !taken.is_empty() {
+            let first = match (&mut self.backend, self.in_unit) {
+                (crate::Backend::Postgres(client, statements), false) => {
+                    let mut auto = crate::conn::PgAuto::new(client, statements, false);
+                    append_group(&mut auto, &taken)?
+                }
+                _ => transact!(self, |tx| {
+                    tx.lock_log()?;
+                    let first = next_index(&mut tx)?;
+                    let placed: Vec<_> = taken.iter().map(|&(at, leaf, sid)| (first + at, leaf, sid)).collect();
+                    insert_leaves(&mut tx, &placed)?;
+                    first
+                })?,
+            };
+            for place in out.iter_mut().flatten() {
+                *place += first;
+            }
+        }
+        if !self.in_unit {
+            for (key, id) in found {
+                if let Some(id) = id {
+                    self.keep_id(candor_file::ids::SubjectKey(key), id);
+                }
+            }
+        }
+        Ok(out)
     }
 
     /// A page of the leaves about a subject: index and body, oldest first, after leaf `after`.

@@ -16,7 +16,7 @@
 //! goes; docs/citus.md is the migration.
 
 /// Bump with every change to the tables, and add the step to both lists below.
-pub const SCHEMA_VERSION: i64 = 16;
+pub const SCHEMA_VERSION: i64 = 17;
 
 /// Hash partitions per fact table on PostgreSQL.
 pub const PG_PARTITIONS: u32 = 8;
@@ -96,6 +96,7 @@ CREATE TABLE purges (
     STEP_14,
     STEP_15_SQLITE,
     STEP_16,
+    STEP_17_SQLITE,
 ];
 
 /// Step 2: the transparency log. Every batch and purge appends a leaf whose body commits to the
@@ -261,6 +262,31 @@ DROP INDEX log_leaves_kind;
 DROP INDEX log_leaves_org;
 CREATE INDEX log_leaves_addressed ON log_leaves (org_id, kind, leaf_index) WHERE org_id IS NOT NULL;
 "#;
+
+/// Step 17: on PostgreSQL, the log writer's append in one statement (see `Store::log_all`): the
+/// log's lock, the next index and the insert run in the server, so a group of leaves is one round
+/// trip, committed on its own, where it was five (begin, lock, index, insert, commit). Each
+/// statement of a volatile function takes a new snapshot, so the index is read after the lock is
+/// held. SQLite appends in-process and needs nothing.
+const STEP_17_SQLITE: &str = "-- the log's append function is PostgreSQL's alone";
+
+fn step_17_postgres() -> String {
+    format!(
+        "CREATE FUNCTION log_append(recorded BIGINT[], kinds TEXT[], bodies TEXT[], hashes BYTEA[],
+             subjects BIGINT[], orgs TEXT[]) RETURNS BIGINT
+         LANGUAGE plpgsql VOLATILE SET search_path FROM CURRENT AS $$
+         DECLARE first BIGINT;
+         BEGIN
+             PERFORM {lock};
+             SELECT COALESCE(MAX(leaf_index), -1) + 1 INTO first FROM log_leaves;
+             INSERT INTO log_leaves (leaf_index, recorded_ms, kind, body, leaf_hash, subject_id, org_id)
+                 SELECT first + t.n - 1, t.r, t.k, t.b, t.h, t.s, t.o
+                 FROM unnest(recorded, kinds, bodies, hashes, subjects, orgs) WITH ORDINALITY AS t(r, k, b, h, s, o, n);
+             RETURN first;
+         END $$;",
+        lock = crate::conn::pg_log_lock!()
+    )
+}
 
 /// The tables step 15 rebuilds as partitioned by subject on PostgreSQL: name, columns with the
 /// primary key, the columns copied from the old table (`o`, with the subject from `d` for
@@ -572,6 +598,7 @@ pub fn postgres() -> Vec<String> {
         STEP_14.to_owned(),
         step_15_postgres(),
         STEP_16.to_owned(),
+        step_17_postgres(),
     ]
 }
 

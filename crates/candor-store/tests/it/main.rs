@@ -809,23 +809,13 @@ fn the_audit_finds_a_change_without_its_leaf_and_a_leaf_without_its_change() {
 /// a leaf about nobody on file is refused alone, and the others in its group are not.
 #[test]
 fn a_group_commit_answers_each_caller_with_its_own_durable_leaf() {
-    use candor_log::leaf::{RefusedRead, SubjectEvent};
+    use candor_log::leaf::SubjectEvent;
     use candor_log::{Leaf, LEAF_VERSION};
     use candor_store::GroupLog;
     on_every_backend_raw("group", |store, backend| {
         let name = backend.name;
-        let id = candor_file::ids::NationalId::parse(Scheme::CnRid, "110105199003071239").expect("id");
         let key = SubjectKey([5; 32]);
-        store
-            .unit(|s| {
-                s.enrol(&SubjectEntry::of(key, &id), Some("hash"), candor_store::Proofing::Code, 1)?;
-                s.log(&Leaf::Enrolment(SubjectEvent {
-                    leaf_version: LEAF_VERSION,
-                    subject: key.to_hex(),
-                    recorded_ms: 1,
-                }))
-            })
-            .expect("enrol");
+        enrol_logged(store, key);
         let before = store.log_tree().expect("tree").size();
         let group = GroupLog::start(Store::open(&backend.url).expect("writer")).expect("group");
         let (threads, each) = (8usize, 40usize);
@@ -851,14 +841,7 @@ fn a_group_commit_answers_each_caller_with_its_own_durable_leaf() {
                                 continue;
                             } else {
                                 // About the person on file (a read's leaf changes no row).
-                                Leaf::RefusedRead(RefusedRead {
-                                    leaf_version: LEAF_VERSION,
-                                    subject: key.to_hex(),
-                                    org: "shop".into(),
-                                    purpose: "tenancy".into(),
-                                    reason: "file frozen".into(),
-                                    recorded_ms: ms,
-                                })
+                                refused_about(&key, ms)
                             };
                             let text = leaf.to_text();
                             out.push((group.append(leaf).expect("appended"), text));
@@ -893,6 +876,91 @@ fn a_group_commit_answers_each_caller_with_its_own_durable_leaf() {
             "{name}: a stopped writer takes nothing"
         );
     });
+}
+
+/// Writers on several connections append groups at once (several servers on one store, and a
+/// unit that logs beside its writes): the log's lock orders them, so every group is appended
+/// whole, every index is taken once with no gap, and each leaf is at the index it was given.
+#[test]
+fn writers_on_several_connections_each_append_whole_groups_in_turn() {
+    use candor_log::Leaf;
+    on_every_backend_raw("writers", |store, backend| {
+        let name = backend.name;
+        let key = SubjectKey([6; 32]);
+        enrol_logged(store, key);
+        let before = store.log_tree().expect("tree").size() as i64;
+        let (writers, groups, size) = (3usize, 30usize, 7usize);
+        let appended: Vec<(i64, String)> = std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..writers)
+                .map(|w| {
+                    scope.spawn(move || {
+                        let mut writer = Store::open(&backend.url).expect("writer");
+                        let mut out = Vec::new();
+                        for g in 0..groups {
+                            let leaves: Vec<Leaf> = (0..size)
+                                .map(|i| {
+                                    let ms = (w * 100_000 + g * 100 + i) as i64;
+                                    if i % 2 == 0 {
+                                        refused_about_nobody(ms)
+                                    } else {
+                                        // About the person on file (a read's leaf changes no row).
+                                        refused_about(&key, ms)
+                                    }
+                                })
+                                .collect();
+                            let indices = if w == 0 && g % 3 == 0 {
+                                // In a unit: the same leaves inside a transaction of the caller's.
+                                writer.unit(|s| s.log_all(&leaves.iter().collect::<Vec<_>>())).expect("unit")
+                            } else {
+                                writer.log_all(&leaves.iter().collect::<Vec<_>>()).expect("group")
+                            };
+                            let indices: Vec<i64> = indices.into_iter().map(|i| i.expect("leaf")).collect();
+                            assert!(
+                                indices.windows(2).all(|p| p[1] == p[0] + 1),
+                                "{name}: a group is one run: {indices:?}"
+                            );
+                            out.extend(indices.into_iter().zip(leaves.iter().map(Leaf::to_text)));
+                        }
+                        out
+                    })
+                })
+                .collect();
+            handles.into_iter().flat_map(|h| h.join().expect("writer")).collect()
+        });
+        let mut indices: Vec<i64> = appended.iter().map(|a| a.0).collect();
+        indices.sort_unstable();
+        assert_eq!(indices, (before..before + (writers * groups * size) as i64).collect::<Vec<_>>(), "{name}");
+        for (index, text) in &appended {
+            assert_eq!(store.log_leaf(*index).expect("leaf").as_ref(), Some(text), "{name}: leaf {index}");
+        }
+        assert_eq!(store.leaves_about(&key).expect("leaves").len(), writers * groups * (size / 2) + 1, "{name}");
+        let audit = store.audit().expect("audit");
+        assert!(audit.problems.is_empty(), "{name}: {:?}", audit.problems);
+    });
+}
+
+/// Enrols a person (as a code-proofed enrolment) and logs it, so that leaves about them are taken.
+fn enrol_logged(store: &mut Store, key: SubjectKey) {
+    use candor_log::{leaf::SubjectEvent, Leaf, LEAF_VERSION};
+    let id = candor_file::ids::NationalId::parse(Scheme::CnRid, "110105199003071239").expect("id");
+    store
+        .unit(|s| {
+            s.enrol(&SubjectEntry::of(key, &id), Some("hash"), candor_store::Proofing::Code, 1)?;
+            s.log(&Leaf::Enrolment(SubjectEvent { leaf_version: LEAF_VERSION, subject: key.to_hex(), recorded_ms: 1 }))
+        })
+        .expect("enrol");
+}
+
+/// A refused read about a person on file (a read's leaf changes no row).
+fn refused_about(key: &SubjectKey, ms: i64) -> candor_log::Leaf {
+    candor_log::Leaf::RefusedRead(candor_log::leaf::RefusedRead {
+        leaf_version: candor_log::LEAF_VERSION,
+        subject: key.to_hex(),
+        org: "shop".into(),
+        purpose: "tenancy".into(),
+        reason: "file frozen".into(),
+        recorded_ms: ms,
+    })
 }
 
 /// A refused read about nobody on file, as a reader without consent leaves.
