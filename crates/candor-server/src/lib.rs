@@ -11,13 +11,14 @@ mod error;
 pub mod guard;
 pub mod listener;
 pub mod pages;
+mod pool;
 mod routes;
 pub mod settings;
 mod wire;
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, LockResult, Mutex, MutexGuard, TryLockError};
+use std::sync::atomic::{AtomicBool, AtomicU64};
+use std::sync::{Arc, Mutex};
 
 use candor_bureau::{Deployed, Now, Rules};
 use candor_file::ids::SubjectKey;
@@ -27,6 +28,7 @@ use candor_file::stats::RegionCounts;
 use candor_store::Store;
 
 pub use error::{ApiError, CODES};
+pub use pool::{Conn, Lost, StorePool};
 pub use routes::{app, openapi_document, Role, ANONYMOUS_BODY_BYTES, LOG_ORIGIN, ROUTES};
 pub use settings::Settings;
 
@@ -38,66 +40,6 @@ pub struct Metrics {
     pub refused_reads: AtomicU64,
     pub batches: AtomicU64,
     pub errors: AtomicU64,
-}
-
-/// The store's connections. A handler takes whichever is free, so requests on PostgreSQL run in
-/// parallel. SQLite has one writer at a time, and writers on several connections would wait for
-/// each other by polling: there every write goes through one connection, and reads that may
-/// run beside it (a lender's read, a caller's key) take a reader of their own when there are any.
-pub struct StorePool {
-    conns: Vec<Mutex<Store>>,
-    readers: Vec<Mutex<Store>>,
-    next: AtomicUsize,
-}
-
-impl StorePool {
-    pub fn new(first: Store) -> StorePool {
-        StorePool { conns: vec![Mutex::new(first)], readers: Vec::new(), next: AtomicUsize::new(0) }
-    }
-
-    pub fn add(&mut self, store: Store) {
-        self.conns.push(Mutex::new(store));
-    }
-
-    /// Adds a connection that serves only [`StorePool::read`].
-    pub fn add_reader(&mut self, store: Store) {
-        self.readers.push(Mutex::new(store));
-    }
-
-    /// A free connection, or (all busy) the next in turn when it is released.
-    pub fn lock(&self) -> LockResult<MutexGuard<'_, Store>> {
-        self.free(&self.conns)
-    }
-
-    /// A connection for work that only reads: a free reader, or any connection without readers.
-    pub fn read(&self) -> LockResult<MutexGuard<'_, Store>> {
-        if self.readers.is_empty() {
-            self.lock()
-        } else {
-            self.free(&self.readers)
-        }
-    }
-
-    /// A reader that is free this instant, if the pool has readers (SQLite's): what a short
-    /// read runs on without leaving the thread it is on.
-    pub fn try_read(&self) -> Option<MutexGuard<'_, Store>> {
-        let n = self.readers.len();
-        let start = self.next.fetch_add(1, Ordering::Relaxed) % n.max(1);
-        (0..n).find_map(|k| self.readers[(start + k) % n].try_lock().ok())
-    }
-
-    fn free<'a>(&self, conns: &'a [Mutex<Store>]) -> LockResult<MutexGuard<'a, Store>> {
-        let n = conns.len();
-        let start = self.next.fetch_add(1, Ordering::Relaxed) % n;
-        for k in 0..n {
-            match conns[(start + k) % n].try_lock() {
-                Ok(guard) => return Ok(guard),
-                Err(TryLockError::Poisoned(p)) => return Err(p),
-                Err(TryLockError::WouldBlock) => {}
-            }
-        }
-        conns[start].lock()
-    }
 }
 
 /// A long walk takes a connection of the pool per chunk and gives it back between chunks.
