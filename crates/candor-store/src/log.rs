@@ -340,7 +340,11 @@ impl Store {
                     Some(&id) => {
                         slot.insert(Some(id));
                     }
-                    None => missing.push(key),
+                    None => {
+                        // Looked up below, once however many leaves name the person.
+                        slot.insert(None);
+                        missing.push(key);
+                    }
                 }
             }
         }
