@@ -21,6 +21,7 @@ export CANDOR_IDENTITY_KEY=$(printf '1%.0s' $(seq 64)) CANDOR_SEALING_KEY=$(prin
 server="${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
 sep='?'; case "$server" in *\?*) sep='&';; esac
 port=18097 base=http://127.0.0.1:18097
+. bench/scoring.sh
 pid=
 trap '[ -n "$pid" ] && kill $pid 2>/dev/null || true; [ "$kind" = postgres ] && psql "$server" -q -c "DROP SCHEMA IF EXISTS candor_ab CASCADE" >/dev/null 2>&1 || true' EXIT
 
@@ -37,32 +38,8 @@ run() {
     "$bin" ingest --quiet --db "$db" "$out"/demo/pop/batches/*.jsonl > /dev/null
     local shop
     shop=$("$bin" org add --db "$db" --id demo-shop --kind merchant --name Shop 2>/dev/null)
-    printf 'listen = "127.0.0.1:%s"\ndb = "%s"\nmodel = "%s"\nrequests_per_minute = 100000000\nmax_connections_per_address = 512\n' \
-        "$port" "$db" "$out/demo/model.json" > "$out/candor.toml"
-    "$bin" serve --config "$out/candor.toml" > "$out/serve.log" 2>&1 &
-    pid=$!
-    local ready=
-    for _ in $(seq 100); do
-        curl -sf -o /dev/null "$base/healthz" && { ready=1; break; }
-        kill -0 $pid 2>/dev/null || { echo "the server stopped:"; cat "$out/serve.log"; exit 1; }
-        sleep 0.2
-    done
-    [ -n "$ready" ] || { echo "the server did not come up"; exit 1; }
-    local code token
-    code=$("$bin" subject invite --db "$db" --scheme cn_rid --number "$number" 2>/dev/null)
-    curl -s -o /dev/null -X POST $base/v1/subjects -H 'content-type: application/json' \
-        -d "{\"scheme\":\"cn_rid\",\"number\":\"$number\",\"activation_code\":\"$code\",\"passphrase\":\"demo passphrase one\"}"
-    token=$(curl -s -X POST $base/v1/sessions -H 'content-type: application/json' \
-        -d "{\"scheme\":\"cn_rid\",\"number\":\"$number\",\"passphrase\":\"demo passphrase one\"}" | sed -n 's/.*"token":"\([^"]*\)".*/\1/p')
-    curl -s -o /dev/null -X POST $base/v1/me/consents -H "authorization: Bearer $token" -H 'content-type: application/json' \
-        -d "{\"org\":\"demo-shop\",\"purpose\":\"deposit_waiver\",\"until\":\"$(date -u -d '+1 year' +%F)\"}"
-    local body="{\"scheme\":\"cn_rid\",\"number\":\"$number\",\"purpose\":\"deposit_waiver\"}" status
-    status=$(curl -s -o "$out/first.json" -w '%{http_code}' -X POST $base/v1/scores -H "authorization: Bearer $shop" \
-        -H 'content-type: application/json' -d "$body")
-    [ "$status" = 200 ] || { echo "the first score request answered $status: $(cat "$out/first.json")"; exit 1; }
-    printf 'wrk.method = "POST"\nwrk.body = %s\nwrk.headers["content-type"] = "application/json"\nwrk.headers["authorization"] = "Bearer %s"\n' \
-        "'$body'" "$shop" > "$out/score.lua"
-    echo "$bin: $(wrk -t2 -c"$connections" -d"${seconds}s" --latency -s "$out/score.lua" $base/v1/scores \
+    serve_scores "$bin" "$port" "$db" "$shop" "$out" "$number"
+    echo "$bin: $(wrk -t2 -c"$connections" -d"${seconds}s" --latency -s "$out/score-$port.lua" $base/v1/scores \
         | grep -E 'Requests/sec|90%|99%|Non-2xx' | tr -s ' ' | tr '\n' ' ')"
     kill $pid; wait $pid 2>/dev/null || true
     pid=

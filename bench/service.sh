@@ -12,50 +12,18 @@ out=bench/out/service
 rm -rf "$out"; mkdir -p "$out"
 ./target/release/candor demo --no-serve --dir "$out/demo" --subjects 20000 > "$out/demo.txt" 2> "$out/demo.err"
 number=$(grep "^A person (subject)" "$out/demo.txt" | sed 's/.*cn_rid \([0-9X]*\),.*/\1/')
-credentials="{\"scheme\":\"cn_rid\",\"number\":\"$number\",\"passphrase\":\"demo passphrase one\"}"
 body="{\"scheme\":\"cn_rid\",\"number\":\"$number\",\"purpose\":\"deposit_waiver\"}"
+. bench/scoring.sh
 pid=
 trap '[ -n "$pid" ] && kill $pid 2>/dev/null || true' EXIT
 
-# measure LABEL PORT DB SHOP_KEY RATE...: serves DB, has the demo person (enrolling if the store
-# does not know the enrolment) consent to the shop, then measures the ceiling at 4 and 16
-# connections and the latency at each constant RATE for 30 s.
+# measure LABEL PORT DB SHOP_KEY RATE...: serves DB for the demo shop (bench/scoring.sh), then
+# measures the ceiling at 4 and 16 connections and the latency at each constant RATE for 30 s.
 measure() {
     local label=$1 port=$2 db=$3 shop=$4
     shift 4
-    local base=http://127.0.0.1:$port log="$out/serve-$port.log"
-    # The per-key limit is lifted: the load generator is one key.
-    # Every caller here is 127.0.0.1: the cap per address is lifted so the flood and the
-    # lenders, who would come from different addresses, both get connections.
-    printf 'listen = "127.0.0.1:%s"\ndb = "%s"\nmodel = "%s"\nrequests_per_minute = 100000000\nmax_connections_per_address = 512\n' \
-        "$port" "$db" "$out/demo/model.json" > "$out/candor-$port.toml"
-    ./target/release/candor serve --config "$out/candor-$port.toml" > "$log" 2>&1 &
-    pid=$!
-    # Ready when /healthz answers; a server that stopped shows its log.
-    local ready=
-    for _ in $(seq 100); do
-        curl -sf -o /dev/null "$base/healthz" && { ready=1; break; }
-        kill -0 $pid 2>/dev/null || { echo "the server stopped:"; cat "$log"; exit 1; }
-        sleep 0.2
-    done
-    [ -n "$ready" ] || { echo "the server did not come up"; exit 1; }
-    local token
-    token=$(curl -s -X POST $base/v1/sessions -H 'content-type: application/json' -d "$credentials" | sed -n 's/.*"token":"\([^"]*\)".*/\1/p')
-    if [ -z "$token" ]; then
-        # A store that has the person's file but not their enrolment: invited, then enrolled.
-        local code
-        code=$(./target/release/candor subject invite --db "$db" --scheme cn_rid --number "$number" 2>/dev/null)
-        curl -s -o /dev/null -X POST $base/v1/subjects -H 'content-type: application/json' \
-            -d "{\"scheme\":\"cn_rid\",\"number\":\"$number\",\"activation_code\":\"$code\",\"passphrase\":\"demo passphrase one\"}"
-        token=$(curl -s -X POST $base/v1/sessions -H 'content-type: application/json' -d "$credentials" | sed -n 's/.*"token":"\([^"]*\)".*/\1/p')
-    fi
-    curl -s -o /dev/null -X POST $base/v1/me/consents -H "authorization: Bearer $token" -H 'content-type: application/json' \
-        -d "{\"org\":\"demo-shop\",\"purpose\":\"deposit_waiver\",\"until\":\"$(date -u -d '+1 year' +%F)\"}"
-    local status
-    status=$(curl -s -o "$out/first-$port.json" -w '%{http_code}' -X POST $base/v1/scores -H "authorization: Bearer $shop" -H 'content-type: application/json' -d "$body")
-    [ "$status" = 200 ] || { echo "the first score request answered $status: $(cat "$out/first-$port.json")"; exit 1; }
-    printf 'wrk.method = "POST"\nwrk.body = %s\nwrk.headers["content-type"] = "application/json"\nwrk.headers["authorization"] = "Bearer %s"\n' \
-        "'$body'" "$shop" > "$out/score-$port.lua"
+    local base=http://127.0.0.1:$port
+    serve_scores ./target/release/candor "$port" "$db" "$shop" "$out" "$number"
     for connections in 4 16; do
         echo "== $label: consented score requests, $connections connections, 20 s"
         wrk -t2 -c$connections -d20s --latency -s "$out/score-$port.lua" $base/v1/scores | grep -E "Requests/sec|Latency|50%|90%|99%|Non-2xx"
