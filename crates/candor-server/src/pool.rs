@@ -10,7 +10,6 @@
 //! lock of one connection each would let newcomers overtake, and under a steady overload some
 //! requests then waited tens of times as long as the rest.
 
-use std::collections::VecDeque;
 use std::ops::{Deref, DerefMut};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Condvar, Mutex, MutexGuard, TryLockError};
@@ -24,14 +23,20 @@ pub struct Lost;
 /// One set of connections and its queue of waiting callers.
 struct Set {
     conns: Vec<Mutex<Store>>,
-    /// Tickets of the callers waiting, oldest first, and the next ticket to give.
-    queue: Mutex<(VecDeque<u64>, u64)>,
+    queue: Mutex<Turns>,
     turn: Condvar,
+}
+
+/// Callers in line, by ticket: each takes the next; the one served is the one whose turn it is.
+#[derive(Default)]
+struct Turns {
+    next: u64,
+    serving: u64,
 }
 
 impl Set {
     fn new() -> Set {
-        Set { conns: Vec::new(), queue: Mutex::new((VecDeque::new(), 0)), turn: Condvar::new() }
+        Set { conns: Vec::new(), queue: Mutex::new(Turns::default()), turn: Condvar::new() }
     }
 
     /// A connection free this instant, trying each once from `start`.
@@ -47,41 +52,28 @@ impl Set {
         Ok(None)
     }
 
-    /// A free connection; when none is (or others already wait), the first freed after every
-    /// caller who came before.
+    /// The first connection free once every caller who came before has had theirs (at once
+    /// when no one waits and one is free).
     fn take(&self, start: usize) -> Result<Conn<'_>, Lost> {
-        let mut queue = self.queue.lock().map_err(|_| Lost)?;
-        if queue.0.is_empty() {
-            if let Some(guard) = self.try_free(start)? {
-                return Ok(Conn { guard: Some(guard), set: self });
-            }
-        }
-        let ticket = queue.1;
-        queue.1 += 1;
-        queue.0.push_back(ticket);
+        let mut turns = self.queue.lock().map_err(|_| Lost)?;
+        let ticket = turns.next;
+        turns.next += 1;
         loop {
-            if queue.0.front() == Some(&ticket) {
-                match self.try_free(start) {
-                    Ok(Some(guard)) => {
-                        queue.0.pop_front();
-                        // The next in line may find another connection free.
-                        self.turn.notify_all();
-                        return Ok(Conn { guard: Some(guard), set: self });
-                    }
-                    Ok(None) => {}
-                    Err(lost) => {
-                        queue.0.pop_front();
-                        self.turn.notify_all();
-                        return Err(lost);
-                    }
+            if turns.serving == ticket {
+                let taken = self.try_free(start);
+                if !matches!(taken, Ok(None)) {
+                    // Served (or the connection lost): the next in line may find another free.
+                    turns.serving += 1;
+                    self.turn.notify_all();
+                    return taken.map(|guard| Conn { guard, set: self });
                 }
             }
-            queue = self.turn.wait(queue).map_err(|_| Lost)?;
+            turns = self.turn.wait(turns).map_err(|_| Lost)?;
         }
     }
 
     fn waiting(&self) -> usize {
-        self.queue.lock().map_or(0, |q| q.0.len())
+        self.queue.lock().map_or(0, |t| (t.next - t.serving) as usize)
     }
 }
 
