@@ -144,24 +144,37 @@ impl Counts {
     }
 }
 
-/// Weight of evidence, ln(share of goods / share of bads), with half a count added to every cell
-/// so that a bin without goods or without bads has a finite weight. An empty bin weighs 0: it
-/// is scored as the population average.
+/// Weight of evidence, ln(share of goods / share of bads), shrunk toward the population's (0):
+/// see [`shares`]. An empty bin weighs 0: it is scored as the population average.
 pub(crate) fn woe(c: Counts, total: Counts) -> f64 {
     if c.total() == 0 {
         return 0.0;
     }
-    let pg = (c.goods as f64 + 0.5) / (total.goods as f64 + 1.0);
-    let pb = (c.bads as f64 + 0.5) / (total.bads as f64 + 1.0);
+    let (pg, pb) = shares(c, total);
     (pg / pb).ln()
+}
+
+/// A bin's shares of all goods and of all bads, each count with pseudo-rows added in the
+/// population's own proportion: half a row of the rarer outcome and as many of the other as the
+/// population has for each. So a bin without bads or without goods has a finite weight, a small
+/// bin's weight is shrunk toward the population's rather than toward even odds, and a bin with
+/// no bads weighs as no riskier than the population however few its rows (with half a row of
+/// each, ten goods and no bads among 2% bads read as riskier than average).
+fn shares(c: Counts, total: Counts) -> (f64, f64) {
+    let (goods, bads) = (total.goods as f64, total.bads as f64);
+    let (pseudo_goods, pseudo_bads) = match (total.goods, total.bads) {
+        (0, _) | (_, 0) => (0.5, 0.5),
+        _ if bads <= goods => (0.5 * goods / bads, 0.5),
+        _ => (0.5, 0.5 * bads / goods),
+    };
+    ((c.goods as f64 + pseudo_goods) / (goods + pseudo_goods), (c.bads as f64 + pseudo_bads) / (bads + pseudo_bads))
 }
 
 pub(crate) fn iv(c: Counts, total: Counts) -> f64 {
     if c.total() == 0 {
         return 0.0;
     }
-    let pg = (c.goods as f64 + 0.5) / (total.goods as f64 + 1.0);
-    let pb = (c.bads as f64 + 0.5) / (total.bads as f64 + 1.0);
+    let (pg, pb) = shares(c, total);
     (pg - pb) * (pg / pb).ln()
 }
 
@@ -759,6 +772,33 @@ mod tests {
 
     fn c(goods: u64, bads: u64) -> Counts {
         Counts { goods, bads }
+    }
+
+    #[test]
+    fn weights_of_evidence_shrink_toward_the_population() {
+        // 2% bad, as a lender's book often is.
+        let total = c(9_800, 200);
+        // A bin at the population's bad rate weighs exactly nothing, however small.
+        for rows in [10u64, 100, 1_000] {
+            let w = woe(c(rows * 49, rows), total);
+            assert!(w.abs() < 1e-12, "{rows}: {w}");
+        }
+        // A bin without bads is never read as riskier than the population, and more of its
+        // rows say more: ten goods say little, a thousand much.
+        let clean: Vec<f64> = [10, 100, 1_000].map(|g| woe(c(g, 0), total)).to_vec();
+        assert!(clean[0] >= 0.0 && clean[0] < clean[1] && clean[1] < clean[2], "{clean:?}");
+        assert!(clean[0] < 0.5, "ten goods are little evidence: {clean:?}");
+        // The same for a bin without goods, on the side of risk.
+        let dirty: Vec<f64> = [1, 10, 100].map(|b| woe(c(0, b), total)).to_vec();
+        assert!(dirty[0] < 0.0 && dirty[1] < dirty[0] && dirty[2] < dirty[1], "{dirty:?}");
+        // Where bads are the more common outcome, the goods are the rarer one and get the half row.
+        let w = woe(c(10, 490), c(200, 9_800));
+        assert!(w.abs() < 1e-12, "{w}");
+        assert!(woe(c(0, 10), c(200, 9_800)) <= 0.0);
+        // An empty bin weighs nothing; nor does any bin carry information value then.
+        assert_eq!(woe(c(0, 0), total), 0.0);
+        assert_eq!(iv(c(0, 0), total), 0.0);
+        assert!(iv(c(490, 10), total).abs() < 1e-12);
     }
 
     /// A column of `rows` values spread evenly over [0, 1) and outcomes drawn (by a fixed hash)
