@@ -9,7 +9,7 @@ use crate::binning::{
     FOLDS,
 };
 use crate::data::{Column, DataError};
-use crate::logistic::{fit_logistic, fit_logistic_nonpositive, polish, LogisticFit};
+use crate::logistic::{backtrack, fit_logistic, fit_logistic_nonpositive, log_likelihood, polish, LogisticFit};
 use crate::metrics::{band_shares, quantile_edges};
 use crate::model::{
     Bin, BinRule, Characteristic, Kind, Lookup, Model, Scaling, TrainingSummary, FORMAT_NAME, FORMAT_VERSION,
@@ -743,42 +743,44 @@ fn model_shapes(
 }
 
 /// The logistic regression of `bad` on one feature `x` beside a fixed `offset` in the log-odds
-/// (intercept and slope free, the slope penalised by `l2`), by Newton's method: its
-/// log-likelihood, intercept and slope.
+/// (intercept and slope free, the slope penalised by `l2`), by Newton's method with a line
+/// search: its log-likelihood, intercept and slope.
 fn fit_with_offset(x: &[f64], offset: &[f64], bad: &[bool], l2: f64) -> (f64, f64, f64) {
-    let (mut a, mut b) = (0.0, 0.0);
-    let ll = |a: f64, b: f64| -> f64 {
-        x.iter().zip(offset).zip(bad).map(|((&x, &o), &y)| log_likelihood(o + a + b * x, y)).sum()
-    };
-    for _ in 0..50 {
-        let (mut g0, mut g1, mut h00, mut h01, mut h11) = (0.0, 0.0, 0.0, 0.0, 0.0);
+    // The log-likelihood (unpenalised), gradient and Hessian at (a, b), in one pass.
+    let sums = |ab: &[f64]| {
+        let (a, b) = (ab[0], ab[1]);
+        let (mut ll, mut g0, mut g1, mut h00, mut h01, mut h11) = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0);
         for ((&x, &o), &y) in x.iter().zip(offset).zip(bad) {
-            let p = 1.0 / (1.0 + (-(o + a + b * x)).exp());
+            let eta = o + a + b * x;
+            let p = 1.0 / (1.0 + (-eta).exp());
             let r = y as u8 as f64 - p;
             let w = p * (1.0 - p);
+            ll += log_likelihood(eta, y);
             (g0, g1) = (g0 + r, g1 + r * x);
             (h00, h01, h11) = (h00 + w, h01 + w * x, h11 + w * x * x);
         }
-        g1 -= l2 * b;
-        h11 += l2;
+        (ll - 0.5 * l2 * b * b, (ll, [g0, g1 - l2 * b, h00, h01, h11 + l2]))
+    };
+    let mut ab = vec![0.0, 0.0];
+    let (mut at, mut here) = sums(&ab);
+    for _ in 0..50 {
+        let [g0, g1, h00, h01, h11] = here.1;
         let det = h00 * h11 - h01 * h01;
         if !(det.is_finite() && det > 0.0) {
             break;
         }
         let (da, db) = ((h11 * g0 - h01 * g1) / det, (h00 * g1 - h01 * g0) / det);
-        let scale = 5.0 / da.abs().max(db.abs()).max(5.0);
-        (a, b) = (a + scale * da, b + scale * db);
-        if da.abs().max(db.abs()) < 1e-9 {
+        let longest = da.abs().max(db.abs());
+        let t0 = 5.0 / longest.max(5.0);
+        let (next, _, there) = backtrack(&ab, &[da, db], t0, at, g0 * da + g1 * db, sums);
+        ab = next;
+        here = there;
+        at = here.0 - 0.5 * l2 * ab[1] * ab[1];
+        if longest < 1e-9 {
             break;
         }
     }
-    (ll(a, b), a, b)
-}
-
-/// ln P(outcome) for one row at log-odds of bad `eta`, without overflow.
-fn log_likelihood(eta: f64, bad: bool) -> f64 {
-    let z = if bad { -eta } else { eta };
-    -(z.max(0.0) + (-z.abs()).exp().ln_1p())
+    (here.0, ab[0], ab[1])
 }
 
 /// Rows [`model_shapes`] compares shapes on, at most: each shape of each characteristic costs

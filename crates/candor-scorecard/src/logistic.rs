@@ -43,23 +43,61 @@ pub(crate) fn fit_logistic(x: &[&[f64]], y: &[bool], l2: f64) -> LogisticFit {
     let rate = (positives / n.max(1) as f64).clamp(1e-9, 1.0 - 1e-9);
     let mut beta = vec![0.0; p];
     beta[0] = (rate / (1.0 - rate)).ln();
-    let mut hessian = vec![0.0; p * p];
+    let mut at = newton_sums(x, y, l2, &beta);
     for _ in 0..MAX_ITERATIONS {
-        let (grad, h) = newton_sums(x, y, l2, &beta);
-        hessian = h;
-        let Some(step) = solve_spd(&hessian, &grad, p) else { break };
+        let Some(step) = solve_spd(&at.hessian, &at.grad, p) else { break };
         let max_step = step.iter().fold(0.0f64, |m, s| m.max(s.abs()));
-        // Damp very long steps, which only happen when the data are (nearly) separable.
-        let scale = if max_step > 5.0 { 5.0 / max_step } else { 1.0 };
-        beta.iter_mut().zip(&step).for_each(|(b, s)| *b += scale * s);
+        let slope = dot(&at.grad, &step);
+        let (next, _, sums) = backtrack(&beta, &step, damped(max_step), at.ll, slope, |b| {
+            let s = newton_sums(x, y, l2, b);
+            (s.ll, s)
+        });
+        (beta, at) = (next, sums);
         if max_step < TOLERANCE {
             break;
         }
     }
-    // Standard errors from the last Hessian, taken one step (of at most the tolerance, or the
-    // last damped step when the iteration limit was hit) before the solution.
-    let std_errors = standard_errors(&hessian, p);
-    LogisticFit { intercept: beta[0], coefficients: beta[1..].to_vec(), std_errors, hessian }
+    let std_errors = standard_errors(&at.hessian, p);
+    LogisticFit { intercept: beta[0], coefficients: beta[1..].to_vec(), std_errors, hessian: at.hessian }
+}
+
+/// The longest step Newton takes: a longer one (which only happens when the data are nearly
+/// separable) is scaled down to it.
+fn damped(max_step: f64) -> f64 {
+    if max_step > 5.0 {
+        5.0 / max_step
+    } else {
+        1.0
+    }
+}
+
+/// Backtracking along `direction` from `beta`: the first of `t0`, `t0`/2, `t0`/4, ... at which
+/// the penalised log-likelihood `eval` gives rises by at least a ten-thousandth of what the
+/// step's `slope` (the gradient along `direction`, at `ll0`) promises (Armijo's condition), up
+/// to what rounding leaves unmeasured. Newton's full step nearly always passes at once; where it
+/// overshoots (a feature of a few rows with a large weight of evidence can send the iteration
+/// back and forth between two points forever) it is shortened, so every step climbs. Returns
+/// the new point, the step taken and what `eval` gave there.
+pub(crate) fn backtrack<T>(
+    beta: &[f64],
+    direction: &[f64],
+    t0: f64,
+    ll0: f64,
+    slope: f64,
+    eval: impl Fn(&[f64]) -> (f64, T),
+) -> (Vec<f64>, f64, T) {
+    // What rounding leaves uncertain in a sum of many rows' log-likelihoods: a change smaller
+    // than this is not measured, and a step that promises no more is taken as it is.
+    let noise = 1e-9 * ll0.abs().max(1.0);
+    let mut t = t0;
+    loop {
+        let next: Vec<f64> = beta.iter().zip(direction).map(|(b, d)| b + t * d).collect();
+        let (ll, payload) = eval(&next);
+        if ll >= ll0 + 1e-4 * t * slope - noise || t < 1e-10 {
+            return (next, t, payload);
+        }
+        t *= 0.5;
+    }
 }
 
 /// Fits as [`fit_logistic`] with every coefficient held at or below zero (the intercept is
@@ -80,19 +118,19 @@ pub(crate) fn fit_logistic_nonpositive(x: &[&[f64]], y: &[bool], l2: f64) -> (Lo
     let mut beta: Vec<f64> =
         std::iter::once(free.intercept).chain(free.coefficients.iter().map(|&c| c.min(0.0))).collect();
     let mut held: Vec<bool> = std::iter::once(false).chain(free.coefficients.iter().map(|&c| c > 0.0)).collect();
-    let mut hessian = vec![0.0; p * p];
+    let mut at = newton_sums(x, y, l2, &beta);
     for _round in 0..2 * p + 2 {
-        let mut grad = vec![0.0; p];
         for _ in 0..MAX_ITERATIONS * 2 {
-            let (g, h) = newton_sums(x, y, l2, &beta);
-            (grad, hessian) = (g, h);
             let free: Vec<usize> = (0..p).filter(|&i| !held[i]).collect();
-            let sub: Vec<f64> =
-                free.iter().flat_map(|&a| free.iter().map(move |&b| (a, b))).map(|(a, b)| hessian[a * p + b]).collect();
-            let g_free: Vec<f64> = free.iter().map(|&i| grad[i]).collect();
+            let sub: Vec<f64> = free
+                .iter()
+                .flat_map(|&a| free.iter().map(move |&b| (a, b)))
+                .map(|(a, b)| at.hessian[a * p + b])
+                .collect();
+            let g_free: Vec<f64> = free.iter().map(|&i| at.grad[i]).collect();
             let Some(step) = solve_spd(&sub, &g_free, free.len()) else { break };
             let max_step = step.iter().fold(0.0f64, |m, s| m.max(s.abs()));
-            let mut scale = if max_step > 5.0 { 5.0 / max_step } else { 1.0 };
+            let mut scale = damped(max_step);
             let mut blocked = None;
             for (k, &i) in free.iter().enumerate() {
                 if i > 0 && step[k] > 0.0 {
@@ -103,28 +141,33 @@ pub(crate) fn fit_logistic_nonpositive(x: &[&[f64]], y: &[bool], l2: f64) -> (Lo
                     }
                 }
             }
-            for (k, &i) in free.iter().enumerate() {
-                beta[i] += scale * step[k];
-            }
-            if let Some(i) = blocked {
+            let mut direction = vec![0.0; p];
+            free.iter().zip(&step).for_each(|(&i, &s)| direction[i] = s);
+            let slope = dot(&g_free, &step);
+            let (next, t, sums) = backtrack(&beta, &direction, scale, at.ll, slope, |b| {
+                let s = newton_sums(x, y, l2, b);
+                (s.ll, s)
+            });
+            (beta, at) = (next, sums);
+            // A step shortened by the search stops short of the bound.
+            if let Some(i) = blocked.filter(|_| t == scale) {
                 beta[i] = 0.0;
                 held[i] = true;
+                at = newton_sums(x, y, l2, &beta);
                 continue;
             }
-            if max_step * scale < TOLERANCE {
+            if max_step * t < TOLERANCE {
                 break;
             }
         }
-        let (g, h) = newton_sums(x, y, l2, &beta);
-        (grad, hessian) = (g, h);
-        let release: Vec<usize> = (1..p).filter(|&j| held[j] && grad[j] < -1e-9).collect();
+        let release: Vec<usize> = (1..p).filter(|&j| held[j] && at.grad[j] < -1e-9).collect();
         if release.is_empty() {
             break;
         }
         release.into_iter().for_each(|j| held[j] = false);
     }
-    let std_errors = standard_errors(&hessian, p);
-    let fit = LogisticFit { intercept: beta[0], coefficients: beta[1..].to_vec(), std_errors, hessian };
+    let std_errors = standard_errors(&at.hessian, p);
+    let fit = LogisticFit { intercept: beta[0], coefficients: beta[1..].to_vec(), std_errors, hessian: at.hessian };
     (fit, held[1..].to_vec())
 }
 
@@ -135,7 +178,7 @@ impl LogisticFit {
     pub fn without_held(&self, held: &[bool], x: &[&[f64]], y: &[bool], l2: f64) -> LogisticFit {
         let kept = self.coefficients.iter().zip(held).filter(|(_, &h)| !h).map(|(&c, _)| c);
         let beta: Vec<f64> = std::iter::once(self.intercept).chain(kept).collect();
-        let (_, hessian) = newton_sums(x, y, l2, &beta);
+        let hessian = newton_sums(x, y, l2, &beta).hessian;
         let std_errors = standard_errors(&hessian, beta.len());
         LogisticFit { intercept: beta[0], coefficients: beta[1..].to_vec(), std_errors, hessian }
     }
@@ -152,7 +195,7 @@ impl LogisticFit {
         let hessian: Vec<f64> =
             (0..p * p).filter(|&k| k / p != drop && k % p != drop).map(|k| self.hessian[k]).collect();
         let beta = quasi_newton(x, y, l2, beta, &hessian);
-        let (_, hessian) = newton_sums(x, y, l2, &beta);
+        let hessian = newton_sums(x, y, l2, &beta).hessian;
         let std_errors = standard_errors(&hessian, p - 1);
         LogisticFit { intercept: beta[0], coefficients: beta[1..].to_vec(), std_errors, hessian }
     }
@@ -179,21 +222,16 @@ pub(crate) fn polish(x: &[&[f64]], y: &[bool], l2: f64, sample: &LogisticFit, ro
 /// is Newton's (a zero gradient); convergence is linear, and fast when `hessian` is close.
 fn quasi_newton(x: &[&[f64]], y: &[bool], l2: f64, mut beta: Vec<f64>, hessian: &[f64]) -> Vec<f64> {
     let p = beta.len();
-    let n = y.len();
-    let blocks = blocks(n);
+    let (mut ll, mut grad) = gradient(x, y, l2, &beta);
     for _ in 0..MAX_ITERATIONS {
-        let sums = par_map(&blocks, |&(s, e)| block_gradient(x, y, &beta, s, e));
-        let mut grad = vec![0.0; p];
-        for b in &sums {
-            grad.iter_mut().zip(b).for_each(|(g, v)| *g += v);
-        }
-        for i in 1..p {
-            grad[i] -= l2 * beta[i];
-        }
         let Some(step) = solve_spd(hessian, &grad, p) else { break };
         let max_step = step.iter().fold(0.0f64, |m, s| m.max(s.abs()));
-        let scale = if max_step > 5.0 { 5.0 / max_step } else { 1.0 };
-        beta.iter_mut().zip(&step).for_each(|(b, s)| *b += scale * s);
+        let slope = dot(&grad, &step);
+        let (next, _, (next_ll, next_grad)) = backtrack(&beta, &step, damped(max_step), ll, slope, |b| {
+            let g = gradient(x, y, l2, b);
+            (g.0, g)
+        });
+        (beta, ll, grad) = (next, next_ll, next_grad);
         if max_step < TOLERANCE {
             break;
         }
@@ -201,20 +239,63 @@ fn quasi_newton(x: &[&[f64]], y: &[bool], l2: f64, mut beta: Vec<f64>, hessian: 
     beta
 }
 
+/// The penalised log-likelihood and its gradient at `beta`.
+fn gradient(x: &[&[f64]], y: &[bool], l2: f64, beta: &[f64]) -> (f64, Vec<f64>) {
+    let p = beta.len();
+    let sums = par_map(&blocks(y.len()), |&(s, e)| block_gradient(x, y, beta, s, e));
+    let mut grad = vec![0.0; p];
+    let mut ll = 0.0;
+    for (block_ll, b) in &sums {
+        ll += block_ll;
+        grad.iter_mut().zip(b).for_each(|(g, v)| *g += v);
+    }
+    for i in 1..p {
+        grad[i] -= l2 * beta[i];
+    }
+    (ll - penalty(l2, beta), grad)
+}
+
+/// The L2 penalty at `beta` (the intercept, first, is not penalised).
+fn penalty(l2: f64, beta: &[f64]) -> f64 {
+    0.5 * l2 * beta[1..].iter().map(|b| b * b).sum::<f64>()
+}
+
+/// One row at log-odds `t`: ln P(y) and P(bad), from one exponential.
+fn row(t: f64, y: bool) -> (f64, f64) {
+    let e = (-t).exp();
+    // ln(1 + e^-t), which is -t itself where e^-t overflows.
+    let softplus = if e.is_finite() { e.ln_1p() } else { -t };
+    (-softplus - if y { 0.0 } else { t }, 1.0 / (1.0 + e))
+}
+
+/// ln P(y) for one row at log-odds `eta`, without overflow.
+pub(crate) fn log_likelihood(eta: f64, y: bool) -> f64 {
+    let z = if y { -eta } else { eta };
+    -(z.max(0.0) + (-z.abs()).exp().ln_1p())
+}
+
 /// Row ranges of the Newton sums.
 fn blocks(n: usize) -> Vec<(usize, usize)> {
     (0..n).step_by(BLOCK_ROWS).map(|s| (s, (s + BLOCK_ROWS).min(n))).collect()
 }
 
-/// The penalised gradient and (full, symmetric) Hessian at `beta`.
-fn newton_sums(x: &[&[f64]], y: &[bool], l2: f64, beta: &[f64]) -> (Vec<f64>, Vec<f64>) {
+/// The penalised log-likelihood, gradient and (full, symmetric) Hessian at one point.
+struct Sums {
+    ll: f64,
+    grad: Vec<f64>,
+    hessian: Vec<f64>,
+}
+
+fn newton_sums(x: &[&[f64]], y: &[bool], l2: f64, beta: &[f64]) -> Sums {
     let p = beta.len();
     let n = y.len();
     let blocks = blocks(n);
     let sums = par_map(&blocks, |&(s, e)| block_sums(x, y, beta, s, e));
     let mut grad = vec![0.0; p];
     let mut hessian = vec![0.0; p * p];
+    let mut ll = 0.0;
     for b in &sums {
+        ll += b.ll;
         grad.iter_mut().zip(&b.grad).for_each(|(g, v)| *g += v);
         hessian.iter_mut().zip(&b.hess).for_each(|(h, v)| *h += v);
     }
@@ -223,7 +304,7 @@ fn newton_sums(x: &[&[f64]], y: &[bool], l2: f64, beta: &[f64]) -> (Vec<f64>, Ve
         hessian[i * p + i] += l2;
     }
     mirror(&mut hessian, p);
-    (grad, hessian)
+    Sums { ll: ll - penalty(l2, beta), grad, hessian }
 }
 
 fn standard_errors(hessian: &[f64], p: usize) -> Vec<f64> {
@@ -236,21 +317,30 @@ fn standard_errors(hessian: &[f64], p: usize) -> Vec<f64> {
         .collect()
 }
 
-fn block_gradient(x: &[&[f64]], y: &[bool], beta: &[f64], s: usize, e: usize) -> Vec<f64> {
+fn block_gradient(x: &[&[f64]], y: &[bool], beta: &[f64], s: usize, e: usize) -> (f64, Vec<f64>) {
     let mut eta = vec![beta[0]; e - s];
     for (j, col) in x.iter().enumerate() {
         let b = beta[j + 1];
         eta.iter_mut().zip(&col[s..e]).for_each(|(t, v)| *t += b * v);
     }
-    let r: Vec<f64> =
-        eta.iter().zip(&y[s..e]).map(|(&t, &yi)| if yi { 1.0 } else { 0.0 } - 1.0 / (1.0 + (-t).exp())).collect();
+    let mut ll = 0.0;
+    let r: Vec<f64> = eta
+        .iter()
+        .zip(&y[s..e])
+        .map(|(&t, &yi)| {
+            let (row_ll, mu) = row(t, yi);
+            ll += row_ll;
+            yi as u8 as f64 - mu
+        })
+        .collect();
     let mut grad = Vec::with_capacity(beta.len());
     grad.push(r.iter().sum());
     grad.extend(x.iter().map(|col| dot(&r, &col[s..e])));
-    grad
+    (ll, grad)
 }
 
 struct BlockSums {
+    ll: f64,
     grad: Vec<f64>,
     /// Upper triangle filled, row-major p×p.
     hess: Vec<f64>,
@@ -266,12 +356,13 @@ fn block_sums(x: &[&[f64]], y: &[bool], beta: &[f64], s: usize, e: usize) -> Blo
     }
     let mut w = vec![0.0; len];
     let mut r = vec![0.0; len];
+    let mut ll = 0.0;
     for i in 0..len {
         let t = eta[i];
-        let mu = 1.0 / (1.0 + (-t).exp());
-        let yi = if y[s + i] { 1.0 } else { 0.0 };
+        let (row_ll, mu) = row(t, y[s + i]);
         w[i] = mu * (1.0 - mu);
-        r[i] = yi - mu;
+        r[i] = y[s + i] as u8 as f64 - mu;
+        ll += row_ll;
     }
     let col = |j: usize| -> &[f64] { &x[j - 1][s..e] };
     let mut grad = vec![0.0; p];
@@ -288,7 +379,7 @@ fn block_sums(x: &[&[f64]], y: &[bool], beta: &[f64], s: usize, e: usize) -> Blo
             hess[a * p + b] = dot(&wx, col(b));
         }
     }
-    BlockSums { grad, hess }
+    BlockSums { ll, grad, hess }
 }
 
 fn dot(a: &[f64], b: &[f64]) -> f64 {
@@ -431,6 +522,52 @@ mod tests {
         for (a, b) in held.coefficients.iter().zip(&free.coefficients) {
             assert!((a - b).abs() < 1e-6, "{held:?} {free:?}");
         }
+    }
+
+    /// The penalised gradient at a fit, computed here from the definition.
+    fn gradient_at(x: &[&[f64]], y: &[bool], l2: f64, fit: &LogisticFit) -> Vec<f64> {
+        let mut g = vec![0.0; x.len() + 1];
+        for (r, &yr) in y.iter().enumerate() {
+            let eta = fit.intercept + x.iter().zip(&fit.coefficients).map(|(c, b)| c[r] * b).sum::<f64>();
+            let resid = yr as u8 as f64 - 1.0 / (1.0 + (-eta).exp());
+            g[0] += resid;
+            x.iter().enumerate().for_each(|(j, c)| g[j + 1] += resid * c[r]);
+        }
+        fit.coefficients.iter().enumerate().for_each(|(j, b)| g[j + 1] -= l2 * b);
+        g
+    }
+
+    /// A rare characteristic with a large weight of evidence (mortgage insurance denied on 2%
+    /// of the rows, nine in ten of them bad) sends Newton's full steps back and forth between
+    /// two points forever, one of them with the coefficient's sign reversed; the line search
+    /// makes every step climb, and the fit lands where the gradient vanishes.
+    #[test]
+    fn a_rare_large_weight_of_evidence_does_not_make_newton_oscillate() {
+        let mut state = 7u64;
+        let mut next = || {
+            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            (state >> 11) as f64 / (1u64 << 53) as f64
+        };
+        let n = 2_000;
+        let (mut rare, mut other, mut y) = (vec![], vec![], vec![]);
+        for i in 0..n {
+            let denied = i % 50 == 0;
+            let u = next();
+            rare.push(if denied { -3.3 } else { 0.16 });
+            other.push(0.9 - 1.5 * u);
+            y.push(next() < if denied { 0.88 } else { 0.02 + 0.16 * u });
+        }
+        let x: [&[f64]; 2] = [&rare, &other];
+        let fit = fit_logistic(&x, &y, 1.0);
+        let g = gradient_at(&x, &y, 1.0, &fit);
+        assert!(g.iter().all(|v| v.abs() < 1e-4), "not at the optimum: {fit:?}, gradient {g:?}");
+        assert!(fit.coefficients[0] < -0.5, "the denial counts against: {fit:?}");
+        let (bounded, held) = fit_logistic_nonpositive(&x, &y, 1.0);
+        assert_eq!(held, [false, false]);
+        assert!((bounded.coefficients[0] - fit.coefficients[0]).abs() < 1e-9);
+        let polished = polish(&x, &y, 1.0, &fit_logistic(&[&rare[..400], &other[..400]], &y[..400], 1.0), 5.0);
+        let g = gradient_at(&x, &y, 1.0, &polished);
+        assert!(g.iter().all(|v| v.abs() < 1e-4), "polish not at the optimum: {polished:?}, gradient {g:?}");
     }
 
     #[test]
