@@ -198,14 +198,14 @@ impl Binned {
 
 pub(crate) fn bin_column(name: &str, values: &Values, bad: &[bool], options: &BinningOptions) -> Binned {
     let total = totals(bad);
+    let z = if options.severe.contains(name) { SEVERE_Z } else { RARE_Z };
     match values {
         Values::Numeric(v) => {
             let specials = options.specials.get(name).map(Vec::as_slice).unwrap_or(&[]);
             let trend = options.trends.get(name).copied().unwrap_or(options.trend);
-            let z = if options.severe.contains(name) { SEVERE_Z } else { RARE_Z };
             bin_numeric(v, bad, specials, trend, total, options, z)
         }
-        Values::Categorical { codes, levels } => bin_categorical(codes, levels, bad, total, options),
+        Values::Categorical { codes, levels } => bin_categorical(codes, levels, bad, total, options, z),
     }
 }
 
@@ -447,14 +447,20 @@ fn rare_top_tail(values: &[f64], bad: &[bool], specials: &[f64], cuts: &[f64], m
             rest.add(b);
         }
     }
+    rare_and_riskier(tail, rest, min_count, z).then_some(first)
+}
+
+/// Whether `tail` is rare (at least [`RARE_MIN_ROWS`] rows, fewer than a bin's minimum
+/// `min_count`) and its bad rate above `rest`'s by a two-proportion z statistic of at least `z`.
+fn rare_and_riskier(tail: Counts, rest: Counts, min_count: u64, z: f64) -> bool {
     let (nt, nr) = (tail.total() as f64, rest.total() as f64);
     if tail.total() < RARE_MIN_ROWS || tail.total() >= min_count || nr == 0.0 {
-        return None;
+        return false;
     }
     let (rt, rr) = (tail.bads as f64 / nt, rest.bads as f64 / nr);
     let pooled = (tail.bads + rest.bads) as f64 / (nt + nr);
     let se = (pooled * (1.0 - pooled) * (1.0 / nt + 1.0 / nr)).sqrt();
-    (se > 0.0 && rt > rr && (rt - rr) / se >= z).then_some(first)
+    se > 0.0 && rt > rr && (rt - rr) / se >= z
 }
 
 /// How many of the sorted `cuts` are `<= v`: a binary search without branches, which the
@@ -514,7 +520,14 @@ fn quantile_cuts(values: &[f64], specials: &[f64], prebins: usize, min_count: u6
     cuts
 }
 
-fn bin_categorical(codes: &[u32], levels: &[String], bad: &[bool], total: Counts, options: &BinningOptions) -> Binned {
+fn bin_categorical(
+    codes: &[u32],
+    levels: &[String],
+    bad: &[bool],
+    total: Counts,
+    options: &BinningOptions,
+    rare_z: f64,
+) -> Binned {
     let mut per_level = vec![Counts::default(); levels.len()];
     let mut missing = Counts::default();
     for (&c, &b) in codes.iter().zip(bad) {
@@ -557,7 +570,21 @@ fn bin_categorical(codes: &[u32], levels: &[String], bad: &[bool], total: Counts
 
     let counts: Vec<Counts> = pres.iter().map(|p| p.counts).collect();
     let min_count = min_count(options.min_bin_share, codes.len());
-    let (groups, _) = optimal_partition(&counts, total, min_count, options.max_bins, Trend::Ascending);
+    // The riskiest level, too rare for a bin of the minimum share but significantly riskier
+    // than the rest (mortgage insurance denied, a collection status), keeps a bin of its own,
+    // as a numeric column's rare top tail does; the rest are grouped without it.
+    let rare_tail = match counts.split_last() {
+        Some((&riskiest, rest)) if options.max_bins >= 2 && !rest.is_empty() => {
+            rare_and_riskier(riskiest, sum(rest), min_count, rare_z)
+        }
+        _ => false,
+    };
+    let (searched, max_bins) =
+        if rare_tail { (&counts[..counts.len() - 1], options.max_bins - 1) } else { (&counts[..], options.max_bins) };
+    let (mut groups, _) = optimal_partition(searched, total, min_count, max_bins, Trend::Ascending);
+    if rare_tail {
+        groups.push((counts.len() - 1, counts.len() - 1));
+    }
 
     let mut level_to_bin = vec![u16::MAX; levels.len()];
     let mut bins = Vec::new();
