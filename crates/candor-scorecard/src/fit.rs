@@ -409,6 +409,7 @@ fn fit_shaped(
             bins,
         };
         if coefficient.is_some() {
+            notes.extend(rare_bin_notes(&characteristic, total, min_rows, options.binning.min_bin_share));
             characteristics.push(characteristic.clone());
         }
         let outcome = outcomes[i].clone().unwrap_or(CharacteristicOutcome::LowIv);
@@ -460,6 +461,31 @@ fn fit_shaped(
         })
         .collect();
     Ok((model, FitReport { columns: report, coefficients, notes }))
+}
+
+/// What the report says of each bin of a kept characteristic that holds fewer rows than a bin
+/// may (`min_rows`): a rare record or category kept on its own because its bad rate is
+/// significantly above the other rows'.
+fn rare_bin_notes(c: &Characteristic, total: Counts, min_rows: u64, min_share: f64) -> Vec<String> {
+    let rows = total.total();
+    c.bins
+        .iter()
+        .filter(|b| matches!(b.rule, BinRule::Range { .. } | BinRule::Categories { .. }))
+        .filter(|b| b.count > 0 && b.count < min_rows)
+        .map(|b| {
+            let rest = (total.bads - b.bads) as f64 / (rows - b.count).max(1) as f64;
+            format!(
+                "`{}`: the bin {} holds {} rows ({:.1}% of all), below the minimum bin share of {:.0}%: it is kept on its own because its bad rate, {:.1}%, is significantly above the other rows' {:.1}%",
+                c.name,
+                b.rule.label(),
+                b.count,
+                100.0 * b.count as f64 / rows as f64,
+                100.0 * min_share,
+                100.0 * b.bads as f64 / b.count as f64,
+                100.0 * rest
+            )
+        })
+        .collect()
 }
 
 /// What [`regress`] found.

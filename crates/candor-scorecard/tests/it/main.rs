@@ -443,6 +443,14 @@ fn a_rare_severe_event_keeps_a_bin_of_its_own() {
     let ranges: Vec<_> = bins.iter().filter(|b| matches!(b.rule, BinRule::Range { .. })).collect();
     assert_eq!(ranges.len(), 2, "{bins:?}");
     assert_eq!(ranges[1].count, 100, "the judged files alone: {bins:?}");
+    assert!(
+        report
+            .notes
+            .iter()
+            .any(|n| n.starts_with("`open_judgments`: the bin ") && n.contains("holds 100 rows (1.0% of all)")),
+        "the report says why: {:?}",
+        report.notes
+    );
     assert!(ranges[1].points < ranges[0].points - 20, "a judgment costs points: {bins:?}");
     let harmless = report.columns.iter().find(|(c, _)| c.name == "harmless_flag").expect("reported");
     assert_ne!(harmless.1, candor_scorecard::CharacteristicOutcome::Selected, "{:?}", harmless.0.bins);
@@ -526,6 +534,13 @@ fn a_rare_risky_category_keeps_a_bin_of_its_own() {
     );
     assert_eq!(groups[1].count, 40);
     assert!(groups[1].points < groups[0].points - 20, "a denial costs points: {:?}", c.bins);
+    assert!(
+        report.notes.iter().any(|n| n.starts_with("`insurance`: the bin \"denied\"")
+            && n.contains("holds 40 rows (2.0% of all), below the minimum bin share of 5%")),
+        "the report says why: {:?}",
+        report.notes
+    );
+    assert!(report.notes.iter().all(|n| !n.contains("`region`")), "{:?}", report.notes);
     let region = report.columns.iter().find(|(c, _)| c.name == "region").expect("reported");
     assert!(
         region
