@@ -9,7 +9,7 @@ use crate::binning::{
     FOLDS,
 };
 use crate::data::{Column, DataError};
-use crate::logistic::{backtrack, fit_logistic, fit_logistic_nonpositive, log_likelihood, polish, LogisticFit};
+use crate::logistic::{backtrack, fit_logistic, fit_logistic_nonpositive, log_likelihood, polish, row, LogisticFit};
 use crate::metrics::{band_shares, quantile_edges};
 use crate::model::{
     Bin, BinRule, Characteristic, Kind, Lookup, Model, Scaling, TrainingSummary, FORMAT_NAME, FORMAT_VERSION,
@@ -777,11 +777,10 @@ fn fit_with_offset(x: &[f64], offset: &[f64], bad: &[bool], l2: f64) -> (f64, f6
         let (a, b) = (ab[0], ab[1]);
         let (mut ll, mut g0, mut g1, mut h00, mut h01, mut h11) = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0);
         for ((&x, &o), &y) in x.iter().zip(offset).zip(bad) {
-            let eta = o + a + b * x;
-            let p = 1.0 / (1.0 + (-eta).exp());
+            let (row_ll, p) = row(o + a + b * x, y);
             let r = y as u8 as f64 - p;
             let w = p * (1.0 - p);
-            ll += log_likelihood(eta, y);
+            ll += row_ll;
             (g0, g1) = (g0 + r, g1 + r * x);
             (h00, h01, h11) = (h00 + w, h01 + w * x, h11 + w * x * x);
         }

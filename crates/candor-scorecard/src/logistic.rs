@@ -260,18 +260,17 @@ fn penalty(l2: f64, beta: &[f64]) -> f64 {
     0.5 * l2 * beta[1..].iter().map(|b| b * b).sum::<f64>()
 }
 
-/// One row at log-odds `t`: ln P(y) and P(bad), from one exponential.
-fn row(t: f64, y: bool) -> (f64, f64) {
+/// One row at log-odds `t`: ln P(y) and P(bad), from one exponential, without overflow.
+pub(crate) fn row(t: f64, y: bool) -> (f64, f64) {
     let e = (-t).exp();
     // ln(1 + e^-t), which is -t itself where e^-t overflows.
     let softplus = if e.is_finite() { e.ln_1p() } else { -t };
     (-softplus - if y { 0.0 } else { t }, 1.0 / (1.0 + e))
 }
 
-/// ln P(y) for one row at log-odds `eta`, without overflow.
+/// ln P(y) for one row at log-odds `eta`.
 pub(crate) fn log_likelihood(eta: f64, y: bool) -> f64 {
-    let z = if y { -eta } else { eta };
-    -(z.max(0.0) + (-z.abs()).exp().ln_1p())
+    row(eta, y).0
 }
 
 /// Row ranges of the Newton sums.
@@ -568,6 +567,20 @@ mod tests {
         let polished = polish(&x, &y, 1.0, &fit_logistic(&[&rare[..400], &other[..400]], &y[..400], 1.0), 5.0);
         let g = gradient_at(&x, &y, 1.0, &polished);
         assert!(g.iter().all(|v| v.abs() < 1e-4), "polish not at the optimum: {polished:?}, gradient {g:?}");
+    }
+
+    #[test]
+    fn a_rows_likelihood_holds_at_extreme_log_odds() {
+        for t in [-800.0, -40.0, -1.0, 0.0, 1.0, 40.0, 800.0] {
+            let (bad, p) = row(t, true);
+            let (good, _) = row(t, false);
+            assert!(bad.is_finite() && good.is_finite() && bad <= 0.0 && good <= 0.0, "{t}: {bad} {good}");
+            assert!((bad.exp() + good.exp() - 1.0).abs() < 1e-12, "{t}");
+            assert!((p - bad.exp()).abs() < 1e-12, "{t}");
+        }
+        assert!((row(-800.0, true).0 + 800.0).abs() < 1e-9);
+        assert!((row(800.0, false).0 + 800.0).abs() < 1e-9);
+        assert!((row(0.0, true).0 + std::f64::consts::LN_2).abs() < 1e-15);
     }
 
     #[test]
