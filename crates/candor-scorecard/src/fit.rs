@@ -784,12 +784,13 @@ fn fit_with_offset(x: &[f64], offset: &[f64], bad: &[bool], l2: f64) -> (f64, f6
             (g0, g1) = (g0 + r, g1 + r * x);
             (h00, h01, h11) = (h00 + w, h01 + w * x, h11 + w * x * x);
         }
-        (ll - 0.5 * l2 * b * b, (ll, [g0, g1 - l2 * b, h00, h01, h11 + l2]))
+        let penalised = ll - 0.5 * l2 * b * b;
+        (penalised, (penalised, ll, [g0, g1 - l2 * b, h00, h01, h11 + l2]))
     };
     let mut ab = vec![0.0, 0.0];
-    let (mut at, mut here) = sums(&ab);
+    let (_, mut here) = sums(&ab);
     for _ in 0..50 {
-        let [g0, g1, h00, h01, h11] = here.1;
+        let (at, _, [g0, g1, h00, h01, h11]) = here;
         let det = h00 * h11 - h01 * h01;
         if !(det.is_finite() && det > 0.0) {
             break;
@@ -797,15 +798,12 @@ fn fit_with_offset(x: &[f64], offset: &[f64], bad: &[bool], l2: f64) -> (f64, f6
         let (da, db) = ((h11 * g0 - h01 * g1) / det, (h00 * g1 - h01 * g0) / det);
         let longest = da.abs().max(db.abs());
         let t0 = 5.0 / longest.max(5.0);
-        let (next, _, there) = backtrack(&ab, &[da, db], t0, at, g0 * da + g1 * db, sums);
-        ab = next;
-        here = there;
-        at = here.0 - 0.5 * l2 * ab[1] * ab[1];
+        (ab, _, here) = backtrack(&ab, &[da, db], t0, at, g0 * da + g1 * db, sums);
         if longest < 1e-9 {
             break;
         }
     }
-    (here.0, ab[0], ab[1])
+    (here.1, ab[0], ab[1])
 }
 
 /// Rows [`model_shapes`] compares shapes on, at most: each shape of each characteristic costs

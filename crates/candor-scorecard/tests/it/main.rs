@@ -454,15 +454,16 @@ fn a_rare_severe_event_keeps_a_bin_of_its_own() {
     assert!(ranges[1].points < ranges[0].points - 20, "a judgment costs points: {bins:?}");
     let harmless = report.columns.iter().find(|(c, _)| c.name == "harmless_flag").expect("reported");
     assert_ne!(harmless.1, candor_scorecard::CharacteristicOutcome::Selected, "{:?}", harmless.0.bins);
+    let first = first_reason(&model, |name| Value::Number(if name == "open_judgments" { 1.0 } else { 0.5 }));
+    assert_eq!(first.as_deref(), Some("open_judgments"));
+}
+
+/// The characteristic of the first reason the model gives a row whose values `value_of` names.
+fn first_reason(model: &candor_scorecard::Model, value_of: impl Fn(&str) -> Value) -> Option<String> {
     let scorer = Scorer::new(model.clone()).unwrap_or_else(|e| panic!("{e}"));
-    let row: Vec<Value> = model
-        .characteristics
-        .iter()
-        .map(|ch| Value::Number(if ch.name == "open_judgments" { 1.0 } else { 0.5 }))
-        .collect();
+    let row: Vec<Value> = model.characteristics.iter().map(|ch| value_of(&ch.name)).collect();
     let (_, bins_of) = scorer.score_values(&row).expect("scored");
-    let reasons = scorer.reasons(&bins_of);
-    assert_eq!(reasons.first().map(|r| r.characteristic.as_str()), Some("open_judgments"), "{reasons:?}");
+    scorer.reasons(&bins_of).first().map(|r| r.characteristic.clone())
 }
 
 /// A record declared severe keeps its bin on the evidence a small sample gives: 30 judgments
@@ -551,19 +552,12 @@ fn a_rare_risky_category_keeps_a_bin_of_its_own() {
         "a rare category no riskier than the rest is not binned alone: {:?}",
         region.0.bins
     );
-    let scorer = Scorer::new(model.clone()).unwrap_or_else(|e| panic!("{e}"));
-    let row: Vec<Value> = model
-        .characteristics
-        .iter()
-        .map(|ch| match ch.name.as_str() {
-            "insurance" => Value::Text("denied".into()),
-            "region" => Value::Text("north".into()),
-            _ => Value::Number(0.5),
-        })
-        .collect();
-    let (_, bins_of) = scorer.score_values(&row).expect("scored");
-    let reasons = scorer.reasons(&bins_of);
-    assert_eq!(reasons.first().map(|r| r.characteristic.as_str()), Some("insurance"), "{reasons:?}");
+    let first = first_reason(&model, |name| match name {
+        "insurance" => Value::Text("denied".into()),
+        "region" => Value::Text("north".into()),
+        _ => Value::Number(0.5),
+    });
+    assert_eq!(first.as_deref(), Some("insurance"));
 }
 
 /// The held-out check measures a fit on rows it has not seen: against a second sample drawn
