@@ -282,13 +282,14 @@ fn bin_numeric(
     };
     if rare_tail.is_some() {
         let tail = pre.len() - 1;
-        let rate = |c: Counts| c.bads as f64 / c.total().max(1) as f64;
         let last = groups.last().map(|&(a, b)| sum(&pre[a..=b]));
         // Its own bin where that keeps the trend (risk still rising at the top); otherwise it
-        // joins the last group.
+        // joins the last group. Risk is judged by the weight of evidence the bins will get,
+        // shrunk toward the population, not the raw bad rate: a small tail whose raw rate is a
+        // hair above its neighbour's can weigh as the safer of the two.
         let rising = matches!(trend, Trend::Ascending | Trend::Valley | Trend::None);
         match (groups.last_mut(), last) {
-            (Some(g), Some(c)) if !(rising && rate(pre[tail]) > rate(c)) => g.1 = tail,
+            (Some(g), Some(c)) if !(rising && woe(pre[tail], total) < woe(c, total)) => g.1 = tail,
             _ => groups.push((tail, tail)),
         }
     }
