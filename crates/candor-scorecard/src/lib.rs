@@ -11,6 +11,7 @@ mod data;
 mod explain;
 mod fit;
 mod holdout;
+mod identifier;
 mod logistic;
 pub mod metrics;
 mod minimum;
@@ -27,6 +28,7 @@ pub use fit::{
     SelectionOptions,
 };
 pub use holdout::{held_out, HeldOut, MAX_HOLDOUT_TRAIN_ROWS};
+pub use identifier::identifies_rows;
 pub use minimum::{rows_meeting, Criterion, NOT_SCORED};
 pub use model::{
     Bin, BinRule, Characteristic, Kind, Model, ModelError, Scaling, Scored, Scorer, TrainingSummary, Value,

@@ -29,6 +29,17 @@ const MARKS: &[(&str, &str)] = &[
 /// (split at anything not a letter or digit, and where lower case turns to upper), so
 /// `age_in_years`, `ApplicantAge` and `SEX` are caught and `mortgage` or `usage` are not.
 pub fn looks_protected(name: &str) -> Option<&'static str> {
+    let words = name_words(name);
+    let joined = words.join("_");
+    MARKS.iter().find_map(|(mark, what)| {
+        let hit = if mark.contains('_') { joined.contains(mark) } else { words.iter().any(|w| w == mark) };
+        hit.then_some(*what)
+    })
+}
+
+/// A column name's words, in lower case: split at anything not a letter or digit, and where
+/// lower case turns to upper (`ApplicantAge` is `applicant`, `age`).
+pub(crate) fn name_words(name: &str) -> Vec<String> {
     let mut words: Vec<String> = Vec::new();
     let mut current = String::new();
     let mut last_lower = false;
@@ -45,11 +56,8 @@ pub fn looks_protected(name: &str) -> Option<&'static str> {
         current.extend(c.to_lowercase());
     }
     words.push(current);
-    let joined = words.iter().filter(|w| !w.is_empty()).cloned().collect::<Vec<_>>().join("_");
-    MARKS.iter().find_map(|(mark, what)| {
-        let hit = if mark.contains('_') { joined.contains(mark) } else { words.iter().any(|w| w == mark) };
-        hit.then_some(*what)
-    })
+    words.retain(|w| !w.is_empty());
+    words
 }
 
 #[cfg(test)]

@@ -372,18 +372,22 @@ impl Table {
             };
             if !distinct.iter().any(|d| d == f.as_ref()) {
                 distinct.push(f.into_owned());
-                if distinct.len() > 2 {
+                // A fourth value is enough to say there are more than three.
+                if distinct.len() > 3 {
                     break;
                 }
             }
         }
         let list = |d: &[String]| d.iter().map(|v| format!("`{v}`")).collect::<Vec<_>>().join(", ");
         if distinct.len() != 2 {
-            let more = if distinct.len() > 2 { " and more" } else { "" };
+            let (shown, more) = match distinct.len() {
+                n if n > 3 => (&distinct[..3], " and more"),
+                _ => (&distinct[..], ""),
+            };
             return Err(TableError::TargetNotBinary {
                 path: self.path.clone(),
                 column: column.to_string(),
-                found: format!("{}{more}", list(&distinct)),
+                found: format!("{}{more}", list(shown)),
             });
         }
         let bad: String = match bad_value {

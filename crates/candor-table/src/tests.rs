@@ -56,6 +56,10 @@ fn target_must_be_two_valued_and_the_bad_value_known() {
     assert_eq!(t("y\n1\n1\n", None), "t.csv: column `y`: the target must have exactly two values, found `1`");
     assert_eq!(
         t("y\n0\n1\n2\n", None),
+        "t.csv: column `y`: the target must have exactly two values, found `0`, `1`, `2`"
+    );
+    assert_eq!(
+        t("y\n0\n1\n2\n1\n3\n", None),
         "t.csv: column `y`: the target must have exactly two values, found `0`, `1`, `2` and more"
     );
     assert_eq!(t("y\n0\nNA\n1\n", None), "t.csv: line 3, column `y`: the target is missing");

@@ -255,6 +255,39 @@ fn parquet_streams_to_the_same_scores_as_csv() {
 }
 
 #[test]
+fn a_column_that_only_identifies_rows_is_kept_out_of_the_fit() {
+    let dir = TempDir::new().unwrap_or_else(|e| panic!("{e}"));
+    let d = dir.path();
+    // The German credit data with a loan number in front, as an export from a loan system has.
+    let german = std::fs::read_to_string(german()).unwrap_or_default();
+    let numbered: String = german
+        .lines()
+        .enumerate()
+        .map(|(i, line)| if i == 0 { format!("loan_id,{line}\n") } else { format!("{},{line}\n", 1000 + i) })
+        .collect();
+    std::fs::write(d.join("numbered.csv"), numbered).unwrap_or_else(|e| panic!("{e}"));
+    let characteristics = |model: &str| -> serde_json::Value {
+        let m: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(d.join(model)).unwrap_or_default()).unwrap_or_default();
+        m["characteristics"].clone()
+    };
+    let out = candor(d, &["fit", "--data", "numbered.csv", "--target", "creditability", "--out", "m.json"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("note: column `loan_id` kept out: its name says it identifies rows"), "{stderr}");
+    let named = candor(
+        d,
+        &["fit", "--data", "numbered.csv", "--target", "creditability", "--id", "loan_id", "--out", "n.json"],
+    );
+    assert!(named.status.success(), "{}", String::from_utf8_lossy(&named.stderr));
+    assert!(!String::from_utf8_lossy(&named.stderr).contains("kept out: its name says"));
+    // Kept out, it is as if it were named as the id: the same characteristics, the same points.
+    let kept_out = characteristics("m.json");
+    assert!(kept_out.as_array().is_some_and(|c| !c.is_empty() && c.iter().all(|c| c["name"] != "loan_id")));
+    assert_eq!(kept_out, characteristics("n.json"));
+}
+
+#[test]
 fn the_readme_example_fits_the_german_credit_data() {
     let dir = TempDir::new().unwrap_or_else(|e| panic!("{e}"));
     let d = dir.path();
@@ -326,7 +359,7 @@ fn every_input_error_is_named_and_leaves_no_output() {
             stderr: "error: d.csv: no column `zz`",
         },
         Case {
-            files: &[("d.csv", "x,y\n1,0\n2,1\n3,2\n")],
+            files: &[("d.csv", "x,y\n1,0\n2,1\n3,2\n4,7\n")],
             args: &["fit", "--data", "d.csv", "--target", "y", "--out", "o.json"],
             stderr: "error: d.csv: column `y`: the target must have exactly two values, found `0`, `1`, `2` and more",
         },
