@@ -25,10 +25,21 @@ fn reading_errors_name_file_line_and_column() {
         ("a,b\n1,2\n3\n", "t.csv: line 3: expected 2 fields as in the header, found 1"),
         ("a,a\n1,2\n", "t.csv: line 1: header names column `a` twice"),
         ("a,b\n1,2\n\n3,4\n", "ok"),
+        // Windows line endings count as one line each, as do line breaks inside quotes.
+        ("a,b\r\n1,2\r\n3,4\r\n5\r\n", "t.csv: line 4: expected 2 fields as in the header, found 1"),
+        ("a,a\r\n1,2\r\n", "t.csv: line 1: header names column `a` twice"),
+        ("a,b\n\"x\ny\",2\n3\n", "t.csv: line 4: expected 2 fields as in the header, found 1"),
     ];
     for (input, want) in cases {
         assert_eq!(err(input), want, "input {input:?}");
     }
+    // A value's place in a file with Windows line endings, for the errors about values.
+    let t = table("a,b\r\n1,2\r\n3,x\r\n").unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(t.place(1), "line 3");
+    assert_eq!(
+        t.numbers(1).map(|_| ()).map_err(|e| e.to_string()),
+        Err("t.csv: line 3, column `b`: expected a number, found \"x\"".to_string())
+    );
 }
 
 #[test]
