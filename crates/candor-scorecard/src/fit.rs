@@ -145,6 +145,8 @@ pub enum CharacteristicOutcome {
     Reversed,
     /// Kept out as a protected attribute.
     Protected,
+    /// Kept out because it only names its rows ([`crate::identifies_rows`]).
+    Identifier,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -292,6 +294,8 @@ fn fit_shaped(
         .map(|((b, &iv), column)| {
             if options.selection.protected.contains(&column.name) {
                 Some(CharacteristicOutcome::Protected)
+            } else if crate::identifies_rows(column) {
+                Some(CharacteristicOutcome::Identifier)
             } else if b.populated() < 2 && is_constant(&column.values) {
                 Some(CharacteristicOutcome::Constant)
             } else if b.populated() < 2 {

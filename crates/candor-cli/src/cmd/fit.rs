@@ -163,17 +163,6 @@ pub fn run(args: Args) -> Result<()> {
     let digest = table.digest().to_string();
     let mut table = table;
     let mut columns: Vec<_> = wanted.iter().map(|&(i, categorical)| table.take_column(i, categorical)).collect();
-    // A column that only names its rows can only fit noise or the file's order.
-    columns.retain(|c| {
-        let identifier = candor_scorecard::identifies_rows(c);
-        if identifier {
-            eprintln!(
-                "note: column `{}` kept out: its name says it identifies rows and no two rows share a value, so it carries no evidence about credit (--id {} names it as the rows' id)",
-                c.name, c.name
-            );
-        }
-        !identifier
-    });
     if columns.is_empty() {
         bail!("{}: no columns left to fit on besides the target and id", args.data.display());
     }
@@ -271,6 +260,13 @@ pub fn run(args: Args) -> Result<()> {
             let what = candor_scorecard::looks_protected(&c.name).unwrap_or("a protected attribute");
             eprintln!(
                 "note: column `{}` kept out: it looks like {what}, which a credit score must not use (--allow-protected {} to use it)",
+                c.name, c.name
+            );
+            continue;
+        }
+        if *outcome == CharacteristicOutcome::Identifier {
+            eprintln!(
+                "note: column `{}` kept out: its name says it identifies rows and no two rows share a value, so it carries no evidence about credit (--id {} names it as the rows' id)",
                 c.name, c.name
             );
             continue;

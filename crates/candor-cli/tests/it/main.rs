@@ -271,10 +271,17 @@ fn a_column_that_only_identifies_rows_is_kept_out_of_the_fit() {
             serde_json::from_str(&std::fs::read_to_string(d.join(model)).unwrap_or_default()).unwrap_or_default();
         m["characteristics"].clone()
     };
-    let out = candor(d, &["fit", "--data", "numbered.csv", "--target", "creditability", "--out", "m.json"]);
+    let out = candor(
+        d,
+        &["fit", "--data", "numbered.csv", "--target", "creditability", "--out", "m.json", "--report", "r.html"],
+    );
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("note: column `loan_id` kept out: its name says it identifies rows"), "{stderr}");
+    // The report lists it among the columns, with why it was kept out.
+    let report = std::fs::read_to_string(d.join("r.html")).unwrap_or_default();
+    let listed: String = report.find("loan_id").map(|at| report[at..].chars().take(400).collect()).unwrap_or_default();
+    assert!(listed.contains("kept out: its name says it identifies rows"), "{listed}");
     let named = candor(
         d,
         &["fit", "--data", "numbered.csv", "--target", "creditability", "--id", "loan_id", "--out", "n.json"],

@@ -739,3 +739,23 @@ fn a_shape_is_chosen_for_what_it_adds_beside_the_others() {
     };
     assert!(auc_on(&model) > auc_on(&valley) + 0.005, "{} vs {}", auc_on(&model), auc_on(&valley));
 }
+
+#[test]
+fn a_column_that_only_names_its_rows_is_kept_out_and_reported() {
+    let mut r = Lcg(7);
+    let n = 2_000;
+    let x: Vec<f64> = (0..n).map(|_| r.next()).collect();
+    let bad: Vec<bool> = x.iter().map(|&x| r.next() < 0.1 + 0.4 * x).collect();
+    // Loan numbers in the order the file was written, and a branch number many rows share.
+    let numbers: Vec<f64> = (0..n).map(|i| 10_000.0 + i as f64).collect();
+    let branches: Vec<f64> = (0..n).map(|i| (i % 7) as f64).collect();
+    let columns =
+        vec![Column::numeric("x", x), Column::numeric("loan_id", numbers), Column::numeric("branch_id", branches)];
+    let (model, report) = fit(&columns, &bad, meta(&[]), &FitOptions::default(), &|_| {}).expect("fit");
+    let outcome = |name: &str| report.columns.iter().find(|(c, _)| c.name == name).map(|(_, o)| o.clone());
+    assert_eq!(outcome("loan_id"), Some(CharacteristicOutcome::Identifier));
+    assert!(model.characteristics.iter().all(|c| c.name != "loan_id"));
+    // Shared by many rows, a value named an id is a characteristic like any other.
+    assert_ne!(outcome("branch_id"), Some(CharacteristicOutcome::Identifier));
+    assert_eq!(outcome("x"), Some(CharacteristicOutcome::Selected));
+}
