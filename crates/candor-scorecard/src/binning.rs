@@ -69,7 +69,9 @@ pub struct BinningOptions {
     pub min_bin_share: f64,
     /// Number of quantile pre-bins for numeric characteristics.
     pub prebins: usize,
-    /// Categories holding less than this share of rows are pooled before binning.
+    /// Categories holding less than this share of rows are pooled before binning. On few rows
+    /// (where a bin of `min_bin_share` expects fewer than [`TAIL_CUT_MIN_BADS`] bads) so is
+    /// every category below `min_bin_share`: see [`rare_limit`].
     pub rare_category_share: f64,
     /// Trend for numeric characteristics without their own entry in `trends`.
     pub trend: Trend,
@@ -521,6 +523,27 @@ fn quantile_cuts(values: &[f64], specials: &[f64], prebins: usize, min_count: u6
     cuts
 }
 
+/// Rows a category needs not to be pooled with the other rare ones: `rare_category_share` of
+/// the rows, and on few rows at least a bin's minimum share. Where a bin of the minimum share
+/// expects fewer than [`TAIL_CUT_MIN_BADS`] bads, a category too small to be a bin alone has a
+/// bad rate mostly noise, and placed by it among the others (grouped with whichever neighbours
+/// its rate happens to sit by) it adds noise to the grouping; pooled by its size, it does not.
+/// On the public data in `bench/`, resplit twelve ways: test AUC +0.0045 on the German credit
+/// data, +0.010 on 10,000 loans with many categorical columns, +0.003 on 10,000 more; the others
+/// unchanged. With more bads each category's rate is measured well (twenty equal categories of
+/// 4.9% of a million rows are not pooled).
+fn rare_limit(options: &BinningOptions, rows: usize, total: Counts) -> u64 {
+    let by_share = (options.rare_category_share * rows as f64).ceil() as u64;
+    let min_count = min_count(options.min_bin_share, rows);
+    let expected_bads = min_count as f64 * total.bads as f64 / rows.max(1) as f64;
+    let few = expected_bads < TAIL_CUT_MIN_BADS;
+    if few {
+        by_share.max(min_count)
+    } else {
+        by_share
+    }
+}
+
 fn bin_categorical(
     codes: &[u32],
     levels: &[String],
@@ -538,7 +561,22 @@ fn bin_categorical(
             per_level[c as usize].add(b);
         }
     }
-    let rare_limit = (options.rare_category_share * codes.len() as f64).ceil() as u64;
+    let min_count = min_count(options.min_bin_share, codes.len());
+    let rare_limit = rare_limit(options, codes.len(), total);
+    // The riskiest rare level stays out of the pool where its bad rate is significantly above
+    // both every other row's and the other rare levels' (a collection status among payment
+    // statuses): pooled, it would be diluted by them. Below, it keeps a bin of its own. Two rare
+    // levels alike in risk are pooled together.
+    let rare_levels = || (0..levels.len()).filter(|&l| per_level[l].total() > 0 && per_level[l].total() < rare_limit);
+    let riskiest_rare = rare_levels()
+        .max_by(|&a, &b| woe(per_level[b], total).total_cmp(&woe(per_level[a], total)).then(b.cmp(&a)))
+        .filter(|&l| {
+            let c = per_level[l];
+            let others =
+                Counts { goods: total.goods - missing.goods - c.goods, bads: total.bads - missing.bads - c.bads };
+            let pool = sum(&rare_levels().filter(|&o| o != l).map(|o| per_level[o]).collect::<Vec<_>>());
+            rare_and_riskier(c, others, min_count, rare_z) && rare_and_riskier(c, pool, min_count, rare_z)
+        });
 
     // Pre-bins: each frequent level alone, rare levels pooled in one pre-bin.
     struct Pre {
@@ -554,7 +592,7 @@ fn bin_categorical(
         if c.total() == 0 {
             continue;
         }
-        if c.total() < rare_limit {
+        if c.total() < rare_limit && Some(l) != riskiest_rare {
             rare.levels.push(l);
             rare.counts.goods += c.goods;
             rare.counts.bads += c.bads;
@@ -570,7 +608,6 @@ fn bin_categorical(
     pres.sort_by(|a, b| woe(b.counts, total).total_cmp(&woe(a.counts, total)));
 
     let counts: Vec<Counts> = pres.iter().map(|p| p.counts).collect();
-    let min_count = min_count(options.min_bin_share, codes.len());
     // The riskiest level, too rare for a bin of the minimum share but significantly riskier
     // than the rest (mortgage insurance denied, a collection status), keeps a bin of its own,
     // as a numeric column's rare top tail does; the rest are grouped without it.
@@ -874,6 +911,60 @@ mod tests {
             let shape = auto_shape(rows, |v| 0.1 + 0.1 * v);
             assert!(matches!(shape, Trend::Ascending | Trend::Descending), "{rows}: {shape:?}");
         }
+    }
+
+    /// A categorical column of `(level, rows, bads)`, the bads first in each level's rows.
+    fn levels(spec: &[(&str, u64, u64)]) -> (Values, Vec<bool>) {
+        let (mut codes, mut bad) = (Vec::new(), Vec::new());
+        for (code, &(_, rows, bads)) in spec.iter().enumerate() {
+            for i in 0..rows {
+                codes.push(code as u32);
+                bad.push(i < bads);
+            }
+        }
+        let levels = spec.iter().map(|&(name, _, _)| name.to_owned()).collect();
+        (Values::Categorical { codes, levels }, bad)
+    }
+
+    /// The bin each named level falls in.
+    fn bin_of(spec: &[(&str, u64, u64)], level: &str) -> usize {
+        let (values, bad) = levels(spec);
+        let binned = bin_column("c", &values, &bad, &BinningOptions::default());
+        binned
+            .bins
+            .iter()
+            .position(|(rule, _)| matches!(rule, BinRule::Categories { categories, .. } if categories.iter().any(|c| c == level)))
+            .unwrap_or_else(|| panic!("`{level}` in no bin: {:?}", binned.bins))
+    }
+
+    #[test]
+    fn on_few_rows_a_category_too_small_for_a_bin_is_pooled_by_its_size() {
+        // 700 rows, 30% bad: a bin of the minimum share (35 rows) expects 10 bads. The two
+        // small levels' rates (1 bad in 30, 15 in 30) are mostly noise: they are pooled together
+        // rather than each grouped with whichever large level its rate sits by.
+        let few = [("a", 330, 66), ("b", 310, 118), ("c", 30, 1), ("d", 30, 15)];
+        assert_eq!(bin_of(&few, "c"), bin_of(&few, "d"));
+        // Twenty times the rows: a bin of the minimum share expects 210 bads and each level's
+        // rate is measured well; the same shares are placed by their rates (the safe one with
+        // the safer large level; the risky one, significantly riskier, keeps a bin of its own).
+        let many = few.map(|(name, rows, bads)| (name, rows * 20, bads * 20));
+        assert_ne!(bin_of(&many, "c"), bin_of(&many, "d"));
+        assert_eq!(bin_of(&many, "c"), bin_of(&many, "a"));
+    }
+
+    #[test]
+    fn a_rare_category_far_riskier_than_the_other_rare_ones_is_not_pooled_with_them() {
+        // 2,000 rows; the minimum bin holds 100. A collection status (36 bads in 40) beside
+        // another rare status no riskier than the rest keeps a bin of its own, riskiest.
+        let severe = [("current", 1_000, 100), ("late", 880, 88), ("closed", 40, 4), ("collection", 40, 36)];
+        let (values, bad) = levels(&severe);
+        let binned = bin_column("c", &values, &bad, &BinningOptions::default());
+        let alone = BinRule::Categories { categories: vec!["collection".into()], other: true };
+        assert!(binned.bins.iter().any(|(rule, _)| *rule == alone), "{:?}", binned.bins);
+        assert_ne!(bin_of(&severe, "collection"), bin_of(&severe, "closed"));
+        // Two rare statuses alike in risk are pooled together, not one kept apart from the other.
+        let alike = [("current", 1_000, 100), ("late", 880, 88), ("default", 40, 34), ("collection", 40, 36)];
+        assert_eq!(bin_of(&alike, "default"), bin_of(&alike, "collection"));
     }
 
     #[test]

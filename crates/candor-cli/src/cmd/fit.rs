@@ -52,6 +52,8 @@ pub struct Args {
     /// Quantile pre-bins of a numeric column, merged optimally into at most --max-bins bins.
     #[arg(long, default_value_t = 50)]
     prebins: usize,
+    /// Categories with fewer rows than this share are pooled before grouping; on few rows (a bin
+    /// of --min-bin-share expecting fewer than 100 bads) so is every category below that share.
     #[arg(long, default_value_t = 0.01)]
     rare_category_share: f64,
     /// Numeric columns that are severe derogatory records (court judgments, charge-offs,

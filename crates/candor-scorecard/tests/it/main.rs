@@ -609,8 +609,15 @@ fn bins_that_only_fit_their_own_noise_get_next_to_no_weight() {
         bad.push(r.next() < 0.05 + 0.3 * risk);
     }
     let cols = vec![Column::numeric("signal", signal), Column::categorical("code", &code)];
-    let (model, report) =
-        fit(&cols, &bad, meta(&[]), &FitOptions::default(), &|_| {}).unwrap_or_else(|e| panic!("{e}"));
+    // By default each code, 2.5% of the rows, is too small for a bin of its own on so few bads
+    // and all are pooled: the code gets no bins at all.
+    let (_, report) = fit(&cols, &bad, meta(&[]), &FitOptions::default(), &|_| {}).unwrap_or_else(|e| panic!("{e}"));
+    let (_, outcome) = report.columns.iter().find(|(c, _)| c.name == "code").expect("code reported");
+    assert_eq!(*outcome, candor_scorecard::CharacteristicOutcome::NoSplit);
+    // With bins as small as 1%, the codes are grouped by their bad rates.
+    let mut small_bins = FitOptions::default();
+    small_bins.binning.min_bin_share = 0.01;
+    let (model, report) = fit(&cols, &bad, meta(&[]), &small_bins, &|_| {}).unwrap_or_else(|e| panic!("{e}"));
     // In sample the code carries information (its groups are cut to fit it)...
     let (noise, _) = report.columns.iter().find(|(c, _)| c.name == "code").expect("code reported");
     assert!(noise.iv > 0.03, "in-sample information value {}", noise.iv);
