@@ -732,21 +732,26 @@ pub(crate) fn optimal_partition(
     // group ending at i - 1 (with k - 1 groups) whose risk sits on the right side of the new
     // group's risk. Sorting those predecessors by risk with running maxima answers each query
     // by a binary search instead of a scan.
+    // Buffers reused for every (layer, end, phase): a fit runs this search some thirty times
+    // per numeric column (each shape, on all rows and on each fold's), thousands of rounds each.
+    let mut preds: Vec<(f64, f64, usize)> = Vec::with_capacity(n);
+    let mut prefix: Vec<(f64, usize)> = Vec::with_capacity(n);
+    let mut suffix: Vec<(f64, usize)> = Vec::with_capacity(n);
     for k in 2..=k_max {
         for end in 0..n - 1 {
             for ph_prev in 0..p {
-                let mut preds: Vec<(f64, f64, usize)> = (0..=end)
-                    .filter_map(|h| {
-                        let v = dp[idx(end, h, k - 1, ph_prev)];
-                        v.is_finite().then(|| (risk[h * n + end], v, h))
-                    })
-                    .collect();
+                preds.clear();
+                preds.extend((0..=end).filter_map(|h| {
+                    let v = dp[idx(end, h, k - 1, ph_prev)];
+                    v.is_finite().then(|| (risk[h * n + end], v, h))
+                }));
                 if preds.is_empty() {
                     continue;
                 }
-                preds.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.2.cmp(&b.2)));
+                // (risk, h) pairs are distinct, so an unstable sort orders them the same way.
+                preds.sort_unstable_by(|a, b| a.0.total_cmp(&b.0).then(a.2.cmp(&b.2)));
                 // Best (value, h) among preds[..=q], and among preds[q..].
-                let mut prefix = Vec::with_capacity(preds.len());
+                prefix.clear();
                 let mut run: (f64, usize) = (f64::NEG_INFINITY, usize::MAX);
                 for &(_, v, h) in &preds {
                     if v > run.0 + 1e-12 {
@@ -754,7 +759,8 @@ pub(crate) fn optimal_partition(
                     }
                     prefix.push(run);
                 }
-                let mut suffix = vec![(f64::NEG_INFINITY, usize::MAX); preds.len()];
+                suffix.clear();
+                suffix.resize(preds.len(), (f64::NEG_INFINITY, usize::MAX));
                 let mut run: (f64, usize) = (f64::NEG_INFINITY, usize::MAX);
                 for q in (0..preds.len()).rev() {
                     if preds[q].1 > run.0 + 1e-12 {
