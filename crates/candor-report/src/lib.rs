@@ -283,9 +283,7 @@ fn outcome_text(o: &CharacteristicOutcome) -> String {
         CharacteristicOutcome::Protected => {
             "kept out: a protected attribute (fit with --allow-protected to use it)".into()
         }
-        CharacteristicOutcome::Identifier => {
-            "kept out: its name says it identifies rows and no two rows share a value, so it carries no evidence about credit".into()
-        }
+        CharacteristicOutcome::Identifier => format!("kept out: {}", candor_scorecard::KEPT_OUT_AS_IDENTIFIER),
         CharacteristicOutcome::Reversed => {
             "dropped: beside the others its points would fall as its weight of evidence rises (the sign-constrained fit holds it at zero)".into()
         }

@@ -5,6 +5,10 @@
 use crate::data::{Column, Values};
 use crate::protected::name_words;
 
+/// Why a column that identifies rows is kept out, as the fit's note and its report say it.
+pub const KEPT_OUT_AS_IDENTIFIER: &str =
+    "its name says it identifies rows and no two rows share a value, so it carries no evidence about credit";
+
 /// The words of a column name that say it identifies rows.
 const ID_WORDS: &[&str] = &["id", "ids", "uuid", "guid", "identifier", "rownames", "rowid", "index", "unnamed"];
 

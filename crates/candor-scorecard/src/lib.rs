@@ -28,7 +28,7 @@ pub use fit::{
     SelectionOptions,
 };
 pub use holdout::{held_out, HeldOut, MAX_HOLDOUT_TRAIN_ROWS};
-pub use identifier::identifies_rows;
+pub use identifier::{identifies_rows, KEPT_OUT_AS_IDENTIFIER};
 pub use minimum::{rows_meeting, Criterion, NOT_SCORED};
 pub use model::{
     Bin, BinRule, Characteristic, Kind, Model, ModelError, Scaling, Scored, Scorer, TrainingSummary, Value,

@@ -268,8 +268,10 @@ pub fn run(args: Args) -> Result<()> {
         }
         if *outcome == CharacteristicOutcome::Identifier {
             eprintln!(
-                "note: column `{}` kept out: its name says it identifies rows and no two rows share a value, so it carries no evidence about credit (--id {} names it as the rows' id)",
-                c.name, c.name
+                "note: column `{}` kept out: {} (--id {} names it as the rows' id)",
+                c.name,
+                candor_scorecard::KEPT_OUT_AS_IDENTIFIER,
+                c.name
             );
             continue;
         }
