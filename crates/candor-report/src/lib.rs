@@ -181,6 +181,9 @@ pub fn render(
             o.gini,
             o.ks
         );
+        if o.characteristics == 0 {
+            let _ = write!(h, "<p class=note>Warning: {}.</p>", candor_scorecard::HELD_OUT_KEPT_NOTHING);
+        }
     }
     h.push_str("<div class=charts>");
     h.push_str(&roc_chart(&e.roc));

@@ -13,6 +13,9 @@ use crate::model::Scorer;
 /// on fewer rows, then err on the cautious side).
 pub const MAX_HOLDOUT_TRAIN_ROWS: usize = 50_000;
 
+/// What a check whose model kept no characteristic means, as the fit's note and the report say it.
+pub const HELD_OUT_KEPT_NOTHING: &str = "fitted on the others, no characteristic carried enough information to be kept, so that way of fitting scores everyone alike: the model's information may not hold on people it has not seen";
+
 /// Fewest held-out rows of each outcome for figures worth printing.
 const MIN_HELD_OUT_OF_EACH: usize = 10;
 
@@ -29,6 +32,10 @@ pub struct HeldOut {
     pub auc: f64,
     pub gini: f64,
     pub ks: f64,
+    /// Characteristics the check's model kept. None (0) where no characteristic carried enough
+    /// information on the rows it was fitted on: the way of fitting then scores everyone alike
+    /// (AUC 0.5), which says the full model's information may not hold on new data.
+    pub characteristics: usize,
 }
 
 /// Whether row `i` is held out: a splitmix64 hash of the seed and the row, below the share.
@@ -78,9 +85,27 @@ pub fn held_out(
     // The check's model is fitted the way the deployed one is: cross-fitted where that is.
     let mut options = options.clone();
     options.cross_fit_max_rows = if bad.len() <= options.cross_fit_max_rows { usize::MAX } else { 0 };
-    let (model, _) = fit(&part(&train), &train_bad, meta.clone(), &options, &|_| {})?;
+    let (test_bad, tested) = (test.iter().map(|&r| bad[r]).collect::<Vec<bool>>(), part(&test));
+    let model = match fit(&part(&train), &train_bad, meta.clone(), &options, &|_| {}) {
+        Ok((model, _)) => model,
+        // Fitted on all rows the characteristics carried enough to select; on the check's
+        // share they did not. That is the check's finding, not a failure of the fit.
+        Err(FitError::NothingSelected { .. }) => {
+            return Ok(Some(HeldOut {
+                share,
+                seed,
+                train_rows: train.len(),
+                test_rows: test.len(),
+                test_bads,
+                auc: 0.5,
+                gini: 0.0,
+                ks: 0.0,
+                characteristics: 0,
+            }))
+        }
+        Err(e) => return Err(e),
+    };
     let scorer = Scorer::new(model).map_err(|e| FitError::Option(e.to_string()))?;
-    let tested = part(&test);
     let inputs: Vec<&Values> = scorer
         .model()
         .characteristics
@@ -90,7 +115,6 @@ pub fn held_out(
     let mut totals = vec![0.0; test.len()];
     scorer.batch(&inputs).map_err(|e| FitError::Option(e.to_string()))?.totals(0, &mut totals);
     let scores: Vec<f64> = totals.iter().map(|&t| f64::from(scorer.scored(t as i64).score)).collect();
-    let test_bad: Vec<bool> = test.iter().map(|&r| bad[r]).collect();
     let auc = metrics::auc(&scores, &test_bad).unwrap_or(0.5);
     Ok(Some(HeldOut {
         share,
@@ -101,6 +125,7 @@ pub fn held_out(
         auc,
         gini: 2.0 * auc - 1.0,
         ks: metrics::ks(&scores, &test_bad).unwrap_or(0.0),
+        characteristics: scorer.model().characteristics.len(),
     }))
 }
 
@@ -116,5 +141,34 @@ mod tests {
         assert_eq!(picked(1), a, "the same seed, the same rows");
         let same = (0..1000).filter(|&i| held(1, i, 0.2) == held(2, i, 0.2)).count();
         assert!(same < 1000, "another seed, other rows");
+    }
+
+    /// Where the characteristics carry enough on all rows but nothing on the rows the check
+    /// fits on, the check reports a model that scores everyone alike, not an error that would
+    /// lose the fit: the signal here is only in the held-out rows.
+    #[test]
+    fn a_check_whose_share_selects_nothing_reports_no_skill_rather_than_failing() {
+        let (share, seed) = (0.3, 1);
+        let bad: Vec<bool> = (0..2_000).map(|i| i % 5 == 0).collect();
+        let x: Vec<f64> = bad
+            .iter()
+            .enumerate()
+            .map(|(i, &b)| {
+                if !held(seed, i, share) {
+                    0.5
+                } else if b {
+                    1.0
+                } else {
+                    0.0
+                }
+            })
+            .collect();
+        let columns = vec![Column::numeric("x", x)];
+        let (meta, options) = (FitMeta::default(), FitOptions::default());
+        let (model, _) = fit(&columns, &bad, meta.clone(), &options, &|_| {}).expect("all rows select x");
+        assert_eq!(model.characteristics.len(), 1);
+        let o = held_out(&columns, &bad, &meta, &options, share, seed).expect("no error").expect("figures");
+        assert_eq!((o.characteristics, o.auc, o.gini, o.ks), (0, 0.5, 0.0, 0.0), "{o:?}");
+        assert!(o.test_rows > 500 && o.test_bads > 100, "{o:?}");
     }
 }

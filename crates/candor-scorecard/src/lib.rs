@@ -27,7 +27,7 @@ pub use fit::{
     fit, warnings, CharacteristicOutcome, CoefficientStats, FitError, FitMeta, FitOptions, FitReport, FitStage,
     SelectionOptions,
 };
-pub use holdout::{held_out, HeldOut, MAX_HOLDOUT_TRAIN_ROWS};
+pub use holdout::{held_out, HeldOut, HELD_OUT_KEPT_NOTHING, MAX_HOLDOUT_TRAIN_ROWS};
 pub use identifier::{identifies_rows, KEPT_OUT_AS_IDENTIFIER};
 pub use minimum::{rows_meeting, Criterion, NOT_SCORED};
 pub use model::{

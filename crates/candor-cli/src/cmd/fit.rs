@@ -243,10 +243,15 @@ pub fn run(args: Args) -> Result<()> {
     spin.finish_and_clear();
     clock.mark("held-out check");
     match &held {
-        Some(o) => eprintln!(
-            "held-out: AUC {:.4}  Gini {:.4}  KS {:.4} on {} rows ({} bad) scored by a model fitted on {} others",
-            o.auc, o.gini, o.ks, o.test_rows, o.test_bads, o.train_rows
-        ),
+        Some(o) => {
+            eprintln!(
+                "held-out: AUC {:.4}  Gini {:.4}  KS {:.4} on {} rows ({} bad) scored by a model fitted on {} others",
+                o.auc, o.gini, o.ks, o.test_rows, o.test_bads, o.train_rows
+            );
+            if o.characteristics == 0 {
+                eprintln!("warning: held-out check: {}", candor_scorecard::HELD_OUT_KEPT_NOTHING);
+            }
+        }
         None if args.holdout > 0.0 => {
             eprintln!("note: too few goods or bads for a held-out check; every figure is in-sample")
         }
