@@ -32,7 +32,7 @@ pub struct HeldOut {
     pub auc: f64,
     pub gini: f64,
     pub ks: f64,
-    /// Characteristics the check's model kept. None (0) where no characteristic carried enough
+    /// Characteristics the check's model kept: 0 where no characteristic carried enough
     /// information on the rows it was fitted on: the way of fitting then scores everyone alike
     /// (AUC 0.5), which says the full model's information may not hold on new data.
     pub characteristics: usize,
@@ -85,7 +85,6 @@ pub fn held_out(
     // The check's model is fitted the way the deployed one is: cross-fitted where that is.
     let mut options = options.clone();
     options.cross_fit_max_rows = if bad.len() <= options.cross_fit_max_rows { usize::MAX } else { 0 };
-    let (test_bad, tested) = (test.iter().map(|&r| bad[r]).collect::<Vec<bool>>(), part(&test));
     let model = match fit(&part(&train), &train_bad, meta.clone(), &options, &|_| {}) {
         Ok((model, _)) => model,
         // Fitted on all rows the characteristics carried enough to select; on the check's
@@ -106,6 +105,7 @@ pub fn held_out(
         Err(e) => return Err(e),
     };
     let scorer = Scorer::new(model).map_err(|e| FitError::Option(e.to_string()))?;
+    let tested = part(&test);
     let inputs: Vec<&Values> = scorer
         .model()
         .characteristics
@@ -115,6 +115,7 @@ pub fn held_out(
     let mut totals = vec![0.0; test.len()];
     scorer.batch(&inputs).map_err(|e| FitError::Option(e.to_string()))?.totals(0, &mut totals);
     let scores: Vec<f64> = totals.iter().map(|&t| f64::from(scorer.scored(t as i64).score)).collect();
+    let test_bad: Vec<bool> = test.iter().map(|&r| bad[r]).collect();
     let auc = metrics::auc(&scores, &test_bad).unwrap_or(0.5);
     Ok(Some(HeldOut {
         share,
