@@ -85,38 +85,32 @@ pub fn held_out(
     // The check's model is fitted the way the deployed one is: cross-fitted where that is.
     let mut options = options.clone();
     options.cross_fit_max_rows = if bad.len() <= options.cross_fit_max_rows { usize::MAX } else { 0 };
-    let model = match fit(&part(&train), &train_bad, meta.clone(), &options, &|_| {}) {
-        Ok((model, _)) => model,
-        // Fitted on all rows the characteristics carried enough to select; on the check's
-        // share they did not. That is the check's finding, not a failure of the fit.
-        Err(FitError::NothingSelected { .. }) => {
-            return Ok(Some(HeldOut {
-                share,
-                seed,
-                train_rows: train.len(),
-                test_rows: test.len(),
-                test_bads,
-                auc: 0.5,
-                gini: 0.0,
-                ks: 0.0,
-                characteristics: 0,
-            }))
+    let (auc, ks, characteristics) = match fit(&part(&train), &train_bad, meta.clone(), &options, &|_| {}) {
+        Ok((model, _)) => {
+            let scorer = Scorer::new(model).map_err(|e| FitError::Option(e.to_string()))?;
+            let tested = part(&test);
+            let inputs: Vec<&Values> = scorer
+                .model()
+                .characteristics
+                .iter()
+                .filter_map(|c| tested.iter().find(|col| col.name == c.name).map(|col| &col.values))
+                .collect();
+            let mut totals = vec![0.0; test.len()];
+            scorer.batch(&inputs).map_err(|e| FitError::Option(e.to_string()))?.totals(0, &mut totals);
+            let scores: Vec<f64> = totals.iter().map(|&t| f64::from(scorer.scored(t as i64).score)).collect();
+            let test_bad: Vec<bool> = test.iter().map(|&r| bad[r]).collect();
+            (
+                metrics::auc(&scores, &test_bad).unwrap_or(0.5),
+                metrics::ks(&scores, &test_bad).unwrap_or(0.0),
+                scorer.model().characteristics.len(),
+            )
         }
+        // Fitted on all rows the characteristics carried enough to select; on the check's
+        // share they did not. That is the check's finding (everyone scored alike), not a
+        // failure of the fit.
+        Err(FitError::NothingSelected { .. }) => (0.5, 0.0, 0),
         Err(e) => return Err(e),
     };
-    let scorer = Scorer::new(model).map_err(|e| FitError::Option(e.to_string()))?;
-    let tested = part(&test);
-    let inputs: Vec<&Values> = scorer
-        .model()
-        .characteristics
-        .iter()
-        .filter_map(|c| tested.iter().find(|col| col.name == c.name).map(|col| &col.values))
-        .collect();
-    let mut totals = vec![0.0; test.len()];
-    scorer.batch(&inputs).map_err(|e| FitError::Option(e.to_string()))?.totals(0, &mut totals);
-    let scores: Vec<f64> = totals.iter().map(|&t| f64::from(scorer.scored(t as i64).score)).collect();
-    let test_bad: Vec<bool> = test.iter().map(|&r| bad[r]).collect();
-    let auc = metrics::auc(&scores, &test_bad).unwrap_or(0.5);
     Ok(Some(HeldOut {
         share,
         seed,
@@ -125,8 +119,8 @@ pub fn held_out(
         test_bads,
         auc,
         gini: 2.0 * auc - 1.0,
-        ks: metrics::ks(&scores, &test_bad).unwrap_or(0.0),
-        characteristics: scorer.model().characteristics.len(),
+        ks,
+        characteristics,
     }))
 }
 
