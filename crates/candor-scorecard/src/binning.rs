@@ -347,11 +347,6 @@ pub(crate) fn fold_of(i: usize) -> usize {
 pub(crate) const AUTO_SHAPES: [(Trend, f64); 5] =
     [(Trend::Ascending, 0.0), (Trend::Descending, 0.0), (Trend::Peak, 1.0), (Trend::Valley, 1.0), (Trend::None, 2.0)];
 
-/// How many times a shape lets the bad rate turn, as [`Trend::Auto`] prices it.
-pub(crate) fn turns(trend: Trend) -> f64 {
-    AUTO_SHAPES.iter().find(|(t, _)| *t == trend).map_or(0.0, |&(_, turns)| turns)
-}
-
 /// What [`Trend::Auto`] charges a shape for each turn of the bad rate, on `rows` rows: half the
 /// log of the rows, the Bayesian information criterion's price of a parameter.
 pub(crate) fn turn_price(rows: usize) -> f64 {

@@ -5,12 +5,11 @@ use std::collections::BTreeSet;
 use thiserror::Error;
 
 use crate::binning::{
-    bin_column, fold_of, min_count, totals, turn_price, turns, woe, Binned, BinningOptions, Counts, Trend, AUTO_SHAPES,
-    FOLDS,
+    bin_column, fold_of, min_count, totals, turn_price, woe, Binned, BinningOptions, Counts, Trend, AUTO_SHAPES, FOLDS,
 };
 use crate::data::{Column, DataError};
 use crate::logistic::{backtrack, fit_logistic, fit_logistic_nonpositive, log_likelihood, polish, row, LogisticFit};
-use crate::metrics::{band_shares, quantile_edges};
+use crate::metrics::{auc_difference, band_shares, quantile_edges};
 use crate::model::{
     Bin, BinRule, Characteristic, Kind, Lookup, Model, Scaling, TrainingSummary, FORMAT_NAME, FORMAT_VERSION,
 };
@@ -365,14 +364,20 @@ fn fit_shaped(
             let reuse = Reuse { binned, woes: search_woes, changed };
             let (model, mut report) = fit_shaped(columns, bad, meta, &reshaped, &|_| {}, Some(reuse))?;
             report.notes.extend(changes.iter().map(|c| {
+                let why = match c.gain {
+                    ShapeGain::Ranking { auc, se } => format!(
+                        "ranks rows it was not fitted to better, its AUC up by {auc:.4} (standard error {se:.4})"
+                    ),
+                    ShapeGain::Likelihood { gain, price } => format!(
+                        "predicts rows it was not fitted to better by {gain:.1} in log-likelihood, net of {price:.1} for each turn of the bad rate"
+                    ),
+                };
                 format!(
-                    "`{}` is binned {} rather than {}, the shape its bins take alone{}: beside the other characteristics it predicts rows it was not fitted to better by {:.1} in log-likelihood, net of {:.1} for each turn of the bad rate",
+                    "`{}` is binned {} rather than {}, the shape its bins take alone{}: beside the other characteristics it {why}",
                     columns[c.column].name,
                     shape_name(c.to),
                     shape_name(c.from),
                     if c.added { " (in which it was reversed beside them and left out)" } else { "" },
-                    c.gain,
-                    c.price
                 )
             }));
             return Ok((model, report));
@@ -629,12 +634,60 @@ struct ShapeChange {
     column: usize,
     from: Trend,
     to: Trend,
-    /// What the change gained in the regression's log-likelihood, net of the price of turns.
-    gain: f64,
+    gain: ShapeGain,
     /// Left out as reversed in the shape chosen alone, kept in this one.
     added: bool,
-    /// The price of a turn on the rows compared.
-    price: f64,
+}
+
+/// Why [`model_shapes`] changed a shape.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum ShapeGain {
+    /// The model ranks rows better: its AUC went up by `auc`, more than [`RANKING_Z`] times the
+    /// difference's standard error `se`.
+    Ranking { auc: f64, se: f64 },
+    /// The regression's log-likelihood went up by `gain`, net of the price of turns, and by
+    /// more than one turn's `price`; the ranking is no worse.
+    Likelihood { gain: f64, price: f64 },
+}
+
+/// How many standard errors a shape must raise the model's AUC by before [`model_shapes`]
+/// takes it for its ranking alone: about the two-sided 5% level of DeLong's test, so among the
+/// four other shapes of a few dozen characteristics few changes are noise.
+const RANKING_Z: f64 = 2.0;
+
+/// One shape of a characteristic as [`model_shapes`] weighs it against the shape chosen
+/// alone: its log-likelihood net of the price of its turns, and the difference its ranking
+/// makes to the model's AUC with that difference's standard error.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct ShapeTrial {
+    net: f64,
+    auc_gain: f64,
+    auc_se: f64,
+}
+
+/// The rule [`model_shapes`] changes a shape by, given the trials of the other shapes and the
+/// shape held (`held`, net of its turns): a shape that ranks significantly better is taken
+/// (the best-ranking such); failing that, the shape with the best net log-likelihood among
+/// those that rank no worse, where it beats the held shape by more than one turn's `price`.
+/// The ranking is what a scorecard is for, and a likelihood can favour a shape that calibrates
+/// better but orders people worse; so neither measure alone moves a shape against the other.
+/// Returns the index of the trial taken and why.
+fn choose_shape(trials: &[ShapeTrial], held: f64, price: f64) -> Option<(usize, ShapeGain)> {
+    let ranks_better = trials
+        .iter()
+        .enumerate()
+        .filter(|(_, t)| t.auc_gain > RANKING_Z * t.auc_se && t.auc_gain > 0.0)
+        .max_by(|a, b| a.1.auc_gain.total_cmp(&b.1.auc_gain));
+    if let Some((k, t)) = ranks_better {
+        return Some((k, ShapeGain::Ranking { auc: t.auc_gain, se: t.auc_se }));
+    }
+    trials
+        .iter()
+        .enumerate()
+        .filter(|(_, t)| t.auc_gain >= 0.0)
+        .max_by(|a, b| a.1.net.total_cmp(&b.1.net))
+        .filter(|(_, t)| t.net > held + price)
+        .map(|(k, t)| (k, ShapeGain::Likelihood { gain: t.net - held, price }))
 }
 
 /// Reconsiders, beside the other characteristics, the shapes [`Trend::Auto`] chose for each
@@ -642,13 +695,17 @@ struct ShapeChange {
 /// not be the one that adds most to the others: where large bills and past lateness go
 /// together, risk over everyone may fall and then rise with the bill while among those never
 /// late it only falls. So each kept characteristic in turn (the others at their shapes so far)
-/// is cross-fitted in every other shape and weighed in the regression; the shape with the
-/// highest log-likelihood, less the price [`Trend::Auto`] charges per turn of the bad rate, is
-/// taken where it beats the shape chosen alone by more than one turn's price (a change of shape
-/// is itself a choice made on the data). The regression's inputs are cross-fitted weights of
-/// evidence (each row weighed by bins it took no part in) and each has one coefficient, so its
-/// likelihood measures prediction on rows the bins did not see. A shape under which the
-/// coefficient would be reversed is not taken. Then each characteristic left out as reversed
+/// is cross-fitted in every shape and weighed in the regression, by how the model then ranks
+/// the rows (AUC) and by its log-likelihood less the price [`Trend::Auto`] charges per turn of
+/// the bad rate, and [`choose_shape`] decides: a shape that ranks significantly better than the
+/// one chosen alone is taken, or else one whose net log-likelihood beats it by more than one
+/// turn's price without ranking worse (a change of shape is itself a choice made on the data).
+/// Where a bill's risk turns twice, likelihood may prefer a descending shape that ranks people
+/// worse; ranking alone, with its standard error, would take noise on a few dozen bads. The
+/// regression's inputs are cross-fitted weights of evidence (each row weighed by bins it took
+/// no part in) and each has one coefficient, so both measures are of prediction on rows the
+/// bins did not see. A shape under which the coefficient would be reversed is not taken, nor
+/// is any change where the shape chosen alone is reversed. Then each characteristic left out as reversed
 /// (`dropped`) in the shape chosen alone is tried in every shape, and kept in the best one that
 /// is not reversed, where that earns more than a turn's price.
 /// Returns the changes.
@@ -720,33 +777,45 @@ fn model_shapes(
         if !reshapable(&columns[i]) {
             continue;
         }
-        // Each shape's log-likelihood with the others' part of the log-odds held; `None` where
+        // Every shape, the one chosen alone included, with the others' part of the log-odds
+        // held: its net log-likelihood and the model's log-odds of good per row; `None` where
         // the sign constraint would hold its coefficient at zero (the shape reverses it).
         let offset: Vec<f64> = eta.iter().zip(&current[j]).map(|(e, w)| e - coefficients[j] * w).collect();
-        let score = |w: &[f64]| -> Option<(f64, f64, f64)> {
-            let (ll, a, b) = fit_with_offset(w, &offset, bad, options.l2);
-            (options.selection.allow_reversals || b <= 0.0).then_some((ll, a, b))
-        };
-        let from = trends[i];
-        let others: Vec<Trend> = AUTO_SHAPES.iter().map(|&(t, _)| t).filter(|&t| t != from).collect();
-        let Some((base, _, _)) = score(&current[j]) else { continue };
-        let tried = par_map(&others, |&t| {
+        let shaped: Vec<Shaped> = par_map(&AUTO_SHAPES, |&(trend, bends)| {
             let mut o = binning.clone();
-            o.trends.insert(name.clone(), t);
-            let w = cross_fitted_woes(&columns[i], bad, &o);
-            let (ll, a, b) = score(&w)?;
-            Some((ll - turns(t) * price, t, (a, b), w))
-        });
-        // A change of shape is a choice made on the data: it must earn what a turn costs.
-        let held = base - turns(from) * price;
-        let best = tried.into_iter().flatten().max_by(|a, b| a.0.total_cmp(&b.0));
-        if let Some((net, to, (a, b), w)) = best.filter(|b| b.0 > held + price) {
-            changes.push(ShapeChange { column: i, from, to, gain: net - held, added: false, price });
-            for ((e, o), w) in eta.iter_mut().zip(&offset).zip(&w) {
+            o.trends.insert(name.clone(), trend);
+            let woes = cross_fitted_woes(&columns[i], bad, &o);
+            let (ll, a, b) = fit_with_offset(&woes, &offset, bad, options.l2);
+            let safe = offset.iter().zip(&woes).map(|(o, w)| -(o + a + b * w)).collect();
+            (options.selection.allow_reversals || b <= 0.0).then_some(Shaped {
+                trend,
+                net: ll - bends * price,
+                a,
+                b,
+                woes,
+                safe,
+            })
+        })
+        .into_iter()
+        .flatten()
+        .collect();
+        let from = trends[i];
+        let Some(held) = shaped.iter().find(|s| s.trend == from) else { continue };
+        let trials: Vec<ShapeTrial> = shaped
+            .iter()
+            .map(|s| {
+                let (auc_gain, auc_se) = auc_difference(&s.safe, &held.safe, bad).unwrap_or((0.0, 0.0));
+                ShapeTrial { net: s.net, auc_gain, auc_se }
+            })
+            .collect();
+        if let Some((k, gain)) = choose_shape(&trials, held.net, price) {
+            let Shaped { trend: to, a, b, woes, .. } = &shaped[k];
+            changes.push(ShapeChange { column: i, from, to: *to, gain, added: false });
+            for ((e, o), w) in eta.iter_mut().zip(&offset).zip(woes) {
                 *e = o + a + b * w;
             }
-            coefficients[j] = b;
-            current[j] = w;
+            coefficients[j] = *b;
+            current[j] = woes.clone();
         }
     }
     for &i in dropped {
@@ -763,13 +832,27 @@ fn model_shapes(
         });
         let best = tried.into_iter().flatten().max_by(|a, b| a.0.total_cmp(&b.0));
         if let Some((net, to, (a, b), w)) = best.filter(|b| b.0 > without + price) {
-            changes.push(ShapeChange { column: i, from: trends[i], to, gain: net - without, added: true, price });
+            let gain = ShapeGain::Likelihood { gain: net - without, price };
+            changes.push(ShapeChange { column: i, from: trends[i], to, gain, added: true });
             for (e, w) in eta.iter_mut().zip(&w) {
                 *e += a + b * w;
             }
         }
     }
     changes
+}
+
+/// One shape of a characteristic cross-fitted beside the others in [`model_shapes`].
+struct Shaped {
+    trend: Trend,
+    /// The log-likelihood with this shape, less the price of its turns.
+    net: f64,
+    /// The intercept and coefficient fitted beside the others' offset.
+    a: f64,
+    b: f64,
+    woes: Vec<f64>,
+    /// The model's log-odds of good per row (higher is safer), which it ranks people by.
+    safe: Vec<f64>,
 }
 
 /// The logistic regression of `bad` on one feature `x` beside a fixed `offset` in the log-odds
@@ -986,7 +1069,42 @@ fn correlation(a: &[f64], b: &[f64]) -> f64 {
 
 #[cfg(test)]
 mod tests {
-    use super::vifs;
+    use super::{choose_shape, vifs, ShapeGain, ShapeTrial};
+
+    /// The rule that changes a shape beside the others, case by case: the held shape is trial 0
+    /// (net log-likelihood -1000, no AUC difference from itself), a turn costs 5.
+    #[test]
+    fn a_shape_changes_for_a_significantly_better_ranking_or_a_likelihood_that_ranks_no_worse() {
+        let held = ShapeTrial { net: -1000.0, auc_gain: 0.0, auc_se: 0.0 };
+        let t = |net: f64, auc_gain: f64, auc_se: f64| ShapeTrial { net, auc_gain, auc_se };
+        let cases: [(&str, Vec<ShapeTrial>, Option<usize>); 8] = [
+            ("nothing else", vec![held], None),
+            ("a small likelihood gain", vec![held, t(-996.0, 0.001, 0.002)], None),
+            ("a likelihood gain beyond a turn's price", vec![held, t(-990.0, 0.0, 0.001)], Some(1)),
+            ("the same gain, ranking worse", vec![held, t(-990.0, -0.0005, 0.001)], None),
+            (
+                "the best likelihood ranks worse: the next",
+                vec![held, t(-980.0, -0.01, 0.003), t(-992.0, 0.0, 0.001)],
+                Some(2),
+            ),
+            ("a better ranking within noise", vec![held, t(-1010.0, 0.005, 0.003)], None),
+            ("a significantly better ranking at a likelihood cost", vec![held, t(-1020.0, 0.009, 0.003)], Some(1)),
+            (
+                "the best of two significant rankings over a likelihood gain",
+                vec![held, t(-960.0, 0.0, 0.001), t(-1010.0, 0.007, 0.003), t(-1015.0, 0.012, 0.004)],
+                Some(3),
+            ),
+        ];
+        for (what, trials, want) in cases {
+            let got = choose_shape(&trials, held.net, 5.0);
+            assert_eq!(got.map(|(k, _)| k), want, "{what}: {got:?}");
+            match got.map(|(_, why)| why) {
+                Some(ShapeGain::Ranking { auc, se }) => assert!(auc > 2.0 * se, "{what}"),
+                Some(ShapeGain::Likelihood { gain, price }) => assert!(gain > price && price == 5.0, "{what}"),
+                None => {}
+            }
+        }
+    }
 
     #[test]
     fn variance_inflation_grows_with_collinearity() {

@@ -6,6 +6,16 @@ use serde::Serialize;
 /// Area under the ROC curve of the score as a predictor of good (so a useful scorecard is above
 /// 0.5), with ties counted half. `None` without both outcomes.
 pub fn auc(scores: &[f64], bad: &[bool]) -> Option<f64> {
+    // Mann–Whitney U over tie groups: each good counts the bads strictly below it plus half
+    // the bads it ties with.
+    let (placed, goods, bads) = placements(scores, bad)?;
+    Some(placed.iter().zip(bad).filter(|(_, &b)| !b).map(|(p, _)| p).sum::<f64>() / (goods * bads))
+}
+
+/// Each row's placement among the rows of the other outcome (DeLong's structural components,
+/// as counts): for a good, how many bads it scores above (ties half); for a bad, how many goods
+/// score above it. With the numbers of goods and of bads; `None` without both outcomes.
+fn placements(scores: &[f64], bad: &[bool]) -> Option<(Vec<f64>, f64, f64)> {
     let mut order: Vec<usize> = (0..scores.len()).collect();
     order.sort_by(|&a, &b| scores[a].total_cmp(&scores[b]));
     let bads = bad.iter().filter(|&&b| b).count() as f64;
@@ -13,10 +23,8 @@ pub fn auc(scores: &[f64], bad: &[bool]) -> Option<f64> {
     if bads == 0.0 || goods == 0.0 {
         return None;
     }
-    // Mann–Whitney U over tie groups: each good counts the bads strictly below it plus half
-    // the bads it ties with.
-    let mut bads_below = 0.0;
-    let mut u = 0.0;
+    let mut out = vec![0.0; scores.len()];
+    let (mut bads_below, mut goods_below) = (0.0, 0.0);
     let mut i = 0;
     while i < order.len() {
         let mut j = i;
@@ -29,11 +37,32 @@ pub fn auc(scores: &[f64], bad: &[bool]) -> Option<f64> {
             }
             j += 1;
         }
-        u += g * (bads_below + b / 2.0);
+        for &r in &order[i..j] {
+            out[r] = if bad[r] { goods - goods_below - g / 2.0 } else { bads_below + b / 2.0 };
+        }
         bads_below += b;
+        goods_below += g;
         i = j;
     }
-    Some(u / (goods * bads))
+    Some((out, goods, bads))
+}
+
+/// The difference between two scores' AUCs on the same rows (`a`'s less `b`'s) and its
+/// standard error by DeLong's method, which counts that both rank the same rows. `None`
+/// without both outcomes.
+pub(crate) fn auc_difference(a: &[f64], b: &[f64], bad: &[bool]) -> Option<(f64, f64)> {
+    let ((pa, goods, bads), (pb, _, _)) = (placements(a, bad)?, placements(b, bad)?);
+    let spread = |of_bads: bool| {
+        // As shares of the other outcome's rows.
+        let other = if of_bads { goods } else { bads };
+        let d: Vec<f64> = (0..bad.len()).filter(|&r| bad[r] == of_bads).map(|r| (pa[r] - pb[r]) / other).collect();
+        let n = d.len() as f64;
+        let mean = d.iter().sum::<f64>() / n;
+        let var = if n > 1.0 { d.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>() / (n - 1.0) } else { 0.0 };
+        (mean, var / n)
+    };
+    let ((diff, var_goods), (_, var_bads)) = (spread(false), spread(true));
+    Some((diff, (var_goods + var_bads).sqrt()))
 }
 
 /// Kolmogorov–Smirnov statistic: the largest gap between the cumulative score distributions of
@@ -206,6 +235,54 @@ mod tests {
         assert_eq!(auc(&scores, &bad), Some(8.5 / 9.0));
         assert!((ks(&scores, &bad).unwrap_or(0.0) - 2.0 / 3.0).abs() < 1e-12);
         assert_eq!(auc(&scores, &[false; 6]), None);
+    }
+
+    /// Placements and DeLong's standard error against their definitions, pair by pair, on
+    /// scores with many ties; a score compared with itself differs by nothing.
+    #[test]
+    fn auc_difference_matches_delong_pair_by_pair() {
+        let n = 300;
+        let bad: Vec<bool> = (0..n).map(|i| (i * 7919) % 10 < 3).collect();
+        let a: Vec<f64> = (0..n).map(|i| ((i * 31) % 17) as f64 + if bad[i] { 0.0 } else { 4.0 }).collect();
+        let b: Vec<f64> = (0..n).map(|i| ((i * 57) % 23) as f64 + if bad[i] { 0.0 } else { 2.0 }).collect();
+        let (goods, bads): (Vec<usize>, Vec<usize>) = (0..n).partition(|&i| !bad[i]);
+        let beats = |x: f64, y: f64| {
+            if x > y {
+                1.0
+            } else if x == y {
+                0.5
+            } else {
+                0.0
+            }
+        };
+        let placed = |s: &[f64]| -> Vec<f64> {
+            (0..n)
+                .map(|r| {
+                    if bad[r] {
+                        goods.iter().map(|&g| beats(s[g], s[r])).sum::<f64>() / goods.len() as f64
+                    } else {
+                        bads.iter().map(|&k| beats(s[r], s[k])).sum::<f64>() / bads.len() as f64
+                    }
+                })
+                .collect()
+        };
+        let (pa, pb) = (placed(&a), placed(&b));
+        let (got, g, k) = placements(&a, &bad).unwrap_or_default();
+        assert_eq!((g, k), (goods.len() as f64, bads.len() as f64));
+        let shares = got.iter().zip(&bad).map(|(p, &b)| p / if b { g } else { k });
+        assert!(shares.zip(&pa).all(|(x, y)| (x - y).abs() < 1e-12));
+        let variance = |rows: &[usize]| {
+            let d: Vec<f64> = rows.iter().map(|&r| pa[r] - pb[r]).collect();
+            let m = d.iter().sum::<f64>() / d.len() as f64;
+            d.iter().map(|x| (x - m) * (x - m)).sum::<f64>() / (d.len() as f64 - 1.0) / d.len() as f64
+        };
+        let want_se = (variance(&goods) + variance(&bads)).sqrt();
+        let want_diff = auc(&a, &bad).unwrap_or(0.0) - auc(&b, &bad).unwrap_or(0.0);
+        let (diff, se) = auc_difference(&a, &b, &bad).unwrap_or((0.0, 0.0));
+        assert!((diff - want_diff).abs() < 1e-12 && diff > 0.1, "{diff} against {want_diff}");
+        assert!((se - want_se).abs() < 1e-12 && se > 0.0, "{se} against {want_se}");
+        assert_eq!(auc_difference(&a, &a, &bad), Some((0.0, 0.0)));
+        assert_eq!(auc_difference(&a, &b, &[false; 300]), None);
     }
 
     #[test]
