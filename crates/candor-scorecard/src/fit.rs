@@ -9,7 +9,7 @@ use crate::binning::{
 };
 use crate::data::{Column, DataError};
 use crate::logistic::{backtrack, fit_logistic, fit_logistic_nonpositive, log_likelihood, polish, row, LogisticFit};
-use crate::metrics::{auc_difference, band_shares, quantile_edges};
+use crate::metrics::{auc_difference, band_shares, placements, quantile_edges, Placements};
 use crate::model::{
     Bin, BinRule, Characteristic, Kind, Lookup, Model, Scaling, TrainingSummary, FORMAT_NAME, FORMAT_VERSION,
 };
@@ -778,7 +778,7 @@ fn model_shapes(
             continue;
         }
         // Every shape, the one chosen alone included, with the others' part of the log-odds
-        // held: its net log-likelihood and the model's log-odds of good per row; `None` where
+        // held: its net log-likelihood and how the model then ranks the rows; `None` where
         // the sign constraint would hold its coefficient at zero (the shape reverses it).
         let offset: Vec<f64> = eta.iter().zip(&current[j]).map(|(e, w)| e - coefficients[j] * w).collect();
         let shaped: Vec<Shaped> = par_map(&AUTO_SHAPES, |&(trend, bends)| {
@@ -786,15 +786,12 @@ fn model_shapes(
             o.trends.insert(name.clone(), trend);
             let woes = cross_fitted_woes(&columns[i], bad, &o);
             let (ll, a, b) = fit_with_offset(&woes, &offset, bad, options.l2);
-            let safe = offset.iter().zip(&woes).map(|(o, w)| -(o + a + b * w)).collect();
-            (options.selection.allow_reversals || b <= 0.0).then_some(Shaped {
-                trend,
-                net: ll - bends * price,
-                a,
-                b,
-                woes,
-                safe,
-            })
+            if !(options.selection.allow_reversals || b <= 0.0) {
+                return None;
+            }
+            let safe: Vec<f64> = offset.iter().zip(&woes).map(|(o, w)| -(o + a + b * w)).collect();
+            let placed = placements(&safe, bad)?;
+            Some(Shaped { trend, net: ll - bends * price, a, b, woes, placed })
         })
         .into_iter()
         .flatten()
@@ -804,7 +801,7 @@ fn model_shapes(
         let trials: Vec<ShapeTrial> = shaped
             .iter()
             .map(|s| {
-                let (auc_gain, auc_se) = auc_difference(&s.safe, &held.safe, bad).unwrap_or((0.0, 0.0));
+                let (auc_gain, auc_se) = auc_difference(&s.placed, &held.placed, bad);
                 ShapeTrial { net: s.net, auc_gain, auc_se }
             })
             .collect();
@@ -851,8 +848,8 @@ struct Shaped {
     a: f64,
     b: f64,
     woes: Vec<f64>,
-    /// The model's log-odds of good per row (higher is safer), which it ranks people by.
-    safe: Vec<f64>,
+    /// How the model then ranks the rows (by its log-odds of good).
+    placed: Placements,
 }
 
 /// The logistic regression of `bad` on one feature `x` beside a fixed `offset` in the log-odds

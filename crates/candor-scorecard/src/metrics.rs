@@ -8,14 +8,22 @@ use serde::Serialize;
 pub fn auc(scores: &[f64], bad: &[bool]) -> Option<f64> {
     // Mann–Whitney U over tie groups: each good counts the bads strictly below it plus half
     // the bads it ties with.
-    let (placed, goods, bads) = placements(scores, bad)?;
-    Some(placed.iter().zip(bad).filter(|(_, &b)| !b).map(|(p, _)| p).sum::<f64>() / (goods * bads))
+    let p = placements(scores, bad)?;
+    Some(p.counts.iter().zip(bad).filter(|(_, &b)| !b).map(|(c, _)| c).sum::<f64>() / (p.goods * p.bads))
 }
 
-/// Each row's placement among the rows of the other outcome (DeLong's structural components,
-/// as counts): for a good, how many bads it scores above (ties half); for a bad, how many goods
-/// score above it. With the numbers of goods and of bads; `None` without both outcomes.
-fn placements(scores: &[f64], bad: &[bool]) -> Option<(Vec<f64>, f64, f64)> {
+/// Each row's placement among the rows of the other outcome under one score (DeLong's
+/// structural components, as counts): for a good, how many bads it scores above (ties half);
+/// for a bad, how many goods score above it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) struct Placements {
+    counts: Vec<f64>,
+    goods: f64,
+    bads: f64,
+}
+
+/// The placements of `scores`; `None` without both outcomes.
+pub(crate) fn placements(scores: &[f64], bad: &[bool]) -> Option<Placements> {
     let mut order: Vec<usize> = (0..scores.len()).collect();
     order.sort_by(|&a, &b| scores[a].total_cmp(&scores[b]));
     let bads = bad.iter().filter(|&&b| b).count() as f64;
@@ -44,17 +52,17 @@ fn placements(scores: &[f64], bad: &[bool]) -> Option<(Vec<f64>, f64, f64)> {
         goods_below += g;
         i = j;
     }
-    Some((out, goods, bads))
+    Some(Placements { counts: out, goods, bads })
 }
 
-/// The difference between two scores' AUCs on the same rows (`a`'s less `b`'s) and its
-/// standard error by DeLong's method, which counts that both rank the same rows. `None`
-/// without both outcomes.
-pub(crate) fn auc_difference(a: &[f64], b: &[f64], bad: &[bool]) -> Option<(f64, f64)> {
-    let ((pa, goods, bads), (pb, _, _)) = (placements(a, bad)?, placements(b, bad)?);
+/// The difference between two scores' AUCs on the same rows (`a`'s less `b`'s), from their
+/// placements, and its standard error by DeLong's method, which counts that both rank the
+/// same rows.
+pub(crate) fn auc_difference(a: &Placements, b: &Placements, bad: &[bool]) -> (f64, f64) {
+    let (pa, pb) = (&a.counts, &b.counts);
     let spread = |of_bads: bool| {
         // As shares of the other outcome's rows.
-        let other = if of_bads { goods } else { bads };
+        let other = if of_bads { a.goods } else { a.bads };
         let d: Vec<f64> = (0..bad.len()).filter(|&r| bad[r] == of_bads).map(|r| (pa[r] - pb[r]) / other).collect();
         let n = d.len() as f64;
         let mean = d.iter().sum::<f64>() / n;
@@ -62,7 +70,7 @@ pub(crate) fn auc_difference(a: &[f64], b: &[f64], bad: &[bool]) -> Option<(f64,
         (mean, var / n)
     };
     let ((diff, var_goods), (_, var_bads)) = (spread(false), spread(true));
-    Some((diff, (var_goods + var_bads).sqrt()))
+    (diff, (var_goods + var_bads).sqrt())
 }
 
 /// Kolmogorov–Smirnov statistic: the largest gap between the cumulative score distributions of
@@ -267,9 +275,9 @@ mod tests {
                 .collect()
         };
         let (pa, pb) = (placed(&a), placed(&b));
-        let (got, g, k) = placements(&a, &bad).unwrap_or_default();
-        assert_eq!((g, k), (goods.len() as f64, bads.len() as f64));
-        let shares = got.iter().zip(&bad).map(|(p, &b)| p / if b { g } else { k });
+        let got = placements(&a, &bad).unwrap_or_default();
+        assert_eq!((got.goods, got.bads), (goods.len() as f64, bads.len() as f64));
+        let shares = got.counts.iter().zip(&bad).map(|(p, &b)| p / if b { got.goods } else { got.bads });
         assert!(shares.zip(&pa).all(|(x, y)| (x - y).abs() < 1e-12));
         let variance = |rows: &[usize]| {
             let d: Vec<f64> = rows.iter().map(|&r| pa[r] - pb[r]).collect();
@@ -278,11 +286,12 @@ mod tests {
         };
         let want_se = (variance(&goods) + variance(&bads)).sqrt();
         let want_diff = auc(&a, &bad).unwrap_or(0.0) - auc(&b, &bad).unwrap_or(0.0);
-        let (diff, se) = auc_difference(&a, &b, &bad).unwrap_or((0.0, 0.0));
+        let placed = |s: &[f64]| placements(s, &bad).unwrap_or_default();
+        let (diff, se) = auc_difference(&placed(&a), &placed(&b), &bad);
         assert!((diff - want_diff).abs() < 1e-12 && diff > 0.1, "{diff} against {want_diff}");
         assert!((se - want_se).abs() < 1e-12 && se > 0.0, "{se} against {want_se}");
-        assert_eq!(auc_difference(&a, &a, &bad), Some((0.0, 0.0)));
-        assert_eq!(auc_difference(&a, &b, &[false; 300]), None);
+        assert_eq!(auc_difference(&placed(&a), &placed(&a), &bad), (0.0, 0.0));
+        assert_eq!(placements(&a, &[false; 300]), None);
     }
 
     #[test]
