@@ -671,12 +671,14 @@ struct ShapeTrial {
 /// those that rank no worse, where it beats the held shape by more than one turn's `price`.
 /// The ranking is what a scorecard is for, and a likelihood can favour a shape that calibrates
 /// better but orders people worse; so neither measure alone moves a shape against the other.
+/// On a tie the earlier trial is taken: trials come simplest shape first.
 /// Returns the index of the trial taken and why.
 fn choose_shape(trials: &[ShapeTrial], held: f64, price: f64) -> Option<(usize, ShapeGain)> {
     let ranks_better = trials
         .iter()
         .enumerate()
         .filter(|(_, t)| t.auc_gain > RANKING_Z * t.auc_se && t.auc_gain > 0.0)
+        .rev()
         .max_by(|a, b| a.1.auc_gain.total_cmp(&b.1.auc_gain));
     if let Some((k, t)) = ranks_better {
         return Some((k, ShapeGain::Ranking { auc: t.auc_gain, se: t.auc_se }));
@@ -685,6 +687,7 @@ fn choose_shape(trials: &[ShapeTrial], held: f64, price: f64) -> Option<(usize, 
         .iter()
         .enumerate()
         .filter(|(_, t)| t.auc_gain >= 0.0)
+        .rev()
         .max_by(|a, b| a.1.net.total_cmp(&b.1.net))
         .filter(|(_, t)| t.net > held + price)
         .map(|(k, t)| (k, ShapeGain::Likelihood { gain: t.net - held, price }))
@@ -1074,7 +1077,7 @@ mod tests {
     fn a_shape_changes_for_a_significantly_better_ranking_or_a_likelihood_that_ranks_no_worse() {
         let held = ShapeTrial { net: -1000.0, auc_gain: 0.0, auc_se: 0.0 };
         let t = |net: f64, auc_gain: f64, auc_se: f64| ShapeTrial { net, auc_gain, auc_se };
-        let cases: [(&str, Vec<ShapeTrial>, Option<usize>); 8] = [
+        let cases: [(&str, Vec<ShapeTrial>, Option<usize>); 10] = [
             ("nothing else", vec![held], None),
             ("a small likelihood gain", vec![held, t(-996.0, 0.001, 0.002)], None),
             ("a likelihood gain beyond a turn's price", vec![held, t(-990.0, 0.0, 0.001)], Some(1)),
@@ -1086,6 +1089,12 @@ mod tests {
             ),
             ("a better ranking within noise", vec![held, t(-1010.0, 0.005, 0.003)], None),
             ("a significantly better ranking at a likelihood cost", vec![held, t(-1020.0, 0.009, 0.003)], Some(1)),
+            (
+                "two shapes binned alike: the simpler",
+                vec![held, t(-1020.0, 0.009, 0.003), t(-1025.0, 0.009, 0.003)],
+                Some(1),
+            ),
+            ("alike in likelihood: the simpler", vec![held, t(-990.0, 0.0, 0.0), t(-990.0, 0.0, 0.0)], Some(1)),
             (
                 "the best of two significant rankings over a likelihood gain",
                 vec![held, t(-960.0, 0.0, 0.001), t(-1010.0, 0.007, 0.003), t(-1015.0, 0.012, 0.004)],
