@@ -37,7 +37,8 @@ pub(crate) fn placements(scores: &[f64], bad: &[bool]) -> Option<Placements> {
     while i < order.len() {
         let mut j = i;
         let (mut g, mut b) = (0.0, 0.0);
-        while j < order.len() && scores[order[j]] == scores[order[i]] {
+        // Ties by the order sorted on, so a NaN ties with itself rather than ending no group.
+        while j < order.len() && scores[order[j]].total_cmp(&scores[order[i]]).is_eq() {
             if bad[order[j]] {
                 b += 1.0
             } else {
@@ -103,7 +104,7 @@ pub fn roc(scores: &[f64], bad: &[bool]) -> Option<Vec<RocPoint>> {
     let mut i = 0;
     while i < order.len() {
         let s = scores[order[i]];
-        while i < order.len() && scores[order[i]] == s {
+        while i < order.len() && scores[order[i]].total_cmp(&s).is_eq() {
             if bad[order[i]] {
                 b += 1.0
             } else {
@@ -243,6 +244,10 @@ mod tests {
         assert_eq!(auc(&scores, &bad), Some(8.5 / 9.0));
         assert!((ks(&scores, &bad).unwrap_or(0.0) - 2.0 / 3.0).abs() < 1e-12);
         assert_eq!(auc(&scores, &[false; 6]), None);
+        // A score that is not a number sorts above every other and ends: no endless loop.
+        let with_nan = [1.0, f64::NAN, 3.0, 3.0, 4.0, 5.0];
+        assert_eq!(auc(&with_nan, &bad), Some(5.5 / 9.0));
+        assert_eq!(roc(&with_nan, &bad).map(|p| p.len()), Some(6));
     }
 
     /// Placements and DeLong's standard error against their definitions, pair by pair, on
