@@ -708,9 +708,9 @@ fn choose_shape(trials: &[ShapeTrial], held: f64, price: f64) -> Option<(usize, 
 /// regression's inputs are cross-fitted weights of evidence (each row weighed by bins it took
 /// no part in) and each has one coefficient, so both measures are of prediction on rows the
 /// bins did not see. A shape under which the coefficient would be reversed is not taken, nor
-/// is any change where the shape chosen alone is reversed. Then each characteristic left out as reversed
-/// (`dropped`) in the shape chosen alone is tried in every shape, and kept in the best one that
-/// is not reversed, where that earns more than a turn's price.
+/// is any change where the shape chosen alone is reversed. Then each characteristic left out
+/// as reversed (`dropped`) in the shape chosen alone is tried in every shape, and kept in the
+/// best one that is not reversed, where that earns more than a turn's price.
 /// Returns the changes.
 fn model_shapes(
     columns: &[Column],
