@@ -706,16 +706,11 @@ fn cross_fitting_copes_with_values_some_folds_never_saw() {
 #[test]
 fn a_shape_is_chosen_for_what_it_adds_beside_the_others() {
     let rows = |n: usize, seed: u64| {
-        let mut r = Lcg(seed);
-        let (mut bill, mut late, mut bad) = (vec![], vec![], vec![]);
-        for _ in 0..n {
+        bill_beside_lateness(n, seed, |r| {
             let b = r.next();
             let l = r.next() < 0.02 + 0.5 * b * b;
-            bill.push(b);
-            late.push(Some(if l { "yes" } else { "no" }));
-            bad.push(r.next() < if l { 0.7 } else { 0.3 - 0.25 * b });
-        }
-        (vec![Column::numeric("bill", bill), Column::categorical("late", &late)], bad)
+            (b, l, if l { 0.7 } else { 0.3 - 0.25 * b })
+        })
     };
     let (cols, bad) = rows(20_000, 61);
     let shape = |m: &Model| m.characteristics.iter().find(|c| c.name == "bill").expect("bill kept").trend;
@@ -750,9 +745,7 @@ fn a_shape_is_chosen_for_what_it_adds_beside_the_others() {
 #[test]
 fn a_shape_that_ranks_worse_beside_the_others_is_not_taken_for_its_likelihood() {
     let rows = |n: usize, seed: u64| {
-        let mut r = Lcg(seed);
-        let (mut bill, mut late, mut bad) = (vec![], vec![], vec![]);
-        for _ in 0..n {
+        bill_beside_lateness(n, seed, |r| {
             let u = r.next();
             let owes = u >= 0.18;
             let l = r.next() < if owes { 0.04 + 0.1 * (std::f64::consts::PI * (u - 0.18) / 0.82).sin() } else { 0.03 };
@@ -763,11 +756,8 @@ fn a_shape_that_ranks_worse_beside_the_others_is_not_taken_for_its_likelihood() 
                 u if u < 0.60 => 0.19,
                 _ => 0.14,
             };
-            bill.push(if owes { (8.0 * (u - 0.18)).exp() - 1.0 } else { 0.0 });
-            late.push(Some(if l { "yes" } else { "no" }));
-            bad.push(r.next() < rate);
-        }
-        (vec![Column::numeric("bill", bill), Column::categorical("late", &late)], bad)
+            (if owes { (8.0 * (u - 0.18)).exp() - 1.0 } else { 0.0 }, l, rate)
+        })
     };
     let (cols, bad) = rows(20_000, 71);
     let (model, report) = fit(&cols, &bad, meta(&[]), &FitOptions::default(), &|_| {}).expect("fit");
@@ -779,6 +769,20 @@ fn a_shape_that_ranks_worse_beside_the_others_is_not_taken_for_its_likelihood() 
     let (fresh_cols, fresh_bad) = rows(40_000, 72);
     let auc_on = |m: &Model| auc_of(m, &fresh_cols, &fresh_bad);
     assert!(auc_on(&model) > auc_on(&monotone) + 0.002, "{} vs {}", auc_on(&model), auc_on(&monotone));
+}
+
+/// `n` rows of a bill and whether the person was late already, each drawn by `draw` (the bill,
+/// the lateness and the bad rate), then the outcome drawn at that rate.
+fn bill_beside_lateness(n: usize, seed: u64, draw: impl Fn(&mut Lcg) -> (f64, bool, f64)) -> (Vec<Column>, Vec<bool>) {
+    let mut r = Lcg(seed);
+    let (mut bill, mut late, mut bad) = (vec![], vec![], vec![]);
+    for _ in 0..n {
+        let (b, l, rate) = draw(&mut r);
+        bill.push(b);
+        late.push(Some(if l { "yes" } else { "no" }));
+        bad.push(r.next() < rate);
+    }
+    (vec![Column::numeric("bill", bill), Column::categorical("late", &late)], bad)
 }
 
 /// The AUC of a model's scores on rows it was not fitted to.
