@@ -8,7 +8,9 @@ use crate::binning::{
     bin_column, fold_of, min_count, totals, turn_price, woe, Binned, BinningOptions, Counts, Trend, AUTO_SHAPES, FOLDS,
 };
 use crate::data::{Column, DataError};
-use crate::logistic::{backtrack, fit_logistic, fit_logistic_nonpositive, log_likelihood, polish, row, LogisticFit};
+use crate::logistic::{
+    backtrack, fit_logistic, fit_logistic_nonpositive, log_likelihood, polish, row, Feature, LogisticFit, CODED_BINS,
+};
 use crate::metrics::{auc_difference, band_shares, placements, quantile_edges, Placements};
 use crate::model::{
     Bin, BinRule, Characteristic, Kind, Lookup, Model, Scaling, TrainingSummary, FORMAT_NAME, FORMAT_VERSION,
@@ -316,20 +318,25 @@ fn fit_shaped(
     let bin_woe = |rule: &BinRule, c: Counts| credible_woe(rule, c, total, min_rows);
     let cross_fit = bad.len() <= options.cross_fit_max_rows;
     let indexed: Vec<(usize, Option<&Binned>)> = candidates.iter().copied().enumerate().collect();
-    let weigh = |in_sample: bool| -> Vec<Vec<f64>> {
+    let weigh = |in_sample: bool| -> Vec<Weights> {
         par_map(&indexed, |&(i, b)| {
-            let Some(b) = b else { return Vec::new() };
+            let Some(b) = b else { return Weights::Rows(Vec::new()) };
             if let Some(w) = reused.get(i).filter(|w| !in_sample && w.len() == bad.len()) {
-                return w.clone();
+                return Weights::Rows(w.clone());
             }
             // A column declared severe is binned on the analyst's word that its rare records
             // are risky: a fold without enough of them to bin alone says nothing against that.
             let severe = options.binning.severe.contains(&columns[i].name);
             if cross_fit && !in_sample && !severe {
-                return cross_fitted_woes(&columns[i], bad, &options.binning);
+                return Weights::Rows(cross_fitted_woes(&columns[i], bad, &options.binning));
             }
-            let table: Vec<f64> = b.bins.iter().map(|(rule, c)| bin_woe(rule, *c)).collect();
-            b.assignment.iter().map(|&a| table[a as usize]).collect()
+            let woes: Vec<f64> = b.bins.iter().map(|(rule, c)| bin_woe(rule, *c)).collect();
+            if woes.len() > CODED_BINS {
+                return Weights::Rows(b.assignment.iter().map(|&a| woes[a as usize]).collect());
+            }
+            let mut table = Box::new([0.0; CODED_BINS]);
+            table[..woes.len()].copy_from_slice(&woes);
+            Weights::Bins { assignment: &b.assignment, woes: table }
         })
     };
     progress(FitStage::Regressing);
@@ -497,6 +504,42 @@ fn rare_bin_notes(c: &Characteristic, total: Counts, min_rows: u64, min_share: f
         .collect()
 }
 
+/// A column's weights of evidence, one per row, as the regression reads them.
+enum Weights<'a> {
+    /// Written out row by row (cross-fitted, or taken over from the fit before).
+    Rows(Vec<f64>),
+    /// Each row's bin and each bin's weight: on a million rows, a quarter of the memory to
+    /// read at each step of the regression, and none to write.
+    Bins { assignment: &'a [u16], woes: Box<[f64; CODED_BINS]> },
+}
+
+impl Weights<'_> {
+    fn feature(&self) -> Feature<'_> {
+        match self {
+            Weights::Rows(w) => Feature::Rows(w),
+            Weights::Bins { assignment, woes } => Feature::Coded { codes: assignment, values: woes },
+        }
+    }
+
+    /// Every `stride`th row's weight, from the first.
+    fn sample(&self, stride: usize) -> Vec<f64> {
+        match self {
+            Weights::Rows(w) => w.iter().copied().step_by(stride).collect(),
+            Weights::Bins { assignment, woes } => {
+                assignment.iter().step_by(stride).map(|&a| woes[a as usize]).collect()
+            }
+        }
+    }
+
+    /// Every row's weight, written out.
+    fn into_rows(self) -> Vec<f64> {
+        match self {
+            Weights::Rows(w) => w,
+            bins => bins.sample(1),
+        }
+    }
+}
+
 /// What [`regress`] found.
 struct Regression {
     /// The characteristics kept, as column indices in ascending order.
@@ -512,20 +555,21 @@ struct Regression {
 fn regress(
     columns: &[Column],
     ivs: &[f64],
-    woes: Vec<Vec<f64>>,
+    woes: Vec<Weights>,
     bad: &[bool],
     options: &FitOptions,
     outcomes: &mut [Option<CharacteristicOutcome>],
 ) -> Result<Regression, FitError> {
-    // On large data, correlation and the stepwise search run on a strided sample.
+    // On large data, correlation and the stepwise search run on a strided sample, and `all`
+    // keeps every row's weights for the polish.
     let stride = bad.len().div_ceil(STEPWISE_SAMPLE_ROWS);
-    let sample_woes: Vec<Vec<f64>> = if stride > 1 {
-        woes.iter().map(|w| w.iter().copied().step_by(stride).collect()).collect()
+    let (search_woes, all): (Vec<Vec<f64>>, Option<Vec<Weights>>) = if stride > 1 {
+        (woes.iter().map(|w| w.sample(stride)).collect(), Some(woes))
     } else {
-        Vec::new()
+        (woes.into_iter().map(Weights::into_rows).collect(), None)
     };
     let sample_bad: Vec<bool> = if stride > 1 { bad.iter().copied().step_by(stride).collect() } else { Vec::new() };
-    let (search_woes, search_bad) = if stride > 1 { (&sample_woes, &sample_bad[..]) } else { (&woes, bad) };
+    let search_bad = if stride > 1 { &sample_bad[..] } else { bad };
 
     let mut by_iv: Vec<usize> = (0..columns.len()).filter(|&i| outcomes[i].is_none()).collect();
     by_iv.sort_by(|&a, &b| ivs[b].total_cmp(&ivs[a]).then(a.cmp(&b)));
@@ -601,16 +645,25 @@ fn regress(
             fit = fit.refit_without(j, &x, search_bad, options.l2);
         }
     }
-    let mut fit = if stride > 1 {
-        let x: Vec<&[f64]> = kept.iter().map(|&i| woes[i].as_slice()).collect();
-        polish(&x, bad, options.l2, &fit, bad.len() as f64 / search_bad.len() as f64)
-    } else {
-        fit
+    let mut fit = match &all {
+        Some(all) => {
+            let x: Vec<Feature> = kept.iter().map(|&i| all[i].feature()).collect();
+            polish(&x[..], bad, options.l2, &fit, bad.len() as f64 / search_bad.len() as f64)
+        }
+        None => fit,
     };
     // The sample's fit moved to all rows may tip a coefficient held near zero over it: then
     // the constrained fit runs on all rows.
     if !options.selection.allow_reversals && fit.coefficients.iter().any(|&c| c > 0.0) {
-        let x: Vec<&[f64]> = kept.iter().map(|&i| woes[i].as_slice()).collect();
+        // Rarely needed: every row's weights written out.
+        let rows: Vec<Vec<f64>> = kept
+            .iter()
+            .map(|&i| match &all {
+                Some(all) => all[i].sample(1),
+                None => search_woes[i].clone(),
+            })
+            .collect();
+        let x: Vec<&[f64]> = rows.iter().map(Vec::as_slice).collect();
         let (constrained, held) = fit_logistic_nonpositive(&x, bad, options.l2);
         fit = constrained;
         if held.iter().any(|&h| h) {
@@ -618,14 +671,13 @@ fn regress(
             if kept.is_empty() {
                 return Err(nothing_selected());
             }
-            let x: Vec<&[f64]> = kept.iter().map(|&i| woes[i].as_slice()).collect();
+            let x: Vec<&[f64]> = rows.iter().zip(&held).filter(|(_, &h)| !h).map(|(r, _)| r.as_slice()).collect();
             fit = fit.without_held(&held, &x, bad, options.l2);
         }
     }
     for &i in &kept {
         outcomes[i] = Some(CharacteristicOutcome::Selected);
     }
-    let search_woes = if stride > 1 { sample_woes } else { woes };
     Ok(Regression { kept, fit, search_woes })
 }
 

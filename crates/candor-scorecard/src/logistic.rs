@@ -205,8 +205,14 @@ impl LogisticFit {
 /// only gradients on the full data: the sample's Hessian, scaled by `rows_ratio` (all rows
 /// over sampled rows), stands in for the full one. A gradient costs one pass of `p` products
 /// per row, a Hessian `p²/2`.
-pub(crate) fn polish(x: &[&[f64]], y: &[bool], l2: f64, sample: &LogisticFit, rows_ratio: f64) -> LogisticFit {
-    let p = x.len() + 1;
+pub(crate) fn polish<X: Features + ?Sized>(
+    x: &X,
+    y: &[bool],
+    l2: f64,
+    sample: &LogisticFit,
+    rows_ratio: f64,
+) -> LogisticFit {
+    let p = x.count() + 1;
     let mut hessian = sample.hessian.clone();
     for (i, h) in hessian.iter_mut().enumerate() {
         let penalty = if i % (p + 1) == 0 && i > 0 { l2 } else { 0.0 };
@@ -220,7 +226,7 @@ pub(crate) fn polish(x: &[&[f64]], y: &[bool], l2: f64, sample: &LogisticFit, ro
 
 /// Iterates `beta += H⁻¹ · gradient` with a fixed `hessian` near the true one. The fixed point
 /// is Newton's (a zero gradient); convergence is linear, and fast when `hessian` is close.
-fn quasi_newton(x: &[&[f64]], y: &[bool], l2: f64, mut beta: Vec<f64>, hessian: &[f64]) -> Vec<f64> {
+fn quasi_newton<X: Features + ?Sized>(x: &X, y: &[bool], l2: f64, mut beta: Vec<f64>, hessian: &[f64]) -> Vec<f64> {
     let p = beta.len();
     let (mut ll, mut grad) = gradient(x, y, l2, &beta);
     for _ in 0..MAX_ITERATIONS {
@@ -240,7 +246,7 @@ fn quasi_newton(x: &[&[f64]], y: &[bool], l2: f64, mut beta: Vec<f64>, hessian: 
 }
 
 /// The penalised log-likelihood and its gradient at `beta`.
-fn gradient(x: &[&[f64]], y: &[bool], l2: f64, beta: &[f64]) -> (f64, Vec<f64>) {
+fn gradient<X: Features + ?Sized>(x: &X, y: &[bool], l2: f64, beta: &[f64]) -> (f64, Vec<f64>) {
     let p = beta.len();
     let sums = par_map(&blocks(y.len()), |&(s, e)| block_gradient(x, y, beta, s, e));
     let mut grad = vec![0.0; p];
@@ -316,11 +322,10 @@ fn standard_errors(hessian: &[f64], p: usize) -> Vec<f64> {
         .collect()
 }
 
-fn block_gradient(x: &[&[f64]], y: &[bool], beta: &[f64], s: usize, e: usize) -> (f64, Vec<f64>) {
+fn block_gradient<X: Features + ?Sized>(x: &X, y: &[bool], beta: &[f64], s: usize, e: usize) -> (f64, Vec<f64>) {
     let mut eta = vec![beta[0]; e - s];
-    for (j, col) in x.iter().enumerate() {
-        let b = beta[j + 1];
-        eta.iter_mut().zip(&col[s..e]).for_each(|(t, v)| *t += b * v);
+    for j in 0..x.count() {
+        x.add_to(j, beta[j + 1], s, &mut eta);
     }
     let mut ll = 0.0;
     let r: Vec<f64> = eta
@@ -334,8 +339,68 @@ fn block_gradient(x: &[&[f64]], y: &[bool], beta: &[f64], s: usize, e: usize) ->
         .collect();
     let mut grad = Vec::with_capacity(beta.len());
     grad.push(r.iter().sum());
-    grad.extend(x.iter().map(|col| dot(&r, &col[s..e])));
+    grad.extend((0..x.count()).map(|j| x.dot_with(j, s, &r)));
     (ll, grad)
+}
+
+/// Features as a gradient reads them, a block of rows at a time.
+pub(crate) trait Features: Sync {
+    /// How many features there are.
+    fn count(&self) -> usize;
+    /// Adds `b` times feature `j` of rows `s..` to `eta`, one row per element.
+    fn add_to(&self, j: usize, b: f64, s: usize, eta: &mut [f64]);
+    /// The dot product of `r` with feature `j` of rows `s..`, one row per element of `r`.
+    fn dot_with(&self, j: usize, s: usize, r: &[f64]) -> f64;
+}
+
+impl Features for [&[f64]] {
+    fn count(&self) -> usize {
+        self.len()
+    }
+    fn add_to(&self, j: usize, b: f64, s: usize, eta: &mut [f64]) {
+        eta.iter_mut().zip(&self[j][s..]).for_each(|(t, v)| *t += b * v);
+    }
+    fn dot_with(&self, j: usize, s: usize, r: &[f64]) -> f64 {
+        dot(r, &self[j][s..s + r.len()])
+    }
+}
+
+/// Most bins a [`Feature::Coded`] may have; a binning has at most 64 bins, 32 special values
+/// and the missing one.
+pub(crate) const CODED_BINS: usize = 128;
+
+/// One feature given row by row, or as each row's bin (`codes`, each below [`CODED_BINS`]) and
+/// each bin's value (`values`, padded), as weights of evidence are: a gradient then reads two
+/// bytes a row rather than eight. Both give the same sums to the last bit.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Feature<'a> {
+    Rows(&'a [f64]),
+    Coded { codes: &'a [u16], values: &'a [f64; CODED_BINS] },
+}
+
+impl Features for [Feature<'_>] {
+    fn count(&self) -> usize {
+        self.len()
+    }
+    fn add_to(&self, j: usize, b: f64, s: usize, eta: &mut [f64]) {
+        match self[j] {
+            Feature::Rows(v) => [v].add_to(0, b, s, eta),
+            Feature::Coded { codes, values } => {
+                // The same products as row by row, one per bin; the mask only spares the bound check.
+                let scaled = values.map(|v| b * v);
+                eta.iter_mut().zip(&codes[s..]).for_each(|(t, &c)| *t += scaled[c as usize % CODED_BINS]);
+            }
+        }
+    }
+    fn dot_with(&self, j: usize, s: usize, r: &[f64]) -> f64 {
+        match self[j] {
+            Feature::Rows(v) => [v].dot_with(0, s, r),
+            Feature::Coded { codes, values } => {
+                let codes = &codes[s..s + r.len()];
+                dot_by(r, |i| values[codes[i] as usize % CODED_BINS])
+            }
+        }
+    }
 }
 
 struct BlockSums {
@@ -382,17 +447,25 @@ fn block_sums(x: &[&[f64]], y: &[bool], beta: &[f64], s: usize, e: usize) -> Blo
 }
 
 fn dot(a: &[f64], b: &[f64]) -> f64 {
+    let b = &b[..a.len()];
+    dot_by(a, |i| b[i])
+}
+
+/// The dot product of `a` with the values `b` gives at each index, summed in the one order
+/// [`dot`] sums in.
+#[inline(always)]
+fn dot_by(a: &[f64], b: impl Fn(usize) -> f64) -> f64 {
     // Four accumulators let the compiler vectorise without reassociating a single sum.
     let mut acc = [0.0; 4];
     let chunks = a.len() / 4;
     for i in 0..chunks {
         for k in 0..4 {
-            acc[k] += a[4 * i + k] * b[4 * i + k];
+            acc[k] += a[4 * i + k] * b(4 * i + k);
         }
     }
     let mut s = (acc[0] + acc[1]) + (acc[2] + acc[3]);
     for i in 4 * chunks..a.len() {
-        s += a[i] * b[i];
+        s += a[i] * b(i);
     }
     s
 }
@@ -564,9 +637,28 @@ mod tests {
         let (bounded, held) = fit_logistic_nonpositive(&x, &y, 1.0);
         assert_eq!(held, [false, false]);
         assert!((bounded.coefficients[0] - fit.coefficients[0]).abs() < 1e-9);
-        let polished = polish(&x, &y, 1.0, &fit_logistic(&[&rare[..400], &other[..400]], &y[..400], 1.0), 5.0);
+        let polished = polish(&x[..], &y, 1.0, &fit_logistic(&[&rare[..400], &other[..400]], &y[..400], 1.0), 5.0);
         let g = gradient_at(&x, &y, 1.0, &polished);
         assert!(g.iter().all(|v| v.abs() < 1e-4), "polish not at the optimum: {polished:?}, gradient {g:?}");
+    }
+
+    /// A feature given as each row's bin and the bins' values polishes to the same fit, to the
+    /// last bit, as the same values written out row by row.
+    #[test]
+    fn a_coded_feature_polishes_to_the_fit_its_rows_give() {
+        let (x1, x2, y) = design(31, 10_003, [-1.2, 1.5, -0.8]);
+        let mut values = [0.0; CODED_BINS];
+        for (k, v) in values.iter_mut().take(7).enumerate() {
+            *v = (k as f64 - 3.0) * 0.37;
+        }
+        let codes: Vec<u16> = x1.iter().map(|v| ((v + 1.0) * 3.5).floor().min(6.0) as u16).collect();
+        let rows: Vec<f64> = codes.iter().map(|&c| values[c as usize]).collect();
+        let sample = fit_logistic(&[&rows[..2_000], &x2[..2_000]], &y[..2_000], 1.0);
+        let dense = polish(&[&rows[..], &x2[..]][..], &y, 1.0, &sample, 5.0);
+        let coded =
+            polish(&[Feature::Coded { codes: &codes, values: &values }, Feature::Rows(&x2)][..], &y, 1.0, &sample, 5.0);
+        assert_eq!(coded, dense);
+        assert!((dense.coefficients[0] - 1.5 / 0.37 * 2.0 / 7.0).abs() < 0.3, "{dense:?}");
     }
 
     #[test]
