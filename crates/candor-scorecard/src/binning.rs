@@ -505,10 +505,7 @@ fn quantile_cuts(values: &[f64], specials: &[f64], prebins: usize, min_count: u6
         if stride == 1 {
             cuts.extend([sample[tail], sample[count - tail]]);
         } else {
-            let mut all: Vec<f64> = values.iter().copied().filter(regular).collect();
-            let (_, &mut low, _) = all.select_nth_unstable_by(tail, f64::total_cmp);
-            let (_, &mut high, _) = all.select_nth_unstable_by(count - tail, f64::total_cmp);
-            cuts.extend([low, high]);
+            cuts.extend(exact_tails(values, &regular, &sample, tail, count));
         }
     }
     cuts.sort_by(f64::total_cmp);
@@ -516,6 +513,36 @@ fn quantile_cuts(values: &[f64], specials: &[f64], prebins: usize, min_count: u6
     let min = sample[0];
     cuts.retain(|&c| c > min);
     cuts
+}
+
+/// The regular values of ranks `tail` and `count - tail` (from 0, in ascending order) among
+/// all `count` regular `values`, of which `sample` is a sorted sample. Each is selected among
+/// the values beyond a bound the sample places well past it, a few percent of the column,
+/// rather than among all of them; where the sample misplaced a bound, among all.
+fn exact_tails(values: &[f64], regular: &impl Fn(&f64) -> bool, sample: &[f64], tail: usize, count: usize) -> [f64; 2] {
+    // Twice the sample's expected count below the rank, and a margin for its noise.
+    let reach = (2 * tail * sample.len() / count + 100).min(sample.len() / 2);
+    let (low_bound, high_bound) = (sample[reach], sample[sample.len() - 1 - reach]);
+    let (mut low, mut high) = (Vec::new(), Vec::new());
+    if low_bound < high_bound {
+        for &v in values.iter().filter(|v| regular(v)) {
+            if v <= low_bound {
+                low.push(v);
+            } else if v >= high_bound {
+                high.push(v);
+            }
+        }
+    }
+    // Every value outside `low` is above all inside it, and every value outside `high` below
+    // all inside it: ranks carry over where the selection holds the rank asked for.
+    if low.len() <= tail || high.len() < tail {
+        low = values.iter().copied().filter(regular).collect();
+        high = low.clone();
+    }
+    let high_rank = high.len() - tail;
+    let (_, &mut l, _) = low.select_nth_unstable_by(tail, f64::total_cmp);
+    let (_, &mut h, _) = high.select_nth_unstable_by(high_rank, f64::total_cmp);
+    [l, h]
 }
 
 /// Rows a category needs not to be pooled with the other rare ones: `rare_category_share` of
@@ -966,6 +993,40 @@ mod tests {
         // Two rare statuses alike in risk are pooled together, not one kept apart from the other.
         let alike = [("current", 1_000, 100), ("late", 880, 88), ("default", 40, 34), ("collection", 40, 36)];
         assert_eq!(bin_of(&alike, "default"), bin_of(&alike, "collection"));
+    }
+
+    /// The tails selected among the values beyond the sample's bounds are those selected among
+    /// all values: on a smooth column, on one of few distinct values, and where the sample
+    /// misplaces its bounds.
+    #[test]
+    fn exact_tails_agree_with_selection_among_all_values() {
+        let mut state = 3u64;
+        let mut next = || {
+            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            (state >> 11) as f64 / (1u64 << 53) as f64
+        };
+        let smooth: Vec<f64> = (0..200_000).map(|_| (next() * 6.0 - 3.0).exp()).collect();
+        let few: Vec<f64> = (0..200_000).map(|_| (next() * 7.0).floor()).collect();
+        // A stride of 7 sees only the low values: its bounds sit far off.
+        let skewed: Vec<f64> = (0..200_000).map(|i| if i % 7 == 0 { i as f64 } else { 1e6 + i as f64 }).collect();
+        let regular = |v: &f64| v.is_finite();
+        for values in [&smooth, &few, &skewed] {
+            for tail in [2, 500, 10_000, 60_000] {
+                let count = values.len();
+                let sample: Vec<f64> = {
+                    let mut s: Vec<f64> = values.iter().copied().step_by(7).collect();
+                    s.sort_by(f64::total_cmp);
+                    s
+                };
+                let mut all = values.clone();
+                all.sort_by(f64::total_cmp);
+                assert_eq!(
+                    exact_tails(values, &regular, &sample, tail, count),
+                    [all[tail], all[count - tail]],
+                    "{tail}"
+                );
+            }
+        }
     }
 
     #[test]
