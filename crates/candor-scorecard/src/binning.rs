@@ -1000,11 +1000,7 @@ mod tests {
     /// misplaces its bounds.
     #[test]
     fn exact_tails_agree_with_selection_among_all_values() {
-        let mut state = 3u64;
-        let mut next = || {
-            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-            (state >> 11) as f64 / (1u64 << 53) as f64
-        };
+        let mut next = crate::uniform(3);
         let smooth: Vec<f64> = (0..200_000).map(|_| (next() * 6.0 - 3.0).exp()).collect();
         let few: Vec<f64> = (0..200_000).map(|_| (next() * 7.0).floor()).collect();
         // A stride of 7 sees only the low values: its bounds sit far off.

@@ -36,6 +36,16 @@ pub use model::{
 };
 pub use protected::looks_protected;
 
+/// Uniform numbers in [0, 1) from a seeded linear congruential generator, for the unit tests'
+/// data.
+#[cfg(test)]
+pub(crate) fn uniform(mut state: u64) -> impl FnMut() -> f64 {
+    move || {
+        state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        (state >> 11) as f64 / (1u64 << 53) as f64
+    }
+}
+
 /// SplitMix64's finaliser: a fixed scramble of a number, for seeded choices of rows (the
 /// held-out split, the folds) that do not follow any pattern in the rows' order.
 pub(crate) fn scramble(mut z: u64) -> u64 {

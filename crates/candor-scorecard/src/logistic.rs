@@ -323,10 +323,7 @@ fn standard_errors(hessian: &[f64], p: usize) -> Vec<f64> {
 }
 
 fn block_gradient<X: Features + ?Sized>(x: &X, y: &[bool], beta: &[f64], s: usize, e: usize) -> (f64, Vec<f64>) {
-    let mut eta = vec![beta[0]; e - s];
-    for j in 0..x.count() {
-        x.add_to(j, beta[j + 1], s, &mut eta);
-    }
+    let eta = linear(x, beta, s, e);
     let mut ll = 0.0;
     let r: Vec<f64> = eta
         .iter()
@@ -341,6 +338,15 @@ fn block_gradient<X: Features + ?Sized>(x: &X, y: &[bool], beta: &[f64], s: usiz
     grad.push(r.iter().sum());
     grad.extend((0..x.count()).map(|j| x.dot_with(j, s, &r)));
     (ll, grad)
+}
+
+/// The log-odds `beta` gives rows `s..e`: the intercept, then each feature's term in turn.
+fn linear<X: Features + ?Sized>(x: &X, beta: &[f64], s: usize, e: usize) -> Vec<f64> {
+    let mut eta = vec![beta[0]; e - s];
+    for j in 0..x.count() {
+        x.add_to(j, beta[j + 1], s, &mut eta);
+    }
+    eta
 }
 
 /// Features as a gradient reads them, a block of rows at a time.
@@ -413,11 +419,7 @@ struct BlockSums {
 fn block_sums(x: &[&[f64]], y: &[bool], beta: &[f64], s: usize, e: usize) -> BlockSums {
     let p = beta.len();
     let len = e - s;
-    let mut eta = vec![beta[0]; len];
-    for (j, col) in x.iter().enumerate() {
-        let b = beta[j + 1];
-        eta.iter_mut().zip(&col[s..e]).for_each(|(t, v)| *t += b * v);
-    }
+    let eta = linear(x, beta, s, e);
     let mut w = vec![0.0; len];
     let mut r = vec![0.0; len];
     let mut ll = 0.0;
@@ -544,11 +546,7 @@ mod tests {
     /// Two uniform features on [-1, 1] and outcomes drawn with log-odds `b0 + b1·x1 + b2·x2`,
     /// from a linear congruential generator seeded with `seed`.
     fn design(seed: u64, n: usize, [b0, b1, b2]: [f64; 3]) -> (Vec<f64>, Vec<f64>, Vec<bool>) {
-        let mut state = seed;
-        let mut next = || {
-            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-            (state >> 11) as f64 / (1u64 << 53) as f64
-        };
+        let mut next = crate::uniform(seed);
         let x1: Vec<f64> = (0..n).map(|_| next() * 2.0 - 1.0).collect();
         let x2: Vec<f64> = (0..n).map(|_| next() * 2.0 - 1.0).collect();
         let y = (0..n).map(|i| next() < 1.0 / (1.0 + (-(b0 + b1 * x1[i] + b2 * x2[i])).exp())).collect();
@@ -615,11 +613,7 @@ mod tests {
     /// makes every step climb, and the fit lands where the gradient vanishes.
     #[test]
     fn a_rare_large_weight_of_evidence_does_not_make_newton_oscillate() {
-        let mut state = 7u64;
-        let mut next = || {
-            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-            (state >> 11) as f64 / (1u64 << 53) as f64
-        };
+        let mut next = crate::uniform(7);
         let n = 2_000;
         let (mut rare, mut other, mut y) = (vec![], vec![], vec![]);
         for i in 0..n {
